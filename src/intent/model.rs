@@ -1,0 +1,395 @@
+//! The intent file as typed Rust: the contract of DESIGN.md's "The intent file".
+//!
+//! Every leaf a diagnostic may point at is `Spanned`. Addresses, CIDRs and ports stay text here:
+//! a malformed one is a validation finding with its own code (`netc::cidr::invalid`,
+//! `netc::policy::invalid`), not a parse error. `validate` checks them and `plan` reads them.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::spanned::Spanned;
+
+pub type Text = Spanned<String>;
+
+/// Label map (`app: backend`), keys and values spanned.
+pub type Labels = BTreeMap<Text, Text>;
+
+/// A network intent: everything netc needs to check a cluster's networking and emit its files.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NetworkIntent {
+    /// Always `netc/v1alpha1`.
+    pub api_version: Text,
+    /// Always `NetworkIntent`.
+    pub kind: Text,
+    pub metadata: Metadata,
+    pub cluster: Cluster,
+    pub cni: Cni,
+    /// Optional host-to-host VXLAN between sites: a bridge plus a VXLAN device on every node.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_overlay: Option<HostOverlay>,
+    /// Networks nothing may overlap (docker0, corporate ranges, ...).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reserved: Vec<Text>,
+    pub nodes: Vec<Node>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxy: Option<Proxy>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub firewall: Option<Firewall>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policies: Vec<Policy>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Metadata {
+    pub name: Text,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Cluster {
+    pub distribution: Spanned<Distribution>,
+    /// e.g. `v1.31.2`; picks the kubeadm API (v1beta3 below 1.31, v1beta4 from 1.31).
+    pub kubernetes_version: Text,
+    /// One CIDR, or a list of one IPv4 and one IPv6 CIDR for dual-stack.
+    #[serde(rename = "podCIDR")]
+    pub pod_cidr: Spanned<CidrList>,
+    #[serde(rename = "serviceCIDR")]
+    pub service_cidr: Spanned<CidrList>,
+    /// Prefix length of each node's pod subnet (IPv4). Default 24.
+    #[serde(
+        rename = "nodeCIDRMaskSize",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub node_cidr_mask_size: Option<Spanned<u8>>,
+    /// Prefix length of each node's IPv6 pod subnet. Default 64.
+    #[serde(
+        rename = "nodeCIDRMaskSizeV6",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub node_cidr_mask_size_v6: Option<Spanned<u8>>,
+    /// Default `cluster.local`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dns_domain: Option<Text>,
+    /// Default: the 10th address of the service CIDR.
+    #[serde(rename = "clusterDNS", default, skip_serializing_if = "Option::is_none")]
+    pub cluster_dns: Option<Text>,
+    /// `host:port` of the API server (a load balancer or the first control-plane node).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub control_plane_endpoint: Option<Text>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kube_proxy: Option<KubeProxy>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Distribution {
+    Kubeadm,
+    Rke2,
+    K3s,
+    Canonical,
+}
+
+/// One CIDR or a list of them (dual-stack: one per family).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum CidrList {
+    #[default]
+    #[schemars(skip)]
+    Empty,
+    One(Text),
+    Many(Vec<Text>),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct KubeProxy {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<Spanned<KubeProxyMode>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ipvs_scheduler: Option<Text>,
+    #[serde(rename = "strictARP", default, skip_serializing_if = "Option::is_none")]
+    pub strict_arp: Option<Spanned<bool>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum KubeProxyMode {
+    Iptables,
+    Ipvs,
+    Nftables,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Cni {
+    pub plugin: Spanned<CniPlugin>,
+    /// Default: the plugin's own (vxlan for flannel/canal/cilium, ipip for calico, none for bridge).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encapsulation: Option<Spanned<Encapsulation>>,
+    /// Pod MTU: a number, or `auto` (the smallest data-path MTU minus encapsulation overhead).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mtu: Option<Spanned<Mtu>>,
+    /// Data-plane interface (flannel --iface, calico autodetection, canal_iface).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interface: Option<Text>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vxlan: Option<VxlanPort>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calico: Option<CalicoOptions>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum CniPlugin {
+    Flannel,
+    Calico,
+    Canal,
+    Cilium,
+    Bridge,
+    None,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Encapsulation {
+    Vxlan,
+    VxlanCrossSubnet,
+    Ipip,
+    Bgp,
+    HostGw,
+    Wireguard,
+    None,
+}
+
+/// `auto` or a number of bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Mtu {
+    #[schemars(with = "AutoKeyword")]
+    Auto,
+    Bytes(u32),
+}
+
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+enum AutoKeyword {
+    #[serde(rename = "auto")]
+    Auto,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct VxlanPort {
+    /// UDP port. Flannel's default 8472, the IANA port 4789 for host overlays.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<Spanned<u16>>,
+    /// VXLAN network identifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vni: Option<Spanned<u32>>,
+    /// Underlay interface (host overlay only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interface: Option<Text>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CalicoOptions {
+    /// IPAM block size (IPv4 20-32, default 26).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub block_size: Option<Spanned<u8>>,
+    /// Masquerade pod traffic leaving the pool. Default true.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nat_outgoing: Option<Spanned<bool>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct HostOverlay {
+    /// Name of the bridge the VXLAN device is enslaved to.
+    pub bridge: Text,
+    /// Overlay subnet; node N gets its (N+1)th address on the bridge.
+    pub subnet: Text,
+    pub vxlan: VxlanPort,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Node {
+    /// DNS-1123 name, as Kubernetes will know the node.
+    pub name: Text,
+    pub role: Spanned<Role>,
+    /// The node's primary address with its prefix (`10.0.1.100/24`).
+    pub address: Text,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub interfaces: Vec<Interface>,
+    /// Pin of the node's pod subnet; otherwise allocated in node order.
+    #[serde(rename = "podCIDR", default, skip_serializing_if = "Option::is_none")]
+    pub pod_cidr: Option<Text>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    ControlPlane,
+    Worker,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Interface {
+    pub name: Text,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mtu: Option<Spanned<u32>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<Spanned<Purpose>>,
+    /// Address on this interface, with prefix, when it is not the node's primary address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<Text>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Purpose {
+    Management,
+    Data,
+    Storage,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Proxy {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http: Option<Text>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub https: Option<Text>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub no_proxy: Vec<Text>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Firewall {
+    pub backend: Spanned<FirewallBackend>,
+    /// firewalld zone (default `public`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zone: Option<Text>,
+    /// Ports never blocked by anything netc emits or applies, e.g. `tcp/22`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub management_access: Vec<Text>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<FirewallRule>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum FirewallBackend {
+    Firewalld,
+    Nftables,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct FirewallRule {
+    pub name: Text,
+    /// `tcp/9100`, `udp/30000-32767`.
+    pub ports: Vec<Text>,
+    /// Source networks allowed; empty = anywhere.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub from: Vec<Text>,
+    /// Roles whose nodes open the ports; empty = every node.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<Spanned<Role>>,
+    /// `accept` (default) or `drop`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<Spanned<FirewallAction>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum FirewallAction {
+    Accept,
+    Drop,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Policy {
+    pub namespace: Text,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub default_deny: Vec<Spanned<Direction>>,
+    /// Allow DNS to kube-dns; default true whenever egress is denied.
+    #[serde(rename = "allowDNS", default, skip_serializing_if = "Option::is_none")]
+    pub allow_dns: Option<Spanned<bool>>,
+    /// Ingress allowances: traffic `from` peers `to` the selected pods.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<IngressRule>,
+    /// Egress allowances: traffic `from` the selected pods `to` peers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub egress: Vec<EgressRule>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    Ingress,
+    Egress,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct IngressRule {
+    pub name: Text,
+    /// Labels of the protected pods; absent = every pod of the namespace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<Labels>,
+    /// Who may connect; empty = nobody beyond other rules.
+    #[serde(default)]
+    pub from: Vec<Peer>,
+    /// `tcp/8080`, `udp/53`, `tcp/8000-8080`, `tcp/http`; empty = all ports.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ports: Vec<Text>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct EgressRule {
+    pub name: Text,
+    /// Labels of the pods the allowance is for; absent = every pod of the namespace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<Labels>,
+    /// Where they may connect.
+    #[serde(default)]
+    pub to: Vec<Peer>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ports: Vec<Text>,
+}
+
+/// One peer: pods (in this or selected namespaces), or an IP block.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Peer {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pods: Option<Labels>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<NamespaceSelector>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cidr: Option<Text>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub except: Vec<Text>,
+}
+
+/// A namespace by its name, or by labels.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NamespaceSelector {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<Text>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels: Option<Labels>,
+}

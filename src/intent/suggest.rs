@@ -1,0 +1,46 @@
+//! "Did you mean" for unknown keys and values, from serde's own error text.
+
+/// For serde's `unknown field `x`, expected one of `a`, `b`` (or `unknown variant ...`),
+/// the closest expected name, if one is close enough to be a likely typo.
+pub(crate) fn did_you_mean(message: &str) -> Option<String> {
+    let unknown = between(message, "unknown field `", "`")
+        .or_else(|| between(message, "unknown variant `", "`"))?;
+    let expected = message.split_once("expected ")?.1;
+    let expected = expected.split(" at line ").next().unwrap_or(expected);
+    let expected = expected.strip_prefix("one of ").unwrap_or(expected);
+    expected
+        .split(", ")
+        .map(|c| c.trim_matches('`'))
+        .map(|cand| (strsim::jaro_winkler(&unknown.to_lowercase(), &cand.to_lowercase()), cand))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, cand)| cand.to_owned())
+}
+
+fn between<'a>(s: &'a str, start: &str, end: &str) -> Option<&'a str> {
+    let rest = s.split_once(start)?.1;
+    Some(rest.split_once(end)?.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::did_you_mean;
+
+    #[test]
+    fn suggests_the_closest_field() {
+        let m = "unknown field `podCIRD`, expected one of `podCIDR`, `serviceCIDR`, `dnsDomain`";
+        assert_eq!(did_you_mean(m).as_deref(), Some("podCIDR"));
+    }
+
+    #[test]
+    fn suggests_nothing_for_unrelated_names() {
+        let m = "unknown field `zzz`, expected one of `podCIDR`, `serviceCIDR`";
+        assert_eq!(did_you_mean(m), None);
+    }
+
+    #[test]
+    fn suggests_variants() {
+        let m = "unknown variant `flanel`, expected one of flannel, calico at line 16, column 11";
+        assert_eq!(did_you_mean(m).as_deref(), Some("flannel"));
+    }
+}
