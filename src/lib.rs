@@ -1,7 +1,13 @@
 //! netc: a compiler for Kubernetes node networking.
 //!
 //! The pipeline, one module per stage: [`intent`] (parse, spans) → [`validate`] (rules,
-//! diagnostics) → [`plan`] (derived facts). See ARCHITECTURE.md.
+//! diagnostics) → [`plan`] (derived facts). [`pipeline::check`] runs the three in order.
+//! See ARCHITECTURE.md for the map.
 
+pub mod cli;
 pub mod diagnostic;
+pub mod emit;
 pub mod intent;
+pub mod pipeline;
+pub mod plan;
+pub mod validate;

@@ -5,6 +5,7 @@ pub mod model;
 mod scalars;
 mod spanned;
 mod suggest;
+pub mod values;
 mod yaml;
 
 pub use model::*;

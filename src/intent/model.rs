@@ -77,7 +77,11 @@ pub struct Cluster {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dns_domain: Option<Text>,
     /// Default: the 10th address of the service CIDR.
-    #[serde(rename = "clusterDNS", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "clusterDNS",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub cluster_dns: Option<Text>,
     /// `host:port` of the API server (a load balancer or the first control-plane node).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -233,7 +237,9 @@ pub struct Node {
     pub pod_cidr: Option<Text>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Role {
     ControlPlane,
@@ -334,7 +340,9 @@ pub struct Policy {
     pub egress: Vec<EgressRule>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Direction {
     Ingress,

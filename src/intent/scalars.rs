@@ -40,7 +40,11 @@ impl Spanned<CidrList> {
             CidrList::Many(v) => v,
         };
         items.iter().map(move |t| {
-            let span = if t.span.is_unknown() { self.span } else { t.span };
+            let span = if t.span.is_unknown() {
+                self.span
+            } else {
+                t.span
+            };
             (t.value.as_str(), span)
         })
     }

@@ -153,7 +153,10 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for SpannedVisitor<T> {
             }
         }
         if let (Some(o), Some(l)) = (kdl_offset, kdl_len) {
-            span = Span::new(usize::try_from(o).unwrap_or(0), usize::try_from(l).unwrap_or(0));
+            span = Span::new(
+                usize::try_from(o).unwrap_or(0),
+                usize::try_from(l).unwrap_or(0),
+            );
         }
         let value = value.ok_or_else(|| de::Error::missing_field("value"))?;
         Ok(Spanned { value, span })

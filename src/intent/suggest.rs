@@ -11,7 +11,12 @@ pub(crate) fn did_you_mean(message: &str) -> Option<String> {
     expected
         .split(", ")
         .map(|c| c.trim_matches('`'))
-        .map(|cand| (strsim::jaro_winkler(&unknown.to_lowercase(), &cand.to_lowercase()), cand))
+        .map(|cand| {
+            (
+                strsim::jaro_winkler(&unknown.to_lowercase(), &cand.to_lowercase()),
+                cand,
+            )
+        })
         .filter(|(score, _)| *score > 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, cand)| cand.to_owned())

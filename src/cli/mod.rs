@@ -1,0 +1,57 @@
+//! The command line: one clap definition of every command and flag, and the dispatcher.
+
+mod check;
+pub mod schema;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Exit codes of every command (DESIGN.md: 0 ok/warnings, 1 errors, 2 usage/IO).
+pub mod exit {
+    pub const OK: u8 = 0;
+    pub const FINDINGS: u8 = 1;
+    pub const USAGE: u8 = 2;
+}
+
+/// netc: one network intent file, validated across every layer and compiled into every config
+/// a Kubernetes cluster's nodes need.
+#[derive(Debug, Parser)]
+#[command(name = "netc", version, about, long_about = None)]
+pub struct Cli {
+    /// Print only diagnostics and errors.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Say more about what is done.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Parse and validate intent files; report every finding with its source span.
+    Check(check::CheckArgs),
+    /// Print the JSON Schema of the intent file.
+    Schema,
+}
+
+/// How diagnostics are printed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// miette's graphical report (colour unless NO_COLOR or not a terminal).
+    #[default]
+    Human,
+    /// One JSON object per diagnostic, one per line.
+    Json,
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn run(cli: Cli) -> ExitCode {
+    let code = match &cli.command {
+        Command::Check(args) => check::run(args, &cli),
+        Command::Schema => schema::run(),
+    };
+    ExitCode::from(code)
+}

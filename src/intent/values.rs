@@ -1,0 +1,331 @@
+//! The value syntaxes inside intent strings: CIDRs, interface addresses, ports, versions.
+//! `validate` reports where they are malformed; `plan` reads them once they are known good.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::str::FromStr;
+
+use ipnet::IpNet;
+use serde::Serialize;
+
+/// Why a CIDR text is not a network.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CidrError {
+    /// Not `address/prefix` at all.
+    Syntax,
+    /// `10.244.1.0/16`: the address has bits set past the prefix.
+    HostBits { network: IpNet },
+}
+
+/// A network (`10.244.0.0/16`): no host bits allowed.
+pub fn parse_network(text: &str) -> Result<IpNet, CidrError> {
+    let net = IpNet::from_str(text.trim()).map_err(|_| CidrError::Syntax)?;
+    if net.trunc() == net {
+        Ok(net)
+    } else {
+        Err(CidrError::HostBits {
+            network: net.trunc(),
+        })
+    }
+}
+
+/// An interface address with its prefix (`10.0.1.100/24`): host bits expected.
+pub fn parse_interface_address(text: &str) -> Option<IpNet> {
+    IpNet::from_str(text.trim()).ok()
+}
+
+/// A single address (`10.96.0.10`).
+pub fn parse_address(text: &str) -> Option<IpAddr> {
+    IpAddr::from_str(text.trim()).ok()
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    Tcp,
+    Udp,
+    Sctp,
+}
+
+impl Protocol {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Tcp => "tcp",
+            Protocol::Udp => "udp",
+            Protocol::Sctp => "sctp",
+        }
+    }
+}
+
+impl fmt::Display for Protocol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `tcp/22`, `udp/30000-32767`: a protocol and an inclusive port range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct PortRange {
+    pub protocol: Protocol,
+    pub first: u16,
+    pub last: u16,
+}
+
+impl PortRange {
+    pub const fn single(protocol: Protocol, port: u16) -> Self {
+        Self {
+            protocol,
+            first: port,
+            last: port,
+        }
+    }
+
+    pub const fn range(protocol: Protocol, first: u16, last: u16) -> Self {
+        Self {
+            protocol,
+            first,
+            last,
+        }
+    }
+
+    pub fn overlaps(&self, other: &PortRange) -> bool {
+        self.protocol == other.protocol && self.first <= other.last && other.first <= self.last
+    }
+
+    pub fn contains(&self, other: &PortRange) -> bool {
+        self.protocol == other.protocol && self.first <= other.first && other.last <= self.last
+    }
+}
+
+impl fmt::Display for PortRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.first == self.last {
+            write!(f, "{}/{}", self.protocol, self.first)
+        } else {
+            write!(f, "{}/{}-{}", self.protocol, self.first, self.last)
+        }
+    }
+}
+
+/// A policy port: numeric (range) or an IANA service name (`tcp/http`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PolicyPort {
+    Numeric(PortRange),
+    Named { protocol: Protocol, name: String },
+}
+
+/// Why a port text is wrong.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PortError {
+    /// Not `proto/port`.
+    Syntax,
+    UnknownProtocol(String),
+    /// 0 or above 65535, or not a number.
+    OutOfRange(String),
+    /// `tcp/9000-8000`.
+    EndBeforeStart {
+        first: u16,
+        last: u16,
+    },
+    /// A named port that is not an IANA service name.
+    BadName(String),
+}
+
+impl fmt::Display for PortError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PortError::Syntax => f.write_str("expected `protocol/port` such as `tcp/8080`"),
+            PortError::UnknownProtocol(p) => {
+                write!(f, "unknown protocol `{p}` (tcp, udp or sctp)")
+            }
+            PortError::OutOfRange(p) => write!(f, "`{p}` is not a port number 1-65535"),
+            PortError::EndBeforeStart { first, last } => {
+                write!(f, "range end {last} is below its start {first}")
+            }
+            PortError::BadName(n) => {
+                write!(f, "`{n}` is not a valid named port (IANA service name)")
+            }
+        }
+    }
+}
+
+fn parse_protocol(text: &str) -> Result<Protocol, PortError> {
+    match text.to_ascii_lowercase().as_str() {
+        "tcp" => Ok(Protocol::Tcp),
+        "udp" => Ok(Protocol::Udp),
+        "sctp" => Ok(Protocol::Sctp),
+        _ => Err(PortError::UnknownProtocol(text.to_owned())),
+    }
+}
+
+fn parse_port_number(text: &str) -> Result<u16, PortError> {
+    match text.parse::<u16>() {
+        Ok(p) if p > 0 => Ok(p),
+        _ => Err(PortError::OutOfRange(text.to_owned())),
+    }
+}
+
+/// `tcp/22` or `udp/30000-32767`.
+pub fn parse_port_range(text: &str) -> Result<PortRange, PortError> {
+    let (proto, ports) = text.trim().split_once('/').ok_or(PortError::Syntax)?;
+    let protocol = parse_protocol(proto)?;
+    let (first, last) = match ports.split_once('-') {
+        Some((a, b)) => (parse_port_number(a)?, parse_port_number(b)?),
+        None => {
+            let p = parse_port_number(ports)?;
+            (p, p)
+        }
+    };
+    if last < first {
+        return Err(PortError::EndBeforeStart { first, last });
+    }
+    Ok(PortRange::range(protocol, first, last))
+}
+
+/// A NetworkPolicy port: `tcp/8080`, `tcp/8000-8080`, or `tcp/http` (IANA_SVC_NAME rules).
+pub fn parse_policy_port(text: &str) -> Result<PolicyPort, PortError> {
+    let (proto, port) = text.trim().split_once('/').ok_or(PortError::Syntax)?;
+    if port.starts_with(|c: char| c.is_ascii_digit()) {
+        return parse_port_range(text).map(PolicyPort::Numeric);
+    }
+    let protocol = parse_protocol(proto)?;
+    if is_iana_service_name(port) {
+        Ok(PolicyPort::Named {
+            protocol,
+            name: port.to_owned(),
+        })
+    } else {
+        Err(PortError::BadName(port.to_owned()))
+    }
+}
+
+/// IANA_SVC_NAME: 1-15 of `[a-z0-9-]`, at least one letter, no `--`, no leading/trailing `-`.
+pub fn is_iana_service_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 15
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && s.bytes().any(|b| b.is_ascii_lowercase())
+        && !s.contains("--")
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
+/// `v1.31.2` (the leading `v` optional).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct KubeVersion {
+    pub major: u32,
+    pub minor: u32,
+    pub patch: u32,
+}
+
+impl KubeVersion {
+    pub fn parse(text: &str) -> Option<Self> {
+        let t = text.trim();
+        let t = t.strip_prefix('v').unwrap_or(t);
+        // Drop pre-release / build suffixes (`1.31.2+rke2r1`, `1.31.0-rc.1`).
+        let core = t.split(['+', '-']).next().unwrap_or(t);
+        let mut parts = core.split('.');
+        let major = parts.next()?.parse().ok()?;
+        let minor = parts.next()?.parse().ok()?;
+        let patch = match parts.next() {
+            Some(p) => p.parse().ok()?,
+            None => 0,
+        };
+        if parts.next().is_some() {
+            return None;
+        }
+        Some(Self {
+            major,
+            minor,
+            patch,
+        })
+    }
+}
+
+impl fmt::Display for KubeVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "v{}.{}.{}", self.major, self.minor, self.patch)
+    }
+}
+
+/// DNS-1123 label: ≤ 63 of `[a-z0-9-]`, alphanumeric at both ends.
+pub fn is_dns1123_label(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
+/// DNS-1123 subdomain: ≤ 253, dot-separated labels (node names, the cluster domain).
+pub fn is_dns1123_subdomain(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 253 && s.split('.').all(is_dns1123_label)
+}
+
+/// A Linux interface name: 1-15 bytes, no `/`, `:`, whitespace, not `.` or `..`.
+pub fn is_interface_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 15
+        && s != "."
+        && s != ".."
+        && !s
+            .chars()
+            .any(|c| c == '/' || c == ':' || c.is_whitespace() || c == '\0')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn networks_refuse_host_bits() {
+        assert!(parse_network("10.244.0.0/16").is_ok());
+        assert_eq!(
+            parse_network("10.244.1.0/16"),
+            Err(CidrError::HostBits {
+                network: "10.244.0.0/16".parse().unwrap()
+            })
+        );
+        assert_eq!(parse_network("10.244.0.0"), Err(CidrError::Syntax));
+        assert!(parse_network("fd00:10:244::/56").is_ok());
+    }
+
+    #[test]
+    fn ports() {
+        assert_eq!(
+            parse_port_range("udp/30000-32767"),
+            Ok(PortRange::range(Protocol::Udp, 30000, 32767))
+        );
+        assert_eq!(
+            parse_port_range("tcp/0"),
+            Err(PortError::OutOfRange("0".into()))
+        );
+        assert!(matches!(
+            parse_port_range("tcp/9-8"),
+            Err(PortError::EndBeforeStart { .. })
+        ));
+        assert!(matches!(
+            parse_policy_port("tcp/http"),
+            Ok(PolicyPort::Named { .. })
+        ));
+        assert!(parse_policy_port("tcp/Bad--name").is_err());
+    }
+
+    #[test]
+    fn versions() {
+        let v = KubeVersion::parse("v1.31.2+rke2r1").unwrap();
+        assert_eq!((v.major, v.minor, v.patch), (1, 31, 2));
+        assert!(KubeVersion::parse("latest").is_none());
+    }
+
+    #[test]
+    fn names() {
+        assert!(is_interface_name("eth0.100"));
+        assert!(!is_interface_name("a-very-long-interface"));
+        assert!(!is_interface_name(".."));
+        assert!(is_dns1123_label("worker-1"));
+        assert!(!is_dns1123_label("Worker_1"));
+    }
+}

@@ -1,0 +1,185 @@
+//! Host facts of each node: kernel modules, sysctls, static pod routes, proxy environment.
+
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+use serde::Serialize;
+
+use super::{Plan, ProxyPlan};
+use crate::intent::{CniPlugin, Encapsulation, KubeProxyMode, NetworkIntent};
+
+/// A kernel module the node needs, and why.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct ModuleRequirement {
+    pub name: String,
+    pub reason: String,
+}
+
+/// A sysctl the node needs (`net.ipv4.ip_forward = 1`).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Sysctl {
+    pub key: String,
+    pub value: String,
+}
+
+/// A static route to another node's pod subnet.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Route {
+    pub destination: IpNet,
+    pub via: IpAddr,
+    /// The node that owns `destination`.
+    pub node: String,
+}
+
+fn module(name: &str, reason: &str) -> ModuleRequirement {
+    ModuleRequirement {
+        name: name.to_owned(),
+        reason: reason.to_owned(),
+    }
+}
+
+fn sysctl(key: &str, value: &str) -> Sysctl {
+    Sysctl {
+        key: key.to_owned(),
+        value: value.to_owned(),
+    }
+}
+
+/// Whether netc itself routes pod subnets between nodes (no CNI daemon does it).
+pub fn static_pod_routes(plan: &Plan) -> bool {
+    plan.cni.plugin == CniPlugin::Bridge
+        || (plan.cni.plugin == CniPlugin::Flannel
+            && plan.cni.encapsulation == Encapsulation::HostGw)
+}
+
+pub(super) fn derive(plan: &mut Plan) {
+    let mut modules = vec![
+        module("overlay", "container runtime overlay filesystem"),
+        module(
+            "br_netfilter",
+            "bridged pod traffic must traverse iptables/nftables",
+        ),
+    ];
+    let encap = plan.cni.encapsulation;
+    if matches!(
+        encap,
+        Encapsulation::Vxlan | Encapsulation::VxlanCrossSubnet
+    ) && plan.cni.plugin != CniPlugin::Bridge
+        || plan.host_overlay.is_some()
+    {
+        modules.push(module("vxlan", "VXLAN overlay"));
+    }
+    if encap == Encapsulation::Ipip {
+        modules.push(module("ipip", "IP-in-IP encapsulation"));
+    }
+    if encap == Encapsulation::Wireguard {
+        modules.push(module("wireguard", "WireGuard encapsulation"));
+    }
+    if plan.host_overlay.is_some() || plan.cni.plugin == CniPlugin::Bridge {
+        modules.push(module("bridge", "Linux bridge"));
+    }
+    if plan.kube_proxy.mode == KubeProxyMode::Ipvs {
+        modules.push(module("ip_vs", "kube-proxy IPVS mode"));
+        let scheduler = plan.kube_proxy.ipvs_scheduler.as_deref().unwrap_or("rr");
+        modules.push(module(
+            &format!("ip_vs_{scheduler}"),
+            "kube-proxy IPVS scheduler",
+        ));
+        modules.push(module("nf_conntrack", "kube-proxy IPVS mode"));
+    }
+    if plan.kube_proxy.mode == KubeProxyMode::Nftables {
+        modules.push(module("nf_tables", "kube-proxy nftables mode"));
+    }
+    modules.sort();
+    modules.dedup_by(|a, b| a.name == b.name);
+
+    let v6 = plan.pod_cidrs.iter().any(|n| matches!(n, IpNet::V6(_)));
+    let mut sysctls = vec![
+        sysctl("net.ipv4.ip_forward", "1"),
+        sysctl("net.bridge.bridge-nf-call-iptables", "1"),
+        sysctl("net.bridge.bridge-nf-call-ip6tables", "1"),
+    ];
+    if v6 {
+        sysctls.push(sysctl("net.ipv6.conf.all.forwarding", "1"));
+    }
+    if plan.host_overlay.is_some()
+        || matches!(
+            encap,
+            Encapsulation::Vxlan | Encapsulation::VxlanCrossSubnet | Encapsulation::Ipip
+        )
+    {
+        // Overlay replies can arrive on another interface than the route back: loose mode.
+        sysctls.push(sysctl("net.ipv4.conf.all.rp_filter", "2"));
+    }
+    sysctls.sort();
+
+    let routes_wanted = static_pod_routes(plan);
+    let targets: Vec<(String, IpAddr, Vec<IpNet>)> = plan
+        .nodes
+        .iter()
+        .filter_map(|n| Some((n.name.clone(), n.ip()?, n.pod_cidrs.clone())))
+        .collect();
+    for node in &mut plan.nodes {
+        node.modules = modules.clone();
+        node.sysctls = sysctls.clone();
+        if routes_wanted {
+            node.routes = targets
+                .iter()
+                .filter(|(name, _, _)| *name != node.name)
+                .flat_map(|(name, via, cidrs)| {
+                    cidrs.iter().filter(|c| same_family(c, via)).map(|c| Route {
+                        destination: *c,
+                        via: *via,
+                        node: name.clone(),
+                    })
+                })
+                .collect();
+        }
+    }
+}
+
+fn same_family(net: &IpNet, addr: &IpAddr) -> bool {
+    matches!(
+        (net, addr),
+        (IpNet::V4(_), IpAddr::V4(_)) | (IpNet::V6(_), IpAddr::V6(_))
+    )
+}
+
+/// NO_PROXY must keep cluster traffic off the proxy: everything netc adds to the user's list.
+pub fn required_no_proxy(plan: &Plan) -> Vec<String> {
+    let mut out: Vec<String> = vec!["localhost".into(), "127.0.0.1".into()];
+    out.extend(plan.pod_cidrs.iter().map(ToString::to_string));
+    out.extend(plan.service_cidrs.iter().map(ToString::to_string));
+    let mut node_nets: Vec<String> = plan
+        .nodes
+        .iter()
+        .filter_map(|n| n.address.map(|a| a.trunc().to_string()))
+        .collect();
+    node_nets.sort();
+    node_nets.dedup();
+    out.extend(node_nets);
+    if let Some(h) = &plan.host_overlay {
+        out.push(h.subnet.to_string());
+    }
+    out.push(".svc".into());
+    out.push(format!(".{}", plan.dns_domain));
+    out
+}
+
+pub(super) fn proxy_plan(intent: &NetworkIntent, plan: &Plan) -> Option<ProxyPlan> {
+    let p = intent.proxy.as_ref()?;
+    let mut no_proxy: Vec<String> = p.no_proxy.iter().map(|t| t.value.clone()).collect();
+    let mut added = Vec::new();
+    for entry in required_no_proxy(plan) {
+        if !no_proxy.contains(&entry) {
+            no_proxy.push(entry.clone());
+            added.push(entry);
+        }
+    }
+    Some(ProxyPlan {
+        http: p.http.as_ref().map(|h| h.value.clone()),
+        https: p.https.as_ref().map(|h| h.value.clone()),
+        no_proxy,
+        added,
+    })
+}

@@ -1,0 +1,391 @@
+//! Stage 3: the Plan, every fact later stages need, derived once from the intent.
+//!
+//! Emitters and the applier read only the Plan, so no two targets can disagree. `lower` never
+//! fails: a value that does not parse is left out here, and `validate` is what reports it.
+//! Port claims keep the span of the intent value that caused them, for validation messages.
+
+mod host;
+mod mtu;
+mod policies;
+mod ports;
+mod subnets;
+
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+use serde::Serialize;
+
+pub use host::{ModuleRequirement, Route, Sysctl, required_no_proxy, static_pod_routes};
+pub use mtu::{Overhead, encapsulation_overhead};
+pub use policies::{PeerPlan, PolicyPlan, PolicyRulePlan};
+pub use ports::{PortClaim, Scope};
+pub use subnets::capacity as subnet_capacity;
+
+use crate::intent::values::{self, KubeVersion, PortRange};
+use crate::intent::{
+    CniPlugin, Distribution, Encapsulation, FirewallAction, FirewallBackend, KubeProxyMode,
+    NetworkIntent, Purpose, Role, Span,
+};
+
+/// Default prefix length of a node's IPv4 pod subnet (kube-controller-manager's default).
+pub const DEFAULT_NODE_MASK_V4: u8 = 24;
+/// Default prefix length of a node's IPv6 pod subnet.
+pub const DEFAULT_NODE_MASK_V6: u8 = 64;
+/// An interface MTU when the intent does not give one.
+pub const DEFAULT_INTERFACE_MTU: u32 = 1500;
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Plan {
+    /// `metadata.name`.
+    pub name: String,
+    pub distribution: Distribution,
+    /// `None` when the version text does not parse (validation reports it).
+    pub kubernetes_version: Option<KubeVersion>,
+    pub kubernetes_version_text: String,
+    /// IPv4 first for dual-stack.
+    pub pod_cidrs: Vec<IpNet>,
+    pub service_cidrs: Vec<IpNet>,
+    pub node_mask_v4: u8,
+    pub node_mask_v6: u8,
+    pub dns_domain: String,
+    pub cluster_dns: Option<IpAddr>,
+    pub control_plane_endpoint: Option<String>,
+    pub kube_proxy: KubeProxyPlan,
+    pub cni: CniPlan,
+    pub host_overlay: Option<HostOverlayPlan>,
+    pub reserved: Vec<IpNet>,
+    pub nodes: Vec<NodePlan>,
+    pub firewall: Option<FirewallPlan>,
+    pub policies: Vec<PolicyPlan>,
+    pub proxy: Option<ProxyPlan>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct KubeProxyPlan {
+    pub mode: KubeProxyMode,
+    /// IPVS scheduler (`rr`, `wrr`, `sh`, ...), IPVS mode only.
+    pub ipvs_scheduler: Option<String>,
+    pub strict_arp: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CniPlan {
+    pub plugin: CniPlugin,
+    /// The effective encapsulation (the plugin's default when the intent names none).
+    pub encapsulation: Encapsulation,
+    /// Pod MTU: the intent's number, or `auto` resolved against every node's data path.
+    pub mtu: u32,
+    /// Whether `mtu` was derived (`auto` or absent) rather than given.
+    pub mtu_auto: bool,
+    /// Bytes each pod packet gains on the wire (the CNI's encapsulation plus a host overlay under it).
+    pub overhead: u32,
+    /// Data-plane interface, when the intent names one.
+    pub interface: Option<String>,
+    /// The VXLAN UDP port and VNI of the CNI's own VXLAN, when it uses one.
+    pub vxlan_port: u16,
+    pub vxlan_vni: u32,
+    pub calico_block_size: u8,
+    pub nat_outgoing: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct HostOverlayPlan {
+    pub bridge: String,
+    pub subnet: IpNet,
+    pub port: u16,
+    pub vni: u32,
+    /// Underlay interface of the VXLAN device; `None` = the node's primary address's interface.
+    pub underlay: Option<String>,
+    /// Name of the VXLAN device netc creates (`vx<vni>`).
+    pub device: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct NodePlan {
+    pub name: String,
+    pub role: Role,
+    /// The primary address and the network it is on (`10.0.1.100/24`).
+    pub address: Option<IpNet>,
+    pub interfaces: Vec<InterfacePlan>,
+    /// Pod subnets of this node, IPv4 first; empty when the pod CIDR has no room (validated).
+    pub pod_cidrs: Vec<IpNet>,
+    /// This node's address on the host overlay bridge (`subnet`'s host number index+1).
+    pub overlay_address: Option<IpNet>,
+    /// The node's data-path MTU: the smallest MTU of its data-plane interfaces.
+    pub data_mtu: u32,
+    /// Every port something on this node listens on.
+    pub ports: Vec<PortClaim>,
+    pub modules: Vec<ModuleRequirement>,
+    pub sysctls: Vec<Sysctl>,
+    /// Static routes to the other nodes' pod subnets (bridge plugin and host-gw).
+    pub routes: Vec<Route>,
+}
+
+impl NodePlan {
+    /// The node's primary IP address, without prefix.
+    pub fn ip(&self) -> Option<IpAddr> {
+        self.address.map(|a| a.addr())
+    }
+
+    pub fn is_control_plane(&self) -> bool {
+        self.role == Role::ControlPlane
+    }
+
+    /// The interface carrying management traffic, if declared.
+    pub fn management_interface(&self) -> Option<&InterfacePlan> {
+        self.interfaces
+            .iter()
+            .find(|i| i.purpose == Some(Purpose::Management))
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct InterfacePlan {
+    pub name: String,
+    pub mtu: u32,
+    /// Whether the intent gave the MTU (netc programs only MTUs it was told).
+    pub mtu_declared: bool,
+    pub purpose: Option<Purpose>,
+    pub address: Option<IpNet>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FirewallPlan {
+    pub backend: FirewallBackend,
+    pub zone: String,
+    /// Ports that stay open through everything netc does (`tcp/22`).
+    pub management: Vec<PortRange>,
+    /// The user's rules, in intent order.
+    pub rules: Vec<FirewallRulePlan>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FirewallRulePlan {
+    pub name: String,
+    pub ports: Vec<PortRange>,
+    /// Allowed sources; empty = anywhere.
+    pub from: Vec<IpNet>,
+    /// Roles whose nodes carry the rule; empty = all.
+    pub roles: Vec<Role>,
+    pub action: FirewallAction,
+    #[serde(skip)]
+    pub span: Span,
+}
+
+impl FirewallRulePlan {
+    pub fn applies_to(&self, role: Role) -> bool {
+        self.roles.is_empty() || self.roles.contains(&role)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ProxyPlan {
+    pub http: Option<String>,
+    pub https: Option<String>,
+    /// The user's entries first, then what netc adds (pod/service CIDRs, node networks,
+    /// `.svc`, the cluster domain, localhost), without duplicates.
+    pub no_proxy: Vec<String>,
+    /// Entries netc added to the user's list.
+    pub added: Vec<String>,
+}
+
+impl Plan {
+    pub fn node(&self, name: &str) -> Option<&NodePlan> {
+        self.nodes.iter().find(|n| n.name == name)
+    }
+
+    /// The kubeadm API version this Kubernetes version uses (`v1beta4` from 1.31).
+    pub fn kubeadm_api(&self) -> &'static str {
+        match self.kubernetes_version {
+            Some(v) if (v.major, v.minor) < (1, 31) => "kubeadm.k8s.io/v1beta3",
+            _ => "kubeadm.k8s.io/v1beta4",
+        }
+    }
+
+    /// Whether the cluster is dual-stack (both families of pod CIDR).
+    pub fn dual_stack(&self) -> bool {
+        self.pod_cidrs.iter().any(|n| matches!(n, IpNet::V4(_)))
+            && self.pod_cidrs.iter().any(|n| matches!(n, IpNet::V6(_)))
+    }
+}
+
+/// Derives the Plan. Never fails; malformed values are skipped (validation reports them).
+pub fn lower(intent: &NetworkIntent) -> Plan {
+    let c = &intent.cluster;
+    let pod_cidrs = networks(c.pod_cidr.entries().map(|(t, _)| t));
+    let service_cidrs = networks(c.service_cidr.entries().map(|(t, _)| t));
+    let node_mask_v4 = c
+        .node_cidr_mask_size
+        .as_ref()
+        .map_or(DEFAULT_NODE_MASK_V4, |m| m.value);
+    let node_mask_v6 = c
+        .node_cidr_mask_size_v6
+        .as_ref()
+        .map_or(DEFAULT_NODE_MASK_V6, |m| m.value);
+    let cluster_dns = match &c.cluster_dns {
+        Some(t) => values::parse_address(t),
+        None => service_cidrs.first().and_then(|n| nth_address(n, 10)),
+    };
+    let kube_proxy = c.kube_proxy.as_ref();
+    let kube_proxy = KubeProxyPlan {
+        mode: kube_proxy
+            .and_then(|k| k.mode.as_ref())
+            .map_or(KubeProxyMode::Iptables, |m| m.value),
+        ipvs_scheduler: kube_proxy
+            .and_then(|k| k.ipvs_scheduler.as_ref())
+            .map(|s| s.value.clone()),
+        strict_arp: kube_proxy
+            .and_then(|k| k.strict_arp.as_ref())
+            .is_some_and(|s| s.value),
+    };
+    let host_overlay = intent.host_overlay.as_ref().and_then(|h| {
+        let subnet = values::parse_network(&h.subnet).ok()?;
+        let vni = h.vxlan.vni.as_ref().map_or(1, |v| v.value);
+        Some(HostOverlayPlan {
+            bridge: h.bridge.value.clone(),
+            subnet,
+            port: h.vxlan.port.as_ref().map_or(4789, |p| p.value),
+            vni,
+            underlay: h.vxlan.interface.as_ref().map(|i| i.value.clone()),
+            device: format!("vx{vni}"),
+        })
+    });
+
+    let mut nodes: Vec<NodePlan> = intent
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| NodePlan {
+            name: n.name.value.clone(),
+            role: n.role.value,
+            address: values::parse_interface_address(&n.address),
+            interfaces: n
+                .interfaces
+                .iter()
+                .map(|f| InterfacePlan {
+                    name: f.name.value.clone(),
+                    mtu: f.mtu.as_ref().map_or(DEFAULT_INTERFACE_MTU, |m| m.value),
+                    mtu_declared: f.mtu.is_some(),
+                    purpose: f.purpose.as_ref().map(|p| p.value),
+                    address: f
+                        .address
+                        .as_ref()
+                        .and_then(|a| values::parse_interface_address(a)),
+                })
+                .collect(),
+            pod_cidrs: Vec::new(),
+            overlay_address: host_overlay.as_ref().and_then(|h| {
+                let host = nth_address(&h.subnet, u128::try_from(i).ok()? + 1)?;
+                IpNet::new(host, h.subnet.prefix_len()).ok()
+            }),
+            data_mtu: DEFAULT_INTERFACE_MTU,
+            ports: Vec::new(),
+            modules: Vec::new(),
+            sysctls: Vec::new(),
+            routes: Vec::new(),
+        })
+        .collect();
+
+    subnets::allocate(intent, &pod_cidrs, node_mask_v4, node_mask_v6, &mut nodes);
+
+    let cni = mtu::cni_plan(intent, &host_overlay, &mut nodes);
+    let firewall = firewall_plan(intent);
+    let mut plan = Plan {
+        name: intent.metadata.name.value.clone(),
+        distribution: c.distribution.value,
+        kubernetes_version: KubeVersion::parse(&c.kubernetes_version),
+        kubernetes_version_text: c.kubernetes_version.value.clone(),
+        pod_cidrs,
+        service_cidrs,
+        node_mask_v4,
+        node_mask_v6,
+        dns_domain: c
+            .dns_domain
+            .as_ref()
+            .map_or_else(|| "cluster.local".to_owned(), |d| d.value.clone()),
+        cluster_dns,
+        control_plane_endpoint: c.control_plane_endpoint.as_ref().map(|e| e.value.clone()),
+        kube_proxy,
+        cni,
+        host_overlay,
+        reserved: networks(intent.reserved.iter().map(|t| t.value.as_str())),
+        nodes,
+        firewall,
+        policies: policies::lower(&intent.policies),
+        proxy: None,
+    };
+    ports::claim_all(intent, &mut plan);
+    host::derive(&mut plan);
+    plan.proxy = host::proxy_plan(intent, &plan);
+    plan
+}
+
+fn firewall_plan(intent: &NetworkIntent) -> Option<FirewallPlan> {
+    let f = intent.firewall.as_ref()?;
+    Some(FirewallPlan {
+        backend: f.backend.value,
+        zone: f
+            .zone
+            .as_ref()
+            .map_or_else(|| "public".to_owned(), |z| z.value.clone()),
+        management: f
+            .management_access
+            .iter()
+            .filter_map(|p| values::parse_port_range(p).ok())
+            .collect(),
+        rules: f
+            .rules
+            .iter()
+            .map(|r| FirewallRulePlan {
+                name: r.name.value.clone(),
+                ports: r
+                    .ports
+                    .iter()
+                    .filter_map(|p| values::parse_port_range(p).ok())
+                    .collect(),
+                from: networks(r.from.iter().map(|t| t.value.as_str())),
+                roles: r.roles.iter().map(|s| s.value).collect(),
+                action: r
+                    .action
+                    .as_ref()
+                    .map_or(FirewallAction::Accept, |a| a.value),
+                span: r.name.span,
+            })
+            .collect(),
+    })
+}
+
+/// The networks among `texts` that parse, IPv4 first (stable otherwise).
+fn networks<'a>(texts: impl Iterator<Item = &'a str>) -> Vec<IpNet> {
+    let mut nets: Vec<IpNet> = texts
+        .filter_map(|t| values::parse_network(t).ok())
+        .collect();
+    nets.sort_by_key(|n| matches!(n, IpNet::V6(_)));
+    nets
+}
+
+/// The `n`th address of a network (0 = the network address), if it lies inside it.
+pub fn nth_address(net: &IpNet, n: u128) -> Option<IpAddr> {
+    match net {
+        IpNet::V4(v4) => {
+            let base = u32::from(v4.network());
+            let n = u32::try_from(n).ok()?;
+            let addr = std::net::Ipv4Addr::from(base.checked_add(n)?);
+            v4.contains(&addr).then_some(IpAddr::V4(addr))
+        }
+        IpNet::V6(v6) => {
+            let base = u128::from(v6.network());
+            let addr = std::net::Ipv6Addr::from(base.checked_add(n)?);
+            v6.contains(&addr).then_some(IpAddr::V6(addr))
+        }
+    }
+}
+
+/// The encapsulation a plugin uses when the intent names none.
+pub fn default_encapsulation(plugin: CniPlugin) -> Encapsulation {
+    match plugin {
+        CniPlugin::Flannel | CniPlugin::Canal | CniPlugin::Cilium => Encapsulation::Vxlan,
+        CniPlugin::Calico => Encapsulation::Ipip,
+        CniPlugin::Bridge | CniPlugin::None => Encapsulation::None,
+    }
+}
