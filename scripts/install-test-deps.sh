@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs what netc's test suite runs for real: the reference CNI plugins, nft, iproute2,
+# firewall-offline-cmd (never the daemon), kubernetes-validate and jsonschema.
+# Idempotent; needs root (or sudo) on Debian 12.
+set -euo pipefail
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+debs=(containernetworking-plugins nftables firewalld iproute2 netcat-openbsd procps)
+missing=()
+for p in "${debs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  as_root apt-get update -qq
+  # firewalld's maintainer scripts must not start a daemon: policy-rc.d forbids it.
+  as_root sh -c 'printf "#!/bin/sh\nexit 101\n" > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d'
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+py=(kubernetes-validate jsonschema pyyaml)
+python3 -c 'import kubernetes_validate, jsonschema, yaml' 2>/dev/null \
+  || python3 -m pip install -q --disable-pip-version-check "${py[@]}"
