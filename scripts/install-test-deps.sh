@@ -13,9 +13,15 @@ for p in "${debs[@]}"; do
 done
 if [ ${#missing[@]} -gt 0 ]; then
   as_root apt-get update -qq
-  # firewalld's maintainer scripts must not start a daemon: policy-rc.d forbids it.
-  as_root sh -c 'printf "#!/bin/sh\nexit 101\n" > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d'
+  # firewalld's maintainer scripts must not start a daemon: a temporary policy-rc.d forbids
+  # it (only if the machine has none of its own), removed again after the install.
+  own_policy=0
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    as_root sh -c 'printf "#!/bin/sh\nexit 101\n" > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d'
+    own_policy=1
+  fi
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  [ "$own_policy" -eq 0 ] || as_root rm -f /usr/sbin/policy-rc.d
 fi
 
 py=(kubernetes-validate jsonschema pyyaml)
