@@ -17,7 +17,10 @@ fn examples() -> Vec<PathBuf> {
 #[test]
 fn every_example_checks_clean() {
     let files = examples();
-    assert!(files.len() >= 7, "expected the seven bundled examples, found {files:?}");
+    assert!(
+        files.len() >= 7,
+        "expected the seven bundled examples, found {files:?}"
+    );
     for file in files {
         let out = Command::new(env!("CARGO_BIN_EXE_netc"))
             .arg("check")

@@ -20,10 +20,22 @@ fn schema_describes_the_contract_keys() {
     let schema: serde_json::Value =
         serde_json::from_str(&netc::cli::schema::schema_json()).expect("valid JSON");
     let cluster = &schema["$defs"]["Cluster"]["properties"];
-    for key in ["podCIDR", "serviceCIDR", "nodeCIDRMaskSize", "clusterDNS", "kubeProxy"] {
-        assert!(cluster.get(key).is_some(), "Cluster.{key} missing from the schema");
+    for key in [
+        "podCIDR",
+        "serviceCIDR",
+        "nodeCIDRMaskSize",
+        "clusterDNS",
+        "kubeProxy",
+    ] {
+        assert!(
+            cluster.get(key).is_some(),
+            "Cluster.{key} missing from the schema"
+        );
     }
-    assert_eq!(schema["additionalProperties"], serde_json::Value::Bool(false));
+    assert_eq!(
+        schema["additionalProperties"],
+        serde_json::Value::Bool(false)
+    );
 }
 
 #[test]

@@ -1,0 +1,42 @@
+#!/usr/bin/env python3
+"""Writes a large, valid netc intent: N nodes (with interfaces) and P policies.
+
+usage: gen_intent.py NODES POLICIES > intent.yaml
+Nodes sit on 100.64.0.0/10 with a /24 pod subnet each out of 10.0.0.0/8; policies are
+spread over 200 namespaces, each with an ingress rule, an egress rule and an ipBlock peer.
+"""
+import sys
+
+
+def main() -> None:
+    nodes, policies = int(sys.argv[1]), int(sys.argv[2])
+    w = sys.stdout.write
+    w("apiVersion: netc/v1alpha1\nkind: NetworkIntent\nmetadata: {name: bench}\n")
+    w("cluster:\n  distribution: rke2\n  kubernetesVersion: v1.31.4\n")
+    w("  podCIDR: 10.0.0.0/8\n  serviceCIDR: 172.20.0.0/16\n  nodeCIDRMaskSize: 24\n")
+    w("  controlPlaneEndpoint: 100.64.0.1:6443\n  kubeProxy: {mode: iptables}\n")
+    w("cni:\n  plugin: canal\n  encapsulation: vxlan\n  mtu: auto\n  interface: eth1\n")
+    w("reserved: [172.17.0.0/16, 192.168.0.0/16]\n")
+    w("firewall:\n  backend: nftables\n  managementAccess: [tcp/22]\n  rules:\n")
+    w("    - {name: node-exporter, ports: [tcp/9100], from: [100.64.0.0/10], roles: [worker]}\n")
+    w("nodes:\n")
+    for i in range(nodes):
+        role = "control-plane" if i < 3 else "worker"
+        a, b = divmod(i + 1, 256)
+        w(f"  - name: node-{i}\n    role: {role}\n    address: 100.64.{a}.{b}/10\n")
+        w("    interfaces:\n")
+        w("      - {name: eth0, mtu: 1500, purpose: management}\n")
+        w("      - {name: eth1, mtu: 9000, purpose: data}\n")
+    w("policies:\n")
+    for p in range(policies):
+        ns = f"team-{p % 200}"
+        w(f"  - namespace: {ns}\n    defaultDeny: [ingress, egress]\n    rules:\n")
+        w(f"      - name: rule-{p}\n        to: {{app: svc-{p}}}\n")
+        w(f"        from: [{{pods: {{app: client-{p}}}}}, {{namespace: {{name: monitoring}}}},")
+        w(" {cidr: 10.0.0.0/8, except: [10.1.0.0/16]}]\n        ports: [tcp/8080, udp/53]\n")
+        w(f"    egress:\n      - name: out-{p}\n        from: {{app: svc-{p}}}\n")
+        w(f"        to: [{{pods: {{app: db-{p}}}}}]\n        ports: [tcp/5432]\n")
+
+
+if __name__ == "__main__":
+    main()
