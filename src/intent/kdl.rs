@@ -1,11 +1,269 @@
-//! The KDL front-end. (Stub until the KDL loader lands.)
+//! The KDL front-end: a KDL v2 intent read into the same [`NetworkIntent`] as the YAML one.
+//!
+//! The text is parsed by the `kdl` crate, then the model is deserialized straight from the KDL
+//! document tree by serde (module `de`), so `deny_unknown_fields`, enums and types behave as for
+//! YAML and every [`Spanned`](super::Spanned) value records where it was written in the KDL text.
+//!
+//! # How KDL maps onto the model
+//!
+//! * The document's top-level nodes are the keys of the intent (`apiVersion`, `cluster`, ...).
+//! * A node with properties and/or children is a map: each property `key=value` and each child
+//!   node `key ...` is one entry (properties first, then children).
+//! * A node with exactly one argument and nothing else is that value: `kind NetworkIntent`.
+//!   A node with several arguments is a list: `podCIDR "10.244.0.0/16" "fd00:10:244::/56"`.
+//! * Children named `-` are list items. Each `-` is read by the same rules: `- "10.0.0.0/8"` is a
+//!   scalar, `- name=eth0 mtu=1500` and `- { pods app=frontend }` are maps.
+//! * Where the model expects a list, a single value is a list of one: `reserved "172.17.0.0/16"`,
+//!   `except="10.1.0.0/16"`. An empty children block `{}` is an empty list or map.
+//! * `#true`/`#false` are booleans, `#null` and a bare node (`kubeProxy`) are "absent",
+//!   numbers are numbers, every string (quoted or bare identifier) is a string. Strings are never
+//!   read as numbers: `mtu "1500"` is a type error, as `mtu: "1500"` is in YAML.
+//! * Type annotations (`(u8)24`) are ignored.
+//! * A node may not mix arguments with properties or children, nor `-` items with named keys.
+//!
+//! A value's span is that of its text (for a property, the value after `=`); a map key's span is
+//! the property or node name. Any error, KDL syntax or model, is one `netc::parse` diagnostic
+//! labelled at the node or entry it is about.
+
+mod de;
+
+use ::kdl::{KdlDocument, KdlError};
 
 use super::model::NetworkIntent;
+use super::suggest::did_you_mean;
 use crate::diagnostic::{Diag, code};
+use crate::intent::Span;
 
-pub(super) fn parse(_text: &str) -> Result<NetworkIntent, Box<Diag>> {
-    Err(Box::new(Diag::error(
-        code::PARSE,
-        "KDL intents are not supported yet",
-    )))
+pub(super) fn parse(text: &str) -> Result<NetworkIntent, Box<Diag>> {
+    let doc = KdlDocument::parse_v2(text).map_err(|e| Box::new(syntax_diag(&e, text)))?;
+    de::from_document(&doc, fit(Span::new(0, 1), text)).map_err(|e| Box::new(model_diag(e, text)))
+}
+
+fn syntax_diag(err: &KdlError, text: &str) -> Diag {
+    let first = err.diagnostics.first();
+    let detail = first
+        .and_then(|d| d.message.clone())
+        .unwrap_or_else(|| "unexpected input".to_owned());
+    let mut message = format!("malformed KDL: {detail}");
+    let more = err.diagnostics.len().saturating_sub(1);
+    if more > 0 {
+        message.push_str(&format!(" (and {more} more KDL error(s) after it)"));
+    }
+    let span = first.map_or(Span::new(0, 1), |d| {
+        Span::new(d.span.offset(), d.span.len())
+    });
+    let label = first
+        .and_then(|d| d.label.clone())
+        .unwrap_or_else(|| "here".to_owned());
+    let help = first.and_then(|d| d.help.clone()).unwrap_or_else(|| {
+        "netc reads KDL v2: quote strings that are not plain words (\"10.0.0.0/8\"), \
+         booleans are #true/#false"
+            .to_owned()
+    });
+    Diag::error(code::PARSE, message)
+        .label(fit(span, text), label)
+        .help(help)
+}
+
+fn model_diag(err: de::Error, text: &str) -> Diag {
+    let help = match did_you_mean(&err.message) {
+        Some(s) => format!("did you mean `{s}`?"),
+        None => "see `netc schema` for the keys and types an intent takes".to_owned(),
+    };
+    let span = fit(err.span.unwrap_or(Span::new(0, 1)), text);
+    Diag::error(code::PARSE, err.message)
+        .label(span, "here")
+        .help(help)
+}
+
+/// Fits a span to the text so a renderer can always show it: inside it, on character
+/// boundaries, and at least one character long (an error at the end points at the last one).
+fn fit(span: Span, text: &str) -> Span {
+    let mut start = span.offset.min(text.len());
+    let mut end = span.offset.saturating_add(span.len).min(text.len());
+    if start == end {
+        if end < text.len() {
+            end = end.saturating_add(1);
+        } else {
+            start = start.saturating_sub(1);
+        }
+    }
+    while !text.is_char_boundary(start) {
+        start = start.saturating_sub(1);
+    }
+    while !text.is_char_boundary(end) {
+        end = end.saturating_add(1);
+    }
+    Span::new(start, end.saturating_sub(start))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::intent::{CidrList, Mtu};
+
+    const MINIMAL: &str = r#"apiVersion "netc/v1alpha1"
+kind NetworkIntent
+metadata name=demo
+cluster distribution=kubeadm kubernetesVersion="v1.31.2" podCIDR="10.244.0.0/16" serviceCIDR="10.96.0.0/12"
+cni plugin=flannel mtu=auto
+nodes {
+    - name=cp-1 role=control-plane address="10.0.1.100/24" {
+        interfaces { - name=eth0 mtu=1500 purpose=management }
+    }
+}
+"#;
+
+    fn text_at(text: &str, span: Span) -> &str {
+        text.get(span.offset..span.offset + span.len)
+            .unwrap_or("<out of range>")
+    }
+
+    fn err(text: &str) -> Diag {
+        match parse(text) {
+            Ok(_) => panic!("expected an error for:\n{text}"),
+            Err(d) => *d,
+        }
+    }
+
+    #[test]
+    fn values_carry_the_span_of_their_text() {
+        // Spans are byte offsets: multi-byte text before the values must not shift them.
+        let text = format!("// réseau «démo»\n{MINIMAL}");
+        let intent = parse(&text).expect("loads");
+        assert_eq!(text_at(&text, intent.api_version.span), "\"netc/v1alpha1\"");
+        assert_eq!(text_at(&text, intent.metadata.name.span), "demo");
+        assert_eq!(text_at(&text, intent.cluster.distribution.span), "kubeadm");
+        assert_eq!(
+            text_at(&text, intent.cluster.pod_cidr.span),
+            "\"10.244.0.0/16\""
+        );
+        let iface = &intent.nodes[0].interfaces[0];
+        assert_eq!(
+            text_at(&text, iface.mtu.as_ref().expect("mtu").span),
+            "1500"
+        );
+        assert_eq!(intent.cni.mtu.as_ref().map(|m| m.value), Some(Mtu::Auto));
+    }
+
+    #[test]
+    fn several_arguments_are_a_list_and_one_is_a_list_of_one() {
+        let text =
+            MINIMAL.replace("podCIDR=\"10.244.0.0/16\" ", "") + "reserved \"172.17.0.0/16\"\n";
+        let text = text.replace(
+            "serviceCIDR=\"10.96.0.0/12\"",
+            "serviceCIDR=\"10.96.0.0/12\" {\n    podCIDR \"10.244.0.0/16\" \"fd00:10:244::/56\"\n}",
+        );
+        let intent = parse(&text).expect("loads");
+        match &intent.cluster.pod_cidr.value {
+            CidrList::Many(v) => assert_eq!(v.len(), 2),
+            other => panic!("expected two CIDRs, got {other:?}"),
+        }
+        assert_eq!(
+            text_at(&text, intent.cluster.pod_cidr.span),
+            "\"10.244.0.0/16\" \"fd00:10:244::/56\""
+        );
+        assert_eq!(intent.reserved.len(), 1);
+        assert_eq!(text_at(&text, intent.reserved[0].span), "\"172.17.0.0/16\"");
+    }
+
+    #[test]
+    fn label_keys_are_spanned() {
+        let text = MINIMAL.to_owned()
+            + "policies {\n    - namespace=prod {\n        rules { - name=r to=#null { to app=backend } }\n    }\n}\n";
+        // `to` twice: the duplicate is an error at the second key.
+        let d = err(&text);
+        assert!(d.message.contains("duplicate field `to`"), "{}", d.message);
+        let span = d.primary_span().expect("labelled");
+        assert_eq!(text_at(&text, span), "to");
+        assert!(span.offset > text.find("to=#null").expect("present"));
+
+        let text = text.replace("to=#null ", "");
+        let intent = parse(&text).expect("loads");
+        let labels = intent.policies[0].rules[0].to.as_ref().expect("to");
+        let (k, v) = labels.iter().next().expect("one label");
+        assert_eq!(text_at(&text, k.span), "app");
+        assert_eq!(text_at(&text, v.span), "backend");
+    }
+
+    #[test]
+    fn unknown_key_points_at_the_key_with_a_suggestion() {
+        let text = MINIMAL.replace("cni plugin=flannel", "cni plugn=flannel");
+        let d = err(&text);
+        assert_eq!(d.code, code::PARSE);
+        assert!(d.message.contains("unknown field `plugn`"), "{}", d.message);
+        assert_eq!(text_at(&text, d.primary_span().expect("labelled")), "plugn");
+        assert_eq!(d.help.as_deref(), Some("did you mean `plugin`?"));
+    }
+
+    #[test]
+    fn wrong_type_and_bad_variant_point_at_the_value() {
+        let text = MINIMAL.replace("mtu=1500", "mtu=\"big\"");
+        let d = err(&text);
+        assert!(d.message.contains("invalid type"), "{}", d.message);
+        assert_eq!(
+            text_at(&text, d.primary_span().expect("labelled")),
+            "\"big\""
+        );
+
+        let text = MINIMAL.replace("role=control-plane", "role=controlplane");
+        let d = err(&text);
+        assert!(d.message.contains("unknown variant"), "{}", d.message);
+        assert_eq!(
+            text_at(&text, d.primary_span().expect("labelled")),
+            "controlplane"
+        );
+        assert_eq!(d.help.as_deref(), Some("did you mean `control-plane`?"));
+    }
+
+    #[test]
+    fn missing_field_points_at_its_node() {
+        let text = MINIMAL.replace("- name=cp-1 ", "- ");
+        let d = err(&text);
+        assert!(d.message.contains("missing field `name`"), "{}", d.message);
+        let span = d.primary_span().expect("labelled");
+        assert_eq!(span.offset, text.find("- role").expect("present"));
+    }
+
+    #[test]
+    fn mixing_shapes_is_an_error_at_the_offender() {
+        let text = MINIMAL.replace("metadata name=demo", "metadata \"x\" name=demo");
+        let d = err(&text);
+        assert!(
+            d.message.contains("`metadata` has arguments"),
+            "{}",
+            d.message
+        );
+        assert_eq!(text_at(&text, d.primary_span().expect("labelled")), "\"x\"");
+
+        let text = MINIMAL.replace(
+            "interfaces { - name=eth0",
+            "interfaces { extra 1; - name=eth0",
+        );
+        let d = err(&text);
+        assert!(d.message.contains("mixes `-` items"), "{}", d.message);
+        assert_eq!(text_at(&text, d.primary_span().expect("labelled")), "extra");
+    }
+
+    #[test]
+    fn syntax_errors_are_labelled_inside_the_text() {
+        for text in ["a \"unterminated", "a {", "\u{e9}\u{e9} 1.", "", "}", "a=1"] {
+            let d = err(text);
+            assert_eq!(d.code, code::PARSE);
+            if let Some(span) = d.primary_span() {
+                assert!(span.offset + span.len <= text.len(), "{text:?}: {span:?}");
+                assert!(text.is_char_boundary(span.offset), "{text:?}: {span:?}");
+            } else {
+                assert!(text.is_empty(), "{text:?} has no label");
+            }
+        }
+    }
+
+    #[test]
+    fn fit_keeps_spans_inside_and_on_boundaries() {
+        assert_eq!(fit(Span::new(10, 5), "abc"), Span::new(2, 1));
+        assert_eq!(fit(Span::new(1, 0), "abc"), Span::new(1, 1));
+        assert_eq!(fit(Span::new(1, 1), "\u{e9}x"), Span::new(0, 2));
+        assert_eq!(fit(Span::new(0, 0), ""), Span::new(0, 0));
+    }
 }

@@ -8,8 +8,10 @@ pub(crate) fn did_you_mean(message: &str) -> Option<String> {
     let expected = message.split_once("expected ")?.1;
     let expected = expected.split(" at line ").next().unwrap_or(expected);
     let expected = expected.strip_prefix("one of ").unwrap_or(expected);
+    // serde lists one name, `a` or `b`, or one of `a`, `b`, `c`.
     expected
         .split(", ")
+        .flat_map(|c| c.split(" or "))
         .map(|c| c.trim_matches('`'))
         .map(|cand| {
             (
@@ -47,5 +49,11 @@ mod tests {
     fn suggests_variants() {
         let m = "unknown variant `flanel`, expected one of flannel, calico at line 16, column 11";
         assert_eq!(did_you_mean(m).as_deref(), Some("flannel"));
+    }
+
+    #[test]
+    fn suggests_one_of_two_variants() {
+        let m = "unknown variant `controlplane`, expected `control-plane` or `worker`";
+        assert_eq!(did_you_mean(m).as_deref(), Some("control-plane"));
     }
 }
