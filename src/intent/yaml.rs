@@ -6,7 +6,20 @@ use crate::diagnostic::{Diag, code};
 use crate::intent::Span;
 
 pub(super) fn parse(text: &str) -> Result<NetworkIntent, Box<Diag>> {
-    serde_saphyr::from_str::<NetworkIntent>(text).map_err(|e| Box::new(to_diag(&e, text)))
+    serde_saphyr::from_str_with_options::<NetworkIntent>(text, options(text.len()))
+        .map_err(|e| Box::new(to_diag(&e, text)))
+}
+
+/// serde-saphyr's default budget (250,000 nodes) refuses a legitimate 10,000-node intent.
+/// Nodes and events can only grow with the text itself (aliases are capped separately, which
+/// is what stops "billion laughs"), so the limits scale with the input's length.
+fn options(len: usize) -> serde_saphyr::Options {
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_nodes = budget.max_nodes.max(len);
+    budget.max_events = budget.max_events.max(len.saturating_mul(2));
+    let mut options = serde_saphyr::Options::default();
+    options.budget = Some(budget);
+    options
 }
 
 fn to_diag(err: &serde_saphyr::Error, text: &str) -> Diag {
