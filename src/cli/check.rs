@@ -51,7 +51,7 @@ pub(crate) fn report(src: &SourceFile, diags: &[Diag], format: Format) -> bool {
 
 pub(super) fn run(args: &CheckArgs, cli: &Cli) -> u8 {
     let mut code = exit::OK;
-    let (mut errors, mut warnings) = (0usize, 0usize);
+    let (mut checked_files, mut errors, mut warnings) = (0usize, 0usize, 0usize);
     for path in &args.files {
         let src = match read_source(path) {
             Ok(s) => s,
@@ -61,6 +61,7 @@ pub(super) fn run(args: &CheckArgs, cli: &Cli) -> u8 {
                 continue;
             }
         };
+        checked_files += 1;
         let checked = pipeline::check(&src, Syntax::from_path(path));
         errors += checked.diagnostics.iter().filter(|d| d.is_error()).count();
         warnings += checked
@@ -74,8 +75,7 @@ pub(super) fn run(args: &CheckArgs, cli: &Cli) -> u8 {
     }
     if !cli.quiet && args.format == Format::Human {
         eprintln!(
-            "netc: checked {} file(s): {errors} error(s), {warnings} warning(s)",
-            args.files.len()
+            "netc: checked {checked_files} file(s): {errors} error(s), {warnings} warning(s)"
         );
     }
     code

@@ -35,6 +35,11 @@ pub enum Command {
     Check(check::CheckArgs),
     /// Print the JSON Schema of the intent file.
     Schema,
+    /// Print a shell completion script (`netc completions bash > /etc/bash_completion.d/netc`).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 /// How diagnostics are printed.
@@ -52,6 +57,11 @@ pub fn run(cli: Cli) -> ExitCode {
     let code = match &cli.command {
         Command::Check(args) => check::run(args, &cli),
         Command::Schema => schema::run(),
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(*shell, &mut cmd, "netc", &mut std::io::stdout());
+            exit::OK
+        }
     };
     ExitCode::from(code)
 }
