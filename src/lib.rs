@@ -8,6 +8,7 @@ pub mod cli;
 pub mod diagnostic;
 pub mod emit;
 pub mod intent;
+pub mod output;
 pub mod pipeline;
 pub mod plan;
 pub mod validate;

@@ -1,6 +1,8 @@
 //! The command line: one clap definition of every command and flag, and the dispatcher.
 
+mod build;
 mod check;
+mod diff;
 pub mod schema;
 
 use std::process::ExitCode;
@@ -33,6 +35,10 @@ pub struct Cli {
 pub enum Command {
     /// Parse and validate intent files; report every finding with its source span.
     Check(check::CheckArgs),
+    /// Check, then write every artifact to DIR atomically (`--check`: only diff against DIR).
+    Build(build::BuildArgs),
+    /// Show, as a unified diff, what `netc build` would change in DIR.
+    Diff(diff::DiffArgs),
     /// Print the JSON Schema of the intent file.
     Schema,
     /// Print a shell completion script (`netc completions bash > /etc/bash_completion.d/netc`).
@@ -56,6 +62,8 @@ pub enum Format {
 pub fn run(cli: Cli) -> ExitCode {
     let code = match &cli.command {
         Command::Check(args) => check::run(args, &cli),
+        Command::Build(args) => build::run(args, &cli),
+        Command::Diff(args) => diff::run(args, &cli),
         Command::Schema => schema::run(),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();

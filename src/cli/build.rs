@@ -1,0 +1,137 @@
+//! `netc build FILE -o DIR [--check]`
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+
+use super::check::{read_source, report};
+use super::{Cli, Format, exit};
+use crate::emit::{self, Context};
+use crate::intent::Syntax;
+use crate::output::{self, Change};
+use crate::pipeline;
+use crate::plan::Plan;
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// The intent file (.yaml/.yml, or .kdl).
+    #[arg(value_name = "FILE")]
+    pub file: String,
+    /// Output directory; replaced atomically, files netc did not write are kept.
+    #[arg(short = 'o', long = "out", value_name = "DIR")]
+    pub out: PathBuf,
+    /// Write nothing: exit 1 and print a unified diff when DIR is not what build would write.
+    #[arg(long)]
+    pub check: bool,
+    /// Diagnostic output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// Reads and checks the intent, printing its diagnostics, and runs `then` on its Plan; returns
+/// the exit code (1 without running `then` when the intent has errors).
+pub(super) fn with_plan(file: &str, format: Format, then: impl FnOnce(&Plan) -> u8) -> u8 {
+    let src = match read_source(file) {
+        Ok(s) => s,
+        Err(msg) => {
+            eprintln!("{msg}");
+            return exit::USAGE;
+        }
+    };
+    let checked = pipeline::check(&src, Syntax::from_path(file));
+    report(&src, &checked.diagnostics, format);
+    match checked.valid_plan() {
+        Some(plan) => then(plan),
+        None => {
+            eprintln!("netc: {file} has errors; nothing written");
+            exit::FINDINGS
+        }
+    }
+}
+
+/// Whether to colour a diff: stdout is a terminal and `NO_COLOR` is unset or empty.
+pub(super) fn colour_stdout() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// Every difference between DIR and what build would write for this Plan.
+pub(super) fn changes(plan: &Plan, file: &str, out: &Path) -> Result<Vec<Change>, u8> {
+    let ctx = Context { plan, source: file };
+    output::compare(out, file, |sink| emit::emit_all(ctx, sink)).map_err(|e| {
+        eprintln!("netc: {e}");
+        exit::USAGE
+    })
+}
+
+/// Prints the diff of `changes` and a one-line summary on stderr.
+pub(super) fn print_changes(changes: &[Change], out: &Path, colour: bool, quiet: bool) {
+    let text = output::render(changes, colour);
+    let stdout = std::io::stdout();
+    let _ = stdout.lock().write_all(text.as_bytes());
+    if quiet {
+        return;
+    }
+    let s = output::summary(changes);
+    if changes.is_empty() {
+        eprintln!("netc: {} is up to date", out.display());
+    } else {
+        eprintln!(
+            "netc: {} differs from the build: {} changed, {} missing, {} stale file(s)",
+            out.display(),
+            s.changed,
+            s.missing,
+            s.stale
+        );
+    }
+}
+
+pub(super) fn run(args: &BuildArgs, cli: &Cli) -> u8 {
+    with_plan(&args.file, args.format, |plan| build(plan, args, cli))
+}
+
+fn build(plan: &Plan, args: &BuildArgs, cli: &Cli) -> u8 {
+    if args.check {
+        return match changes(plan, &args.file, &args.out) {
+            Ok(ch) => {
+                print_changes(&ch, &args.out, colour_stdout(), cli.quiet);
+                if ch.is_empty() {
+                    exit::OK
+                } else {
+                    exit::FINDINGS
+                }
+            }
+            Err(code) => code,
+        };
+    }
+    let ctx = Context {
+        plan,
+        source: &args.file,
+    };
+    match output::build(&args.out, &args.file, |sink| emit::emit_all(ctx, sink)) {
+        Ok(w) => {
+            if !cli.quiet {
+                eprintln!(
+                    "netc: wrote {} file(s) to {}{}{}",
+                    w.files,
+                    args.out.display(),
+                    if w.removed > 0 {
+                        format!(", removed {} stale", w.removed)
+                    } else {
+                        String::new()
+                    },
+                    if w.kept > 0 {
+                        format!(", kept {} file(s) netc did not write", w.kept)
+                    } else {
+                        String::new()
+                    },
+                );
+            }
+            exit::OK
+        }
+        Err(e) => {
+            eprintln!("netc: {e}; {} left unchanged", args.out.display());
+            exit::USAGE
+        }
+    }
+}

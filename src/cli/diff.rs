@@ -1,0 +1,33 @@
+//! `netc diff FILE -o DIR`: what build would change in DIR, as a unified diff.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::build::{changes, colour_stdout, print_changes, with_plan};
+use super::{Cli, Format, exit};
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The intent file (.yaml/.yml, or .kdl).
+    #[arg(value_name = "FILE")]
+    pub file: String,
+    /// The output directory to compare with.
+    #[arg(short = 'o', long = "out", value_name = "DIR")]
+    pub out: PathBuf,
+    /// Diagnostic output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+pub(super) fn run(args: &DiffArgs, cli: &Cli) -> u8 {
+    with_plan(&args.file, args.format, |plan| {
+        match changes(plan, &args.file, &args.out) {
+            Ok(ch) => {
+                print_changes(&ch, &args.out, colour_stdout(), cli.quiet);
+                exit::OK
+            }
+            Err(code) => code,
+        }
+    })
+}
