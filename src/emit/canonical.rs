@@ -1,7 +1,179 @@
-//! Emitter stub: filled in by the build issue.
+//! Canonical Kubernetes: `canonical/bootstrap.yaml`, the file `k8s bootstrap --file` reads on the
+//! first control-plane node, and `canonical/join-<node>.yaml` for `k8s join-cluster --file`.
+//! Field names follow canonical/k8s-snap-api `api/v1/type_bootstrap_config.go`,
+//! `type_cluster_config.go`, `type_control_plane_join_config.go` and
+//! `type_worker_node_join_config.go`; k8s parses these files strictly, so only real keys appear.
+//! Extra component arguments are `"--flag": "value"` maps. The network itself is the
+//! distribution's built-in one (`cluster-config.network.enabled`).
 
-use super::{ArtifactSink, Context, EmitError};
+use std::collections::BTreeMap;
 
-pub fn emit(_ctx: Context<'_>, _sink: &mut dyn ArtifactSink) -> Result<(), EmitError> {
+use serde::Serialize;
+
+use super::distribution::{self, ClusterRole};
+use super::{ArtifactSink, Context, EmitError, yaml_documents_noted};
+use crate::intent::Distribution;
+use crate::plan::{NodePlan, Plan};
+
+const JOIN_NOTE: &[&str] =
+    &["Use with `k8s join-cluster <token> --file` (token from `k8s get-join-token` on cp nodes)."];
+
+type Args = BTreeMap<String, String>;
+
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct BootstrapConfig {
+    cluster_config: ClusterConfig,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pod_cidr: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    service_cidr: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    extra_sans: Vec<String>,
+    #[serde(flatten)]
+    args: NodeArgs,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct ClusterConfig {
+    network: Enabled,
+    dns: DnsConfig,
+}
+
+#[derive(Serialize)]
+struct Enabled {
+    enabled: bool,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct DnsConfig {
+    enabled: bool,
+    cluster_domain: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    service_ip: Option<String>,
+}
+
+/// The per-node `extra-node-*-args` maps, shared by bootstrap and join files.
+#[derive(Default, Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct NodeArgs {
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    extra_node_kube_controller_manager_args: Args,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    extra_node_kube_proxy_args: Args,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    extra_node_kubelet_args: Args,
+}
+
+/// ControlPlaneJoinConfig or WorkerJoinConfig: the keys netc sets exist in both, except
+/// `extra-sans` and the controller-manager arguments, which only control-plane nodes get.
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct JoinConfig {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    extra_sans: Vec<String>,
+    #[serde(flatten)]
+    args: NodeArgs,
+}
+
+pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitError> {
+    let plan = ctx.plan;
+    if plan.distribution != Distribution::Canonical {
+        return Ok(());
+    }
+    let path = "canonical/bootstrap.yaml";
+    let bootstrap = bootstrap_config(plan, distribution::init_node(plan));
+    sink.put(
+        path.to_owned(),
+        yaml_documents_noted(ctx, path, &[], &[bootstrap])?,
+    )?;
+    for node in &plan.nodes {
+        if distribution::role(plan, node) == ClusterRole::Init {
+            continue;
+        }
+        let path = format!("canonical/join-{}.yaml", node.name);
+        let bytes = yaml_documents_noted(ctx, &path, JOIN_NOTE, &[join_config(plan, node)])?;
+        sink.put(path, bytes)?;
+    }
     Ok(())
+}
+
+/// The node's bootstrap or join file without the header (for the cloud-init `cluster.config`).
+pub fn node_yaml(plan: &Plan, node: &NodePlan) -> Result<String, EmitError> {
+    let (path, text) = if distribution::role(plan, node) == ClusterRole::Init {
+        (
+            "canonical/bootstrap.yaml".to_owned(),
+            serde_saphyr::to_string(&bootstrap_config(plan, Some(node))),
+        )
+    } else {
+        (
+            format!("canonical/join-{}.yaml", node.name),
+            serde_saphyr::to_string(&join_config(plan, node)),
+        )
+    };
+    text.map_err(|e| EmitError::Serialize {
+        path,
+        message: e.to_string(),
+    })
+}
+
+fn flag_map(flags: &[(&str, String)]) -> Args {
+    flags
+        .iter()
+        .map(|(k, v)| (format!("--{k}"), v.clone()))
+        .collect()
+}
+
+fn node_args(plan: &Plan, node: Option<&NodePlan>) -> NodeArgs {
+    let control_plane = node.is_none_or(NodePlan::is_control_plane);
+    NodeArgs {
+        extra_node_kube_controller_manager_args: if control_plane {
+            flag_map(&distribution::node_mask_flags(plan))
+        } else {
+            Args::new()
+        },
+        extra_node_kube_proxy_args: flag_map(&distribution::kube_proxy_flags(plan)),
+        extra_node_kubelet_args: node
+            .and_then(distribution::node_ip)
+            .map(|ip| flag_map(&[("node-ip", ip.to_string())]))
+            .unwrap_or_default(),
+    }
+}
+
+fn extra_sans(plan: &Plan) -> Vec<String> {
+    plan.control_plane_endpoint
+        .as_deref()
+        .map(|e| distribution::endpoint_host(e).to_owned())
+        .into_iter()
+        .collect()
+}
+
+fn bootstrap_config(plan: &Plan, init: Option<&NodePlan>) -> BootstrapConfig {
+    BootstrapConfig {
+        cluster_config: ClusterConfig {
+            network: Enabled { enabled: true },
+            dns: DnsConfig {
+                enabled: true,
+                cluster_domain: plan.dns_domain.clone(),
+                service_ip: plan.cluster_dns.map(|ip| ip.to_string()),
+            },
+        },
+        pod_cidr: distribution::cidr_list(&plan.pod_cidrs),
+        service_cidr: distribution::cidr_list(&plan.service_cidrs),
+        extra_sans: extra_sans(plan),
+        args: node_args(plan, init),
+    }
+}
+
+fn join_config(plan: &Plan, node: &NodePlan) -> JoinConfig {
+    JoinConfig {
+        extra_sans: if node.is_control_plane() {
+            extra_sans(plan)
+        } else {
+            Vec::new()
+        },
+        args: node_args(plan, Some(node)),
+    }
 }

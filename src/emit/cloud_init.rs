@@ -1,7 +1,78 @@
-//! Emitter stub: filled in by the build issue.
+//! `cloud-init/<node>.yaml`: a `#cloud-config` user-data document per node whose `cluster:`
+//! block is what Kairos-style edge providers (kairos-io/provider-rke2, provider-k3s,
+//! provider-kubeadm; spectrocloud's providers) read: `cluster_token`, `control_plane_host`,
+//! `role` (`init` | `controlplane` | `worker`) and `config`, a string holding that node's
+//! distribution configuration (the same text as its file under `rke2/`, `k3s/`, `kubeadm/` or
+//! `canonical/`).
+//!
+//! `cluster_token` is a join secret and is left out: add it from your secret store.
 
-use super::{ArtifactSink, Context, EmitError};
+use serde::Serialize;
 
-pub fn emit(_ctx: Context<'_>, _sink: &mut dyn ArtifactSink) -> Result<(), EmitError> {
+use super::distribution::{self, ClusterRole};
+use super::{
+    ArtifactSink, Context, EmitError, canonical, k3s, kubeadm, rke2, yaml_documents_noted,
+};
+use crate::intent::Distribution;
+use crate::plan::{NodePlan, Plan};
+
+/// cloud-init only reads the file as cloud-config when this is its very first line.
+const CLOUD_CONFIG: &str = "#cloud-config\n";
+
+const NOTES: &[&str] = &["cluster.cluster_token (the join secret) is left out: add it before use."];
+
+#[derive(Serialize)]
+struct CloudConfig {
+    cluster: Cluster,
+}
+
+#[derive(Serialize)]
+struct Cluster {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    control_plane_host: Option<String>,
+    role: &'static str,
+    config: String,
+}
+
+pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitError> {
+    let plan = ctx.plan;
+    let host = control_plane_host(plan);
+    for node in &plan.nodes {
+        let path = format!("cloud-init/{}.yaml", node.name);
+        let doc = CloudConfig {
+            cluster: Cluster {
+                control_plane_host: host.clone(),
+                role: match distribution::role(plan, node) {
+                    ClusterRole::Init => "init",
+                    ClusterRole::ControlPlane => "controlplane",
+                    ClusterRole::Worker => "worker",
+                },
+                config: node_config(plan, node)?,
+            },
+        };
+        let mut bytes = CLOUD_CONFIG.as_bytes().to_vec();
+        bytes.extend(yaml_documents_noted(ctx, &path, NOTES, &[doc])?);
+        sink.put(path, bytes)?;
+    }
     Ok(())
+}
+
+/// The host every node registers with: the control-plane endpoint's host, else the first
+/// control-plane node's address.
+fn control_plane_host(plan: &Plan) -> Option<String> {
+    if let Some(e) = &plan.control_plane_endpoint {
+        return Some(distribution::endpoint_host(e).to_owned());
+    }
+    distribution::init_node(plan)
+        .and_then(NodePlan::ip)
+        .map(|ip| ip.to_string())
+}
+
+fn node_config(plan: &Plan, node: &NodePlan) -> Result<String, EmitError> {
+    match plan.distribution {
+        Distribution::Kubeadm => kubeadm::node_yaml(plan, node),
+        Distribution::Rke2 => rke2::node_yaml(plan, node),
+        Distribution::K3s => k3s::node_yaml(plan, node),
+        Distribution::Canonical => canonical::node_yaml(plan, node),
+    }
 }

@@ -9,6 +9,7 @@ pub mod canonical;
 pub mod cilium;
 pub mod cloud_init;
 pub mod cni;
+pub mod distribution;
 pub mod firewall;
 pub mod flannel;
 pub mod host;
@@ -96,7 +97,23 @@ pub fn yaml_documents<T: Serialize>(
     path: &str,
     docs: &[T],
 ) -> Result<Vec<u8>, EmitError> {
+    yaml_documents_noted(ctx, path, &[], docs)
+}
+
+/// Like [`yaml_documents`], with `notes` as further `# ` comment lines under the header
+/// (placeholders the user must fill in, and the like).
+pub fn yaml_documents_noted<T: Serialize>(
+    ctx: Context<'_>,
+    path: &str,
+    notes: &[&str],
+    docs: &[T],
+) -> Result<Vec<u8>, EmitError> {
     let mut out = ctx.hash_header();
+    for note in notes {
+        out.push_str("# ");
+        out.push_str(note);
+        out.push('\n');
+    }
     for (i, doc) in docs.iter().enumerate() {
         if i > 0 {
             out.push_str("---\n");

@@ -1,7 +1,369 @@
-//! Emitter stub: filled in by the build issue.
+//! RKE2: `rke2/<node>/config.yaml` (`/etc/rancher/rke2/config.yaml`, keys are the
+//! `rke2 server`/`rke2 agent` flag names of rancher/rke2 `pkg/cli/cmds/{server,agent}.go`) and
+//! `rke2/manifests/rke2-<cni>-config.yaml`, the HelmChartConfig (`helm.cattle.io/v1`) that sets
+//! the bundled CNI chart's interface and MTU (`/var/lib/rancher/rke2/server/manifests/`).
+//!
+//! Join secrets are left out: every node but the first needs `token:` (from
+//! `/var/lib/rancher/rke2/server/node-token`), added by the user in a `config.yaml.d/` file.
 
-use super::{ArtifactSink, Context, EmitError};
+use serde::Serialize;
 
-pub fn emit(_ctx: Context<'_>, _sink: &mut dyn ArtifactSink) -> Result<(), EmitError> {
+use super::distribution::{self, ClusterRole};
+use super::{ArtifactSink, Context, EmitError, yaml_documents_noted};
+use crate::intent::{CniPlugin, Distribution, Encapsulation};
+use crate::plan::{NodePlan, Plan};
+
+/// The RKE2 supervisor port servers and agents register on.
+const SUPERVISOR_PORT: u16 = 9345;
+
+const TOKEN_NOTE: &[&str] =
+    &["Join secret left out: add `token:` (the first server's node-token) in config.yaml.d/."];
+
+/// One node's `/etc/rancher/rke2/config.yaml`.
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct Config {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    server: Option<String>,
+    node_name: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    node_ip: Vec<String>,
+    #[serde(flatten)]
+    server_only: Option<ServerConfig>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    kube_proxy_arg: Vec<String>,
+}
+
+/// Keys only `rke2 server` takes.
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct ServerConfig {
+    cni: Vec<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cluster_cidr: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    service_cidr: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cluster_dns: Option<String>,
+    cluster_domain: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tls_san: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    kube_controller_manager_arg: Vec<String>,
+}
+
+/// `helm.cattle.io/v1` HelmChartConfig (k3s-io/helm-controller).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct HelmChartConfig {
+    api_version: &'static str,
+    kind: &'static str,
+    metadata: Metadata,
+    spec: HelmChartConfigSpec,
+}
+
+#[derive(Serialize)]
+struct Metadata {
+    name: String,
+    namespace: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct HelmChartConfigSpec {
+    values_content: String,
+}
+
+/// rancher/rke2-charts `rke2-canal` values (flannel + calico sections).
+#[derive(Serialize)]
+struct CanalValues {
+    flannel: FlannelValues,
+    calico: CanalCalicoValues,
+}
+
+/// The `flannel:` section of `rke2-canal` and `rke2-flannel`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct FlannelValues {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    iface: Option<String>,
+    backend: &'static str,
+    backend_port: u16,
+    vni: u32,
+    mtu: u32,
+}
+
+#[derive(Serialize)]
+struct CanalCalicoValues {
+    /// Spelled so upstream.
+    #[serde(rename = "vethuMTU")]
+    veth_mtu: u32,
+    masquerade: bool,
+}
+
+#[derive(Serialize)]
+struct FlannelChartValues {
+    flannel: FlannelValues,
+}
+
+/// `rke2-calico` values: the tigera-operator Installation's `calicoNetwork`.
+#[derive(Serialize)]
+struct CalicoValues {
+    installation: CalicoInstallation,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CalicoInstallation {
+    calico_network: CalicoNetwork,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CalicoNetwork {
+    bgp: &'static str,
+    mtu: u32,
+    ip_pools: Vec<CalicoPool>,
+    #[serde(
+        rename = "nodeAddressAutodetectionV4",
+        skip_serializing_if = "Option::is_none"
+    )]
+    node_address_autodetection_v4: Option<Autodetection>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CalicoPool {
+    cidr: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    block_size: Option<u8>,
+    encapsulation: &'static str,
+    nat_outgoing: &'static str,
+    node_selector: &'static str,
+}
+
+#[derive(Serialize)]
+struct Autodetection {
+    interface: String,
+}
+
+/// `rke2-cilium` values (the cilium chart's top-level keys).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CiliumValues {
+    #[serde(rename = "MTU")]
+    mtu: u32,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    devices: Vec<String>,
+    routing_mode: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tunnel_protocol: Option<&'static str>,
+}
+
+pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitError> {
+    let plan = ctx.plan;
+    if plan.distribution != Distribution::Rke2 {
+        return Ok(());
+    }
+    for node in &plan.nodes {
+        let path = format!("rke2/{}/config.yaml", node.name);
+        let bytes =
+            yaml_documents_noted(ctx, &path, notes(plan, node), &[node_config(plan, node)])?;
+        sink.put(path, bytes)?;
+    }
+    if let Some((chart, values)) = chart_values(plan)? {
+        let path = format!("rke2/manifests/{chart}-config.yaml");
+        let doc = HelmChartConfig {
+            api_version: "helm.cattle.io/v1",
+            kind: "HelmChartConfig",
+            metadata: Metadata {
+                name: chart.to_owned(),
+                namespace: "kube-system",
+            },
+            spec: HelmChartConfigSpec {
+                values_content: values,
+            },
+        };
+        sink.put(path.clone(), super::yaml(ctx, &path, &doc)?)?;
+    }
     Ok(())
+}
+
+/// The node's `config.yaml` without the header (for the cloud-init `cluster.config` string).
+pub fn node_yaml(plan: &Plan, node: &NodePlan) -> Result<String, EmitError> {
+    to_yaml(
+        &format!("rke2/{}/config.yaml", node.name),
+        &node_config(plan, node),
+    )
+}
+
+fn to_yaml<T: Serialize>(path: &str, value: &T) -> Result<String, EmitError> {
+    serde_saphyr::to_string(value).map_err(|e| EmitError::Serialize {
+        path: path.to_owned(),
+        message: e.to_string(),
+    })
+}
+
+fn notes(plan: &Plan, node: &NodePlan) -> &'static [&'static str] {
+    if distribution::role(plan, node) == ClusterRole::Init {
+        &[]
+    } else {
+        TOKEN_NOTE
+    }
+}
+
+/// The `cni:` value RKE2 takes for the intent's plugin.
+pub fn cni_name(plugin: CniPlugin) -> &'static str {
+    match plugin {
+        CniPlugin::Canal => "canal",
+        CniPlugin::Calico => "calico",
+        CniPlugin::Cilium => "cilium",
+        CniPlugin::Flannel => "flannel",
+        // The bridge plugin is installed by netc's own conflists, not by RKE2.
+        CniPlugin::Bridge | CniPlugin::None => "none",
+    }
+}
+
+/// `https://<first server>:9345`, the address every other node registers with.
+pub fn supervisor_url(plan: &Plan) -> Option<String> {
+    let ip = distribution::init_node(plan)?.ip()?;
+    Some(format!(
+        "https://{}",
+        distribution::host_port(ip, SUPERVISOR_PORT)
+    ))
+}
+
+fn node_config(plan: &Plan, node: &NodePlan) -> Config {
+    let role = distribution::role(plan, node);
+    Config {
+        server: match role {
+            ClusterRole::Init => None,
+            _ => supervisor_url(plan),
+        },
+        node_name: node.name.clone(),
+        node_ip: distribution::node_ip(node)
+            .map(|ip| ip.to_string())
+            .into_iter()
+            .collect(),
+        server_only: node.is_control_plane().then(|| ServerConfig {
+            cni: vec![cni_name(plan.cni.plugin)],
+            cluster_cidr: distribution::cidr_list(&plan.pod_cidrs),
+            service_cidr: distribution::cidr_list(&plan.service_cidrs),
+            cluster_dns: plan.cluster_dns.map(|ip| ip.to_string()),
+            cluster_domain: plan.dns_domain.clone(),
+            tls_san: plan
+                .control_plane_endpoint
+                .as_deref()
+                .map(|e| distribution::endpoint_host(e).to_owned())
+                .into_iter()
+                .collect(),
+            kube_controller_manager_arg: distribution::arg_list(&distribution::node_mask_flags(
+                plan,
+            )),
+        }),
+        kube_proxy_arg: distribution::arg_list(&distribution::kube_proxy_flags(plan)),
+    }
+}
+
+fn flannel_values(plan: &Plan) -> FlannelValues {
+    FlannelValues {
+        iface: plan.cni.interface.clone(),
+        backend: match plan.cni.encapsulation {
+            Encapsulation::HostGw => "host-gw",
+            Encapsulation::Wireguard => "wireguard",
+            _ => "vxlan",
+        },
+        backend_port: plan.cni.vxlan_port,
+        vni: plan.cni.vxlan_vni,
+        mtu: plan.cni.mtu,
+    }
+}
+
+fn values_yaml<T: Serialize>(chart: &str, values: &T) -> Result<String, EmitError> {
+    to_yaml(&format!("rke2/manifests/{chart}-config.yaml"), values)
+}
+
+/// The chart to configure and its `valuesContent`, for CNIs RKE2 bundles.
+fn chart_values(plan: &Plan) -> Result<Option<(&'static str, String)>, EmitError> {
+    let cni = &plan.cni;
+    Ok(Some(match cni.plugin {
+        CniPlugin::Canal => {
+            let chart = "rke2-canal";
+            let values = CanalValues {
+                flannel: flannel_values(plan),
+                calico: CanalCalicoValues {
+                    veth_mtu: cni.mtu,
+                    masquerade: cni.nat_outgoing,
+                },
+            };
+            (chart, values_yaml(chart, &values)?)
+        }
+        CniPlugin::Flannel => {
+            let chart = "rke2-flannel";
+            let values = FlannelChartValues {
+                flannel: flannel_values(plan),
+            };
+            (chart, values_yaml(chart, &values)?)
+        }
+        CniPlugin::Calico => {
+            let chart = "rke2-calico";
+            let (encapsulation, bgp) = match cni.encapsulation {
+                Encapsulation::Ipip => ("IPIP", "Enabled"),
+                Encapsulation::Vxlan => ("VXLAN", "Disabled"),
+                Encapsulation::VxlanCrossSubnet => ("VXLANCrossSubnet", "Disabled"),
+                _ => ("None", "Enabled"),
+            };
+            let values = CalicoValues {
+                installation: CalicoInstallation {
+                    calico_network: CalicoNetwork {
+                        bgp,
+                        mtu: cni.mtu,
+                        ip_pools: plan
+                            .pod_cidrs
+                            .iter()
+                            .map(|net| CalicoPool {
+                                cidr: net.to_string(),
+                                block_size: matches!(net, ipnet::IpNet::V4(_))
+                                    .then_some(cni.calico_block_size),
+                                // Calico has no IPIP over IPv6.
+                                encapsulation: if matches!(net, ipnet::IpNet::V6(_))
+                                    && encapsulation == "IPIP"
+                                {
+                                    "None"
+                                } else {
+                                    encapsulation
+                                },
+                                nat_outgoing: if cni.nat_outgoing {
+                                    "Enabled"
+                                } else {
+                                    "Disabled"
+                                },
+                                node_selector: "all()",
+                            })
+                            .collect(),
+                        node_address_autodetection_v4: cni
+                            .interface
+                            .clone()
+                            .map(|interface| Autodetection { interface }),
+                    },
+                },
+            };
+            (chart, values_yaml(chart, &values)?)
+        }
+        CniPlugin::Cilium => {
+            let chart = "rke2-cilium";
+            let tunnel = match cni.encapsulation {
+                Encapsulation::Vxlan | Encapsulation::VxlanCrossSubnet => Some("vxlan"),
+                _ => None,
+            };
+            let values = CiliumValues {
+                mtu: cni.mtu,
+                devices: cni.interface.iter().cloned().collect(),
+                routing_mode: if tunnel.is_some() { "tunnel" } else { "native" },
+                tunnel_protocol: tunnel,
+            };
+            (chart, values_yaml(chart, &values)?)
+        }
+        CniPlugin::Bridge | CniPlugin::None => return Ok(None),
+    }))
 }

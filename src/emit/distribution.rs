@@ -1,0 +1,143 @@
+//! Facts the cluster-configuration targets (kubeadm, RKE2, k3s, Canonical Kubernetes,
+//! cloud-init) read the same way from the Plan: which node initialises the cluster, how
+//! addresses and CIDR lists are written, which kube-proxy and controller-manager flags differ
+//! from the defaults.
+
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+
+use crate::intent::KubeProxyMode;
+use crate::plan::{DEFAULT_NODE_MASK_V4, DEFAULT_NODE_MASK_V6, NodePlan, Plan};
+
+/// A node's part in bringing the cluster up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClusterRole {
+    /// The first control-plane node: it initialises the cluster.
+    Init,
+    /// A further control-plane node joining the first.
+    ControlPlane,
+    Worker,
+}
+
+/// The node that initialises the cluster: the first control-plane node in intent order.
+pub fn init_node(plan: &Plan) -> Option<&NodePlan> {
+    plan.nodes.iter().find(|n| n.is_control_plane())
+}
+
+pub fn role(plan: &Plan, node: &NodePlan) -> ClusterRole {
+    if !node.is_control_plane() {
+        ClusterRole::Worker
+    } else if init_node(plan).is_some_and(|i| i.name == node.name) {
+        ClusterRole::Init
+    } else {
+        ClusterRole::ControlPlane
+    }
+}
+
+/// CIDRs as the comma-separated list Kubernetes flags take (IPv4 first); `None` when empty.
+pub fn cidr_list(nets: &[IpNet]) -> Option<String> {
+    if nets.is_empty() {
+        return None;
+    }
+    Some(
+        nets.iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(","),
+    )
+}
+
+/// `addr:port`, with brackets around an IPv6 address.
+pub fn host_port(ip: IpAddr, port: u16) -> String {
+    match ip {
+        IpAddr::V4(v4) => format!("{v4}:{port}"),
+        IpAddr::V6(v6) => format!("[{v6}]:{port}"),
+    }
+}
+
+/// The host part of `host[:port]` (`[fd00::1]:6443` → `fd00::1`).
+pub fn endpoint_host(endpoint: &str) -> &str {
+    if let Some(rest) = endpoint.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or(rest);
+    }
+    if endpoint.parse::<IpAddr>().is_ok() {
+        // A bare IPv6 address has colons but no port.
+        return endpoint;
+    }
+    endpoint.split(':').next().unwrap_or(endpoint)
+}
+
+/// The address the node's kubelet must register with, when the kubelet could pick another:
+/// only nodes with more than one interface get an explicit `node-ip`.
+pub fn node_ip(node: &NodePlan) -> Option<IpAddr> {
+    if node.interfaces.len() > 1 {
+        node.ip()
+    } else {
+        None
+    }
+}
+
+/// kube-proxy flags (without dashes) that differ from kube-proxy's defaults.
+pub fn kube_proxy_flags(plan: &Plan) -> Vec<(&'static str, String)> {
+    let kp = &plan.kube_proxy;
+    let mut flags = Vec::new();
+    match kp.mode {
+        KubeProxyMode::Iptables => {}
+        KubeProxyMode::Ipvs => {
+            flags.push(("proxy-mode", "ipvs".to_owned()));
+            if let Some(s) = &kp.ipvs_scheduler {
+                flags.push(("ipvs-scheduler", s.clone()));
+            }
+            if kp.strict_arp {
+                flags.push(("ipvs-strict-arp", "true".to_owned()));
+            }
+        }
+        KubeProxyMode::Nftables => flags.push(("proxy-mode", "nftables".to_owned())),
+    }
+    flags
+}
+
+/// kube-controller-manager flags for per-node pod subnet sizes that are not the defaults
+/// (`node-cidr-mask-size` single-stack, `-ipv4`/`-ipv6` dual-stack).
+pub fn node_mask_flags(plan: &Plan) -> Vec<(&'static str, String)> {
+    let v4 = plan.pod_cidrs.iter().any(|n| matches!(n, IpNet::V4(_)));
+    let v6 = plan.pod_cidrs.iter().any(|n| matches!(n, IpNet::V6(_)));
+    let mut flags = Vec::new();
+    match (v4, v6) {
+        (true, true) => {
+            if plan.node_mask_v4 != DEFAULT_NODE_MASK_V4 {
+                flags.push(("node-cidr-mask-size-ipv4", plan.node_mask_v4.to_string()));
+            }
+            if plan.node_mask_v6 != DEFAULT_NODE_MASK_V6 {
+                flags.push(("node-cidr-mask-size-ipv6", plan.node_mask_v6.to_string()));
+            }
+        }
+        (true, false) if plan.node_mask_v4 != DEFAULT_NODE_MASK_V4 => {
+            flags.push(("node-cidr-mask-size", plan.node_mask_v4.to_string()));
+        }
+        (false, true) if plan.node_mask_v6 != DEFAULT_NODE_MASK_V6 => {
+            flags.push(("node-cidr-mask-size", plan.node_mask_v6.to_string()));
+        }
+        _ => {}
+    }
+    flags
+}
+
+/// `name=value` strings, the form of RKE2/k3s `*-arg` lists.
+pub fn arg_list(flags: &[(&str, String)]) -> Vec<String> {
+    flags.iter().map(|(k, v)| format!("{k}={v}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoint_hosts() {
+        assert_eq!(endpoint_host("10.0.1.100:6443"), "10.0.1.100");
+        assert_eq!(endpoint_host("api.example.com"), "api.example.com");
+        assert_eq!(endpoint_host("[fd00::1]:6443"), "fd00::1");
+        assert_eq!(endpoint_host("fd00::1"), "fd00::1");
+    }
+}

@@ -1,0 +1,211 @@
+//! kubeadm: `kubeadm/init.yaml` (Init + Cluster + KubeProxy + Kubelet configuration) for the
+//! first control-plane node, and `kubeadm/join-<node>.yaml` (JoinConfiguration) for every other
+//! node. API `kubeadm.k8s.io/v1beta3` below Kubernetes 1.31, `v1beta4` from 1.31 (whose
+//! `extraArgs`/`kubeletExtraArgs` are `{name, value}` lists instead of maps).
+
+mod types;
+
+use types::{
+    ApiEndpoint, BootstrapTokenDiscovery, ClusterConfiguration, ControlPlaneComponent, Discovery,
+    Document, ExtraArgs, InitConfiguration, Ipvs, JoinConfiguration, JoinControlPlane,
+    KubeProxyConfiguration, KubeletConfiguration, Networking, NodeRegistration,
+};
+
+use super::distribution::{self, ClusterRole};
+use super::{ArtifactSink, Context, EmitError, yaml_documents, yaml_documents_noted};
+use crate::intent::{Distribution, KubeProxyMode};
+use crate::plan::{NodePlan, Plan};
+
+/// kubeadm requires a token and a CA pin on every join; netc cannot know either before
+/// `kubeadm init` ran, so join files carry these well-formed placeholders (they pass kubeadm's
+/// validation and can never authenticate).
+pub const TOKEN_PLACEHOLDER: &str = "abcdef.0123456789abcdef";
+pub const CA_HASH_PLACEHOLDER: &str =
+    "sha256:0000000000000000000000000000000000000000000000000000000000000000";
+const API_PORT: u16 = 6443;
+
+const JOIN_NOTES: &[&str] = &[
+    "PLACEHOLDERS: replace discovery.bootstrapToken.token and caCertHashes with the values",
+    "printed by `kubeadm token create --print-join-command` on the first control-plane node.",
+    "Control-plane joins also need `--certificate-key` (from `kubeadm init --upload-certs`).",
+];
+
+pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitError> {
+    let plan = ctx.plan;
+    if plan.distribution != Distribution::Kubeadm {
+        return Ok(());
+    }
+    let init = distribution::init_node(plan);
+    let path = "kubeadm/init.yaml";
+    let docs = init_documents(plan, init);
+    sink.put(path.to_owned(), yaml_documents(ctx, path, &docs)?)?;
+    for node in &plan.nodes {
+        let role = distribution::role(plan, node);
+        if role == ClusterRole::Init {
+            continue;
+        }
+        let path = format!("kubeadm/join-{}.yaml", node.name);
+        let doc = Document::Join(join_configuration(plan, init, node, role));
+        let bytes = yaml_documents_noted(ctx, &path, JOIN_NOTES, &[doc])?;
+        sink.put(path, bytes)?;
+    }
+    Ok(())
+}
+
+/// The node's kubeadm file without the header: the init documents for the first control-plane
+/// node, its JoinConfiguration for any other (for the cloud-init `cluster.config` string).
+pub fn node_yaml(plan: &Plan, node: &NodePlan) -> Result<String, EmitError> {
+    let init = distribution::init_node(plan);
+    let role = distribution::role(plan, node);
+    let (path, docs) = if role == ClusterRole::Init {
+        ("kubeadm/init.yaml".to_owned(), init_documents(plan, init))
+    } else {
+        (
+            format!("kubeadm/join-{}.yaml", node.name),
+            vec![Document::Join(join_configuration(plan, init, node, role))],
+        )
+    };
+    let mut out = String::new();
+    for (i, doc) in docs.iter().enumerate() {
+        if i > 0 {
+            out.push_str("---\n");
+        }
+        let text = serde_saphyr::to_string(doc).map_err(|e| EmitError::Serialize {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        out.push_str(&text);
+    }
+    Ok(out)
+}
+
+fn init_documents(plan: &Plan, init: Option<&NodePlan>) -> Vec<Document> {
+    vec![
+        Document::Init(init_configuration(plan, init)),
+        Document::Cluster(cluster_configuration(plan)),
+        Document::KubeProxy(kube_proxy_configuration(plan)),
+        Document::Kubelet(kubelet_configuration(plan)),
+    ]
+}
+
+fn api_version(plan: &Plan) -> String {
+    plan.kubeadm_api().to_owned()
+}
+
+fn uses_arg_lists(plan: &Plan) -> bool {
+    plan.kubeadm_api().ends_with("v1beta4")
+}
+
+fn node_registration(plan: &Plan, node: &NodePlan) -> NodeRegistration {
+    let flags: Vec<(&str, String)> = distribution::node_ip(node)
+        .map(|ip| ("node-ip", ip.to_string()))
+        .into_iter()
+        .collect();
+    NodeRegistration {
+        name: node.name.clone(),
+        kubelet_extra_args: ExtraArgs::new(uses_arg_lists(plan), &flags),
+    }
+}
+
+fn init_configuration(plan: &Plan, init: Option<&NodePlan>) -> InitConfiguration {
+    InitConfiguration {
+        api_version: api_version(plan),
+        kind: "InitConfiguration",
+        node_registration: match init {
+            Some(n) => node_registration(plan, n),
+            None => NodeRegistration {
+                name: String::new(),
+                kubelet_extra_args: ExtraArgs::new(false, &[]),
+            },
+        },
+        local_api_endpoint: init.and_then(NodePlan::ip).map(|ip| ApiEndpoint {
+            advertise_address: ip.to_string(),
+        }),
+    }
+}
+
+fn cluster_configuration(plan: &Plan) -> ClusterConfiguration {
+    let mask_flags = distribution::node_mask_flags(plan);
+    ClusterConfiguration {
+        api_version: api_version(plan),
+        kind: "ClusterConfiguration",
+        cluster_name: plan.name.clone(),
+        kubernetes_version: plan.kubernetes_version.map(|v| v.to_string()),
+        control_plane_endpoint: plan.control_plane_endpoint.clone(),
+        networking: Networking {
+            service_subnet: distribution::cidr_list(&plan.service_cidrs),
+            pod_subnet: distribution::cidr_list(&plan.pod_cidrs),
+            dns_domain: plan.dns_domain.clone(),
+        },
+        controller_manager: (!mask_flags.is_empty()).then(|| ControlPlaneComponent {
+            extra_args: ExtraArgs::new(uses_arg_lists(plan), &mask_flags),
+        }),
+    }
+}
+
+fn kube_proxy_configuration(plan: &Plan) -> KubeProxyConfiguration {
+    let kp = &plan.kube_proxy;
+    KubeProxyConfiguration {
+        api_version: "kubeproxy.config.k8s.io/v1alpha1",
+        kind: "KubeProxyConfiguration",
+        cluster_cidr: distribution::cidr_list(&plan.pod_cidrs),
+        mode: match kp.mode {
+            KubeProxyMode::Iptables => "iptables",
+            KubeProxyMode::Ipvs => "ipvs",
+            KubeProxyMode::Nftables => "nftables",
+        },
+        ipvs: (kp.mode == KubeProxyMode::Ipvs).then(|| Ipvs {
+            scheduler: kp.ipvs_scheduler.clone(),
+            strict_arp: kp.strict_arp,
+        }),
+    }
+}
+
+fn kubelet_configuration(plan: &Plan) -> KubeletConfiguration {
+    KubeletConfiguration {
+        api_version: "kubelet.config.k8s.io/v1beta1",
+        kind: "KubeletConfiguration",
+        cluster_dns: plan.cluster_dns.iter().map(ToString::to_string).collect(),
+        cluster_domain: plan.dns_domain.clone(),
+    }
+}
+
+/// Where joining nodes find the API server: the control-plane endpoint, else the first
+/// control-plane node's address.
+fn api_server_endpoint(plan: &Plan, init: Option<&NodePlan>) -> String {
+    if let Some(e) = &plan.control_plane_endpoint {
+        return e.clone();
+    }
+    init.and_then(NodePlan::ip)
+        .map(|ip| distribution::host_port(ip, API_PORT))
+        .unwrap_or_default()
+}
+
+fn join_configuration(
+    plan: &Plan,
+    init: Option<&NodePlan>,
+    node: &NodePlan,
+    role: ClusterRole,
+) -> JoinConfiguration {
+    JoinConfiguration {
+        api_version: api_version(plan),
+        kind: "JoinConfiguration",
+        node_registration: node_registration(plan, node),
+        discovery: Discovery {
+            bootstrap_token: BootstrapTokenDiscovery {
+                token: TOKEN_PLACEHOLDER,
+                api_server_endpoint: api_server_endpoint(plan, init),
+                ca_cert_hashes: vec![CA_HASH_PLACEHOLDER],
+                unsafe_skip_ca_verification: false,
+            },
+        },
+        control_plane: match (role, node.ip()) {
+            (ClusterRole::ControlPlane, Some(ip)) => Some(JoinControlPlane {
+                local_api_endpoint: ApiEndpoint {
+                    advertise_address: ip.to_string(),
+                },
+            }),
+            _ => None,
+        },
+    }
+}

@@ -1,0 +1,185 @@
+//! kubeadm's configuration documents as typed structs. Field names follow
+//! kubernetes/kubernetes `cmd/kubeadm/app/apis/kubeadm/{v1beta3,v1beta4}/types.go`,
+//! `staging/src/k8s.io/kube-proxy/config/v1alpha1/types.go` and
+//! `staging/src/k8s.io/kubelet/config/v1beta1/types.go`. Only fields netc sets exist here.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+/// One document of a kubeadm configuration file.
+#[derive(Serialize)]
+#[serde(untagged)]
+pub enum Document {
+    Init(InitConfiguration),
+    Cluster(ClusterConfiguration),
+    KubeProxy(KubeProxyConfiguration),
+    Kubelet(KubeletConfiguration),
+    Join(JoinConfiguration),
+}
+
+/// Extra command-line arguments: a map in v1beta3, a list of `{name, value}` in v1beta4.
+#[derive(Serialize)]
+#[serde(untagged)]
+pub enum ExtraArgs {
+    Map(BTreeMap<String, String>),
+    List(Vec<Arg>),
+}
+
+impl ExtraArgs {
+    /// `flags` in the form of API version `v1beta4` (`list`) or `v1beta3`.
+    pub fn new(list: bool, flags: &[(&str, String)]) -> Self {
+        if list {
+            Self::List(
+                flags
+                    .iter()
+                    .map(|(k, v)| Arg {
+                        name: (*k).to_owned(),
+                        value: v.clone(),
+                    })
+                    .collect(),
+            )
+        } else {
+            Self::Map(
+                flags
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                    .collect(),
+            )
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        match self {
+            Self::Map(m) => m.is_empty(),
+            Self::List(l) => l.is_empty(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct Arg {
+    pub name: String,
+    pub value: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InitConfiguration {
+    pub api_version: String,
+    pub kind: &'static str,
+    pub node_registration: NodeRegistration,
+    #[serde(rename = "localAPIEndpoint", skip_serializing_if = "Option::is_none")]
+    pub local_api_endpoint: Option<ApiEndpoint>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeRegistration {
+    pub name: String,
+    #[serde(skip_serializing_if = "ExtraArgs::is_empty")]
+    pub kubelet_extra_args: ExtraArgs,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiEndpoint {
+    pub advertise_address: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterConfiguration {
+    pub api_version: String,
+    pub kind: &'static str,
+    pub cluster_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kubernetes_version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub control_plane_endpoint: Option<String>,
+    pub networking: Networking,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub controller_manager: Option<ControlPlaneComponent>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Networking {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_subnet: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pod_subnet: Option<String>,
+    pub dns_domain: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ControlPlaneComponent {
+    pub extra_args: ExtraArgs,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JoinConfiguration {
+    pub api_version: String,
+    pub kind: &'static str,
+    pub node_registration: NodeRegistration,
+    pub discovery: Discovery,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub control_plane: Option<JoinControlPlane>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Discovery {
+    pub bootstrap_token: BootstrapTokenDiscovery,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BootstrapTokenDiscovery {
+    pub token: &'static str,
+    pub api_server_endpoint: String,
+    pub ca_cert_hashes: Vec<&'static str>,
+    #[serde(rename = "unsafeSkipCAVerification")]
+    pub unsafe_skip_ca_verification: bool,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JoinControlPlane {
+    #[serde(rename = "localAPIEndpoint")]
+    pub local_api_endpoint: ApiEndpoint,
+}
+
+/// `kubeproxy.config.k8s.io/v1alpha1`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KubeProxyConfiguration {
+    pub api_version: &'static str,
+    pub kind: &'static str,
+    #[serde(rename = "clusterCIDR", skip_serializing_if = "Option::is_none")]
+    pub cluster_cidr: Option<String>,
+    pub mode: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ipvs: Option<Ipvs>,
+}
+
+#[derive(Serialize)]
+pub struct Ipvs {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scheduler: Option<String>,
+    #[serde(rename = "strictARP")]
+    pub strict_arp: bool,
+}
+
+/// `kubelet.config.k8s.io/v1beta1`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KubeletConfiguration {
+    pub api_version: &'static str,
+    pub kind: &'static str,
+    #[serde(rename = "clusterDNS", skip_serializing_if = "Vec::is_empty")]
+    pub cluster_dns: Vec<String>,
+    pub cluster_domain: String,
+}
