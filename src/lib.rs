@@ -4,6 +4,7 @@
 //! diagnostics) → [`plan`] (derived facts). [`pipeline::check`] runs the three in order.
 //! See ARCHITECTURE.md for the map.
 
+pub mod apply;
 pub mod cli;
 pub mod diagnostic;
 pub mod emit;

@@ -1,5 +1,6 @@
 //! The command line: one clap definition of every command and flag, and the dispatcher.
 
+mod apply;
 mod build;
 mod check;
 mod diff;
@@ -39,6 +40,8 @@ pub enum Command {
     Build(build::BuildArgs),
     /// Show, as a unified diff, what `netc build` would change in DIR.
     Diff(diff::DiffArgs),
+    /// Program this node to match the intent: plan, apply, verify; roll back on failure.
+    Apply(apply::ApplyArgs),
     /// Print the JSON Schema of the intent file.
     Schema,
     /// Print a shell completion script (`netc completions bash > /etc/bash_completion.d/netc`).
@@ -64,6 +67,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Check(args) => check::run(args, &cli),
         Command::Build(args) => build::run(args, &cli),
         Command::Diff(args) => diff::run(args, &cli),
+        Command::Apply(args) => apply::run(args, &cli),
         Command::Schema => schema::run(),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();

@@ -1,0 +1,397 @@
+//! `netc apply`: makes one node match the intent, as one explicit loop —
+//! [`observe`] → [`desired`] → [`diff`] → [`execute`] → [`verify`], with [`rollback`] of the
+//! applied steps on any failure, under a [`lock`], recording ownership in [`state`].
+//!
+//! This is the only module (with `output`) that changes the host. It never touches an object
+//! the state file does not list as netc's, except with `--force`.
+
+pub mod desired;
+pub mod diff;
+pub mod execute;
+pub mod files;
+pub mod firewall;
+pub mod lock;
+pub mod modules;
+pub mod netlink;
+pub mod observe;
+pub mod probe;
+pub mod rollback;
+pub mod state;
+pub mod step;
+pub mod sysctl;
+pub mod verify;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use self::desired::Desired;
+use self::execute::Executor;
+use self::firewall::Backend;
+use self::netlink::Netlink;
+use self::observe::Observed;
+use self::state::{Owned, Pending};
+use self::step::Step;
+use crate::plan::Plan;
+
+/// Why an apply did not complete.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    #[error("node {node} is not in the intent (nodes: {})", known.join(", "))]
+    UnknownNode { node: String, known: Vec<String> },
+    #[error("kernel refused {object}: {source}")]
+    Netlink {
+        object: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot access {object}: {source}")]
+    Io {
+        object: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{tool} failed: {message}")]
+    Tool { tool: String, message: String },
+    #[error("{0}")]
+    Unsupported(String),
+    #[error("required kernel modules are missing: {}", .0.join(", "))]
+    MissingModules(Vec<String>),
+    #[error("objects not owned by netc are in the way (use --force to take them over):\n  {}", .0.join("\n  "))]
+    Conflicts(Vec<String>),
+    #[error("refusing to cut the management path (use --force if you are sure):\n  {}", .0.join("\n  "))]
+    Refused(Vec<String>),
+    #[error("another netc apply holds {path} (waited {waited}s)")]
+    Locked { path: String, waited: u64 },
+    #[error("state: {0}")]
+    State(String),
+    #[error(
+        "a --try apply is waiting for confirmation: run `netc apply --confirm` (or wait for its revert)"
+    )]
+    PendingTry,
+    #[error("fault injected at step {step} ({what}) by NETC_FAULT_AT_STEP")]
+    Fault { step: usize, what: String },
+    #[error("verification failed after applying:\n  {}", .0.join("\n  "))]
+    Verify(Vec<String>),
+    #[error("connectivity lost after applying: {}", .0.join(", "))]
+    ProbeFailed(Vec<String>),
+    #[error("{cause}; {}", rolled_back(.errors))]
+    RolledBack {
+        cause: Box<ApplyError>,
+        errors: Vec<String>,
+    },
+}
+
+fn rolled_back(errors: &[String]) -> String {
+    if errors.is_empty() {
+        "every applied step was rolled back".to_owned()
+    } else {
+        format!("rollback incomplete:\n  {}", errors.join("\n  "))
+    }
+}
+
+/// What the user asked for.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub node: String,
+    /// The intent file as named (for file headers).
+    pub source: String,
+    pub root: PathBuf,
+    pub state_dir: PathBuf,
+    pub dry_run: bool,
+    pub force: bool,
+    /// `--try SECS`.
+    pub try_secs: Option<u64>,
+    pub lock_timeout: Duration,
+}
+
+/// What happened, for progress output.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "event", rename_all = "kebab-case")]
+pub enum Event {
+    /// The steps to run (printed before running, and alone for `--dry-run`).
+    Plan {
+        steps: Vec<String>,
+    },
+    /// Step `index` (1-based) of `total` took effect.
+    Step {
+        index: usize,
+        total: usize,
+        step: String,
+    },
+    /// Undoing applied steps.
+    RollingBack {
+        steps: usize,
+    },
+    Note {
+        message: String,
+    },
+}
+
+/// The outcome of a successful apply.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub node: String,
+    pub changes: usize,
+    pub dry_run: bool,
+    /// Unix time at which a `--try` apply reverts unless confirmed.
+    pub revert_at: Option<u64>,
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn open_netlink() -> Result<Netlink, ApplyError> {
+    Netlink::open().map_err(|e| ApplyError::Netlink {
+        object: "rtnetlink socket".into(),
+        source: e,
+    })
+}
+
+/// Observes everything `desired` and `owned` name.
+fn observe_all(
+    nl: &mut Netlink,
+    opts: &Options,
+    plan: &Plan,
+    artifacts: &BTreeMap<String, Vec<u8>>,
+    owned: &Owned,
+) -> Result<(Desired, Observed), ApplyError> {
+    let mut observed = observe::observe_kernel(nl)?;
+    let desired = desired::desired(plan, &opts.node, artifacts, &opts.source, &observed)?;
+    let keys: Vec<&str> = desired.sysctls.iter().map(|(k, _)| k.as_str()).collect();
+    let paths: Vec<&str> = desired
+        .files
+        .keys()
+        .map(String::as_str)
+        .chain(owned.files.iter().map(String::as_str))
+        .collect();
+    observe::observe_host(
+        &mut observed,
+        &opts.root,
+        keys.into_iter(),
+        paths.into_iter(),
+    )?;
+    let backends: Vec<(Backend, String)> = desired
+        .firewall
+        .iter()
+        .map(|f| (f.backend, f.zone.clone()))
+        .chain(owned.firewall.iter().map(|f| (f.backend, f.zone.clone())))
+        .collect();
+    for (backend, zone) in backends {
+        let current = firewall::driver(backend, &zone).observe()?;
+        match backend {
+            Backend::Nftables => observed.firewall_nft = current,
+            Backend::Firewalld => observed.firewall_firewalld = current,
+        }
+    }
+    Ok((desired, observed))
+}
+
+/// Applies `plan` to this host for `opts.node`.
+pub fn apply(
+    plan: &Plan,
+    artifacts: &BTreeMap<String, Vec<u8>>,
+    opts: &Options,
+    on_event: &mut dyn FnMut(Event),
+) -> Result<Report, ApplyError> {
+    let _lock = lock::acquire(&opts.state_dir, opts.lock_timeout)?;
+    if state::load_pending(&opts.state_dir)?.is_some() {
+        return Err(ApplyError::PendingTry);
+    }
+    let owned = state::load(&opts.state_dir)?;
+    let mut nl = open_netlink()?;
+    let (desired, observed) = observe_all(&mut nl, opts, plan, artifacts, &owned)?;
+    modules::ensure(&desired.modules)?;
+
+    let changes = diff::diff(&desired, &observed, &owned, opts.force);
+    if !changes.conflicts.is_empty() {
+        return Err(ApplyError::Conflicts(changes.conflicts));
+    }
+    if !changes.refusals.is_empty() && !opts.force {
+        return Err(ApplyError::Refused(changes.refusals));
+    }
+    let steps = changes.steps;
+    on_event(Event::Plan {
+        steps: steps.iter().map(ToString::to_string).collect(),
+    });
+    let report = |changes: usize, revert_at: Option<u64>| Report {
+        node: opts.node.clone(),
+        changes,
+        dry_run: opts.dry_run,
+        revert_at,
+    };
+    if opts.dry_run {
+        return Ok(report(steps.len(), None));
+    }
+    if steps.is_empty() {
+        if changes.owned_after != owned {
+            state::store(&opts.state_dir, &changes.owned_after)?;
+        }
+        return Ok(report(0, None));
+    }
+
+    let probes_before = match opts.try_secs {
+        Some(_) => probe::targets(plan, &opts.node, &observed)
+            .into_iter()
+            .filter(probe::reachable)
+            .collect(),
+        None => Vec::new(),
+    };
+
+    let mut exec = Executor::new(nl, opts.root.clone());
+    let total = steps.len();
+    let outcome = execute::execute(&mut exec, &steps, |i, step| {
+        on_event(Event::Step {
+            index: i + 1,
+            total,
+            step: step.to_string(),
+        });
+    });
+    let applied = match outcome {
+        Ok(()) => steps.clone(),
+        Err((cause, applied)) => return Err(undo(&mut exec, &applied, cause, on_event)),
+    };
+
+    // Record what the firewall backend now reports, for the next idempotence check.
+    let (_, after) = match observe_all(exec.netlink(), opts, plan, artifacts, &changes.owned_after)
+    {
+        Ok(v) => v,
+        Err(e) => return Err(undo(&mut exec, &applied, e, on_event)),
+    };
+    let mut owned_after = changes.owned_after;
+    if let Some(record) = owned_after.firewall.as_mut()
+        && record.listing.is_empty()
+    {
+        record.listing = match record.backend {
+            Backend::Nftables => after.firewall_nft.clone().unwrap_or_default(),
+            Backend::Firewalld => record.source.clone(),
+        };
+    }
+    let differences = verify::verify(&desired, &after, &owned_after);
+    if !differences.is_empty() {
+        return Err(undo(
+            &mut exec,
+            &applied,
+            ApplyError::Verify(differences),
+            on_event,
+        ));
+    }
+    let lost: Vec<String> = probes_before
+        .iter()
+        .filter(|t| !probe::reachable(t))
+        .map(ToString::to_string)
+        .collect();
+    if !lost.is_empty() {
+        return Err(undo(
+            &mut exec,
+            &applied,
+            ApplyError::ProbeFailed(lost),
+            on_event,
+        ));
+    }
+    if let Err(e) = state::store(&opts.state_dir, &owned_after) {
+        return Err(undo(&mut exec, &applied, e, on_event));
+    }
+
+    let mut revert_at = None;
+    if let Some(secs) = opts.try_secs {
+        let deadline = now() + secs;
+        let pending = Pending {
+            deadline,
+            root: opts.root.clone(),
+            undo: rollback::undo_steps(&applied),
+            previous: owned,
+        };
+        state::store_pending(&opts.state_dir, &pending)?;
+        spawn_watchdog(opts)?;
+        revert_at = Some(deadline);
+    }
+    Ok(report(applied.len(), revert_at))
+}
+
+/// Rolls back `applied` after `cause`, and says so in the error.
+fn undo(
+    exec: &mut Executor,
+    applied: &[Step],
+    cause: ApplyError,
+    on_event: &mut dyn FnMut(Event),
+) -> ApplyError {
+    on_event(Event::RollingBack {
+        steps: applied.len(),
+    });
+    let errors = rollback::rollback(exec, &rollback::undo_steps(applied));
+    ApplyError::RolledBack {
+        cause: Box::new(cause),
+        errors,
+    }
+}
+
+fn spawn_watchdog(opts: &Options) -> Result<(), ApplyError> {
+    use std::os::unix::process::CommandExt;
+    let exe = std::env::current_exe().map_err(|e| ApplyError::Io {
+        object: "the netc executable".into(),
+        source: e,
+    })?;
+    let mut cmd = std::process::Command::new(exe);
+    cmd.arg("apply")
+        .arg("--revert-pending")
+        .arg("--state-dir")
+        .arg(&opts.state_dir)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .env_remove(execute::FAULT_ENV);
+    // Its own session: the watchdog outlives the terminal (and ssh session) that started it.
+    cmd.process_group(0);
+    cmd.spawn().map(|_| ()).map_err(|e| ApplyError::Io {
+        object: "the --try watchdog process".into(),
+        source: e,
+    })
+}
+
+/// `netc apply --confirm`: keeps a `--try` apply. Returns whether one was pending.
+pub fn confirm(state_dir: &std::path::Path, timeout: Duration) -> Result<bool, ApplyError> {
+    let _lock = lock::acquire(state_dir, timeout)?;
+    let pending = state::load_pending(state_dir)?.is_some();
+    state::clear_pending(state_dir)?;
+    Ok(pending)
+}
+
+/// The watchdog of `--try`: waits for the deadline, then reverts unless confirmed meanwhile.
+/// Returns whether it reverted.
+pub fn revert_pending(state_dir: &std::path::Path, wait: bool) -> Result<bool, ApplyError> {
+    loop {
+        let Some(pending) = state::load_pending(state_dir)? else {
+            return Ok(false);
+        };
+        let now = now();
+        if wait && now < pending.deadline {
+            std::thread::sleep(Duration::from_millis(
+                ((pending.deadline - now) * 1000).min(500),
+            ));
+            continue;
+        }
+        let _lock = lock::acquire(state_dir, Duration::from_secs(60))?;
+        // Confirmed while we waited for the lock?
+        let Some(pending) = state::load_pending(state_dir)? else {
+            return Ok(false);
+        };
+        let mut exec = Executor::new(open_netlink()?, pending.root.clone());
+        let errors = rollback::rollback(&mut exec, &pending.undo);
+        state::store(state_dir, &pending.previous)?;
+        state::clear_pending(state_dir)?;
+        return if errors.is_empty() {
+            Ok(true)
+        } else {
+            Err(ApplyError::RolledBack {
+                cause: Box::new(ApplyError::Unsupported("--try was not confirmed".into())),
+                errors,
+            })
+        };
+    }
+}

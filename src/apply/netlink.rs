@@ -1,0 +1,558 @@
+//! A thin, synchronous rtnetlink client: typed requests for the objects netc manages (links,
+//! addresses, routes, VXLAN forwarding entries) over one blocking socket, in-process.
+//!
+//! Every request waits for the kernel's acknowledgement, so an error belongs to exactly the
+//! request that caused it; callers name the object in their own error.
+
+use std::io;
+use std::net::{IpAddr, Ipv4Addr};
+
+use ipnet::IpNet;
+use netlink_packet_core::{
+    NLM_F_ACK, NLM_F_APPEND, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REQUEST, NetlinkHeader,
+    NetlinkMessage, NetlinkPayload,
+};
+use netlink_packet_route::address::{AddressAttribute, AddressMessage};
+use netlink_packet_route::link::{
+    InfoData, InfoKind, InfoVxlan, LinkAttribute, LinkFlags, LinkInfo, LinkMessage,
+};
+use netlink_packet_route::neighbour::{
+    NeighbourAddress, NeighbourAttribute, NeighbourFlags, NeighbourMessage, NeighbourState,
+};
+use netlink_packet_route::route::{
+    RouteAddress, RouteAttribute, RouteHeader, RouteMessage, RouteProtocol, RouteScope, RouteType,
+};
+use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
+use netlink_sys::{Socket, SocketAddr, protocols::NETLINK_ROUTE};
+
+/// The routing table netc programs (`main`).
+pub const MAIN_TABLE: u32 = RouteHeader::RT_TABLE_MAIN as u32;
+
+/// A network interface as the kernel reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Link {
+    pub index: u32,
+    pub name: String,
+    /// `bridge`, `vxlan`, `veth`, ...; `None` for devices without a kind (physical, loopback).
+    pub kind: Option<String>,
+    pub mtu: u32,
+    pub up: bool,
+    /// Index of the bridge this link is a port of.
+    pub master: Option<u32>,
+    pub vxlan: Option<Vxlan>,
+}
+
+/// The parameters of a VXLAN device.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Vxlan {
+    pub vni: u32,
+    pub port: u16,
+    pub local: Option<Ipv4Addr>,
+    /// Index of the underlay device.
+    pub underlay: Option<u32>,
+}
+
+/// An interface address.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Address {
+    pub index: u32,
+    pub net: IpNet,
+}
+
+/// A unicast route of the main table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Route {
+    pub destination: IpNet,
+    pub gateway: Option<IpAddr>,
+    pub oif: Option<u32>,
+    pub protocol: u8,
+}
+
+/// A forwarding entry of a VXLAN device (`bridge fdb ... dev vx100 dst 172.16.0.4`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fdb {
+    pub index: u32,
+    pub mac: [u8; 6],
+    pub destination: Option<IpAddr>,
+}
+
+/// A new link to create.
+#[derive(Clone, Debug)]
+pub enum NewLink<'a> {
+    Bridge {
+        name: &'a str,
+    },
+    Vxlan {
+        name: &'a str,
+        vni: u32,
+        port: u16,
+        local: Ipv4Addr,
+        underlay: u32,
+    },
+}
+
+/// One open rtnetlink socket.
+pub struct Netlink {
+    socket: Socket,
+    sequence: u32,
+}
+
+impl Netlink {
+    /// Opens a socket in the calling thread's network namespace.
+    pub fn open() -> io::Result<Self> {
+        let mut socket = Socket::new(NETLINK_ROUTE)?;
+        socket.bind_auto()?;
+        socket.connect(&SocketAddr::new(0, 0))?;
+        // Large dumps (thousands of routes) arrive in many datagrams; a bigger buffer avoids
+        // ENOBUFS on busy hosts.
+        let _ = socket.set_rx_buf_sz(1 << 20);
+        Ok(Self {
+            socket,
+            sequence: 0,
+        })
+    }
+
+    /// Sends one request and collects the replies until the kernel's ACK or end of dump.
+    fn request(
+        &mut self,
+        message: RouteNetlinkMessage,
+        flags: u16,
+    ) -> io::Result<Vec<RouteNetlinkMessage>> {
+        self.sequence = self.sequence.wrapping_add(1);
+        let mut header = NetlinkHeader::default();
+        header.flags = NLM_F_REQUEST | flags;
+        header.sequence_number = self.sequence;
+        let mut packet = NetlinkMessage::new(header, NetlinkPayload::InnerMessage(message));
+        packet.finalize();
+        let mut buf = vec![0u8; packet.buffer_len()];
+        packet.serialize(&mut buf);
+        self.socket.send(&buf, 0)?;
+
+        let dump = flags & NLM_F_DUMP == NLM_F_DUMP;
+        let mut replies = Vec::new();
+        loop {
+            let (data, _) = self.socket.recv_from_full()?;
+            let mut offset = 0;
+            while offset < data.len() {
+                let reply = NetlinkMessage::<RouteNetlinkMessage>::deserialize(&data[offset..])
+                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
+                let length = reply.header.length as usize;
+                if length == 0 {
+                    break;
+                }
+                offset += (length + 3) & !3;
+                if reply.header.sequence_number != self.sequence {
+                    continue;
+                }
+                match reply.payload {
+                    NetlinkPayload::Done(_) => return Ok(replies),
+                    NetlinkPayload::Error(e) => {
+                        return match e.code {
+                            None => Ok(replies),
+                            Some(_) => Err(e.to_io()),
+                        };
+                    }
+                    NetlinkPayload::InnerMessage(m) => {
+                        replies.push(m);
+                        if !dump && flags & NLM_F_ACK == 0 {
+                            return Ok(replies);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    fn change(&mut self, message: RouteNetlinkMessage, flags: u16) -> io::Result<()> {
+        self.request(message, flags | NLM_F_ACK).map(|_| ())
+    }
+
+    /// Every link of the namespace.
+    pub fn links(&mut self) -> io::Result<Vec<Link>> {
+        let replies = self.request(
+            RouteNetlinkMessage::GetLink(LinkMessage::default()),
+            NLM_F_DUMP,
+        )?;
+        Ok(replies
+            .into_iter()
+            .filter_map(|m| match m {
+                RouteNetlinkMessage::NewLink(l) => Some(link_from(l)),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// Every IPv4 and IPv6 address of the namespace.
+    pub fn addresses(&mut self) -> io::Result<Vec<Address>> {
+        let replies = self.request(
+            RouteNetlinkMessage::GetAddress(AddressMessage::default()),
+            NLM_F_DUMP,
+        )?;
+        let mut out = Vec::new();
+        for m in replies {
+            let RouteNetlinkMessage::NewAddress(a) = m else {
+                continue;
+            };
+            // IFA_LOCAL is the interface's own address (IFA_ADDRESS is the peer's on
+            // point-to-point links), so it wins when both are present.
+            let mut addr = None;
+            for attr in &a.attributes {
+                match attr {
+                    AddressAttribute::Local(ip) => addr = Some(*ip),
+                    AddressAttribute::Address(ip) if addr.is_none() => addr = Some(*ip),
+                    _ => {}
+                }
+            }
+            if let Some(ip) = addr
+                && let Ok(net) = IpNet::new(ip, a.header.prefix_len)
+            {
+                out.push(Address {
+                    index: a.header.index,
+                    net,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// The unicast routes of the main table, both families.
+    pub fn routes(&mut self) -> io::Result<Vec<Route>> {
+        let mut out = Vec::new();
+        for family in [AddressFamily::Inet, AddressFamily::Inet6] {
+            let mut req = RouteMessage::default();
+            req.header.address_family = family;
+            let replies = self.request(RouteNetlinkMessage::GetRoute(req), NLM_F_DUMP)?;
+            for m in replies {
+                let RouteNetlinkMessage::NewRoute(r) = m else {
+                    continue;
+                };
+                if r.header.kind != RouteType::Unicast {
+                    continue;
+                }
+                let mut table = u32::from(r.header.table);
+                let (mut dst, mut gateway, mut oif) = (None, None, None);
+                for attr in &r.attributes {
+                    match attr {
+                        RouteAttribute::Table(t) => table = *t,
+                        RouteAttribute::Destination(a) => dst = route_ip(a),
+                        RouteAttribute::Gateway(a) => gateway = route_ip(a),
+                        RouteAttribute::Oif(i) => oif = Some(*i),
+                        _ => {}
+                    }
+                }
+                if table != MAIN_TABLE {
+                    continue;
+                }
+                let dst = dst.unwrap_or(match family {
+                    AddressFamily::Inet6 => IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED),
+                    _ => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+                });
+                if let Ok(destination) = IpNet::new(dst, r.header.destination_prefix_length) {
+                    out.push(Route {
+                        destination,
+                        gateway,
+                        oif,
+                        protocol: u8::from(r.header.protocol),
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The forwarding entries that belong to VXLAN devices themselves (`self` entries).
+    pub fn fdb(&mut self) -> io::Result<Vec<Fdb>> {
+        let mut req = NeighbourMessage::default();
+        req.header.family = AddressFamily::Bridge;
+        let replies = self.request(RouteNetlinkMessage::GetNeighbour(req), NLM_F_DUMP)?;
+        let mut out = Vec::new();
+        for m in replies {
+            let RouteNetlinkMessage::NewNeighbour(n) = m else {
+                continue;
+            };
+            if !n.header.flags.contains(NeighbourFlags::Own) {
+                continue;
+            }
+            let mut mac = None;
+            let mut destination = None;
+            for attr in &n.attributes {
+                match attr {
+                    NeighbourAttribute::LinkLayerAddress(bytes) => {
+                        mac = <[u8; 6]>::try_from(bytes.as_slice()).ok();
+                    }
+                    NeighbourAttribute::Destination(NeighbourAddress::Inet(ip)) => {
+                        destination = Some(IpAddr::V4(*ip));
+                    }
+                    NeighbourAttribute::Destination(NeighbourAddress::Inet6(ip)) => {
+                        destination = Some(IpAddr::V6(*ip));
+                    }
+                    // AF_BRIDGE entries carry the remote's address as raw bytes.
+                    NeighbourAttribute::Destination(NeighbourAddress::Other(bytes)) => {
+                        destination = match bytes.len() {
+                            4 => <[u8; 4]>::try_from(bytes.as_slice())
+                                .ok()
+                                .map(IpAddr::from),
+                            16 => <[u8; 16]>::try_from(bytes.as_slice())
+                                .ok()
+                                .map(IpAddr::from),
+                            _ => None,
+                        };
+                    }
+                    _ => {}
+                }
+            }
+            if let Some(mac) = mac {
+                out.push(Fdb {
+                    index: n.header.ifindex,
+                    mac,
+                    destination,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Creates a link (down; `set_up` brings it up).
+    pub fn create_link(&mut self, link: &NewLink<'_>) -> io::Result<()> {
+        let mut m = LinkMessage::default();
+        match link {
+            NewLink::Bridge { name } => {
+                m.attributes.push(LinkAttribute::IfName((*name).to_owned()));
+                m.attributes
+                    .push(LinkAttribute::LinkInfo(vec![LinkInfo::Kind(
+                        InfoKind::Bridge,
+                    )]));
+            }
+            NewLink::Vxlan {
+                name,
+                vni,
+                port,
+                local,
+                underlay,
+            } => {
+                m.attributes.push(LinkAttribute::IfName((*name).to_owned()));
+                m.attributes.push(LinkAttribute::LinkInfo(vec![
+                    LinkInfo::Kind(InfoKind::Vxlan),
+                    LinkInfo::Data(InfoData::Vxlan(vec![
+                        InfoVxlan::Id(*vni),
+                        InfoVxlan::Local(*local),
+                        InfoVxlan::Link(*underlay),
+                        InfoVxlan::Port(*port),
+                        // Peers are static FDB entries: learning would only add stale ones.
+                        InfoVxlan::Learning(false),
+                    ])),
+                ]));
+            }
+        }
+        self.change(RouteNetlinkMessage::NewLink(m), NLM_F_CREATE | NLM_F_EXCL)
+    }
+
+    /// Deletes a link by index.
+    pub fn delete_link(&mut self, index: u32) -> io::Result<()> {
+        let mut m = LinkMessage::default();
+        m.header.index = index;
+        self.change(RouteNetlinkMessage::DelLink(m), 0)
+    }
+
+    /// Sets a link's MTU.
+    pub fn set_mtu(&mut self, index: u32, mtu: u32) -> io::Result<()> {
+        let mut m = LinkMessage::default();
+        m.header.index = index;
+        m.attributes.push(LinkAttribute::Mtu(mtu));
+        self.change(RouteNetlinkMessage::SetLink(m), 0)
+    }
+
+    /// Brings a link up or down.
+    pub fn set_up(&mut self, index: u32, up: bool) -> io::Result<()> {
+        let mut m = LinkMessage::default();
+        m.header.index = index;
+        if up {
+            m.header.flags = LinkFlags::Up;
+        }
+        m.header.change_mask = LinkFlags::Up;
+        self.change(RouteNetlinkMessage::SetLink(m), 0)
+    }
+
+    /// Makes `index` a port of bridge `master` (`None`: of no bridge).
+    pub fn set_master(&mut self, index: u32, master: Option<u32>) -> io::Result<()> {
+        let mut m = LinkMessage::default();
+        m.header.index = index;
+        m.attributes
+            .push(LinkAttribute::Controller(master.unwrap_or(0)));
+        self.change(RouteNetlinkMessage::SetLink(m), 0)
+    }
+
+    fn address_message(index: u32, net: &IpNet) -> AddressMessage {
+        let mut m = AddressMessage::default();
+        m.header.family = family_of(&net.addr());
+        m.header.prefix_len = net.prefix_len();
+        m.header.index = index;
+        m.attributes.push(AddressAttribute::Local(net.addr()));
+        m.attributes.push(AddressAttribute::Address(net.addr()));
+        if let IpNet::V4(v4) = net
+            && v4.prefix_len() < 31
+        {
+            m.attributes
+                .push(AddressAttribute::Broadcast(v4.broadcast()));
+        }
+        m
+    }
+
+    /// Adds an address to a link.
+    pub fn add_address(&mut self, index: u32, net: &IpNet) -> io::Result<()> {
+        self.change(
+            RouteNetlinkMessage::NewAddress(Self::address_message(index, net)),
+            NLM_F_CREATE | NLM_F_EXCL,
+        )
+    }
+
+    /// Removes an address from a link.
+    pub fn delete_address(&mut self, index: u32, net: &IpNet) -> io::Result<()> {
+        self.change(
+            RouteNetlinkMessage::DelAddress(Self::address_message(index, net)),
+            0,
+        )
+    }
+
+    fn route_message(route: &Route) -> RouteMessage {
+        let mut m = RouteMessage::default();
+        m.header.address_family = family_of(&route.destination.addr());
+        m.header.destination_prefix_length = route.destination.prefix_len();
+        m.header.table = RouteHeader::RT_TABLE_MAIN;
+        m.header.protocol = RouteProtocol::from(route.protocol);
+        m.header.scope = if route.gateway.is_some() {
+            RouteScope::Universe
+        } else {
+            RouteScope::Link
+        };
+        m.header.kind = RouteType::Unicast;
+        m.attributes
+            .push(RouteAttribute::Destination(RouteAddress::from(
+                route.destination.addr(),
+            )));
+        if let Some(gw) = route.gateway {
+            m.attributes
+                .push(RouteAttribute::Gateway(RouteAddress::from(gw)));
+        }
+        if let Some(oif) = route.oif {
+            m.attributes.push(RouteAttribute::Oif(oif));
+        }
+        m
+    }
+
+    /// Adds a route to the main table.
+    pub fn add_route(&mut self, route: &Route) -> io::Result<()> {
+        self.change(
+            RouteNetlinkMessage::NewRoute(Self::route_message(route)),
+            NLM_F_CREATE | NLM_F_EXCL,
+        )
+    }
+
+    /// Deletes a route from the main table.
+    pub fn delete_route(&mut self, route: &Route) -> io::Result<()> {
+        let mut m = Self::route_message(route);
+        // Deletion matches on the protocol too unless it is left unspecified.
+        m.header.protocol = RouteProtocol::Unspec;
+        m.header.scope = RouteScope::NoWhere;
+        self.change(RouteNetlinkMessage::DelRoute(m), 0)
+    }
+
+    fn fdb_message(entry: &Fdb) -> NeighbourMessage {
+        let mut m = NeighbourMessage::default();
+        m.header.family = AddressFamily::Bridge;
+        m.header.ifindex = entry.index;
+        m.header.state = NeighbourState::Permanent;
+        m.header.flags = NeighbourFlags::Own;
+        m.attributes
+            .push(NeighbourAttribute::LinkLayerAddress(entry.mac.to_vec()));
+        match entry.destination {
+            Some(IpAddr::V4(ip)) => m
+                .attributes
+                .push(NeighbourAttribute::Destination(NeighbourAddress::Inet(ip))),
+            Some(IpAddr::V6(ip)) => m
+                .attributes
+                .push(NeighbourAttribute::Destination(NeighbourAddress::Inet6(ip))),
+            None => {}
+        }
+        m
+    }
+
+    /// Adds a forwarding entry to a VXLAN device; several all-zero entries may coexist.
+    pub fn add_fdb(&mut self, entry: &Fdb) -> io::Result<()> {
+        self.change(
+            RouteNetlinkMessage::NewNeighbour(Self::fdb_message(entry)),
+            NLM_F_CREATE | NLM_F_APPEND,
+        )
+    }
+
+    /// Removes a forwarding entry of a VXLAN device.
+    pub fn delete_fdb(&mut self, entry: &Fdb) -> io::Result<()> {
+        self.change(
+            RouteNetlinkMessage::DelNeighbour(Self::fdb_message(entry)),
+            0,
+        )
+    }
+}
+
+fn family_of(ip: &IpAddr) -> AddressFamily {
+    match ip {
+        IpAddr::V4(_) => AddressFamily::Inet,
+        IpAddr::V6(_) => AddressFamily::Inet6,
+    }
+}
+
+fn route_ip(a: &RouteAddress) -> Option<IpAddr> {
+    match a {
+        RouteAddress::Inet(ip) => Some(IpAddr::V4(*ip)),
+        RouteAddress::Inet6(ip) => Some(IpAddr::V6(*ip)),
+        _ => None,
+    }
+}
+
+fn link_from(l: LinkMessage) -> Link {
+    let mut link = Link {
+        index: l.header.index,
+        name: String::new(),
+        kind: None,
+        mtu: 0,
+        up: l.header.flags.contains(LinkFlags::Up),
+        master: None,
+        vxlan: None,
+    };
+    for attr in l.attributes {
+        match attr {
+            LinkAttribute::IfName(n) => link.name = n,
+            LinkAttribute::Mtu(m) => link.mtu = m,
+            LinkAttribute::Controller(m) if m != 0 => link.master = Some(m),
+            LinkAttribute::LinkInfo(infos) => {
+                for info in infos {
+                    match info {
+                        LinkInfo::Kind(k) => link.kind = Some(k.to_string()),
+                        LinkInfo::Data(InfoData::Vxlan(attrs)) => {
+                            let mut v = Vxlan {
+                                vni: 0,
+                                port: 0,
+                                local: None,
+                                underlay: None,
+                            };
+                            for a in attrs {
+                                match a {
+                                    InfoVxlan::Id(id) => v.vni = id,
+                                    InfoVxlan::Port(p) => v.port = p,
+                                    InfoVxlan::Local(ip) => v.local = Some(ip),
+                                    InfoVxlan::Link(i) if i != 0 => v.underlay = Some(i),
+                                    _ => {}
+                                }
+                            }
+                            link.vxlan = Some(v);
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    link
+}

@@ -1,0 +1,172 @@
+//! One change to the host, and the change that undoes it.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::desired::{AddressSpec, FdbSpec, LinkSpec, RouteSpec};
+use super::firewall::Backend;
+
+/// One change. Each carries what it replaces, so [`Step::inverse`] can undo it exactly.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "step", rename_all = "kebab-case")]
+pub enum Step {
+    SetSysctl {
+        key: String,
+        from: String,
+        to: String,
+    },
+    DeleteRoute(RouteSpec),
+    DeleteFdb(FdbSpec),
+    DeleteAddress(AddressSpec),
+    DeleteLink(LinkSpec),
+    CreateLink(LinkSpec),
+    SetMaster {
+        link: String,
+        from: Option<String>,
+        to: Option<String>,
+    },
+    SetMtu {
+        link: String,
+        from: u32,
+        to: u32,
+    },
+    SetUp {
+        link: String,
+        up: bool,
+    },
+    AddAddress(AddressSpec),
+    AddFdb(FdbSpec),
+    AddRoute(RouteSpec),
+    Firewall {
+        backend: Backend,
+        zone: String,
+        /// What netc's part held before (`None`: nothing).
+        from: Option<String>,
+        /// What it holds after (`None`: removed).
+        to: Option<String>,
+    },
+    WriteFile {
+        path: String,
+        from: Option<Vec<u8>>,
+        to: Vec<u8>,
+    },
+    RemoveFile {
+        path: String,
+        from: Vec<u8>,
+    },
+}
+
+impl Step {
+    /// The step that undoes this one.
+    pub fn inverse(&self) -> Step {
+        match self.clone() {
+            Step::SetSysctl { key, from, to } => Step::SetSysctl {
+                key,
+                from: to,
+                to: from,
+            },
+            Step::DeleteRoute(r) => Step::AddRoute(r),
+            Step::AddRoute(r) => Step::DeleteRoute(r),
+            Step::DeleteFdb(f) => Step::AddFdb(f),
+            Step::AddFdb(f) => Step::DeleteFdb(f),
+            Step::DeleteAddress(a) => Step::AddAddress(a),
+            Step::AddAddress(a) => Step::DeleteAddress(a),
+            Step::DeleteLink(l) => Step::CreateLink(l),
+            Step::CreateLink(l) => Step::DeleteLink(l),
+            Step::SetMaster { link, from, to } => Step::SetMaster {
+                link,
+                from: to,
+                to: from,
+            },
+            Step::SetMtu { link, from, to } => Step::SetMtu {
+                link,
+                from: to,
+                to: from,
+            },
+            Step::SetUp { link, up } => Step::SetUp { link, up: !up },
+            Step::Firewall {
+                backend,
+                zone,
+                from,
+                to,
+            } => Step::Firewall {
+                backend,
+                zone,
+                from: to,
+                to: from,
+            },
+            Step::WriteFile { path, from, to } => match from {
+                Some(old) => Step::WriteFile {
+                    path,
+                    from: Some(to),
+                    to: old,
+                },
+                None => Step::RemoveFile { path, from: to },
+            },
+            Step::RemoveFile { path, from } => Step::WriteFile {
+                path,
+                from: None,
+                to: from,
+            },
+        }
+    }
+}
+
+impl fmt::Display for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Step::SetSysctl { key, from, to } => write!(f, "set sysctl {key} = {to} (was {from})"),
+            Step::DeleteRoute(r) => write!(f, "delete route {} via {}", r.destination, r.via),
+            Step::AddRoute(r) => write!(f, "add route {} via {}", r.destination, r.via),
+            Step::DeleteFdb(e) => {
+                write!(f, "delete forwarding entry {} -> {}", e.link, e.destination)
+            }
+            Step::AddFdb(e) => write!(f, "add forwarding entry {} -> {}", e.link, e.destination),
+            Step::DeleteAddress(a) => write!(f, "delete address {} from {}", a.net, a.link),
+            Step::AddAddress(a) => write!(f, "add address {} to {}", a.net, a.link),
+            Step::DeleteLink(l) => write!(f, "delete {} {}", l.kind(), l.name()),
+            Step::CreateLink(LinkSpec::Bridge { name }) => write!(f, "create bridge {name}"),
+            Step::CreateLink(LinkSpec::Vxlan {
+                name,
+                vni,
+                port,
+                local,
+                underlay,
+                ..
+            }) => write!(
+                f,
+                "create vxlan {name} (vni {vni}, port {port}, local {local}, dev {underlay})"
+            ),
+            Step::SetMaster { link, to, .. } => match to {
+                Some(m) => write!(f, "attach {link} to bridge {m}"),
+                None => write!(f, "detach {link} from its bridge"),
+            },
+            Step::SetMtu { link, from, to } => write!(f, "set mtu of {link} to {to} (was {from})"),
+            Step::SetUp { link, up } => {
+                write!(f, "set {link} {}", if *up { "up" } else { "down" })
+            }
+            Step::Firewall {
+                backend, from, to, ..
+            } => {
+                let what = match backend {
+                    Backend::Nftables => "nftables table inet netc",
+                    Backend::Firewalld => "firewalld zone rules",
+                };
+                match (from, to) {
+                    (None, Some(_)) => write!(f, "load {what}"),
+                    (Some(_), Some(_)) => write!(f, "replace {what}"),
+                    (_, None) => write!(f, "remove {what}"),
+                }
+            }
+            Step::WriteFile { path, from, .. } => {
+                write!(
+                    f,
+                    "{} file {path}",
+                    if from.is_some() { "update" } else { "write" }
+                )
+            }
+            Step::RemoveFile { path, .. } => write!(f, "remove file {path}"),
+        }
+    }
+}

@@ -1,0 +1,195 @@
+//! `netc apply FILE --node NAME`, `netc apply --confirm`.
+
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+
+use super::check::{read_source, report};
+use super::{Cli, Format, exit};
+use crate::apply::{self, Event, Options};
+use crate::emit::{self, Context};
+use crate::intent::Syntax;
+use crate::pipeline;
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// The intent file.
+    #[arg(value_name = "FILE", required_unless_present_any = ["confirm", "revert_pending"])]
+    pub file: Option<String>,
+    /// The node this host is (a `nodes[].name` of the intent).
+    #[arg(long, required_unless_present_any = ["confirm", "revert_pending"])]
+    pub node: Option<String>,
+    /// Show the steps and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Prefix of every file written (CNI conflists, sysctl.d, modules-load.d, ...).
+    #[arg(long, value_name = "DIR", default_value = "/")]
+    pub root: PathBuf,
+    /// Where netc records what it owns (and its lock).
+    #[arg(long, value_name = "DIR", default_value = apply::state::DEFAULT_DIR)]
+    pub state_dir: PathBuf,
+    /// Revert automatically after SECS unless `netc apply --confirm` runs first.
+    #[arg(long = "try", value_name = "SECS")]
+    pub try_secs: Option<u64>,
+    /// Keep the changes of a pending `--try`.
+    #[arg(long, conflicts_with_all = ["file", "dry_run", "try_secs"])]
+    pub confirm: bool,
+    /// Take over foreign objects in the way, and allow changes to the management path.
+    #[arg(long)]
+    pub force: bool,
+    /// Seconds to wait for another apply's lock.
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    pub lock_timeout: u64,
+    /// Output format of progress and result.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+    /// The `--try` watchdog (started by netc itself).
+    #[arg(long, hide = true)]
+    pub revert_pending: bool,
+}
+
+struct Printer {
+    format: Format,
+    quiet: bool,
+    terminal: bool,
+}
+
+impl Printer {
+    fn json(&self, value: &impl serde::Serialize) {
+        if let Ok(line) = serde_json::to_string(value) {
+            let _ = writeln!(std::io::stdout().lock(), "{line}");
+        }
+    }
+
+    fn event(&self, event: Event) {
+        if self.quiet {
+            return;
+        }
+        if self.format == Format::Json {
+            self.json(&event);
+            return;
+        }
+        let mut out = std::io::stdout().lock();
+        match event {
+            Event::Plan { steps } if steps.is_empty() => {}
+            Event::Plan { steps } => {
+                let _ = writeln!(out, "plan: {} step(s)", steps.len());
+                for (i, s) in steps.iter().enumerate() {
+                    let _ = writeln!(out, "  {:>3}. {s}", i + 1);
+                }
+            }
+            Event::Step { index, total, step } => {
+                // One line per step on a terminal; a log gets only the plan and the result.
+                if self.terminal {
+                    let _ = writeln!(out, "[{index}/{total}] {step}");
+                }
+            }
+            Event::RollingBack { steps } => {
+                let _ = writeln!(out, "rolling back {steps} applied step(s)");
+            }
+            Event::Note { message } => {
+                let _ = writeln!(out, "{message}");
+            }
+        }
+    }
+}
+
+pub(super) fn run(args: &ApplyArgs, cli: &Cli) -> u8 {
+    let printer = Printer {
+        format: args.format,
+        quiet: cli.quiet,
+        terminal: std::io::stdout().is_terminal(),
+    };
+    let timeout = Duration::from_secs(args.lock_timeout);
+    if args.revert_pending {
+        return match apply::revert_pending(&args.state_dir, true) {
+            Ok(_) => exit::OK,
+            Err(e) => {
+                eprintln!("netc: {e}");
+                exit::FINDINGS
+            }
+        };
+    }
+    if args.confirm {
+        return match apply::confirm(&args.state_dir, timeout) {
+            Ok(true) => {
+                printer.event(Event::Note {
+                    message: "confirmed: the changes stay".into(),
+                });
+                exit::OK
+            }
+            Ok(false) => {
+                eprintln!("netc: no --try apply is waiting for confirmation");
+                exit::FINDINGS
+            }
+            Err(e) => {
+                eprintln!("netc: {e}");
+                exit::FINDINGS
+            }
+        };
+    }
+    let (Some(file), Some(node)) = (&args.file, &args.node) else {
+        eprintln!("netc: apply needs FILE and --node");
+        return exit::USAGE;
+    };
+    let src = match read_source(file) {
+        Ok(s) => s,
+        Err(msg) => {
+            eprintln!("{msg}");
+            return exit::USAGE;
+        }
+    };
+    let checked = pipeline::check(&src, Syntax::from_path(file));
+    let Some(plan) = checked.valid_plan() else {
+        report(&src, &checked.diagnostics, args.format);
+        eprintln!("netc: {file} has errors; nothing applied");
+        return exit::FINDINGS;
+    };
+    let mut artifacts: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    if let Err(e) = emit::emit_all(Context { plan, source: file }, &mut artifacts) {
+        eprintln!("netc: {e}");
+        return exit::FINDINGS;
+    }
+    let opts = Options {
+        node: node.clone(),
+        source: file.clone(),
+        root: args.root.clone(),
+        state_dir: args.state_dir.clone(),
+        dry_run: args.dry_run,
+        force: args.force,
+        try_secs: args.try_secs,
+        lock_timeout: timeout,
+    };
+    match apply::apply(plan, &artifacts, &opts, &mut |e| printer.event(e)) {
+        Ok(r) => {
+            if args.format == Format::Json {
+                if !cli.quiet {
+                    printer.json(&serde_json::json!({"event": "done", "report": r}));
+                }
+            } else if !cli.quiet {
+                let msg = match (r.changes, r.dry_run, r.revert_at) {
+                    (0, _, _) => format!("{}: no changes", r.node),
+                    (n, true, _) => format!("{}: {n} change(s) planned (dry run)", r.node),
+                    (n, false, Some(_)) => format!(
+                        "{}: applied {n} change(s), verified; reverting in {}s unless `netc apply --confirm`",
+                        r.node,
+                        args.try_secs.unwrap_or(0)
+                    ),
+                    (n, false, None) => format!("{}: applied {n} change(s), verified", r.node),
+                };
+                println!("{msg}");
+            }
+            exit::OK
+        }
+        Err(e) => {
+            if args.format == Format::Json {
+                printer.json(&serde_json::json!({"event": "error", "message": e.to_string()}));
+            }
+            eprintln!("netc: {e}");
+            exit::FINDINGS
+        }
+    }
+}
