@@ -290,9 +290,7 @@ impl Netlink {
                     // AF_BRIDGE entries carry the remote's address as raw bytes.
                     NeighbourAttribute::Destination(NeighbourAddress::Other(bytes)) => {
                         destination = match bytes.len() {
-                            4 => <[u8; 4]>::try_from(bytes.as_slice())
-                                .ok()
-                                .map(IpAddr::from),
+                            4 => <[u8; 4]>::try_from(bytes.as_slice()).ok().map(IpAddr::from),
                             16 => <[u8; 16]>::try_from(bytes.as_slice())
                                 .ok()
                                 .map(IpAddr::from),

@@ -1,0 +1,431 @@
+//! `netc apply` proven in network namespaces the tests create and delete (see `lab`): bridge
+//! mode with real CNI pods, the host overlay over VXLAN, the nftables firewall, idempotence,
+//! ownership, rollback at every step, `--try`, the lock, and built-in/absent kernel modules.
+//!
+//! Needs root (CI runs as root); fails loudly without it unless `NETC_SKIP_NETNS=1`.
+
+mod lab;
+
+use std::process::Output;
+
+use lab::Lab;
+
+const NODES: &[(&str, &str)] = &[("n1", "172.16.0.3/24"), ("n2", "172.16.0.4/24")];
+
+/// The lab intent: bridge CNI, host overlay, nftables firewall. `extra` replaces parts.
+fn intent(kube_proxy: &str, eth0: &str, overlay: bool, firewall: &str) -> String {
+    let overlay = if overlay {
+        "hostOverlay:\n  bridge: scbr0\n  subnet: 192.168.100.0/24\n  vxlan: {port: 4789, vni: 100, interface: eth0}\n"
+    } else {
+        ""
+    };
+    format!(
+        "apiVersion: netc/v1alpha1
+kind: NetworkIntent
+metadata: {{name: lab}}
+cluster:
+  distribution: kubeadm
+  kubernetesVersion: v1.31.2
+  podCIDR: 10.200.0.0/16
+  serviceCIDR: 10.32.0.0/24
+  nodeCIDRMaskSize: 24
+  kubeProxy: {{mode: {kube_proxy}}}
+cni:
+  plugin: bridge
+{overlay}nodes:
+  - {{name: server, role: control-plane, address: 172.16.0.2/24, interfaces: [{{name: eth0, purpose: management}}]}}
+  - {{name: worker-1, role: worker, address: 172.16.0.3/24, interfaces: [{eth0}]}}
+  - {{name: worker-2, role: worker, address: 172.16.0.4/24, interfaces: [{eth0}]}}
+{firewall}"
+    )
+}
+
+const ETH0: &str = "{name: eth0, purpose: management}";
+const FIREWALL: &str = "firewall:\n  backend: nftables\n  managementAccess: [tcp/22]\n  rules:\n    - {name: web, ports: [tcp/8080], from: [172.16.0.0/24]}\n";
+
+fn full_intent() -> String {
+    intent("iptables", ETH0, true, FIREWALL)
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn ok(o: Output) -> String {
+    let t = text(&o);
+    assert!(o.status.success(), "netc apply failed:\n{t}");
+    t
+}
+
+/// The bridge plugin's configuration for a node's pod subnet (what the conflist emitter writes).
+fn cni_conf(lab: &Lab, node: &str, subnet: &str) -> String {
+    let data = lab.path(node, "cni-ipam");
+    serde_json::json!({
+        "cniVersion": "1.0.0",
+        "name": "netc",
+        "type": "bridge",
+        "bridge": "cni0",
+        "isGateway": true,
+        "ipMasq": false,
+        "ipam": {
+            "type": "host-local",
+            "ranges": [[{"subnet": subnet}]],
+            "routes": [{"dst": "0.0.0.0/0"}],
+            "dataDir": data,
+        }
+    })
+    .to_string()
+}
+
+#[test]
+fn bridge_mode_pods_ping_across_nodes() {
+    let Some(mut lab) = Lab::new(NODES) else {
+        return;
+    };
+    let file = lab.file("intent.yaml", &full_intent());
+    let c1 = cni_conf(&lab, "n1", "10.200.1.0/24");
+    let c2 = cni_conf(&lab, "n2", "10.200.2.0/24");
+    let p1 = lab.add_pod("n1", "p1", &c1);
+    let p2 = lab.add_pod("n2", "p2", &c2);
+    assert!(p1.starts_with("10.200.1."), "pod 1 got {p1}");
+    assert!(p2.starts_with("10.200.2."), "pod 2 got {p2}");
+    assert!(
+        !lab.pings("p1", &p2),
+        "pods must not reach each other before apply"
+    );
+    ok(lab.apply("n1", &file, "worker-1", &[], &[]));
+    ok(lab.apply("n2", &file, "worker-2", &[], &[]));
+    assert!(
+        lab.pings("p1", &p2),
+        "pod on worker-1 cannot ping pod on worker-2 after apply"
+    );
+    assert!(lab.pings("p2", &p1));
+}
+
+#[test]
+fn host_overlay_connects_nodes_over_vxlan() {
+    let Some(lab) = Lab::new(NODES) else { return };
+    let file = lab.file("intent.yaml", &full_intent());
+    assert!(!lab.pings("n1", "192.168.100.3"));
+    ok(lab.apply("n1", &file, "worker-1", &[], &[]));
+    ok(lab.apply("n2", &file, "worker-2", &[], &[]));
+    let link = text(&lab.exec("n1", &["ip", "-d", "link", "show", "vx100"]));
+    assert!(
+        link.contains("vxlan id 100") && link.contains("dstport 4789"),
+        "{link}"
+    );
+    assert!(
+        lab.pings("n1", "192.168.100.3"),
+        "overlay address of worker-2 unreachable"
+    );
+    assert!(lab.pings("n2", "192.168.100.2"));
+}
+
+#[test]
+fn firewall_opens_declared_ports_and_keeps_management_reachable() {
+    let Some(mut lab) = Lab::new(NODES) else {
+        return;
+    };
+    let file = lab.file("intent.yaml", &full_intent());
+    for port in [22, 8080, 9999] {
+        lab.listen("n2", port);
+    }
+    assert!(lab.connects("n1", "172.16.0.4", 9999), "listener not up");
+    // Management connections keep being attempted while the firewall is loaded.
+    let ns = lab.ns("n1");
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let prober = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut failures = 0;
+            let mut tries = 0;
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                let st = std::process::Command::new("ip")
+                    .args(["netns", "exec", &ns, "python3", "-c",
+                        "import socket;socket.create_connection(('172.16.0.4',22),timeout=1).close()"])
+                    .status();
+                tries += 1;
+                if !st.is_ok_and(|s| s.success()) {
+                    failures += 1;
+                }
+            }
+            (tries, failures)
+        })
+    };
+    ok(lab.apply("n2", &file, "worker-2", &[], &[]));
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let (tries, failures) = prober.join().expect("prober");
+    assert!(
+        tries > 0 && failures == 0,
+        "management port failed {failures}/{tries} times during apply"
+    );
+    assert!(
+        lab.connects("n1", "172.16.0.4", 22),
+        "management port closed after apply"
+    );
+    assert!(
+        lab.connects("n1", "172.16.0.4", 8080),
+        "opened port 8080 refused"
+    );
+    assert!(
+        !lab.connects("n1", "172.16.0.4", 9999),
+        "undeclared port 9999 still open"
+    );
+}
+
+#[test]
+fn second_apply_says_no_changes_and_changes_nothing() {
+    let Some(lab) = Lab::new(NODES) else { return };
+    let file = lab.file("intent.yaml", &full_intent());
+    let dry = ok(lab.apply("n1", &file, "worker-1", &["--dry-run"], &[]));
+    assert!(
+        dry.contains("create vxlan vx100") && dry.contains("add route 10.200.2.0/24"),
+        "{dry}"
+    );
+    assert!(
+        !text(&lab.exec("n1", &["ip", "link"])).contains("vx100"),
+        "dry run changed the host"
+    );
+    ok(lab.apply("n1", &file, "worker-1", &[], &[]));
+    let before = lab.dump("n1");
+    let again = ok(lab.apply("n1", &file, "worker-1", &[], &[]));
+    assert!(again.contains("no changes"), "{again}");
+    lab::assert_same(&before, &lab.dump("n1"), "after apply");
+    // A changed intent applies only the difference.
+    // Same file name: the headers of the written files name it.
+    let changed = lab.file(
+        "intent.yaml",
+        &full_intent().replace("tcp/8080", "tcp/8081"),
+    );
+    let out = ok(lab.apply("n1", &changed, "worker-1", &[], &[]));
+    assert!(
+        out.contains("plan: 1 step(s)") && out.contains("replace nftables"),
+        "{out}"
+    );
+}
+
+#[test]
+fn foreign_route_and_table_survive_and_dropped_objects_go() {
+    let Some(lab) = Lab::new(NODES) else { return };
+    let file = lab.file("intent.yaml", &full_intent());
+    lab::run(&[
+        "ip",
+        "-n",
+        &lab.ns("n1"),
+        "route",
+        "add",
+        "10.99.0.0/24",
+        "via",
+        "172.16.0.1",
+    ]);
+    lab::run(&[
+        "ip",
+        "netns",
+        "exec",
+        &lab.ns("n1"),
+        "nft",
+        "add",
+        "table",
+        "inet",
+        "foreign",
+    ]);
+    ok(lab.apply("n1", &file, "worker-1", &[], &[]));
+    // The intent drops the overlay and the firewall: netc removes what it made, only that.
+    let smaller = lab.file("smaller.yaml", &intent("iptables", ETH0, false, ""));
+    let out = ok(lab.apply("n1", &smaller, "worker-1", &[], &[]));
+    assert!(
+        out.contains("delete vxlan vx100") && out.contains("remove nftables"),
+        "{out}"
+    );
+    let routes = text(&lab.exec("n1", &["ip", "route"]));
+    assert!(
+        routes.contains("10.99.0.0/24 via 172.16.0.1"),
+        "foreign route removed:\n{routes}"
+    );
+    let tables = text(&lab.exec("n1", &["nft", "list", "tables"]));
+    assert!(
+        tables.contains("inet foreign") && !tables.contains("inet netc"),
+        "{tables}"
+    );
+    let links = text(&lab.exec("n1", &["ip", "link"]));
+    assert!(
+        !links.contains("scbr0") && !links.contains("vx100") && links.contains("cni0"),
+        "{links}"
+    );
+}
+
+#[test]
+fn foreign_object_in_the_way_is_a_conflict() {
+    let Some(lab) = Lab::new(NODES) else { return };
+    let file = lab.file("intent.yaml", &full_intent());
+    lab::run(&[
+        "ip",
+        "-n",
+        &lab.ns("n1"),
+        "route",
+        "add",
+        "10.200.2.0/24",
+        "via",
+        "172.16.0.1",
+    ]);
+    let before = lab.dump("n1");
+    let out = lab.apply("n1", &file, "worker-1", &[], &[]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("route 10.200.2.0/24 exists"),
+        "{}",
+        text(&out)
+    );
+    lab::assert_same(&before, &lab.dump("n1"), "after apply");
+}
+
+#[test]
+fn failure_at_every_step_rolls_back_to_the_state_before() {
+    let Some(lab) = Lab::new(NODES) else { return };
+    let file = lab.file("intent.yaml", &full_intent());
+    // Some state netc will change back and forth: a previous apply of a smaller intent.
+    let smaller = lab.file("smaller.yaml", &intent("iptables", ETH0, false, ""));
+    ok(lab.apply("n1", &smaller, "worker-1", &[], &[]));
+    let plan = ok(lab.apply(
+        "n1",
+        &file,
+        "worker-1",
+        &["--dry-run", "--format", "json"],
+        &[],
+    ));
+    let steps = plan
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["event"] == "plan")
+        .and_then(|v| v["steps"].as_array().map(Vec::len))
+        .expect("a plan event");
+    assert!(steps >= 8, "expected a real plan, got {steps} steps");
+    let before = lab.dump("n1");
+    for k in 1..=steps {
+        let out = lab.apply(
+            "n1",
+            &file,
+            "worker-1",
+            &[],
+            &[("NETC_FAULT_AT_STEP", &k.to_string())],
+        );
+        assert!(!out.status.success(), "fault at step {k} did not fail");
+        assert!(
+            text(&out).contains("every applied step was rolled back"),
+            "{}",
+            text(&out)
+        );
+        lab::assert_same(&before, &lab.dump("n1"), &format!("fault at step {k}"));
+    }
+    ok(lab.apply("n1", &file, "worker-1", &[], &[]));
+}
+
+#[test]
+fn try_reverts_unless_confirmed() {
+    let Some(lab) = Lab::new(NODES) else { return };
+    let file = lab.file("intent.yaml", &full_intent());
+    let before = lab.dump("n1");
+    let out = ok(lab.apply("n1", &file, "worker-1", &["--try", "2"], &[]));
+    assert!(out.contains("reverting in 2s"), "{out}");
+    assert!(text(&lab.exec("n1", &["ip", "link"])).contains("vx100"));
+    // A second apply meanwhile is refused: the first is not settled.
+    let blocked = lab.apply("n1", &file, "worker-1", &[], &[]);
+    assert!(!blocked.status.success() && text(&blocked).contains("--confirm"));
+    let mut reverted = false;
+    for _ in 0..50 {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        if lab.dump("n1") == before {
+            reverted = true;
+            break;
+        }
+    }
+    assert!(reverted, "--try did not revert:\n{}", lab.dump("n1"));
+
+    ok(lab.apply("n1", &file, "worker-1", &["--try", "3"], &[]));
+    let state = lab.path("n1", "state");
+    let confirm = std::process::Command::new(lab::NETC)
+        .args(["apply", "--confirm", "--state-dir"])
+        .arg(&state)
+        .output()
+        .expect("confirm");
+    assert!(confirm.status.success(), "{}", text(&confirm));
+    std::thread::sleep(std::time::Duration::from_secs(4));
+    assert!(
+        text(&lab.exec("n1", &["ip", "link"])).contains("vx100"),
+        "confirmed change reverted"
+    );
+    let again = ok(lab.apply("n1", &file, "worker-1", &[], &[]));
+    assert!(again.contains("no changes"), "{again}");
+}
+
+#[test]
+fn concurrent_apply_waits_for_the_lock_then_fails_clearly() {
+    let Some(lab) = Lab::new(NODES) else { return };
+    let file = lab.file("intent.yaml", &full_intent());
+    let state = lab.path("n1", "state");
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(state.join("lock"))
+        .expect("lock file");
+    lock.lock().expect("take the lock");
+    let out = lab.apply("n1", &file, "worker-1", &["--lock-timeout", "1"], &[]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("another netc apply holds"),
+        "{}",
+        text(&out)
+    );
+    lock.unlock().expect("unlock");
+    ok(lab.apply("n1", &file, "worker-1", &[], &[]));
+}
+
+#[test]
+fn management_mtu_change_is_refused_without_force() {
+    let Some(lab) = Lab::new(NODES) else { return };
+    let file = lab.file(
+        "intent.yaml",
+        &intent(
+            "iptables",
+            "{name: eth0, mtu: 1400, purpose: management}",
+            false,
+            "",
+        ),
+    );
+    let out = lab.apply("n1", &file, "worker-1", &[], &[]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("MTU of management interface eth0"),
+        "{}",
+        text(&out)
+    );
+    ok(lab.apply("n1", &file, "worker-1", &["--force"], &[]));
+    assert!(text(&lab.exec("n1", &["ip", "link", "show", "eth0"])).contains("mtu 1400"));
+}
+
+#[test]
+fn builtin_modules_are_present_and_absent_ipvs_is_named() {
+    let Some(lab) = Lab::new(NODES) else { return };
+    let file = lab.file("intent.yaml", &intent("ipvs", ETH0, true, ""));
+    let before = lab.dump("n1");
+    let out = lab.apply("n1", &file, "worker-1", &[], &[]);
+    if std::path::Path::new("/proc/net/ip_vs").exists() {
+        eprintln!("this kernel has IPVS: nothing to check");
+        return;
+    }
+    let t = text(&out);
+    assert!(!out.status.success(), "{t}");
+    assert!(t.contains("ip_vs (kube-proxy IPVS mode)"), "{t}");
+    for builtin in ["br_netfilter", "bridge", "vxlan", "overlay"] {
+        assert!(
+            !t.contains(&format!(" {builtin} (")),
+            "built-in {builtin} reported missing: {t}"
+        );
+    }
+    lab::assert_same(&before, &lab.dump("n1"), "after apply");
+}

@@ -1,0 +1,347 @@
+//! A lab of network namespaces for the apply tests: a "LAN" namespace with a bridge, "node"
+//! namespaces joined to it by veth pairs, "pod" namespaces. Nothing is attached to the
+//! machine's own namespace. Every namespace and process is removed on drop, on every exit path.
+//!
+//! Needs root. Without it the tests fail loudly, unless `NETC_SKIP_NETNS=1` skips them.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+pub const NETC: &str = env!("CARGO_BIN_EXE_netc");
+
+pub struct Lab {
+    prefix: String,
+    namespaces: Vec<String>,
+    children: Vec<Child>,
+    pub dir: PathBuf,
+}
+
+/// Runs a command, panicking with its output when it fails.
+pub fn run(cmd: &[&str]) -> Output {
+    let out = Command::new(cmd[0])
+        .args(&cmd[1..])
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+impl Lab {
+    /// A lab with nodes `(short name, address/prefix)`; `None` when `NETC_SKIP_NETNS=1`.
+    pub fn new(nodes: &[(&str, &str)]) -> Option<Lab> {
+        if std::env::var("NETC_SKIP_NETNS").is_ok_and(|v| v == "1") {
+            eprintln!("NETC_SKIP_NETNS=1: skipping a namespace test");
+            return None;
+        }
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let prefix = format!("netc-{}-{n}", std::process::id());
+        let dir = std::env::temp_dir().join(&prefix);
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let mut lab = Lab {
+            prefix,
+            namespaces: Vec::new(),
+            children: Vec::new(),
+            dir,
+        };
+        let lan = lab.add_namespace("lan");
+        // No IPv6 in the lab: its duplicate address detection changes addresses on its own,
+        // which would blur the before/after comparisons.
+        lab.no_ipv6(&lan);
+        if !Command::new("ip")
+            .args(["netns", "list"])
+            .status()
+            .is_ok_and(|s| s.success())
+            || lab.namespaces.is_empty()
+        {
+            panic!(
+                "cannot create network namespaces (need root and iproute2); \
+                 set NETC_SKIP_NETNS=1 to skip these tests"
+            );
+        }
+        run(&["ip", "-n", &lan, "link", "add", "br0", "type", "bridge"]);
+        run(&["ip", "-n", &lan, "link", "set", "br0", "up"]);
+        for (short, addr) in nodes {
+            let ns = lab.add_namespace(short);
+            lab.no_ipv6(&ns);
+            let veth = format!("v-{short}");
+            run(&[
+                "ip", "-n", &lan, "link", "add", &veth, "type", "veth", "peer", "name", "eth0",
+                "netns", &ns,
+            ]);
+            run(&[
+                "ip", "-n", &lan, "link", "set", &veth, "master", "br0", "up",
+            ]);
+            run(&["ip", "-n", &ns, "link", "set", "lo", "up"]);
+            run(&["ip", "-n", &ns, "link", "set", "eth0", "up"]);
+            run(&["ip", "-n", &ns, "addr", "add", addr, "dev", "eth0"]);
+        }
+        Some(lab)
+    }
+
+    fn add_namespace(&mut self, short: &str) -> String {
+        let name = format!("{}-{short}", self.prefix);
+        let out = Command::new("ip").args(["netns", "add", &name]).output();
+        match out {
+            Ok(o) if o.status.success() => self.namespaces.push(name.clone()),
+            Ok(o) => panic!(
+                "cannot create network namespace {name}: {} (need root; NETC_SKIP_NETNS=1 skips)",
+                String::from_utf8_lossy(&o.stderr)
+            ),
+            Err(e) => panic!("cannot run ip: {e} (install iproute2; NETC_SKIP_NETNS=1 skips)"),
+        }
+        name
+    }
+
+    fn no_ipv6(&self, ns: &str) {
+        for key in ["all", "default"] {
+            run(&[
+                "ip",
+                "netns",
+                "exec",
+                ns,
+                "sysctl",
+                "-q",
+                "-w",
+                &format!("net.ipv6.conf.{key}.disable_ipv6=1"),
+            ]);
+        }
+    }
+
+    /// The full name of a namespace of this lab.
+    pub fn ns(&self, short: &str) -> String {
+        format!("{}-{short}", self.prefix)
+    }
+
+    /// Runs a command inside a namespace (not checked).
+    pub fn exec(&self, short: &str, cmd: &[&str]) -> Output {
+        let ns = self.ns(short);
+        Command::new("ip")
+            .args(["netns", "exec", &ns])
+            .args(cmd)
+            .output()
+            .expect("ip netns exec")
+    }
+
+    /// A per-node directory (`root` or `state`).
+    pub fn path(&self, short: &str, what: &str) -> PathBuf {
+        let p = self.dir.join(short).join(what);
+        std::fs::create_dir_all(&p).expect("lab dir");
+        p
+    }
+
+    /// `netc apply <intent> --node <node>` inside namespace `short`, with its own root and state.
+    pub fn apply(
+        &self,
+        short: &str,
+        intent: &Path,
+        node: &str,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Output {
+        let root = self.path(short, "root");
+        let state = self.path(short, "state");
+        let ns = self.ns(short);
+        let mut cmd = Command::new("ip");
+        cmd.args(["netns", "exec", &ns, NETC, "apply"])
+            .arg(intent)
+            .args(["--node", node, "--root"])
+            .arg(&root)
+            .arg("--state-dir")
+            .arg(&state)
+            .args(extra)
+            .env_remove("NETC_FAULT_AT_STEP");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.output().expect("run netc")
+    }
+
+    /// Writes a file into the lab directory.
+    pub fn file(&self, name: &str, text: &str) -> PathBuf {
+        let p = self.dir.join(name);
+        std::fs::write(&p, text).expect("write lab file");
+        p
+    }
+
+    /// A pod namespace attached to node `node` by the real CNI bridge plugin with `conf`.
+    pub fn add_pod(&mut self, node: &str, pod: &str, conf: &str) -> String {
+        let pod_ns = self.add_namespace(pod);
+        run(&["ip", "-n", &pod_ns, "link", "set", "lo", "up"]);
+        let node_ns = self.ns(node);
+        let mut child = Command::new("ip")
+            .args(["netns", "exec", &node_ns, "/usr/lib/cni/bridge"])
+            .env("CNI_COMMAND", "ADD")
+            .env("CNI_CONTAINERID", &pod_ns)
+            .env("CNI_NETNS", format!("/var/run/netns/{pod_ns}"))
+            .env("CNI_IFNAME", "eth0")
+            .env("CNI_PATH", "/usr/lib/cni")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run the CNI bridge plugin (install containernetworking-plugins)");
+        std::io::Write::write_all(child.stdin.as_mut().expect("stdin"), conf.as_bytes())
+            .expect("CNI stdin");
+        drop(child.stdin.take());
+        let out = child.wait_with_output().expect("CNI plugin");
+        assert!(
+            out.status.success(),
+            "CNI ADD failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let result: serde_json::Value = serde_json::from_slice(&out.stdout).expect("CNI result");
+        result["ips"][0]["address"]
+            .as_str()
+            .and_then(|a| a.split('/').next())
+            .expect("CNI result has an address")
+            .to_owned()
+    }
+
+    /// Starts a TCP listener on `port` in namespace `short` that accepts forever.
+    pub fn listen(&mut self, short: &str, port: u16) {
+        let ns = self.ns(short);
+        let script = format!(
+            "import socket\ns=socket.socket()\ns.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\n\
+             s.bind(('0.0.0.0',{port}))\ns.listen(64)\nwhile True:\n c,_=s.accept()\n c.close()\n"
+        );
+        let child = Command::new("ip")
+            .args(["netns", "exec", &ns, "python3", "-c", &script])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3 listener");
+        self.children.push(child);
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+
+    /// Whether a TCP connection from `short` to `ip:port` succeeds within a second.
+    pub fn connects(&self, short: &str, ip: &str, port: u16) -> bool {
+        let script = format!(
+            "import socket,sys\ntry:\n socket.create_connection(('{ip}',{port}),timeout=1).close()\nexcept Exception:\n sys.exit(1)\n"
+        );
+        self.exec(short, &["python3", "-c", &script])
+            .status
+            .success()
+    }
+
+    /// Whether `ip` answers a ping from `short`.
+    pub fn pings(&self, short: &str, ip: &str) -> bool {
+        self.exec(short, &["ping", "-c", "1", "-W", "1", ip])
+            .status
+            .success()
+    }
+
+    /// Everything apply may change in a node namespace, as text: links, addresses, routes,
+    /// permanent neighbours, forwarding entries, the nft ruleset, sysctls, files under root.
+    pub fn dump(&self, short: &str) -> String {
+        let mut out = String::new();
+        let links = self.exec(short, &["ip", "-o", "-d", "link", "show"]);
+        out.push_str("$ ip -o -d link show (stable fields)\n");
+        out.push_str(&stable_links(&String::from_utf8_lossy(&links.stdout)));
+        for cmd in [
+            &["ip", "addr", "show"][..],
+            &["ip", "route", "show", "table", "all"],
+            &["ip", "neigh", "show", "nud", "permanent"],
+            &["bridge", "fdb", "show"],
+            &["nft", "list", "ruleset"],
+        ] {
+            let o = self.exec(short, cmd);
+            out.push_str(&format!("$ {}\n", cmd.join(" ")));
+            out.push_str(&stable_links(&String::from_utf8_lossy(&o.stdout)));
+        }
+        for key in [
+            "net/ipv4/ip_forward",
+            "net/ipv4/conf/all/rp_filter",
+            "net/bridge/bridge-nf-call-iptables",
+            "net/bridge/bridge-nf-call-ip6tables",
+        ] {
+            let o = self.exec(short, &["cat", &format!("/proc/sys/{key}")]);
+            out.push_str(&format!("{key} = {}", String::from_utf8_lossy(&o.stdout)));
+        }
+        let root = self.path(short, "root");
+        let mut files = Vec::new();
+        collect(&root, &mut files);
+        files.sort();
+        for f in files {
+            let text = std::fs::read_to_string(&f).unwrap_or_default();
+            out.push_str(&format!("file {}\n{text}", f.display()));
+        }
+        out
+    }
+}
+
+/// `ip -o -d link` without what the kernel changes on its own: operational and STP port
+/// states and timers.
+fn stable_links(text: &str) -> String {
+    let mut out = String::new();
+    for line in text.lines() {
+        let mut skip = false;
+        let words: Vec<&str> = line
+            .split_whitespace()
+            .filter(|w| {
+                if skip {
+                    skip = false;
+                    return false;
+                }
+                if *w == "state" || w.ends_with("_timer") {
+                    skip = true;
+                    return false;
+                }
+                true
+            })
+            .collect();
+        out.push_str(&words.join(" "));
+        out.push('\n');
+    }
+    out
+}
+
+fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                collect(&p, out);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        for child in &mut self.children {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        // Pods first, the LAN last: deleting a namespace removes its veth ends too.
+        for ns in self.namespaces.iter().rev() {
+            let _ = Command::new("ip").args(["netns", "del", ns]).status();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Asserts two dumps are equal, showing only the lines that differ.
+pub fn assert_same(before: &str, after: &str, what: &str) {
+    if before == after {
+        return;
+    }
+    let a: Vec<&str> = before.lines().collect();
+    let b: Vec<&str> = after.lines().collect();
+    let gone: Vec<&&str> = a.iter().filter(|l| !b.contains(l)).collect();
+    let new: Vec<&&str> = b.iter().filter(|l| !a.contains(l)).collect();
+    panic!("{what}: host state differs\nonly before:\n{gone:#?}\nonly after:\n{new:#?}");
+}
