@@ -1,7 +1,203 @@
-//! Emitter stub: filled in by the build issue.
+//! `flannel/`: flannel's network configuration for kubeadm clusters.
+//!
+//! - `net-conf.json`: what flanneld reads (`/etc/kube-flannel/net-conf.json`);
+//! - `kube-flannel-cfg.yaml`: the `kube-flannel-cfg` ConfigMap of the kube-flannel manifest,
+//!   holding `cni-conf.json` and `net-conf.json` (replace the manifest's own);
+//! - `flanneld.service`: a systemd unit to run flanneld on the host instead of the DaemonSet.
+//!
+//! Canal on kubeadm gets `net-conf.json` only (its `canal-config` ConfigMap has the same
+//! `net_conf.json`). k3s and RKE2 configure their embedded flannel from their own config files.
 
-use super::{ArtifactSink, Context, EmitError};
+use std::collections::BTreeMap;
 
-pub fn emit(_ctx: Context<'_>, _sink: &mut dyn ArtifactSink) -> Result<(), EmitError> {
+use ipnet::IpNet;
+use serde::Serialize;
+
+use super::cni::{flannel_conflist, flannel_conflist_applies};
+use super::{ArtifactSink, Context, EmitError, json, text, yaml};
+use crate::intent::{CniPlugin, Distribution, Encapsulation, KubeProxyMode};
+use crate::plan::Plan;
+
+/// Where flanneld reads its network configuration (its `--net-config-path` default).
+pub const NET_CONF_PATH: &str = "/etc/kube-flannel/net-conf.json";
+/// The kubeconfig host-level flanneld uses.
+pub const KUBECONFIG_PATH: &str = "/etc/kube-flannel/kubeconfig";
+/// Where the unit expects the flanneld binary.
+pub const FLANNELD_BINARY: &str = "/opt/bin/flanneld";
+
+pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitError> {
+    let plan = ctx.plan;
+    let canal = plan.cni.plugin == CniPlugin::Canal && plan.distribution == Distribution::Kubeadm;
+    if !flannel_conflist_applies(plan) && !canal {
+        return Ok(());
+    }
+    let conf = net_conf(plan);
+    let path = "flannel/net-conf.json";
+    sink.put(path.to_owned(), json(path, &conf)?)?;
+    if canal {
+        return Ok(());
+    }
+
+    let path = "flannel/kube-flannel-cfg.yaml";
+    let cm = config_map(path, &conf)?;
+    sink.put(path.to_owned(), yaml(ctx, path, &cm)?)?;
+
+    let path = "flannel/flanneld.service";
+    let unit = Unit {
+        source: ctx.source,
+        net_conf_path: NET_CONF_PATH,
+        kubeconfig: KUBECONFIG_PATH,
+        binary: FLANNELD_BINARY,
+        args: flanneld_args(plan),
+    };
+    sink.put(
+        path.to_owned(),
+        text::render("flannel/flanneld.service", &unit)?.into_bytes(),
+    )?;
     Ok(())
+}
+
+/// flannel's `net-conf.json` (flannel-io/flannel `pkg/subnet/config.go`).
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct NetConf {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub network: Option<IpNet>,
+    #[serde(rename = "EnableIPv4")]
+    pub enable_ipv4: bool,
+    #[serde(rename = "IPv6Network", skip_serializing_if = "Option::is_none")]
+    pub ipv6_network: Option<IpNet>,
+    #[serde(rename = "EnableIPv6")]
+    pub enable_ipv6: bool,
+    #[serde(rename = "EnableNFTables")]
+    pub enable_nftables: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subnet_len: Option<u8>,
+    #[serde(rename = "IPv6SubnetLen", skip_serializing_if = "Option::is_none")]
+    pub ipv6_subnet_len: Option<u8>,
+    /// Always written: without it flannel falls back to the `udp` backend.
+    pub backend: Backend,
+}
+
+/// `Backend`: `Type` plus that backend's own keys.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "Type")]
+pub enum Backend {
+    #[serde(rename = "vxlan", rename_all = "PascalCase")]
+    Vxlan {
+        #[serde(rename = "VNI")]
+        vni: u32,
+        port: u16,
+        #[serde(rename = "MTU")]
+        mtu: u32,
+    },
+    #[serde(rename = "host-gw")]
+    HostGw,
+    #[serde(rename = "wireguard", rename_all = "PascalCase")]
+    Wireguard {
+        listen_port: u16,
+        #[serde(rename = "ListenPortV6", skip_serializing_if = "Option::is_none")]
+        listen_port_v6: Option<u16>,
+    },
+}
+
+pub fn net_conf(plan: &Plan) -> NetConf {
+    let v4 = plan
+        .pod_cidrs
+        .iter()
+        .copied()
+        .find(|n| matches!(n, IpNet::V4(_)));
+    let v6 = plan
+        .pod_cidrs
+        .iter()
+        .copied()
+        .find(|n| matches!(n, IpNet::V6(_)));
+    let backend = match plan.cni.encapsulation {
+        Encapsulation::HostGw => Backend::HostGw,
+        Encapsulation::Wireguard => Backend::Wireguard {
+            listen_port: 51820,
+            listen_port_v6: v6.map(|_| 51821),
+        },
+        // vxlan, and what flannel cannot do (validation reports those): VXLAN.
+        _ => Backend::Vxlan {
+            vni: plan.cni.vxlan_vni,
+            port: plan.cni.vxlan_port,
+            mtu: plan.cni.mtu,
+        },
+    };
+    NetConf {
+        network: v4,
+        enable_ipv4: v4.is_some(),
+        ipv6_network: v6,
+        enable_ipv6: v6.is_some(),
+        enable_nftables: plan.kube_proxy.mode == KubeProxyMode::Nftables,
+        subnet_len: v4.map(|_| plan.node_mask_v4),
+        ipv6_subnet_len: v6.map(|_| plan.node_mask_v6),
+        backend,
+    }
+}
+
+/// A core/v1 ConfigMap.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ConfigMap {
+    api_version: &'static str,
+    kind: &'static str,
+    metadata: Metadata,
+    data: BTreeMap<&'static str, String>,
+}
+
+#[derive(Serialize)]
+struct Metadata {
+    name: &'static str,
+    namespace: &'static str,
+    labels: BTreeMap<&'static str, &'static str>,
+}
+
+/// kube-flannel's ConfigMap (name, namespace and labels as in kube-flannel.yml).
+fn config_map(path: &str, conf: &NetConf) -> Result<ConfigMap, EmitError> {
+    let text = |bytes: Vec<u8>| {
+        String::from_utf8(bytes).map_err(|e| EmitError::Serialize {
+            path: path.to_owned(),
+            message: e.to_string(),
+        })
+    };
+    let mut data = BTreeMap::new();
+    data.insert("cni-conf.json", text(json(path, &flannel_conflist())?)?);
+    data.insert("net-conf.json", text(json(path, conf)?)?);
+    Ok(ConfigMap {
+        api_version: "v1",
+        kind: "ConfigMap",
+        metadata: Metadata {
+            name: "kube-flannel-cfg",
+            namespace: "kube-flannel",
+            labels: BTreeMap::from([("app", "flannel"), ("tier", "node")]),
+        },
+        data,
+    })
+}
+
+/// flanneld's flags (flannel Documentation/configuration.md): subnets from the Kubernetes
+/// API, the data-plane interface, masquerading of traffic leaving the pod network.
+fn flanneld_args(plan: &Plan) -> Vec<String> {
+    let mut args = vec![
+        "--kube-subnet-mgr".to_owned(),
+        format!("--kubeconfig-file={KUBECONFIG_PATH}"),
+        format!("--net-config-path={NET_CONF_PATH}"),
+    ];
+    if let Some(iface) = &plan.cni.interface {
+        args.push(format!("--iface={iface}"));
+    }
+    args.push("--ip-masq".to_owned());
+    args
+}
+
+/// The context of `templates/flannel/flanneld.service.j2`.
+#[derive(Serialize)]
+struct Unit<'a> {
+    source: &'a str,
+    net_conf_path: &'static str,
+    kubeconfig: &'static str,
+    binary: &'static str,
+    args: Vec<String>,
 }

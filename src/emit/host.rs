@@ -1,7 +1,135 @@
-//! Emitter stub: filled in by the build issue.
+//! `host/<node>/`: the node's kernel settings (`sysctl.conf`, sysctl.d format), kernel modules
+//! (`modules.conf`, modules-load.d format), static routes to other nodes' pod subnets
+//! (`routes.txt`, only when netc routes pods itself) and proxy environment (`proxy.env`, only
+//! when the intent has a proxy).
 
-use super::{ArtifactSink, Context, EmitError};
+use serde::Serialize;
 
-pub fn emit(_ctx: Context<'_>, _sink: &mut dyn ArtifactSink) -> Result<(), EmitError> {
+use super::{ArtifactSink, Context, EmitError, text};
+use crate::plan::{ModuleRequirement, Route, Sysctl};
+
+pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitError> {
+    let proxy = proxy_vars(ctx);
+    for node in &ctx.plan.nodes {
+        let dir = format!("host/{}", node.name);
+        let page = |items| Page {
+            source: ctx.source,
+            node: &node.name,
+            items,
+        };
+        put(
+            sink,
+            &format!("{dir}/sysctl.conf"),
+            "host/sysctl.conf",
+            &page(Items::Sysctls(&node.sysctls)),
+        )?;
+        put(
+            sink,
+            &format!("{dir}/modules.conf"),
+            "host/modules.conf",
+            &page(Items::Modules(&node.modules)),
+        )?;
+        if !node.routes.is_empty() {
+            put(
+                sink,
+                &format!("{dir}/routes.txt"),
+                "host/routes.txt",
+                &page(Items::Routes(&node.routes)),
+            )?;
+        }
+        if let Some(vars) = &proxy {
+            put(
+                sink,
+                &format!("{dir}/proxy.env"),
+                "host/proxy.env",
+                &page(Items::Vars(vars)),
+            )?;
+        }
+    }
     Ok(())
+}
+
+fn put<T: Serialize>(
+    sink: &mut dyn ArtifactSink,
+    path: &str,
+    template: &str,
+    ctx: &T,
+) -> Result<(), EmitError> {
+    sink.put(path.to_owned(), text::render(template, ctx)?.into_bytes())
+}
+
+/// A template context: the header facts plus one list.
+#[derive(Serialize)]
+struct Page<'a> {
+    source: &'a str,
+    node: &'a str,
+    #[serde(flatten)]
+    items: Items<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "lowercase")]
+enum Items<'a> {
+    Sysctls(&'a [Sysctl]),
+    Modules(&'a [ModuleRequirement]),
+    Routes(&'a [Route]),
+    Vars(&'a [EnvVar]),
+}
+
+#[derive(Serialize)]
+struct EnvVar {
+    name: &'static str,
+    value: String,
+}
+
+/// HTTP_PROXY, HTTPS_PROXY, NO_PROXY and their lowercase twins (curl reads only
+/// `http_proxy` in lowercase, Go reads either): the same values under both spellings.
+fn proxy_vars(ctx: Context<'_>) -> Option<Vec<EnvVar>> {
+    let p = ctx.plan.proxy.as_ref()?;
+    let mut vars = Vec::new();
+    let mut pair = |upper: &'static str, lower: &'static str, value: &str| {
+        let value = env_safe(value);
+        vars.push(EnvVar {
+            name: upper,
+            value: value.clone(),
+        });
+        vars.push(EnvVar { name: lower, value });
+    };
+    if let Some(http) = &p.http {
+        pair("HTTP_PROXY", "http_proxy", http);
+    }
+    if let Some(https) = &p.https {
+        pair("HTTPS_PROXY", "https_proxy", https);
+    }
+    pair("NO_PROXY", "no_proxy", &p.no_proxy.join(","));
+    Some(vars)
+}
+
+/// A value both systemd's EnvironmentFile and `sh` read the same way once single-quoted: the
+/// characters where they differ (`'`, line breaks) are percent-encoded, as in URLs.
+fn env_safe(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '\'' => out.push_str("%27"),
+            '\n' => out.push_str("%0A"),
+            '\r' => out.push_str("%0D"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::env_safe;
+
+    #[test]
+    fn env_values_cannot_end_their_quotes() {
+        assert_eq!(
+            env_safe("http://u:p'w@proxy:3128"),
+            "http://u:p%27w@proxy:3128"
+        );
+        assert_eq!(env_safe("a\nb"), "a%0Ab");
+    }
 }

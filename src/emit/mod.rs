@@ -17,6 +17,7 @@ pub mod k3s;
 pub mod kubeadm;
 pub mod policies;
 pub mod rke2;
+pub mod text;
 
 use serde::Serialize;
 

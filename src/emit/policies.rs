@@ -1,7 +1,302 @@
-//! Emitter stub: filled in by the build issue.
+//! `policies/<namespace>.yaml`: networking.k8s.io/v1 NetworkPolicies, one file per namespace,
+//! one document per policy, in a fixed order: `default-deny-ingress`, `default-deny-egress`,
+//! `allow-dns`, then one policy per intent rule (named after it), ingress rules first.
+//!
+//! Only a denied direction gets the DNS allowance: a policy that selects pods for egress
+//! isolates them, so an `allow-dns` without `default-deny-egress` would itself deny egress.
 
-use super::{ArtifactSink, Context, EmitError};
+use std::collections::BTreeMap;
 
-pub fn emit(_ctx: Context<'_>, _sink: &mut dyn ArtifactSink) -> Result<(), EmitError> {
+use serde::Serialize;
+
+use super::{ArtifactSink, Context, EmitError, yaml_documents};
+use crate::intent::values::{PolicyPort, Protocol};
+use crate::plan::{NAMESPACE_NAME_LABEL, PeerPlan, PolicyPlan, PolicyRulePlan};
+
+/// The namespace and labels of cluster DNS pods (kubeadm's CoreDNS keeps the kube-dns labels).
+pub const DNS_NAMESPACE: &str = "kube-system";
+pub const DNS_POD_LABEL: (&str, &str) = ("k8s-app", "kube-dns");
+/// Marks every object netc writes.
+pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "netc");
+
+pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitError> {
+    // Several intent entries may name one namespace: one file, entries in intent order.
+    let mut by_namespace: BTreeMap<&str, Vec<&PolicyPlan>> = BTreeMap::new();
+    for p in &ctx.plan.policies {
+        by_namespace.entry(&p.namespace).or_default().push(p);
+    }
+    for (namespace, plans) in by_namespace {
+        let docs: Vec<NetworkPolicy> = plans.iter().flat_map(|p| policies(p)).collect();
+        if docs.is_empty() {
+            continue;
+        }
+        let path = format!("policies/{namespace}.yaml");
+        let bytes = yaml_documents(ctx, &path, &docs)?;
+        sink.put(path, bytes)?;
+    }
     Ok(())
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NetworkPolicy {
+    pub api_version: &'static str,
+    pub kind: &'static str,
+    pub metadata: Metadata,
+    pub spec: Spec,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Metadata {
+    pub name: String,
+    pub namespace: String,
+    pub labels: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Spec {
+    pub pod_selector: LabelSelector,
+    pub policy_types: Vec<&'static str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ingress: Vec<IngressRule>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub egress: Vec<EgressRule>,
+}
+
+/// `matchLabels` only; an empty selector (`{}`) selects every pod.
+#[derive(Clone, Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LabelSelector {
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub match_labels: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct IngressRule {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub from: Vec<Peer>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ports: Vec<Port>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct EgressRule {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub to: Vec<Peer>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ports: Vec<Port>,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Peer {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pod_selector: Option<LabelSelector>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace_selector: Option<LabelSelector>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ip_block: Option<IpBlock>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct IpBlock {
+    pub cidr: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub except: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Port {
+    pub protocol: &'static str,
+    pub port: PortValue,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_port: Option<u16>,
+}
+
+/// IntOrString: a number, or a named container port.
+#[derive(Clone, Debug, Serialize)]
+#[serde(untagged)]
+pub enum PortValue {
+    Number(u16),
+    Name(String),
+}
+
+/// Every policy of one intent entry, in file order.
+pub fn policies(p: &PolicyPlan) -> Vec<NetworkPolicy> {
+    let policy = |name: &str, selector: LabelSelector, spec: SpecParts| NetworkPolicy {
+        api_version: "networking.k8s.io/v1",
+        kind: "NetworkPolicy",
+        metadata: Metadata {
+            name: name.to_owned(),
+            namespace: p.namespace.clone(),
+            labels: BTreeMap::from([(MANAGED_BY.0.to_owned(), MANAGED_BY.1.to_owned())]),
+        },
+        spec: Spec {
+            pod_selector: selector,
+            policy_types: spec.types,
+            ingress: spec.ingress,
+            egress: spec.egress,
+        },
+    };
+    let mut out = Vec::new();
+    if p.deny_ingress {
+        out.push(policy(
+            "default-deny-ingress",
+            LabelSelector::default(),
+            SpecParts::ingress(Vec::new()),
+        ));
+    }
+    if p.deny_egress {
+        out.push(policy(
+            "default-deny-egress",
+            LabelSelector::default(),
+            SpecParts::egress(Vec::new()),
+        ));
+        if p.allow_dns {
+            out.push(policy(
+                "allow-dns",
+                LabelSelector::default(),
+                SpecParts::egress(vec![dns_rule()]),
+            ));
+        }
+    }
+    for rule in &p.ingress {
+        // No peers means nobody (the intent's contract), which is a policy with no rules.
+        let rules = if rule.peers.is_empty() {
+            Vec::new()
+        } else {
+            vec![IngressRule {
+                from: peers(rule),
+                ports: ports(rule),
+            }]
+        };
+        out.push(policy(
+            &rule.name,
+            selector(&rule.selector),
+            SpecParts::ingress(rules),
+        ));
+    }
+    for rule in &p.egress {
+        let rules = if rule.peers.is_empty() {
+            Vec::new()
+        } else {
+            vec![EgressRule {
+                to: peers(rule),
+                ports: ports(rule),
+            }]
+        };
+        out.push(policy(
+            &rule.name,
+            selector(&rule.selector),
+            SpecParts::egress(rules),
+        ));
+    }
+    out
+}
+
+struct SpecParts {
+    types: Vec<&'static str>,
+    ingress: Vec<IngressRule>,
+    egress: Vec<EgressRule>,
+}
+
+impl SpecParts {
+    fn ingress(ingress: Vec<IngressRule>) -> Self {
+        SpecParts {
+            types: vec!["Ingress"],
+            ingress,
+            egress: Vec::new(),
+        }
+    }
+
+    fn egress(egress: Vec<EgressRule>) -> Self {
+        SpecParts {
+            types: vec!["Egress"],
+            ingress: Vec::new(),
+            egress,
+        }
+    }
+}
+
+fn selector(labels: &BTreeMap<String, String>) -> LabelSelector {
+    LabelSelector {
+        match_labels: labels.clone(),
+    }
+}
+
+/// UDP and TCP 53 to the cluster DNS pods.
+fn dns_rule() -> EgressRule {
+    let ns = BTreeMap::from([(NAMESPACE_NAME_LABEL.to_owned(), DNS_NAMESPACE.to_owned())]);
+    EgressRule {
+        to: vec![Peer {
+            pod_selector: Some(selector(&BTreeMap::from([(
+                DNS_POD_LABEL.0.to_owned(),
+                DNS_POD_LABEL.1.to_owned(),
+            )]))),
+            namespace_selector: Some(selector(&ns)),
+            ip_block: None,
+        }],
+        ports: [Protocol::Udp, Protocol::Tcp]
+            .into_iter()
+            .map(|protocol| Port {
+                protocol: protocol_name(protocol),
+                port: PortValue::Number(53),
+                end_port: None,
+            })
+            .collect(),
+    }
+}
+
+fn peers(rule: &PolicyRulePlan) -> Vec<Peer> {
+    rule.peers
+        .iter()
+        .map(|peer| match peer {
+            PeerPlan::Pods { pods, namespaces } => Peer {
+                // A peer must select something: neither selector means every pod of the
+                // policy's own namespace.
+                pod_selector: match (pods, namespaces) {
+                    (Some(p), _) => Some(selector(p)),
+                    (None, None) => Some(LabelSelector::default()),
+                    (None, Some(_)) => None,
+                },
+                namespace_selector: namespaces.as_ref().map(selector),
+                ip_block: None,
+            },
+            PeerPlan::Block { cidr, except } => Peer {
+                ip_block: Some(IpBlock {
+                    cidr: cidr.to_string(),
+                    except: except.iter().map(ToString::to_string).collect(),
+                }),
+                ..Peer::default()
+            },
+        })
+        .collect()
+}
+
+fn ports(rule: &PolicyRulePlan) -> Vec<Port> {
+    rule.ports
+        .iter()
+        .map(|p| match p {
+            PolicyPort::Numeric(r) => Port {
+                protocol: protocol_name(r.protocol),
+                port: PortValue::Number(r.first),
+                end_port: (r.last != r.first).then_some(r.last),
+            },
+            PolicyPort::Named { protocol, name } => Port {
+                protocol: protocol_name(*protocol),
+                port: PortValue::Name(name.clone()),
+                end_port: None,
+            },
+        })
+        .collect()
+}
+
+fn protocol_name(p: Protocol) -> &'static str {
+    match p {
+        Protocol::Tcp => "TCP",
+        Protocol::Udp => "UDP",
+        Protocol::Sctp => "SCTP",
+    }
 }

@@ -17,7 +17,7 @@ use serde::Serialize;
 
 pub use host::{ModuleRequirement, Route, Sysctl, required_no_proxy, static_pod_routes};
 pub use mtu::{Overhead, encapsulation_overhead};
-pub use policies::{PeerPlan, PolicyPlan, PolicyRulePlan};
+pub use policies::{NAMESPACE_NAME_LABEL, PeerPlan, PolicyPlan, PolicyRulePlan};
 pub use ports::{PortClaim, Scope};
 pub use subnets::capacity as subnet_capacity;
 
@@ -379,6 +379,19 @@ pub fn nth_address(net: &IpNet, n: u128) -> Option<IpAddr> {
             v6.contains(&addr).then_some(IpAddr::V6(addr))
         }
     }
+}
+
+/// Whether Calico runs BGP: its pools route natively (no encapsulation, or only across
+/// subnets) or over IP-in-IP, whose routes BGP distributes. Pure VXLAN needs no BGP.
+pub fn calico_bgp(encap: Encapsulation) -> bool {
+    matches!(
+        encap,
+        Encapsulation::Ipip
+            | Encapsulation::Bgp
+            | Encapsulation::None
+            | Encapsulation::HostGw
+            | Encapsulation::VxlanCrossSubnet
+    )
 }
 
 /// The encapsulation a plugin uses when the intent names none.

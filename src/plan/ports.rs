@@ -189,13 +189,7 @@ fn cni_claims(plan: &Plan, intent: &NetworkIntent) -> Vec<PortClaim> {
     }
     match cni.plugin {
         CniPlugin::Calico => {
-            if matches!(
-                cni.encapsulation,
-                Encapsulation::Ipip
-                    | Encapsulation::Bgp
-                    | Encapsulation::None
-                    | Encapsulation::VxlanCrossSubnet
-            ) {
+            if super::calico_bgp(cni.encapsulation) {
                 out.push(claim("calico BGP", tcp(179), scope.clone(), plugin_span));
             }
             out.push(claim("calico typha", tcp(5473), Scope::All, plugin_span));

@@ -1,0 +1,231 @@
+//! Shared by the `consumers_*` tests: building intents, running programs, and network
+//! namespaces that are deleted on every exit path.
+//!
+//! Host tests only ever touch namespaces they create (`netc-t-<pid>-...`): never the root
+//! namespace's links, routes, sysctls or firewall. When namespaces cannot be created they
+//! fail, unless `NETC_SKIP_NETNS=1` says to skip them.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use netc::diagnostic::SourceFile;
+use netc::emit::{Context, emit_all};
+use netc::intent::Syntax;
+use netc::pipeline;
+use netc::plan::Plan;
+
+/// Every artifact of one intent: path → contents.
+pub type Artifacts = BTreeMap<String, Vec<u8>>;
+
+/// Checks and builds an intent given inline; panics with the diagnostics when it has errors.
+pub fn build(name: &str, yaml: &str) -> (Plan, Artifacts) {
+    let src = SourceFile::new(name, yaml);
+    let checked = pipeline::check(&src, Syntax::Yaml);
+    let errors: Vec<String> = checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| format!("{d:?}"))
+        .collect();
+    assert!(errors.is_empty(), "{name} has errors:\n{}", errors.join("\n"));
+    let plan = checked
+        .valid_plan()
+        .cloned()
+        .unwrap_or_else(|| panic!("{name}: no plan"));
+    let mut out = Artifacts::new();
+    emit_all(
+        Context {
+            plan: &plan,
+            source: name,
+        },
+        &mut out,
+    )
+    .unwrap_or_else(|e| panic!("{name}: emit failed: {e}"));
+    (plan, out)
+}
+
+/// Builds `examples/<file>` when it exists on this branch.
+pub fn build_example(file: &str) -> Option<(Plan, Artifacts)> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").join(file);
+    let text = std::fs::read_to_string(&path).ok()?;
+    Some(build(&format!("examples/{file}"), &text))
+}
+
+/// Every example in `examples/` (YAML only; KDL twins build the same Plan).
+pub fn all_examples() -> Vec<(String, Plan, Artifacts)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.ends_with(".yaml") || n.ends_with(".yml"))
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+        .into_iter()
+        .filter_map(|n| {
+            let (plan, art) = build_example(&n)?;
+            Some((n, plan, art))
+        })
+        .collect()
+}
+
+/// The artifacts whose path matches `pred`.
+pub fn select<'a>(art: &'a Artifacts, pred: impl Fn(&str) -> bool) -> Vec<(&'a str, &'a [u8])> {
+    art.iter()
+        .filter(|(p, _)| pred(p))
+        .map(|(p, b)| (p.as_str(), b.as_slice()))
+        .collect()
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Writes `art` under `dir` (tests hand files to real tools).
+pub fn write_all(dir: &Path, art: &Artifacts) {
+    for (path, bytes) in art {
+        let full = dir.join(path);
+        if let Some(parent) = full.parent() {
+            std::fs::create_dir_all(parent).unwrap_or_else(|e| panic!("mkdir {parent:?}: {e}"));
+        }
+        std::fs::write(&full, bytes).unwrap_or_else(|e| panic!("write {full:?}: {e}"));
+    }
+}
+
+/// Runs a program, feeding `stdin`; returns its output (a missing program is a failure).
+pub fn run(program: &str, args: &[&str], stdin: Option<&[u8]>) -> Output {
+    run_env(program, args, &[], stdin)
+}
+
+pub fn run_env(program: &str, args: &[&str], env: &[(&str, &str)], stdin: Option<&[u8]>) -> Output {
+    let mut cmd = Command::new(program);
+    cmd.args(args)
+        .envs(env.iter().copied())
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {program}: {e} (see .ci/run for what to install)"));
+    if let Some(input) = stdin {
+        if let Some(mut pipe) = child.stdin.take() {
+            pipe.write_all(input)
+                .unwrap_or_else(|e| panic!("{program}: stdin: {e}"));
+        }
+    }
+    child
+        .wait_with_output()
+        .unwrap_or_else(|e| panic!("{program}: {e}"))
+}
+
+/// Like [`run`], but a non-zero exit is a failure showing stdout and stderr.
+pub fn run_ok(program: &str, args: &[&str]) -> String {
+    let out = run(program, args, None);
+    assert!(
+        out.status.success(),
+        "{program} {args:?} failed ({}):\nstdout: {}\nstderr: {}",
+        out.status,
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    text(&out.stdout)
+}
+
+/// Whether a program is installed (on PATH or at an absolute path).
+pub fn have(program: &str) -> bool {
+    if program.contains('/') {
+        return Path::new(program).exists();
+    }
+    std::env::var_os("PATH").is_some_and(|paths| {
+        std::env::split_paths(&paths).any(|dir| dir.join(program).is_file())
+    })
+}
+
+/// Whether the namespace tests were told to skip (`NETC_SKIP_NETNS=1`).
+pub fn skip_netns() -> bool {
+    std::env::var("NETC_SKIP_NETNS").is_ok_and(|v| v == "1")
+}
+
+/// A network namespace this test created; deleted (with everything in it) on drop.
+pub struct Netns {
+    pub name: String,
+}
+
+impl Netns {
+    /// Creates `netc-t-<pid>-<suffix>`. Panics (fails the test) when it cannot.
+    pub fn new(suffix: &str) -> Netns {
+        let name = format!("netc-t-{}-{suffix}", std::process::id());
+        let out = run("ip", &["netns", "add", &name], None);
+        assert!(
+            out.status.success(),
+            "cannot create network namespace {name} ({}); these tests need root and \
+             iproute2. Set NETC_SKIP_NETNS=1 to skip them.",
+            text(&out.stderr).trim()
+        );
+        let ns = Netns { name };
+        // Loopback up, as a fresh namespace has it down.
+        ns.ok(&["ip", "link", "set", "lo", "up"]);
+        ns
+    }
+
+    /// `/run/netns/<name>`: what CNI_NETNS names.
+    pub fn path(&self) -> PathBuf {
+        PathBuf::from("/run/netns").join(&self.name)
+    }
+
+    /// Runs a command inside the namespace.
+    pub fn exec(&self, cmd: &[&str], env: &[(&str, &str)], stdin: Option<&[u8]>) -> Output {
+        let mut args: Vec<&str> = vec!["netns", "exec", &self.name];
+        if !env.is_empty() {
+            args.push("env");
+        }
+        let pairs: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        args.extend(pairs.iter().map(String::as_str));
+        args.extend_from_slice(cmd);
+        run("ip", &args, stdin)
+    }
+
+    /// Runs a command inside the namespace; a non-zero exit fails the test.
+    pub fn ok(&self, cmd: &[&str]) -> String {
+        let out = self.exec(cmd, &[], None);
+        assert!(
+            out.status.success(),
+            "in {}: {cmd:?} failed ({}):\nstdout: {}\nstderr: {}",
+            self.name,
+            out.status,
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+        text(&out.stdout)
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        // Best effort: a failing delete must not hide the test's own failure.
+        let _ = Command::new("ip")
+            .args(["netns", "delete", &self.name])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+/// A connected pair of namespaces' interfaces: `a_if` in `a` and `b_if` in `b`.
+pub fn veth(a: &Netns, a_if: &str, b: &Netns, b_if: &str) {
+    // Created inside `a` so nothing ever appears in the root namespace.
+    a.ok(&["ip", "link", "add", a_if, "type", "veth", "peer", "name", b_if, "netns", &b.name]);
+    a.ok(&["ip", "link", "set", a_if, "up"]);
+    b.ok(&["ip", "link", "set", b_if, "up"]);
+}
