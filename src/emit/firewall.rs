@@ -141,7 +141,7 @@ impl<'a> NodeRules<'a> {
         let management: Vec<String> = self.management.iter().map(firewalld_port).collect();
         // firewalld opens a port for the whole zone: interface scopes collapse.
         let mut seen: BTreeSet<String> = management.iter().cloned().collect();
-        let mut cluster = Vec::new();
+        let mut cluster: Vec<Commented> = Vec::new();
         for o in &self.cluster {
             let port = firewalld_port(&o.range);
             if seen.insert(port.clone()) {
@@ -149,6 +149,14 @@ impl<'a> NodeRules<'a> {
                     port,
                     comment: o.comment.clone(),
                 });
+            } else if let Some(same) = cluster.iter_mut().find(|c| c.port == port) {
+                // The same port on two interfaces: one zone-wide opening serves both.
+                for name in o.comment.split(", ") {
+                    if !same.comment.split(", ").any(|c| c == name) {
+                        same.comment.push_str(", ");
+                        same.comment.push_str(name);
+                    }
+                }
             }
         }
         let mut user_ports = Vec::new();

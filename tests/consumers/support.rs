@@ -31,7 +31,11 @@ pub fn build(name: &str, yaml: &str) -> (Plan, Artifacts) {
         .filter(|d| d.is_error())
         .map(|d| format!("{d:?}"))
         .collect();
-    assert!(errors.is_empty(), "{name} has errors:\n{}", errors.join("\n"));
+    assert!(
+        errors.is_empty(),
+        "{name} has errors:\n{}",
+        errors.join("\n")
+    );
     let plan = checked
         .valid_plan()
         .cloned()
@@ -50,7 +54,9 @@ pub fn build(name: &str, yaml: &str) -> (Plan, Artifacts) {
 
 /// Builds `examples/<file>` when it exists on this branch.
 pub fn build_example(file: &str) -> Option<(Plan, Artifacts)> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").join(file);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join(file);
     let text = std::fs::read_to_string(&path).ok()?;
     Some(build(&format!("examples/{file}"), &text))
 }
@@ -77,7 +83,7 @@ pub fn all_examples() -> Vec<(String, Plan, Artifacts)> {
 }
 
 /// The artifacts whose path matches `pred`.
-pub fn select<'a>(art: &'a Artifacts, pred: impl Fn(&str) -> bool) -> Vec<(&'a str, &'a [u8])> {
+pub fn select(art: &Artifacts, pred: impl Fn(&str) -> bool) -> Vec<(&str, &[u8])> {
     art.iter()
         .filter(|(p, _)| pred(p))
         .map(|(p, b)| (p.as_str(), b.as_slice()))
@@ -118,11 +124,9 @@ pub fn run_env(program: &str, args: &[&str], env: &[(&str, &str)], stdin: Option
     let mut child = cmd
         .spawn()
         .unwrap_or_else(|e| panic!("cannot run {program}: {e} (see .ci/run for what to install)"));
-    if let Some(input) = stdin {
-        if let Some(mut pipe) = child.stdin.take() {
-            pipe.write_all(input)
-                .unwrap_or_else(|e| panic!("{program}: stdin: {e}"));
-        }
+    if let (Some(input), Some(mut pipe)) = (stdin, child.stdin.take()) {
+        pipe.write_all(input)
+            .unwrap_or_else(|e| panic!("{program}: stdin: {e}"));
     }
     child
         .wait_with_output()
@@ -147,9 +151,8 @@ pub fn have(program: &str) -> bool {
     if program.contains('/') {
         return Path::new(program).exists();
     }
-    std::env::var_os("PATH").is_some_and(|paths| {
-        std::env::split_paths(&paths).any(|dir| dir.join(program).is_file())
-    })
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
 }
 
 /// Whether the namespace tests were told to skip (`NETC_SKIP_NETNS=1`).
@@ -225,7 +228,9 @@ impl Drop for Netns {
 /// A connected pair of namespaces' interfaces: `a_if` in `a` and `b_if` in `b`.
 pub fn veth(a: &Netns, a_if: &str, b: &Netns, b_if: &str) {
     // Created inside `a` so nothing ever appears in the root namespace.
-    a.ok(&["ip", "link", "add", a_if, "type", "veth", "peer", "name", b_if, "netns", &b.name]);
+    a.ok(&[
+        "ip", "link", "add", a_if, "type", "veth", "peer", "name", b_if, "netns", &b.name,
+    ]);
     a.ok(&["ip", "link", "set", a_if, "up"]);
     b.ok(&["ip", "link", "set", b_if, "up"]);
 }
