@@ -17,6 +17,7 @@ use serde::Serialize;
 
 pub use host::{ModuleRequirement, Route, Sysctl, required_no_proxy, static_pod_routes};
 pub use mtu::{Overhead, encapsulation_overhead};
+pub(crate) use mtu::{cni_over_host_overlay, data_path_interfaces};
 pub use policies::{NAMESPACE_NAME_LABEL, PeerPlan, PolicyPlan, PolicyRulePlan};
 pub use ports::{PortClaim, Scope};
 pub use subnets::capacity as subnet_capacity;

@@ -1,0 +1,314 @@
+//! The CNI layer: `netc::cni::unsupported`, `netc::cni::policy-not-enforced`,
+//! `netc::cni::host-gw-needs-l2`.
+//!
+//! # What each distribution offers (what netc emits for it)
+//!
+//! | distribution | plugins | why |
+//! |---|---|---|
+//! | kubeadm   | flannel, calico, canal, cilium, bridge, none | kubeadm installs no CNI; netc writes any of them |
+//! | rke2      | canal (its default), calico, cilium, flannel, none | RKE2's `cni` flag takes exactly these; no bridge |
+//! | k3s       | flannel (built in), calico, canal, cilium, none | others run with `flannel-backend: none`; a bare bridge conflist is not offered |
+//! | canonical | cilium, calico | the snap's own network feature; a second CNI (or none) conflicts with it |
+//!
+//! # Which encapsulations each plugin can be told to use
+//!
+//! | plugin | encapsulations | notes |
+//! |---|---|---|
+//! | flannel | vxlan, host-gw, wireguard | flannel backends (k3s: `wireguard-native`) |
+//! | canal   | vxlan, host-gw, wireguard | Canal's `flannel.backend` |
+//! | calico  | ipip, vxlan, vxlan-cross-subnet, bgp, none, wireguard | IP pool encapsulation; IPIP carries IPv4 only |
+//! | cilium  | vxlan, wireguard, none | `none` = native routing (Geneve is not in the intent) |
+//! | bridge  | none, host-gw | netc programs static routes either way |
+//! | none    | none | the CNI you install decides |
+//!
+//! Canonical Kubernetes narrows this: its Cilium runs VXLAN only; its Calico takes the pool
+//! encapsulations of its `calico/encapsulation-v4` annotation (ipip, vxlan, vxlan-cross-subnet,
+//! none/bgp) and has no WireGuard setting.
+//!
+//! NetworkPolicy is enforced by calico, canal and cilium; by flannel only on k3s, which embeds a
+//! network-policy controller next to flannel; never by a bare bridge. With `none` the CNI you
+//! install decides, so netc does not object.
+
+use ipnet::IpNet;
+
+use crate::diagnostic::{Diag, code};
+use crate::intent::values;
+use crate::intent::{CniPlugin, Distribution, Encapsulation, NetworkIntent};
+use crate::plan::Plan;
+
+fn plugin_name(p: CniPlugin) -> &'static str {
+    match p {
+        CniPlugin::Flannel => "flannel",
+        CniPlugin::Calico => "calico",
+        CniPlugin::Canal => "canal",
+        CniPlugin::Cilium => "cilium",
+        CniPlugin::Bridge => "bridge",
+        CniPlugin::None => "none",
+    }
+}
+
+fn distribution_name(d: Distribution) -> &'static str {
+    match d {
+        Distribution::Kubeadm => "kubeadm",
+        Distribution::Rke2 => "rke2",
+        Distribution::K3s => "k3s",
+        Distribution::Canonical => "canonical",
+    }
+}
+
+pub(super) fn encapsulation_name(e: Encapsulation) -> &'static str {
+    match e {
+        Encapsulation::Vxlan => "vxlan",
+        Encapsulation::VxlanCrossSubnet => "vxlan-cross-subnet",
+        Encapsulation::Ipip => "ipip",
+        Encapsulation::Bgp => "bgp",
+        Encapsulation::HostGw => "host-gw",
+        Encapsulation::Wireguard => "wireguard",
+        Encapsulation::None => "none",
+    }
+}
+
+fn plugins_of(d: Distribution) -> &'static [CniPlugin] {
+    use CniPlugin::*;
+    match d {
+        Distribution::Kubeadm => &[Flannel, Calico, Canal, Cilium, Bridge, None],
+        Distribution::Rke2 => &[Canal, Calico, Cilium, Flannel, None],
+        Distribution::K3s => &[Flannel, Calico, Canal, Cilium, None],
+        Distribution::Canonical => &[Cilium, Calico],
+    }
+}
+
+fn encapsulations_of(d: Distribution, p: CniPlugin) -> &'static [Encapsulation] {
+    use Encapsulation::*;
+    match (d, p) {
+        (Distribution::Canonical, CniPlugin::Cilium) => &[Vxlan],
+        (Distribution::Canonical, CniPlugin::Calico) => &[Ipip, Vxlan, VxlanCrossSubnet, Bgp, None],
+        (_, CniPlugin::Flannel | CniPlugin::Canal) => &[Vxlan, HostGw, Wireguard],
+        (_, CniPlugin::Calico) => &[Ipip, Vxlan, VxlanCrossSubnet, Bgp, None, Wireguard],
+        (_, CniPlugin::Cilium) => &[Vxlan, Wireguard, None],
+        (_, CniPlugin::Bridge) => &[None, HostGw],
+        (_, CniPlugin::None) => &[None],
+    }
+}
+
+fn list<T: Copy>(items: &[T], name: fn(T) -> &'static str) -> String {
+    items
+        .iter()
+        .map(|&i| name(i))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn unsupported(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
+    let dist = &intent.cluster.distribution;
+    let plugin = &intent.cni.plugin;
+    let (d, p) = (dist.value, plugin.value);
+    if !plugins_of(d).contains(&p) {
+        let message = if d == Distribution::Canonical {
+            format!(
+                "Canonical Kubernetes ships its own network (cilium or calico); cni.plugin {} would be a second CNI",
+                plugin_name(p)
+            )
+        } else {
+            format!(
+                "{} does not offer the {} CNI",
+                distribution_name(d),
+                plugin_name(p)
+            )
+        };
+        out.push(
+            Diag::error(code::CNI_UNSUPPORTED, message)
+                .label(
+                    plugin.span,
+                    format!("not offered by {}", distribution_name(d)),
+                )
+                .label(dist.span, "distribution")
+                .help(format!(
+                    "with {}, use one of: {}",
+                    distribution_name(d),
+                    list(plugins_of(d), plugin_name)
+                )),
+        );
+        return; // the encapsulation question has no answer for a plugin that is not there
+    }
+    let encap = plan.cni.encapsulation;
+    let allowed = encapsulations_of(d, p);
+    if !allowed.contains(&encap) {
+        let span = intent
+            .cni
+            .encapsulation
+            .as_ref()
+            .map_or(plugin.span, |e| e.span);
+        let on = if d == Distribution::Canonical {
+            " on Canonical Kubernetes"
+        } else {
+            ""
+        };
+        out.push(
+            Diag::error(
+                code::CNI_UNSUPPORTED,
+                format!(
+                    "{} cannot use {} encapsulation{on}",
+                    plugin_name(p),
+                    encapsulation_name(encap)
+                ),
+            )
+            .label(span, "unsupported encapsulation")
+            .label(plugin.span, plugin_name(p))
+            .help(format!(
+                "{}{on} takes: {}",
+                plugin_name(p),
+                list(allowed, encapsulation_name)
+            )),
+        );
+    }
+    if p == CniPlugin::Calico
+        && encap == Encapsulation::Ipip
+        && !plan.pod_cidrs.is_empty()
+        && plan.pod_cidrs.iter().all(|n| matches!(n, IpNet::V6(_)))
+    {
+        let span = intent
+            .cni
+            .encapsulation
+            .as_ref()
+            .map_or(plugin.span, |e| e.span);
+        out.push(
+            Diag::error(
+                code::CNI_UNSUPPORTED,
+                "calico's IPIP carries IPv4 only, and podCIDR is IPv6-only",
+            )
+            .label(span, "ipip")
+            .help("use vxlan (or bgp) for an IPv6 pod network"),
+        );
+    }
+    block_size(intent, plan, out);
+}
+
+/// Calico's IPAM block size: IPv4 20-32 (tigera/operator), and not wider than the pool.
+fn block_size(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
+    if plan.cni.plugin != CniPlugin::Calico {
+        return;
+    }
+    let Some(b) = intent
+        .cni
+        .calico
+        .as_ref()
+        .and_then(|c| c.block_size.as_ref())
+    else {
+        return;
+    };
+    let pool = plan.pod_cidrs.iter().find(|n| matches!(n, IpNet::V4(_)));
+    let problem = if !(20..=32).contains(&b.value) {
+        Some(format!("calico blockSize {} is outside 20-32", b.value))
+    } else {
+        pool.filter(|p| b.value < p.prefix_len())
+            .map(|p| format!("calico blockSize /{} is larger than podCIDR {p}", b.value))
+    };
+    if let Some(message) = problem {
+        out.push(
+            Diag::error(code::CNI_UNSUPPORTED, message)
+                .label(b.span, "blockSize")
+                .help(
+                    "use a block size between 20 and 32 that fits in the IPv4 podCIDR (default 26)",
+                ),
+        );
+    }
+}
+
+fn enforces_policy(d: Distribution, p: CniPlugin) -> bool {
+    match p {
+        CniPlugin::Calico | CniPlugin::Canal | CniPlugin::Cilium | CniPlugin::None => true,
+        CniPlugin::Flannel => d == Distribution::K3s,
+        CniPlugin::Bridge => false,
+    }
+}
+
+fn policy_not_enforced(intent: &NetworkIntent, out: &mut Vec<Diag>) {
+    let Some(first) = intent.policies.first() else {
+        return;
+    };
+    let plugin = &intent.cni.plugin;
+    let d = intent.cluster.distribution.value;
+    if enforces_policy(d, plugin.value) {
+        return;
+    }
+    out.push(
+        Diag::error(
+            code::CNI_POLICY_NOT_ENFORCED,
+            format!(
+                "NetworkPolicies are declared for {}, but {} on {} does not enforce them",
+                super::count(intent.policies.len(), "namespace"),
+                plugin_name(plugin.value),
+                distribution_name(d)
+            ),
+        )
+        .label(plugin.span, "enforces no NetworkPolicy")
+        .label(first.namespace.span, "policies declared here")
+        .help("use canal (flannel with Calico's policy), calico or cilium; or remove the policies"),
+    );
+}
+
+/// Static routes to other nodes' pod subnets go via their addresses, which must be on-link.
+fn host_gw_needs_l2(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
+    let routed =
+        plan.cni.encapsulation == Encapsulation::HostGw || plan.cni.plugin == CniPlugin::Bridge;
+    if !routed {
+        return;
+    }
+    let mut first: Option<(IpNet, usize)> = None;
+    let mut others = 0usize;
+    let mut first_other: Option<usize> = None;
+    for (i, node) in intent.nodes.iter().enumerate() {
+        let Some(addr) = values::parse_interface_address(&node.address.value) else {
+            continue;
+        };
+        let net = addr.trunc();
+        match first {
+            None => first = Some((net, i)),
+            Some((n, _)) if n != net => {
+                others += 1;
+                first_other.get_or_insert(i);
+            }
+            Some(_) => {}
+        }
+    }
+    let (Some((net, a)), Some(b)) = (first, first_other) else {
+        return;
+    };
+    let (Some(na), Some(nb)) = (intent.nodes.get(a), intent.nodes.get(b)) else {
+        return;
+    };
+    let how = if plan.cni.plugin == CniPlugin::Bridge {
+        "the bridge plugin's static routes".to_owned()
+    } else {
+        format!("{}'s host-gw", plugin_name(plan.cni.plugin))
+    };
+    let other_net = values::parse_interface_address(&nb.address.value).map_or(net, |n| n.trunc());
+    let mut d = Diag::error(
+        code::CNI_HOST_GW_NEEDS_L2,
+        format!(
+            "{how} need every node on one L2 network, but {} is on {net} and {} on {other_net}{}",
+            na.name.value,
+            nb.name.value,
+            if others > 1 {
+                format!(" ({} in all off {net})", super::count(others, "node"))
+            } else {
+                String::new()
+            }
+        ),
+    )
+    .label(nb.address.span, format!("{other_net}"))
+    .label(na.address.span, format!("{net}"));
+    if let Some(e) = &intent.cni.encapsulation {
+        d = d.label(e.span, "routes without encapsulation");
+    }
+    out.push(d.help(
+        "put the nodes on one subnet, or use an encapsulation that crosses subnets (vxlan; calico: vxlan-cross-subnet or bgp)",
+    ));
+}
+
+pub(super) fn check(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
+    unsupported(intent, plan, out);
+    policy_not_enforced(intent, out);
+    host_gw_needs_l2(intent, plan, out);
+}

@@ -1,0 +1,85 @@
+//! Cluster DNS: `netc::dns::outside-service-cidr`, `netc::dns::reserved-address`.
+//!
+//! kubeadm checks neither; a clusterDNS outside the service range or on an address the API
+//! server hands out itself leaves every pod without name resolution.
+
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+
+use super::cidr::same_family;
+use crate::diagnostic::{Diag, code};
+use crate::intent::values;
+use crate::intent::{NetworkIntent, Span};
+use crate::plan::Plan;
+
+fn offset_in(net: &IpNet, addr: &IpAddr) -> Option<u128> {
+    match (net, addr) {
+        (IpNet::V4(n), IpAddr::V4(a)) => u32::from(*a)
+            .checked_sub(u32::from(n.network()))
+            .map(u128::from),
+        (IpNet::V6(n), IpAddr::V6(a)) => u128::from(*a).checked_sub(u128::from(n.network())),
+        _ => None,
+    }
+}
+
+pub(super) fn check(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
+    let Some(dns) = &intent.cluster.cluster_dns else {
+        // The default is the 10th address, inside any service CIDR big enough to pass `cidr`.
+        return;
+    };
+    let Some(addr) = values::parse_address(&dns.value) else {
+        return; // cidr::invalid reports it
+    };
+    let services: Vec<(IpNet, Span)> = intent
+        .cluster
+        .service_cidr
+        .entries()
+        .filter_map(|(t, s)| Some((values::parse_network(t).ok()?, s)))
+        .collect();
+    if services.is_empty() || plan.service_cidrs.is_empty() {
+        return; // nothing valid to compare with; cidr::invalid reports the service CIDR
+    }
+    let Some((net, _)) = services.iter().find(|(n, _)| n.contains(&addr)) else {
+        let Some(&(net, span)) = services
+            .iter()
+            .find(|(n, _)| same_family(n, &addr))
+            .or(services.first())
+        else {
+            return;
+        };
+        out.push(
+            Diag::error(
+                code::DNS_OUTSIDE_SERVICE_CIDR,
+                format!("clusterDNS {addr} is not inside serviceCIDR {net}"),
+            )
+            .label(dns.span, "outside the service range")
+            .label(span, "serviceCIDR")
+            .help(format!(
+                "pick an address inside {net} (kubeadm's default is its 10th address{}), or omit clusterDNS",
+                crate::plan::nth_address(&net, 10).map_or_else(String::new, |a| format!(", {a}"))
+            )),
+        );
+        return;
+    };
+    let offset = offset_in(net, &addr);
+    let reason = match (net, offset) {
+        (_, Some(0)) => Some("the network address"),
+        (IpNet::V4(n), _) if IpAddr::V4(n.broadcast()) == addr => Some("the broadcast address"),
+        (_, Some(1)) => Some("the first address, which the `kubernetes` Service takes"),
+        _ => None,
+    };
+    if let Some(reason) = reason {
+        out.push(
+            Diag::error(
+                code::DNS_RESERVED_ADDRESS,
+                format!("clusterDNS {addr} is {reason} of serviceCIDR {net}"),
+            )
+            .label(dns.span, "reserved address")
+            .help(format!(
+                "use another address of {net}, conventionally the 10th{}",
+                crate::plan::nth_address(net, 10).map_or_else(String::new, |a| format!(" ({a})"))
+            )),
+        );
+    }
+}

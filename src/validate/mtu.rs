@@ -1,0 +1,177 @@
+//! `netc::mtu::too-large`: a pod packet plus every encapsulation stacked under it must fit
+//! each node's data path.
+//!
+//! The data path of a node and its MTU come from the Plan (`NodePlan.data_mtu`, the smallest
+//! MTU among `data_path_interfaces`); the overhead too (`CniPlan.overhead`, which already adds a
+//! host overlay under the CNI). Nodes with the same interface and MTU are reported together.
+
+use std::collections::BTreeMap;
+
+use ipnet::IpNet;
+
+use super::NodeSet;
+use super::cni::encapsulation_name;
+use crate::diagnostic::{Diag, code};
+use crate::intent::{Encapsulation, Mtu, NetworkIntent, Node, Span};
+use crate::plan::{
+    NodePlan, Plan, cni_over_host_overlay, data_path_interfaces, encapsulation_overhead,
+};
+
+/// The smallest MTU an IP network may have: IPv4 576 (RFC 791 datagram), IPv6 1280 (RFC 8200).
+const MIN_MTU_V4: u32 = 576;
+const MIN_MTU_V6: u32 = 1280;
+
+/// "VXLAN 50 + host overlay VXLAN 50": the parts of `plan.cni.overhead`, for messages.
+fn overhead_parts(intent: &NetworkIntent, plan: &Plan) -> String {
+    let underlay_v6 = plan
+        .nodes
+        .first()
+        .and_then(|n| n.address)
+        .is_some_and(|a| matches!(a, IpNet::V6(_)));
+    let bytes = |e: Encapsulation| {
+        let o = encapsulation_overhead(e);
+        if underlay_v6 { o.v6 } else { o.v4 }
+    };
+    let mut parts = Vec::new();
+    let cni = bytes(plan.cni.encapsulation);
+    if cni > 0 {
+        parts.push(format!(
+            "{} {cni}",
+            encapsulation_name(plan.cni.encapsulation).to_uppercase()
+        ));
+    }
+    if plan.host_overlay.is_some() && cni_over_host_overlay(intent) {
+        parts.push(format!(
+            "host overlay VXLAN {}",
+            bytes(Encapsulation::Vxlan)
+        ));
+    }
+    if parts.is_empty() {
+        "no encapsulation 0".to_owned()
+    } else {
+        parts.join(" + ")
+    }
+}
+
+/// The interface that limits a node's data path: its name, and the span to point at.
+fn limiting_interface<'a>(
+    intent: &'a NetworkIntent,
+    plan_node: &'a NodePlan,
+    node: &'a Node,
+) -> Option<(&'a str, Span)> {
+    let names = data_path_interfaces(intent, plan_node);
+    node.interfaces
+        .iter()
+        .filter(|f| names.contains(&f.name.value.as_str()))
+        .min_by_key(|f| {
+            f.mtu
+                .as_ref()
+                .map_or(crate::plan::DEFAULT_INTERFACE_MTU, |m| m.value)
+        })
+        .map(|f| {
+            let span = f.mtu.as_ref().map_or(f.name.span, |m| m.span);
+            (f.name.value.as_str(), span)
+        })
+}
+
+struct Group<'a> {
+    nodes: NodeSet<'a>,
+    span: Span,
+}
+
+pub(super) fn check(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
+    let ipv6 = plan.pod_cidrs.iter().any(|n| matches!(n, IpNet::V6(_)));
+    let (minimum, family) = if ipv6 {
+        (MIN_MTU_V6, "IPv6")
+    } else {
+        (MIN_MTU_V4, "IPv4")
+    };
+    let overhead = plan.cni.overhead;
+    let mtu_span = intent.cni.mtu.as_ref().map_or(Span::default(), |m| m.span);
+    match intent.cni.mtu.as_ref().map(|m| m.value) {
+        Some(Mtu::Bytes(pod)) => {
+            if pod < minimum {
+                out.push(
+                    Diag::error(
+                        code::MTU_TOO_LARGE,
+                        format!("pod MTU {pod} is below {family}'s minimum MTU {minimum}"),
+                    )
+                    .label(mtu_span, "too small")
+                    .help(format!("use at least {minimum}, or `auto`")),
+                );
+            }
+            let needed = pod.saturating_add(overhead);
+            // (interface or "", MTU) → the nodes whose data path is that small.
+            let mut groups: BTreeMap<(&str, u32), Group> = BTreeMap::new();
+            for (pn, node) in plan.nodes.iter().zip(&intent.nodes) {
+                if needed <= pn.data_mtu {
+                    continue;
+                }
+                let limit = limiting_interface(intent, pn, node);
+                if limit.is_none() && !node.interfaces.is_empty() {
+                    continue; // its data-path interface is undeclared: iface::unknown says so
+                }
+                let (name, span) = limit.unwrap_or(("", node.name.span));
+                let g = groups.entry((name, pn.data_mtu)).or_insert_with(|| Group {
+                    nodes: NodeSet::default(),
+                    span,
+                });
+                g.nodes.add(&pn.name);
+            }
+            let parts = overhead_parts(intent, plan);
+            for ((iface, link), g) in groups {
+                let whose = if iface.is_empty() {
+                    format!(
+                        "the assumed MTU {link} on {} (no interfaces declared)",
+                        g.nodes.describe()
+                    )
+                } else {
+                    format!("{iface}'s MTU {link} on {}", g.nodes.describe())
+                };
+                out.push(
+                    Diag::error(
+                        code::MTU_TOO_LARGE,
+                        format!("pod MTU {pod} + {parts} = {needed} exceeds {whose}"),
+                    )
+                    .label(mtu_span, format!("pod MTU {pod}"))
+                    .label(g.span, format!("MTU {link}"))
+                    .help(format!(
+                        "set cni.mtu to {} or less (or `auto`), or raise the data-path MTU to {needed}",
+                        link.saturating_sub(overhead)
+                    )),
+                );
+            }
+        }
+        Some(Mtu::Auto) | None => {
+            if plan.cni.mtu >= minimum || plan.nodes.is_empty() {
+                return;
+            }
+            let smallest = plan
+                .nodes
+                .iter()
+                .zip(&intent.nodes)
+                .min_by_key(|(pn, _)| pn.data_mtu);
+            let Some((pn, node)) = smallest else { return };
+            let (iface, span) =
+                limiting_interface(intent, pn, node).unwrap_or(("", node.name.span));
+            let parts = overhead_parts(intent, plan);
+            out.push(
+                Diag::error(
+                    code::MTU_TOO_LARGE,
+                    format!(
+                        "{}'s MTU {} minus {parts} leaves pod MTU {}, below {family}'s minimum {minimum}",
+                        if iface.is_empty() { pn.name.clone() } else { format!("{iface} on {}", pn.name) },
+                        pn.data_mtu,
+                        plan.cni.mtu
+                    ),
+                )
+                .label(span, format!("MTU {}", pn.data_mtu))
+                .label(mtu_span, "derived pod MTU")
+                .help(format!(
+                    "raise the data-path MTU to at least {}, or use an encapsulation with less overhead",
+                    minimum.saturating_add(overhead)
+                )),
+            );
+        }
+    }
+}

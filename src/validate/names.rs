@@ -1,0 +1,92 @@
+//! `netc::name::invalid`: names Kubernetes and the host tools will refuse.
+//!
+//! Node names and `metadata.name` are DNS-1123 subdomains (Kubernetes object names), the
+//! cluster domain too (kubeadm's ValidateNetworking); namespaces and policy rule names become
+//! object names and labels, so they are DNS-1123 labels. firewalld zone names are at most 17
+//! characters.
+
+use crate::diagnostic::{Diag, code};
+use crate::intent::values::{is_dns1123_label, is_dns1123_subdomain};
+use crate::intent::{NetworkIntent, Text};
+use crate::plan::Plan;
+
+/// firewalld refuses longer zone names.
+const MAX_ZONE_LEN: usize = 17;
+
+const SUBDOMAIN_HELP: &str = "use lower-case letters, digits, `-` and `.`, starting and ending \
+                              with a letter or digit (a DNS-1123 subdomain, at most 253 characters)";
+const LABEL_HELP: &str = "use lower-case letters, digits and `-`, starting and ending with a \
+                          letter or digit (a DNS-1123 label, at most 63 characters)";
+
+fn subdomain(what: &str, t: &Text, out: &mut Vec<Diag>) {
+    if !is_dns1123_subdomain(&t.value) {
+        out.push(
+            Diag::error(
+                code::NAME_INVALID,
+                format!("{what} `{}` is not a DNS-1123 subdomain", t.value),
+            )
+            .label(t.span, "invalid name")
+            .help(SUBDOMAIN_HELP),
+        );
+    }
+}
+
+fn label(what: &str, t: &Text, out: &mut Vec<Diag>) {
+    if !is_dns1123_label(&t.value) {
+        out.push(
+            Diag::error(
+                code::NAME_INVALID,
+                format!("{what} `{}` is not a DNS-1123 label", t.value),
+            )
+            .label(t.span, "invalid name")
+            .help(LABEL_HELP),
+        );
+    }
+}
+
+pub(super) fn check(intent: &NetworkIntent, _plan: &Plan, out: &mut Vec<Diag>) {
+    subdomain("metadata.name", &intent.metadata.name, out);
+    if let Some(domain) = &intent.cluster.dns_domain {
+        subdomain("dnsDomain", domain, out);
+    }
+    for node in &intent.nodes {
+        subdomain("node name", &node.name, out);
+    }
+    for policy in &intent.policies {
+        label("namespace", &policy.namespace, out);
+        for rule in &policy.rules {
+            label("policy rule name", &rule.name, out);
+        }
+        for rule in &policy.egress {
+            label("policy rule name", &rule.name, out);
+        }
+        let peers = policy
+            .rules
+            .iter()
+            .flat_map(|r| &r.from)
+            .chain(policy.egress.iter().flat_map(|r| &r.to));
+        for ns in peers.filter_map(|p| p.namespace.as_ref()?.name.as_ref()) {
+            label("namespace", ns, out);
+        }
+    }
+    if let Some(zone) = intent.firewall.as_ref().and_then(|f| f.zone.as_ref()) {
+        let z = &zone.value;
+        if z.is_empty()
+            || z.len() > MAX_ZONE_LEN
+            || !z
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            out.push(
+                Diag::error(
+                    code::NAME_INVALID,
+                    format!("firewall zone `{z}` is not a valid firewalld zone name"),
+                )
+                .label(zone.span, "invalid zone")
+                .help(format!(
+                    "use at most {MAX_ZONE_LEN} letters, digits, `-` or `_` (e.g. `public`)"
+                )),
+            );
+        }
+    }
+}
