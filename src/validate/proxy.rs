@@ -47,13 +47,13 @@ pub(super) fn check(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
             Diag::warning(
                 code::PROXY_NO_PROXY_MISSING,
                 format!(
-                    "noProxy lacks {}: that cluster traffic would go through the proxy",
+                    "noProxy lacks cluster networks and domains: {}",
                     missing.join(", ")
                 ),
             )
             .label(last.span, "noProxy list")
             .help(format!(
-                "netc adds them to every proxy environment it writes; add {} to noProxy so the intent says so",
+                "netc adds them to the NO_PROXY it writes, but anything else reading this list would send cluster traffic to the proxy; add {} to noProxy",
                 missing.join(", ")
             )),
         );

@@ -1,0 +1,988 @@
+//! The validation catalogue, code by code: each failing input asserts the code, the line of the
+//! primary label (and for overlaps and conflicts that both sides are labelled); passing edge
+//! cases assert silence. Inputs are `tests/invalid/base.yaml` (a clean kubeadm + flannel intent)
+//! with a targeted edit, so each test shows exactly what breaks the rule.
+
+use std::fmt::Write as _;
+use std::process::Command;
+
+use netc::diagnostic::{Diag, Severity, SourceFile, code};
+use netc::intent::{Span, Syntax};
+use netc::pipeline;
+
+const BASE: &str = include_str!("invalid/base.yaml");
+
+/// The outcome of checking one text.
+struct Run {
+    src: SourceFile,
+    diags: Vec<Diag>,
+}
+
+fn run(text: &str) -> Run {
+    let src = SourceFile::new("intent.yaml", text);
+    let checked = pipeline::check(&src, Syntax::Yaml);
+    Run {
+        src,
+        diags: checked.diagnostics,
+    }
+}
+
+/// BASE with each `(from, to)` replaced; `from` must occur exactly once.
+fn edit(edits: &[(&str, &str)]) -> String {
+    let mut text = BASE.to_owned();
+    for (from, to) in edits {
+        assert_eq!(
+            text.matches(from).count(),
+            1,
+            "`{from}` must occur once in the base"
+        );
+        text = text.replacen(from, to, 1);
+    }
+    text
+}
+
+/// BASE edited, then `tail` appended (new top-level keys).
+fn edit_and_append(edits: &[(&str, &str)], tail: &str) -> String {
+    let mut text = edit(edits);
+    text.push_str(tail);
+    text
+}
+
+impl Run {
+    fn listing(&self) -> String {
+        let mut s = String::new();
+        for d in &self.diags {
+            let line = d.primary_span().map(|sp| self.src.line_of(sp));
+            let _ = writeln!(s, "  {} (line {line:?}): {}", d.code, d.message);
+        }
+        s
+    }
+
+    fn text(&self, span: Span) -> &str {
+        self.src
+            .text
+            .get(span.offset..span.offset + span.len)
+            .unwrap_or("")
+    }
+
+    /// The first finding with `code` whose primary label is on `line` and covers `snippet`.
+    fn expect(&self, code: &str, line: usize, snippet: &str) -> &Diag {
+        let found = self.diags.iter().find(|d| {
+            d.code == code
+                && d.primary_span().is_some_and(|sp| {
+                    self.src.line_of(sp) == line && self.text(sp).contains(snippet)
+                })
+        });
+        match found {
+            Some(d) => {
+                assert!(d.help.is_some(), "{code} has no help: {}", d.message);
+                d
+            }
+            None => panic!(
+                "no {code} at line {line} on `{snippet}`; found:\n{}",
+                self.listing()
+            ),
+        }
+    }
+
+    /// Asserts that `d` also labels `line` (the other party of an overlap or a conflict).
+    fn also_labels(&self, d: &Diag, line: usize, snippet: &str) {
+        assert!(
+            d.labels.len() >= 2,
+            "{} labels only one span: {}",
+            d.code,
+            d.message
+        );
+        assert!(
+            d.labels.iter().skip(1).any(|l| {
+                self.src.line_of(l.span) == line && self.text(l.span).contains(snippet)
+            }),
+            "{} does not label `{snippet}` on line {line}: {:?}",
+            d.code,
+            d.labels
+        );
+    }
+
+    fn lacks(&self, code: &str) {
+        assert!(
+            self.diags.iter().all(|d| d.code != code),
+            "unexpected {code}:\n{}",
+            self.listing()
+        );
+    }
+
+    fn clean(&self) {
+        assert!(
+            self.diags.iter().all(|d| !d.is_error()),
+            "expected no errors:\n{}",
+            self.listing()
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The base and the bundled example are clean.
+
+#[test]
+fn base_is_clean() {
+    let r = run(BASE);
+    assert!(r.diags.is_empty(), "{}", r.listing());
+}
+
+#[test]
+fn kubeadm_flannel_example_is_clean() {
+    let r = run(include_str!("../examples/kubeadm-flannel.yaml"));
+    assert!(r.diags.is_empty(), "{}", r.listing());
+}
+
+// ---------------------------------------------------------------------------------------------
+// netc::parse (document header)
+
+#[test]
+fn parse_wrong_api_version_kind_and_version() {
+    let r = run(&edit(&[
+        ("apiVersion: netc/v1alpha1", "apiVersion: netc/v1"),
+        ("kind: NetworkIntent", "kind: Intent"),
+        ("v1.31.2", "latest"),
+    ]));
+    r.expect(code::PARSE, 3, "netc/v1");
+    r.expect(code::PARSE, 4, "Intent");
+    r.expect(code::PARSE, 8, "latest");
+}
+
+#[test]
+fn parse_vxlan_vni_out_of_range() {
+    let r = run(&edit(&[("vni: 1}", "vni: 16777216}")]));
+    r.expect(code::PARSE, 20, "16777216");
+}
+
+// ---------------------------------------------------------------------------------------------
+// netc::cidr::invalid
+
+#[test]
+fn cidr_invalid_host_bits_names_the_network() {
+    let r = run(&edit(&[(
+        "podCIDR: 10.244.0.0/16",
+        "podCIDR: 10.244.1.0/16",
+    )]));
+    let d = r.expect(code::CIDR_INVALID, 9, "10.244.1.0/16");
+    assert!(d.help.as_deref().unwrap_or("").contains("10.244.0.0/16"));
+}
+
+#[test]
+fn cidr_invalid_syntax() {
+    let r = run(&edit(&[(
+        "serviceCIDR: 10.96.0.0/12",
+        "serviceCIDR: 10.96.0.0",
+    )]));
+    r.expect(code::CIDR_INVALID, 10, "10.96.0.0");
+}
+
+#[test]
+fn cidr_invalid_two_cidrs_of_one_family() {
+    let r = run(&edit(&[(
+        "podCIDR: 10.244.0.0/16",
+        "podCIDR: [10.244.0.0/16, 10.245.0.0/16]",
+    )]));
+    let d = r.expect(code::CIDR_INVALID, 9, "10.245.0.0/16");
+    r.also_labels(d, 9, "10.244.0.0/16");
+}
+
+#[test]
+fn cidr_invalid_more_than_two_cidrs() {
+    let r = run(&edit(&[(
+        "podCIDR: 10.244.0.0/16",
+        "podCIDR:\n    - 10.244.0.0/16\n    - fd00:10:244::/56\n    - fd00:10:245::/56",
+    )]));
+    r.expect(code::CIDR_INVALID, 12, "fd00:10:245::/56");
+}
+
+#[test]
+fn cidr_invalid_service_family_without_pods() {
+    let r = run(&edit(&[(
+        "serviceCIDR: 10.96.0.0/12",
+        "serviceCIDR: fd00:96::/108",
+    )]));
+    r.expect(code::CIDR_INVALID, 10, "fd00:96::/108");
+}
+
+#[test]
+fn cidr_invalid_node_address_reserved_and_firewall_from() {
+    let r = run(&edit_and_append(
+        &[
+            ("address: 10.0.1.101/24", "address: 10.0.1.101"),
+            ("reserved: [172.17.0.0/16]", "reserved: [172.17.0.1/16]"),
+        ],
+        "  rules:\n    - {name: exporter, ports: [tcp/9100], from: [10.0.1.0/33]}\n",
+    ));
+    r.expect(code::CIDR_INVALID, 21, "172.17.0.1/16");
+    r.expect(code::CIDR_INVALID, 28, "10.0.1.101");
+    r.expect(code::CIDR_INVALID, 34, "10.0.1.0/33");
+}
+
+#[test]
+fn cidr_invalid_cluster_dns_and_policy_peer() {
+    let r = run(&edit_and_append(
+        &[
+            ("dnsDomain: cluster.local", "clusterDNS: 10.96.0.x"),
+            ("plugin: flannel", "plugin: calico"),
+            ("encapsulation: vxlan", "encapsulation: ipip"),
+        ],
+        "policies:\n  - namespace: prod\n    rules:\n      - name: lan\n        from: [{cidr: 10.0.0.0/8, except: [10.1.0.0/8]}]\n",
+    ));
+    r.expect(code::CIDR_INVALID, 12, "10.96.0.x");
+    r.expect(code::CIDR_INVALID, 37, "10.1.0.0/8");
+}
+
+// ---------------------------------------------------------------------------------------------
+// netc::cidr::overlap
+
+#[test]
+fn cidr_overlap_pod_and_service_labels_both() {
+    let r = run(&edit(&[(
+        "podCIDR: 10.244.0.0/16",
+        "podCIDR: 10.96.0.0/16",
+    )]));
+    let d = r.expect(code::CIDR_OVERLAP, 10, "10.96.0.0/12");
+    r.also_labels(d, 9, "10.96.0.0/16");
+    assert!(
+        d.message.contains("10.96.0.0/16 (podCIDR)")
+            && d.message.contains("10.96.0.0/12 (serviceCIDR)"),
+        "{}",
+        d.message
+    );
+}
+
+#[test]
+fn cidr_overlap_reserved_and_node_network() {
+    let r = run(&edit(&[(
+        "reserved: [172.17.0.0/16]",
+        "reserved: [10.0.0.0/16]",
+    )]));
+    let d = r.expect(code::CIDR_OVERLAP, 25, "10.0.1.100/24");
+    r.also_labels(d, 21, "10.0.0.0/16");
+    // Three nodes share one network: one finding, not three.
+    let n = r
+        .diags
+        .iter()
+        .filter(|d| d.code == code::CIDR_OVERLAP)
+        .count();
+    assert_eq!(n, 1, "{}", r.listing());
+}
+
+#[test]
+fn cidr_overlap_pin_and_service() {
+    let r = run(&edit(&[
+        ("podCIDR: 10.244.0.0/16", "podCIDR: 10.0.0.0/8"),
+        ("serviceCIDR: 10.96.0.0/12", "serviceCIDR: 172.20.0.0/16"),
+        (
+            "    address: 10.0.1.100/24\n",
+            "    address: 192.168.1.100/24\n    podCIDR: 172.20.5.0/24\n",
+        ),
+        ("address: 10.0.1.101/24", "address: 192.168.1.101/24"),
+        ("address: 10.0.1.102/24", "address: 192.168.1.102/24"),
+    ]));
+    let d = r.expect(code::CIDR_OVERLAP, 26, "172.20.5.0/24");
+    r.also_labels(d, 10, "172.20.0.0/16");
+}
+
+#[test]
+fn cidr_overlap_host_overlay_and_pods() {
+    let r = run(&edit_and_append(
+        &[],
+        "hostOverlay:\n  bridge: scbr0\n  subnet: 10.244.200.0/24\n  vxlan: {port: 4789, vni: 100}\n",
+    ));
+    let d = r.expect(code::CIDR_OVERLAP, 35, "10.244.200.0/24");
+    r.also_labels(d, 9, "10.244.0.0/16");
+}
+
+#[test]
+fn adjacent_cidrs_pass() {
+    // 10.96.0.0/12 ends at 10.111.255.255; the pods start right after it.
+    let r = run(&edit(&[
+        ("podCIDR: 10.244.0.0/16", "podCIDR: 10.112.0.0/16"),
+        (
+            "reserved: [172.17.0.0/16]",
+            "reserved: [10.95.0.0/16, 10.0.0.0/24, 10.0.2.0/24]",
+        ),
+    ]));
+    r.clean();
+    r.lacks(code::CIDR_OVERLAP);
+}
+
+#[test]
+fn dual_stack_pod_and_service_cidrs_pass() {
+    let r = run(&edit(&[
+        (
+            "podCIDR: 10.244.0.0/16",
+            "podCIDR: [10.244.0.0/16, fd00:10:244::/56]",
+        ),
+        (
+            "serviceCIDR: 10.96.0.0/12",
+            "serviceCIDR: [10.96.0.0/12, fd00:10:96::/112]",
+        ),
+    ]));
+    r.clean();
+}
+
+// ---------------------------------------------------------------------------------------------
+// netc::dns::*
+
+#[test]
+fn dns_outside_service_cidr() {
+    let r = run(&edit(&[(
+        "dnsDomain: cluster.local",
+        "clusterDNS: 10.0.0.10",
+    )]));
+    let d = r.expect(code::DNS_OUTSIDE_SERVICE_CIDR, 12, "10.0.0.10");
+    r.also_labels(d, 10, "10.96.0.0/12");
+}
+
+#[test]
+fn dns_reserved_addresses() {
+    for addr in ["10.96.0.0", "10.96.0.1", "10.111.255.255"] {
+        let r = run(&edit(&[(
+            "dnsDomain: cluster.local",
+            &format!("clusterDNS: {addr}"),
+        )]));
+        r.expect(code::DNS_RESERVED_ADDRESS, 12, addr);
+    }
+    run(&edit(&[(
+        "dnsDomain: cluster.local",
+        "clusterDNS: 10.96.0.10",
+    )]))
+    .clean();
+}
+
+// ---------------------------------------------------------------------------------------------
+// netc::service-cidr::too-large
+
+#[test]
+fn service_cidr_too_large_v4_and_v6() {
+    let r = run(&edit(&[(
+        "serviceCIDR: 10.96.0.0/12",
+        "serviceCIDR: 10.96.0.0/11",
+    )]));
+    r.expect(code::SERVICE_CIDR_TOO_LARGE, 10, "10.96.0.0/11");
+    let r = run(&edit(&[
+        (
+            "podCIDR: 10.244.0.0/16",
+            "podCIDR: [10.244.0.0/16, fd00:10:244::/56]",
+        ),
+        (
+            "serviceCIDR: 10.96.0.0/12",
+            "serviceCIDR: [10.96.0.0/12, fd00:10:96::/64]",
+        ),
+    ]));
+    r.expect(code::SERVICE_CIDR_TOO_LARGE, 10, "fd00:10:96::/64");
+}
+
+// ---------------------------------------------------------------------------------------------
+// netc::nodes::*
+
+#[test]
+fn pod_capacity_more_nodes_than_subnets() {
+    let r = run(&edit(&[(
+        "podCIDR: 10.244.0.0/16",
+        "podCIDR: 10.244.0.0/23",
+    )]));
+    let d = r.expect(code::NODES_POD_CAPACITY, 9, "10.244.0.0/23");
+    assert!(
+        d.message.contains("3 nodes") && d.message.contains("only 2"),
+        "{}",
+        d.message
+    );
+    r.also_labels(d, 11, "24");
+}
+
+#[test]
+fn pod_capacity_mask_not_longer_than_prefix() {
+    let r = run(&edit(&[("nodeCIDRMaskSize: 24", "nodeCIDRMaskSize: 16")]));
+    let d = r.expect(code::NODES_POD_CAPACITY, 11, "16");
+    r.also_labels(d, 9, "10.244.0.0/16");
+}
+
+#[test]
+fn pod_capacity_mask_more_than_16_bits_longer() {
+    let r = run(&edit(&[
+        ("podCIDR: 10.244.0.0/16", "podCIDR: 10.0.0.0/8"),
+        ("reserved: [172.17.0.0/16]", "reserved: []"),
+        ("address: 10.0.1.100/24", "address: 192.168.1.100/24"),
+        ("address: 10.0.1.101/24", "address: 192.168.1.101/24"),
+        ("address: 10.0.1.102/24", "address: 192.168.1.102/24"),
+        ("serviceCIDR: 10.96.0.0/12", "serviceCIDR: 172.20.0.0/16"),
+        (
+            "controlPlaneEndpoint: 10.0.1.100:6443",
+            "controlPlaneEndpoint: 192.168.1.100:6443",
+        ),
+        ("nodeCIDRMaskSize: 24", "nodeCIDRMaskSize: 25"),
+    ]));
+    r.expect(code::NODES_POD_CAPACITY, 11, "25");
+}
+
+#[test]
+fn pin_outside_misaligned_shared_and_overlapping() {
+    let r = run(&edit(&[
+        (
+            "    address: 10.0.1.100/24\n",
+            "    address: 10.0.1.100/24\n    podCIDR: 10.245.0.0/24\n",
+        ),
+        (
+            "address: 10.0.1.101/24,",
+            "address: 10.0.1.101/24, podCIDR: 10.244.1.0/25,",
+        ),
+    ]));
+    r.expect(code::NODES_POD_CIDR_PIN, 26, "10.245.0.0/24");
+    let d = r.expect(code::NODES_POD_CIDR_PIN, 29, "10.244.1.0/25");
+    r.also_labels(d, 11, "24");
+
+    let r = run(&edit(&[
+        (
+            "address: 10.0.1.101/24,",
+            "address: 10.0.1.101/24, podCIDR: 10.244.7.0/24,",
+        ),
+        (
+            "address: 10.0.1.102/24,",
+            "address: 10.0.1.102/24, podCIDR: 10.244.7.0/24,",
+        ),
+    ]));
+    let d = r.expect(code::NODES_POD_CIDR_PIN, 29, "10.244.7.0/24");
+    assert!(d.message.contains("shared"), "{}", d.message);
+    r.also_labels(d, 28, "10.244.7.0/24");
+
+    let r = run(&edit(&[
+        (
+            "nodeCIDRMaskSize: 24",
+            "nodeCIDRMaskSize: 24\n  nodeCIDRMaskSizeV6: 64",
+        ),
+        (
+            "address: 10.0.1.101/24,",
+            "address: 10.0.1.101/24, podCIDR: 10.244.0.0/23,",
+        ),
+        (
+            "address: 10.0.1.102/24,",
+            "address: 10.0.1.102/24, podCIDR: 10.244.1.0/24,",
+        ),
+    ]));
+    let d = r.expect(code::NODES_POD_CIDR_PIN, 30, "10.244.1.0/24");
+    assert!(d.message.contains("overlaps"), "{}", d.message);
+    r.also_labels(d, 29, "10.244.0.0/23");
+}
+
+#[test]
+fn slash_32_pin_with_mask_32_passes() {
+    let r = run(&edit(&[
+        ("podCIDR: 10.244.0.0/16", "podCIDR: 10.244.0.0/28"),
+        ("nodeCIDRMaskSize: 24", "nodeCIDRMaskSize: 32"),
+        (
+            "    address: 10.0.1.100/24\n",
+            "    address: 10.0.1.100/24\n    podCIDR: 10.244.0.7/32\n",
+        ),
+    ]));
+    r.clean();
+}
+
+#[test]
+fn duplicate_node_name_and_address() {
+    let r = run(&edit(&[
+        ("name: worker-2", "name: worker-1"),
+        ("address: 10.0.1.102/24", "address: 10.0.1.101/24"),
+    ]));
+    let d = r.expect(code::NODES_DUPLICATE, 29, "worker-1");
+    r.also_labels(d, 28, "worker-1");
+    let d = r.expect(code::NODES_DUPLICATE, 29, "10.0.1.101/24");
+    r.also_labels(d, 28, "10.0.1.101/24");
+}
+
+// ---------------------------------------------------------------------------------------------
+// netc::cni::*
+
+#[test]
+fn cni_unsupported_by_distribution() {
+    let r = run(&edit(&[
+        ("distribution: kubeadm", "distribution: rke2"),
+        ("plugin: flannel", "plugin: bridge"),
+        ("encapsulation: vxlan", "encapsulation: none"),
+    ]));
+    let d = r.expect(code::CNI_UNSUPPORTED, 16, "bridge");
+    r.also_labels(d, 7, "rke2");
+
+    let r = run(&edit(&[(
+        "distribution: kubeadm",
+        "distribution: canonical",
+    )]));
+    let d = r.expect(code::CNI_UNSUPPORTED, 16, "flannel");
+    assert!(d.message.contains("Canonical"), "{}", d.message);
+}
+
+#[test]
+fn cni_unsupported_encapsulation() {
+    let r = run(&edit(&[("encapsulation: vxlan", "encapsulation: ipip")]));
+    let d = r.expect(code::CNI_UNSUPPORTED, 17, "ipip");
+    r.also_labels(d, 16, "flannel");
+    let r = run(&edit(&[
+        ("distribution: kubeadm", "distribution: canonical"),
+        ("plugin: flannel", "plugin: cilium"),
+        ("encapsulation: vxlan", "encapsulation: wireguard"),
+    ]));
+    r.expect(code::CNI_UNSUPPORTED, 17, "wireguard");
+}
+
+const POLICY: &str = "policies:\n  - namespace: production\n    defaultDeny: [ingress]\n    rules:\n      - name: allow-frontend\n        to: {app: backend}\n        from: [{pods: {app: frontend}}]\n        ports: [tcp/8080]\n";
+
+#[test]
+fn policy_not_enforced_by_flannel_on_kubeadm() {
+    let r = run(&edit_and_append(&[], POLICY));
+    let d = r.expect(code::CNI_POLICY_NOT_ENFORCED, 16, "flannel");
+    r.also_labels(d, 34, "production");
+    // k3s embeds a policy controller next to flannel.
+    let r = run(&edit_and_append(
+        &[("distribution: kubeadm", "distribution: k3s")],
+        POLICY,
+    ));
+    r.clean();
+}
+
+#[test]
+fn host_gw_needs_one_l2_network() {
+    let r = run(&edit(&[
+        ("encapsulation: vxlan", "encapsulation: host-gw"),
+        ("address: 10.0.1.102/24", "address: 10.0.2.102/24"),
+    ]));
+    let d = r.expect(code::CNI_HOST_GW_NEEDS_L2, 29, "10.0.2.102/24");
+    r.also_labels(d, 25, "10.0.1.100/24");
+    // Same network: fine.
+    run(&edit(&[("encapsulation: vxlan", "encapsulation: host-gw")])).clean();
+}
+
+// ---------------------------------------------------------------------------------------------
+// netc::mtu::too-large
+
+#[test]
+fn mtu_given_plus_overhead_exceeds_interface() {
+    let r = run(&edit(&[("mtu: auto", "mtu: 1500")]));
+    let d = r.expect(code::MTU_TOO_LARGE, 18, "1500");
+    assert!(
+        d.message.contains("1500 + VXLAN 50 = 1550")
+            && d.message.contains("eth0's MTU 1500")
+            && d.message.contains("cp-1"),
+        "{}",
+        d.message
+    );
+    r.also_labels(d, 27, "1500");
+    // One finding for the three nodes that share the problem.
+    assert_eq!(
+        r.diags
+            .iter()
+            .filter(|d| d.code == code::MTU_TOO_LARGE)
+            .count(),
+        1,
+        "{}",
+        r.listing()
+    );
+    run(&edit(&[("mtu: auto", "mtu: 1450")])).clean();
+}
+
+#[test]
+fn mtu_nested_overlays_add_up() {
+    let r = run(&edit_and_append(
+        &[
+            ("mtu: auto", "mtu: 1450"),
+            ("interface: eth0", "interface: scbr0"),
+        ],
+        "hostOverlay:\n  bridge: scbr0\n  subnet: 192.168.100.0/24\n  vxlan: {port: 4789, vni: 100, interface: eth0}\n",
+    ));
+    let d = r.expect(code::MTU_TOO_LARGE, 18, "1450");
+    assert!(d.message.contains("host overlay VXLAN 50"), "{}", d.message);
+}
+
+#[test]
+fn mtu_auto_too_small_to_be_useful() {
+    let r = run(&edit(&[(
+        "{name: eth0, mtu: 1500, purpose: management}",
+        "{name: eth0, mtu: 600, purpose: management}",
+    )]));
+    r.expect(code::MTU_TOO_LARGE, 27, "600");
+}
+
+// ---------------------------------------------------------------------------------------------
+// netc::ports::*
+
+const OVERLAY_SAME_PORT: &str = "hostOverlay:\n  bridge: scbr0\n  subnet: 192.168.100.0/24\n  vxlan: {port: 8472, vni: VNI, interface: eth0}\n";
+
+#[test]
+fn ports_conflict_same_vxlan_port_and_vni() {
+    let r = run(&edit_and_append(
+        &[],
+        &OVERLAY_SAME_PORT.replace("VNI", "1"),
+    ));
+    let d = r.expect(code::PORTS_CONFLICT, 36, "8472");
+    r.also_labels(d, 20, "8472");
+    assert!(
+        d.message.contains("cp-1 and 2 other nodes"),
+        "{}",
+        d.message
+    );
+    assert_eq!(
+        r.diags
+            .iter()
+            .filter(|d| d.code == code::PORTS_CONFLICT)
+            .count(),
+        1,
+        "{}",
+        r.listing()
+    );
+}
+
+#[test]
+fn same_vxlan_port_with_different_vnis_passes() {
+    let r = run(&edit_and_append(
+        &[],
+        &OVERLAY_SAME_PORT.replace("VNI", "100"),
+    ));
+    r.clean();
+}
+
+#[test]
+fn ports_blocked_required_management_and_kubelet() {
+    let r = run(&edit_and_append(
+        &[],
+        "  rules:\n    - {name: lockdown, ports: [tcp/1-1024], action: drop}\n    - {name: no-kubelet, ports: [tcp/10250], roles: [worker], action: drop}\n",
+    ));
+    let d = r.expect(code::PORTS_BLOCKED_REQUIRED, 34, "tcp/1-1024");
+    r.also_labels(d, 32, "tcp/22");
+    let d = r.expect(code::PORTS_BLOCKED_REQUIRED, 35, "tcp/10250");
+    assert!(d.message.contains("kubelet"), "{}", d.message);
+    // Dropping from outside the cluster's networks is the user's business.
+    let r = run(&edit_and_append(
+        &[],
+        "  rules:\n    - {name: no-kubelet, ports: [tcp/10250], from: [203.0.113.0/24], action: drop}\n",
+    ));
+    r.clean();
+}
+
+// ---------------------------------------------------------------------------------------------
+// netc::iface::*
+
+#[test]
+fn iface_invalid_name() {
+    let r = run(&edit(&[(
+        "{name: worker-1, role: worker, address: 10.0.1.101/24, interfaces: [{name: eth0, mtu: 1500}]}",
+        "{name: worker-1, role: worker, address: 10.0.1.101/24, interfaces: [{name: eth0, mtu: 1500}, {name: a-very-long-ifname}]}",
+    )]));
+    r.expect(code::IFACE_INVALID, 28, "a-very-long-ifname");
+    let r = run(&edit(&[("interface: eth0", "interface: \"eth/0\"")]));
+    r.expect(code::IFACE_INVALID, 19, "eth/0");
+}
+
+#[test]
+fn iface_unknown_on_nodes_that_declare_interfaces() {
+    let r = run(&edit(&[("interface: eth0", "interface: eth1")]));
+    let d = r.expect(code::IFACE_UNKNOWN, 19, "eth1");
+    r.also_labels(d, 23, "cp-1");
+    assert!(
+        d.message.contains("cp-1 and 2 other nodes"),
+        "{}",
+        d.message
+    );
+    // Nodes that declare no interfaces are not checked.
+    let text = edit(&[
+        ("interface: eth0", "interface: eth1"),
+        (
+            "    interfaces:\n      - {name: eth0, mtu: 1500, purpose: management}\n",
+            "",
+        ),
+    ])
+    .replace(", interfaces: [{name: eth0, mtu: 1500}]}", "}");
+    let r = run(&text);
+    r.lacks(code::IFACE_UNKNOWN);
+}
+
+// ---------------------------------------------------------------------------------------------
+// netc::policy::*
+
+fn calico() -> [(&'static str, &'static str); 2] {
+    [
+        ("plugin: flannel", "plugin: calico"),
+        ("encapsulation: vxlan", "encapsulation: ipip"),
+    ]
+}
+
+#[test]
+fn policy_invalid_labels_ports_except_and_mixed_peer() {
+    let r = run(&edit_and_append(
+        &calico(),
+        "policies:
+  - namespace: production
+    defaultDeny: [ingress]
+    rules:
+      - name: web
+        to: {-app: backend}
+        from: [{pods: {app: front_end_}}]
+        ports: [tcp/0]
+      - name: lan
+        from:
+          - {cidr: 10.0.0.0/16, except: [10.0.0.0/16]}
+          - {cidr: 10.1.0.0/16, pods: {app: x}}
+",
+    ));
+    r.expect(code::POLICY_INVALID, 38, "-app");
+    r.expect(code::POLICY_INVALID, 39, "front_end_");
+    r.expect(code::POLICY_INVALID, 40, "tcp/0");
+    let d = r.expect(code::POLICY_INVALID, 43, "10.0.0.0/16");
+    r.also_labels(d, 43, "10.0.0.0/16");
+    let d = r.expect(code::POLICY_INVALID, 44, "10.1.0.0/16");
+    r.also_labels(d, 44, "app");
+}
+
+#[test]
+fn policy_invalid_duplicate_rule_and_namespace() {
+    let r = run(&edit_and_append(
+        &calico(),
+        "policies:
+  - namespace: production
+    rules:
+      - {name: web, from: [{pods: {app: a}}]}
+    egress:
+      - {name: web, to: [{pods: {app: b}}]}
+  - namespace: production
+",
+    ));
+    let d = r.expect(code::POLICY_INVALID, 38, "web");
+    r.also_labels(d, 36, "web");
+    let d = r.expect(code::POLICY_INVALID, 39, "production");
+    r.also_labels(d, 34, "production");
+}
+
+#[test]
+fn policy_dns_blocked_is_a_warning() {
+    let r = run(&edit_and_append(
+        &calico(),
+        "policies:\n  - namespace: production\n    defaultDeny: [ingress, egress]\n    allowDNS: false\n",
+    ));
+    let d = r.expect(code::POLICY_DNS_BLOCKED, 36, "false");
+    assert_eq!(d.severity, Severity::Warning);
+    r.clean();
+}
+
+// ---------------------------------------------------------------------------------------------
+// netc::proxy::no-proxy-missing
+
+#[test]
+fn no_proxy_missing_warns_and_informs() {
+    let r = run(&edit_and_append(
+        &[],
+        "proxy: {http: \"http://proxy.corp:3128\", noProxy: [corp.internal, 10.0.0.0/8]}\n",
+    ));
+    let d = r.expect(code::PROXY_NO_PROXY_MISSING, 33, "10.0.0.0/8");
+    assert_eq!(d.severity, Severity::Warning);
+    // 10.0.0.0/8 covers the pod, service and node networks.
+    assert!(!d.message.contains("10.244.0.0/16"), "{}", d.message);
+    assert!(d.message.contains(".svc"), "{}", d.message);
+
+    let r = run(&edit_and_append(
+        &[],
+        "proxy: {http: \"http://proxy.corp:3128\"}\n",
+    ));
+    let d = r.expect(code::PROXY_NO_PROXY_MISSING, 33, "http://proxy.corp:3128");
+    assert_eq!(d.severity, Severity::Info);
+    r.clean();
+}
+
+// ---------------------------------------------------------------------------------------------
+// netc::name::invalid
+
+#[test]
+fn name_invalid_node_namespace_metadata() {
+    let r = run(&edit_and_append(
+        &[
+            ("name: worker-1", "name: Worker_1"),
+            (
+                "metadata: {name: kubeadm-flannel}",
+                "metadata: {name: Kubeadm}",
+            ),
+            ("plugin: flannel", "plugin: calico"),
+            ("encapsulation: vxlan", "encapsulation: ipip"),
+        ],
+        "policies:\n  - namespace: prod.eu\n",
+    ));
+    r.expect(code::NAME_INVALID, 5, "Kubeadm");
+    r.expect(code::NAME_INVALID, 28, "Worker_1");
+    r.expect(code::NAME_INVALID, 34, "prod.eu");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Order, the binary, robustness, scale
+
+#[test]
+fn findings_come_in_a_stable_order() {
+    let text = edit(&[
+        ("podCIDR: 10.244.0.0/16", "podCIDR: 10.96.0.0/16"),
+        ("name: worker-2", "name: worker-1"),
+        ("mtu: auto", "mtu: 1500"),
+    ]);
+    let a: Vec<_> = run(&text)
+        .diags
+        .iter()
+        .map(|d| (d.code, d.message.clone()))
+        .collect();
+    let b: Vec<_> = run(&text)
+        .diags
+        .iter()
+        .map(|d| (d.code, d.message.clone()))
+        .collect();
+    assert_eq!(a, b);
+    assert!(a.len() >= 3);
+}
+
+#[test]
+fn binary_exits_1_and_prints_json() {
+    let dir = std::env::temp_dir().join(format!("netc-diag-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("bad.yaml");
+    std::fs::write(
+        &file,
+        edit(&[("podCIDR: 10.244.0.0/16", "podCIDR: 10.96.0.0/16")]),
+    )
+    .expect("write intent");
+    let out = Command::new(env!("CARGO_BIN_EXE_netc"))
+        .args(["check", "--format", "json"])
+        .arg(&file)
+        .output()
+        .expect("run netc");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let first = stdout.lines().next().expect("one JSON line");
+    let v: serde_json::Value = serde_json::from_str(first).expect("valid JSON");
+    for field in [
+        "code", "severity", "message", "file", "line", "column", "help",
+    ] {
+        assert!(v.get(field).is_some(), "no `{field}` in {first}");
+    }
+    assert_eq!(v["code"], code::CIDR_OVERLAP);
+    assert_eq!(v["severity"], "error");
+    assert_eq!(v["line"], 10);
+}
+
+/// A deterministic pseudo-random sequence (xorshift), so failures reproduce.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+#[test]
+fn validate_never_panics_on_mutated_numbers() {
+    let text = include_str!("../examples/kubeadm-flannel.yaml");
+    let digits: Vec<usize> = text
+        .char_indices()
+        .filter(|(_, c)| c.is_ascii_digit())
+        .map(|(i, _)| i)
+        .collect();
+    let interesting = [
+        "0",
+        "1",
+        "9",
+        "32",
+        "33",
+        "64",
+        "128",
+        "255",
+        "256",
+        "65535",
+        "65536",
+        "4294967295",
+    ];
+    let mut rng = Rng(0x5eed_1234_abcd_ef01);
+    for _ in 0..400 {
+        let mut bytes = text.as_bytes().to_vec();
+        let edits = 1 + rng.next() % 4;
+        let mut replaced = String::new();
+        for _ in 0..edits {
+            let at = digits[(rng.next() as usize) % digits.len()];
+            let with = interesting[(rng.next() as usize) % interesting.len()];
+            if let Some(b) = bytes.get_mut(at) {
+                *b = with.as_bytes()[0];
+            }
+            replaced = with.to_owned();
+        }
+        let mut mutated = String::from_utf8(bytes).expect("ASCII digits");
+        // Also splice a whole number in once, to reach multi-digit extremes.
+        if let Some(&at) = digits.get((rng.next() as usize) % digits.len()) {
+            mutated.insert_str(at, &replaced);
+        }
+        // Parsing may refuse it; validation of whatever parses must not panic.
+        let _ = run(&mutated);
+    }
+}
+
+/// An intent of `n` nodes: one control plane, workers on a /16, pods on a /12 with /24 each.
+fn large_intent(n: usize) -> String {
+    let mut s = String::from(
+        "apiVersion: netc/v1alpha1
+kind: NetworkIntent
+metadata: {name: large}
+cluster:
+  distribution: kubeadm
+  kubernetesVersion: v1.31.2
+  podCIDR: 10.64.0.0/10
+  serviceCIDR: 10.192.0.0/12
+  nodeCIDRMaskSize: 24
+cni:
+  plugin: calico
+  encapsulation: vxlan
+  mtu: auto
+  interface: eth0
+reserved: [172.17.0.0/16]
+nodes:
+",
+    );
+    for i in 0..n {
+        let role = if i == 0 { "control-plane" } else { "worker" };
+        let _ = writeln!(
+            s,
+            "  - {{name: node-{i}, role: {role}, address: 172.20.{}.{}/16, interfaces: [{{name: eth0, mtu: 1500}}]}}",
+            i / 250,
+            i % 250 + 1
+        );
+    }
+    s.push_str(
+        "firewall:\n  backend: nftables\n  managementAccess: [tcp/22]\n  rules:\n    - {name: exporter, ports: [tcp/9100], from: [172.20.0.0/16]}\n",
+    );
+    s
+}
+
+#[test]
+fn ten_thousand_nodes_validate_clean() {
+    let r = run(&large_intent(10_000));
+    assert!(r.diags.is_empty(), "{}", r.listing());
+}
+
+/// `cargo test --release --test diagnostics -- --ignored --nocapture perf`: the cost of each
+/// stage on 10,000 nodes (validation should be at most about twice parsing).
+#[test]
+#[ignore = "timing report, run by hand"]
+fn perf_report() {
+    use std::time::Instant;
+    let text = large_intent(10_000);
+    let src = SourceFile::new("large.yaml", text);
+    let t = Instant::now();
+    let intent = netc::intent::parse(&src, Syntax::Yaml).expect("parses");
+    let parse = t.elapsed();
+    let t = Instant::now();
+    let plan = netc::plan::lower(&intent);
+    let lower = t.elapsed();
+    let t = Instant::now();
+    let diags = netc::validate::validate(&intent, &plan);
+    let validate = t.elapsed();
+    println!(
+        "10,000 nodes: parse {parse:?}, lower {lower:?}, validate {validate:?} ({} findings)",
+        diags.len()
+    );
+}
