@@ -187,6 +187,37 @@ nodes {
     }
 
     #[test]
+    fn null_and_bare_nodes_are_absent_and_empty_blocks_are_empty() {
+        let text = MINIMAL.replace(
+            "cni plugin=flannel mtu=auto",
+            "cni plugin=flannel mtu=#null",
+        ) + "proxy\nreserved {}\n";
+        let text = text.replace(
+            "interfaces { - name=eth0 mtu=1500 purpose=management }",
+            "interfaces {}",
+        );
+        let intent = parse(&text).expect("loads");
+        assert_eq!(intent.cni.mtu, None);
+        assert_eq!(intent.proxy, None);
+        assert!(intent.reserved.is_empty());
+        assert!(intent.nodes[0].interfaces.is_empty());
+    }
+
+    #[test]
+    fn numbers_out_of_range_are_errors_at_the_value() {
+        for bad in [
+            "-1",
+            "4294967296",
+            "170141183460469231731687303715884105727",
+            "1.5",
+        ] {
+            let text = MINIMAL.replace("mtu=1500", &format!("mtu={bad}"));
+            let d = err(&text);
+            assert_eq!(text_at(&text, d.primary_span().expect("labelled")), bad);
+        }
+    }
+
+    #[test]
     fn unknown_key_points_at_the_key_with_a_suggestion() {
         let text = MINIMAL.replace("cni plugin=flannel", "cni plugn=flannel");
         let d = err(&text);
