@@ -40,7 +40,7 @@ fn to_diag(err: &serde_saphyr::Error, text: &str) -> Diag {
             // Point at the whole token: up to the end of the word or line.
             let rest = text.get(offset..).unwrap_or("");
             let len = rest
-                .find(|c: char| c == '\n' || c == ':' || c == ',' || c == '}' || c == ']')
+                .find(['\n', ':', ',', '}', ']'])
                 .unwrap_or(rest.len())
                 .max(1);
             Span::new(offset, len.min(rest.len().max(1)))

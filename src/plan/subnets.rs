@@ -114,10 +114,8 @@ pub(super) fn allocate(
                 node.pod_cidrs.push(pin);
                 continue;
             }
-            loop {
-                let Some(candidate) = nth_subnet(parent, mask, k) else {
-                    break; // no room left: validation reports pod-capacity
-                };
+            // Stops when the parent has no room left: validation reports pod-capacity.
+            while let Some(candidate) = nth_subnet(parent, mask, k) {
                 k += 1;
                 if !pinned.overlaps(bounds(&candidate)) {
                     node.pod_cidrs.push(candidate);
