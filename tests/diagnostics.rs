@@ -243,8 +243,8 @@ fn cidr_overlap_pod_and_service_labels_both() {
         "podCIDR: 10.244.0.0/16",
         "podCIDR: 10.96.0.0/16",
     )]));
-    let d = r.expect(code::CIDR_OVERLAP, 10, "10.96.0.0/12");
-    r.also_labels(d, 9, "10.96.0.0/16");
+    let d = r.expect(code::CIDR_OVERLAP, 9, "10.96.0.0/16");
+    r.also_labels(d, 10, "10.96.0.0/12");
     assert!(
         d.message.contains("10.96.0.0/16 (podCIDR)")
             && d.message.contains("10.96.0.0/12 (serviceCIDR)"),
@@ -862,7 +862,7 @@ fn binary_exits_1_and_prints_json() {
     }
     assert_eq!(v["code"], code::CIDR_OVERLAP);
     assert_eq!(v["severity"], "error");
-    assert_eq!(v["line"], 10);
+    assert_eq!(v["line"], 9);
 }
 
 /// A deterministic pseudo-random sequence (xorshift), so failures reproduce.
@@ -958,6 +958,43 @@ nodes:
     s
 }
 
+/// The same, with pins on every node, a pod MTU too large everywhere and a host overlay whose
+/// VXLAN clashes with Calico's on every node: findings grouped, not one per node.
+fn large_intent_with_findings(n: usize) -> String {
+    let mut s = large_intent(n)
+        .replace("mtu: auto", "mtu: 1500")
+        .replace(
+            "reserved: [172.17.0.0/16]",
+            "reserved: [172.17.0.0/16]\nhostOverlay: {bridge: scbr0, subnet: 192.168.0.0/16, vxlan: {port: 4789, vni: 4096}}",
+        );
+    let mut i = 0usize;
+    s = s
+        .lines()
+        .map(|line| {
+            if line.starts_with("  - {name: node-") {
+                let pin = format!(", podCIDR: 10.{}.{}.0/24}}", 64 + i / 256, i % 256);
+                i += 1;
+                line.replacen("}]}", &format!("}}]{pin}"), 1)
+            } else {
+                line.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    s.push('\n');
+    s
+}
+
+#[test]
+fn ten_thousand_nodes_findings_are_grouped() {
+    let r = run(&large_intent_with_findings(10_000));
+    let count = |c: &str| r.diags.iter().filter(|d| d.code == c).count();
+    assert_eq!(count(code::MTU_TOO_LARGE), 1, "{}", r.listing());
+    assert_eq!(count(code::PORTS_CONFLICT), 1, "{}", r.listing());
+    assert_eq!(count(code::NODES_POD_CIDR_PIN), 0, "{}", r.listing());
+    assert!(r.diags.len() <= 3, "{}", r.listing());
+}
+
 #[test]
 fn ten_thousand_nodes_validate_clean() {
     let r = run(&large_intent(10_000));
@@ -983,6 +1020,18 @@ fn perf_report() {
     let validate = t.elapsed();
     println!(
         "10,000 nodes: parse {parse:?}, lower {lower:?}, validate {validate:?} ({} findings)",
+        diags.len()
+    );
+    let src = SourceFile::new("findings.yaml", large_intent_with_findings(10_000));
+    let t = Instant::now();
+    let intent = netc::intent::parse(&src, Syntax::Yaml).expect("parses");
+    let parse = t.elapsed();
+    let plan = netc::plan::lower(&intent);
+    let t = Instant::now();
+    let diags = netc::validate::validate(&intent, &plan);
+    let validate = t.elapsed();
+    println!(
+        "10,000 pinned nodes with findings: parse {parse:?}, validate {validate:?} ({} findings)",
         diags.len()
     );
 }

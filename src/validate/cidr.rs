@@ -295,8 +295,9 @@ fn overlaps(entries: Vec<Entry>, out: &mut Vec<Diag>) {
         if let Some(outer) = stack.last().and_then(|&t| entries.get(t))
             && !compatible(outer.kind, e.kind)
         {
-            // The entry written later is the one the user most likely just added.
-            let (later, earlier) = if e.span.offset >= outer.span.offset {
+            // The inner network is the one sitting in another's range; of two equal ones, the
+            // one written later (most likely the one just added).
+            let (inner, container) = if e.net != outer.net || e.span.offset >= outer.span.offset {
                 (e, outer)
             } else {
                 (outer, e)
@@ -306,15 +307,15 @@ fn overlaps(entries: Vec<Entry>, out: &mut Vec<Diag>) {
                     code::CIDR_OVERLAP,
                     format!(
                         "{} ({}) overlaps {} ({})",
-                        later.net,
-                        later.what(),
-                        earlier.net,
-                        earlier.what()
+                        inner.net,
+                        inner.what(),
+                        container.net,
+                        container.what()
                     ),
                 )
-                .label(later.span, later.what())
-                .label(earlier.span, format!("overlaps {}", earlier.what()))
-                .help(overlap_help(later, earlier)),
+                .label(inner.span, inner.what())
+                .label(container.span, format!("overlaps {}", container.what()))
+                .help(overlap_help(inner, container)),
             );
         }
         stack.push(i);
