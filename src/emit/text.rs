@@ -6,6 +6,7 @@
 //! - `sh`: one POSIX shell word (single-quoted; `'` becomes `'\''`);
 //! - `systemd`: one word of a systemd command line (double-quoted; `\`, `"`, `%`, `$` escaped);
 //! - `nft`: an nftables quoted string (values that cannot be quoted are refused);
+//! - `nft_comment`: an nftables `comment "..."` string (what cannot be quoted is replaced);
 //! - `comment`: text inside a `#` comment (line breaks and other control characters become spaces);
 //! - `word`: a bare token (a module name, a sysctl key, a CIDR): refused if it has whitespace,
 //!   control characters, quotes or `#`.
@@ -63,6 +64,9 @@ fn build_environment() -> Result<Environment<'static>, Error> {
     env.add_filter("sh", |v: minijinja::Value| sh_quote(&scalar(&v)));
     env.add_filter("systemd", |v: minijinja::Value| systemd_quote(&scalar(&v)));
     env.add_filter("nft", |v: minijinja::Value| nft_quote(&scalar(&v)));
+    env.add_filter("nft_comment", |v: minijinja::Value| {
+        nft_comment(&scalar(&v))
+    });
     env.add_filter("comment", |v: minijinja::Value| comment_text(&scalar(&v)));
     env.add_filter("word", |v: minijinja::Value| bare_word(&scalar(&v)));
     for (name, source) in TEMPLATES {
@@ -151,6 +155,26 @@ pub fn nft_quote(s: &str) -> Result<String, Error> {
     Ok(format!("\"{s}\""))
 }
 
+/// An nftables comment string: informational only, so characters nft cannot quote are
+/// replaced (`"` by `'`, `\\` by `/`, control characters by spaces) rather than refused,
+/// and cut to nft's 128 bytes.
+pub fn nft_comment(s: &str) -> String {
+    // nft refuses comments over 128 bytes.
+    let mut clean: String = s
+        .chars()
+        .map(|c| match c {
+            '"' => '\'',
+            '\\' => '/',
+            c if c.is_control() => ' ',
+            c => c,
+        })
+        .collect();
+    while clean.len() > 128 {
+        clean.pop();
+    }
+    format!("\"{clean}\"")
+}
+
 /// Text safe inside a one-line `#` comment: control characters (line breaks) become spaces.
 pub fn comment_text(s: &str) -> String {
     s.chars()
@@ -236,6 +260,7 @@ mod tests {
         assert!(nft_quote("a\"b").is_err());
         assert!(nft_quote("a\\b").is_err());
         assert!(nft_quote("a\nb").is_err());
+        assert_eq!(nft_comment("a\"b\nc"), "\"a'b c\"");
     }
 
     #[test]

@@ -52,6 +52,26 @@ pub fn build(name: &str, yaml: &str) -> (Plan, Artifacts) {
     (plan, out)
 }
 
+/// Builds an intent even when validation rejects it: emitters must stay safe on any Plan.
+pub fn build_unchecked(name: &str, yaml: &str) -> (Plan, Artifacts) {
+    let src = SourceFile::new(name, yaml);
+    let checked = pipeline::check(&src, Syntax::Yaml);
+    let plan = checked
+        .plan
+        .clone()
+        .unwrap_or_else(|| panic!("{name} does not parse: {:?}", checked.diagnostics));
+    let mut out = Artifacts::new();
+    emit_all(
+        Context {
+            plan: &plan,
+            source: name,
+        },
+        &mut out,
+    )
+    .unwrap_or_else(|e| panic!("{name}: emit failed: {e}"));
+    (plan, out)
+}
+
 /// Builds `examples/<file>` when it exists on this branch.
 pub fn build_example(file: &str) -> Option<(Plan, Artifacts)> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -1,0 +1,218 @@
+//! The host files netc writes, read by the programs that read them on a node:
+//!
+//! - `sysctl.conf`: `sysctl -p` applies it inside a namespace this test creates (every key
+//!   netc writes is per network namespace, so the machine's own settings are untouched);
+//! - `proxy.env`: a POSIX shell sources it and sees exactly the Plan's values, even from a
+//!   hostile proxy URL;
+//! - `flanneld.service`: `systemd-analyze verify` accepts it (in a private mount namespace
+//!   where a stand-in `/opt/bin/flanneld` exists);
+//! - `routes.txt` and `modules.conf`: one machine-readable entry per line.
+
+#[path = "consumers/support.rs"]
+mod support;
+
+use support::{Netns, build_unchecked, run, run_ok, skip_netns, text, write_all};
+
+const PROXY: &str = r#"
+apiVersion: netc/v1alpha1
+kind: NetworkIntent
+metadata: {name: proxied}
+cluster:
+  distribution: kubeadm
+  kubernetesVersion: v1.31.2
+  podCIDR: [10.244.0.0/16, "fd00:244::/56"]
+  serviceCIDR: [10.96.0.0/12, "fd00:96::/112"]
+  kubeProxy: {mode: ipvs, ipvsScheduler: wrr}
+cni: {plugin: flannel, encapsulation: vxlan}
+nodes:
+  - {name: n1, role: control-plane, address: 10.0.0.2/24}
+proxy:
+  http: "http://user:p'ss$(touch /tmp/netc-pwned)@proxy.corp:3128"
+  https: "http://proxy.corp:3128"
+  noProxy: [corp.internal, "`id`"]
+"#;
+
+#[test]
+fn sysctl_conf_applies_inside_a_namespace() {
+    if skip_netns() {
+        eprintln!("NETC_SKIP_NETNS=1: skipping sysctl -p");
+        return;
+    }
+    let mut builds = vec![build_unchecked("proxied.yaml", PROXY)];
+    builds.extend(support::all_examples().into_iter().map(|(_, p, a)| (p, a)));
+    let ns = Netns::new("sysctl");
+    let mut checked = 0;
+    for (plan, art) in &builds {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        write_all(dir.path(), art);
+        for node in &plan.nodes {
+            let file = dir.path().join(format!("host/{}/sysctl.conf", node.name));
+            let out = ns.ok(&["sysctl", "-p", &file.to_string_lossy()]);
+            for s in &node.sysctls {
+                let line = format!("{} = {}", s.key, s.value);
+                assert!(out.contains(&line), "sysctl -p did not set {line}:\n{out}");
+                let now = ns.ok(&["sysctl", "-n", &s.key]);
+                assert_eq!(now.trim(), s.value, "{} in the namespace", s.key);
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 3);
+}
+
+#[test]
+fn proxy_env_reads_back_exactly_in_a_shell() {
+    let (plan, art) = build_unchecked("proxied.yaml", PROXY);
+    let proxy = plan
+        .proxy
+        .as_ref()
+        .unwrap_or_else(|| panic!("no proxy in the plan"));
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    write_all(dir.path(), &art);
+    let file = dir.path().join("host/n1/proxy.env");
+    let script = r#"set -a; . "$1"; printf '%s\n' "$HTTP_PROXY" "$http_proxy" "$HTTPS_PROXY" "$NO_PROXY" "$no_proxy""#;
+    let out = run_ok("sh", &["-c", script, "sh", &file.to_string_lossy()]);
+    let lines: Vec<&str> = out.lines().collect();
+    // `'` cannot stay literal in a file both systemd and sh read: it is percent-encoded.
+    let http = proxy.http.clone().unwrap_or_default().replace('\'', "%27");
+    assert_eq!(lines[0], http);
+    assert_eq!(lines[1], http);
+    assert_eq!(lines[2], "http://proxy.corp:3128");
+    let no_proxy = proxy.no_proxy.join(",");
+    assert_eq!(lines[3], no_proxy);
+    assert_eq!(lines[4], no_proxy);
+    for want in [
+        "10.244.0.0/16",
+        "10.96.0.0/12",
+        ".svc",
+        ".cluster.local",
+        "`id`",
+    ] {
+        assert!(
+            lines[3].split(',').any(|e| e == want),
+            "NO_PROXY lacks {want}: {}",
+            lines[3]
+        );
+    }
+    assert!(
+        !std::path::Path::new("/tmp/netc-pwned").exists(),
+        "sourcing ran a command"
+    );
+    // systemd's EnvironmentFile syntax: NAME='value', nothing that needs shell evaluation.
+    for line in text(&art["host/n1/proxy.env"])
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+    {
+        let (name, value) = line
+            .split_once('=')
+            .unwrap_or_else(|| panic!("not NAME=value: {line}"));
+        assert!(
+            name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+            "{line}"
+        );
+        assert!(
+            value.starts_with('\'') && value.ends_with('\'') && value.matches('\'').count() == 2,
+            "{line}"
+        );
+    }
+}
+
+#[test]
+fn flanneld_unit_passes_systemd_analyze_verify() {
+    if skip_netns() {
+        eprintln!("NETC_SKIP_NETNS=1: skipping systemd-analyze (needs a mount namespace)");
+        return;
+    }
+    let mut units = Vec::new();
+    let (_, art) = build_unchecked("proxied.yaml", PROXY);
+    units.push(("proxied".to_owned(), art));
+    for (name, _, art) in support::all_examples() {
+        units.push((name, art));
+    }
+    let units: Vec<_> = units
+        .into_iter()
+        .filter(|(_, a)| a.contains_key("flannel/flanneld.service"))
+        .collect();
+    assert!(units.len() >= 2, "no flanneld.service to verify");
+    for (label, art) in units {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        write_all(dir.path(), &art);
+        let unit = dir.path().join("flannel/flanneld.service");
+        let unit_text = text(&art["flannel/flanneld.service"]);
+        assert!(
+            unit_text.contains("\"--kube-subnet-mgr\""),
+            "{label}: {unit_text}"
+        );
+        assert!(unit_text.contains("\"--ip-masq\""), "{label}: {unit_text}");
+        // systemd checks that ExecStart's binary exists: a stand-in, on a private /opt.
+        let script = r#"set -e
+mount -t tmpfs netc-test /opt
+mkdir -p /opt/bin
+printf '#!/bin/sh\n' > /opt/bin/flanneld
+chmod +x /opt/bin/flanneld
+systemd-analyze verify "$1"
+"#;
+        let out = run(
+            "unshare",
+            &[
+                "-m",
+                "--propagation",
+                "private",
+                "sh",
+                "-c",
+                script,
+                "sh",
+                &unit.to_string_lossy(),
+            ],
+            None,
+        );
+        assert!(
+            out.status.success() && !text(&out.stderr).contains("flanneld.service:"),
+            "{label}: systemd-analyze verify rejects flanneld.service:\n{}{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn routes_and_modules_are_one_entry_per_line() {
+    let mut builds = vec![build_unchecked("proxied.yaml", PROXY)];
+    builds.extend(support::all_examples().into_iter().map(|(_, p, a)| (p, a)));
+    for (plan, art) in &builds {
+        for node in &plan.nodes {
+            let modules = text(&art[&format!("host/{}/modules.conf", node.name)]);
+            let names: Vec<&str> = modules.lines().filter(|l| !l.starts_with('#')).collect();
+            let want: Vec<&str> = node.modules.iter().map(|m| m.name.as_str()).collect();
+            assert_eq!(names, want, "{}: modules.conf", node.name);
+            let routes = art.get(&format!("host/{}/routes.txt", node.name));
+            assert_eq!(
+                routes.is_some(),
+                !node.routes.is_empty(),
+                "{}: routes.txt",
+                node.name
+            );
+            if let Some(routes) = routes {
+                let lines: Vec<String> = text(routes)
+                    .lines()
+                    .filter(|l| !l.starts_with('#'))
+                    .map(str::to_owned)
+                    .collect();
+                let want: Vec<String> = node
+                    .routes
+                    .iter()
+                    .map(|r| format!("{} via {}", r.destination, r.via))
+                    .collect();
+                assert_eq!(lines, want, "{}: routes.txt", node.name);
+            }
+        }
+    }
+    // kube-proxy IPVS with the wrr scheduler needs that scheduler's module.
+    let (plan, art) = build_unchecked("proxied.yaml", PROXY);
+    assert!(plan.nodes[0].modules.iter().any(|m| m.name == "ip_vs_wrr"));
+    assert!(
+        text(&art["host/n1/modules.conf"])
+            .lines()
+            .any(|l| l == "ip_vs_wrr")
+    );
+}

@@ -1,0 +1,178 @@
+//! Every NetworkPolicy file netc writes passes `kubernetes-validate --strict` (PyPI
+//! kubernetes-validate: the Kubernetes OpenAPI schemas, unknown fields rejected) for a pinned
+//! Kubernetes version; so does the kube-flannel ConfigMap. The inline intent covers what the
+//! examples do not: egress rules, port ranges (`endPort`), named ports, `allowDNS: false`.
+
+#[path = "consumers/support.rs"]
+mod support;
+
+use std::path::Path;
+
+use serde_json::Value;
+use support::{Artifacts, build, run, text, write_all};
+
+/// The Kubernetes version whose schemas the files are checked against (kubernetes-validate
+/// ships schemas per release; the examples target 1.30-1.32).
+const KUBERNETES_VERSION: &str = "1.31.0";
+
+const POLICIES: &str = r#"
+apiVersion: netc/v1alpha1
+kind: NetworkIntent
+metadata: {name: policies}
+cluster:
+  distribution: rke2
+  kubernetesVersion: v1.31.4+rke2r1
+  podCIDR: 10.42.0.0/16
+  serviceCIDR: 10.43.0.0/16
+cni: {plugin: canal}
+nodes:
+  - {name: s1, role: control-plane, address: 10.20.0.10/24}
+policies:
+  - namespace: payments
+    defaultDeny: [ingress, egress]
+    rules:
+      - name: api-from-gateway
+        to: {app: api}
+        from: [{namespace: {labels: {team: edge}}, pods: {app: gateway}}, {namespace: {name: monitoring}}]
+        ports: [tcp/http, tcp/8000-8080, udp/5353]
+      - name: nobody-to-vault
+        to: {app: vault}
+    egress:
+      - name: api-to-db
+        from: {app: api}
+        to: [{pods: {app: db}}, {cidr: 10.0.0.0/8, except: [10.1.0.0/16, 10.2.0.0/16]}]
+        ports: [tcp/5432, sctp/9000]
+  - namespace: batch
+    defaultDeny: [egress]
+    allowDNS: false
+  - namespace: payments
+    egress:
+      - name: api-to-anything
+        from: {app: api}
+        to: [{cidr: 0.0.0.0/0}]
+"#;
+
+fn validate(label: &str, files: &[String], dir: &Path) {
+    let mut args: Vec<String> = vec![
+        "--strict".into(),
+        "--kubernetes-version".into(),
+        KUBERNETES_VERSION.into(),
+    ];
+    args.extend(
+        files
+            .iter()
+            .map(|f| dir.join(f).to_string_lossy().into_owned()),
+    );
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = run("kubernetes-validate", &args, None);
+    let report = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(
+        out.status.success() && !report.contains("ERROR") && !report.contains("WARN"),
+        "{label}: kubernetes-validate rejects {files:?}:\n{report}"
+    );
+}
+
+fn check_build(label: &str, art: &Artifacts) -> usize {
+    let files: Vec<String> = art
+        .keys()
+        .filter(|p| p.starts_with("policies/") || p.as_str() == "flannel/kube-flannel-cfg.yaml")
+        .cloned()
+        .collect();
+    if files.is_empty() {
+        return 0;
+    }
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    write_all(dir.path(), art);
+    validate(label, &files, dir.path());
+    files.len()
+}
+
+#[test]
+fn every_policy_file_passes_kubernetes_validate_strict() {
+    let (_, art) = build("policies.yaml", POLICIES);
+    let mut checked = check_build("policies", &art);
+    for (name, _, art) in support::all_examples() {
+        checked += check_build(&name, &art);
+    }
+    assert!(checked >= 3, "only {checked} files checked");
+}
+
+fn docs(bytes: &[u8]) -> Vec<Value> {
+    text(bytes)
+        .split("\n---\n")
+        .map(|d| serde_saphyr::from_str::<Value>(d).unwrap_or_else(|e| panic!("{e}: {d}")))
+        .collect()
+}
+
+fn names(docs: &[Value]) -> Vec<&str> {
+    docs.iter()
+        .filter_map(|d| d["metadata"]["name"].as_str())
+        .collect()
+}
+
+#[test]
+fn policies_say_what_the_intent_says() {
+    let (_, art) = build("policies.yaml", POLICIES);
+    let payments = docs(&art["policies/payments.yaml"]);
+    assert_eq!(
+        names(&payments),
+        [
+            "default-deny-ingress",
+            "default-deny-egress",
+            "allow-dns",
+            "api-from-gateway",
+            "nobody-to-vault",
+            "api-to-db",
+            "api-to-anything",
+        ]
+    );
+    for d in &payments {
+        assert_eq!(d["metadata"]["namespace"], "payments");
+    }
+    let dns = &payments[2]["spec"];
+    assert_eq!(dns["policyTypes"][0], "Egress");
+    let to = &dns["egress"][0]["to"][0];
+    assert_eq!(to["podSelector"]["matchLabels"]["k8s-app"], "kube-dns");
+    assert_eq!(
+        to["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"],
+        "kube-system"
+    );
+    let ports = &dns["egress"][0]["ports"];
+    assert_eq!(
+        (ports[0]["protocol"].as_str(), ports[0]["port"].as_u64()),
+        (Some("UDP"), Some(53))
+    );
+    assert_eq!(
+        (ports[1]["protocol"].as_str(), ports[1]["port"].as_u64()),
+        (Some("TCP"), Some(53))
+    );
+
+    let api = &payments[3]["spec"];
+    assert_eq!(api["podSelector"]["matchLabels"]["app"], "api");
+    let from = &api["ingress"][0]["from"];
+    // Pods and namespace in one peer: both selectors in one element (AND, not OR).
+    assert_eq!(from[0]["podSelector"]["matchLabels"]["app"], "gateway");
+    assert_eq!(from[0]["namespaceSelector"]["matchLabels"]["team"], "edge");
+    assert!(from[1].get("podSelector").is_none());
+    let ports = &api["ingress"][0]["ports"];
+    assert_eq!(ports[0]["port"], "http");
+    assert_eq!(
+        (ports[1]["port"].as_u64(), ports[1]["endPort"].as_u64()),
+        (Some(8000), Some(8080))
+    );
+    assert_eq!(ports[2]["protocol"], "UDP");
+
+    // No peers: the pods are isolated for ingress and nothing is allowed.
+    let vault = &payments[4]["spec"];
+    assert_eq!(vault["policyTypes"][0], "Ingress");
+    assert!(vault.get("ingress").is_none());
+
+    let db = &payments[5]["spec"]["egress"][0];
+    assert_eq!(db["to"][1]["ipBlock"]["cidr"], "10.0.0.0/8");
+    assert_eq!(db["to"][1]["ipBlock"]["except"][1], "10.2.0.0/16");
+    assert_eq!(db["ports"][1]["protocol"], "SCTP");
+
+    // allowDNS: false leaves egress fully denied.
+    let batch = docs(&art["policies/batch.yaml"]);
+    assert_eq!(names(&batch), ["default-deny-egress"]);
+}
