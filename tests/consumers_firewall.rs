@@ -392,7 +392,7 @@ fn firewalld_scripts_open_exactly_the_planned_ports() {
     let after = results
         .get(&("fw-calico".to_owned(), "w-1".to_owned()))
         .unwrap_or_else(|| panic!("fw-calico w-1 did not run"));
-    let a = sections(&after);
+    let a = sections(after);
     let ports = a.get("ports").cloned().unwrap_or_default();
     let want: BTreeSet<String> = [
         "22/tcp",
