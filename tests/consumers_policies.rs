@@ -42,14 +42,12 @@ policies:
         from: {app: api}
         to: [{pods: {app: db}}, {cidr: 10.0.0.0/8, except: [10.1.0.0/16, 10.2.0.0/16]}]
         ports: [tcp/5432, sctp/9000]
-  - namespace: batch
-    defaultDeny: [egress]
-    allowDNS: false
-  - namespace: payments
-    egress:
       - name: api-to-anything
         from: {app: api}
         to: [{cidr: 0.0.0.0/0}]
+  - namespace: batch
+    defaultDeny: [egress]
+    allowDNS: false
 "#;
 
 fn validate(label: &str, files: &[String], dir: &Path) {
