@@ -2,8 +2,8 @@
 """Writes a large, valid netc intent: N nodes (with interfaces) and P policies.
 
 usage: gen_intent.py NODES POLICIES > intent.yaml
-Nodes sit on 100.64.0.0/10 with a /24 pod subnet each out of 10.0.0.0/8; policies are
-spread over 200 namespaces, each with an ingress rule, an egress rule and an ipBlock peer.
+Nodes sit on 100.64.0.0/10 with a /24 pod subnet each out of 10.0.0.0/8; policies (ingress
+rules, each with an egress twin and an ipBlock peer) are spread over 200 namespaces.
 """
 import sys
 
@@ -28,15 +28,19 @@ def main() -> None:
         w("      - {name: eth0, mtu: 1500, purpose: management}\n")
         w("      - {name: eth1, mtu: 9000, purpose: data}\n")
     w("policies:\n")
-    for p in range(policies):
-        ns = f"team-{p % 200}"
-        w(f"  - namespace: {ns}\n    defaultDeny: [ingress, egress]\n    rules:\n")
-        w(f"      - name: rule-{p}\n        to: {{app: svc-{p}}}\n")
-        w(f"        from: [{{pods: {{app: client-{p}}}}}, {{namespace: {{name: monitoring}}}},")
-        w(" {cidr: 10.0.0.0/8, except: [10.1.0.0/16]}]\n        ports: [tcp/8080, udp/53]\n")
-        w(f"    egress:\n      - name: out-{p}\n        from: {{app: svc-{p}}}\n")
-        w(f"        to: [{{pods: {{app: db-{p}}}}}]\n        ports: [tcp/5432]\n")
-
+    namespaces = min(200, policies)
+    for n in range(namespaces):
+        # Rules p = n, n + 200, n + 400, ... belong to namespace team-n: one entry per namespace.
+        mine = range(n, policies, namespaces)
+        w(f"  - namespace: team-{n}\n    defaultDeny: [ingress, egress]\n    rules:\n")
+        for p in mine:
+            w(f"      - name: rule-{p}\n        to: {{app: svc-{p}}}\n")
+            w(f"        from: [{{pods: {{app: client-{p}}}}}, {{namespace: {{name: monitoring}}}},")
+            w(" {cidr: 10.0.0.0/8, except: [10.1.0.0/16]}]\n        ports: [tcp/8080, udp/53]\n")
+        w("    egress:\n")
+        for p in mine:
+            w(f"      - name: out-{p}\n        from: {{app: svc-{p}}}\n")
+            w(f"        to: [{{pods: {{app: db-{p}}}}}]\n        ports: [tcp/5432]\n")
 
 if __name__ == "__main__":
     main()

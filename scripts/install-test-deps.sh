@@ -6,7 +6,7 @@ set -euo pipefail
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
-debs=(containernetworking-plugins nftables firewalld iproute2 netcat-openbsd procps)
+debs=(containernetworking-plugins nftables firewalld iproute2 iputils-ping netcat-openbsd procps systemd util-linux python3 python3-pip)
 missing=()
 for p in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
