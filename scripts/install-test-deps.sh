@@ -25,5 +25,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 py=(kubernetes-validate jsonschema pyyaml)
-python3 -c 'import kubernetes_validate, jsonschema, yaml' 2>/dev/null \
-  || python3 -m pip install -q --disable-pip-version-check "${py[@]}"
+if ! python3 -c 'import kubernetes_validate, jsonschema, yaml' 2>/dev/null; then
+  # Debian's own python3 is "externally managed" (PEP 668); a pyenv/venv python is not.
+  python3 -m pip install -q --disable-pip-version-check "${py[@]}" 2>/dev/null \
+    || as_root python3 -m pip install -q --disable-pip-version-check --break-system-packages "${py[@]}"
+fi
