@@ -100,14 +100,18 @@ fn stage(
     source: &str,
     emit: impl FnOnce(&mut dyn ArtifactSink) -> Result<(), EmitError>,
 ) -> Result<Written, OutputError> {
-    let mut sink = DiskSink::new(staging, source);
-    emit(&mut sink)?;
-    let manifest = sink.into_manifest();
     let previous = if dir.is_dir() {
         Manifest::read(dir)?
     } else {
         None
     };
+    let mut sink = DiskSink::with_previous(
+        staging,
+        source,
+        previous.clone().map(|m| (dir.to_owned(), m)),
+    );
+    emit(&mut sink)?;
+    let manifest = sink.into_manifest();
     let mut written = Written {
         files: manifest.files.len(),
         ..Written::default()
