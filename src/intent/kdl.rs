@@ -34,9 +34,151 @@ use super::suggest::did_you_mean;
 use crate::diagnostic::{Diag, code};
 use crate::intent::Span;
 
+/// Deepest `{ }` nesting accepted: twice what the model uses (policies → rules → from → peer).
+/// The `kdl` parser recurses once per level with large frames: a release build overflows an
+/// 8 MiB main thread at a few thousand levels (a 6 KB file of `a{`), a debug build a 2 MiB
+/// test thread at about 64.
+const MAX_DEPTH: usize = 16;
+
 pub(super) fn parse(text: &str) -> Result<NetworkIntent, Box<Diag>> {
+    if let Some(at) = too_deep(text) {
+        return Err(Box::new(
+            Diag::error(
+                code::PARSE,
+                format!("KDL child blocks nested more than {MAX_DEPTH} levels deep"),
+            )
+            .label(fit(Span::new(at, 1), text), "too deep")
+            .help(
+                "an intent nests a few levels: `policies { - { rules { - { from { ... } } } } }`",
+            ),
+        ));
+    }
     let doc = KdlDocument::parse_v2(text).map_err(|e| Box::new(syntax_diag(&e, text)))?;
+    debug_assert!(
+        block_depth(&doc) <= MAX_DEPTH,
+        "too_deep() missed a nesting the parser saw"
+    );
     de::from_document(&doc, fit(Span::new(0, 1), text)).map_err(|e| Box::new(model_diag(e, text)))
+}
+
+/// Byte offset of the first `{` nested deeper than [`MAX_DEPTH`], read with KDL v2's lexical
+/// rules for strings and comments, whose braces do not nest. Runs before the parser so that
+/// its recursion stays bounded.
+fn too_deep(text: &str) -> Option<usize> {
+    // The depth never exceeds the number of `{`: most files need no scan at all.
+    if text.bytes().filter(|&b| b == b'{').count() <= MAX_DEPTH {
+        return None;
+    }
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0usize;
+    while let Some(&b) = bytes.get(i) {
+        let rest = text.get(i..).unwrap_or("");
+        let step = match b {
+            b'{' => {
+                depth = depth.saturating_add(1);
+                if depth > MAX_DEPTH {
+                    return Some(i);
+                }
+                1
+            }
+            b'}' => {
+                depth = depth.saturating_sub(1);
+                1
+            }
+            _ if rest.starts_with("//") => rest.find(is_newline).unwrap_or(rest.len()),
+            _ if rest.starts_with("/*") => block_comment_len(rest),
+            b'"' | b'#' => string_len(rest),
+            _ => 1,
+        };
+        i = i.saturating_add(step.max(1));
+    }
+    None
+}
+
+/// KDL v2 newlines: a single-line string or a `//` comment ends at any of them.
+fn is_newline(c: char) -> bool {
+    matches!(
+        c,
+        '\n' | '\r' | '\u{0B}' | '\u{0C}' | '\u{85}' | '\u{2028}' | '\u{2029}'
+    )
+}
+
+/// Length of a (nestable) `/* */` comment at the start of `rest`, or all of it if unclosed.
+fn block_comment_len(rest: &str) -> usize {
+    let mut open = 0usize;
+    let mut j = 0usize;
+    while let Some(tail) = rest.get(j..).filter(|t| !t.is_empty()) {
+        if tail.starts_with("/*") {
+            open = open.saturating_add(1);
+            j = j.saturating_add(2);
+        } else if tail.starts_with("*/") {
+            open = open.saturating_sub(1);
+            j = j.saturating_add(2);
+            if open == 0 {
+                return j;
+            }
+        } else {
+            j = j.saturating_add(tail.chars().next().map_or(1, char::len_utf8));
+        }
+    }
+    rest.len()
+}
+
+/// Length of the string or `#` keyword at the start of `rest`: quoted `"..."`, multi-line
+/// `"""..."""`, raw `#"..."#` (any number of `#`, single- or multi-line). A single-line
+/// string ends at a newline even when unterminated, as the parser's error recovery does.
+fn string_len(rest: &str) -> usize {
+    let hashes = rest.bytes().take_while(|&b| b == b'#').count();
+    let Some(body) = rest.get(hashes..).filter(|b| b.starts_with('"')) else {
+        return hashes.max(1);
+    };
+    let fence = "#".repeat(hashes);
+    let multi = body.starts_with("\"\"\"");
+    let (open, close) = if multi {
+        (3, format!("\"\"\"{fence}"))
+    } else {
+        (1, format!("\"{fence}"))
+    };
+    let mut j = open;
+    while let Some(tail) = body.get(j..).filter(|t| !t.is_empty()) {
+        if tail.starts_with(close.as_str()) {
+            return hashes.saturating_add(j).saturating_add(close.len());
+        }
+        let c = tail.chars().next().unwrap_or('\0');
+        if !multi && is_newline(c) {
+            return hashes.saturating_add(j);
+        }
+        j = j.saturating_add(c.len_utf8());
+        if c == '\\' && hashes == 0 {
+            // An escape: `\` and whitespace (newlines too) is one escape, else one character.
+            let ws: usize = body
+                .get(j..)
+                .unwrap_or("")
+                .chars()
+                .take_while(|c| c.is_whitespace())
+                .map(char::len_utf8)
+                .sum();
+            j = j.saturating_add(if ws > 0 {
+                ws
+            } else {
+                body.get(j..)
+                    .and_then(|t| t.chars().next())
+                    .map_or(1, char::len_utf8)
+            });
+        }
+    }
+    rest.len()
+}
+
+/// Nesting depth of children blocks in a parsed document (checks [`too_deep`] in debug builds).
+fn block_depth(doc: &KdlDocument) -> usize {
+    doc.nodes()
+        .iter()
+        .filter_map(|n| n.children())
+        .map(|c| block_depth(c).saturating_add(1))
+        .max()
+        .unwrap_or(0)
 }
 
 fn syntax_diag(err: &KdlError, text: &str) -> Diag {
@@ -288,6 +430,45 @@ nodes {
                 assert!(text.is_empty(), "{text:?} has no label");
             }
         }
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_before_the_parser_recurses() {
+        // 3000 levels overflow the parser's stack even in a release build.
+        let deep = format!("{}{}", "a{".repeat(3000), "}".repeat(3000));
+        let d = err(&deep);
+        assert!(d.message.contains("nested more than"), "{}", d.message);
+        assert_eq!(d.primary_span().map(|s| s.offset), Some(2 * MAX_DEPTH + 1));
+
+        // Braces in strings and comments do not nest; closing braces there do not unnest.
+        let noise =
+            "s \"{{{\" #\"{\\\"}\"# \"\"\"\n}}\\\"\"\"\n\"\"\"\n// {{{\n/* { /* } */ { */\n";
+        let wide = noise.repeat(MAX_DEPTH);
+        assert_eq!(too_deep(&wide), None);
+        let levels = |n: usize| format!("{}{}", "a{".repeat(n), "}".repeat(n));
+        assert_eq!(too_deep(&(wide.clone() + &levels(MAX_DEPTH))), None);
+        // ... and the parser agrees that the noise is strings and comments.
+        let doc = KdlDocument::parse_v2(&(wide.clone() + &levels(MAX_DEPTH))).expect("valid KDL");
+        assert_eq!(block_depth(&doc), MAX_DEPTH);
+        assert!(too_deep(&(wide.clone() + &levels(MAX_DEPTH + 1))).is_some());
+        // A string's closing braces cannot hide the levels after it.
+        let hidden = format!(
+            "{}x \"{}\"\n{}",
+            "a{".repeat(40),
+            "}".repeat(40),
+            "b{".repeat(40)
+        );
+        assert!(too_deep(&hidden).is_some());
+        // An unterminated single-line string ends at the newline: the braces after it count.
+        let unterminated = format!("x \"abc\n{}", "a{".repeat(MAX_DEPTH + 1));
+        assert!(too_deep(&unterminated).is_some());
+        // So do braces after a `//` comment ended by a Unicode line separator.
+        let separator = format!("// c\u{2028}{}", "a{".repeat(MAX_DEPTH + 1));
+        assert!(too_deep(&separator).is_some());
+        assert_eq!(
+            block_depth(&KdlDocument::parse_v2(&levels(5)).expect("valid")),
+            5
+        );
     }
 
     #[test]
