@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Times `netc build` of the 10,000-node, 2,000-policy intent against the floor: parsing the
-# intent and serializing the same amount of YAML with serde into the same number of files
-# (bench/build_floor.rs). Both write into a fresh directory on the same filesystem.
+# intent and serializing the same amount of YAML with serde into the same files (same paths and
+# sizes as the build wrote; bench/build_floor.rs). Both write into a fresh directory on the same filesystem.
 # usage: bench/build.sh           (needs GNU time: apt-get install time)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,10 +27,11 @@ run() { # label, command...: median wall seconds of 3 runs into fresh dirs, and 
 }
 
 rm -rf "$out/build"; "$netc" build -q "$f" -o "$out/build"
-files=$(find "$out/build" -type f ! -name .netc-manifest.json | wc -l)
-bytes=$(find "$out/build" -type f ! -name .netc-manifest.json -printf '%s\n' | awk '{s+=$1} END {print s}')
+(cd "$out/build" && find . -type f ! -name .netc-manifest.json -printf '%s %P\n') > "$out/listing.txt"
+files=$(wc -l < "$out/listing.txt")
+bytes=$(awk '{s+=$1} END {print s}' "$out/listing.txt")
 b=$(run build "$netc" build -q "$f" -o "$out/build")
-l=$(run floor "$floor" "$f" "$out/floor" "$files" "$bytes")
+l=$(run floor "$floor" "$f" "$out/floor" "$out/listing.txt")
 rm -rf "$out/build" "$out/floor"
 python3 - "$files" "$bytes" "$b" "$l" <<'PY'
 import sys
