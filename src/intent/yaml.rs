@@ -33,33 +33,69 @@ fn to_diag(err: &serde_saphyr::Error, text: &str) -> Diag {
     .to_owned();
     let span = err
         .location()
-        .map(|loc| {
-            let s = loc.span();
-            let offset = s.byte_offset().unwrap_or_else(|| s.offset());
-            let offset = usize::try_from(offset).unwrap_or(0).min(text.len());
-            // Point at the whole token: up to the end of the word or line.
-            let rest = text.get(offset..).unwrap_or("");
-            let len = rest
-                .find(['\n', ':', ',', '}', ']'])
-                .unwrap_or(rest.len())
-                .max(1);
-            Span::new(offset, len.min(rest.len().max(1)))
-        })
+        .map(|loc| token_span(text, loc.span()))
         .unwrap_or_default();
     let help = match did_you_mean(&message) {
         Some(s) => format!("did you mean `{s}`?"),
         None => "see `netc schema` for the keys and types an intent takes".to_owned(),
     };
     Diag::error(code::PARSE, message)
-        .label(force_known(span), "here")
+        .label(force_known(span, text), "here")
         .help(help)
 }
 
-/// A parse error at the very first byte still deserves a label.
-fn force_known(span: Span) -> Span {
+/// The span of the token an error points at (up to the end of the word or line), in bytes
+/// and on character boundaries. serde-saphyr gives a byte offset for string input; should it
+/// give only its character offset, that is converted rather than misread as bytes.
+fn token_span(text: &str, at: serde_saphyr::Span) -> Span {
+    let offset = match at.byte_offset() {
+        Some(b) => usize::try_from(b).unwrap_or(usize::MAX),
+        None => {
+            let chars = usize::try_from(at.offset()).unwrap_or(usize::MAX);
+            text.char_indices()
+                .nth(chars)
+                .map_or(text.len(), |(i, _)| i)
+        }
+    };
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let rest = text.get(offset..).unwrap_or("");
+    let token = rest.find(['\n', ':', ',', '}', ']']).unwrap_or(rest.len());
+    // An error on an empty token still gets one character to stand on, if there is one.
+    let len = match token {
+        0 => rest.chars().next().map_or(0, char::len_utf8),
+        n => n,
+    };
+    Span::new(offset, len)
+}
+
+/// A parse error at the very first byte still deserves a label (when the text has one).
+fn force_known(span: Span, text: &str) -> Span {
     if span.is_unknown() {
-        Span::new(0, 1)
+        Span::new(0, text.chars().next().map_or(0, char::len_utf8))
     } else {
         span
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse;
+
+    #[test]
+    fn labels_stay_inside_the_text_on_char_boundaries() {
+        for text in ["", "\u{45e}\0", "a: \u{45e}\u{45e}: [", "kind: [\n\u{45e}"] {
+            let diag = parse(text).expect_err("not an intent");
+            for l in &diag.labels {
+                assert!(l.span.offset + l.span.len <= text.len(), "{text:?}: {l:?}");
+                assert!(text.is_char_boundary(l.span.offset), "{text:?}: {l:?}");
+                assert!(
+                    text.is_char_boundary(l.span.offset + l.span.len),
+                    "{text:?}: {l:?}"
+                );
+            }
+        }
     }
 }
