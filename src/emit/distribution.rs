@@ -6,6 +6,7 @@
 use std::net::IpAddr;
 
 use ipnet::IpNet;
+use serde::Serialize;
 
 use crate::intent::KubeProxyMode;
 use crate::plan::{DEFAULT_NODE_MASK_V4, DEFAULT_NODE_MASK_V6, NodePlan, Plan};
@@ -139,5 +140,39 @@ mod tests {
         assert_eq!(endpoint_host("api.example.com"), "api.example.com");
         assert_eq!(endpoint_host("[fd00::1]:6443"), "fd00::1");
         assert_eq!(endpoint_host("fd00::1"), "fd00::1");
+    }
+}
+
+/// The cluster-network keys an RKE2 or k3s server's `config.yaml` takes (RKE2 inherits k3s's
+/// flags for them): CIDRs, cluster DNS and domain, the API endpoint's SAN, the node mask.
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct ServerNetwork {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cluster_cidr: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    service_cidr: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cluster_dns: Option<String>,
+    cluster_domain: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tls_san: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    kube_controller_manager_arg: Vec<String>,
+}
+
+pub fn server_network(plan: &Plan) -> ServerNetwork {
+    ServerNetwork {
+        cluster_cidr: cidr_list(&plan.pod_cidrs),
+        service_cidr: cidr_list(&plan.service_cidrs),
+        cluster_dns: plan.cluster_dns.map(|ip| ip.to_string()),
+        cluster_domain: plan.dns_domain.clone(),
+        tls_san: plan
+            .control_plane_endpoint
+            .as_deref()
+            .map(|e| endpoint_host(e).to_owned())
+            .into_iter()
+            .collect(),
+        kube_controller_manager_arg: arg_list(&node_mask_flags(plan)),
     }
 }

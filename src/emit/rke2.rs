@@ -39,17 +39,8 @@ struct Config {
 #[serde(rename_all = "kebab-case")]
 struct ServerConfig {
     cni: Vec<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    cluster_cidr: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    service_cidr: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    cluster_dns: Option<String>,
-    cluster_domain: String,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    tls_san: Vec<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    kube_controller_manager_arg: Vec<String>,
+    #[serde(flatten)]
+    network: distribution::ServerNetwork,
 }
 
 /// `helm.cattle.io/v1` HelmChartConfig (k3s-io/helm-controller).
@@ -247,19 +238,7 @@ fn node_config(plan: &Plan, node: &NodePlan) -> Config {
             .collect(),
         server_only: node.is_control_plane().then(|| ServerConfig {
             cni: vec![cni_name(plan.cni.plugin)],
-            cluster_cidr: distribution::cidr_list(&plan.pod_cidrs),
-            service_cidr: distribution::cidr_list(&plan.service_cidrs),
-            cluster_dns: plan.cluster_dns.map(|ip| ip.to_string()),
-            cluster_domain: plan.dns_domain.clone(),
-            tls_san: plan
-                .control_plane_endpoint
-                .as_deref()
-                .map(|e| distribution::endpoint_host(e).to_owned())
-                .into_iter()
-                .collect(),
-            kube_controller_manager_arg: distribution::arg_list(&distribution::node_mask_flags(
-                plan,
-            )),
+            network: distribution::server_network(plan),
         }),
         kube_proxy_arg: distribution::arg_list(&distribution::kube_proxy_flags(plan)),
     }
