@@ -30,7 +30,7 @@ fn build(rel: &str, out: &Path) {
     let Some(plan) = checked.valid_plan() else {
         panic!("{rel} has errors: {:?}", checked.diagnostics);
     };
-    let ctx = Context { plan, source: rel };
+    let ctx = Context::new(plan, rel);
     output::build(out, rel, |sink| emit::emit_all(ctx, sink)).expect("build");
 }
 

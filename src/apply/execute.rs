@@ -1,4 +1,4 @@
-//! Runs steps against the host, one at a time, keeping the list of those that took effect.
+//! Runs steps against the host, in order, keeping the list of those that took effect.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -133,6 +133,33 @@ impl Executor {
         }
     }
 
+    /// Runs route steps (only [`Step::AddRoute`] and [`Step::DeleteRoute`]) as one pipelined
+    /// batch; one result per step, in order, as [`Self::run`] would have returned them.
+    pub fn run_routes(&mut self, steps: &[Step]) -> Vec<Result<(), ApplyError>> {
+        let routes: Vec<(bool, Route)> = steps
+            .iter()
+            .filter_map(|s| match s {
+                Step::AddRoute(r) => Some((true, route(r))),
+                Step::DeleteRoute(r) => Some((false, route(r))),
+                _ => None,
+            })
+            .collect();
+        if routes.len() != steps.len() {
+            return steps.iter().map(|s| self.run(s)).collect();
+        }
+        self.nl
+            .change_routes(&routes)
+            .into_iter()
+            .zip(steps)
+            .map(|(result, step)| {
+                result.map_err(|e| ApplyError::Netlink {
+                    object: step.to_string(),
+                    source: e,
+                })
+            })
+            .collect()
+    }
+
     fn fdb(&mut self, e: &FdbSpec) -> Result<Fdb, ApplyError> {
         Ok(Fdb {
             index: self.index(&e.link)?,
@@ -156,8 +183,16 @@ pub fn fault_step() -> Option<usize> {
     std::env::var(FAULT_ENV).ok()?.trim().parse().ok()
 }
 
+fn is_route(step: &Step) -> bool {
+    matches!(step, Step::AddRoute(_) | Step::DeleteRoute(_))
+}
+
 /// Runs `steps` in order. On the first failure returns the error and the steps that took
 /// effect (for rollback); `on_step` hears about each step after it ran.
+///
+/// A run of consecutive route steps goes to the kernel as one pipelined batch: the kernel
+/// handles each of them even after one fails, so every route step that took effect is among
+/// the applied steps (and rolled back), and the error is that of the first that failed.
 pub fn execute(
     exec: &mut Executor,
     steps: &[Step],
@@ -165,7 +200,9 @@ pub fn execute(
 ) -> Result<(), (ApplyError, Vec<Step>)> {
     let fault = fault_step();
     let mut applied = Vec::new();
-    for (i, step) in steps.iter().enumerate() {
+    let mut i = 0;
+    while i < steps.len() {
+        let step = &steps[i];
         if fault == Some(i + 1) {
             return Err((
                 ApplyError::Fault {
@@ -175,11 +212,35 @@ pub fn execute(
                 applied,
             ));
         }
+        if is_route(step) {
+            // The batch stops before the step the fault switch fails at.
+            let end = (i..steps.len())
+                .find(|&j| !is_route(&steps[j]) || (j > i && fault == Some(j + 1)))
+                .unwrap_or(steps.len());
+            let mut first_error = None;
+            for (k, result) in exec.run_routes(&steps[i..end]).into_iter().enumerate() {
+                match result {
+                    Ok(()) => {
+                        applied.push(steps[i + k].clone());
+                        on_step(i + k, &steps[i + k]);
+                    }
+                    Err(e) => {
+                        first_error.get_or_insert(e);
+                    }
+                }
+            }
+            if let Some(e) = first_error {
+                return Err((e, applied));
+            }
+            i = end;
+            continue;
+        }
         if let Err(e) = exec.run(step) {
             return Err((e, applied));
         }
         applied.push(step.clone());
         on_step(i, step);
+        i += 1;
     }
     Ok(())
 }

@@ -176,12 +176,18 @@ fn observe_all(
         keys.into_iter(),
         paths.into_iter(),
     )?;
-    let backends: Vec<(Backend, String)> = desired
+    let mut backends: Vec<(Backend, String)> = Vec::new();
+    for part in desired
         .firewall
         .iter()
         .map(|f| (f.backend, f.zone.clone()))
         .chain(owned.firewall.iter().map(|f| (f.backend, f.zone.clone())))
-        .collect();
+    {
+        // The intent's and the state file's part are usually the same one: read it once.
+        if !backends.contains(&part) {
+            backends.push(part);
+        }
+    }
     for (backend, zone) in backends {
         let current = firewall::driver(backend, &zone).observe()?;
         match backend {
@@ -229,7 +235,7 @@ pub fn apply(
         return Ok(report(steps.len(), None));
     }
     if steps.is_empty() {
-        if changes.owned_after != owned {
+        if !state::is_current(&owned, &changes.owned_after) {
             state::store(&opts.state_dir, &changes.owned_after)?;
         }
         return Ok(report(0, None));

@@ -1,8 +1,9 @@
 //! A thin, synchronous rtnetlink client: typed requests for the objects netc manages (links,
 //! addresses, routes, VXLAN forwarding entries) over one blocking socket, in-process.
 //!
-//! Every request waits for the kernel's acknowledgement, so an error belongs to exactly the
-//! request that caused it; callers name the object in their own error.
+//! Every request is acknowledged by the kernel, so an error belongs to exactly the request that
+//! caused it; callers name the object in their own error. Requests wait for their ACK one by
+//! one, except routes in bulk, which are pipelined ([`Netlink::change_routes`]).
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr};
@@ -91,6 +92,10 @@ pub enum NewLink<'a> {
     },
 }
 
+/// How many requests [`Netlink::change_routes`] sends before reading their acknowledgements
+/// (each ACK is under 100 bytes: far below the receive buffer).
+const PIPELINE: usize = 256;
+
 /// One open rtnetlink socket.
 pub struct Netlink {
     socket: Socket,
@@ -166,6 +171,88 @@ impl Netlink {
 
     fn change(&mut self, message: RouteNetlinkMessage, flags: u16) -> io::Result<()> {
         self.request(message, flags | NLM_F_ACK).map(|_| ())
+    }
+
+    /// Sends many change requests without waiting for each acknowledgement: up to
+    /// [`PIPELINE`] requests go out in one datagram, then their ACKs are read back. The kernel
+    /// handles every request of a datagram, in order, whether or not an earlier one failed, so
+    /// the result of each request is its own (by sequence number), as with [`Self::change`].
+    fn changes(&mut self, requests: Vec<(RouteNetlinkMessage, u16)>) -> Vec<io::Result<()>> {
+        let mut results = Vec::with_capacity(requests.len());
+        let mut requests = requests.into_iter().peekable();
+        while requests.peek().is_some() {
+            let chunk: Vec<_> = requests.by_ref().take(PIPELINE).collect();
+            results.extend(self.pipeline(chunk));
+        }
+        results
+    }
+
+    fn pipeline(&mut self, chunk: Vec<(RouteNetlinkMessage, u16)>) -> Vec<io::Result<()>> {
+        let first = self.sequence.wrapping_add(1);
+        let mut buf = Vec::new();
+        for (message, flags) in chunk.iter().cloned() {
+            self.sequence = self.sequence.wrapping_add(1);
+            let mut header = NetlinkHeader::default();
+            header.flags = NLM_F_REQUEST | NLM_F_ACK | flags;
+            header.sequence_number = self.sequence;
+            let mut packet = NetlinkMessage::new(header, NetlinkPayload::InnerMessage(message));
+            packet.finalize();
+            let start = buf.len();
+            buf.resize(start + packet.buffer_len(), 0);
+            packet.serialize(&mut buf[start..]);
+            // Messages in one datagram start at 4-byte boundaries.
+            buf.resize((buf.len() + 3) & !3, 0);
+        }
+        let count = chunk.len();
+        let mut results: Vec<Option<io::Result<()>>> = (0..count).map(|_| None).collect();
+        if let Err(e) = self.socket.send(&buf, 0) {
+            let kind = e.kind();
+            return (0..count)
+                .map(|_| Err(io::Error::new(kind, e.to_string())))
+                .collect();
+        }
+        let mut pending = count;
+        while pending > 0 {
+            let data = match self.socket.recv_from_full() {
+                Ok((data, _)) => data,
+                Err(e) => {
+                    // The answers are lost: nothing is known of the requests still waiting.
+                    let kind = e.kind();
+                    for r in results.iter_mut().filter(|r| r.is_none()) {
+                        *r = Some(Err(io::Error::new(kind, e.to_string())));
+                    }
+                    break;
+                }
+            };
+            let mut offset = 0;
+            while offset < data.len() {
+                let reply =
+                    match NetlinkMessage::<RouteNetlinkMessage>::deserialize(&data[offset..]) {
+                        Ok(r) => r,
+                        Err(_) => break,
+                    };
+                let length = reply.header.length as usize;
+                if length == 0 {
+                    break;
+                }
+                offset += (length + 3) & !3;
+                let index = reply.header.sequence_number.wrapping_sub(first) as usize;
+                let Some(slot) = results.get_mut(index) else {
+                    continue;
+                };
+                if let (None, NetlinkPayload::Error(e)) = (&slot, reply.payload) {
+                    *slot = Some(match e.code {
+                        None => Ok(()),
+                        Some(_) => Err(e.to_io()),
+                    });
+                    pending -= 1;
+                }
+            }
+        }
+        results
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|| Err(io::Error::other("no acknowledgement"))))
+            .collect()
     }
 
     /// Every link of the namespace.
@@ -449,11 +536,36 @@ impl Netlink {
 
     /// Deletes a route from the main table.
     pub fn delete_route(&mut self, route: &Route) -> io::Result<()> {
+        self.change(Self::delete_route_message(route), 0)
+    }
+
+    fn delete_route_message(route: &Route) -> RouteNetlinkMessage {
         let mut m = Self::route_message(route);
         // Deletion matches on the protocol too unless it is left unspecified.
         m.header.protocol = RouteProtocol::Unspec;
         m.header.scope = RouteScope::NoWhere;
-        self.change(RouteNetlinkMessage::DelRoute(m), 0)
+        RouteNetlinkMessage::DelRoute(m)
+    }
+
+    /// Adds (`true`) or deletes (`false`) many routes of the main table, pipelined; one result
+    /// per route, in order, each exactly what [`Self::add_route`] or [`Self::delete_route`]
+    /// would have returned.
+    pub fn change_routes(&mut self, routes: &[(bool, Route)]) -> Vec<io::Result<()>> {
+        self.changes(
+            routes
+                .iter()
+                .map(|(add, route)| {
+                    if *add {
+                        (
+                            RouteNetlinkMessage::NewRoute(Self::route_message(route)),
+                            NLM_F_CREATE | NLM_F_EXCL,
+                        )
+                    } else {
+                        (Self::delete_route_message(route), 0)
+                    }
+                })
+                .collect(),
+        )
     }
 
     fn fdb_message(entry: &Fdb) -> NeighbourMessage {

@@ -85,6 +85,17 @@ pub fn store(dir: &Path, owned: &Owned) -> Result<(), ApplyError> {
     store_json(dir, STATE_FILE, &owned)
 }
 
+/// Whether `stored` (as [`load`] read it) already records `next`: storing `next` would write
+/// the same file again. (`next` comes from `diff`, which leaves `version` unset.)
+pub fn is_current(stored: &Owned, next: &Owned) -> bool {
+    stored.version == VERSION
+        && *stored
+            == Owned {
+                version: VERSION,
+                ..next.clone()
+            }
+}
+
 pub fn load_pending(dir: &Path) -> Result<Option<Pending>, ApplyError> {
     load_json(&dir.join(PENDING_FILE))
 }

@@ -149,7 +149,7 @@ pub(super) fn run(args: &ApplyArgs, cli: &Cli) -> u8 {
         return exit::FINDINGS;
     };
     let mut artifacts: BTreeMap<String, Vec<u8>> = BTreeMap::new();
-    if let Err(e) = emit::emit_all(Context { plan, source: file }, &mut artifacts) {
+    if let Err(e) = emit::emit_all(Context::new(plan, file).for_node(node), &mut artifacts) {
         eprintln!("netc: {e}");
         return exit::FINDINGS;
     }

@@ -57,7 +57,7 @@ pub(super) fn colour_stdout() -> bool {
 
 /// Every difference between DIR and what build would write for this Plan.
 pub(super) fn changes(plan: &Plan, file: &str, out: &Path) -> Result<Vec<Change>, u8> {
-    let ctx = Context { plan, source: file };
+    let ctx = Context::new(plan, file);
     output::compare(out, file, |sink| emit::emit_all(ctx, sink)).map_err(|e| {
         eprintln!("netc: {e}");
         exit::USAGE
@@ -104,10 +104,7 @@ fn build(plan: &Plan, args: &BuildArgs, cli: &Cli) -> u8 {
             Err(code) => code,
         };
     }
-    let ctx = Context {
-        plan,
-        source: &args.file,
-    };
+    let ctx = Context::new(plan, &args.file);
     match output::build(&args.out, &args.file, |sink| emit::emit_all(ctx, sink)) {
         Ok(w) => {
             if !cli.quiet {

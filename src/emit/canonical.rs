@@ -89,7 +89,7 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
         path.to_owned(),
         yaml_documents_noted(ctx, path, &[], &[bootstrap])?,
     )?;
-    for node in &plan.nodes {
+    for node in ctx.nodes() {
         if distribution::role(plan, node) == ClusterRole::Init {
             continue;
         }

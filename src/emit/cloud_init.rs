@@ -37,7 +37,7 @@ struct Cluster {
 pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitError> {
     let plan = ctx.plan;
     let host = control_plane_host(plan);
-    for node in &plan.nodes {
+    for node in ctx.nodes() {
         let path = format!("cloud-init/{}.yaml", node.name);
         let doc = CloudConfig {
             cluster: Cluster {

@@ -28,7 +28,7 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
     let plan = ctx.plan;
     match plan.cni.plugin {
         CniPlugin::Bridge => {
-            for node in &plan.nodes {
+            for node in ctx.nodes() {
                 // A node without a pod subnet has no valid conflist (validation reports it).
                 let Some(list) = bridge_conflist(plan, node) else {
                     continue;
@@ -43,7 +43,7 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
         }
         CniPlugin::Flannel if flannel_conflist_applies(plan) => {
             let list = flannel_conflist();
-            for node in &plan.nodes {
+            for node in ctx.nodes() {
                 let path = format!("cni/{}/10-flannel.conflist", node.name);
                 let bytes = json(&path, &list)?;
                 sink.put(path, bytes)?;

@@ -22,7 +22,7 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
     let Some(fw) = &ctx.plan.firewall else {
         return Ok(());
     };
-    for node in &ctx.plan.nodes {
+    for node in ctx.nodes() {
         let rules = NodeRules::new(ctx.plan, fw, node);
         match fw.backend {
             FirewallBackend::Firewalld => {

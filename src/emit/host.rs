@@ -6,11 +6,11 @@
 use serde::Serialize;
 
 use super::{ArtifactSink, Context, EmitError, text};
-use crate::plan::{ModuleRequirement, Route, Sysctl};
+use crate::plan::{ModuleRequirement, Routes, Sysctl};
 
 pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitError> {
     let proxy = proxy_vars(ctx);
-    for node in &ctx.plan.nodes {
+    for node in ctx.nodes() {
         let dir = format!("host/{}", node.name);
         let page = |items| Page {
             source: ctx.source,
@@ -72,7 +72,7 @@ struct Page<'a> {
 enum Items<'a> {
     Sysctls(&'a [Sysctl]),
     Modules(&'a [ModuleRequirement]),
-    Routes(&'a [Route]),
+    Routes(&'a Routes),
     Vars(&'a [EnvVar]),
 }
 

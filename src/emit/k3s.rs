@@ -53,7 +53,7 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
     if plan.distribution != Distribution::K3s {
         return Ok(());
     }
-    for node in &plan.nodes {
+    for node in ctx.nodes() {
         let path = format!("k3s/{}/config.yaml", node.name);
         let notes: &[&str] = if distribution::role(plan, node) == ClusterRole::Init {
             &[]

@@ -156,7 +156,7 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
     if plan.distribution != Distribution::Rke2 {
         return Ok(());
     }
-    for node in &plan.nodes {
+    for node in ctx.nodes() {
         let path = format!("rke2/{}/config.yaml", node.name);
         let bytes =
             yaml_documents_noted(ctx, &path, notes(plan, node), &[node_config(plan, node)])?;

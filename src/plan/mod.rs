@@ -15,7 +15,7 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 use serde::Serialize;
 
-pub use host::{ModuleRequirement, Route, Sysctl, required_no_proxy, static_pod_routes};
+pub use host::{ModuleRequirement, Route, Routes, Sysctl, required_no_proxy, static_pod_routes};
 pub use mtu::{Overhead, encapsulation_overhead};
 pub(crate) use mtu::{cni_over_host_overlay, data_path_interfaces};
 pub use policies::{NAMESPACE_NAME_LABEL, PeerPlan, PolicyPlan, PolicyRulePlan};
@@ -119,7 +119,7 @@ pub struct NodePlan {
     pub modules: Vec<ModuleRequirement>,
     pub sysctls: Vec<Sysctl>,
     /// Static routes to the other nodes' pod subnets (bridge plugin and host-gw).
-    pub routes: Vec<Route>,
+    pub routes: Routes,
 }
 
 impl NodePlan {
@@ -283,7 +283,7 @@ pub fn lower(intent: &NetworkIntent) -> Plan {
             ports: Vec::new(),
             modules: Vec::new(),
             sysctls: Vec::new(),
-            routes: Vec::new(),
+            routes: Routes::default(),
         })
         .collect();
 

@@ -26,7 +26,7 @@ pub fn emit_text(name: &str, text: &str) -> BTreeMap<String, Vec<u8>> {
         panic!("{name} has errors: {:?}", checked.diagnostics);
     };
     let mut files = BTreeMap::new();
-    emit::emit_all(Context { plan, source: name }, &mut files).expect("emit");
+    emit::emit_all(Context::new(plan, name), &mut files).expect("emit");
     files
 }
 

@@ -41,14 +41,8 @@ pub fn build(name: &str, yaml: &str) -> (Plan, Artifacts) {
         .cloned()
         .unwrap_or_else(|| panic!("{name}: no plan"));
     let mut out = Artifacts::new();
-    emit_all(
-        Context {
-            plan: &plan,
-            source: name,
-        },
-        &mut out,
-    )
-    .unwrap_or_else(|e| panic!("{name}: emit failed: {e}"));
+    emit_all(Context::new(&plan, name), &mut out)
+        .unwrap_or_else(|e| panic!("{name}: emit failed: {e}"));
     (plan, out)
 }
 
@@ -61,14 +55,8 @@ pub fn build_unchecked(name: &str, yaml: &str) -> (Plan, Artifacts) {
         .clone()
         .unwrap_or_else(|| panic!("{name} does not parse: {:?}", checked.diagnostics));
     let mut out = Artifacts::new();
-    emit_all(
-        Context {
-            plan: &plan,
-            source: name,
-        },
-        &mut out,
-    )
-    .unwrap_or_else(|e| panic!("{name}: emit failed: {e}"));
+    emit_all(Context::new(&plan, name), &mut out)
+        .unwrap_or_else(|e| panic!("{name}: emit failed: {e}"));
     (plan, out)
 }
 

@@ -39,7 +39,7 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
     let path = "kubeadm/init.yaml";
     let docs = init_documents(plan, init);
     sink.put(path.to_owned(), yaml_documents(ctx, path, &docs)?)?;
-    for node in &plan.nodes {
+    for node in ctx.nodes() {
         let role = distribution::role(plan, node);
         if role == ClusterRole::Init {
             continue;
