@@ -7,12 +7,10 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::check::{read_source, report};
+use super::check::{read_and_check, report};
 use super::{Cli, Format, exit};
 use crate::apply::{self, Event, Options};
 use crate::emit::{self, Context};
-use crate::intent::Syntax;
-use crate::pipeline;
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
@@ -135,14 +133,10 @@ pub(super) fn run(args: &ApplyArgs, cli: &Cli) -> u8 {
         eprintln!("netc: apply needs FILE and --node");
         return exit::USAGE;
     };
-    let src = match read_source(file) {
-        Ok(s) => s,
-        Err(msg) => {
-            eprintln!("{msg}");
-            return exit::USAGE;
-        }
+    let (src, checked) = match read_and_check(file) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
     };
-    let checked = pipeline::check(&src, Syntax::from_path(file));
     let Some(plan) = checked.valid_plan() else {
         report(&src, &checked.diagnostics, args.format);
         eprintln!("netc: {file} has errors; nothing applied");

@@ -5,12 +5,10 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use super::check::{read_source, report};
+use super::check::{read_and_check, report};
 use super::{Cli, Format, exit};
 use crate::emit::{self, Context};
-use crate::intent::Syntax;
 use crate::output::{self, Change};
-use crate::pipeline;
 use crate::plan::Plan;
 
 #[derive(Debug, Args)]
@@ -32,14 +30,10 @@ pub struct BuildArgs {
 /// Reads and checks the intent, printing its diagnostics, and runs `then` on its Plan; returns
 /// the exit code (1 without running `then` when the intent has errors).
 pub(super) fn with_plan(file: &str, format: Format, then: impl FnOnce(&Plan) -> u8) -> u8 {
-    let src = match read_source(file) {
-        Ok(s) => s,
-        Err(msg) => {
-            eprintln!("{msg}");
-            return exit::USAGE;
-        }
+    let (src, checked) = match read_and_check(file) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
     };
-    let checked = pipeline::check(&src, Syntax::from_path(file));
     report(&src, &checked.diagnostics, format);
     match checked.valid_plan() {
         Some(plan) => then(plan),

@@ -32,6 +32,17 @@ pub(crate) fn read_source(path: &str) -> Result<SourceFile, String> {
     Ok(SourceFile::new(path, text))
 }
 
+/// Reads and checks one intent file (build, diff and apply start here). A file that cannot be
+/// read has already been reported; the error is the exit code.
+pub(crate) fn read_and_check(path: &str) -> Result<(SourceFile, pipeline::Checked), u8> {
+    let src = read_source(path).map_err(|msg| {
+        eprintln!("{msg}");
+        exit::USAGE
+    })?;
+    let checked = pipeline::check(&src, Syntax::from_path(path));
+    Ok((src, checked))
+}
+
 /// Prints findings in the chosen format; returns whether any is an error.
 pub(crate) fn report(src: &SourceFile, diags: &[Diag], format: Format) -> bool {
     let stdout = std::io::stdout();
