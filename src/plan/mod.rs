@@ -20,6 +20,7 @@ pub use mtu::{Overhead, encapsulation_overhead};
 pub(crate) use mtu::{cni_over_host_overlay, data_path_interfaces};
 pub use policies::{NAMESPACE_NAME_LABEL, PeerPlan, PolicyPlan, PolicyRulePlan};
 pub use ports::{PortClaim, Scope};
+pub(crate) use subnets::bounds as network_bounds;
 pub use subnets::capacity as subnet_capacity;
 
 use crate::intent::values::{self, KubeVersion, PortRange};

@@ -11,7 +11,7 @@ use ipnet::IpNet;
 use crate::diagnostic::{Diag, code};
 use crate::intent::values::{self, CidrError};
 use crate::intent::{CidrList, NetworkIntent, Span, Spanned, Text};
-use crate::plan::Plan;
+use crate::plan::{Plan, network_bounds};
 
 /// kubeadm's ValidateNetworking: at most 20 host bits in an IPv4 service CIDR.
 const MIN_SERVICE_PREFIX_V4: u8 = 12;
@@ -242,16 +242,6 @@ impl Entry<'_> {
     }
 }
 
-fn bounds(net: &IpNet) -> (u128, u128) {
-    match net {
-        IpNet::V4(n) => (
-            u128::from(u32::from(n.network())),
-            u128::from(u32::from(n.broadcast())),
-        ),
-        IpNet::V6(n) => (u128::from(n.network()), u128::from(n.broadcast())),
-    }
-}
-
 fn overlap_help(a: &Entry, b: &Entry) -> String {
     let moved = if a.kind == Kind::Reserved { b } else { a };
     let fixed = if a.kind == Kind::Reserved { a } else { b };
@@ -273,7 +263,7 @@ fn overlap_help(a: &Entry, b: &Entry) -> String {
 fn overlaps(entries: Vec<Entry>, out: &mut Vec<Diag>) {
     let mut entries = entries;
     entries.sort_by_key(|e| {
-        let (start, _) = bounds(&e.net);
+        let (start, _) = network_bounds(&e.net);
         (
             is_v6(&e.net),
             start,
