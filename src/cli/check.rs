@@ -64,16 +64,14 @@ pub(super) fn run(args: &CheckArgs, cli: &Cli) -> u8 {
     let mut code = exit::OK;
     let (mut checked_files, mut errors, mut warnings) = (0usize, 0usize, 0usize);
     for path in &args.files {
-        let src = match read_source(path) {
-            Ok(s) => s,
-            Err(msg) => {
-                eprintln!("{msg}");
-                code = exit::USAGE;
+        let (src, checked) = match read_and_check(path) {
+            Ok(loaded) => loaded,
+            Err(usage) => {
+                code = usage;
                 continue;
             }
         };
         checked_files += 1;
-        let checked = pipeline::check(&src, Syntax::from_path(path));
         errors += checked.diagnostics.iter().filter(|d| d.is_error()).count();
         warnings += checked
             .diagnostics
