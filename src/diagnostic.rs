@@ -3,10 +3,32 @@
 
 use std::fmt;
 
-use miette::{LabeledSpan, NamedSource, Report};
+use miette::{LabeledSpan, NamedSource, Report, SourceSpan};
 use serde::Serialize;
 
-use crate::intent::Span;
+/// A byte range in one intent file.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Span {
+    pub offset: usize,
+    pub len: usize,
+}
+
+impl Span {
+    pub const fn new(offset: usize, len: usize) -> Self {
+        Self { offset, len }
+    }
+
+    /// True for values that came without a position (defaults, values built by netc).
+    pub fn is_unknown(&self) -> bool {
+        self.offset == 0 && self.len == 0
+    }
+}
+
+impl From<Span> for SourceSpan {
+    fn from(s: Span) -> Self {
+        SourceSpan::new(s.offset.into(), s.len)
+    }
+}
 
 /// The stable diagnostic codes of DESIGN.md's catalogue. Codes never change meaning.
 pub mod code {

@@ -8,39 +8,16 @@ use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
 
-use miette::SourceSpan;
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::{Serialize, Serializer};
+
+pub use crate::diagnostic::Span;
 
 /// Name of the newtype both loaders recognise as "attach the position of this value".
 pub(crate) const SPANNED_NEWTYPE: &str = "__yaml_spanned";
 /// Keys of the KDL loader's span protocol.
 pub(crate) const KDL_OFFSET_KEY: &str = "netc_offset";
 pub(crate) const KDL_LEN_KEY: &str = "netc_len";
-
-/// A byte range in one intent file.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Span {
-    pub offset: usize,
-    pub len: usize,
-}
-
-impl Span {
-    pub const fn new(offset: usize, len: usize) -> Self {
-        Self { offset, len }
-    }
-
-    /// True for values that came without a position (defaults, values built by netc).
-    pub fn is_unknown(&self) -> bool {
-        self.offset == 0 && self.len == 0
-    }
-}
-
-impl From<Span> for SourceSpan {
-    fn from(s: Span) -> Self {
-        SourceSpan::new(s.offset.into(), s.len)
-    }
-}
 
 /// A value and the span of the text it was read from.
 #[derive(Clone, Debug, Default)]
