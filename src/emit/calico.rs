@@ -4,28 +4,33 @@
 //!
 //! - `installation.yaml`: the tigera-operator's `operator.tigera.io/v1` Installation `default`
 //!   (tigera/operator `api/v1/installation_types.go`);
-//! - `ippool.yaml`: the same pools as `projectcalico.org/v3` IPPools, for manifest installs.
+//! - `ippool.yaml`: the same pools as `projectcalico.org/v3` IPPools, for manifest installs;
+//! - `felixconfiguration.yaml`: the `projectcalico.org/v3` FelixConfiguration `default` fields
+//!   the Installation has no place for (projectcalico/api `pkg/apis/projectcalico/v3/felixconfig.go`):
+//!   `vxlanPort`/`vxlanVNI` when a pool runs VXLAN, `wireguardEnabled`/`wireguardEnabledV6` for
+//!   WireGuard. Applied over the operator's own `default` object, it changes only these fields.
+//!
+//! Every value comes from the Plan's `CalicoSettings`.
 
 use ipnet::IpNet;
 use serde::Serialize;
 
 use super::{ArtifactSink, Context, EmitError, yaml, yaml_documents};
-use crate::intent::{CniPlugin, Distribution, Encapsulation};
-use crate::plan::{Plan, calico_bgp};
-
-/// Calico's IPv6 IPAM block size default.
-pub const BLOCK_SIZE_V6: u8 = 122;
+use crate::intent::{CniPlugin, Distribution};
+use crate::plan::{CalicoSettings, Plan, PoolEncap};
 
 pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitError> {
-    if !applies(ctx.plan) {
+    let Some(calico) = ctx.plan.cni.calico().filter(|_| applies(ctx.plan)) else {
         return Ok(());
-    }
+    };
     let path = "calico/installation.yaml";
-    sink.put(path.to_owned(), yaml(ctx, path, &installation(ctx.plan))?)?;
+    sink.put(path.to_owned(), yaml(ctx, path, &installation(calico))?)?;
     let path = "calico/ippool.yaml";
+    sink.put(path.to_owned(), yaml_documents(ctx, path, &ip_pools(calico))?)?;
+    let path = "calico/felixconfiguration.yaml";
     sink.put(
         path.to_owned(),
-        yaml_documents(ctx, path, &ip_pools(ctx.plan))?,
+        yaml(ctx, path, &felix_configuration(calico))?,
     )?;
     Ok(())
 }
@@ -92,14 +97,18 @@ pub struct OperatorPool {
     pub node_selector: &'static str,
 }
 
-pub fn installation(plan: &Plan) -> Installation {
-    let autodetect = plan.cni.interface.as_ref().map(|i| Autodetection {
-        interface: anchored_regex(i),
-    });
+pub fn installation(calico: &CalicoSettings) -> Installation {
+    let autodetect = calico
+        .interface_regex
+        .as_ref()
+        .map(|interface| Autodetection {
+            interface: interface.clone(),
+        });
     let has = |v6: bool| {
-        plan.pod_cidrs
+        calico
+            .pools
             .iter()
-            .any(|n| matches!(n, IpNet::V6(_)) == v6)
+            .any(|p| matches!(p.cidr, IpNet::V6(_)) == v6)
     };
     Installation {
         api_version: "operator.tigera.io/v1",
@@ -109,27 +118,20 @@ pub fn installation(plan: &Plan) -> Installation {
         },
         spec: InstallationSpec {
             calico_network: CalicoNetwork {
-                bgp: if calico_bgp(plan.cni.encapsulation) {
-                    "Enabled"
-                } else {
-                    "Disabled"
-                },
-                ip_pools: pools(plan)
-                    .into_iter()
+                bgp: enabled(calico.bgp),
+                ip_pools: calico
+                    .pools
+                    .iter()
                     .map(|p| OperatorPool {
-                        name: p.name,
+                        name: p.name.clone(),
                         cidr: p.cidr,
                         block_size: p.block_size,
                         encapsulation: p.encapsulation.operator(),
-                        nat_outgoing: if p.nat_outgoing {
-                            "Enabled"
-                        } else {
-                            "Disabled"
-                        },
+                        nat_outgoing: enabled(p.nat_outgoing),
                         node_selector: "all()",
                     })
                     .collect(),
-                mtu: plan.cni.mtu,
+                mtu: calico.mtu,
                 node_address_autodetection_v4: autodetect.clone().filter(|_| has(false)),
                 node_address_autodetection_v6: autodetect.filter(|_| has(true)),
             },
@@ -137,70 +139,53 @@ pub fn installation(plan: &Plan) -> Installation {
     }
 }
 
-/// How a pool's traffic crosses nodes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PoolEncap {
-    Ipip,
-    Vxlan,
-    VxlanCrossSubnet,
-    None,
+/// The operator's `Enabled` / `Disabled`.
+pub fn enabled(on: bool) -> &'static str {
+    if on { "Enabled" } else { "Disabled" }
 }
 
-impl PoolEncap {
-    fn operator(self) -> &'static str {
-        match self {
-            PoolEncap::Ipip => "IPIP",
-            PoolEncap::Vxlan => "VXLAN",
-            PoolEncap::VxlanCrossSubnet => "VXLANCrossSubnet",
-            PoolEncap::None => "None",
-        }
+/// `projectcalico.org/v3` FelixConfiguration.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FelixConfiguration {
+    pub api_version: &'static str,
+    pub kind: &'static str,
+    pub metadata: Metadata,
+    pub spec: FelixSpec,
+}
+
+/// The FelixConfiguration fields netc sets (the same keys in RKE2's `felixConfiguration` values).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct FelixSpec {
+    #[serde(rename = "vxlanPort", skip_serializing_if = "Option::is_none")]
+    pub vxlan_port: Option<u16>,
+    #[serde(rename = "vxlanVNI", skip_serializing_if = "Option::is_none")]
+    pub vxlan_vni: Option<u32>,
+    #[serde(rename = "wireguardEnabled")]
+    pub wireguard_enabled: bool,
+    #[serde(rename = "wireguardEnabledV6")]
+    pub wireguard_enabled_v6: bool,
+}
+
+pub fn felix_spec(calico: &CalicoSettings) -> FelixSpec {
+    let vxlan = calico.uses_vxlan();
+    FelixSpec {
+        vxlan_port: vxlan.then_some(calico.vxlan_port),
+        vxlan_vni: vxlan.then_some(calico.vxlan_vni),
+        wireguard_enabled: calico.wireguard_v4,
+        wireguard_enabled_v6: calico.wireguard_v6,
     }
 }
 
-/// One pool per pod CIDR, as both manifests describe it.
-#[derive(Clone, Debug)]
-pub struct Pool {
-    pub name: String,
-    pub cidr: IpNet,
-    pub block_size: u8,
-    pub encapsulation: PoolEncap,
-    pub nat_outgoing: bool,
-}
-
-pub fn pools(plan: &Plan) -> Vec<Pool> {
-    plan.pod_cidrs
-        .iter()
-        .map(|cidr| {
-            let v6 = matches!(cidr, IpNet::V6(_));
-            let encapsulation = match plan.cni.encapsulation {
-                // IP-in-IP carries IPv4 only: IPv6 pools are routed natively (BGP).
-                Encapsulation::Ipip if v6 => PoolEncap::None,
-                Encapsulation::Ipip => PoolEncap::Ipip,
-                Encapsulation::Vxlan => PoolEncap::Vxlan,
-                Encapsulation::VxlanCrossSubnet => PoolEncap::VxlanCrossSubnet,
-                // host-gw and wireguard are not Calico pool modes (validation reports them).
-                Encapsulation::Bgp
-                | Encapsulation::None
-                | Encapsulation::HostGw
-                | Encapsulation::Wireguard => PoolEncap::None,
-            };
-            Pool {
-                name: if v6 {
-                    "default-ipv6-ippool".to_owned()
-                } else {
-                    "default-ipv4-ippool".to_owned()
-                },
-                cidr: *cidr,
-                block_size: if v6 {
-                    BLOCK_SIZE_V6
-                } else {
-                    plan.cni.calico_block_size
-                },
-                encapsulation,
-                nat_outgoing: plan.cni.nat_outgoing,
-            }
-        })
-        .collect()
+pub fn felix_configuration(calico: &CalicoSettings) -> FelixConfiguration {
+    FelixConfiguration {
+        api_version: "projectcalico.org/v3",
+        kind: "FelixConfiguration",
+        metadata: Metadata {
+            name: "default".to_owned(),
+        },
+        spec: felix_spec(calico),
+    }
 }
 
 /// `projectcalico.org/v3` IPPool.
@@ -226,9 +211,10 @@ pub struct IpPoolSpec {
     pub node_selector: &'static str,
 }
 
-pub fn ip_pools(plan: &Plan) -> Vec<IpPool> {
-    pools(plan)
-        .into_iter()
+pub fn ip_pools(calico: &CalicoSettings) -> Vec<IpPool> {
+    calico
+        .pools
+        .iter()
         .map(|p| {
             let (ipip, vxlan) = match p.encapsulation {
                 PoolEncap::Ipip => ("Always", "Never"),
@@ -239,7 +225,9 @@ pub fn ip_pools(plan: &Plan) -> Vec<IpPool> {
             IpPool {
                 api_version: "projectcalico.org/v3",
                 kind: "IPPool",
-                metadata: Metadata { name: p.name },
+                metadata: Metadata {
+                    name: p.name.clone(),
+                },
                 spec: IpPoolSpec {
                     cidr: p.cidr,
                     block_size: p.block_size,
@@ -251,29 +239,4 @@ pub fn ip_pools(plan: &Plan) -> Vec<IpPool> {
             }
         })
         .collect()
-}
-
-/// A regular expression matching exactly the interface `name` (Calico matches unanchored:
-/// `eth1` alone would also pick `veth1a2b`).
-fn anchored_regex(name: &str) -> String {
-    let mut out = String::from("^");
-    for c in name.chars() {
-        if "\\.+*?()|[]{}^$".contains(c) {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('$');
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::anchored_regex;
-
-    #[test]
-    fn interface_regex_is_exact() {
-        assert_eq!(anchored_regex("eth1"), "^eth1$");
-        assert_eq!(anchored_regex("eth0.100"), "^eth0\\.100$");
-    }
 }

@@ -11,15 +11,15 @@ use ipnet::IpNet;
 use serde::Serialize;
 
 use super::{ArtifactSink, Context, EmitError, yaml};
-use crate::intent::{CniPlugin, Distribution, Encapsulation};
-use crate::plan::{Plan, encapsulation_overhead};
+use crate::intent::{CniPlugin, Distribution};
+use crate::plan::{CiliumSettings, Plan};
 
 pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitError> {
-    if !applies(ctx.plan) {
+    let Some(cilium) = ctx.plan.cni.cilium().filter(|_| applies(ctx.plan)) else {
         return Ok(());
-    }
+    };
     let path = "cilium/values.yaml";
-    sink.put(path.to_owned(), yaml(ctx, path, &values(ctx.plan))?)?;
+    sink.put(path.to_owned(), yaml(ctx, path, &values(ctx.plan, cilium))?)?;
     Ok(())
 }
 
@@ -35,6 +35,16 @@ pub struct Values {
     pub ipam: Ipam,
     pub ipv4: Enabled,
     pub ipv6: Enabled,
+    #[serde(flatten)]
+    pub datapath: Datapath,
+    pub kube_proxy_replacement: bool,
+}
+
+/// The data-path values every Cilium install takes from the Plan's `CiliumSettings` (this
+/// target's `values.yaml` and RKE2's `rke2-cilium` HelmChartConfig alike).
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Datapath {
     pub routing_mode: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tunnel_protocol: Option<&'static str>,
@@ -52,12 +62,16 @@ pub struct Values {
         skip_serializing_if = "Option::is_none"
     )]
     pub ipv6_native_routing_cidr: Option<IpNet>,
-    /// The underlying network's MTU; Cilium subtracts its own tunnel overhead.
+    /// The underlying network's MTU; Cilium takes its tunnel and WireGuard overhead off it
+    /// for pod routes (cilium/cilium `pkg/mtu/mtu.go`).
     #[serde(rename = "MTU")]
     pub mtu: u32,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub devices: Vec<String>,
-    pub kube_proxy_replacement: bool,
+    #[serde(rename = "enableIPv4Masquerade")]
+    pub enable_ipv4_masquerade: bool,
+    #[serde(rename = "enableIPv6Masquerade")]
+    pub enable_ipv6_masquerade: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub encryption: Option<Encryption>,
 }
@@ -106,30 +120,39 @@ pub struct Encryption {
     pub kind: &'static str,
 }
 
-pub fn values(plan: &Plan) -> Values {
-    let v4: Vec<IpNet> = plan
-        .pod_cidrs
+fn family(plan: &Plan, v6: bool) -> Vec<IpNet> {
+    plan.pod_cidrs
         .iter()
         .copied()
-        .filter(|n| matches!(n, IpNet::V4(_)))
-        .collect();
-    let v6: Vec<IpNet> = plan
-        .pod_cidrs
-        .iter()
-        .copied()
-        .filter(|n| matches!(n, IpNet::V6(_)))
-        .collect();
-    let native = matches!(
-        plan.cni.encapsulation,
-        Encapsulation::Bgp | Encapsulation::HostGw | Encapsulation::None
-    );
-    let underlay_v6 = plan
-        .nodes
-        .first()
-        .and_then(|n| n.address)
-        .is_some_and(|a| matches!(a, IpNet::V6(_)));
-    let own = encapsulation_overhead(plan.cni.encapsulation);
-    let own = if underlay_v6 { own.v6 } else { own.v4 };
+        .filter(|n| matches!(n, IpNet::V6(_)) == v6)
+        .collect()
+}
+
+pub fn datapath(plan: &Plan, cilium: &CiliumSettings) -> Datapath {
+    let v4 = family(plan, false);
+    let v6 = family(plan, true);
+    let native = cilium.tunnel_port.is_none();
+    Datapath {
+        routing_mode: if native { "native" } else { "tunnel" },
+        tunnel_protocol: (!native).then_some("vxlan"),
+        tunnel_port: cilium.tunnel_port,
+        auto_direct_node_routes: native.then_some(true),
+        ipv4_native_routing_cidr: if native { v4.first().copied() } else { None },
+        ipv6_native_routing_cidr: if native { v6.first().copied() } else { None },
+        mtu: cilium.mtu,
+        devices: cilium.devices.clone(),
+        enable_ipv4_masquerade: cilium.masquerade && !v4.is_empty(),
+        enable_ipv6_masquerade: cilium.masquerade && !v6.is_empty(),
+        encryption: cilium.wireguard.then_some(Encryption {
+            enabled: true,
+            kind: "wireguard",
+        }),
+    }
+}
+
+pub fn values(plan: &Plan, cilium: &CiliumSettings) -> Values {
+    let v4 = family(plan, false);
+    let v6 = family(plan, true);
     Values {
         ipam: Ipam {
             mode: "cluster-pool",
@@ -146,20 +169,7 @@ pub fn values(plan: &Plan) -> Values {
         ipv6: Enabled {
             enabled: !v6.is_empty(),
         },
-        routing_mode: if native { "native" } else { "tunnel" },
-        tunnel_protocol: (!native).then_some("vxlan"),
-        tunnel_port: (!native).then_some(plan.cni.vxlan_port),
-        auto_direct_node_routes: native.then_some(true),
-        ipv4_native_routing_cidr: if native { v4.first().copied() } else { None },
-        ipv6_native_routing_cidr: if native { v6.first().copied() } else { None },
-        // The Plan's pod MTU is what is left after the CNI's own encapsulation; Cilium wants
-        // the MTU below that (the node's data path, or a host overlay's bridge).
-        mtu: plan.cni.mtu + own,
-        devices: plan.cni.interface.iter().cloned().collect(),
+        datapath: datapath(plan, cilium),
         kube_proxy_replacement: false,
-        encryption: (plan.cni.encapsulation == Encapsulation::Wireguard).then_some(Encryption {
-            enabled: true,
-            kind: "wireguard",
-        }),
     }
 }

@@ -5,8 +5,9 @@
 //!   holding `cni-conf.json` and `net-conf.json` (replace the manifest's own);
 //! - `flanneld.service`: a systemd unit to run flanneld on the host instead of the DaemonSet.
 //!
-//! Canal on kubeadm gets `net-conf.json` only (its `canal-config` ConfigMap has the same
-//! `net_conf.json`). k3s and RKE2 configure their embedded flannel from their own config files.
+//! Canal's net-conf is part of the `canal` target's `canal-config` ConfigMap. k3s and RKE2
+//! configure their embedded flannel from their own files (k3s: `k3s/flannel-net-conf.json`
+//! from this module's [`net_conf`], when k3s' defaults do not fit).
 
 use std::collections::BTreeMap;
 
@@ -15,8 +16,8 @@ use serde::Serialize;
 
 use super::cni::{flannel_conflist, flannel_conflist_applies};
 use super::{ArtifactSink, Context, EmitError, json, text, yaml};
-use crate::intent::{CniPlugin, Distribution, Encapsulation, KubeProxyMode};
-use crate::plan::Plan;
+use crate::intent::{Distribution, KubeProxyMode};
+use crate::plan::{FlannelBackend, FlannelSettings, Plan};
 
 /// Where flanneld reads its network configuration (its `--net-config-path` default).
 pub const NET_CONF_PATH: &str = "/etc/kube-flannel/net-conf.json";
@@ -27,16 +28,12 @@ pub const FLANNELD_BINARY: &str = "/opt/bin/flanneld";
 
 pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitError> {
     let plan = ctx.plan;
-    let canal = plan.cni.plugin == CniPlugin::Canal && plan.distribution == Distribution::Kubeadm;
-    if !flannel_conflist_applies(plan) && !canal {
+    let Some(flannel) = plan.cni.flannel().filter(|_| flannel_conflist_applies(plan)) else {
         return Ok(());
-    }
-    let conf = net_conf(plan);
+    };
+    let conf = net_conf(plan, flannel);
     let path = "flannel/net-conf.json";
     sink.put(path.to_owned(), json(path, &conf)?)?;
-    if canal {
-        return Ok(());
-    }
 
     let path = "flannel/kube-flannel-cfg.yaml";
     let cm = config_map(path, &conf)?;
@@ -48,7 +45,7 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
         net_conf_path: NET_CONF_PATH,
         kubeconfig: KUBECONFIG_PATH,
         binary: FLANNELD_BINARY,
-        args: flanneld_args(plan),
+        args: flanneld_args(flannel),
     };
     sink.put(
         path.to_owned(),
@@ -98,10 +95,18 @@ pub enum Backend {
         listen_port: u16,
         #[serde(rename = "ListenPortV6", skip_serializing_if = "Option::is_none")]
         listen_port_v6: Option<u16>,
+        #[serde(rename = "MTU")]
+        mtu: u32,
+        /// k3s writes 25 for its `wireguard-native` backend; netc keeps that.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        persistent_keepalive_interval: Option<u32>,
     },
 }
 
-pub fn net_conf(plan: &Plan) -> NetConf {
+/// The net-conf of `flannel` (the flannel plugin's or Canal's data path): every value from the
+/// Plan's `FlannelSettings`; `Backend.MTU` is the underlay MTU (flannel gives its device
+/// `MTU - 50`, flannel-io/flannel `pkg/backend/vxlan/device.go`).
+pub fn net_conf(plan: &Plan, flannel: &FlannelSettings) -> NetConf {
     let v4 = plan
         .pod_cidrs
         .iter()
@@ -112,17 +117,23 @@ pub fn net_conf(plan: &Plan) -> NetConf {
         .iter()
         .copied()
         .find(|n| matches!(n, IpNet::V6(_)));
-    let backend = match plan.cni.encapsulation {
-        Encapsulation::HostGw => Backend::HostGw,
-        Encapsulation::Wireguard => Backend::Wireguard {
-            listen_port: 51820,
-            listen_port_v6: v6.map(|_| 51821),
+    let backend = match &flannel.backend {
+        FlannelBackend::HostGw => Backend::HostGw,
+        FlannelBackend::Wireguard {
+            listen_port,
+            listen_port_v6,
+            mtu,
+        } => Backend::Wireguard {
+            listen_port: *listen_port,
+            listen_port_v6: *listen_port_v6,
+            mtu: *mtu,
+            persistent_keepalive_interval: (plan.distribution == Distribution::K3s)
+                .then_some(25),
         },
-        // vxlan, and what flannel cannot do (validation reports those): VXLAN.
-        _ => Backend::Vxlan {
-            vni: plan.cni.vxlan_vni,
-            port: plan.cni.vxlan_port,
-            mtu: plan.cni.mtu,
+        FlannelBackend::Vxlan { port, vni, mtu } => Backend::Vxlan {
+            vni: *vni,
+            port: *port,
+            mtu: *mtu,
         },
     };
     NetConf {
@@ -179,16 +190,18 @@ fn config_map(path: &str, conf: &NetConf) -> Result<ConfigMap, EmitError> {
 
 /// flanneld's flags (flannel Documentation/configuration.md): subnets from the Kubernetes
 /// API, the data-plane interface, masquerading of traffic leaving the pod network.
-fn flanneld_args(plan: &Plan) -> Vec<String> {
+fn flanneld_args(flannel: &FlannelSettings) -> Vec<String> {
     let mut args = vec![
         "--kube-subnet-mgr".to_owned(),
         format!("--kubeconfig-file={KUBECONFIG_PATH}"),
         format!("--net-config-path={NET_CONF_PATH}"),
     ];
-    if let Some(iface) = &plan.cni.interface {
+    if let Some(iface) = &flannel.interface {
         args.push(format!("--iface={iface}"));
     }
-    args.push("--ip-masq".to_owned());
+    if flannel.ip_masq {
+        args.push("--ip-masq".to_owned());
+    }
     args
 }
 

@@ -9,9 +9,9 @@
 use serde::Serialize;
 
 use super::distribution::{self, ClusterRole};
-use super::{ArtifactSink, Context, EmitError, yaml_documents_noted};
-use crate::intent::{CniPlugin, Distribution, Encapsulation};
-use crate::plan::{NodePlan, Plan};
+use super::{ArtifactSink, Context, EmitError, calico, cilium, yaml_documents_noted};
+use crate::intent::{CniPlugin, Distribution};
+use crate::plan::{FlannelBackend, FlannelSettings, NodePlan, Plan, PluginSettings};
 
 /// The RKE2 supervisor port servers and agents register on.
 const SUPERVISOR_PORT: u16 = 9345;
@@ -72,21 +72,28 @@ struct CanalValues {
     calico: CanalCalicoValues,
 }
 
-/// The `flannel:` section of `rke2-canal` and `rke2-flannel`.
+/// The `flannel:` section of `rke2-canal` and `rke2-flannel`: the chart's `config.yaml`
+/// writes `backendPort`, `vni` and `mtu` into net-conf's `Backend` (`Port`/`ListenPort`,
+/// `VNI`, `MTU`: the underlay MTU, flannel.1 gets `mtu - 50`).
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct FlannelValues {
     #[serde(skip_serializing_if = "Option::is_none")]
     iface: Option<String>,
     backend: &'static str,
-    backend_port: u16,
-    vni: u32,
-    mtu: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    backend_port: Option<u16>,
+    #[serde(rename = "backendPortv6", skip_serializing_if = "Option::is_none")]
+    backend_port_v6: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    vni: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mtu: Option<u32>,
 }
 
 #[derive(Serialize)]
 struct CanalCalicoValues {
-    /// Spelled so upstream.
+    /// The pod veth MTU (spelled so upstream): flannel.1's MTU, never more.
     #[serde(rename = "vethuMTU")]
     veth_mtu: u32,
     masquerade: bool,
@@ -97,58 +104,21 @@ struct FlannelChartValues {
     flannel: FlannelValues,
 }
 
-/// `rke2-calico` values: the tigera-operator Installation's `calicoNetwork`.
+/// `rke2-calico` values: the tigera-operator Installation's `calicoNetwork`, and
+/// `felixConfiguration`, which the chart's `templates/felixconfig.yaml` copies key by key into
+/// the FelixConfiguration `default` (rancher/rke2-charts
+/// `packages/rke2-calico/generated-changes/overlay/templates/felixconfig.yaml`).
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 struct CalicoValues {
     installation: CalicoInstallation,
+    felix_configuration: calico::FelixSpec,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct CalicoInstallation {
-    calico_network: CalicoNetwork,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct CalicoNetwork {
-    bgp: &'static str,
-    mtu: u32,
-    ip_pools: Vec<CalicoPool>,
-    #[serde(
-        rename = "nodeAddressAutodetectionV4",
-        skip_serializing_if = "Option::is_none"
-    )]
-    node_address_autodetection_v4: Option<Autodetection>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct CalicoPool {
-    cidr: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    block_size: Option<u8>,
-    encapsulation: &'static str,
-    nat_outgoing: &'static str,
-    node_selector: &'static str,
-}
-
-#[derive(Serialize)]
-struct Autodetection {
-    interface: String,
-}
-
-/// `rke2-cilium` values (the cilium chart's top-level keys).
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct CiliumValues {
-    #[serde(rename = "MTU")]
-    mtu: u32,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    devices: Vec<String>,
-    routing_mode: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    tunnel_protocol: Option<&'static str>,
+    calico_network: calico::CalicoNetwork,
 }
 
 pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitError> {
@@ -244,17 +214,35 @@ fn node_config(plan: &Plan, node: &NodePlan) -> Config {
     }
 }
 
-fn flannel_values(plan: &Plan) -> FlannelValues {
-    FlannelValues {
-        iface: plan.cni.interface.clone(),
-        backend: match plan.cni.encapsulation {
-            Encapsulation::HostGw => "host-gw",
-            Encapsulation::Wireguard => "wireguard",
-            _ => "vxlan",
+fn flannel_values(f: &FlannelSettings) -> FlannelValues {
+    let base = FlannelValues {
+        iface: f.interface.clone(),
+        backend: "host-gw",
+        backend_port: None,
+        backend_port_v6: None,
+        vni: None,
+        mtu: None,
+    };
+    match &f.backend {
+        FlannelBackend::HostGw => base,
+        FlannelBackend::Vxlan { port, vni, mtu } => FlannelValues {
+            backend: "vxlan",
+            backend_port: Some(*port),
+            vni: Some(*vni),
+            mtu: Some(*mtu),
+            ..base
         },
-        backend_port: plan.cni.vxlan_port,
-        vni: plan.cni.vxlan_vni,
-        mtu: plan.cni.mtu,
+        FlannelBackend::Wireguard {
+            listen_port,
+            listen_port_v6,
+            mtu,
+        } => FlannelValues {
+            backend: "wireguard",
+            backend_port: Some(*listen_port),
+            backend_port_v6: *listen_port_v6,
+            mtu: Some(*mtu),
+            ..base
+        },
     }
 }
 
@@ -264,85 +252,40 @@ fn values_yaml<T: Serialize>(chart: &str, values: &T) -> Result<String, EmitErro
 
 /// The chart to configure and its `valuesContent`, for CNIs RKE2 bundles.
 fn chart_values(plan: &Plan) -> Result<Option<(&'static str, String)>, EmitError> {
-    let cni = &plan.cni;
-    Ok(Some(match cni.plugin {
-        CniPlugin::Canal => {
+    Ok(Some(match &plan.cni.settings {
+        PluginSettings::Canal(canal) => {
             let chart = "rke2-canal";
             let values = CanalValues {
-                flannel: flannel_values(plan),
+                flannel: flannel_values(&canal.flannel),
                 calico: CanalCalicoValues {
-                    veth_mtu: cni.mtu,
-                    masquerade: cni.nat_outgoing,
+                    veth_mtu: canal.veth_mtu,
+                    masquerade: canal.masquerade,
                 },
             };
             (chart, values_yaml(chart, &values)?)
         }
-        CniPlugin::Flannel => {
+        PluginSettings::Flannel(flannel) => {
             let chart = "rke2-flannel";
             let values = FlannelChartValues {
-                flannel: flannel_values(plan),
+                flannel: flannel_values(flannel),
             };
             (chart, values_yaml(chart, &values)?)
         }
-        CniPlugin::Calico => {
+        PluginSettings::Calico(settings) => {
             let chart = "rke2-calico";
-            let (encapsulation, bgp) = match cni.encapsulation {
-                Encapsulation::Ipip => ("IPIP", "Enabled"),
-                Encapsulation::Vxlan => ("VXLAN", "Disabled"),
-                Encapsulation::VxlanCrossSubnet => ("VXLANCrossSubnet", "Disabled"),
-                _ => ("None", "Enabled"),
-            };
             let values = CalicoValues {
                 installation: CalicoInstallation {
-                    calico_network: CalicoNetwork {
-                        bgp,
-                        mtu: cni.mtu,
-                        ip_pools: plan
-                            .pod_cidrs
-                            .iter()
-                            .map(|net| CalicoPool {
-                                cidr: net.to_string(),
-                                block_size: matches!(net, ipnet::IpNet::V4(_))
-                                    .then_some(cni.calico_block_size),
-                                // Calico has no IPIP over IPv6.
-                                encapsulation: if matches!(net, ipnet::IpNet::V6(_))
-                                    && encapsulation == "IPIP"
-                                {
-                                    "None"
-                                } else {
-                                    encapsulation
-                                },
-                                nat_outgoing: if cni.nat_outgoing {
-                                    "Enabled"
-                                } else {
-                                    "Disabled"
-                                },
-                                node_selector: "all()",
-                            })
-                            .collect(),
-                        node_address_autodetection_v4: cni
-                            .interface
-                            .clone()
-                            .map(|interface| Autodetection { interface }),
-                    },
+                    calico_network: calico::installation(settings).spec.calico_network,
                 },
+                felix_configuration: calico::felix_spec(settings),
             };
             (chart, values_yaml(chart, &values)?)
         }
-        CniPlugin::Cilium => {
+        PluginSettings::Cilium(settings) => {
             let chart = "rke2-cilium";
-            let tunnel = match cni.encapsulation {
-                Encapsulation::Vxlan | Encapsulation::VxlanCrossSubnet => Some("vxlan"),
-                _ => None,
-            };
-            let values = CiliumValues {
-                mtu: cni.mtu,
-                devices: cni.interface.iter().cloned().collect(),
-                routing_mode: if tunnel.is_some() { "tunnel" } else { "native" },
-                tunnel_protocol: tunnel,
-            };
+            let values = cilium::datapath(plan, settings);
             (chart, values_yaml(chart, &values)?)
         }
-        CniPlugin::Bridge | CniPlugin::None => return Ok(None),
+        PluginSettings::Bridge(_) | PluginSettings::None => return Ok(None),
     }))
 }

@@ -4,6 +4,7 @@
 //! fails: a value that does not parse is left out here, and `validate` is what reports it.
 //! Port claims keep the span of the intent value that caused them, for validation messages.
 
+mod cni;
 mod host;
 mod mtu;
 mod policies;
@@ -16,8 +17,12 @@ use ipnet::IpNet;
 use serde::Serialize;
 
 pub use host::{ModuleRequirement, Route, Routes, Sysctl, required_no_proxy, static_pod_routes};
-pub use mtu::{Overhead, encapsulation_overhead};
-pub(crate) use mtu::{cni_over_host_overlay, data_path_interfaces};
+pub use cni::{
+    BridgeSettings, CalicoPool, CalicoSettings, CanalSettings, CiliumSettings, CniPlan,
+    FlannelBackend, FlannelSettings, NotApplied, PluginSettings, PoolEncap, anchored_regex,
+    calico_bgp, default_encapsulation, own_overhead,
+};
+pub(crate) use mtu::data_path_interfaces;
 pub use policies::{NAMESPACE_NAME_LABEL, PeerPlan, PolicyPlan, PolicyRulePlan};
 pub use ports::{PortClaim, Scope};
 pub(crate) use subnets::bounds as network_bounds;
@@ -25,7 +30,7 @@ pub use subnets::capacity as subnet_capacity;
 
 use crate::intent::values::{self, KubeVersion, PortRange};
 use crate::intent::{
-    CniPlugin, Distribution, Encapsulation, FirewallAction, FirewallBackend, KubeProxyMode,
+    Distribution, FirewallAction, FirewallBackend, KubeProxyMode,
     NetworkIntent, Purpose, Role, Span,
 };
 
@@ -68,26 +73,6 @@ pub struct KubeProxyPlan {
     /// IPVS scheduler (`rr`, `wrr`, `sh`, ...), IPVS mode only.
     pub ipvs_scheduler: Option<String>,
     pub strict_arp: bool,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct CniPlan {
-    pub plugin: CniPlugin,
-    /// The effective encapsulation (the plugin's default when the intent names none).
-    pub encapsulation: Encapsulation,
-    /// Pod MTU: the intent's number, or `auto` resolved against every node's data path.
-    pub mtu: u32,
-    /// Whether `mtu` was derived (`auto` or absent) rather than given.
-    pub mtu_auto: bool,
-    /// Bytes each pod packet gains on the wire (the CNI's encapsulation plus a host overlay under it).
-    pub overhead: u32,
-    /// Data-plane interface, when the intent names one.
-    pub interface: Option<String>,
-    /// The VXLAN UDP port and VNI of the CNI's own VXLAN, when it uses one.
-    pub vxlan_port: u16,
-    pub vxlan_vni: u32,
-    pub calico_block_size: u8,
-    pub nat_outgoing: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -290,7 +275,13 @@ pub fn lower(intent: &NetworkIntent) -> Plan {
 
     subnets::allocate(intent, &pod_cidrs, node_mask_v4, node_mask_v6, &mut nodes);
 
-    let cni = mtu::cni_plan(intent, &host_overlay, &mut nodes);
+    let cni = cni::cni_plan(
+        intent,
+        c.distribution.value,
+        &pod_cidrs,
+        &host_overlay,
+        &mut nodes,
+    );
     let firewall = firewall_plan(intent);
     let mut plan = Plan {
         name: intent.metadata.name.value.clone(),
@@ -380,27 +371,5 @@ pub fn nth_address(net: &IpNet, n: u128) -> Option<IpAddr> {
             let addr = std::net::Ipv6Addr::from(base.checked_add(n)?);
             v6.contains(&addr).then_some(IpAddr::V6(addr))
         }
-    }
-}
-
-/// Whether Calico runs BGP: its pools route natively (no encapsulation, or only across
-/// subnets) or over IP-in-IP, whose routes BGP distributes. Pure VXLAN needs no BGP.
-pub fn calico_bgp(encap: Encapsulation) -> bool {
-    matches!(
-        encap,
-        Encapsulation::Ipip
-            | Encapsulation::Bgp
-            | Encapsulation::None
-            | Encapsulation::HostGw
-            | Encapsulation::VxlanCrossSubnet
-    )
-}
-
-/// The encapsulation a plugin uses when the intent names none.
-pub fn default_encapsulation(plugin: CniPlugin) -> Encapsulation {
-    match plugin {
-        CniPlugin::Flannel | CniPlugin::Canal | CniPlugin::Cilium => Encapsulation::Vxlan,
-        CniPlugin::Calico => Encapsulation::Ipip,
-        CniPlugin::Bridge | CniPlugin::None => Encapsulation::None,
     }
 }

@@ -3,9 +3,15 @@
 
 use serde::Serialize;
 
+use ipnet::IpNet;
+
+use super::cni::{
+    CALICO_WIREGUARD_PORT, CALICO_WIREGUARD_PORT_V6, CILIUM_WIREGUARD_PORT, FlannelBackend,
+    FlannelSettings, PluginSettings,
+};
 use super::Plan;
 use crate::intent::values::{PortRange, Protocol};
-use crate::intent::{CniPlugin, Distribution, Encapsulation, NetworkIntent, Role, Span};
+use crate::intent::{Distribution, NetworkIntent, Role, Span};
 
 /// Where a claim listens.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -134,7 +140,8 @@ fn kubernetes_claims(
     out
 }
 
-/// Claims of the CNI's data and control plane on a node.
+/// Claims of the CNI's data and control plane on a node: the ports of the plugin's settings
+/// (`cni.rs`), so the firewall opens exactly the ports the CNI listens on.
 fn cni_claims(plan: &Plan, intent: &NetworkIntent) -> Vec<PortClaim> {
     let cni = &plan.cni;
     let scope = cni
@@ -146,59 +153,85 @@ fn cni_claims(plan: &Plan, intent: &NetworkIntent) -> Vec<PortClaim> {
     let port_span = vxlan
         .and_then(|v| v.port.as_ref())
         .map_or(plugin_span, |p| p.span);
-    let name = match cni.plugin {
-        CniPlugin::Flannel => "flannel",
-        CniPlugin::Calico => "calico",
-        CniPlugin::Canal => "canal",
-        CniPlugin::Cilium => "cilium",
-        CniPlugin::Bridge | CniPlugin::None => return Vec::new(),
+    let vxlan_claim = |name: &str, port: u16, vni: Option<u32>| PortClaim {
+        vni,
+        ..claim(name, udp(port), scope.clone(), port_span)
     };
     let mut out = Vec::new();
-    match cni.encapsulation {
-        Encapsulation::Vxlan | Encapsulation::VxlanCrossSubnet => out.push(PortClaim {
-            vni: Some(cni.vxlan_vni),
-            ..claim(
-                &format!("{name} VXLAN"),
-                udp(cni.vxlan_port),
-                scope.clone(),
-                port_span,
-            )
-        }),
-        Encapsulation::Wireguard => {
-            let port = if cni.plugin == CniPlugin::Cilium {
-                51871
-            } else {
-                51820
-            };
-            out.push(claim(
-                &format!("{name} WireGuard"),
-                udp(port),
-                scope.clone(),
-                plugin_span,
-            ));
-            if plan.dual_stack() && cni.plugin != CniPlugin::Cilium {
+    let flannel = |name: &str, f: &FlannelSettings, out: &mut Vec<PortClaim>| match &f.backend
+    {
+        FlannelBackend::Vxlan { port, vni, .. } => {
+            out.push(vxlan_claim(&format!("{name} VXLAN"), *port, Some(*vni)));
+        }
+        FlannelBackend::Wireguard {
+            listen_port,
+            listen_port_v6,
+            ..
+        } => {
+            if plan.pod_cidrs.iter().any(|n| matches!(n, IpNet::V4(_))) {
+                out.push(claim(
+                    &format!("{name} WireGuard"),
+                    udp(*listen_port),
+                    scope.clone(),
+                    plugin_span,
+                ));
+            }
+            if let Some(p) = listen_port_v6 {
                 out.push(claim(
                     &format!("{name} WireGuard (IPv6)"),
-                    udp(51821),
+                    udp(*p),
                     scope.clone(),
                     plugin_span,
                 ));
             }
         }
-        _ => {}
-    }
-    match cni.plugin {
-        CniPlugin::Calico => {
-            if super::calico_bgp(cni.encapsulation) {
+        FlannelBackend::HostGw => {}
+    };
+    match &cni.settings {
+        PluginSettings::Flannel(f) => flannel("flannel", f, &mut out),
+        PluginSettings::Canal(c) => flannel("canal", &c.flannel, &mut out),
+        PluginSettings::Calico(c) => {
+            if c.uses_vxlan() {
+                out.push(vxlan_claim("calico VXLAN", c.vxlan_port, Some(c.vxlan_vni)));
+            }
+            if c.wireguard_v4 {
+                out.push(claim(
+                    "calico WireGuard",
+                    udp(CALICO_WIREGUARD_PORT),
+                    scope.clone(),
+                    plugin_span,
+                ));
+            }
+            if c.wireguard_v6 {
+                out.push(claim(
+                    "calico WireGuard (IPv6)",
+                    udp(CALICO_WIREGUARD_PORT_V6),
+                    scope.clone(),
+                    plugin_span,
+                ));
+            }
+            if c.bgp {
                 out.push(claim("calico BGP", tcp(179), scope.clone(), plugin_span));
             }
             out.push(claim("calico typha", tcp(5473), Scope::All, plugin_span));
         }
-        CniPlugin::Cilium => {
+        PluginSettings::Cilium(c) => {
+            if let Some(port) = c.tunnel_port {
+                // Cilium's VNI is the security identity: any VNI arrives on this port.
+                out.push(vxlan_claim("cilium VXLAN", port, None));
+            }
+            if c.wireguard {
+                out.push(claim(
+                    "cilium WireGuard",
+                    udp(CILIUM_WIREGUARD_PORT),
+                    scope.clone(),
+                    plugin_span,
+                ));
+            }
             out.push(claim("cilium health", tcp(4240), Scope::All, plugin_span));
             out.push(claim("hubble", tcp(4244), Scope::All, plugin_span));
         }
-        _ => {}
+        PluginSettings::Bridge(_) | PluginSettings::None => {}
     }
     out
 }

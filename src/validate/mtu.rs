@@ -12,39 +12,26 @@ use ipnet::IpNet;
 use super::NodeSet;
 use super::cni::encapsulation_name;
 use crate::diagnostic::{Diag, code};
-use crate::intent::{Encapsulation, Mtu, NetworkIntent, Node, Span};
-use crate::plan::{
-    NodePlan, Plan, cni_over_host_overlay, data_path_interfaces, encapsulation_overhead,
-};
+use crate::intent::{Mtu, NetworkIntent, Node, Span};
+use crate::plan::{NodePlan, Plan, data_path_interfaces};
 
 /// The smallest MTU an IP network may have: IPv4 576 (RFC 791 datagram), IPv6 1280 (RFC 8200).
 const MIN_MTU_V4: u32 = 576;
 const MIN_MTU_V6: u32 = 1280;
 
 /// "VXLAN 50 + host overlay VXLAN 50": the parts of `plan.cni.overhead`, for messages.
-fn overhead_parts(intent: &NetworkIntent, plan: &Plan) -> String {
-    let underlay_v6 = plan
-        .nodes
-        .first()
-        .and_then(|n| n.address)
-        .is_some_and(|a| matches!(a, IpNet::V6(_)));
-    let bytes = |e: Encapsulation| {
-        let o = encapsulation_overhead(e);
-        if underlay_v6 { o.v6 } else { o.v4 }
-    };
+fn overhead_parts(plan: &Plan) -> String {
     let mut parts = Vec::new();
-    let cni = bytes(plan.cni.encapsulation);
+    let cni = plan.cni.own_overhead;
     if cni > 0 {
         parts.push(format!(
             "{} {cni}",
             encapsulation_name(plan.cni.encapsulation).to_uppercase()
         ));
     }
-    if plan.host_overlay.is_some() && cni_over_host_overlay(intent) {
-        parts.push(format!(
-            "host overlay VXLAN {}",
-            bytes(Encapsulation::Vxlan)
-        ));
+    let overlay = plan.cni.overhead - cni;
+    if overlay > 0 {
+        parts.push(format!("host overlay VXLAN {overlay}"));
     }
     if parts.is_empty() {
         "no encapsulation 0".to_owned()
@@ -118,7 +105,7 @@ pub(super) fn check(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
                 });
                 g.nodes.add(&pn.name);
             }
-            let parts = overhead_parts(intent, plan);
+            let parts = overhead_parts(plan);
             for ((iface, link), g) in groups {
                 let whose = if iface.is_empty() {
                     format!(
@@ -154,7 +141,7 @@ pub(super) fn check(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
             let Some((pn, node)) = smallest else { return };
             let (iface, span) =
                 limiting_interface(intent, pn, node).unwrap_or(("", node.name.span));
-            let parts = overhead_parts(intent, plan);
+            let parts = overhead_parts(plan);
             out.push(
                 Diag::error(
                     code::MTU_TOO_LARGE,

@@ -1,0 +1,886 @@
+//! The CNI plan: one settings struct per plugin, every value in the unit its consumer reads it
+//! in (an underlay MTU where the consumer subtracts its own tunnel, a pod MTU where it does not,
+//! an anchored regular expression where it matches interface names). Every emitter (kubeadm,
+//! RKE2's HelmChartConfig, k3s, Canonical Kubernetes, flannel, canal, calico, cilium, cni) and
+//! the port claims read these settings; none derives a CNI fact of its own.
+//!
+//! Settings depend on the distribution: a distribution that embeds the CNI decides the values
+//! the intent cannot reach (Canonical Kubernetes' Calico runs BGP because the operator enables
+//! it by default). An intent value a target cannot take is recorded in `not_applied`, and
+//! `check` reports it (`netc::cni::setting-not-applied`): no accepted setting is dropped silently.
+
+use ipnet::IpNet;
+use serde::Serialize;
+
+use super::mtu::{data_path_interfaces, cni_over_host_overlay};
+use super::{DEFAULT_INTERFACE_MTU, HostOverlayPlan, NodePlan};
+use crate::intent::{CniPlugin, Distribution, Encapsulation, Mtu, NetworkIntent, Span};
+
+/// Flannel's VXLAN port when `Backend.Port` is 0: the Linux kernel's VXLAN default (8472).
+pub const FLANNEL_VXLAN_PORT: u16 = 8472;
+/// flannel-io/flannel `pkg/backend/vxlan/vxlan.go`: `defaultVNI = 1` on Linux.
+pub const FLANNEL_VXLAN_VNI: u32 = 1;
+/// flannel-io/flannel `pkg/backend/vxlan/device.go`: the `flannel.<VNI>` device gets `MTU - 50`.
+pub const FLANNEL_VXLAN_DEVICE_OVERHEAD: u32 = 50;
+/// flannel-io/flannel `pkg/backend/wireguard/wireguard_network.go`: `overhead = 80`, taken off
+/// `MTU` for the `flannel-wg` device whatever the underlay family.
+pub const FLANNEL_WIREGUARD_DEVICE_OVERHEAD: u32 = 80;
+/// flannel's wireguard backend `ListenPort` / `ListenPortV6` defaults.
+pub const FLANNEL_WIREGUARD_PORT: u16 = 51820;
+pub const FLANNEL_WIREGUARD_PORT_V6: u16 = 51821;
+/// Calico FelixConfiguration defaults (projectcalico/api `felixconfig.go`): `vxlanPort` 4789,
+/// `vxlanVNI` 4096, `wireguardListeningPort` 51820, `wireguardListeningPortV6` 51821.
+pub const CALICO_VXLAN_PORT: u16 = 4789;
+pub const CALICO_VXLAN_VNI: u32 = 4096;
+pub const CALICO_WIREGUARD_PORT: u16 = 51820;
+pub const CALICO_WIREGUARD_PORT_V6: u16 = 51821;
+/// The operator's IPv4 block size default (tigera/operator `api/v1/installation_types.go`).
+pub const CALICO_BLOCK_SIZE_V4: u8 = 26;
+/// Calico's IPv6 IPAM block size default.
+pub const CALICO_BLOCK_SIZE_V6: u8 = 122;
+/// cilium/cilium `install/kubernetes/cilium/values.yaml`: `tunnelPort` 0 = 8472 for VXLAN.
+pub const CILIUM_VXLAN_PORT: u16 = 8472;
+/// cilium/cilium `pkg/wireguard/types`: the agent's WireGuard listen port.
+pub const CILIUM_WIREGUARD_PORT: u16 = 51871;
+/// cilium/cilium `pkg/mtu/mtu.go`: `TunnelOverhead = 50` (IPv4 underlay) and
+/// `WireguardOverhead = 80`, both taken off the `MTU` value for pod routes.
+pub const CILIUM_TUNNEL_OVERHEAD: u32 = 50;
+pub const CILIUM_WIREGUARD_OVERHEAD: u32 = 80;
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CniPlan {
+    pub plugin: CniPlugin,
+    /// The effective encapsulation (the plugin's default when the intent names none).
+    pub encapsulation: Encapsulation,
+    /// Pod MTU (what pod veths get): the intent's number, or `auto` resolved against every
+    /// node's data path.
+    pub mtu: u32,
+    /// Whether `mtu` was derived (`auto` or absent) rather than given.
+    pub mtu_auto: bool,
+    /// Bytes the CNI's own data path takes off the underlay MTU, as the plugin counts them.
+    pub own_overhead: u32,
+    /// Bytes each pod packet gains on the wire: `own_overhead` plus a host overlay under it.
+    pub overhead: u32,
+    /// Data-plane interface, when the intent names one.
+    pub interface: Option<String>,
+    /// How the plugin is configured, as its consumers read it.
+    pub settings: PluginSettings,
+    /// Intent values a target of this cluster has no knob for (reported by `check`).
+    #[serde(skip)]
+    pub not_applied: Vec<NotApplied>,
+}
+
+impl CniPlan {
+    /// Flannel's settings: the flannel plugin's, or Canal's data path.
+    pub fn flannel(&self) -> Option<&FlannelSettings> {
+        match &self.settings {
+            PluginSettings::Flannel(f) => Some(f),
+            PluginSettings::Canal(c) => Some(&c.flannel),
+            _ => None,
+        }
+    }
+
+    pub fn canal(&self) -> Option<&CanalSettings> {
+        match &self.settings {
+            PluginSettings::Canal(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    pub fn calico(&self) -> Option<&CalicoSettings> {
+        match &self.settings {
+            PluginSettings::Calico(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    pub fn cilium(&self) -> Option<&CiliumSettings> {
+        match &self.settings {
+            PluginSettings::Cilium(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    pub fn bridge(&self) -> Option<&BridgeSettings> {
+        match &self.settings {
+            PluginSettings::Bridge(b) => Some(b),
+            _ => None,
+        }
+    }
+}
+
+/// One settings struct per plugin.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PluginSettings {
+    Flannel(FlannelSettings),
+    Calico(CalicoSettings),
+    Canal(CanalSettings),
+    Cilium(CiliumSettings),
+    Bridge(BridgeSettings),
+    None,
+}
+
+/// flannel (flannel-io/flannel `pkg/subnet/config.go`, `pkg/backend/{vxlan,wireguard}`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FlannelSettings {
+    pub backend: FlannelBackend,
+    /// `--iface` (k3s `flannel-iface`, canal `canal_iface`, charts `flannel.iface`).
+    pub interface: Option<String>,
+    /// `--ip-masq`: masquerade traffic leaving the pod network.
+    pub ip_masq: bool,
+    /// The MTU flannel hands pods (`FLANNEL_MTU` in subnet.env): its tunnel device's MTU, or
+    /// the interface's for host-gw.
+    pub device_mtu: u32,
+    /// Whether the net-conf differs from what an embedded flannel (k3s) writes by default:
+    /// port 8472, VNI 1, each node's interface MTU. k3s then needs `flannel-conf`.
+    pub differs_from_k3s_default: bool,
+}
+
+/// net-conf `Backend`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum FlannelBackend {
+    /// `MTU` is the underlay MTU: the device gets `MTU - 50` (`pkg/backend/vxlan/device.go`).
+    Vxlan { port: u16, vni: u32, mtu: u32 },
+    /// No knobs but `Type`; pods get the interface's MTU.
+    HostGw,
+    /// `MTU` is the underlay MTU: the device gets `MTU - 80`.
+    Wireguard {
+        listen_port: u16,
+        listen_port_v6: Option<u16>,
+        mtu: u32,
+    },
+}
+
+/// Calico (tigera/operator Installation, projectcalico FelixConfiguration).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CalicoSettings {
+    pub pools: Vec<CalicoPool>,
+    /// `calicoNetwork.bgp`: BIRD runs and peers on TCP 179.
+    pub bgp: bool,
+    /// `calicoNetwork.mtu`: the pod veth MTU (Calico sizes its tunnel devices itself).
+    pub mtu: u32,
+    /// `nodeAddressAutodetectionV4/V6.interface`: Calico matches the regex unanchored, so an
+    /// exact name is `^name$` (`eth1` alone would also pick `veth1a2b`).
+    pub interface_regex: Option<String>,
+    /// FelixConfiguration `vxlanPort` / `vxlanVNI`, used when a pool runs VXLAN.
+    pub vxlan_port: u16,
+    pub vxlan_vni: u32,
+    /// FelixConfiguration `wireguardEnabled` / `wireguardEnabledV6`.
+    pub wireguard_v4: bool,
+    pub wireguard_v6: bool,
+}
+
+impl CalicoSettings {
+    /// Whether any pool runs VXLAN (Felix then listens on `vxlan_port`).
+    pub fn uses_vxlan(&self) -> bool {
+        self.pools
+            .iter()
+            .any(|p| matches!(p.encapsulation, PoolEncap::Vxlan | PoolEncap::VxlanCrossSubnet))
+    }
+}
+
+/// One Calico IP pool per pod CIDR.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CalicoPool {
+    pub name: String,
+    pub cidr: IpNet,
+    pub block_size: u8,
+    pub encapsulation: PoolEncap,
+    pub nat_outgoing: bool,
+}
+
+/// How a Calico pool's traffic crosses nodes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum PoolEncap {
+    Ipip,
+    Vxlan,
+    VxlanCrossSubnet,
+    None,
+}
+
+impl PoolEncap {
+    /// The operator's (and k8s-snap's annotation's) spelling.
+    pub fn operator(self) -> &'static str {
+        match self {
+            PoolEncap::Ipip => "IPIP",
+            PoolEncap::Vxlan => "VXLAN",
+            PoolEncap::VxlanCrossSubnet => "VXLANCrossSubnet",
+            PoolEncap::None => "None",
+        }
+    }
+}
+
+/// Canal: flannel's data path with Calico's policy (rke2-charts `rke2-canal`, calico
+/// `canal.yaml`'s `canal-config`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CanalSettings {
+    pub flannel: FlannelSettings,
+    /// `veth_mtu` / `calico.vethuMTU`: the pod veth MTU, never above flannel's device MTU.
+    pub veth_mtu: u32,
+    /// `masquerade` / `calico.masquerade`.
+    pub masquerade: bool,
+}
+
+/// Cilium Helm values (cilium/cilium `install/kubernetes/cilium/values.yaml`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CiliumSettings {
+    /// `Some(port)`: `routingMode: tunnel` over VXLAN on `port`; `None`: native routing.
+    pub tunnel_port: Option<u16>,
+    /// `MTU`: the underlying network's MTU; Cilium takes its tunnel (50) and WireGuard (80)
+    /// overhead off it for pod routes (`pkg/mtu/mtu.go`).
+    pub mtu: u32,
+    /// `devices`.
+    pub devices: Vec<String>,
+    /// `encryption: {enabled: true, type: wireguard}`.
+    pub wireguard: bool,
+    /// `enableIPv4Masquerade` / `enableIPv6Masquerade`.
+    pub masquerade: bool,
+}
+
+/// The reference bridge plugin, with netc's static routes between nodes.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct BridgeSettings {
+    /// The bridge conflist's `mtu`.
+    pub mtu: u32,
+    /// Whether traffic leaving the pod network is masqueraded (by the node firewall: the
+    /// conflist keeps `ipMasq: false`).
+    pub masquerade: bool,
+}
+
+/// An intent value that a target of this cluster cannot take.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NotApplied {
+    /// The intent key (`cni.vxlan.port`).
+    pub setting: &'static str,
+    /// The value as written (`9999`).
+    pub value: String,
+    /// The target without a knob (`Canonical Kubernetes' built-in Calico`).
+    pub target: &'static str,
+    /// What the target does instead.
+    pub instead: String,
+    pub span: Span,
+}
+
+/// VXLAN: outer IP + UDP + VXLAN + inner Ethernet (50 over IPv4, 70 over IPv6);
+/// IPIP: one IP header; WireGuard: outer IP + UDP + WireGuard header (60 / 80).
+fn wire_overhead(encap: Encapsulation, underlay_v6: bool) -> u32 {
+    let (v4, v6) = match encap {
+        Encapsulation::Vxlan | Encapsulation::VxlanCrossSubnet => (50, 70),
+        Encapsulation::Ipip => (20, 40),
+        Encapsulation::Wireguard => (60, 80),
+        Encapsulation::Bgp | Encapsulation::HostGw | Encapsulation::None => (0, 0),
+    };
+    if underlay_v6 { v6 } else { v4 }
+}
+
+/// What the plugin itself takes off the underlay MTU: the bytes on the wire, or more where the
+/// plugin sizes its device with a fixed constant (flannel's WireGuard: 80 on IPv4 too) or
+/// stacks two headers (Cilium: VXLAN then WireGuard).
+pub fn own_overhead(plugin: CniPlugin, encap: Encapsulation, underlay_v6: bool) -> u32 {
+    let wire = wire_overhead(encap, underlay_v6);
+    match (plugin, encap) {
+        (CniPlugin::Flannel | CniPlugin::Canal, Encapsulation::Wireguard) => {
+            wire.max(FLANNEL_WIREGUARD_DEVICE_OVERHEAD)
+        }
+        (CniPlugin::Flannel | CniPlugin::Canal, _) if wire > 0 => {
+            wire.max(FLANNEL_VXLAN_DEVICE_OVERHEAD)
+        }
+        (CniPlugin::Cilium, Encapsulation::Wireguard) => {
+            CILIUM_TUNNEL_OVERHEAD.max(wire_overhead(Encapsulation::Vxlan, underlay_v6))
+                + CILIUM_WIREGUARD_OVERHEAD
+        }
+        (CniPlugin::Bridge | CniPlugin::None, _) => 0,
+        _ => wire,
+    }
+}
+
+/// Whether Calico runs BGP. IP-in-IP and unencapsulated pools need it to distribute routes
+/// (tigera/operator `validation.go`: "IPIP encapsulation requires that BGP is enabled", the
+/// same for `None`); VXLAN and VXLANCrossSubnet pools do not (Felix programs their routes).
+pub fn calico_bgp(encap: Encapsulation) -> bool {
+    matches!(
+        encap,
+        Encapsulation::Ipip
+            | Encapsulation::Bgp
+            | Encapsulation::None
+            | Encapsulation::HostGw
+            | Encapsulation::Wireguard
+    )
+}
+
+/// The encapsulation a plugin uses when the intent names none.
+pub fn default_encapsulation(plugin: CniPlugin) -> Encapsulation {
+    match plugin {
+        CniPlugin::Flannel | CniPlugin::Canal | CniPlugin::Cilium => Encapsulation::Vxlan,
+        CniPlugin::Calico => Encapsulation::Ipip,
+        CniPlugin::Bridge | CniPlugin::None => Encapsulation::None,
+    }
+}
+
+/// `^name$` with regex metacharacters escaped.
+pub fn anchored_regex(name: &str) -> String {
+    let mut out = String::from("^");
+    for c in name.chars() {
+        if "\\.+*?()|[]{}^$".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('$');
+    out
+}
+
+/// The MTU of a node's data path: the smallest MTU among its data-path interfaces.
+fn node_data_mtu(intent: &NetworkIntent, node: &NodePlan) -> u32 {
+    data_path_interfaces(intent, node)
+        .iter()
+        .filter_map(|name| node.interfaces.iter().find(|i| i.name == *name))
+        .map(|i| i.mtu)
+        .min()
+        .unwrap_or(DEFAULT_INTERFACE_MTU)
+}
+
+/// The intent's CNI values, with their spans, for the settings and the `not_applied` list.
+struct Given<'a> {
+    intent: &'a NetworkIntent,
+    distribution: Distribution,
+    pod_cidrs: &'a [IpNet],
+    encapsulation: Encapsulation,
+    pod_mtu: u32,
+    path_mtu: u32,
+    own_overhead: u32,
+    not_applied: Vec<NotApplied>,
+}
+
+impl Given<'_> {
+    fn port(&self) -> Option<(u16, Span)> {
+        let p = self.intent.cni.vxlan.as_ref()?.port.as_ref()?;
+        Some((p.value, p.span))
+    }
+
+    fn vni(&self) -> Option<(u32, Span)> {
+        let v = self.intent.cni.vxlan.as_ref()?.vni.as_ref()?;
+        Some((v.value, v.span))
+    }
+
+    /// The explicit MTU, when the intent gives a number.
+    fn explicit_mtu(&self) -> Option<(u32, Span)> {
+        let m = self.intent.cni.mtu.as_ref()?;
+        match m.value {
+            Mtu::Bytes(b) => Some((b, m.span)),
+            Mtu::Auto => None,
+        }
+    }
+
+    fn block_size(&self) -> Option<(u8, Span)> {
+        let b = self.intent.cni.calico.as_ref()?.block_size.as_ref()?;
+        Some((b.value, b.span))
+    }
+
+    fn nat_outgoing(&self) -> (bool, Option<Span>) {
+        match self
+            .intent
+            .cni
+            .calico
+            .as_ref()
+            .and_then(|c| c.nat_outgoing.as_ref())
+        {
+            Some(n) => (n.value, Some(n.span)),
+            None => (true, None),
+        }
+    }
+
+    fn interface(&self) -> Option<String> {
+        self.intent.cni.interface.as_ref().map(|i| i.value.clone())
+    }
+
+    fn has_v4(&self) -> bool {
+        self.pod_cidrs.iter().any(|n| matches!(n, IpNet::V4(_)))
+    }
+
+    fn has_v6(&self) -> bool {
+        self.pod_cidrs.iter().any(|n| matches!(n, IpNet::V6(_)))
+    }
+
+    fn drop(
+        &mut self,
+        setting: &'static str,
+        value: impl ToString,
+        span: Span,
+        target: &'static str,
+        instead: impl Into<String>,
+    ) {
+        self.not_applied.push(NotApplied {
+            setting,
+            value: value.to_string(),
+            target,
+            instead: instead.into(),
+            span,
+        });
+    }
+
+    /// `cni.vxlan.*` given while the data path runs no VXLAN of the plugin's own.
+    fn drop_vxlan_unused(&mut self, target: &'static str, why: &str) {
+        if let Some((port, span)) = self.port() {
+            self.drop("cni.vxlan.port", port, span, target, why.to_owned());
+        }
+        if let Some((vni, span)) = self.vni() {
+            self.drop("cni.vxlan.vni", vni, span, target, why.to_owned());
+        }
+    }
+
+    /// `cni.calico.blockSize` with a plugin that has no Calico IPAM.
+    fn drop_block_size(&mut self, target: &'static str) {
+        if let Some((b, span)) = self.block_size() {
+            self.drop(
+                "cni.calico.blockSize",
+                b,
+                span,
+                target,
+                "it has no Calico IPAM blocks; each node gets its podCIDR subnet",
+            );
+        }
+    }
+
+    fn flannel(&mut self, target: &'static str, k3s_default_mtus: &[u32]) -> FlannelSettings {
+        let (ip_masq, _) = self.nat_outgoing();
+        let v6 = self.has_v6();
+        let (backend, device_mtu) = match self.encapsulation {
+            Encapsulation::HostGw => {
+                self.drop_vxlan_unused(target, "host-gw runs no VXLAN");
+                if let Some((mtu, span)) = self.explicit_mtu()
+                    && mtu != self.path_mtu
+                {
+                    self.drop(
+                        "cni.mtu",
+                        mtu,
+                        span,
+                        target,
+                        format!(
+                            "flannel's host-gw backend has no MTU setting: pods get the interface MTU ({})",
+                            self.path_mtu
+                        ),
+                    );
+                }
+                (FlannelBackend::HostGw, self.path_mtu)
+            }
+            Encapsulation::Wireguard => {
+                self.drop_vxlan_unused(target, "the wireguard backend runs no VXLAN");
+                let mtu = self.pod_mtu + FLANNEL_WIREGUARD_DEVICE_OVERHEAD;
+                (
+                    FlannelBackend::Wireguard {
+                        listen_port: FLANNEL_WIREGUARD_PORT,
+                        listen_port_v6: v6.then_some(FLANNEL_WIREGUARD_PORT_V6),
+                        mtu,
+                    },
+                    self.pod_mtu,
+                )
+            }
+            // vxlan, and what flannel cannot do (validation reports those): VXLAN.
+            _ => (
+                FlannelBackend::Vxlan {
+                    port: self.port().map_or(FLANNEL_VXLAN_PORT, |p| p.0),
+                    vni: self.vni().map_or(FLANNEL_VXLAN_VNI, |v| v.0),
+                    mtu: self.pod_mtu + FLANNEL_VXLAN_DEVICE_OVERHEAD,
+                },
+                self.pod_mtu,
+            ),
+        };
+        let differs_from_k3s_default = match &backend {
+            FlannelBackend::Vxlan { port, vni, mtu } => {
+                *port != FLANNEL_VXLAN_PORT
+                    || *vni != FLANNEL_VXLAN_VNI
+                    || k3s_default_mtus.iter().any(|m| m != mtu)
+            }
+            FlannelBackend::Wireguard { mtu, .. } => k3s_default_mtus.iter().any(|m| m != mtu),
+            FlannelBackend::HostGw => false,
+        };
+        FlannelSettings {
+            backend,
+            interface: self.interface(),
+            ip_masq,
+            device_mtu,
+            differs_from_k3s_default,
+        }
+    }
+}
+
+const CANONICAL_CALICO: &str = "Canonical Kubernetes' built-in Calico";
+const CANONICAL_CILIUM: &str = "Canonical Kubernetes' built-in Cilium";
+
+pub(super) fn cni_plan(
+    intent: &NetworkIntent,
+    distribution: Distribution,
+    pod_cidrs: &[IpNet],
+    host_overlay: &Option<HostOverlayPlan>,
+    nodes: &mut [NodePlan],
+) -> CniPlan {
+    let cni = &intent.cni;
+    let plugin = cni.plugin.value;
+    let encapsulation = cni
+        .encapsulation
+        .as_ref()
+        .map_or_else(|| default_encapsulation(plugin), |e| e.value);
+    let underlay_v6 = nodes
+        .first()
+        .and_then(|n| n.address)
+        .is_some_and(|a| matches!(a, IpNet::V6(_)));
+    let own = own_overhead(plugin, encapsulation, underlay_v6);
+    let mut overhead = own;
+    if host_overlay.is_some() && cni_over_host_overlay(intent) {
+        overhead += wire_overhead(Encapsulation::Vxlan, underlay_v6);
+    }
+    for node in nodes.iter_mut() {
+        node.data_mtu = node_data_mtu(intent, node);
+    }
+    let path_mtu = nodes
+        .iter()
+        .map(|n| n.data_mtu)
+        .min()
+        .unwrap_or(DEFAULT_INTERFACE_MTU);
+    let (mtu, mtu_auto) = match cni.mtu.as_ref().map(|m| m.value) {
+        Some(Mtu::Bytes(b)) => (b, false),
+        Some(Mtu::Auto) | None => (path_mtu.saturating_sub(overhead), true),
+    };
+    // The MTU each node's embedded flannel would pick by itself: its interface's, less a
+    // host overlay under it.
+    let k3s_default_mtus: Vec<u32> = nodes
+        .iter()
+        .map(|n| n.data_mtu.saturating_sub(overhead - own))
+        .collect();
+    let mut given = Given {
+        intent,
+        distribution,
+        pod_cidrs,
+        encapsulation,
+        pod_mtu: mtu,
+        path_mtu: path_mtu.saturating_sub(overhead - own),
+        own_overhead: own,
+        not_applied: Vec::new(),
+    };
+    let settings = match plugin {
+        CniPlugin::Flannel => PluginSettings::Flannel(flannel_settings(&mut given, &k3s_default_mtus)),
+        CniPlugin::Canal => PluginSettings::Canal(canal_settings(&mut given)),
+        CniPlugin::Calico => PluginSettings::Calico(calico_settings(&mut given)),
+        CniPlugin::Cilium => PluginSettings::Cilium(cilium_settings(&mut given)),
+        CniPlugin::Bridge => PluginSettings::Bridge(bridge_settings(&mut given)),
+        CniPlugin::None => {
+            none_settings(&mut given);
+            PluginSettings::None
+        }
+    };
+    CniPlan {
+        plugin,
+        encapsulation,
+        mtu,
+        mtu_auto,
+        own_overhead: own,
+        overhead,
+        interface: cni.interface.as_ref().map(|i| i.value.clone()),
+        settings,
+        not_applied: given.not_applied,
+    }
+}
+
+fn flannel_settings(given: &mut Given<'_>, k3s_default_mtus: &[u32]) -> FlannelSettings {
+    let target = match given.distribution {
+        Distribution::K3s => "k3s' embedded flannel",
+        Distribution::Rke2 => "RKE2's rke2-flannel chart",
+        _ => "flannel",
+    };
+    given.drop_block_size(target);
+    let settings = given.flannel(target, k3s_default_mtus);
+    let (masq, span) = given.nat_outgoing();
+    if !masq && let Some(span) = span {
+        match given.distribution {
+            // k3s-io/k3s `pkg/agent/flannel/flannel.go` sets up flannel's IPv4 masquerade
+            // rules unconditionally; only `flannel-ipv6-masq` is a flag.
+            Distribution::K3s => given.drop(
+                "cni.calico.natOutgoing",
+                masq,
+                span,
+                target,
+                "k3s always masquerades IPv4 pod traffic leaving the cluster",
+            ),
+            // rke2-charts `rke2-flannel`: `--ip-masq` is part of the chart's fixed args.
+            Distribution::Rke2 => given.drop(
+                "cni.calico.natOutgoing",
+                masq,
+                span,
+                target,
+                "the chart always runs flanneld with --ip-masq",
+            ),
+            _ => {}
+        }
+    }
+    settings
+}
+
+fn canal_settings(given: &mut Given<'_>) -> CanalSettings {
+    let target = match given.distribution {
+        Distribution::Rke2 => "RKE2's rke2-canal chart",
+        _ => "canal",
+    };
+    given.drop_block_size(target);
+    let flannel = given.flannel(target, &[]);
+    let (masquerade, _) = given.nat_outgoing();
+    CanalSettings {
+        // rke2-charts `rke2-canal` values: `calico.vethuMTU` must not exceed flannel.1's MTU,
+        // which flannel derives from `flannel.mtu` (the underlay MTU) minus 50.
+        veth_mtu: flannel.device_mtu,
+        flannel,
+        masquerade,
+    }
+}
+
+fn calico_settings(given: &mut Given<'_>) -> CalicoSettings {
+    let canonical = given.distribution == Distribution::Canonical;
+    let encap = given.encapsulation;
+    let (nat_outgoing, nat_span) = given.nat_outgoing();
+    let block_size = given.block_size().map_or(CALICO_BLOCK_SIZE_V4, |b| b.0);
+    let pools: Vec<CalicoPool> = given
+        .pod_cidrs
+        .iter()
+        .map(|cidr| {
+            let v6 = matches!(cidr, IpNet::V6(_));
+            let encapsulation = match encap {
+                // IP-in-IP carries IPv4 only: IPv6 pools are routed natively (BGP).
+                Encapsulation::Ipip if v6 => PoolEncap::None,
+                Encapsulation::Ipip => PoolEncap::Ipip,
+                Encapsulation::Vxlan => PoolEncap::Vxlan,
+                Encapsulation::VxlanCrossSubnet => PoolEncap::VxlanCrossSubnet,
+                // WireGuard encrypts routed (BGP) traffic between nodes; host-gw is not a
+                // Calico mode (validation reports it).
+                Encapsulation::Bgp
+                | Encapsulation::None
+                | Encapsulation::HostGw
+                | Encapsulation::Wireguard => PoolEncap::None,
+            };
+            CalicoPool {
+                name: if v6 {
+                    "default-ipv6-ippool".to_owned()
+                } else {
+                    "default-ipv4-ippool".to_owned()
+                },
+                cidr: *cidr,
+                block_size: if v6 { CALICO_BLOCK_SIZE_V6 } else { block_size },
+                encapsulation,
+                nat_outgoing,
+            }
+        })
+        .collect();
+    let wireguard = encap == Encapsulation::Wireguard;
+    let mut settings = CalicoSettings {
+        // tigera/operator `pkg/controller/installation/core_controller.go` (fillDefaults):
+        // with `bgp` unset the operator enables BGP, which k8s-snap never sets.
+        bgp: canonical || calico_bgp(encap),
+        mtu: given.pod_mtu,
+        interface_regex: given.interface().map(|i| anchored_regex(&i)),
+        vxlan_port: CALICO_VXLAN_PORT,
+        vxlan_vni: CALICO_VXLAN_VNI,
+        wireguard_v4: wireguard && given.has_v4(),
+        wireguard_v6: wireguard && given.has_v6(),
+        pools,
+    };
+    if !settings.uses_vxlan() {
+        given.drop_vxlan_unused("calico", "no Calico pool runs VXLAN with this encapsulation");
+    } else if canonical {
+        // canonical/k8s-snap `src/k8s/pkg/k8sd/features/calico/internal.go`: the annotations
+        // are encapsulation, autodetection and apiserver-enabled only.
+        if let Some((port, span)) = given.port()
+            && port != CALICO_VXLAN_PORT
+        {
+            given.drop(
+                "cni.vxlan.port",
+                port,
+                span,
+                CANONICAL_CALICO,
+                format!("k8s-snap has no annotation for Felix's vxlanPort: Calico uses {CALICO_VXLAN_PORT}"),
+            );
+        }
+        if let Some((vni, span)) = given.vni()
+            && vni != CALICO_VXLAN_VNI
+        {
+            given.drop(
+                "cni.vxlan.vni",
+                vni,
+                span,
+                CANONICAL_CALICO,
+                format!("k8s-snap has no annotation for Felix's vxlanVNI: Calico uses {CALICO_VXLAN_VNI}"),
+            );
+        }
+    } else {
+        settings.vxlan_port = given.port().map_or(CALICO_VXLAN_PORT, |p| p.0);
+        settings.vxlan_vni = given.vni().map_or(CALICO_VXLAN_VNI, |v| v.0);
+    }
+    if canonical {
+        if let Some((mtu, span)) = given.explicit_mtu() {
+            given.drop(
+                "cni.mtu",
+                mtu,
+                span,
+                CANONICAL_CALICO,
+                "k8s-snap has no MTU annotation: Calico detects the MTU from the host's interfaces",
+            );
+        }
+        if let Some((b, span)) = given.block_size()
+            && b != CALICO_BLOCK_SIZE_V4
+        {
+            given.drop(
+                "cni.calico.blockSize",
+                b,
+                span,
+                CANONICAL_CALICO,
+                format!("k8s-snap's pools take no block size: Calico uses /{CALICO_BLOCK_SIZE_V4}"),
+            );
+            for p in &mut settings.pools {
+                if matches!(p.cidr, IpNet::V4(_)) {
+                    p.block_size = CALICO_BLOCK_SIZE_V4;
+                }
+            }
+        }
+        if !nat_outgoing && let Some(span) = nat_span {
+            given.drop(
+                "cni.calico.natOutgoing",
+                nat_outgoing,
+                span,
+                CANONICAL_CALICO,
+                "k8s-snap's pools take no natOutgoing: the operator enables it",
+            );
+            for p in &mut settings.pools {
+                p.nat_outgoing = true;
+            }
+        }
+        if given.explicit_mtu().is_some() {
+            settings.mtu = given.path_mtu.saturating_sub(given.own_overhead);
+        }
+    }
+    settings
+}
+
+fn cilium_settings(given: &mut Given<'_>) -> CiliumSettings {
+    let canonical = given.distribution == Distribution::Canonical;
+    let target = if canonical { CANONICAL_CILIUM } else { "cilium" };
+    given.drop_block_size(target);
+    let native = matches!(
+        given.encapsulation,
+        Encapsulation::Bgp | Encapsulation::HostGw | Encapsulation::None
+    );
+    // cilium's VXLAN network identifier carries the security identity: no VNI setting.
+    if let Some((vni, span)) = given.vni() {
+        given.drop(
+            "cni.vxlan.vni",
+            vni,
+            span,
+            target,
+            "Cilium's VXLAN VNI carries the security identity and cannot be set",
+        );
+    }
+    let mut tunnel_port = (!native).then_some(CILIUM_VXLAN_PORT);
+    if native {
+        if let Some((port, span)) = given.port() {
+            given.drop(
+                "cni.vxlan.port",
+                port,
+                span,
+                target,
+                "native routing runs no VXLAN",
+            );
+        }
+    } else if let Some((port, span)) = given.port() {
+        if canonical {
+            if port != CILIUM_VXLAN_PORT {
+                given.drop(
+                    "cni.vxlan.port",
+                    port,
+                    span,
+                    target,
+                    format!(
+                        "k8s-snap has no annotation for Cilium's tunnelPort: it uses {CILIUM_VXLAN_PORT}"
+                    ),
+                );
+            }
+        } else {
+            tunnel_port = Some(port);
+        }
+    }
+    let (masquerade, nat_span) = given.nat_outgoing();
+    let mut settings = CiliumSettings {
+        tunnel_port,
+        mtu: given.pod_mtu + given.own_overhead,
+        devices: given.interface().into_iter().collect(),
+        wireguard: given.encapsulation == Encapsulation::Wireguard,
+        masquerade,
+    };
+    if canonical {
+        // canonical/k8s-snap `src/k8s/pkg/k8sd/features/cilium/internal.go`: the annotations
+        // are devices, direct-routing-device and vlan-bpf-bypass.
+        if let Some((mtu, span)) = given.explicit_mtu() {
+            given.drop(
+                "cni.mtu",
+                mtu,
+                span,
+                target,
+                "k8s-snap has no MTU annotation: Cilium detects the MTU from the device",
+            );
+            settings.mtu = given.path_mtu;
+        }
+        if !masquerade && let Some(span) = nat_span {
+            given.drop(
+                "cni.calico.natOutgoing",
+                masquerade,
+                span,
+                target,
+                "k8s-snap has no masquerade annotation: Cilium masquerades",
+            );
+            settings.masquerade = true;
+        }
+    }
+    settings
+}
+
+fn bridge_settings(given: &mut Given<'_>) -> BridgeSettings {
+    given.drop_vxlan_unused("the bridge plugin", "the bridge plugin routes pods without VXLAN");
+    given.drop_block_size("the bridge plugin");
+    let (masquerade, _) = given.nat_outgoing();
+    BridgeSettings {
+        mtu: given.pod_mtu,
+        masquerade,
+    }
+}
+
+/// `plugin: none`: the CNI the user installs decides everything.
+fn none_settings(given: &mut Given<'_>) {
+    const TARGET: &str = "cni.plugin none";
+    const WHY: &str = "netc configures no CNI: the one you install decides";
+    given.drop_vxlan_unused(TARGET, WHY);
+    given.drop_block_size(TARGET);
+    if let Some((mtu, span)) = given.explicit_mtu() {
+        given.drop("cni.mtu", mtu, span, TARGET, WHY);
+    }
+    if let (false, Some(span)) = given.nat_outgoing() {
+        given.drop("cni.calico.natOutgoing", false, span, TARGET, WHY);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interface_regex_is_exact() {
+        assert_eq!(anchored_regex("eth1"), "^eth1$");
+        assert_eq!(anchored_regex("eth0.100"), "^eth0\\.100$");
+    }
+
+    #[test]
+    fn flannel_wireguard_counts_its_device_constant() {
+        assert_eq!(own_overhead(CniPlugin::Flannel, Encapsulation::Wireguard, false), 80);
+        assert_eq!(own_overhead(CniPlugin::Calico, Encapsulation::Wireguard, false), 60);
+        assert_eq!(own_overhead(CniPlugin::Cilium, Encapsulation::Wireguard, false), 130);
+        assert_eq!(own_overhead(CniPlugin::Flannel, Encapsulation::Vxlan, true), 70);
+        assert_eq!(own_overhead(CniPlugin::Flannel, Encapsulation::HostGw, false), 0);
+    }
+}
