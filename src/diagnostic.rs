@@ -37,6 +37,7 @@ pub mod code {
     pub const CIDR_OVERLAP: &str = "netc::cidr::overlap";
     pub const DNS_OUTSIDE_SERVICE_CIDR: &str = "netc::dns::outside-service-cidr";
     pub const DNS_RESERVED_ADDRESS: &str = "netc::dns::reserved-address";
+    pub const DNS_KUBEADM_ADDRESS: &str = "netc::dns::kubeadm-address";
     pub const SERVICE_CIDR_TOO_LARGE: &str = "netc::service-cidr::too-large";
     pub const NODES_POD_CAPACITY: &str = "netc::nodes::pod-capacity";
     pub const NODES_POD_CIDR_PIN: &str = "netc::nodes::pod-cidr-pin";
@@ -44,6 +45,7 @@ pub mod code {
     pub const CNI_UNSUPPORTED: &str = "netc::cni::unsupported";
     pub const CNI_POLICY_NOT_ENFORCED: &str = "netc::cni::policy-not-enforced";
     pub const CNI_HOST_GW_NEEDS_L2: &str = "netc::cni::host-gw-needs-l2";
+    pub const CNI_SETTING_NOT_APPLIED: &str = "netc::cni::setting-not-applied";
     pub const MTU_TOO_LARGE: &str = "netc::mtu::too-large";
     pub const PORTS_CONFLICT: &str = "netc::ports::conflict";
     pub const PORTS_BLOCKED_REQUIRED: &str = "netc::ports::blocked-required";

@@ -4,7 +4,10 @@
 //! `type_cluster_config.go`, `type_control_plane_join_config.go` and
 //! `type_worker_node_join_config.go`; k8s parses these files strictly, so only real keys appear.
 //! Extra component arguments are `"--flag": "value"` maps. The network itself is the
-//! distribution's built-in one (`cluster-config.network.enabled`).
+//! distribution's built-in one (`cluster-config.network.enabled`), configured through
+//! `cluster-config.annotations` (canonical/k8s-snap-api `api/v1/annotations/{calico,cilium}`,
+//! read by k8s-snap `src/k8s/pkg/k8sd/features/{calico,cilium}`) from the Plan's CNI settings;
+//! settings without an annotation are reported by `check` (`netc::cni::setting-not-applied`).
 
 use std::collections::BTreeMap;
 
@@ -13,7 +16,7 @@ use serde::Serialize;
 use super::distribution::{self, ClusterRole};
 use super::{ArtifactSink, Context, EmitError, yaml_documents_noted};
 use crate::intent::Distribution;
-use crate::plan::{NodePlan, Plan};
+use crate::plan::{NodePlan, Plan, PluginSettings};
 
 const JOIN_NOTE: &[&str] =
     &["Use with `k8s join-cluster <token> --file` (token from `k8s get-join-token` on cp nodes)."];
@@ -39,6 +42,8 @@ struct BootstrapConfig {
 struct ClusterConfig {
     network: Enabled,
     dns: DnsConfig,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    annotations: BTreeMap<&'static str, String>,
 }
 
 #[derive(Serialize)]
@@ -159,6 +164,7 @@ fn bootstrap_config(plan: &Plan, init: Option<&NodePlan>) -> BootstrapConfig {
                 cluster_domain: plan.dns_domain.clone(),
                 service_ip: plan.cluster_dns.map(|ip| ip.to_string()),
             },
+            annotations: network_annotations(plan),
         },
         pod_cidr: distribution::cidr_list(&plan.pod_cidrs),
         service_cidr: distribution::cidr_list(&plan.service_cidrs),
@@ -177,3 +183,41 @@ fn join_config(plan: &Plan, node: &NodePlan) -> JoinConfig {
         args: node_args(plan, Some(node)),
     }
 }
+
+/// The built-in network's settings as `k8sd/v1alpha1/...` annotations.
+fn network_annotations(plan: &Plan) -> BTreeMap<&'static str, String> {
+    let mut out = BTreeMap::new();
+    match &plan.cni.settings {
+        PluginSettings::Calico(calico) => {
+            for pool in &calico.pools {
+                let v6 = matches!(pool.cidr, ipnet::IpNet::V6(_));
+                let (encap, iface) = if v6 {
+                    (
+                        "k8sd/v1alpha1/calico/encapsulation-v6",
+                        "k8sd/v1alpha1/calico/autodetection-v6/interface",
+                    )
+                } else {
+                    (
+                        "k8sd/v1alpha1/calico/encapsulation-v4",
+                        "k8sd/v1alpha1/calico/autodetection-v4/interface",
+                    )
+                };
+                out.insert(encap, pool.encapsulation.operator().to_owned());
+                if let Some(regex) = &calico.interface_regex {
+                    out.insert(iface, regex.clone());
+                }
+            }
+        }
+        PluginSettings::Cilium(cilium) => {
+            if !cilium.devices.is_empty() {
+                out.insert("k8sd/v1alpha1/cilium/devices", cilium.devices.join(" "));
+            }
+            if let Some(port) = cilium.tunnel_port {
+                out.insert("k8sd/v1alpha1/cilium/tunnel-port", port.to_string());
+            }
+        }
+        _ => {}
+    }
+    out
+}
+

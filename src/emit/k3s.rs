@@ -6,15 +6,25 @@
 //! With any CNI but flannel, k3s's own flannel and network-policy controller are turned off
 //! (`flannel-backend: none`, `disable-network-policy: true`) and the CNI's manifests come from
 //! the other targets. Join secrets are left out: every node but the first needs `token:`.
+//!
+//! k3s writes its embedded flannel's net-conf itself (`{"Type": "vxlan"}`: port 8472, VNI 1,
+//! the interface's MTU; k3s-io/k3s `pkg/agent/flannel/setup.go`). When the Plan's flannel
+//! settings differ from that, `k3s/flannel-net-conf.json` carries them and every node's
+//! `flannel-conf` (an agent flag, `pkg/cli/cmds/agent.go`) points at it: k3s then uses the file
+//! as is (`ConfOverride`, `pkg/executor/embed/embed.go`).
 
 use serde::Serialize;
 
 use super::distribution::{self, ClusterRole};
-use super::{ArtifactSink, Context, EmitError, yaml_documents_noted};
-use crate::intent::{CniPlugin, Distribution, Encapsulation};
-use crate::plan::{NodePlan, Plan};
+use super::{ArtifactSink, Context, EmitError, flannel, json, yaml_documents_noted};
+use crate::intent::Distribution;
+use crate::plan::{FlannelBackend, FlannelSettings, NodePlan, Plan, PluginSettings};
 
 const API_PORT: u16 = 6443;
+
+/// The net-conf artifact for k3s' embedded flannel, and where each node has it.
+pub const FLANNEL_CONF_ARTIFACT: &str = "k3s/flannel-net-conf.json";
+pub const FLANNEL_CONF_PATH: &str = "/etc/rancher/k3s/flannel-net-conf.json";
 
 const TOKEN_NOTE: &[&str] =
     &["Join secret left out: add `token:` (the first server's node-token) in config.yaml.d/."];
@@ -32,6 +42,8 @@ struct Config {
     node_ip: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     flannel_iface: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    flannel_conf: Option<&'static str>,
     #[serde(flatten)]
     server_only: Option<ServerConfig>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -63,7 +75,22 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
         let bytes = yaml_documents_noted(ctx, &path, notes, &[node_config(plan, node)])?;
         sink.put(path, bytes)?;
     }
+    if let Some(f) = custom_flannel(plan) {
+        let conf = flannel::net_conf(plan, f);
+        sink.put(
+            FLANNEL_CONF_ARTIFACT.to_owned(),
+            json(FLANNEL_CONF_ARTIFACT, &conf)?,
+        )?;
+    }
     Ok(())
+}
+
+/// k3s' own flannel, when its settings need a net-conf file of their own.
+fn custom_flannel(plan: &Plan) -> Option<&FlannelSettings> {
+    match &plan.cni.settings {
+        PluginSettings::Flannel(f) if f.differs_from_k3s_default => Some(f),
+        _ => None,
+    }
 }
 
 /// The node's `config.yaml` without the header (for the cloud-init `cluster.config` string).
@@ -76,13 +103,13 @@ pub fn node_yaml(plan: &Plan, node: &NodePlan) -> Result<String, EmitError> {
 
 /// k3s's `flannel-backend` for the intent's CNI.
 pub fn flannel_backend(plan: &Plan) -> &'static str {
-    if plan.cni.plugin != CniPlugin::Flannel {
-        return "none";
-    }
-    match plan.cni.encapsulation {
-        Encapsulation::HostGw => "host-gw",
-        Encapsulation::Wireguard => "wireguard-native",
-        _ => "vxlan",
+    match &plan.cni.settings {
+        PluginSettings::Flannel(f) => match f.backend {
+            FlannelBackend::HostGw => "host-gw",
+            FlannelBackend::Wireguard { .. } => "wireguard-native",
+            FlannelBackend::Vxlan { .. } => "vxlan",
+        },
+        _ => "none",
     }
 }
 
@@ -94,7 +121,10 @@ pub fn server_url(plan: &Plan) -> Option<String> {
 
 fn node_config(plan: &Plan, node: &NodePlan) -> Config {
     let role = distribution::role(plan, node);
-    let flannel = plan.cni.plugin == CniPlugin::Flannel;
+    let flannel = match &plan.cni.settings {
+        PluginSettings::Flannel(f) => Some(f),
+        _ => None,
+    };
     let servers = plan.nodes.iter().filter(|n| n.is_control_plane()).count();
     Config {
         server: match role {
@@ -107,14 +137,11 @@ fn node_config(plan: &Plan, node: &NodePlan) -> Config {
             .map(|ip| ip.to_string())
             .into_iter()
             .collect(),
-        flannel_iface: if flannel {
-            plan.cni.interface.clone()
-        } else {
-            None
-        },
+        flannel_iface: flannel.and_then(|f| f.interface.clone()),
+        flannel_conf: custom_flannel(plan).map(|_| FLANNEL_CONF_PATH),
         server_only: node.is_control_plane().then(|| ServerConfig {
             flannel_backend: flannel_backend(plan),
-            disable_network_policy: !flannel,
+            disable_network_policy: flannel.is_none(),
             network: distribution::server_network(plan),
         }),
         kube_proxy_arg: distribution::arg_list(&distribution::kube_proxy_flags(plan)),

@@ -5,6 +5,7 @@
 //! formats (shell, systemd units) are minijinja templates. Nothing builds YAML/JSON by hand.
 
 pub mod calico;
+pub mod canal;
 pub mod canonical;
 pub mod cilium;
 pub mod cloud_init;
@@ -108,6 +109,7 @@ pub fn emit_all(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), Emi
     cloud_init::emit(ctx, sink)?;
     cni::emit(ctx, sink)?;
     flannel::emit(ctx, sink)?;
+    canal::emit(ctx, sink)?;
     calico::emit(ctx, sink)?;
     cilium::emit(ctx, sink)?;
     policies::emit(ctx, sink)?;

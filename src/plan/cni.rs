@@ -261,6 +261,9 @@ pub struct NotApplied {
     /// What the target does instead.
     pub instead: String,
     pub span: Span,
+    /// `true`: the value has no effect in this configuration at all (a VXLAN port without
+    /// VXLAN), a warning; `false`: the target has no knob for a value that matters, an error.
+    pub unused: bool,
 }
 
 /// VXLAN: outer IP + UDP + VXLAN + inner Ethernet (50 over IPv4, 70 over IPv6);
@@ -418,23 +421,39 @@ impl Given<'_> {
             target,
             instead: instead.into(),
             span,
+            unused: false,
         });
+    }
+
+    /// A value this configuration does not use at all.
+    fn unused(
+        &mut self,
+        setting: &'static str,
+        value: impl ToString,
+        span: Span,
+        target: &'static str,
+        why: impl Into<String>,
+    ) {
+        self.drop(setting, value, span, target, why);
+        if let Some(last) = self.not_applied.last_mut() {
+            last.unused = true;
+        }
     }
 
     /// `cni.vxlan.*` given while the data path runs no VXLAN of the plugin's own.
     fn drop_vxlan_unused(&mut self, target: &'static str, why: &str) {
         if let Some((port, span)) = self.port() {
-            self.drop("cni.vxlan.port", port, span, target, why.to_owned());
+            self.unused("cni.vxlan.port", port, span, target, why.to_owned());
         }
         if let Some((vni, span)) = self.vni() {
-            self.drop("cni.vxlan.vni", vni, span, target, why.to_owned());
+            self.unused("cni.vxlan.vni", vni, span, target, why.to_owned());
         }
     }
 
     /// `cni.calico.blockSize` with a plugin that has no Calico IPAM.
     fn drop_block_size(&mut self, target: &'static str) {
         if let Some((b, span)) = self.block_size() {
-            self.drop(
+            self.unused(
                 "cni.calico.blockSize",
                 b,
                 span,
@@ -687,8 +706,9 @@ fn calico_settings(given: &mut Given<'_>) -> CalicoSettings {
     if !settings.uses_vxlan() {
         given.drop_vxlan_unused("calico", "no Calico pool runs VXLAN with this encapsulation");
     } else if canonical {
-        // canonical/k8s-snap `src/k8s/pkg/k8sd/features/calico/internal.go`: the annotations
-        // are encapsulation, autodetection and apiserver-enabled only.
+        // canonical/k8s-snap-api `api/v1/annotations/calico/annotations.go` (read by k8s-snap
+        // `src/k8s/pkg/k8sd/features/calico/internal.go`): encapsulation, autodetection and
+        // apiserver-enabled only.
         if let Some((port, span)) = given.port()
             && port != CALICO_VXLAN_PORT
         {
@@ -781,7 +801,7 @@ fn cilium_settings(given: &mut Given<'_>) -> CiliumSettings {
     let mut tunnel_port = (!native).then_some(CILIUM_VXLAN_PORT);
     if native {
         if let Some((port, span)) = given.port() {
-            given.drop(
+            given.unused(
                 "cni.vxlan.port",
                 port,
                 span,
@@ -789,22 +809,10 @@ fn cilium_settings(given: &mut Given<'_>) -> CiliumSettings {
                 "native routing runs no VXLAN",
             );
         }
-    } else if let Some((port, span)) = given.port() {
-        if canonical {
-            if port != CILIUM_VXLAN_PORT {
-                given.drop(
-                    "cni.vxlan.port",
-                    port,
-                    span,
-                    target,
-                    format!(
-                        "k8s-snap has no annotation for Cilium's tunnelPort: it uses {CILIUM_VXLAN_PORT}"
-                    ),
-                );
-            }
-        } else {
-            tunnel_port = Some(port);
-        }
+    } else if let Some((port, _)) = given.port() {
+        // Canonical Kubernetes: `k8sd/v1alpha1/cilium/tunnel-port` (canonical/k8s-snap-api
+        // `api/v1/annotations/cilium/annotations.go`).
+        tunnel_port = Some(port);
     }
     let (masquerade, nat_span) = given.nat_outgoing();
     let mut settings = CiliumSettings {
@@ -815,8 +823,8 @@ fn cilium_settings(given: &mut Given<'_>) -> CiliumSettings {
         masquerade,
     };
     if canonical {
-        // canonical/k8s-snap `src/k8s/pkg/k8sd/features/cilium/internal.go`: the annotations
-        // are devices, direct-routing-device and vlan-bpf-bypass.
+        // canonical/k8s-snap-api `api/v1/annotations/cilium/annotations.go`: devices,
+        // direct-routing-device, tunnel-port, vlan-bpf-bypass, sctp, cni-exclusive; no MTU.
         if let Some((mtu, span)) = given.explicit_mtu() {
             given.drop(
                 "cni.mtu",
@@ -858,10 +866,10 @@ fn none_settings(given: &mut Given<'_>) {
     given.drop_vxlan_unused(TARGET, WHY);
     given.drop_block_size(TARGET);
     if let Some((mtu, span)) = given.explicit_mtu() {
-        given.drop("cni.mtu", mtu, span, TARGET, WHY);
+        given.unused("cni.mtu", mtu, span, TARGET, WHY);
     }
     if let (false, Some(span)) = given.nat_outgoing() {
-        given.drop("cni.calico.natOutgoing", false, span, TARGET, WHY);
+        given.unused("cni.calico.natOutgoing", false, span, TARGET, WHY);
     }
 }
 

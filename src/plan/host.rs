@@ -110,11 +110,12 @@ fn sysctl(key: &str, value: &str) -> Sysctl {
     }
 }
 
-/// Whether netc itself routes pod subnets between nodes (no CNI daemon does it).
+/// Whether netc itself routes pod subnets between nodes: only for the bridge plugin. Flannel
+/// (any backend, host-gw included) installs the routes to other nodes' subnets itself from its
+/// leases (flannel-io/flannel `pkg/backend/hostgw`, `pkg/backend/route_network.go`), with the
+/// subnets the cluster assigned, which need not follow node order.
 pub fn static_pod_routes(plan: &Plan) -> bool {
-    plan.cni.plugin == CniPlugin::Bridge
-        || (plan.cni.plugin == CniPlugin::Flannel
-            && plan.cni.encapsulation == Encapsulation::HostGw)
+    plan.cni.bridge().is_some()
 }
 
 pub(super) fn derive(plan: &mut Plan) {

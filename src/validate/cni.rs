@@ -307,8 +307,42 @@ fn host_gw_needs_l2(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
     ));
 }
 
+/// An intent value a target of this cluster has no knob for (the Plan's CNI settings list
+/// them): never dropped silently.
+fn not_applied(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
+    for n in &plan.cni.not_applied {
+        let d = if n.unused {
+            Diag::warning(
+                code::CNI_SETTING_NOT_APPLIED,
+                format!(
+                    "{} {} has no effect on {}: {}",
+                    n.setting, n.value, n.target, n.instead
+                ),
+            )
+            .label(n.span, "unused")
+            .help(format!("remove {}", n.setting))
+        } else {
+            Diag::error(
+                code::CNI_SETTING_NOT_APPLIED,
+                format!(
+                    "{} {} cannot be applied: {} has no setting for it",
+                    n.setting, n.value, n.target
+                ),
+            )
+            .label(n.span, format!("not applied by {}", n.target))
+            .label(intent.cluster.distribution.span, "distribution")
+            .help(format!(
+                "{}; remove {} or choose a CNI or distribution that takes it",
+                n.instead, n.setting
+            ))
+        };
+        out.push(d);
+    }
+}
+
 pub(super) fn check(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
     unsupported(intent, plan, out);
+    not_applied(intent, plan, out);
     policy_not_enforced(intent, out);
     host_gw_needs_l2(intent, plan, out);
 }

@@ -1,7 +1,12 @@
-//! Cluster DNS: `netc::dns::outside-service-cidr`, `netc::dns::reserved-address`.
+//! Cluster DNS: `netc::dns::outside-service-cidr`, `netc::dns::reserved-address`,
+//! `netc::dns::kubeadm-address`.
 //!
-//! kubeadm checks neither; a clusterDNS outside the service range or on an address the API
-//! server hands out itself leaves every pod without name resolution.
+//! kubeadm checks neither of the first two; a clusterDNS outside the service range or on an
+//! address the API server hands out itself leaves every pod without name resolution. kubeadm
+//! also always puts the kube-dns Service at the 10th address of the (first) service subnet
+//! (kubernetes/kubernetes `cmd/kubeadm/app/constants/constants.go` `GetDNSIP`, used by
+//! `cmd/kubeadm/app/phases/addons/dns/dns.go`); neither ClusterConfiguration v1beta3 nor
+//! v1beta4 has a field to move it, so another clusterDNS would reach the kubelets only.
 
 use std::net::IpAddr;
 
@@ -10,7 +15,7 @@ use ipnet::IpNet;
 use super::cidr::same_family;
 use crate::diagnostic::{Diag, code};
 use crate::intent::values;
-use crate::intent::{NetworkIntent, Span};
+use crate::intent::{Distribution, NetworkIntent, Span};
 use crate::plan::Plan;
 
 fn offset_in(net: &IpNet, addr: &IpAddr) -> Option<u128> {
@@ -62,6 +67,25 @@ pub(super) fn check(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
         );
         return;
     };
+    if plan.distribution == Distribution::Kubeadm
+        && let Some(first) = plan.service_cidrs.first()
+        && let Some(tenth) = crate::plan::nth_address(first, 10)
+        && tenth != addr
+    {
+        out.push(
+            Diag::error(
+                code::DNS_KUBEADM_ADDRESS,
+                format!(
+                    "kubeadm always gives the kube-dns Service {tenth} (the 10th address of {first}), but clusterDNS is {addr}"
+                ),
+            )
+            .label(dns.span, "kubeadm cannot put kube-dns here")
+            .label(intent.cluster.distribution.span, "kubeadm")
+            .help(format!(
+                "set clusterDNS to {tenth} or remove it: kubeadm has no setting for the DNS Service address, and kubelets pointed elsewhere leave pods without DNS"
+            )),
+        );
+    }
     let offset = offset_in(net, &addr);
     let reason = match (net, offset) {
         (_, Some(0)) => Some("the network address"),
