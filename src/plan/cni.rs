@@ -68,6 +68,11 @@ pub struct CniPlan {
     /// Intent values a target of this cluster has no knob for (reported by `check`).
     #[serde(skip)]
     pub not_applied: Vec<NotApplied>,
+    /// `Some(target)` when no target can set the pod MTU: `target` gives pods each node's
+    /// own interface MTU (less its overhead), so nodes with different data-path MTUs give
+    /// some pods more than the path to other nodes carries (`check` reports it).
+    #[serde(skip)]
+    pub pod_mtu_per_node: Option<&'static str>,
 }
 
 impl CniPlan {
@@ -590,6 +595,17 @@ pub(super) fn cni_plan(
             PluginSettings::None
         }
     };
+    let pod_mtu_per_node = match (&settings, distribution) {
+        (PluginSettings::Flannel(f), _) if f.backend == FlannelBackend::HostGw => {
+            Some("flannel's host-gw backend")
+        }
+        (PluginSettings::Canal(c), _) if c.flannel.backend == FlannelBackend::HostGw => {
+            Some("canal's host-gw backend")
+        }
+        (PluginSettings::Calico(_), Distribution::Canonical) => Some(CANONICAL_CALICO),
+        (PluginSettings::Cilium(_), Distribution::Canonical) => Some(CANONICAL_CILIUM),
+        _ => None,
+    };
     CniPlan {
         plugin,
         encapsulation,
@@ -600,6 +616,7 @@ pub(super) fn cni_plan(
         interface: cni.interface.as_ref().map(|i| i.value.clone()),
         settings,
         not_applied: given.not_applied,
+        pod_mtu_per_node,
     }
 }
 
@@ -852,7 +869,19 @@ fn cilium_settings(given: &mut Given<'_>) -> CiliumSettings {
 fn bridge_settings(given: &mut Given<'_>) -> BridgeSettings {
     given.drop_vxlan_unused("the bridge plugin", "the bridge plugin routes pods without VXLAN");
     given.drop_block_size("the bridge plugin");
-    let (masquerade, _) = given.nat_outgoing();
+    let (masquerade, nat_span) = given.nat_outgoing();
+    // The conflist keeps `ipMasq: false` (it would masquerade traffic to other nodes' pods
+    // too); the node firewall masquerades traffic leaving the pod network, and its rules do
+    // not read this setting yet.
+    if !masquerade && let Some(span) = nat_span {
+        given.drop(
+            "cni.calico.natOutgoing",
+            masquerade,
+            span,
+            "the node firewall",
+            "netc's firewall masquerades bridge pod traffic leaving the pod network",
+        );
+    }
     BridgeSettings {
         mtu: given.pod_mtu,
         masquerade,
@@ -870,6 +899,9 @@ fn none_settings(given: &mut Given<'_>) {
     }
     if let (false, Some(span)) = given.nat_outgoing() {
         given.unused("cni.calico.natOutgoing", false, span, TARGET, WHY);
+    }
+    if let Some(i) = &given.intent.cni.interface {
+        given.unused("cni.interface", i.value.clone(), i.span, TARGET, WHY);
     }
 }
 

@@ -66,7 +66,48 @@ struct Group<'a> {
     span: Span,
 }
 
+/// A CNI whose pod MTU nothing can set follows each node's own interface: with data paths of
+/// different MTUs, pods on the larger ones send packets the smaller ones cannot carry.
+fn per_node_mtu(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
+    let Some(target) = plan.cni.pod_mtu_per_node else {
+        return;
+    };
+    let pairs = || plan.nodes.iter().zip(&intent.nodes);
+    let (Some(big), Some(small)) = (
+        pairs().max_by_key(|(pn, _)| pn.data_mtu),
+        pairs().min_by_key(|(pn, _)| pn.data_mtu),
+    ) else {
+        return;
+    };
+    if big.0.data_mtu == small.0.data_mtu {
+        return;
+    }
+    let own = plan.cni.own_overhead;
+    let span = |(pn, node): (&NodePlan, &Node)| {
+        limiting_interface(intent, pn, node).map_or(node.name.span, |(_, s)| s)
+    };
+    out.push(
+        Diag::error(
+            code::MTU_TOO_LARGE,
+            format!(
+                "{target} sets each node's pod MTU from its own interface: pods on {} get {} + {own} overhead, more than {}'s data-path MTU {}",
+                big.0.name,
+                big.0.data_mtu.saturating_sub(own),
+                small.0.name,
+                small.0.data_mtu
+            ),
+        )
+        .label(span(big), format!("MTU {}", big.0.data_mtu))
+        .label(span(small), format!("MTU {}", small.0.data_mtu))
+        .help(format!(
+            "give every node's data-path interface the same MTU ({}), or use a CNI/encapsulation whose pod MTU netc can set",
+            small.0.data_mtu
+        )),
+    );
+}
+
 pub(super) fn check(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
+    per_node_mtu(intent, plan, out);
     let ipv6 = plan.pod_cidrs.iter().any(|n| matches!(n, IpNet::V6(_)));
     let (minimum, family) = if ipv6 {
         (MIN_MTU_V6, "IPv6")
