@@ -354,6 +354,29 @@ fn dns_reserved_addresses() {
     .clean();
 }
 
+#[test]
+fn dns_kubeadm_puts_kube_dns_at_the_tenth_address() {
+    let r = run(&edit(&[(
+        "dnsDomain: cluster.local",
+        "clusterDNS: 10.96.0.53",
+    )]));
+    let d = r.expect(code::DNS_KUBEADM_ADDRESS, 12, "10.96.0.53");
+    assert!(d.message.contains("10.96.0.10"), "{}", d.message);
+    assert!(
+        d.help.as_deref().is_some_and(|h| h.contains("10.96.0.10")),
+        "{:?}",
+        d.help
+    );
+    r.also_labels(d, 7, "kubeadm");
+    // k3s puts CoreDNS wherever `cluster-dns` says.
+    run(&edit(&[
+        ("dnsDomain: cluster.local", "clusterDNS: 10.96.0.53"),
+        ("distribution: kubeadm", "distribution: k3s"),
+        ("kubernetesVersion: v1.31.2", "kubernetesVersion: v1.31.3+k3s1"),
+    ]))
+    .lacks(code::DNS_KUBEADM_ADDRESS);
+}
+
 // ---------------------------------------------------------------------------------------------
 // netc::service-cidr::too-large
 
@@ -555,6 +578,48 @@ fn host_gw_needs_one_l2_network() {
     run(&edit(&[("encapsulation: vxlan", "encapsulation: host-gw")])).clean();
 }
 
+#[test]
+fn setting_not_applied_names_the_target() {
+    // Canonical Kubernetes' Calico has no annotation for Felix's VXLAN port.
+    let r = run(&edit(&[
+        ("distribution: kubeadm", "distribution: canonical"),
+        ("plugin: flannel", "plugin: calico"),
+        ("vxlan: {port: 8472, vni: 1}", "vxlan: {port: 9999, vni: 4096}"),
+    ]));
+    let d = r.expect(code::CNI_SETTING_NOT_APPLIED, 20, "9999");
+    assert!(d.is_error(), "{}", d.message);
+    assert!(
+        d.message.contains("cni.vxlan.port 9999")
+            && d.message.contains("Canonical Kubernetes' built-in Calico"),
+        "{}",
+        d.message
+    );
+    r.also_labels(d, 7, "canonical");
+    // k3s' flannel always masquerades.
+    let r = run(&edit(&[
+        ("distribution: kubeadm", "distribution: k3s"),
+        ("kubernetesVersion: v1.31.2", "kubernetesVersion: v1.31.3+k3s1"),
+        ("vxlan: {port: 8472, vni: 1}", "calico: {natOutgoing: false}"),
+    ]));
+    let d = r.expect(code::CNI_SETTING_NOT_APPLIED, 20, "false");
+    assert!(d.message.contains("k3s' embedded flannel"), "{}", d.message);
+    // The same on kubeadm reaches flanneld (no --ip-masq): nothing to report.
+    run(&edit(&[(
+        "vxlan: {port: 8472, vni: 1}",
+        "calico: {natOutgoing: false}",
+    )]))
+    .lacks(code::CNI_SETTING_NOT_APPLIED);
+}
+
+#[test]
+fn setting_without_effect_is_a_warning() {
+    let r = run(&edit(&[("encapsulation: vxlan", "encapsulation: host-gw")]));
+    let d = r.expect(code::CNI_SETTING_NOT_APPLIED, 20, "8472");
+    assert_eq!(d.severity, Severity::Warning, "{}", d.message);
+    assert!(d.message.contains("host-gw runs no VXLAN"), "{}", d.message);
+    r.clean();
+}
+
 // ---------------------------------------------------------------------------------------------
 // netc::mtu::too-large
 
@@ -581,6 +646,26 @@ fn mtu_given_plus_overhead_exceeds_interface() {
         r.listing()
     );
     run(&edit(&[("mtu: auto", "mtu: 1450")])).clean();
+}
+
+#[test]
+fn mtu_per_node_when_nothing_can_set_it() {
+    // flannel's host-gw gives pods each node's interface MTU: worker-2's jumbo frames would
+    // not fit cp-1's path.
+    let r = run(&edit(&[
+        ("encapsulation: vxlan", "encapsulation: host-gw"),
+        ("  vxlan: {port: 8472, vni: 1}\n", ""),
+        (
+            "address: 10.0.1.102/24, interfaces: [{name: eth0, mtu: 1500}]",
+            "address: 10.0.1.102/24, interfaces: [{name: eth0, mtu: 9000}]",
+        ),
+    ]));
+    // (One line less: the vxlan line is gone.)
+    let d = r.expect(code::MTU_TOO_LARGE, 28, "9000");
+    assert!(d.message.contains("host-gw"), "{}", d.message);
+    r.also_labels(d, 26, "1500");
+    // The same MTU everywhere: fine.
+    run(&edit(&[("encapsulation: vxlan", "encapsulation: host-gw")])).clean();
 }
 
 #[test]
