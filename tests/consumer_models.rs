@@ -146,7 +146,11 @@ impl Spec {
             let _ = writeln!(y, "    interfaces:");
             let _ = writeln!(y, "      - {{name: eth0, mtu: 1500, purpose: management}}");
             if let Some(mtu) = self.eth1[i] {
-                let purpose = if self.eth1_data { ", purpose: data" } else { "" };
+                let purpose = if self.eth1_data {
+                    ", purpose: data"
+                } else {
+                    ""
+                };
                 let _ = writeln!(
                     y,
                     "      - {{name: eth1, mtu: {mtu}{purpose}, address: 10.1.0.{}/24}}",
@@ -254,7 +258,10 @@ fn verify(label: &str, files: &Files, hosts: &Hosts, expect: &Expect) -> Vec<Str
     };
     for cidr in &dp.pod_cidrs {
         if !expect.pod_cidrs.iter().any(|p| p.contains(cidr)) {
-            fail(format!("{}: pod CIDR {cidr} outside {:?}", dp.consumer, expect.pod_cidrs));
+            fail(format!(
+                "{}: pod CIDR {cidr} outside {:?}",
+                dp.consumer, expect.pod_cidrs
+            ));
         }
     }
     if expect.plugin != "bridge" && !dp.pod_cidrs.is_empty() {
@@ -300,21 +307,30 @@ fn verify(label: &str, files: &Files, hosts: &Hosts, expect: &Expect) -> Vec<Str
         let open = readers::firewall_udp_ports(path, readers::text(files, path));
         let missing: Vec<&u16> = dp.udp_ports.difference(&open).collect();
         if !missing.is_empty() {
-            fail(format!("{path} does not open {missing:?}, which {} uses", dp.consumer));
+            fail(format!(
+                "{path} does not open {missing:?}, which {} uses",
+                dp.consumer
+            ));
         }
         let extra: Vec<&u16> = open
             .iter()
             .filter(|p| !dp.udp_ports.contains(p) && !expect.infra_udp.contains(p))
             .collect();
         if !extra.is_empty() {
-            fail(format!("{path} opens {extra:?}, which {} does not use", dp.consumer));
+            fail(format!(
+                "{path} opens {extra:?}, which {} does not use",
+                dp.consumer
+            ));
         }
     }
     problems
 }
 
 fn nets_of(s: &str) -> Vec<IpNet> {
-    let mut v: Vec<IpNet> = s.split(',').map(|p| p.trim().parse().expect("cidr")).collect();
+    let mut v: Vec<IpNet> = s
+        .split(',')
+        .map(|p| p.trim().parse().expect("cidr"))
+        .collect();
     v.sort_by_key(|n| matches!(n, IpNet::V6(_)));
     v
 }
@@ -476,14 +492,18 @@ fn every_example_agrees_with_its_consumers() {
 /// firewall is exactly the silent drop this test is for.
 fn target_files(dist: &str, files: &Files) -> BTreeMap<String, Vec<u8>> {
     let prefixes: &[&str] = match dist {
-        "kubeadm" => &["kubeadm/", "flannel/", "canal/", "calico/", "cilium/", "cni/"],
+        "kubeadm" => &[
+            "kubeadm/", "flannel/", "canal/", "calico/", "cilium/", "cni/",
+        ],
         "rke2" => &["rke2/"],
         "k3s" => &["k3s/", "canal/", "calico/", "cilium/", "cni/"],
         _ => &["canonical/"],
     };
     files
         .iter()
-        .filter(|(k, _)| prefixes.iter().any(|p| k.starts_with(p)) && !k.ends_with(".netc-manifest.json"))
+        .filter(|(k, _)| {
+            prefixes.iter().any(|p| k.starts_with(p)) && !k.ends_with(".netc-manifest.json")
+        })
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect()
 }

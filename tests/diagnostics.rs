@@ -372,7 +372,10 @@ fn dns_kubeadm_puts_kube_dns_at_the_tenth_address() {
     run(&edit(&[
         ("dnsDomain: cluster.local", "clusterDNS: 10.96.0.53"),
         ("distribution: kubeadm", "distribution: k3s"),
-        ("kubernetesVersion: v1.31.2", "kubernetesVersion: v1.31.3+k3s1"),
+        (
+            "kubernetesVersion: v1.31.2",
+            "kubernetesVersion: v1.31.3+k3s1",
+        ),
     ]))
     .lacks(code::DNS_KUBEADM_ADDRESS);
 }
@@ -584,7 +587,10 @@ fn setting_not_applied_names_the_target() {
     let r = run(&edit(&[
         ("distribution: kubeadm", "distribution: canonical"),
         ("plugin: flannel", "plugin: calico"),
-        ("vxlan: {port: 8472, vni: 1}", "vxlan: {port: 9999, vni: 4096}"),
+        (
+            "vxlan: {port: 8472, vni: 1}",
+            "vxlan: {port: 9999, vni: 4096}",
+        ),
     ]));
     let d = r.expect(code::CNI_SETTING_NOT_APPLIED, 20, "9999");
     assert!(d.is_error(), "{}", d.message);
@@ -598,8 +604,14 @@ fn setting_not_applied_names_the_target() {
     // k3s' flannel always masquerades.
     let r = run(&edit(&[
         ("distribution: kubeadm", "distribution: k3s"),
-        ("kubernetesVersion: v1.31.2", "kubernetesVersion: v1.31.3+k3s1"),
-        ("vxlan: {port: 8472, vni: 1}", "calico: {natOutgoing: false}"),
+        (
+            "kubernetesVersion: v1.31.2",
+            "kubernetesVersion: v1.31.3+k3s1",
+        ),
+        (
+            "vxlan: {port: 8472, vni: 1}",
+            "calico: {natOutgoing: false}",
+        ),
     ]));
     let d = r.expect(code::CNI_SETTING_NOT_APPLIED, 20, "false");
     assert!(d.message.contains("k3s' embedded flannel"), "{}", d.message);

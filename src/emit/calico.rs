@@ -26,7 +26,10 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
     let path = "calico/installation.yaml";
     sink.put(path.to_owned(), yaml(ctx, path, &installation(calico))?)?;
     let path = "calico/ippool.yaml";
-    sink.put(path.to_owned(), yaml_documents(ctx, path, &ip_pools(calico))?)?;
+    sink.put(
+        path.to_owned(),
+        yaml_documents(ctx, path, &ip_pools(calico))?,
+    )?;
     let path = "calico/felixconfiguration.yaml";
     sink.put(
         path.to_owned(),

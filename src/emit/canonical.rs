@@ -220,4 +220,3 @@ fn network_annotations(plan: &Plan) -> BTreeMap<&'static str, String> {
     }
     out
 }
-

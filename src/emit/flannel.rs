@@ -28,7 +28,11 @@ pub const FLANNELD_BINARY: &str = "/opt/bin/flanneld";
 
 pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitError> {
     let plan = ctx.plan;
-    let Some(flannel) = plan.cni.flannel().filter(|_| flannel_conflist_applies(plan)) else {
+    let Some(flannel) = plan
+        .cni
+        .flannel()
+        .filter(|_| flannel_conflist_applies(plan))
+    else {
         return Ok(());
     };
     let conf = net_conf(plan, flannel);
@@ -127,8 +131,7 @@ pub fn net_conf(plan: &Plan, flannel: &FlannelSettings) -> NetConf {
             listen_port: *listen_port,
             listen_port_v6: *listen_port_v6,
             mtu: *mtu,
-            persistent_keepalive_interval: (plan.distribution == Distribution::K3s)
-                .then_some(25),
+            persistent_keepalive_interval: (plan.distribution == Distribution::K3s).then_some(25),
         },
         FlannelBackend::Vxlan { port, vni, mtu } => Backend::Vxlan {
             vni: *vni,

@@ -12,7 +12,7 @@
 use ipnet::IpNet;
 use serde::Serialize;
 
-use super::mtu::{data_path_interfaces, cni_over_host_overlay};
+use super::mtu::{cni_over_host_overlay, data_path_interfaces};
 use super::{DEFAULT_INTERFACE_MTU, HostOverlayPlan, NodePlan};
 use crate::intent::{CniPlugin, Distribution, Encapsulation, Mtu, NetworkIntent, Span};
 
@@ -180,9 +180,12 @@ pub struct CalicoSettings {
 impl CalicoSettings {
     /// Whether any pool runs VXLAN (Felix then listens on `vxlan_port`).
     pub fn uses_vxlan(&self) -> bool {
-        self.pools
-            .iter()
-            .any(|p| matches!(p.encapsulation, PoolEncap::Vxlan | PoolEncap::VxlanCrossSubnet))
+        self.pools.iter().any(|p| {
+            matches!(
+                p.encapsulation,
+                PoolEncap::Vxlan | PoolEncap::VxlanCrossSubnet
+            )
+        })
     }
 }
 
@@ -585,7 +588,9 @@ pub(super) fn cni_plan(
         not_applied: Vec::new(),
     };
     let settings = match plugin {
-        CniPlugin::Flannel => PluginSettings::Flannel(flannel_settings(&mut given, &k3s_default_mtus)),
+        CniPlugin::Flannel => {
+            PluginSettings::Flannel(flannel_settings(&mut given, &k3s_default_mtus))
+        }
         CniPlugin::Canal => PluginSettings::Canal(canal_settings(&mut given)),
         CniPlugin::Calico => PluginSettings::Calico(calico_settings(&mut given)),
         CniPlugin::Cilium => PluginSettings::Cilium(cilium_settings(&mut given)),
@@ -721,7 +726,10 @@ fn calico_settings(given: &mut Given<'_>) -> CalicoSettings {
         pools,
     };
     if !settings.uses_vxlan() {
-        given.drop_vxlan_unused("calico", "no Calico pool runs VXLAN with this encapsulation");
+        given.drop_vxlan_unused(
+            "calico",
+            "no Calico pool runs VXLAN with this encapsulation",
+        );
     } else if canonical {
         // canonical/k8s-snap-api `api/v1/annotations/calico/annotations.go` (read by k8s-snap
         // `src/k8s/pkg/k8sd/features/calico/internal.go`): encapsulation, autodetection and
@@ -799,7 +807,11 @@ fn calico_settings(given: &mut Given<'_>) -> CalicoSettings {
 
 fn cilium_settings(given: &mut Given<'_>) -> CiliumSettings {
     let canonical = given.distribution == Distribution::Canonical;
-    let target = if canonical { CANONICAL_CILIUM } else { "cilium" };
+    let target = if canonical {
+        CANONICAL_CILIUM
+    } else {
+        "cilium"
+    };
     given.drop_block_size(target);
     let native = matches!(
         given.encapsulation,
@@ -867,7 +879,10 @@ fn cilium_settings(given: &mut Given<'_>) -> CiliumSettings {
 }
 
 fn bridge_settings(given: &mut Given<'_>) -> BridgeSettings {
-    given.drop_vxlan_unused("the bridge plugin", "the bridge plugin routes pods without VXLAN");
+    given.drop_vxlan_unused(
+        "the bridge plugin",
+        "the bridge plugin routes pods without VXLAN",
+    );
     given.drop_block_size("the bridge plugin");
     let (masquerade, nat_span) = given.nat_outgoing();
     // The conflist keeps `ipMasq: false` (it would masquerade traffic to other nodes' pods
@@ -917,10 +932,25 @@ mod tests {
 
     #[test]
     fn flannel_wireguard_counts_its_device_constant() {
-        assert_eq!(own_overhead(CniPlugin::Flannel, Encapsulation::Wireguard, false), 80);
-        assert_eq!(own_overhead(CniPlugin::Calico, Encapsulation::Wireguard, false), 60);
-        assert_eq!(own_overhead(CniPlugin::Cilium, Encapsulation::Wireguard, false), 130);
-        assert_eq!(own_overhead(CniPlugin::Flannel, Encapsulation::Vxlan, true), 70);
-        assert_eq!(own_overhead(CniPlugin::Flannel, Encapsulation::HostGw, false), 0);
+        assert_eq!(
+            own_overhead(CniPlugin::Flannel, Encapsulation::Wireguard, false),
+            80
+        );
+        assert_eq!(
+            own_overhead(CniPlugin::Calico, Encapsulation::Wireguard, false),
+            60
+        );
+        assert_eq!(
+            own_overhead(CniPlugin::Cilium, Encapsulation::Wireguard, false),
+            130
+        );
+        assert_eq!(
+            own_overhead(CniPlugin::Flannel, Encapsulation::Vxlan, true),
+            70
+        );
+        assert_eq!(
+            own_overhead(CniPlugin::Flannel, Encapsulation::HostGw, false),
+            0
+        );
     }
 }

@@ -16,12 +16,12 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 use serde::Serialize;
 
-pub use host::{ModuleRequirement, Route, Routes, Sysctl, required_no_proxy, static_pod_routes};
 pub use cni::{
     BridgeSettings, CalicoPool, CalicoSettings, CanalSettings, CiliumSettings, CniPlan,
     FlannelBackend, FlannelSettings, NotApplied, PluginSettings, PoolEncap, anchored_regex,
     calico_bgp, default_encapsulation, own_overhead,
 };
+pub use host::{ModuleRequirement, Route, Routes, Sysctl, required_no_proxy, static_pod_routes};
 pub(crate) use mtu::data_path_interfaces;
 pub use policies::{NAMESPACE_NAME_LABEL, PeerPlan, PolicyPlan, PolicyRulePlan};
 pub use ports::{PortClaim, Scope};
@@ -30,8 +30,8 @@ pub use subnets::capacity as subnet_capacity;
 
 use crate::intent::values::{self, KubeVersion, PortRange};
 use crate::intent::{
-    Distribution, FirewallAction, FirewallBackend, KubeProxyMode,
-    NetworkIntent, Purpose, Role, Span,
+    Distribution, FirewallAction, FirewallBackend, KubeProxyMode, NetworkIntent, Purpose, Role,
+    Span,
 };
 
 /// Default prefix length of a node's IPv4 pod subnet (kube-controller-manager's default).

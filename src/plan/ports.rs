@@ -5,11 +5,11 @@ use serde::Serialize;
 
 use ipnet::IpNet;
 
+use super::Plan;
 use super::cni::{
     CALICO_WIREGUARD_PORT, CALICO_WIREGUARD_PORT_V6, CILIUM_WIREGUARD_PORT, FlannelBackend,
     FlannelSettings, PluginSettings,
 };
-use super::Plan;
 use crate::intent::values::{PortRange, Protocol};
 use crate::intent::{Distribution, NetworkIntent, Role, Span};
 
@@ -158,8 +158,7 @@ fn cni_claims(plan: &Plan, intent: &NetworkIntent) -> Vec<PortClaim> {
         ..claim(name, udp(port), scope.clone(), port_span)
     };
     let mut out = Vec::new();
-    let flannel = |name: &str, f: &FlannelSettings, out: &mut Vec<PortClaim>| match &f.backend
-    {
+    let flannel = |name: &str, f: &FlannelSettings, out: &mut Vec<PortClaim>| match &f.backend {
         FlannelBackend::Vxlan { port, vni, .. } => {
             out.push(vxlan_claim(&format!("{name} VXLAN"), *port, Some(*vni)));
         }

@@ -145,8 +145,8 @@ pub fn flannel(consumer: &str, conf: &Value, node_mtus: &[u32]) -> DataPath {
         .unwrap_or_else(|| panic!("{consumer}: Backend.Type missing (flannel would use udp)"));
     let mut pod_cidrs = nets(get_ci(conf, "Network"));
     pod_cidrs.extend(nets(get_ci(conf, "IPv6Network")));
-    let v4 = get_ci(conf, "EnableIPv4").as_bool().unwrap_or(true)
-        && !get_ci(conf, "Network").is_null();
+    let v4 =
+        get_ci(conf, "EnableIPv4").as_bool().unwrap_or(true) && !get_ci(conf, "Network").is_null();
     let v6 = get_ci(conf, "EnableIPv6").as_bool().unwrap_or(false);
     let mut out = DataPath {
         consumer: consumer.to_owned(),
@@ -184,7 +184,12 @@ pub fn flannel(consumer: &str, conf: &Value, node_mtus: &[u32]) -> DataPath {
 }
 
 /// k3s' embedded flannel: its own net-conf unless `flannel-conf` names a file.
-pub fn k3s_flannel(files: &Files, server: &Value, agent_configs: &[Value], hosts: &Hosts) -> DataPath {
+pub fn k3s_flannel(
+    files: &Files,
+    server: &Value,
+    agent_configs: &[Value],
+    hosts: &Hosts,
+) -> DataPath {
     let backend = server["flannel-backend"].as_str().unwrap_or("vxlan");
     let conf_paths: BTreeSet<Option<&str>> = agent_configs
         .iter()
@@ -203,7 +208,11 @@ pub fn k3s_flannel(files: &Files, server: &Value, agent_configs: &[Value], hosts
             .find(|k| k.starts_with("k3s/") && k.ends_with(name))
             .unwrap_or_else(|| panic!("flannel-conf {host_path}: no artifact {name}"));
         let conf = json(files, artifact);
-        return flannel(&format!("k3s flannel ({artifact})"), &conf, &hosts.node_mtus);
+        return flannel(
+            &format!("k3s flannel ({artifact})"),
+            &conf,
+            &hosts.node_mtus,
+        );
     }
     let kind = match backend {
         "vxlan" => "vxlan",
@@ -240,7 +249,14 @@ pub fn calico(consumer: &str, network: &Value, felix: &Value, hosts: &Hosts) -> 
         .iter()
         .map(|p| p["encapsulation"].as_str().unwrap_or("IPIP").to_owned())
         .collect();
-    calico_model(consumer, &pools, &encaps, set(&network["mtu"]), felix, hosts)
+    calico_model(
+        consumer,
+        &pools,
+        &encaps,
+        set(&network["mtu"]),
+        felix,
+        hosts,
+    )
 }
 
 fn calico_model(
@@ -300,7 +316,9 @@ pub fn cilium(consumer: &str, values: &Value, hosts: &Hosts) -> DataPath {
         consumer: consumer.to_owned(),
         pod_cidrs: nets(&values["ipam"]["operator"]["clusterPoolIPv4PodCIDRList"])
             .into_iter()
-            .chain(nets(&values["ipam"]["operator"]["clusterPoolIPv6PodCIDRList"]))
+            .chain(nets(
+                &values["ipam"]["operator"]["clusterPoolIPv6PodCIDRList"],
+            ))
             .collect(),
         ..DataPath::default()
     };
@@ -333,7 +351,9 @@ pub fn cilium(consumer: &str, values: &Value, hosts: &Hosts) -> DataPath {
 pub fn canal_config(consumer: &str, data: &Value, hosts: &Hosts) -> DataPath {
     let conf = json_str(
         consumer,
-        data["net-conf.json"].as_str().expect("canal-config net-conf.json"),
+        data["net-conf.json"]
+            .as_str()
+            .expect("canal-config net-conf.json"),
     );
     let mut out = flannel(consumer, &conf, &hosts.node_mtus);
     let veth = set(&data["veth_mtu"]);
@@ -436,7 +456,8 @@ fn nth(net: &IpNet, n: u32) -> IpAddr {
 }
 
 fn addr(v: &Value) -> Option<IpAddr> {
-    v.as_str().map(|s| s.parse().unwrap_or_else(|e| panic!("{s}: {e}")))
+    v.as_str()
+        .map(|s| s.parse().unwrap_or_else(|e| panic!("{s}: {e}")))
 }
 
 /// The config.yaml of each node of a k3s/RKE2 cluster, and the first server's.
@@ -494,11 +515,17 @@ fn installed_cni(files: &Files, hosts: &Hosts) -> Option<DataPath> {
         );
         // The manifest-install IPPools must describe the same pools.
         let pools = yaml_docs(files, "calico/ippool.yaml");
-        let mut manifest: Vec<IpNet> = pools.iter().flat_map(|p| nets(&p["spec"]["cidr"])).collect();
+        let mut manifest: Vec<IpNet> = pools
+            .iter()
+            .flat_map(|p| nets(&p["spec"]["cidr"]))
+            .collect();
         manifest.sort();
         let mut operator = dp.pod_cidrs.clone();
         operator.sort();
-        assert_eq!(manifest, operator, "ippool.yaml and installation.yaml disagree");
+        assert_eq!(
+            manifest, operator,
+            "ippool.yaml and installation.yaml disagree"
+        );
         dp.pod_cidrs = operator;
         return Some(dp);
     }
@@ -554,7 +581,11 @@ fn kubeadm(files: &Files, hosts: &Hosts) -> (ClusterNet, Option<DataPath>) {
     let proxy = kind("KubeProxyConfiguration");
     let pod_cidrs = nets(&cluster["networking"]["podSubnet"]);
     if !proxy["clusterCIDR"].is_null() {
-        assert_eq!(nets(&proxy["clusterCIDR"]), pod_cidrs, "kube-proxy clusterCIDR");
+        assert_eq!(
+            nets(&proxy["clusterCIDR"]),
+            pod_cidrs,
+            "kube-proxy clusterCIDR"
+        );
     }
     let net = ClusterNet {
         pod_cidrs,
@@ -610,7 +641,11 @@ fn rke2(files: &Files, hosts: &Hosts) -> (ClusterNet, Option<DataPath>) {
     let chart = format!("rke2/manifests/rke2-{cni}-config.yaml");
     let values = if files.contains_key(&chart) {
         let hcc = yaml(files, &chart);
-        assert_eq!(hcc["metadata"]["name"], format!("rke2-{cni}"), "{chart} name");
+        assert_eq!(
+            hcc["metadata"]["name"],
+            format!("rke2-{cni}"),
+            "{chart} name"
+        );
         let content = hcc["spec"]["valuesContent"].as_str().unwrap_or("");
         serde_saphyr::from_str::<Value>(content).unwrap_or_else(|e| panic!("{chart}: {e}"))
     } else {
