@@ -1,5 +1,5 @@
 //! The CNI layer: `netc::cni::unsupported`, `netc::cni::policy-not-enforced`,
-//! `netc::cni::host-gw-needs-l2`.
+//! `netc::cni::host-gw-needs-l2`, `netc::cni::setting-not-applied`.
 //!
 //! # What each distribution offers (what netc emits for it)
 //!
@@ -16,14 +16,17 @@
 //! |---|---|---|
 //! | flannel | vxlan, host-gw, wireguard | flannel backends (k3s: `wireguard-native`) |
 //! | canal   | vxlan, host-gw, wireguard | Canal's `flannel.backend` |
-//! | calico  | ipip, vxlan, vxlan-cross-subnet, bgp, none, wireguard | IP pool encapsulation; IPIP carries IPv4 only |
-//! | cilium  | vxlan, wireguard, none | `none` = native routing (Geneve is not in the intent) |
+//! | calico  | ipip, vxlan, vxlan-cross-subnet, bgp, none, wireguard | IP pool encapsulation; IPIP carries IPv4 only; wireguard = routed pools + Felix's `wireguardEnabled` |
+//! | cilium  | vxlan, wireguard, none | `none` = native routing (Geneve is not in the intent); wireguard = VXLAN + WireGuard encryption |
 //! | bridge  | none, host-gw | netc programs static routes either way |
 //! | none    | none | the CNI you install decides |
 //!
 //! Canonical Kubernetes narrows this: its Cilium runs VXLAN only; its Calico takes the pool
 //! encapsulations of its `calico/encapsulation-v4` annotation (ipip, vxlan, vxlan-cross-subnet,
 //! none/bgp) and has no WireGuard setting.
+//!
+//! Values a target cannot take (the Plan's `CniPlan::not_applied`, decided next to the
+//! settings in `plan/cni.rs`) are `netc::cni::setting-not-applied`.
 //!
 //! NetworkPolicy is enforced by calico, canal and cilium; by flannel only on k3s, which embeds a
 //! network-policy controller next to flannel; never by a bare bridge. With `none` the CNI you
