@@ -169,6 +169,7 @@ fn portmap() -> Plugin {
 
 /// The bridge conflist of `node`: `None` when the node has no pod subnet.
 pub fn bridge_conflist(plan: &Plan, node: &NodePlan) -> Option<ConfList> {
+    let settings = plan.cni.bridge()?;
     if node.pod_cidrs.is_empty() {
         return None;
     }
@@ -197,7 +198,7 @@ pub fn bridge_conflist(plan: &Plan, node: &NodePlan) -> Option<ConfList> {
                 is_gateway: true,
                 ip_masq: false,
                 hairpin_mode: true,
-                mtu: plan.cni.mtu,
+                mtu: settings.mtu,
                 ipam: HostLocal {
                     kind: "host-local",
                     ranges,

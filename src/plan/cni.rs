@@ -106,12 +106,47 @@ impl CniPlan {
         }
     }
 
+    /// Which tunnels the CNI's data path uses, from its settings (kernel modules, sysctls).
+    pub fn tunnels(&self) -> Tunnels {
+        let mut t = Tunnels::default();
+        match &self.settings {
+            PluginSettings::Flannel(_) | PluginSettings::Canal(_) => {
+                if let Some(f) = self.flannel() {
+                    match f.backend {
+                        FlannelBackend::Vxlan { .. } => t.vxlan = true,
+                        FlannelBackend::Wireguard { .. } => t.wireguard = true,
+                        FlannelBackend::HostGw => {}
+                    }
+                }
+            }
+            PluginSettings::Calico(c) => {
+                t.vxlan = c.uses_vxlan();
+                t.ipip = c.pools.iter().any(|p| p.encapsulation == PoolEncap::Ipip);
+                t.wireguard = c.wireguard_v4 || c.wireguard_v6;
+            }
+            PluginSettings::Cilium(c) => {
+                t.vxlan = c.tunnel_port.is_some();
+                t.wireguard = c.wireguard;
+            }
+            PluginSettings::Bridge(_) | PluginSettings::None => {}
+        }
+        t
+    }
+
     pub fn bridge(&self) -> Option<&BridgeSettings> {
         match &self.settings {
             PluginSettings::Bridge(b) => Some(b),
             _ => None,
         }
     }
+}
+
+/// The tunnel kinds a CNI's data path uses.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Tunnels {
+    pub vxlan: bool,
+    pub ipip: bool,
+    pub wireguard: bool,
 }
 
 /// One settings struct per plugin.

@@ -8,7 +8,7 @@ use ipnet::IpNet;
 use serde::{Serialize, Serializer};
 
 use super::{Plan, ProxyPlan};
-use crate::intent::{CniPlugin, Encapsulation, KubeProxyMode, NetworkIntent};
+use crate::intent::{KubeProxyMode, NetworkIntent};
 
 /// A kernel module the node needs, and why.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -126,22 +126,17 @@ pub(super) fn derive(plan: &mut Plan) {
             "bridged pod traffic must traverse iptables/nftables",
         ),
     ];
-    let encap = plan.cni.encapsulation;
-    if matches!(
-        encap,
-        Encapsulation::Vxlan | Encapsulation::VxlanCrossSubnet
-    ) && plan.cni.plugin != CniPlugin::Bridge
-        || plan.host_overlay.is_some()
-    {
+    let tunnels = plan.cni.tunnels();
+    if tunnels.vxlan || plan.host_overlay.is_some() {
         modules.push(module("vxlan", "VXLAN overlay"));
     }
-    if encap == Encapsulation::Ipip {
+    if tunnels.ipip {
         modules.push(module("ipip", "IP-in-IP encapsulation"));
     }
-    if encap == Encapsulation::Wireguard {
+    if tunnels.wireguard {
         modules.push(module("wireguard", "WireGuard encapsulation"));
     }
-    if plan.host_overlay.is_some() || plan.cni.plugin == CniPlugin::Bridge {
+    if plan.host_overlay.is_some() || plan.cni.bridge().is_some() {
         modules.push(module("bridge", "Linux bridge"));
     }
     if plan.kube_proxy.mode == KubeProxyMode::Ipvs {
@@ -168,12 +163,7 @@ pub(super) fn derive(plan: &mut Plan) {
     if v6 {
         sysctls.push(sysctl("net.ipv6.conf.all.forwarding", "1"));
     }
-    if plan.host_overlay.is_some()
-        || matches!(
-            encap,
-            Encapsulation::Vxlan | Encapsulation::VxlanCrossSubnet | Encapsulation::Ipip
-        )
-    {
+    if plan.host_overlay.is_some() || tunnels.vxlan || tunnels.ipip {
         // Overlay replies can arrive on another interface than the route back: loose mode.
         sysctls.push(sysctl("net.ipv4.conf.all.rp_filter", "2"));
     }
