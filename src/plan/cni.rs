@@ -40,7 +40,7 @@ pub const CALICO_BLOCK_SIZE_V4: u8 = 26;
 pub const CALICO_BLOCK_SIZE_V6: u8 = 122;
 /// cilium/cilium `install/kubernetes/cilium/values.yaml`: `tunnelPort` 0 = 8472 for VXLAN.
 pub const CILIUM_VXLAN_PORT: u16 = 8472;
-/// cilium/cilium `pkg/wireguard/types`: the agent's WireGuard listen port.
+/// cilium/cilium `pkg/wireguard/agent/agent.go`: `listenPort = 51871`.
 pub const CILIUM_WIREGUARD_PORT: u16 = 51871;
 /// cilium/cilium `pkg/mtu/mtu.go`: `TunnelOverhead = 50` (IPv4 underlay) and
 /// `WireguardOverhead = 80`, both taken off the `MTU` value for pod routes.
