@@ -450,7 +450,7 @@ impl Given<'_> {
         self.pod_cidrs.iter().any(|n| matches!(n, IpNet::V6(_)))
     }
 
-    fn drop(
+    fn no_knob(
         &mut self,
         setting: &'static str,
         value: impl ToString,
@@ -469,7 +469,7 @@ impl Given<'_> {
     }
 
     /// A value this configuration does not use at all.
-    fn unused(
+    fn no_effect(
         &mut self,
         setting: &'static str,
         value: impl ToString,
@@ -477,26 +477,26 @@ impl Given<'_> {
         target: &'static str,
         why: impl Into<String>,
     ) {
-        self.drop(setting, value, span, target, why);
+        self.no_knob(setting, value, span, target, why);
         if let Some(last) = self.not_applied.last_mut() {
             last.unused = true;
         }
     }
 
     /// `cni.vxlan.*` given while the data path runs no VXLAN of the plugin's own.
-    fn drop_vxlan_unused(&mut self, target: &'static str, why: &str) {
+    fn vxlan_has_no_effect(&mut self, target: &'static str, why: &str) {
         if let Some((port, span)) = self.port() {
-            self.unused("cni.vxlan.port", port, span, target, why.to_owned());
+            self.no_effect("cni.vxlan.port", port, span, target, why.to_owned());
         }
         if let Some((vni, span)) = self.vni() {
-            self.unused("cni.vxlan.vni", vni, span, target, why.to_owned());
+            self.no_effect("cni.vxlan.vni", vni, span, target, why.to_owned());
         }
     }
 
     /// `cni.calico.blockSize` with a plugin that has no Calico IPAM.
-    fn drop_block_size(&mut self, target: &'static str) {
+    fn block_size_has_no_effect(&mut self, target: &'static str) {
         if let Some((b, span)) = self.block_size() {
-            self.unused(
+            self.no_effect(
                 "cni.calico.blockSize",
                 b,
                 span,
@@ -511,11 +511,11 @@ impl Given<'_> {
         let v6 = self.has_v6();
         let (backend, device_mtu) = match self.encapsulation {
             Encapsulation::HostGw => {
-                self.drop_vxlan_unused(target, "host-gw runs no VXLAN");
+                self.vxlan_has_no_effect(target, "host-gw runs no VXLAN");
                 if let Some((mtu, span)) = self.explicit_mtu()
                     && mtu != self.path_mtu
                 {
-                    self.drop(
+                    self.no_knob(
                         "cni.mtu",
                         mtu,
                         span,
@@ -529,7 +529,7 @@ impl Given<'_> {
                 (FlannelBackend::HostGw, self.path_mtu)
             }
             Encapsulation::Wireguard => {
-                self.drop_vxlan_unused(target, "the wireguard backend runs no VXLAN");
+                self.vxlan_has_no_effect(target, "the wireguard backend runs no VXLAN");
                 let mtu = self.pod_mtu + FLANNEL_WIREGUARD_DEVICE_OVERHEAD;
                 (
                     FlannelBackend::Wireguard {
@@ -666,14 +666,14 @@ fn flannel_settings(given: &mut Given<'_>, k3s_default_mtus: &[u32]) -> FlannelS
         Distribution::Rke2 => "RKE2's rke2-flannel chart",
         _ => "flannel",
     };
-    given.drop_block_size(target);
+    given.block_size_has_no_effect(target);
     let settings = given.flannel(target, k3s_default_mtus);
     let (masq, span) = given.nat_outgoing();
     if !masq && let Some(span) = span {
         match given.distribution {
             // k3s-io/k3s `pkg/agent/flannel/flannel.go` sets up flannel's IPv4 masquerade
             // rules unconditionally; only `flannel-ipv6-masq` is a flag.
-            Distribution::K3s => given.drop(
+            Distribution::K3s => given.no_knob(
                 "cni.calico.natOutgoing",
                 masq,
                 span,
@@ -681,7 +681,7 @@ fn flannel_settings(given: &mut Given<'_>, k3s_default_mtus: &[u32]) -> FlannelS
                 "k3s always masquerades IPv4 pod traffic leaving the cluster",
             ),
             // rke2-charts `rke2-flannel`: `--ip-masq` is part of the chart's fixed args.
-            Distribution::Rke2 => given.drop(
+            Distribution::Rke2 => given.no_knob(
                 "cni.calico.natOutgoing",
                 masq,
                 span,
@@ -699,7 +699,7 @@ fn canal_settings(given: &mut Given<'_>) -> CanalSettings {
         Distribution::Rke2 => "RKE2's rke2-canal chart",
         _ => "canal",
     };
-    given.drop_block_size(target);
+    given.block_size_has_no_effect(target);
     let flannel = given.flannel(target, &[]);
     let (masquerade, _) = given.nat_outgoing();
     CanalSettings {
@@ -761,7 +761,7 @@ fn calico_settings(given: &mut Given<'_>) -> CalicoSettings {
         pools,
     };
     if !settings.uses_vxlan() {
-        given.drop_vxlan_unused(
+        given.vxlan_has_no_effect(
             "calico",
             "no Calico pool runs VXLAN with this encapsulation",
         );
@@ -772,7 +772,7 @@ fn calico_settings(given: &mut Given<'_>) -> CalicoSettings {
         if let Some((port, span)) = given.port()
             && port != CALICO_VXLAN_PORT
         {
-            given.drop(
+            given.no_knob(
                 "cni.vxlan.port",
                 port,
                 span,
@@ -783,7 +783,7 @@ fn calico_settings(given: &mut Given<'_>) -> CalicoSettings {
         if let Some((vni, span)) = given.vni()
             && vni != CALICO_VXLAN_VNI
         {
-            given.drop(
+            given.no_knob(
                 "cni.vxlan.vni",
                 vni,
                 span,
@@ -797,7 +797,7 @@ fn calico_settings(given: &mut Given<'_>) -> CalicoSettings {
     }
     if canonical {
         if let Some((mtu, span)) = given.explicit_mtu() {
-            given.drop(
+            given.no_knob(
                 "cni.mtu",
                 mtu,
                 span,
@@ -808,7 +808,7 @@ fn calico_settings(given: &mut Given<'_>) -> CalicoSettings {
         if let Some((b, span)) = given.block_size()
             && b != CALICO_BLOCK_SIZE_V4
         {
-            given.drop(
+            given.no_knob(
                 "cni.calico.blockSize",
                 b,
                 span,
@@ -822,7 +822,7 @@ fn calico_settings(given: &mut Given<'_>) -> CalicoSettings {
             }
         }
         if !nat_outgoing && let Some(span) = nat_span {
-            given.drop(
+            given.no_knob(
                 "cni.calico.natOutgoing",
                 nat_outgoing,
                 span,
@@ -847,14 +847,14 @@ fn cilium_settings(given: &mut Given<'_>) -> CiliumSettings {
     } else {
         "cilium"
     };
-    given.drop_block_size(target);
+    given.block_size_has_no_effect(target);
     let native = matches!(
         given.encapsulation,
         Encapsulation::Bgp | Encapsulation::HostGw | Encapsulation::None
     );
     // cilium's VXLAN network identifier carries the security identity: no VNI setting.
     if let Some((vni, span)) = given.vni() {
-        given.drop(
+        given.no_knob(
             "cni.vxlan.vni",
             vni,
             span,
@@ -865,7 +865,7 @@ fn cilium_settings(given: &mut Given<'_>) -> CiliumSettings {
     let mut tunnel_port = (!native).then_some(CILIUM_VXLAN_PORT);
     if native {
         if let Some((port, span)) = given.port() {
-            given.unused(
+            given.no_effect(
                 "cni.vxlan.port",
                 port,
                 span,
@@ -890,7 +890,7 @@ fn cilium_settings(given: &mut Given<'_>) -> CiliumSettings {
         // canonical/k8s-snap-api `api/v1/annotations/cilium/annotations.go`: devices,
         // direct-routing-device, tunnel-port, vlan-bpf-bypass, sctp, cni-exclusive; no MTU.
         if let Some((mtu, span)) = given.explicit_mtu() {
-            given.drop(
+            given.no_knob(
                 "cni.mtu",
                 mtu,
                 span,
@@ -900,7 +900,7 @@ fn cilium_settings(given: &mut Given<'_>) -> CiliumSettings {
             settings.mtu = given.path_mtu;
         }
         if !masquerade && let Some(span) = nat_span {
-            given.drop(
+            given.no_knob(
                 "cni.calico.natOutgoing",
                 masquerade,
                 span,
@@ -914,17 +914,17 @@ fn cilium_settings(given: &mut Given<'_>) -> CiliumSettings {
 }
 
 fn bridge_settings(given: &mut Given<'_>) -> BridgeSettings {
-    given.drop_vxlan_unused(
+    given.vxlan_has_no_effect(
         "the bridge plugin",
         "the bridge plugin routes pods without VXLAN",
     );
-    given.drop_block_size("the bridge plugin");
+    given.block_size_has_no_effect("the bridge plugin");
     let (masquerade, nat_span) = given.nat_outgoing();
     // The conflist keeps `ipMasq: false` (it would masquerade traffic to other nodes' pods
     // too); the node firewall masquerades traffic leaving the pod network, and its rules do
     // not read this setting yet.
     if !masquerade && let Some(span) = nat_span {
-        given.drop(
+        given.no_knob(
             "cni.calico.natOutgoing",
             masquerade,
             span,
@@ -942,16 +942,16 @@ fn bridge_settings(given: &mut Given<'_>) -> BridgeSettings {
 fn none_settings(given: &mut Given<'_>) {
     const TARGET: &str = "cni.plugin none";
     const WHY: &str = "netc configures no CNI: the one you install decides";
-    given.drop_vxlan_unused(TARGET, WHY);
-    given.drop_block_size(TARGET);
+    given.vxlan_has_no_effect(TARGET, WHY);
+    given.block_size_has_no_effect(TARGET);
     if let Some((mtu, span)) = given.explicit_mtu() {
-        given.unused("cni.mtu", mtu, span, TARGET, WHY);
+        given.no_effect("cni.mtu", mtu, span, TARGET, WHY);
     }
     if let (false, Some(span)) = given.nat_outgoing() {
-        given.unused("cni.calico.natOutgoing", false, span, TARGET, WHY);
+        given.no_effect("cni.calico.natOutgoing", false, span, TARGET, WHY);
     }
     if let Some(i) = &given.intent.cni.interface {
-        given.unused("cni.interface", i.value.clone(), i.span, TARGET, WHY);
+        given.no_effect("cni.interface", i.value.clone(), i.span, TARGET, WHY);
     }
 }
 
