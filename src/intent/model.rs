@@ -190,10 +190,11 @@ enum AutoKeyword {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct VxlanPort {
-    /// UDP port. Flannel's default 8472, the IANA port 4789 for host overlays.
+    /// UDP port. Default: flannel and Cilium 8472, Calico 4789; the IANA port 4789 for host
+    /// overlays.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub port: Option<Spanned<u16>>,
-    /// VXLAN network identifier.
+    /// VXLAN network identifier. Default: flannel 1, Calico 4096 (Cilium's cannot be set).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vni: Option<Spanned<u32>>,
     /// Underlay interface (host overlay only).
