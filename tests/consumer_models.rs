@@ -48,6 +48,7 @@ enum Variant {
     ExplicitMtu,
     Jumbo,
     JumboMixed,
+    DualStack,
 }
 
 const VARIANTS: &[Variant] = &[
@@ -56,6 +57,7 @@ const VARIANTS: &[Variant] = &[
     Variant::ExplicitMtu,
     Variant::Jumbo,
     Variant::JumboMixed,
+    Variant::DualStack,
 ];
 
 /// One generated intent.
@@ -108,6 +110,10 @@ impl Spec {
                 self.eth1_data = true;
                 self.cni_extra.push("interface: eth1".into());
             }
+            Variant::DualStack => {
+                self.pod_cidr = "10.244.0.0/16,fd00:10:244::/56";
+                self.service_cidr = "10.96.0.0/16,fd00:10:96::/112";
+            }
         }
         self
     }
@@ -127,8 +133,15 @@ impl Spec {
         let _ = writeln!(y, "metadata: {{name: matrix}}\ncluster:");
         let _ = writeln!(y, "  distribution: {}", self.dist);
         let _ = writeln!(y, "  kubernetesVersion: {}", self.version());
-        let _ = writeln!(y, "  podCIDR: {}", self.pod_cidr);
-        let _ = writeln!(y, "  serviceCIDR: {}", self.service_cidr);
+        let list = |s: &str| {
+            if s.contains(',') {
+                format!("[{}]", s.replace(',', ", "))
+            } else {
+                s.to_owned()
+            }
+        };
+        let _ = writeln!(y, "  podCIDR: {}", list(self.pod_cidr));
+        let _ = writeln!(y, "  serviceCIDR: {}", list(self.service_cidr));
         for line in &self.cluster_extra {
             let _ = writeln!(y, "  {line}");
         }

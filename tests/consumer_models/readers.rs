@@ -362,8 +362,9 @@ pub fn canal_config(consumer: &str, data: &Value, hosts: &Hosts) -> DataPath {
 }
 
 /// rke2-charts `rke2-canal` / `rke2-flannel` `flannel:` values as the chart's `config.yaml`
-/// writes them into net-conf.
-fn chart_net_conf(flannel: &Value) -> Value {
+/// writes them into net-conf; the networks come from `global.clusterCIDRv4/v6`, which RKE2
+/// fills from `cluster-cidr`.
+fn chart_net_conf(flannel: &Value, cluster_cidrs: &[IpNet]) -> Value {
     let backend = flannel["backend"].as_str().unwrap_or("vxlan");
     let mut b = serde_json::Map::new();
     b.insert("Type".into(), backend.into());
@@ -388,7 +389,18 @@ fn chart_net_conf(flannel: &Value) -> Value {
         }
         _ => {}
     }
-    serde_json::json!({"Network": "0.0.0.0/0", "Backend": Value::Object(b)})
+    let v4 = cluster_cidrs.iter().find(|n| matches!(n, IpNet::V4(_)));
+    let v6 = cluster_cidrs.iter().find(|n| matches!(n, IpNet::V6(_)));
+    let mut conf = serde_json::json!({"Backend": Value::Object(b)});
+    match v4 {
+        Some(n) => conf["Network"] = n.to_string().into(),
+        None => conf["EnableIPv4"] = false.into(),
+    }
+    if let Some(n) = v6 {
+        conf["IPv6Network"] = n.to_string().into();
+        conf["EnableIPv6"] = true.into();
+    }
+    conf
 }
 
 // ---------------------------------------------------------------------------------------
@@ -653,7 +665,7 @@ fn rke2(files: &Files, hosts: &Hosts) -> (ClusterNet, Option<DataPath>) {
     };
     let dp = match cni.as_str() {
         "canal" => {
-            let conf = chart_net_conf(&values["flannel"]);
+            let conf = chart_net_conf(&values["flannel"], &net.pod_cidrs);
             let mut dp = flannel(&chart, &conf, &hosts.node_mtus);
             // rke2-canal values.yaml: vethuMTU defaults to 1450.
             let veth = set(&values["calico"]["vethuMTU"]).unwrap_or(1450);
@@ -662,7 +674,7 @@ fn rke2(files: &Files, hosts: &Hosts) -> (ClusterNet, Option<DataPath>) {
             Some(dp)
         }
         "flannel" => {
-            let conf = chart_net_conf(&values["flannel"]);
+            let conf = chart_net_conf(&values["flannel"], &net.pod_cidrs);
             let mut dp = flannel(&chart, &conf, &hosts.node_mtus);
             dp.pod_cidrs = net.pod_cidrs.clone();
             Some(dp)
