@@ -620,6 +620,7 @@ fn no_accepted_setting_is_dropped_silently() {
             }
         }
     }
+    eprintln!("{rows} setting × target rows, {by_diagnostic} answered by a diagnostic");
     assert!(rows > 300, "only {rows} rows");
     assert!(by_diagnostic > 0, "no row was answered by a diagnostic");
     assert!(problems.is_empty(), "{}", problems.join("\n"));
