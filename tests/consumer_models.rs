@@ -564,6 +564,28 @@ const SETTINGS: &[Setting] = &[
         key: "cluster.serviceCIDR",
         apply: |s| s.service_cidr = "10.100.0.0/16",
     },
+    Setting {
+        key: "cluster.nodeCIDRMaskSize",
+        apply: |s| s.cluster_extra.push("nodeCIDRMaskSize: 25".into()),
+    },
+    Setting {
+        key: "cluster.dnsDomain",
+        apply: |s| s.cluster_extra.push("dnsDomain: edge.local".into()),
+    },
+    Setting {
+        key: "cluster.kubeProxy",
+        apply: |s| {
+            s.cluster_extra
+                .push("kubeProxy: {mode: ipvs, ipvsScheduler: wrr, strictARP: true}".into())
+        },
+    },
+    Setting {
+        key: "cluster.controlPlaneEndpoint",
+        apply: |s| {
+            s.cluster_extra
+                .push("controlPlaneEndpoint: 10.0.1.10:6443".into())
+        },
+    },
 ];
 
 fn codes(diags: &[Diag]) -> BTreeSet<(&'static str, String)> {
