@@ -429,3 +429,61 @@ fn builtin_modules_are_present_and_absent_ipvs_is_named() {
     }
     lab::assert_same(&before, &lab.dump("n1"), "after apply");
 }
+
+#[test]
+fn applies_with_different_state_dirs_in_one_namespace_serialise() {
+    let Some(lab) = Lab::new(NODES) else { return };
+    let file = lab.file("intent.yaml", &full_intent());
+    // The first apply takes the namespace's lock, then waits on its state directory's lock,
+    // which this test holds.
+    let state_a = lab.path("n1", "state");
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(state_a.join("lock"))
+        .expect("lock file");
+    lock.lock().expect("take the lock");
+    let first = lab
+        .apply_command(
+            "n1",
+            &file,
+            "worker-1",
+            &state_a,
+            &["--lock-timeout", "30"],
+            &[],
+        )
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run netc");
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    // A second apply in the same namespace with another state directory must wait too.
+    let state_b = lab.path("n1", "state-b");
+    let out = lab
+        .apply_command(
+            "n1",
+            &file,
+            "worker-1",
+            &state_b,
+            &["--lock-timeout", "1"],
+            &[],
+        )
+        .output()
+        .expect("run netc");
+    let second = text(&out);
+    // Another namespace is another host: its apply does not wait.
+    let other = lab.apply("n2", &file, "worker-2", &["--lock-timeout", "1"], &[]);
+    lock.unlock().expect("unlock");
+    let first = first.wait_with_output().expect("first apply");
+    assert!(
+        !out.status.success() && second.contains("another netc apply holds"),
+        "second apply ran beside the first: {second}"
+    );
+    assert!(
+        second.contains("network namespace"),
+        "the error does not name the namespace lock: {second}"
+    );
+    ok(first);
+    ok(other);
+}

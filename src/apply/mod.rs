@@ -362,7 +362,7 @@ fn spawn_watchdog(opts: &Options) -> Result<(), ApplyError> {
 
 /// `netc apply --confirm`: keeps a `--try` apply. Returns whether one was pending.
 pub fn confirm(state_dir: &std::path::Path, timeout: Duration) -> Result<bool, ApplyError> {
-    let _lock = lock::acquire(state_dir, timeout)?;
+    let _lock = lock::acquire_state_only(state_dir, timeout)?;
     let pending = state::load_pending(state_dir)?.is_some();
     state::clear_pending(state_dir)?;
     Ok(pending)

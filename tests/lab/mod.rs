@@ -148,8 +148,23 @@ impl Lab {
         extra: &[&str],
         env: &[(&str, &str)],
     ) -> Output {
-        let root = self.path(short, "root");
         let state = self.path(short, "state");
+        self.apply_command(short, intent, node, &state, extra, env)
+            .output()
+            .expect("run netc")
+    }
+
+    /// The command of [`Lab::apply`] with another state directory, not started.
+    pub fn apply_command(
+        &self,
+        short: &str,
+        intent: &Path,
+        node: &str,
+        state: &Path,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Command {
+        let root = self.path(short, "root");
         let ns = self.ns(short);
         let mut cmd = Command::new("ip");
         cmd.args(["netns", "exec", &ns, NETC, "apply"])
@@ -157,13 +172,13 @@ impl Lab {
             .args(["--node", node, "--root"])
             .arg(&root)
             .arg("--state-dir")
-            .arg(&state)
+            .arg(state)
             .args(extra)
             .env_remove("NETC_FAULT_AT_STEP");
         for (k, v) in env {
             cmd.env(k, v);
         }
-        cmd.output().expect("run netc")
+        cmd
     }
 
     /// Writes a file into the lab directory.
