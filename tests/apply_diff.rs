@@ -339,7 +339,7 @@ fn foreign_objects_out_of_the_way_are_untouched() {
 #[test]
 fn foreign_objects_in_the_way_are_conflicts() {
     // A fresh apply: cni0 exists as someone else's dummy device, the peer's pod route points
-    // elsewhere, and the CNI config holds other contents. None of it is netc's. (The plan
+    // elsewhere, the CNI config holds other contents and someone made a `table inet netc`. None of it is netc's. (The plan
     // still lists the steps around them; `apply` refuses to run it while conflicts remain.)
     let desired = desired_bridge();
     let mut observed = observed_empty(&desired);
@@ -350,6 +350,8 @@ fn foreign_objects_in_the_way_are_conflicts() {
     observed
         .files
         .insert(CONFLIST.to_owned(), Some(b"{}\n".to_vec()));
+    // A `table inet netc` netc did not load is foreign too, whatever its name.
+    observed.firewall_nft = Some("table inet netc {\n\tchain input {\n\t}\n}\n".to_owned());
     check("foreign-conflict", &desired, &observed, &Owned::default());
 }
 

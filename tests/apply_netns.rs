@@ -487,3 +487,39 @@ fn applies_with_different_state_dirs_in_one_namespace_serialise() {
     ok(first);
     ok(other);
 }
+
+#[test]
+fn foreign_netc_table_is_a_conflict() {
+    let Some(lab) = Lab::new(NODES) else { return };
+    let file = lab.file("intent.yaml", &full_intent());
+    // Someone else's table that happens to be called `inet netc`.
+    let nft = |args: &str| {
+        let mut cmd = vec!["ip", "netns", "exec"];
+        let ns = lab.ns("n1");
+        cmd.push(&ns);
+        cmd.push("nft");
+        cmd.extend(args.split(' '));
+        lab::run(&cmd);
+    };
+    nft("add table inet netc");
+    nft("add chain inet netc keep { type filter hook input priority 10 ; }");
+    let before = lab.dump("n1");
+    let out = lab.apply("n1", &file, "worker-1", &[], &[]);
+    assert!(
+        !out.status.success(),
+        "foreign table replaced: {}",
+        text(&out)
+    );
+    assert!(
+        text(&out).contains("nftables table inet netc exists and was not created by netc"),
+        "{}",
+        text(&out)
+    );
+    lab::assert_same(&before, &lab.dump("n1"), "after the refused apply");
+    // --force takes it over, and from then on it is netc's.
+    ok(lab.apply("n1", &file, "worker-1", &["--force"], &[]));
+    let table = text(&lab.exec("n1", &["nft", "list", "table", "inet", "netc"]));
+    assert!(!table.contains("chain keep"), "{table}");
+    let again = ok(lab.apply("n1", &file, "worker-1", &[], &[]));
+    assert!(again.contains("no changes"), "{again}");
+}

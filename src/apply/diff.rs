@@ -406,7 +406,15 @@ pub fn diff(desired: &Desired, observed: &Observed, owned: &Owned, force: bool) 
                         .is_some_and(|o| rendered.lines().all(|l| o.lines().any(|x| x == l))),
                 }
         });
-        if converged {
+        // The nftables table is netc's by name only when the state file says netc loaded it:
+        // a `table inet netc` that someone else made is foreign like any other object.
+        let foreign_table = spec.backend == Backend::Nftables
+            && observed.firewall_nft.is_some()
+            && !owned_fw.is_some_and(|r| r.backend == Backend::Nftables);
+        if foreign_table && !force {
+            out.conflicts
+                .push("nftables table inet netc exists and was not created by netc".to_owned());
+        } else if converged {
             out.owned_after.firewall = same_owner.cloned();
         } else {
             g.firewall.push(Step::Firewall {
