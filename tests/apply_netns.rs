@@ -523,3 +523,66 @@ fn foreign_netc_table_is_a_conflict() {
     let again = ok(lab.apply("n1", &file, "worker-1", &[], &[]));
     assert!(again.contains("no changes"), "{again}");
 }
+
+#[test]
+fn files_never_follow_links_out_of_root() {
+    let Some(lab) = Lab::new(NODES) else { return };
+    let file = lab.file("intent.yaml", &full_intent());
+    let root = lab.path("n1", "root");
+    let elsewhere = lab.dir.join("elsewhere");
+    std::fs::create_dir_all(root.join("etc")).expect("root/etc");
+    std::fs::create_dir_all(&elsewhere).expect("elsewhere");
+    std::os::unix::fs::symlink(&elsewhere, root.join("etc/cni")).expect("plant a link");
+    let out = lab.apply("n1", &file, "worker-1", &[], &[]);
+    let t = text(&out);
+    assert!(!out.status.success(), "apply wrote through a link: {t}");
+    assert!(
+        t.contains("etc/cni") && t.contains("symbolic link leading out of --root"),
+        "{t}"
+    );
+    assert!(
+        std::fs::read_dir(&elsewhere)
+            .expect("elsewhere")
+            .next()
+            .is_none(),
+        "files landed outside --root"
+    );
+}
+
+#[test]
+fn temporary_files_are_unpredictable_and_never_followed() {
+    let Some(lab) = Lab::new(NODES) else { return };
+    let file = lab.file("intent.yaml", &full_intent());
+    let root = lab.path("n1", "root");
+    let dir = root.join("etc/sysctl.d");
+    std::fs::create_dir_all(&dir).expect("root/etc/sysctl.d");
+    let victim = lab.dir.join("victim");
+    std::fs::write(&victim, "untouched\n").expect("victim");
+    // Links at every name an apply started in the next few thousand pids would use for its
+    // temporary file, were the names derived from its pid.
+    let last: u32 = std::fs::read_to_string("/proc/sys/kernel/ns_last_pid")
+        .expect("ns_last_pid")
+        .trim()
+        .parse()
+        .expect("a pid");
+    for pid in last + 1..last + 3000 {
+        std::os::unix::fs::symlink(&victim, dir.join(format!(".90-netc.conf.netc-{pid}")))
+            .expect("plant a link");
+    }
+    ok(lab.apply("n1", &file, "worker-1", &[], &[]));
+    assert_eq!(
+        std::fs::read_to_string(&victim).expect("victim"),
+        "untouched\n",
+        "a planted temporary name was followed"
+    );
+    let written = std::fs::read_to_string(dir.join("90-netc.conf")).expect("sysctl file");
+    assert!(written.contains("net.ipv4.ip_forward"), "{written}");
+    // Only the planted links and the file itself are left: no temporary file of netc's.
+    let stray = std::fs::read_dir(&dir)
+        .expect("dir")
+        .flatten()
+        .filter(|e| !e.file_type().is_ok_and(|t| t.is_symlink()))
+        .filter(|e| e.file_name() != "90-netc.conf")
+        .count();
+    assert_eq!(stray, 0, "temporary files left behind");
+}

@@ -2,7 +2,10 @@
 //! atomic writes under `--root` (write a temporary file beside the target, fsync, rename).
 
 use std::collections::BTreeMap;
-use std::io::Write;
+use std::ffi::{CStr, CString};
+use std::io::{Read, Write};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use super::{ApplyError, modules, sysctl};
@@ -87,10 +90,17 @@ pub fn node_files(
     out
 }
 
-/// `path` (absolute host path) under `root`; refuses anything that could escape `root`.
+/// `path` (absolute host path) under `root`, lexically; refuses anything that could escape
+/// `root` by its spelling. The files themselves are only ever reached through [`Beneath`],
+/// which also refuses symbolic links leading out of `root`.
 pub fn under(root: &Path, path: &str) -> Result<PathBuf, ApplyError> {
     let rel = path.trim_start_matches('/');
-    if rel.is_empty() || rel.split('/').any(|c| c == ".." || c.is_empty()) {
+    if rel.is_empty()
+        || rel
+            .split('/')
+            .any(|c| c == ".." || c == "." || c.is_empty())
+        || rel.contains('\0')
+    {
         return Err(ApplyError::Unsupported(format!(
             "refusing file path {path}"
         )));
@@ -98,54 +108,336 @@ pub fn under(root: &Path, path: &str) -> Result<PathBuf, ApplyError> {
     Ok(root.join(rel))
 }
 
-/// Current contents, `None` if absent.
-pub fn read(root: &Path, path: &str) -> Result<Option<Vec<u8>>, ApplyError> {
-    let full = under(root, path)?;
-    match std::fs::read(&full) {
-        Ok(b) => Ok(Some(b)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(ApplyError::Io {
-            object: format!("file {}", full.display()),
-            source: e,
-        }),
+/// A directory under `--root` opened without following any link out of `root`, and the name
+/// of the file in it.
+///
+/// Every component is resolved from a descriptor of `root`: with `openat2(RESOLVE_BENEATH |
+/// RESOLVE_NO_MAGICLINKS)` (Linux 5.6+; openat2(2)) symbolic links are followed only while
+/// they stay beneath `root` — an absolute link or one whose `..` climbs out fails with `EXDEV`.
+/// Where `openat2` is missing (`ENOSYS`) each component is opened with `O_NOFOLLOW`, so every
+/// symbolic link on the way is refused. The file itself is never followed: it is opened with
+/// `O_NOFOLLOW`, replaced by `renameat` and removed by `unlinkat`, all relative to the
+/// directory's descriptor.
+struct Beneath {
+    dir: OwnedFd,
+    name: CString,
+    /// `root` + `path`, for messages.
+    full: PathBuf,
+}
+
+fn c_string(s: &str) -> std::io::Result<CString> {
+    CString::new(s).map_err(|_| std::io::Error::from_raw_os_error(libc::EINVAL))
+}
+
+fn check_fd(fd: libc::c_int) -> std::io::Result<OwnedFd> {
+    if fd < 0 {
+        Err(std::io::Error::last_os_error())
+    } else {
+        // SAFETY: the kernel just returned this descriptor and nothing else owns it.
+        Ok(unsafe { OwnedFd::from_raw_fd(fd) })
     }
 }
 
-/// Writes `contents` atomically: readers see the old file or the new one, never a part.
-pub fn write(root: &Path, path: &str, contents: &[u8]) -> Result<(), ApplyError> {
-    let full = under(root, path)?;
-    let io = |e: std::io::Error| ApplyError::Io {
-        object: format!("file {}", full.display()),
-        source: e,
+/// `openat2(dir, path, flags, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS)`.
+fn openat2_beneath(dir: &OwnedFd, path: &CStr, flags: libc::c_int) -> std::io::Result<OwnedFd> {
+    /// `struct open_how` of `include/uapi/linux/openat2.h` (libc's is non-exhaustive).
+    #[repr(C)]
+    struct OpenHow {
+        flags: u64,
+        mode: u64,
+        resolve: u64,
+    }
+    let how = OpenHow {
+        flags: (flags | libc::O_CLOEXEC) as u64,
+        mode: 0,
+        resolve: libc::RESOLVE_BENEATH | libc::RESOLVE_NO_MAGICLINKS,
     };
-    let dir = full.parent().unwrap_or(root);
-    std::fs::create_dir_all(dir).map_err(io)?;
-    let file_name = full
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{file_name}.netc-{}", std::process::id()));
+    // SAFETY: `path` is NUL-terminated, `how` lives across the call and its size is passed.
+    let fd = unsafe {
+        libc::syscall(
+            libc::SYS_openat2,
+            dir.as_raw_fd(),
+            path.as_ptr(),
+            &raw const how,
+            std::mem::size_of::<OpenHow>(),
+        )
+    };
+    check_fd(fd as libc::c_int)
+}
+
+fn openat(
+    dir: &OwnedFd,
+    name: &CStr,
+    flags: libc::c_int,
+    mode: libc::mode_t,
+) -> std::io::Result<OwnedFd> {
+    // SAFETY: `name` is NUL-terminated; `dir` is an open descriptor.
+    check_fd(unsafe {
+        libc::openat(
+            dir.as_raw_fd(),
+            name.as_ptr(),
+            flags | libc::O_CLOEXEC,
+            libc::c_uint::from(mode),
+        )
+    })
+}
+
+/// Whether `openat2` works here (probed once).
+fn has_openat2(root: &OwnedFd) -> bool {
+    static PROBE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *PROBE.get_or_init(|| {
+        let dot = c".";
+        !matches!(
+            openat2_beneath(root, dot, libc::O_RDONLY | libc::O_DIRECTORY),
+            Err(e) if e.raw_os_error() == Some(libc::ENOSYS)
+        )
+    })
+}
+
+/// What a refused link looks like, per resolution mode.
+fn escapes(e: &std::io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EXDEV) | Some(libc::ELOOP) | Some(libc::ENOTDIR)
+    )
+}
+
+impl Beneath {
+    /// Opens the directory of `path` under `root`; with `create`, makes missing directories
+    /// (mode 0755). `Ok(None)`: a directory is missing and `create` is false.
+    fn open(root: &Path, path: &str, create: bool) -> Result<Option<Beneath>, ApplyError> {
+        let full = under(root, path)?;
+        let rel = path.trim_start_matches('/');
+        let (parents, name) = match rel.rsplit_once('/') {
+            Some((p, n)) => (p.split('/').collect::<Vec<_>>(), n),
+            None => (Vec::new(), rel),
+        };
+        let io = |what: &Path, e: std::io::Error| ApplyError::Io {
+            object: format!("directory {}", what.display()),
+            source: e,
+        };
+        if create {
+            std::fs::create_dir_all(root).map_err(|e| io(root, e))?;
+        }
+        let root_fd = match std::fs::File::open(root) {
+            Ok(f) => OwnedFd::from(f),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io(root, e)),
+        };
+        let beneath = has_openat2(&root_fd);
+        let mut dir = root_fd.try_clone().map_err(|e| io(root, e))?;
+        for (i, component) in parents.iter().enumerate() {
+            let shown = root.join(parents[..=i].join("/"));
+            let flags = libc::O_RDONLY | libc::O_DIRECTORY;
+            let c = c_string(component).map_err(|e| io(&shown, e))?;
+            let prefix = c_string(&parents[..=i].join("/")).map_err(|e| io(&shown, e))?;
+            let open = |dir: &OwnedFd| {
+                if beneath {
+                    openat2_beneath(&root_fd, &prefix, flags)
+                } else {
+                    openat(dir, &c, flags | libc::O_NOFOLLOW, 0)
+                }
+            };
+            let next = match open(&dir) {
+                Ok(fd) => fd,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && create => {
+                    // SAFETY: `c` is NUL-terminated; `dir` is an open directory.
+                    let rc = unsafe { libc::mkdirat(dir.as_raw_fd(), c.as_ptr(), 0o755) };
+                    if rc != 0 {
+                        let e = std::io::Error::last_os_error();
+                        if e.kind() != std::io::ErrorKind::AlreadyExists {
+                            return Err(io(&shown, e));
+                        }
+                    }
+                    open(&dir).map_err(|e| refuse_or(&shown, root, e))?
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+                Err(e) => return Err(refuse_or(&shown, root, e)),
+            };
+            dir = next;
+        }
+        let name = c_string(name).map_err(|e| io(&full, e))?;
+        Ok(Some(Beneath { dir, name, full }))
+    }
+
+    fn io(&self, e: std::io::Error) -> ApplyError {
+        ApplyError::Io {
+            object: format!("file {}", self.full.display()),
+            source: e,
+        }
+    }
+
+    /// The error for the file itself being a symbolic link.
+    fn link_refused(&self) -> ApplyError {
+        ApplyError::Unsupported(format!(
+            "refusing {}: it is a symbolic link (netc does not follow links under --root)",
+            self.full.display()
+        ))
+    }
+}
+
+/// A link out of `root` on the way (`EXDEV` from `openat2`, `ELOOP`/`ENOTDIR` from
+/// `O_NOFOLLOW`) is a refusal naming the place; anything else an I/O error.
+fn refuse_or(shown: &Path, root: &Path, e: std::io::Error) -> ApplyError {
+    if escapes(&e) {
+        ApplyError::Unsupported(format!(
+            "refusing {}: it is a symbolic link leading out of --root {} (or not a directory)",
+            shown.display(),
+            root.display()
+        ))
+    } else {
+        ApplyError::Io {
+            object: format!("directory {}", shown.display()),
+            source: e,
+        }
+    }
+}
+
+/// Current contents, `None` if absent. A symbolic link or anything but a regular file is
+/// refused (reading a FIFO would block).
+pub fn read(root: &Path, path: &str) -> Result<Option<Vec<u8>>, ApplyError> {
+    let Some(at) = Beneath::open(root, path, false)? else {
+        return Ok(None);
+    };
+    let fd = match openat(
+        &at.dir,
+        &at.name,
+        libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_NONBLOCK,
+        0,
+    ) {
+        Ok(fd) => fd,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => return Err(at.link_refused()),
+        Err(e) => return Err(at.io(e)),
+    };
+    let mut file = std::fs::File::from(fd);
+    let meta = file.metadata().map_err(|e| at.io(e))?;
+    if !meta.is_file() {
+        return Err(ApplyError::Unsupported(format!(
+            "refusing {}: not a regular file",
+            at.full.display()
+        )));
+    }
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes).map_err(|e| at.io(e))?;
+    Ok(Some(bytes))
+}
+
+/// A temporary name nobody can guess: 128 bits from the kernel's random pool.
+fn temporary_name(name: &CStr) -> std::io::Result<CString> {
+    let mut random = [0u8; 16];
+    let mut filled = 0;
+    while filled < random.len() {
+        // SAFETY: the buffer is valid for `len - filled` bytes from `filled`.
+        let n = unsafe {
+            libc::getrandom(
+                random[filled..].as_mut_ptr().cast(),
+                random.len() - filled,
+                0,
+            )
+        };
+        if n < 0 {
+            let e = std::io::Error::last_os_error();
+            if e.kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(e);
+        }
+        filled += n as usize;
+    }
+    let hex: String = random.iter().map(|b| format!("{b:02x}")).collect();
+    c_string(&format!(".{}.netc-{hex}", name.to_string_lossy()))
+}
+
+/// Writes `contents` atomically: readers see the old file or the new one, never a part. The
+/// temporary file is created with `O_EXCL | O_NOFOLLOW` under an unpredictable name beside the
+/// target and renamed over it (which replaces a link at the target instead of following it).
+/// An existing file's permission bits are kept; a new file gets 0644.
+pub fn write(root: &Path, path: &str, contents: &[u8]) -> Result<(), ApplyError> {
+    let at = Beneath::open(root, path, true)?
+        .ok_or_else(|| ApplyError::Unsupported(format!("cannot create the directory of {path}")))?;
+    let mode = match std::fs::File::from(
+        match openat(&at.dir, &at.name, libc::O_PATH | libc::O_NOFOLLOW, 0) {
+            Ok(fd) => fd,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return write_new(&at, contents, 0o644);
+            }
+            Err(e) => return Err(at.io(e)),
+        },
+    )
+    .metadata()
+    {
+        Ok(m) if m.file_type().is_symlink() => return Err(at.link_refused()),
+        Ok(m) if m.is_file() => m.permissions().mode() & 0o7777,
+        Ok(_) => {
+            return Err(ApplyError::Unsupported(format!(
+                "refusing {}: not a regular file",
+                at.full.display()
+            )));
+        }
+        Err(e) => return Err(at.io(e)),
+    };
+    write_new(&at, contents, mode)
+}
+
+fn write_new(at: &Beneath, contents: &[u8], mode: u32) -> Result<(), ApplyError> {
+    let (tmp, fd) = loop {
+        let tmp = temporary_name(&at.name).map_err(|e| at.io(e))?;
+        match openat(
+            &at.dir,
+            &tmp,
+            libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW,
+            mode as libc::mode_t,
+        ) {
+            Ok(fd) => break (tmp, fd),
+            // 128 random bits collided: someone planted this very name. Draw again.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(at.io(e)),
+        }
+    };
     let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(contents)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, &full)
+        let mut file = std::fs::File::from(fd);
+        file.write_all(contents)?;
+        // The umask may have narrowed the mode given to openat.
+        file.set_permissions(std::fs::Permissions::from_mode(mode))?;
+        file.sync_all()?;
+        // SAFETY: both names are NUL-terminated; `at.dir` is an open directory.
+        let rc = unsafe {
+            libc::renameat(
+                at.dir.as_raw_fd(),
+                tmp.as_ptr(),
+                at.dir.as_raw_fd(),
+                at.name.as_ptr(),
+            )
+        };
+        if rc != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        // SAFETY: `at.dir` is an open directory descriptor.
+        if unsafe { libc::fsync(at.dir.as_raw_fd()) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(())
     })();
     if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+        // SAFETY: `tmp` is NUL-terminated; removing our own temporary file.
+        unsafe { libc::unlinkat(at.dir.as_raw_fd(), tmp.as_ptr(), 0) };
     }
-    result.map_err(io)
+    result.map_err(|e| at.io(e))
 }
 
-/// Removes a file (absent is fine).
+/// Removes a file (absent is fine). A symbolic link in its place is removed itself, never
+/// followed.
 pub fn remove(root: &Path, path: &str) -> Result<(), ApplyError> {
-    let full = under(root, path)?;
-    match std::fs::remove_file(&full) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(ApplyError::Io {
-            object: format!("file {}", full.display()),
-            source: e,
-        }),
+    let Some(at) = Beneath::open(root, path, false)? else {
+        return Ok(());
+    };
+    // SAFETY: `at.name` is NUL-terminated; `at.dir` is an open directory.
+    if unsafe { libc::unlinkat(at.dir.as_raw_fd(), at.name.as_ptr(), 0) } != 0 {
+        let e = std::io::Error::last_os_error();
+        if e.kind() != std::io::ErrorKind::NotFound {
+            return Err(at.io(e));
+        }
     }
+    Ok(())
 }
