@@ -24,7 +24,9 @@ use netc::apply::diff::{Changes, diff};
 use netc::apply::firewall::{self, Backend, FirewallSpec, RuleSpec};
 use netc::apply::netlink::{Address, Link, Route};
 use netc::apply::observe::Observed;
-use netc::apply::state::{FirewallRecord, Owned};
+use netc::apply::state::{
+    FirewallRecord, Owned, OwnedAddress, OwnedFdb, OwnedFile, OwnedLink, OwnedRoute,
+};
 use netc::intent::values::{PortRange, Protocol};
 use similar::TextDiff;
 
@@ -58,6 +60,8 @@ fn link(index: u32, name: &str, kind: Option<&str>, mtu: u32) -> Link {
         up: true,
         master: None,
         vxlan: None,
+        mac: Some([2, 0, 0, 0, 0, index as u8]),
+        bridge: None,
     }
 }
 
@@ -67,6 +71,7 @@ fn kernel_route(dst: &str, via: &str) -> Route {
         gateway: Some(ip(via)),
         oif: Some(2),
         protocol: 4,
+        metric: None,
     }
 }
 
@@ -170,6 +175,7 @@ fn observed_converged(desired: &Desired) -> Observed {
             gateway: Some(r.via),
             oif: Some(2),
             protocol: 4,
+            metric: None,
         });
     }
     for (k, v) in &desired.sysctls {
@@ -188,23 +194,49 @@ fn observed_converged(desired: &Desired) -> Observed {
     o
 }
 
-/// The ownership record netc left after applying `desired`.
+/// The ownership record netc left after applying `desired` (on the host `observed_converged`
+/// makes of it, whose identities it records).
 fn owned_after(desired: &Desired) -> Owned {
-    Owned {
-        version: 1,
+    let mut owned = Owned {
+        version: 2,
         node: desired.node.clone(),
-        links: desired.links.clone(),
-        addresses: desired.addresses.clone(),
-        routes: desired.routes.clone(),
-        fdb: desired.fdb.clone(),
-        files: desired.files.keys().cloned().collect(),
+        links: desired.links.iter().cloned().map(OwnedLink::new).collect(),
+        addresses: desired
+            .addresses
+            .iter()
+            .map(|a| OwnedAddress {
+                spec: a.clone(),
+                index: None,
+            })
+            .collect(),
+        routes: desired
+            .routes
+            .iter()
+            .cloned()
+            .map(OwnedRoute::new)
+            .collect(),
+        fdb: desired
+            .fdb
+            .iter()
+            .map(|e| OwnedFdb {
+                spec: e.clone(),
+                index: None,
+            })
+            .collect(),
+        files: desired
+            .files
+            .iter()
+            .map(|(p, c)| OwnedFile::new(p, c))
+            .collect(),
         firewall: desired.firewall.as_ref().map(|spec| FirewallRecord {
             backend: spec.backend,
             zone: spec.zone.clone(),
             source: firewall::driver(spec.backend, &spec.zone).render(spec),
             listing: NFT_LISTING.to_owned(),
         }),
-    }
+    };
+    owned.record_identity(&observed_converged(desired));
+    owned
 }
 
 /// The plan as text: steps in order, conflicts, refusals, then what netc owns afterwards.
@@ -222,25 +254,37 @@ fn render(changes: &Changes) -> String {
     );
     section("conflicts", changes.conflicts.clone());
     section("refusals", changes.refusals.clone());
+    section("notes", changes.notes.clone());
     let o = &changes.owned_after;
     let mut owned = vec![format!("node {}", o.node)];
-    owned.extend(o.links.iter().map(|l| format!("{} {}", l.kind(), l.name())));
+    owned.extend(
+        o.links
+            .iter()
+            .map(|l| format!("{} {}", l.spec.kind(), l.name())),
+    );
     owned.extend(
         o.addresses
             .iter()
-            .map(|a| format!("address {} on {}", a.net, a.link)),
+            .map(|a| format!("address {} on {}", a.spec.net, a.spec.link)),
     );
-    owned.extend(
-        o.routes
-            .iter()
-            .map(|r| format!("route {} via {}", r.destination, r.via)),
-    );
+    owned.extend(o.routes.iter().map(|r| {
+        format!(
+            "route {} via {} proto {}",
+            r.spec.destination, r.spec.via, r.protocol
+        )
+    }));
     owned.extend(
         o.fdb
             .iter()
-            .map(|e| format!("forwarding entry {} -> {}", e.link, e.destination)),
+            .map(|e| format!("forwarding entry {} -> {}", e.spec.link, e.spec.destination)),
     );
-    owned.extend(o.files.iter().map(|p| format!("file {p}")));
+    owned.extend(o.files.iter().map(|f| {
+        format!(
+            "file {} sha256 {}",
+            f.path,
+            f.sha256.as_deref().map_or("none", |h| &h[..12])
+        )
+    }));
     owned.extend(o.firewall.iter().map(|f| {
         let backend = match f.backend {
             Backend::Nftables => "nftables",
@@ -384,4 +428,54 @@ fn mtu_change_on_a_data_interface() {
     let mut desired = before.clone();
     desired.mtus = vec![("eth1".to_owned(), 9000)];
     check("mtu-data-interface", &desired, &observed, &owned);
+}
+
+#[test]
+fn state_entries_that_name_other_objects_are_left_alone() {
+    // The record names objects the host holds under the same names, but they are not the
+    // ones netc made: a veth where netc made a bridge, a bridge recreated by someone else (new
+    // index), a route added by hand (protocol boot), a file whose contents netc did not write,
+    // and a version 1 entry without a hash. None of them may be removed.
+    let desired = desired_bridge();
+    let mut observed = observed_converged(&desired);
+    let mut owned = owned_after(&desired);
+    observed.links.push(link(30, "fA", Some("veth"), 1500));
+    owned.links.push(OwnedLink::new(LinkSpec::Bridge {
+        name: "fA".to_owned(),
+    }));
+    observed
+        .links
+        .push(link(31, "br-old", Some("bridge"), 1500));
+    owned.links.push(OwnedLink {
+        spec: LinkSpec::Bridge {
+            name: "br-old".to_owned(),
+        },
+        index: Some(21),
+        mac: Some("02:00:00:00:00:15".to_owned()),
+    });
+    observed.routes.push(Route {
+        protocol: 3,
+        ..kernel_route("10.99.0.0/24", "192.168.1.1")
+    });
+    owned
+        .routes
+        .push(OwnedRoute::new(route("10.99.0.0/24", "192.168.1.1")));
+    observed.files.insert(
+        "/etc/passwd".to_owned(),
+        Some(b"root:x:0:0::/root:/bin/sh\n".to_vec()),
+    );
+    owned
+        .files
+        .push(OwnedFile::new("/etc/passwd", b"netc wrote this\n"));
+    observed
+        .files
+        .insert("/etc/netc/legacy.conf".to_owned(), Some(b"x\n".to_vec()));
+    owned.files.push(OwnedFile {
+        path: "/etc/netc/legacy.conf".to_owned(),
+        sha256: None,
+    });
+    let changes = diff(&desired, &observed, &owned, false);
+    assert!(changes.steps.is_empty(), "{:?}", changes.steps);
+    assert_eq!(changes.notes.len(), 5, "{:#?}", changes.notes);
+    check("state-identity", &desired, &observed, &owned);
 }

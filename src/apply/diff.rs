@@ -3,6 +3,11 @@
 //! Objects netc owns (the state file) are changed or removed as needed; an object netc does not
 //! own that is already exactly as desired is left alone (and stays foreign); one that differs is
 //! a conflict, which only `--force` overrides (netc then takes it over).
+//!
+//! Ownership is checked, not assumed: a state entry names an object *and* says which one it is
+//! (a link's kind, index and MAC, a route's gateway and protocol, a file's hash). An entry whose
+//! object is no longer that one is never changed or removed: the object is foreign, and the
+//! entry is dropped with a note.
 
 use ipnet::IpNet;
 
@@ -10,20 +15,28 @@ use super::desired::{AddressSpec, Desired, FdbSpec, LinkSpec, RouteSpec};
 use super::firewall::{self, Backend};
 use super::netlink::Link;
 use super::observe::Observed;
-use super::state::{FirewallRecord, Owned};
-use super::step::Step;
+use super::state::{
+    FirewallRecord, Owned, OwnedAddress, OwnedFdb, OwnedFile, OwnedLink, OwnedRoute, sha256,
+};
+use super::step::{LinkSnapshot, RouteThrough, Step, mac_text};
 use super::sysctl;
+
+/// The route protocol the kernel gives the routes it derives from addresses (`proto kernel`).
+const KERNEL_ROUTE_PROTOCOL: u8 = 2;
 
 /// The outcome of comparing.
 #[derive(Debug, Default)]
 pub struct Changes {
     pub steps: Vec<Step>,
-    /// The ownership record once every step has run.
+    /// The ownership record once every step has run (identities of new objects are filled in
+    /// after they exist: [`Owned::record_identity`]).
     pub owned_after: Owned,
     /// Foreign objects in the way (each message names the object).
     pub conflicts: Vec<String>,
     /// Steps that would cut the management path (refused unless `--force`).
     pub refusals: Vec<String>,
+    /// State entries whose object is no longer netc's: left alone and forgotten.
+    pub notes: Vec<String>,
 }
 
 #[derive(Default)]
@@ -43,7 +56,7 @@ struct Groups {
 }
 
 /// The spec of an existing link, if netc can recreate it (bridge or VXLAN).
-fn spec_of(link: &Link, observed: &Observed) -> Option<LinkSpec> {
+pub fn spec_of(link: &Link, observed: &Observed) -> Option<LinkSpec> {
     match link.kind.as_deref() {
         Some("bridge") => Some(LinkSpec::Bridge {
             name: link.name.clone(),
@@ -63,6 +76,51 @@ fn spec_of(link: &Link, observed: &Observed) -> Option<LinkSpec> {
             })
         }
         _ => None,
+    }
+}
+
+/// Everything deleting `link` takes with it, so that [`Step::RestoreLink`] can put it back.
+fn snapshot(spec: LinkSpec, link: &Link, observed: &Observed) -> LinkSnapshot {
+    LinkSnapshot {
+        spec,
+        index: Some(link.index),
+        mac: link.mac.as_ref().map(mac_text),
+        mtu: Some(link.mtu),
+        up: link.up,
+        master: link
+            .master
+            .and_then(|m| observed.link_name(m))
+            .map(str::to_owned),
+        bridge: link.bridge.clone(),
+        addresses: observed
+            .addresses
+            .iter()
+            .filter(|a| a.index == link.index)
+            .map(|a| a.net)
+            .collect(),
+        routes: observed
+            .routes
+            .iter()
+            .filter(|r| r.oif == Some(link.index) && r.protocol != KERNEL_ROUTE_PROTOCOL)
+            .map(|r| RouteThrough {
+                destination: r.destination,
+                gateway: r.gateway,
+                protocol: r.protocol,
+                metric: r.metric,
+            })
+            .collect(),
+        ports: observed
+            .links
+            .iter()
+            .filter(|l| l.master == Some(link.index))
+            .map(|l| l.name.clone())
+            .collect(),
+        fdb: observed
+            .fdb
+            .iter()
+            .filter(|e| e.index == link.index && e.mac == [0; 6])
+            .filter_map(|e| e.destination)
+            .collect(),
     }
 }
 
@@ -87,6 +145,26 @@ fn same_link(spec: &LinkSpec, link: &Link, observed: &Observed) -> bool {
             }),
         ) => *vni == v2 && *port == p2 && *local == l2 && *underlay == u2,
         _ => false,
+    }
+}
+
+/// Why `link` is not the one `record` names, for notes.
+fn not_the_same(record: &OwnedLink, link: &Link) -> String {
+    let kind = link.kind.as_deref().unwrap_or("device");
+    if kind != record.spec.kind() {
+        return format!("it is a {kind}, netc created a {}", record.spec.kind());
+    }
+    match (record.index, record.mac.as_deref()) {
+        (Some(i), _) if i != link.index => {
+            format!("its index is {}, netc's had {i}", link.index)
+        }
+        (_, Some(m)) if link.mac.as_ref().map(mac_text).as_deref() != Some(m) => format!(
+            "its MAC is {}, netc's had {m}",
+            link.mac
+                .as_ref()
+                .map_or_else(|| "none".to_owned(), mac_text)
+        ),
+        _ => "its parameters differ".to_owned(),
     }
 }
 
@@ -121,11 +199,18 @@ pub fn diff(desired: &Desired, observed: &Observed, owned: &Owned, force: bool) 
         }
     }
 
-    // Links.
-    let mut replaced: Vec<String> = Vec::new();
+    // The state entry of a link, if the link of that name is still the one netc created.
+    let owned_link = |name: &str| {
+        owned
+            .owns_link(name)
+            .filter(|r| observed.link(name).is_some_and(|l| r.is(l, observed)))
+    };
+
+    // Links. `deleted`: the indices of links this plan deletes (replaced or dropped).
+    let mut deleted: Vec<u32> = Vec::new();
     for spec in &desired.links {
         let name = spec.name();
-        let was_owned = owned.links.iter().any(|l| l.name() == name);
+        let was_owned = owned_link(name);
         if let LinkSpec::Vxlan { underlay, .. } = spec
             && observed.link(underlay).is_none()
         {
@@ -148,7 +233,7 @@ pub fn diff(desired: &Desired, observed: &Observed, owned: &Owned, force: bool) 
                     link: name.to_owned(),
                     up: true,
                 });
-                out.owned_after.links.push(spec.clone());
+                out.owned_after.links.push(OwnedLink::new(spec.clone()));
             }
             Some(link) if same_link(spec, link, observed) => {
                 let current_master = link.master.and_then(|m| observed.link_name(m));
@@ -165,29 +250,20 @@ pub fn diff(desired: &Desired, observed: &Observed, owned: &Owned, force: bool) 
                         up: true,
                     });
                 }
-                if was_owned {
-                    out.owned_after.links.push(spec.clone());
+                if let Some(record) = was_owned {
+                    out.owned_after.links.push(OwnedLink {
+                        spec: spec.clone(),
+                        ..record.clone()
+                    });
                 }
             }
             Some(link) => match spec_of(link, observed) {
-                Some(old) if was_owned || force => {
-                    // Deleting a link takes its addresses and entries with it: undo them one
-                    // by one first, so rollback can put every one of them back.
-                    for a in observed.addresses.iter().filter(|a| a.index == link.index) {
-                        g.deletes_addresses.push(Step::DeleteAddress(AddressSpec {
-                            link: name.to_owned(),
-                            net: a.net,
-                        }));
-                    }
-                    for e in observed.fdb.iter().filter(|e| e.index == link.index) {
-                        if let (Some(destination), [0, 0, 0, 0, 0, 0]) = (e.destination, e.mac) {
-                            g.deletes_fdb.push(Step::DeleteFdb(FdbSpec {
-                                link: name.to_owned(),
-                                destination,
-                            }));
-                        }
-                    }
-                    g.deletes_links.push(Step::DeleteLink(old));
+                Some(old) if was_owned.is_some() || force => {
+                    // Deleting a link takes its addresses, routes, ports and entries with it:
+                    // the snapshot holds them, so rollback can put every one of them back.
+                    g.deletes_links
+                        .push(Step::DeleteLink(snapshot(old, link, observed)));
+                    deleted.push(link.index);
                     g.links.push(Step::CreateLink(spec.clone()));
                     if let Some(m) = spec.master() {
                         g.links.push(Step::SetMaster {
@@ -200,8 +276,7 @@ pub fn diff(desired: &Desired, observed: &Observed, owned: &Owned, force: bool) 
                         link: name.to_owned(),
                         up: true,
                     });
-                    replaced.push(name.to_owned());
-                    out.owned_after.links.push(spec.clone());
+                    out.owned_after.links.push(OwnedLink::new(spec.clone()));
                 }
                 _ => out.conflicts.push(format!(
                     "link {name} exists ({}) and was not created by netc as a {}",
@@ -212,26 +287,37 @@ pub fn diff(desired: &Desired, observed: &Observed, owned: &Owned, force: bool) 
         }
     }
     // Owned links the intent dropped, enslaved devices before their bridges.
-    for spec in owned.links.iter().rev() {
-        if desired.links.iter().any(|d| d.name() == spec.name()) {
+    for record in owned.links.iter().rev() {
+        let name = record.name();
+        if desired.links.iter().any(|d| d.name() == name) {
             continue;
         }
-        if let Some(link) = observed.link(spec.name()) {
-            if Some(spec.name()) == management_if {
-                out.refusals.push(format!(
-                    "deleting {} would remove the management interface",
-                    spec.name()
-                ));
-            }
-            g.deletes_links.push(Step::DeleteLink(
-                spec_of(link, observed).unwrap_or(spec.clone()),
+        let Some(link) = observed.link(name) else {
+            continue;
+        };
+        if !record.is(link, observed) {
+            out.notes.push(format!(
+                "the state lists {} {name}, but {name} here is not the link netc created ({}): \
+                 left alone",
+                record.spec.kind(),
+                not_the_same(record, link)
+            ));
+            continue;
+        }
+        if Some(name) == management_if {
+            out.refusals.push(format!(
+                "deleting {name} would remove the management interface"
             ));
         }
+        let spec = spec_of(link, observed).unwrap_or_else(|| record.spec.clone());
+        g.deletes_links
+            .push(Step::DeleteLink(snapshot(spec, link, observed)));
+        deleted.push(link.index);
     }
     let gone = |link: &str| -> bool {
-        replaced.iter().any(|r| r == link)
-            || (owned.links.iter().any(|l| l.name() == link)
-                && !desired.links.iter().any(|d| d.name() == link))
+        observed
+            .link(link)
+            .is_some_and(|l| deleted.contains(&l.index))
     };
 
     // MTUs of existing interfaces.
@@ -268,27 +354,48 @@ pub fn diff(desired: &Desired, observed: &Observed, owned: &Owned, force: bool) 
                     .any(|o| o.index == l.index && o.net == a.net)
             })
     };
+    // The record of an address, if it sits on the link it was added to.
+    let owned_address = |a: &AddressSpec| {
+        owned.addresses.iter().find(|r| {
+            r.spec == *a
+                && observed
+                    .link(&a.link)
+                    .is_some_and(|l| r.index.is_none_or(|i| i == l.index))
+        })
+    };
     for a in &desired.addresses {
-        let was_owned = owned.addresses.contains(a);
         if has_address(a) {
-            if was_owned {
-                out.owned_after.addresses.push(a.clone());
+            if let Some(record) = owned_address(a) {
+                out.owned_after.addresses.push(record.clone());
             }
         } else {
             g.addresses.push(Step::AddAddress(a.clone()));
-            out.owned_after.addresses.push(a.clone());
+            out.owned_after.addresses.push(OwnedAddress {
+                spec: a.clone(),
+                index: None,
+            });
         }
     }
-    for a in &owned.addresses {
-        if !desired.addresses.contains(a) && has_address(a) {
-            if Some(a.net.addr()) == management_ip {
-                out.refusals.push(format!(
-                    "removing management address {} from {}",
-                    a.net, a.link
-                ));
-            }
-            g.deletes_addresses.push(Step::DeleteAddress(a.clone()));
+    for record in &owned.addresses {
+        let a = &record.spec;
+        if desired.addresses.contains(a) || !has_address(a) {
+            continue;
         }
+        if owned_address(a).is_none() {
+            out.notes.push(format!(
+                "the state lists address {} on {}, but {} is not the link it was added to: \
+                 left alone",
+                a.net, a.link, a.link
+            ));
+            continue;
+        }
+        if Some(a.net.addr()) == management_ip {
+            out.refusals.push(format!(
+                "removing management address {} from {}",
+                a.net, a.link
+            ));
+        }
+        g.deletes_addresses.push(Step::DeleteAddress(a.clone()));
     }
 
     // VXLAN forwarding entries.
@@ -300,42 +407,71 @@ pub fn diff(desired: &Desired, observed: &Observed, owned: &Owned, force: bool) 
                 })
             })
     };
+    let owned_fdb = |e: &FdbSpec| {
+        owned.fdb.iter().find(|r| {
+            r.spec == *e
+                && observed
+                    .link(&e.link)
+                    .is_some_and(|l| r.index.is_none_or(|i| i == l.index))
+        })
+    };
     for e in &desired.fdb {
         if !has_fdb(e) {
             g.fdb.push(Step::AddFdb(e.clone()));
-            out.owned_after.fdb.push(e.clone());
-        } else if owned.fdb.contains(e) {
-            out.owned_after.fdb.push(e.clone());
+            out.owned_after.fdb.push(OwnedFdb {
+                spec: e.clone(),
+                index: None,
+            });
+        } else if let Some(record) = owned_fdb(e) {
+            out.owned_after.fdb.push(record.clone());
         }
     }
-    for e in &owned.fdb {
-        if !desired.fdb.contains(e) && has_fdb(e) {
-            g.deletes_fdb.push(Step::DeleteFdb(e.clone()));
+    for record in &owned.fdb {
+        let e = &record.spec;
+        if desired.fdb.contains(e) || !has_fdb(e) {
+            continue;
         }
+        if owned_fdb(e).is_none() {
+            out.notes.push(format!(
+                "the state lists forwarding entry {} -> {}, but {} is not the device it was \
+                 added to: left alone",
+                e.link, e.destination, e.link
+            ));
+            continue;
+        }
+        g.deletes_fdb.push(Step::DeleteFdb(e.clone()));
     }
 
-    // Routes.
-    let current_route = |dst: &IpNet| observed.routes.iter().find(|r| r.destination == *dst);
+    // Routes. One leaving through a link this plan deletes goes with it.
+    let current_route = |dst: &IpNet| {
+        observed
+            .routes
+            .iter()
+            .find(|r| r.destination == *dst && !r.oif.is_some_and(|i| deleted.contains(&i)))
+    };
     for r in &desired.routes {
-        let was_owned = owned.routes.iter().any(|o| o.destination == r.destination);
+        let record = owned
+            .routes
+            .iter()
+            .find(|o| o.spec.destination == r.destination);
         match current_route(&r.destination) {
             None => {
                 g.routes.push(Step::AddRoute(r.clone()));
-                out.owned_after.routes.push(r.clone());
+                out.owned_after.routes.push(OwnedRoute::new(r.clone()));
             }
             Some(cur) if cur.gateway == Some(r.via) => {
-                if was_owned {
-                    out.owned_after.routes.push(r.clone());
+                if let Some(record) = record.filter(|o| o.is(cur)) {
+                    out.owned_after.routes.push(record.clone());
                 }
             }
             Some(cur) => match cur.gateway {
-                Some(gw) if was_owned || force => {
+                Some(gw) if record.is_some_and(|o| o.is(cur)) || force => {
                     g.deletes_routes.push(Step::DeleteRoute(RouteSpec {
                         destination: r.destination,
                         via: gw,
                     }));
                     g.routes.push(Step::AddRoute(r.clone()));
-                    out.owned_after.routes.push(r.clone());
+                    out.owned_after.routes.push(OwnedRoute::new(r.clone()));
                 }
                 _ => out.conflicts.push(format!(
                     "route {} exists ({}) and was not created by netc",
@@ -346,7 +482,8 @@ pub fn diff(desired: &Desired, observed: &Observed, owned: &Owned, force: bool) 
             },
         }
     }
-    for r in &owned.routes {
+    for record in &owned.routes {
+        let r = &record.spec;
         if desired
             .routes
             .iter()
@@ -354,17 +491,30 @@ pub fn diff(desired: &Desired, observed: &Observed, owned: &Owned, force: bool) 
         {
             continue;
         }
-        if current_route(&r.destination).is_some_and(|c| c.gateway == Some(r.via)) {
-            if r.destination.prefix_len() == 0
-                || management_ip.is_some_and(|ip| r.destination.contains(&ip))
-            {
-                out.refusals.push(format!(
-                    "removing route {} (the management path)",
-                    r.destination
-                ));
-            }
-            g.deletes_routes.push(Step::DeleteRoute(r.clone()));
+        let Some(cur) = current_route(&r.destination) else {
+            continue;
+        };
+        if !record.is(cur) {
+            out.notes.push(format!(
+                "the state lists route {} via {}, but the route here is not the one netc added \
+                 ({}, protocol {}): left alone",
+                r.destination,
+                r.via,
+                cur.gateway
+                    .map_or_else(|| "directly connected".to_owned(), |g| format!("via {g}")),
+                cur.protocol
+            ));
+            continue;
         }
+        if r.destination.prefix_len() == 0
+            || management_ip.is_some_and(|ip| r.destination.contains(&ip))
+        {
+            out.refusals.push(format!(
+                "removing route {} (the management path)",
+                r.destination
+            ));
+        }
+        g.deletes_routes.push(Step::DeleteRoute(r.clone()));
     }
 
     // Firewall.
@@ -437,9 +587,9 @@ pub fn diff(desired: &Desired, observed: &Observed, owned: &Owned, force: bool) 
         }
     }
 
-    // Files.
+    // Files. netc's own is the file whose contents still hash to what netc wrote.
     for (path, contents) in &desired.files {
-        let was_owned = owned.files.contains(path);
+        let record = owned.owns_file(path);
         match observed.files.get(path).cloned().flatten() {
             None => {
                 g.files.push(Step::WriteFile {
@@ -447,35 +597,56 @@ pub fn diff(desired: &Desired, observed: &Observed, owned: &Owned, force: bool) 
                     from: None,
                     to: contents.clone(),
                 });
-                out.owned_after.files.push(path.clone());
+                out.owned_after.files.push(OwnedFile::new(path, contents));
             }
-            Some(current) if current == *contents => {
-                if was_owned {
-                    out.owned_after.files.push(path.clone());
+            Some(current) => {
+                // A version 1 record has no hash: the file is netc's by the record alone, as
+                // that version had it (it is one the intent writes anyway).
+                let unchanged = record
+                    .is_some_and(|r| r.sha256.as_ref().is_none_or(|h| *h == sha256(&current)));
+                if current == *contents {
+                    if unchanged {
+                        out.owned_after.files.push(OwnedFile::new(path, contents));
+                    }
+                } else if unchanged || force {
+                    g.files.push(Step::WriteFile {
+                        path: path.clone(),
+                        from: Some(current),
+                        to: contents.clone(),
+                    });
+                    out.owned_after.files.push(OwnedFile::new(path, contents));
+                } else if record.is_some() {
+                    out.conflicts
+                        .push(format!("file {path} was changed since netc wrote it"));
+                } else {
+                    out.conflicts.push(format!(
+                        "file {path} exists with other contents and was not written by netc"
+                    ));
                 }
             }
-            Some(current) if was_owned || force => {
-                g.files.push(Step::WriteFile {
-                    path: path.clone(),
-                    from: Some(current),
-                    to: contents.clone(),
-                });
-                out.owned_after.files.push(path.clone());
-            }
-            Some(_) => out.conflicts.push(format!(
-                "file {path} exists with other contents and was not written by netc"
-            )),
         }
     }
-    for path in &owned.files {
+    for record in &owned.files {
+        let path = &record.path;
         if desired.files.contains_key(path) {
             continue;
         }
-        if let Some(current) = observed.files.get(path).cloned().flatten() {
-            g.files.push(Step::RemoveFile {
+        let Some(current) = observed.files.get(path).cloned().flatten() else {
+            continue;
+        };
+        match &record.sha256 {
+            Some(h) if *h == sha256(&current) => g.files.push(Step::RemoveFile {
                 path: path.clone(),
                 from: current,
-            });
+            }),
+            Some(_) => out.notes.push(format!(
+                "file {path} was changed since netc wrote it: left in place"
+            )),
+            None => out.notes.push(format!(
+                "file {path} is listed by a version 1 state file, which kept no hash to prove \
+                 netc wrote what is there now: left in place (remove it yourself if it is \
+                 netc's)"
+            )),
         }
     }
 

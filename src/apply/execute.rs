@@ -4,8 +4,8 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use super::desired::{AddressSpec, FdbSpec, LinkSpec, RouteSpec};
-use super::netlink::{Fdb, Netlink, NewLink, Route};
-use super::step::Step;
+use super::netlink::{Fdb, Link, LinkExtras, Netlink, NewLink, Route};
+use super::step::{LinkSnapshot, Step, mac_text, parse_mac};
 use super::{ApplyError, files, firewall, sysctl};
 
 /// The environment variable of the test-only fault switch: `NETC_FAULT_AT_STEP=K` makes the
@@ -13,7 +13,7 @@ use super::{ApplyError, files, firewall, sysctl};
 pub const FAULT_ENV: &str = "NETC_FAULT_AT_STEP";
 
 /// Route protocol number netc's routes carry (`proto static` in `ip route`).
-const ROUTE_PROTOCOL: u8 = 4;
+pub const ROUTE_PROTOCOL: u8 = 4;
 
 /// The handles steps need: a netlink socket, `--root`, link indices by name.
 pub struct Executor {
@@ -60,34 +60,32 @@ impl Executor {
         match step {
             Step::SetSysctl { key, to, .. } => sysctl::write(key, to),
             Step::CreateLink(spec) => {
-                let result = match spec {
-                    LinkSpec::Bridge { name } => self.nl.create_link(&NewLink::Bridge { name }),
-                    LinkSpec::Vxlan {
-                        name,
-                        vni,
-                        port,
-                        local,
-                        underlay,
-                        ..
-                    } => {
-                        let underlay = self.index(underlay)?;
-                        self.nl.create_link(&NewLink::Vxlan {
-                            name,
-                            vni: *vni,
-                            port: *port,
-                            local: *local,
-                            underlay,
-                        })
-                    }
+                // A bridge gets a MAC of its own choosing (locally administered, random): with
+                // one set, the kernel keeps it when ports join instead of taking the lowest
+                // port's (`br_stp_recalculate_bridge_id`), so the link keeps the identity the
+                // state file records.
+                let mac = match spec {
+                    LinkSpec::Bridge { .. } => Some(random_mac()?),
+                    LinkSpec::Vxlan { .. } => None,
                 };
-                self.indices.clear();
-                result.map_err(kernel)
+                let extras = LinkExtras {
+                    mac,
+                    ..LinkExtras::default()
+                };
+                self.create(spec, &extras).map_err(kernel)
             }
-            Step::DeleteLink(spec) => {
-                let index = self.index(spec.name())?;
+            Step::DeleteLink(snapshot) => {
+                let link = self.current(snapshot.spec.name())?;
+                if let Some(why) = differs(snapshot, &link) {
+                    return Err(ApplyError::Unsupported(format!(
+                        "not deleting {}: {why} than when planned",
+                        snapshot.spec.name()
+                    )));
+                }
                 self.indices.clear();
-                self.nl.delete_link(index).map_err(kernel)
+                self.nl.delete_link(link.index).map_err(kernel)
             }
+            Step::RestoreLink(snapshot) => self.restore(snapshot, &object),
             Step::SetMaster { link, to, .. } => {
                 let index = self.index(link)?;
                 let master = match to {
@@ -160,6 +158,167 @@ impl Executor {
             .collect()
     }
 
+    /// Creates the link of `spec` with `extras`.
+    fn create(&mut self, spec: &LinkSpec, extras: &LinkExtras<'_>) -> std::io::Result<()> {
+        let result = match spec {
+            LinkSpec::Bridge { name } => self.nl.create_link(&NewLink::Bridge { name }, extras),
+            LinkSpec::Vxlan {
+                name,
+                vni,
+                port,
+                local,
+                underlay,
+                ..
+            } => {
+                let underlay = self
+                    .index(underlay)
+                    .map_err(|e| std::io::Error::other(e.to_string()))?;
+                self.nl.create_link(
+                    &NewLink::Vxlan {
+                        name,
+                        vni: *vni,
+                        port: *port,
+                        local: *local,
+                        underlay,
+                    },
+                    extras,
+                )
+            }
+        };
+        self.indices.clear();
+        result
+    }
+
+    /// The link called `name` as the kernel reports it now.
+    fn current(&mut self, name: &str) -> Result<Link, ApplyError> {
+        let links = self.nl.links().map_err(|e| ApplyError::Netlink {
+            object: "dump of links".into(),
+            source: e,
+        })?;
+        links
+            .into_iter()
+            .find(|l| l.name == name)
+            .ok_or_else(|| ApplyError::Unsupported(format!("link {name} does not exist")))
+    }
+
+    /// Recreates a deleted link as `snapshot` saw it: same index, MAC, MTU and bridge
+    /// parameters in the creating request, then its bridge membership, up state, addresses,
+    /// forwarding entries, its ports and the routes through it. Goes on past a failing part
+    /// and reports them all.
+    fn restore(&mut self, snapshot: &LinkSnapshot, object: &str) -> Result<(), ApplyError> {
+        let name = snapshot.spec.name().to_owned();
+        let mac = match snapshot.mac.as_deref() {
+            Some(text) => Some(parse_mac(text).ok_or_else(|| {
+                ApplyError::State(format!("MAC {text} of {name} is not a MAC address"))
+            })?),
+            None => None,
+        };
+        let mut extras = LinkExtras {
+            index: snapshot.index.unwrap_or(0),
+            mac,
+            mtu: snapshot.mtu,
+            bridge: snapshot.bridge.as_ref(),
+        };
+        if let Err(e) = self.create(&snapshot.spec, &extras) {
+            // The old index may have been taken meanwhile: any index beats no link.
+            if extras.index == 0 || e.raw_os_error() != Some(libc::EBUSY) {
+                return Err(ApplyError::Netlink {
+                    object: object.to_owned(),
+                    source: e,
+                });
+            }
+            extras.index = 0;
+            self.create(&snapshot.spec, &extras)
+                .map_err(|e| ApplyError::Netlink {
+                    object: object.to_owned(),
+                    source: e,
+                })?;
+        }
+        let mut failed: Vec<String> = Vec::new();
+        let mut part = |what: String, r: Result<(), ApplyError>| {
+            if let Err(e) = r {
+                failed.push(format!("{what}: {e}"));
+            }
+        };
+        let index = self.index(&name)?;
+        if let Some(master) = &snapshot.master {
+            let r = self.index(master).and_then(|m| {
+                self.nl
+                    .set_master(index, Some(m))
+                    .map_err(|e| ApplyError::Netlink {
+                        object: format!("bridge {master}"),
+                        source: e,
+                    })
+            });
+            part(format!("attach to {master}"), r);
+        }
+        for port in &snapshot.ports {
+            let r = self.index(port).and_then(|p| {
+                self.nl
+                    .set_master(p, Some(index))
+                    .map_err(|e| ApplyError::Netlink {
+                        object: format!("port {port}"),
+                        source: e,
+                    })
+            });
+            part(format!("re-attach port {port}"), r);
+        }
+        if snapshot.up {
+            let r = self
+                .nl
+                .set_up(index, true)
+                .map_err(|e| ApplyError::Netlink {
+                    object: format!("set {name} up"),
+                    source: e,
+                });
+            part("set up".into(), r);
+        }
+        for net in &snapshot.addresses {
+            let r = self
+                .nl
+                .add_address(index, net)
+                .map_err(|e| ApplyError::Netlink {
+                    object: format!("address {net}"),
+                    source: e,
+                });
+            part(format!("address {net}"), r);
+        }
+        for destination in &snapshot.fdb {
+            let entry = Fdb {
+                index,
+                mac: [0; 6],
+                destination: Some(*destination),
+            };
+            let r = self.nl.add_fdb(&entry).map_err(|e| ApplyError::Netlink {
+                object: format!("forwarding entry -> {destination}"),
+                source: e,
+            });
+            part(format!("forwarding entry -> {destination}"), r);
+        }
+        for r in &snapshot.routes {
+            let route = Route {
+                destination: r.destination,
+                gateway: r.gateway,
+                oif: Some(index),
+                protocol: r.protocol,
+                metric: r.metric,
+            };
+            let result = self.nl.add_route(&route).map_err(|e| ApplyError::Netlink {
+                object: format!("route {}", r.destination),
+                source: e,
+            });
+            part(format!("route {}", r.destination), result);
+        }
+        if failed.is_empty() {
+            Ok(())
+        } else {
+            Err(ApplyError::Unsupported(format!(
+                "{name} recreated, but not all of it: {}",
+                failed.join("; ")
+            )))
+        }
+    }
+
     fn fdb(&mut self, e: &FdbSpec) -> Result<Fdb, ApplyError> {
         Ok(Fdb {
             index: self.index(&e.link)?,
@@ -175,7 +334,51 @@ fn route(r: &RouteSpec) -> Route {
         gateway: Some(r.via),
         oif: None,
         protocol: ROUTE_PROTOCOL,
+        metric: None,
     }
+}
+
+/// Why `link` is not the link `snapshot` was taken of (`None`: it is).
+fn differs(snapshot: &LinkSnapshot, link: &Link) -> Option<String> {
+    if link.kind.as_deref() != Some(snapshot.spec.kind()) {
+        return Some(format!(
+            "it is a {}, not a {}",
+            link.kind.as_deref().unwrap_or("device"),
+            snapshot.spec.kind()
+        ));
+    }
+    if snapshot.index.is_some_and(|i| i != link.index) {
+        return Some("its index is another".into());
+    }
+    let mac = link.mac.as_ref().map(mac_text);
+    if snapshot.mac.is_some() && snapshot.mac != mac {
+        return Some("its MAC is another".into());
+    }
+    None
+}
+
+/// A random, locally administered, unicast MAC address.
+fn random_mac() -> Result<[u8; 6], ApplyError> {
+    let mut mac = [0u8; 6];
+    let mut filled = 0;
+    while filled < mac.len() {
+        // SAFETY: the buffer is valid for `len - filled` bytes from `filled`.
+        let n =
+            unsafe { libc::getrandom(mac[filled..].as_mut_ptr().cast(), mac.len() - filled, 0) };
+        if n < 0 {
+            let e = std::io::Error::last_os_error();
+            if e.kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(ApplyError::Io {
+                object: "the kernel's random pool".into(),
+                source: e,
+            });
+        }
+        filled += n as usize;
+    }
+    mac[0] = (mac[0] & 0xfe) | 0x02;
+    Ok(mac)
 }
 
 /// The step (1-based) the fault switch fails at, if set.

@@ -168,7 +168,7 @@ fn observe_all(
         .files
         .keys()
         .map(String::as_str)
-        .chain(owned.files.iter().map(String::as_str))
+        .chain(owned.files.iter().map(|f| f.path.as_str()))
         .collect();
     observe::observe_host(
         &mut observed,
@@ -209,7 +209,7 @@ pub fn apply(
     if state::load_pending(&opts.state_dir)?.is_some() {
         return Err(ApplyError::PendingTry);
     }
-    let owned = state::load(&opts.state_dir)?;
+    let owned = state::load(&opts.state_dir, &opts.node)?;
     let mut nl = open_netlink()?;
     let (desired, observed) = observe_all(&mut nl, opts, plan, artifacts, &owned)?;
     modules::ensure(&desired.modules)?;
@@ -220,6 +220,11 @@ pub fn apply(
     }
     if !changes.refusals.is_empty() && !opts.force {
         return Err(ApplyError::Refused(changes.refusals));
+    }
+    for message in &changes.notes {
+        on_event(Event::Note {
+            message: message.clone(),
+        });
     }
     let steps = changes.steps;
     on_event(Event::Plan {
@@ -235,8 +240,11 @@ pub fn apply(
         return Ok(report(steps.len(), None));
     }
     if steps.is_empty() {
-        if !state::is_current(&owned, &changes.owned_after) {
-            state::store(&opts.state_dir, &changes.owned_after)?;
+        let mut owned_after = changes.owned_after;
+        // Records of an older version get their identities now.
+        owned_after.record_identity(&observed);
+        if !state::is_current(&owned, &owned_after) {
+            state::store(&opts.state_dir, &owned_after)?;
         }
         return Ok(report(0, None));
     }
@@ -260,16 +268,19 @@ pub fn apply(
     });
     let applied = match outcome {
         Ok(()) => steps.clone(),
-        Err((cause, applied)) => return Err(undo(&mut exec, &applied, cause, on_event)),
+        Err((cause, applied)) => {
+            return Err(undo(&mut exec, &applied, &observed, cause, on_event));
+        }
     };
 
     // Record what the firewall backend now reports, for the next idempotence check.
     let (_, after) = match observe_all(exec.netlink(), opts, plan, artifacts, &changes.owned_after)
     {
         Ok(v) => v,
-        Err(e) => return Err(undo(&mut exec, &applied, e, on_event)),
+        Err(e) => return Err(undo(&mut exec, &applied, &observed, e, on_event)),
     };
     let mut owned_after = changes.owned_after;
+    owned_after.record_identity(&after);
     if let Some(record) = owned_after.firewall.as_mut()
         && record.listing.is_empty()
     {
@@ -283,6 +294,7 @@ pub fn apply(
         return Err(undo(
             &mut exec,
             &applied,
+            &observed,
             ApplyError::Verify(differences),
             on_event,
         ));
@@ -296,12 +308,13 @@ pub fn apply(
         return Err(undo(
             &mut exec,
             &applied,
+            &observed,
             ApplyError::ProbeFailed(lost),
             on_event,
         ));
     }
     if let Err(e) = state::store(&opts.state_dir, &owned_after) {
-        return Err(undo(&mut exec, &applied, e, on_event));
+        return Err(undo(&mut exec, &applied, &observed, e, on_event));
     }
 
     let mut revert_at = None;
@@ -320,17 +333,23 @@ pub fn apply(
     Ok(report(applied.len(), revert_at))
 }
 
-/// Rolls back `applied` after `cause`, and says so in the error.
+/// Rolls back `applied` after `cause`, and says so in the error: what failed to run, and what
+/// of the kernel state observed `before` the apply is still not back.
 fn undo(
     exec: &mut Executor,
     applied: &[Step],
+    before: &Observed,
     cause: ApplyError,
     on_event: &mut dyn FnMut(Event),
 ) -> ApplyError {
     on_event(Event::RollingBack {
         steps: applied.len(),
     });
-    let errors = rollback::rollback(exec, &rollback::undo_steps(applied));
+    let mut errors = rollback::rollback(exec, &rollback::undo_steps(applied));
+    match observe::observe_kernel(exec.netlink()) {
+        Ok(after) => errors.extend(rollback::residue(before, &after)),
+        Err(e) => errors.push(format!("cannot re-read the host after rolling back: {e}")),
+    }
     ApplyError::RolledBack {
         cause: Box::new(cause),
         errors,

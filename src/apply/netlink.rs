@@ -15,7 +15,7 @@ use netlink_packet_core::{
 };
 use netlink_packet_route::address::{AddressAttribute, AddressMessage};
 use netlink_packet_route::link::{
-    InfoData, InfoKind, InfoVxlan, LinkAttribute, LinkFlags, LinkInfo, LinkMessage,
+    InfoBridge, InfoData, InfoKind, InfoVxlan, LinkAttribute, LinkFlags, LinkInfo, LinkMessage,
 };
 use netlink_packet_route::neighbour::{
     NeighbourAddress, NeighbourAttribute, NeighbourFlags, NeighbourMessage, NeighbourState,
@@ -25,6 +25,7 @@ use netlink_packet_route::route::{
 };
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use netlink_sys::{Socket, SocketAddr, protocols::NETLINK_ROUTE};
+use serde::{Deserialize, Serialize};
 
 /// The routing table netc programs (`main`).
 pub const MAIN_TABLE: u32 = RouteHeader::RT_TABLE_MAIN as u32;
@@ -41,6 +42,88 @@ pub struct Link {
     /// Index of the bridge this link is a port of.
     pub master: Option<u32>,
     pub vxlan: Option<Vxlan>,
+    /// The hardware address (`IFLA_ADDRESS`), for Ethernet-like devices.
+    pub mac: Option<[u8; 6]>,
+    /// The settable bridge parameters, for bridges.
+    pub bridge: Option<BridgeSettings>,
+}
+
+/// The bridge parameters a recreated bridge gets back (`IFLA_BR_*` of
+/// `include/uapi/linux/if_link.h`, as `ip -d link` prints them). Read-only values (timers, root
+/// and bridge ids, topology change counters) are not among them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BridgeSettings {
+    pub forward_delay: Option<u32>,
+    pub hello_time: Option<u32>,
+    pub max_age: Option<u32>,
+    pub ageing_time: Option<u32>,
+    pub stp_state: Option<u32>,
+    pub priority: Option<u16>,
+    pub vlan_filtering: Option<bool>,
+    pub multicast_snooping: Option<bool>,
+}
+
+impl BridgeSettings {
+    fn from_info(attrs: &[InfoBridge]) -> Self {
+        let mut s = Self::default();
+        for a in attrs {
+            match a {
+                InfoBridge::ForwardDelay(v) => s.forward_delay = Some(*v),
+                InfoBridge::HelloTime(v) => s.hello_time = Some(*v),
+                InfoBridge::MaxAge(v) => s.max_age = Some(*v),
+                InfoBridge::AgeingTime(v) => s.ageing_time = Some(*v),
+                InfoBridge::StpState(v) => s.stp_state = Some(u32::from(*v)),
+                InfoBridge::Priority(v) => s.priority = Some(*v),
+                InfoBridge::VlanFiltering(v) => s.vlan_filtering = Some(*v),
+                InfoBridge::MulticastSnooping(v) => s.multicast_snooping = Some(*v),
+                _ => {}
+            }
+        }
+        s
+    }
+
+    fn to_info(&self) -> Vec<InfoBridge> {
+        let mut out = Vec::new();
+        // The order of `br_changelink`: the kernel applies them one by one.
+        if let Some(v) = self.forward_delay {
+            out.push(InfoBridge::ForwardDelay(v));
+        }
+        if let Some(v) = self.hello_time {
+            out.push(InfoBridge::HelloTime(v));
+        }
+        if let Some(v) = self.max_age {
+            out.push(InfoBridge::MaxAge(v));
+        }
+        if let Some(v) = self.ageing_time {
+            out.push(InfoBridge::AgeingTime(v));
+        }
+        if let Some(v) = self.stp_state {
+            out.push(InfoBridge::StpState(v.into()));
+        }
+        if let Some(v) = self.priority {
+            out.push(InfoBridge::Priority(v));
+        }
+        // These two only when they differ from the kernel's default: a kernel built without
+        // VLAN filtering (or IGMP snooping) refuses the attribute with EOPNOTSUPP even when it
+        // asks for the default.
+        if self.vlan_filtering == Some(true) {
+            out.push(InfoBridge::VlanFiltering(true));
+        }
+        if self.multicast_snooping == Some(false) {
+            out.push(InfoBridge::MulticastSnooping(false));
+        }
+        out
+    }
+}
+
+/// What a new link gets beyond its kind: used to recreate a deleted link as it was.
+#[derive(Clone, Debug, Default)]
+pub struct LinkExtras<'a> {
+    /// The interface index to ask for (0: any). The kernel honours a free index.
+    pub index: u32,
+    pub mac: Option<[u8; 6]>,
+    pub mtu: Option<u32>,
+    pub bridge: Option<&'a BridgeSettings>,
 }
 
 /// The parameters of a VXLAN device.
@@ -67,6 +150,8 @@ pub struct Route {
     pub gateway: Option<IpAddr>,
     pub oif: Option<u32>,
     pub protocol: u8,
+    /// `RTA_PRIORITY` (`metric` in `ip route`).
+    pub metric: Option<u32>,
 }
 
 /// A forwarding entry of a VXLAN device (`bridge fdb ... dev vx100 dst 172.16.0.4`).
@@ -318,13 +403,14 @@ impl Netlink {
                     continue;
                 }
                 let mut table = u32::from(r.header.table);
-                let (mut dst, mut gateway, mut oif) = (None, None, None);
+                let (mut dst, mut gateway, mut oif, mut metric) = (None, None, None, None);
                 for attr in &r.attributes {
                     match attr {
                         RouteAttribute::Table(t) => table = *t,
                         RouteAttribute::Destination(a) => dst = route_ip(a),
                         RouteAttribute::Gateway(a) => gateway = route_ip(a),
                         RouteAttribute::Oif(i) => oif = Some(*i),
+                        RouteAttribute::Priority(p) => metric = Some(*p),
                         _ => {}
                     }
                 }
@@ -341,6 +427,7 @@ impl Netlink {
                         gateway,
                         oif,
                         protocol: u8::from(r.header.protocol),
+                        metric,
                     });
                 }
             }
@@ -398,16 +485,24 @@ impl Netlink {
         Ok(out)
     }
 
-    /// Creates a link (down; `set_up` brings it up).
-    pub fn create_link(&mut self, link: &NewLink<'_>) -> io::Result<()> {
+    /// Creates a link (down; `set_up` brings it up), with `extras` when recreating one.
+    pub fn create_link(&mut self, link: &NewLink<'_>, extras: &LinkExtras<'_>) -> io::Result<()> {
         let mut m = LinkMessage::default();
+        m.header.index = extras.index;
+        if let Some(mac) = extras.mac {
+            m.attributes.push(LinkAttribute::Address(mac.to_vec()));
+        }
+        if let Some(mtu) = extras.mtu {
+            m.attributes.push(LinkAttribute::Mtu(mtu));
+        }
         match link {
             NewLink::Bridge { name } => {
                 m.attributes.push(LinkAttribute::IfName((*name).to_owned()));
-                m.attributes
-                    .push(LinkAttribute::LinkInfo(vec![LinkInfo::Kind(
-                        InfoKind::Bridge,
-                    )]));
+                let mut info = vec![LinkInfo::Kind(InfoKind::Bridge)];
+                if let Some(settings) = extras.bridge {
+                    info.push(LinkInfo::Data(InfoData::Bridge(settings.to_info())));
+                }
+                m.attributes.push(LinkAttribute::LinkInfo(info));
             }
             NewLink::Vxlan {
                 name,
@@ -523,6 +618,9 @@ impl Netlink {
         if let Some(oif) = route.oif {
             m.attributes.push(RouteAttribute::Oif(oif));
         }
+        if let Some(metric) = route.metric {
+            m.attributes.push(RouteAttribute::Priority(metric));
+        }
         m
     }
 
@@ -629,16 +727,22 @@ fn link_from(l: LinkMessage) -> Link {
         up: l.header.flags.contains(LinkFlags::Up),
         master: None,
         vxlan: None,
+        mac: None,
+        bridge: None,
     };
     for attr in l.attributes {
         match attr {
             LinkAttribute::IfName(n) => link.name = n,
+            LinkAttribute::Address(bytes) => link.mac = <[u8; 6]>::try_from(bytes.as_slice()).ok(),
             LinkAttribute::Mtu(m) => link.mtu = m,
             LinkAttribute::Controller(m) if m != 0 => link.master = Some(m),
             LinkAttribute::LinkInfo(infos) => {
                 for info in infos {
                     match info {
                         LinkInfo::Kind(k) => link.kind = Some(k.to_string()),
+                        LinkInfo::Data(InfoData::Bridge(attrs)) => {
+                            link.bridge = Some(BridgeSettings::from_info(&attrs));
+                        }
                         LinkInfo::Data(InfoData::Vxlan(attrs)) => {
                             let mut v = Vxlan {
                                 vni: 0,

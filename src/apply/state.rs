@@ -7,27 +7,210 @@ use serde::{Deserialize, Serialize};
 
 use super::desired::{AddressSpec, FdbSpec, LinkSpec, RouteSpec};
 use super::firewall::Backend;
-use super::step::Step;
+use super::netlink::{Link, Route};
+use super::observe::Observed;
+use super::step::{Step, mac_text};
 use super::{ApplyError, files};
 
 /// The default state directory.
 pub const DEFAULT_DIR: &str = "/var/lib/netc";
 const STATE_FILE: &str = "state.json";
 const PENDING_FILE: &str = "pending.json";
-const VERSION: u32 = 1;
+/// The record's format. Version 2 added identities (link index and MAC, route protocol, file
+/// hashes). A version 1 record is read as "legacy": its entries carry no identity, so they are
+/// checked by what can still be seen (a link's kind and VXLAN parameters, a route's gateway and
+/// netc's route protocol), files netc no longer writes are left in place with a note instead of
+/// being removed, and the next apply writes version 2.
+const VERSION: u32 = 2;
+const OLDEST_VERSION: u32 = 1;
 
 /// What netc owns on this host.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Owned {
     pub version: u32,
     pub node: String,
-    pub links: Vec<LinkSpec>,
-    pub addresses: Vec<AddressSpec>,
-    pub routes: Vec<RouteSpec>,
-    pub fdb: Vec<FdbSpec>,
-    /// Host paths of the files netc wrote.
-    pub files: Vec<String>,
+    pub links: Vec<OwnedLink>,
+    pub addresses: Vec<OwnedAddress>,
+    pub routes: Vec<OwnedRoute>,
+    pub fdb: Vec<OwnedFdb>,
+    /// The files netc wrote.
+    pub files: Vec<OwnedFile>,
     pub firewall: Option<FirewallRecord>,
+}
+
+/// A link netc created, and which one it is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OwnedLink {
+    #[serde(flatten)]
+    pub spec: LinkSpec,
+    /// The interface index (`None`: a version 1 record, or not created yet).
+    #[serde(default)]
+    pub index: Option<u32>,
+    /// `aa:bb:cc:dd:ee:ff`.
+    #[serde(default)]
+    pub mac: Option<String>,
+}
+
+impl OwnedLink {
+    pub fn new(spec: LinkSpec) -> Self {
+        Self {
+            spec,
+            index: None,
+            mac: None,
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        self.spec.name()
+    }
+
+    /// Whether `link` is this record's link: same kind (and VXLAN parameters), and, when
+    /// recorded, the same index and MAC. A name alone proves nothing.
+    pub fn is(&self, link: &Link, observed: &Observed) -> bool {
+        let kind_matches = link.kind.as_deref() == Some(self.spec.kind())
+            && match (&self.spec, super::diff::spec_of(link, observed)) {
+                (LinkSpec::Bridge { .. }, Some(LinkSpec::Bridge { .. })) => true,
+                (
+                    LinkSpec::Vxlan {
+                        vni, port, local, ..
+                    },
+                    Some(LinkSpec::Vxlan {
+                        vni: v2,
+                        port: p2,
+                        local: l2,
+                        ..
+                    }),
+                ) => *vni == v2 && *port == p2 && *local == l2,
+                _ => false,
+            };
+        kind_matches
+            && self.index.is_none_or(|i| i == link.index)
+            && self
+                .mac
+                .as_deref()
+                .is_none_or(|m| link.mac.as_ref().map(mac_text).as_deref() == Some(m))
+    }
+}
+
+/// An address netc added, on the link of index `index` (`None`: version 1).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OwnedAddress {
+    #[serde(flatten)]
+    pub spec: AddressSpec,
+    #[serde(default)]
+    pub index: Option<u32>,
+}
+
+/// A route netc added, by its exact key: destination, gateway, protocol, main table.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OwnedRoute {
+    #[serde(flatten)]
+    pub spec: RouteSpec,
+    /// The protocol netc's routes carry (version 1 records: the same, `static`).
+    #[serde(default = "netc_route_protocol")]
+    pub protocol: u8,
+}
+
+fn netc_route_protocol() -> u8 {
+    super::execute::ROUTE_PROTOCOL
+}
+
+impl OwnedRoute {
+    pub fn new(spec: RouteSpec) -> Self {
+        Self {
+            spec,
+            protocol: super::execute::ROUTE_PROTOCOL,
+        }
+    }
+
+    /// Whether `route` is this record's route.
+    pub fn is(&self, route: &Route) -> bool {
+        route.destination == self.spec.destination
+            && route.gateway == Some(self.spec.via)
+            && route.protocol == self.protocol
+    }
+}
+
+/// A forwarding entry netc added, on the device of index `index` (`None`: version 1).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OwnedFdb {
+    #[serde(flatten)]
+    pub spec: FdbSpec,
+    #[serde(default)]
+    pub index: Option<u32>,
+}
+
+/// A file netc wrote, and the SHA-256 of what it wrote (`None`: a version 1 record, which was
+/// a bare path).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "FileEntry")]
+pub struct OwnedFile {
+    pub path: String,
+    pub sha256: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum FileEntry {
+    Legacy(String),
+    Record {
+        path: String,
+        sha256: Option<String>,
+    },
+}
+
+impl From<FileEntry> for OwnedFile {
+    fn from(e: FileEntry) -> Self {
+        match e {
+            FileEntry::Legacy(path) => Self { path, sha256: None },
+            FileEntry::Record { path, sha256 } => Self { path, sha256 },
+        }
+    }
+}
+
+impl OwnedFile {
+    pub fn new(path: &str, contents: &[u8]) -> Self {
+        Self {
+            path: path.to_owned(),
+            sha256: Some(sha256(contents)),
+        }
+    }
+}
+
+/// Lower-case hex SHA-256.
+pub fn sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+impl Owned {
+    pub fn owns_link(&self, name: &str) -> Option<&OwnedLink> {
+        self.links.iter().find(|l| l.name() == name)
+    }
+
+    pub fn owns_file(&self, path: &str) -> Option<&OwnedFile> {
+        self.files.iter().find(|f| f.path == path)
+    }
+
+    /// Fills in the identity of what was just created (link indices and MACs, the indices of
+    /// the links addresses and forwarding entries sit on) from the host as observed after.
+    pub fn record_identity(&mut self, observed: &Observed) {
+        for l in &mut self.links {
+            if let Some(link) = observed.link(l.spec.name()) {
+                l.index = Some(link.index);
+                l.mac = link.mac.as_ref().map(mac_text);
+            }
+        }
+        for a in &mut self.addresses {
+            a.index = observed.link(&a.spec.link).map(|l| l.index);
+        }
+        for e in &mut self.fdb {
+            e.index = observed.link(&e.spec.link).map(|l| l.index);
+        }
+    }
 }
 
 /// The firewall part netc loaded.
@@ -73,9 +256,44 @@ fn store_json<T: Serialize>(dir: &Path, name: &str, value: &T) -> Result<(), App
     files::write(dir, &path, &bytes)
 }
 
-/// Reads the ownership record (empty when netc never applied here).
-pub fn load(dir: &Path) -> Result<Owned, ApplyError> {
-    Ok(load_json(&dir.join(STATE_FILE))?.unwrap_or_default())
+/// Reads the ownership record (empty when netc never applied here). Refuses a record of a
+/// version this netc does not know, and one written for another node than `node`.
+pub fn load(dir: &Path, node: &str) -> Result<Owned, ApplyError> {
+    let path = dir.join(STATE_FILE);
+    // The version first, so that a newer format is named as such, not as a parse error.
+    #[derive(Deserialize)]
+    struct Version {
+        version: Option<u32>,
+    }
+    let Some(version) = load_json::<Version>(&path)? else {
+        return Ok(Owned::default());
+    };
+    match version.version {
+        Some(v) if (OLDEST_VERSION..=VERSION).contains(&v) => {}
+        Some(v) => {
+            return Err(ApplyError::State(format!(
+                "{} has format version {v}; this netc reads versions {OLDEST_VERSION} to \
+                 {VERSION} (was it written by a newer netc?)",
+                path.display()
+            )));
+        }
+        None => {
+            return Err(ApplyError::State(format!(
+                "{} has no format version: not a netc state file",
+                path.display()
+            )));
+        }
+    }
+    let owned: Owned = load_json(&path)?.unwrap_or_default();
+    if !owned.node.is_empty() && owned.node != node {
+        return Err(ApplyError::State(format!(
+            "{} records what netc made on node {}, not on {node}: give each node its own \
+             --state-dir (or remove the file if this host really was renamed)",
+            path.display(),
+            owned.node
+        )));
+    }
+    Ok(owned)
 }
 
 /// Writes the ownership record atomically.

@@ -2,10 +2,96 @@
 
 use std::fmt;
 
+use std::net::IpAddr;
+
+use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
 use super::desired::{AddressSpec, FdbSpec, LinkSpec, RouteSpec};
 use super::firewall::Backend;
+use super::netlink::BridgeSettings;
+
+/// A link as it was before netc deleted it, with everything the kernel deletes along with it:
+/// what [`Step::RestoreLink`] needs to put it back exactly (same index, MAC, MTU, up state,
+/// bridge parameters and membership, addresses, routes through it, its bridge ports, its
+/// forwarding entries). Also the identity [`Step::DeleteLink`] checks before deleting.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkSnapshot {
+    #[serde(flatten)]
+    pub spec: LinkSpec,
+    /// The interface index (`None`: a link this apply creates, not yet known).
+    #[serde(default)]
+    pub index: Option<u32>,
+    /// `aa:bb:cc:dd:ee:ff`.
+    #[serde(default)]
+    pub mac: Option<String>,
+    #[serde(default)]
+    pub mtu: Option<u32>,
+    #[serde(default)]
+    pub up: bool,
+    /// The bridge it was a port of.
+    #[serde(default)]
+    pub master: Option<String>,
+    #[serde(default)]
+    pub bridge: Option<BridgeSettings>,
+    #[serde(default)]
+    pub addresses: Vec<IpNet>,
+    /// Routes of the main table leaving through it, except those the kernel derives from its
+    /// addresses (`proto kernel`), which come back with the addresses.
+    #[serde(default)]
+    pub routes: Vec<RouteThrough>,
+    /// The links that were ports of this bridge.
+    #[serde(default)]
+    pub ports: Vec<String>,
+    /// Destinations of its all-zeros forwarding entries (VXLAN).
+    #[serde(default)]
+    pub fdb: Vec<IpAddr>,
+}
+
+impl LinkSnapshot {
+    /// A link this apply creates: nothing to restore, no identity known yet.
+    pub fn new(spec: LinkSpec) -> Self {
+        Self {
+            spec,
+            index: None,
+            mac: None,
+            mtu: None,
+            up: false,
+            master: None,
+            bridge: None,
+            addresses: Vec::new(),
+            routes: Vec::new(),
+            ports: Vec::new(),
+            fdb: Vec::new(),
+        }
+    }
+}
+
+/// A route through a link, as [`LinkSnapshot`] keeps it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RouteThrough {
+    pub destination: IpNet,
+    pub gateway: Option<IpAddr>,
+    pub protocol: u8,
+    pub metric: Option<u32>,
+}
+
+/// `aa:bb:cc:dd:ee:ff`.
+pub fn mac_text(mac: &[u8; 6]) -> String {
+    mac.iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+/// The inverse of [`mac_text`].
+pub fn parse_mac(text: &str) -> Option<[u8; 6]> {
+    let bytes: Vec<u8> = text
+        .split(':')
+        .map(|p| u8::from_str_radix(p, 16).ok())
+        .collect::<Option<_>>()?;
+    <[u8; 6]>::try_from(bytes).ok()
+}
 
 /// One change. Each carries what it replaces, so [`Step::inverse`] can undo it exactly.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -19,8 +105,11 @@ pub enum Step {
     DeleteRoute(RouteSpec),
     DeleteFdb(FdbSpec),
     DeleteAddress(AddressSpec),
-    DeleteLink(LinkSpec),
+    /// Deletes a link after checking it is still the one observed (kind, index, MAC).
+    DeleteLink(LinkSnapshot),
     CreateLink(LinkSpec),
+    /// Recreates a deleted link with everything it had.
+    RestoreLink(LinkSnapshot),
     SetMaster {
         link: String,
         from: Option<String>,
@@ -72,8 +161,9 @@ impl Step {
             Step::AddFdb(f) => Step::DeleteFdb(f),
             Step::DeleteAddress(a) => Step::AddAddress(a),
             Step::AddAddress(a) => Step::DeleteAddress(a),
-            Step::DeleteLink(l) => Step::CreateLink(l),
-            Step::CreateLink(l) => Step::DeleteLink(l),
+            Step::DeleteLink(l) => Step::RestoreLink(l),
+            Step::RestoreLink(l) => Step::DeleteLink(l),
+            Step::CreateLink(l) => Step::DeleteLink(LinkSnapshot::new(l)),
             Step::SetMaster { link, from, to } => Step::SetMaster {
                 link,
                 from: to,
@@ -125,7 +215,8 @@ impl fmt::Display for Step {
             Step::AddFdb(e) => write!(f, "add forwarding entry {} -> {}", e.link, e.destination),
             Step::DeleteAddress(a) => write!(f, "delete address {} from {}", a.net, a.link),
             Step::AddAddress(a) => write!(f, "add address {} to {}", a.net, a.link),
-            Step::DeleteLink(l) => write!(f, "delete {} {}", l.kind(), l.name()),
+            Step::DeleteLink(l) => write!(f, "delete {} {}", l.spec.kind(), l.spec.name()),
+            Step::RestoreLink(l) => write!(f, "restore {} {}", l.spec.kind(), l.spec.name()),
             Step::CreateLink(LinkSpec::Bridge { name }) => write!(f, "create bridge {name}"),
             Step::CreateLink(LinkSpec::Vxlan {
                 name,

@@ -297,12 +297,15 @@ impl Lab {
 }
 
 /// `ip -o -d link` without what the kernel changes on its own: operational and STP port
-/// states and timers.
+/// states and timers, and the carrier (`NO-CARRIER`, `LOWER_UP`, `M-DOWN`, a route's
+/// `linkdown`), which a bridge derives from its ports — and, without ports, from whether its
+/// MAC was chosen (`br_stp_change_bridge_id` turns the carrier off), so a bridge recreated
+/// with its old MAC differs there from the original while holding every configured value.
 fn stable_links(text: &str) -> String {
     let mut out = String::new();
     for line in text.lines() {
         let mut skip = false;
-        let words: Vec<&str> = line
+        let words: Vec<String> = line
             .split_whitespace()
             .filter(|w| {
                 if skip {
@@ -313,8 +316,20 @@ fn stable_links(text: &str) -> String {
                     skip = true;
                     return false;
                 }
-                true
+                *w != "linkdown"
             })
+            .map(
+                |w| match w.strip_prefix('<').and_then(|f| f.strip_suffix('>')) {
+                    Some(flags) => {
+                        let kept: Vec<&str> = flags
+                            .split(',')
+                            .filter(|f| !matches!(*f, "NO-CARRIER" | "LOWER_UP" | "M-DOWN"))
+                            .collect();
+                        format!("<{}>", kept.join(","))
+                    }
+                    None => w.to_owned(),
+                },
+            )
             .collect();
         out.push_str(&words.join(" "));
         out.push('\n');
