@@ -283,6 +283,47 @@ fn foreign_object_in_the_way_is_a_conflict() {
     lab::assert_same(&before, &lab.dump("n1"), "after apply");
 }
 
+/// The number of steps `file` plans on node `short` as `node`.
+fn plan_steps(lab: &Lab, short: &str, file: &std::path::Path, node: &str) -> Vec<String> {
+    let plan = ok(lab.apply(short, file, node, &["--dry-run", "--format", "json"], &[]));
+    plan.lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["event"] == "plan")
+        .and_then(|v| {
+            v["steps"].as_array().map(|steps| {
+                steps
+                    .iter()
+                    .filter_map(|s| s.as_str().map(str::to_owned))
+                    .collect()
+            })
+        })
+        .expect("a plan event")
+}
+
+/// Applies `file` with a fault at every step K in turn: each must fail, say it rolled back
+/// everything, and leave the full dump (links with their attributes and MACs, addresses,
+/// routes, neighbours, forwarding entries, ruleset, sysctls, files) exactly as before.
+fn rollback_at_every_step(lab: &Lab, short: &str, file: &std::path::Path, node: &str) {
+    let steps = plan_steps(lab, short, file, node).len();
+    let before = lab.dump(short);
+    for k in 1..=steps {
+        let out = lab.apply(
+            short,
+            file,
+            node,
+            &[],
+            &[("NETC_FAULT_AT_STEP", &k.to_string())],
+        );
+        assert!(!out.status.success(), "fault at step {k} did not fail");
+        assert!(
+            text(&out).contains("every applied step was rolled back"),
+            "fault at step {k}: {}",
+            text(&out)
+        );
+        lab::assert_same(&before, &lab.dump(short), &format!("fault at step {k}"));
+    }
+}
+
 #[test]
 fn failure_at_every_step_rolls_back_to_the_state_before() {
     let Some(lab) = Lab::new(NODES) else { return };
@@ -290,38 +331,59 @@ fn failure_at_every_step_rolls_back_to_the_state_before() {
     // Some state netc will change back and forth: a previous apply of a smaller intent.
     let smaller = lab.file("smaller.yaml", &intent("iptables", ETH0, false, ""));
     ok(lab.apply("n1", &smaller, "worker-1", &[], &[]));
-    let plan = ok(lab.apply(
-        "n1",
-        &file,
-        "worker-1",
-        &["--dry-run", "--format", "json"],
-        &[],
-    ));
-    let steps = plan
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .find(|v| v["event"] == "plan")
-        .and_then(|v| v["steps"].as_array().map(Vec::len))
-        .expect("a plan event");
+    let steps = plan_steps(&lab, "n1", &file, "worker-1").len();
     assert!(steps >= 8, "expected a real plan, got {steps} steps");
-    let before = lab.dump("n1");
-    for k in 1..=steps {
-        let out = lab.apply(
-            "n1",
-            &file,
-            "worker-1",
-            &[],
-            &[("NETC_FAULT_AT_STEP", &k.to_string())],
-        );
-        assert!(!out.status.success(), "fault at step {k} did not fail");
-        assert!(
-            text(&out).contains("every applied step was rolled back"),
-            "{}",
-            text(&out)
-        );
-        lab::assert_same(&before, &lab.dump("n1"), &format!("fault at step {k}"));
-    }
+    rollback_at_every_step(&lab, "n1", &file, "worker-1");
     ok(lab.apply("n1", &file, "worker-1", &[], &[]));
+}
+
+#[test]
+fn rollback_restores_a_deleted_bridge_with_everything_it_had() {
+    let Some(mut lab) = Lab::new(NODES) else {
+        return;
+    };
+    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let bridge = examples.join("hard-way-bridge.yaml");
+    let flannel = examples.join("hard-way-flannel.yaml");
+    ok(lab.apply("n1", &bridge, "worker-1", &[], &[]));
+    // A pod on cni0 (a port, and the bridge plugin's own view of the gateway) and someone's
+    // route through cni0: deleting the bridge takes all of it along.
+    let conf = cni_conf(&lab, "n1", "10.244.0.0/24");
+    let pod = lab.add_pod("n1", "p1", &conf);
+    lab::run(&[
+        "ip",
+        "-n",
+        &lab.ns("n1"),
+        "route",
+        "add",
+        "10.50.0.0/24",
+        "dev",
+        "cni0",
+        "metric",
+        "7",
+    ]);
+    assert!(lab.pings("n1", &pod), "pod unreachable before the test");
+    // Switching the node to flannel deletes the bridge and the routes and changes the files,
+    // the sysctls and the firewall.
+    let plan = plan_steps(&lab, "n1", &flannel, "worker-1");
+    assert!(
+        plan.iter().any(|s| s == "delete bridge cni0"),
+        "the plan does not delete cni0: {plan:#?}"
+    );
+    rollback_at_every_step(&lab, "n1", &flannel, "worker-1");
+    assert!(lab.pings("n1", &pod), "pod unreachable after the rollbacks");
+
+    // A replaced VXLAN device (another VNI): deleted with its forwarding entries and its
+    // bridge membership, then created anew.
+    let overlay = lab.file("overlay.yaml", &full_intent());
+    ok(lab.apply("n2", &overlay, "worker-2", &[], &[]));
+    let other_vni = lab.file("vni.yaml", &full_intent().replace("vni: 100", "vni: 101"));
+    let plan = plan_steps(&lab, "n2", &other_vni, "worker-2");
+    assert!(
+        plan.iter().any(|s| s.starts_with("delete vxlan")),
+        "the plan does not delete the VXLAN device: {plan:#?}"
+    );
+    rollback_at_every_step(&lab, "n2", &other_vni, "worker-2");
 }
 
 #[test]

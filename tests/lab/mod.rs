@@ -273,7 +273,17 @@ impl Lab {
         ] {
             let o = self.exec(short, cmd);
             out.push_str(&format!("$ {}\n", cmd.join(" ")));
-            out.push_str(&stable_links(&String::from_utf8_lossy(&o.stdout)));
+            let mut listing = String::from_utf8_lossy(&o.stdout).into_owned();
+            if cmd[0] == "bridge" {
+                // Entries a bridge learned from traffic age out on their own (ageing_time):
+                // only configured ones (permanent, static) are state.
+                listing = listing
+                    .lines()
+                    .filter(|l| l.contains("permanent") || l.contains("static"))
+                    .map(|l| format!("{l}\n"))
+                    .collect();
+            }
+            out.push_str(&stable_links(&listing));
         }
         for key in [
             "net/ipv4/ip_forward",
