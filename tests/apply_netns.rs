@@ -648,3 +648,150 @@ fn temporary_files_are_unpredictable_and_never_followed() {
         .count();
     assert_eq!(stray, 0, "temporary files left behind");
 }
+
+/// Edits the state file of node `short` with `edit`.
+fn edit_state(lab: &Lab, short: &str, edit: impl FnOnce(&mut serde_json::Value)) {
+    let path = lab.path(short, "state").join("state.json");
+    let mut state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).expect("state file")).expect("state JSON");
+    edit(&mut state);
+    std::fs::write(&path, serde_json::to_vec_pretty(&state).expect("JSON")).expect("write state");
+}
+
+#[test]
+fn state_entries_are_verified_before_anything_is_removed() {
+    let Some(lab) = Lab::new(NODES) else { return };
+    let file = lab.file("intent.yaml", &full_intent());
+    let smaller = lab.file("smaller.yaml", &intent("iptables", ETH0, false, ""));
+    let ns = lab.ns("n1");
+    let root = lab.path("n1", "root");
+    ok(lab.apply("n1", &file, "worker-1", &[], &[]));
+
+    // A file netc wrote and someone edited since is not overwritten.
+    let join = root.join("etc/netc/kubeadm/join-worker-1.yaml");
+    let original = std::fs::read(&join).expect("join file");
+    std::fs::write(&join, b"# edited by hand\n").expect("edit");
+    let out = lab.apply("n1", &smaller, "worker-1", &[], &[]);
+    assert!(
+        !out.status.success() && text(&out).contains("was changed since netc wrote it"),
+        "edited file overwritten: {}",
+        text(&out)
+    );
+    assert_eq!(
+        std::fs::read(&join).expect("join file"),
+        b"# edited by hand\n"
+    );
+    std::fs::write(&join, &original).expect("restore");
+
+    // Entries naming objects netc did not make: a veth where the state says bridge, a route
+    // added by hand, a file netc never wrote.
+    lab::run(&[
+        "ip", "-n", &ns, "link", "add", "fA", "type", "veth", "peer", "name", "fB",
+    ]);
+    lab::run(&[
+        "ip",
+        "-n",
+        &ns,
+        "route",
+        "add",
+        "10.99.0.0/24",
+        "via",
+        "172.16.0.1",
+    ]);
+    std::fs::write(root.join("etc/passwd"), b"root:x:0:0::/root:/bin/sh\n").expect("passwd");
+    edit_state(&lab, "n1", |s| {
+        s["links"]
+            .as_array_mut()
+            .expect("links")
+            .push(serde_json::json!({"kind": "bridge", "name": "fA"}));
+        s["routes"]
+            .as_array_mut()
+            .expect("routes")
+            .push(serde_json::json!({"destination": "10.99.0.0/24", "via": "172.16.0.1"}));
+        s["files"]
+            .as_array_mut()
+            .expect("files")
+            .push(serde_json::json!("/etc/passwd"));
+    });
+    let before = lab.dump("n1");
+    let out = ok(lab.apply("n1", &smaller, "worker-1", &[], &[]));
+    assert!(out.contains("delete vxlan vx100"), "{out}");
+    assert!(
+        out.contains("fA here is not the link netc created"),
+        "no note about fA: {out}"
+    );
+    let links = text(&lab.exec("n1", &["ip", "link"]));
+    assert!(
+        links.contains("fA@fB") && links.contains("fB@fA"),
+        "foreign veth deleted:\n{links}"
+    );
+    let routes = text(&lab.exec("n1", &["ip", "route"]));
+    assert!(
+        routes.contains("10.99.0.0/24 via 172.16.0.1"),
+        "foreign route deleted:\n{routes}"
+    );
+    assert!(root.join("etc/passwd").exists(), "foreign file removed");
+    assert_ne!(before, lab.dump("n1"), "the apply did nothing at all");
+
+    // A record from a newer netc, or another node's, is refused before anything happens.
+    edit_state(&lab, "n1", |s| s["version"] = 99.into());
+    let before = lab.dump("n1");
+    let out = lab.apply("n1", &file, "worker-1", &[], &[]);
+    assert!(
+        !out.status.success() && text(&out).contains("format version 99"),
+        "{}",
+        text(&out)
+    );
+    lab::assert_same(&before, &lab.dump("n1"), "after a version 99 state");
+    edit_state(&lab, "n1", |s| {
+        s["version"] = 2.into();
+        s["node"] = "worker-2".into();
+    });
+    let out = lab.apply("n1", &file, "worker-1", &[], &[]);
+    assert!(
+        !out.status.success() && text(&out).contains("on node worker-2, not on worker-1"),
+        "{}",
+        text(&out)
+    );
+    lab::assert_same(&before, &lab.dump("n1"), "after another node's state");
+}
+
+#[test]
+fn version_1_state_is_read_and_upgraded() {
+    let Some(lab) = Lab::new(NODES) else { return };
+    let file = lab.file("intent.yaml", &full_intent());
+    ok(lab.apply("n1", &file, "worker-1", &[], &[]));
+    // What netc wrote before identities: bare specs and paths.
+    edit_state(&lab, "n1", |s| {
+        s["version"] = 1.into();
+        for key in ["links", "addresses", "fdb"] {
+            for e in s[key].as_array_mut().expect("array") {
+                e.as_object_mut().expect("object").remove("index");
+                e.as_object_mut().expect("object").remove("mac");
+            }
+        }
+        for r in s["routes"].as_array_mut().expect("routes") {
+            r.as_object_mut().expect("object").remove("protocol");
+        }
+        let files: Vec<serde_json::Value> = s["files"]
+            .as_array()
+            .expect("files")
+            .iter()
+            .map(|f| f["path"].clone())
+            .collect();
+        s["files"] = files.into();
+    });
+    let again = ok(lab.apply("n1", &file, "worker-1", &[], &[]));
+    assert!(again.contains("no changes"), "{again}");
+    let state: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(lab.path("n1", "state").join("state.json")).expect("state"),
+    )
+    .expect("JSON");
+    assert_eq!(state["version"], 2, "{state:#}");
+    assert!(state["links"][0]["index"].is_u64(), "{state:#}");
+    assert!(state["files"][0]["sha256"].is_string(), "{state:#}");
+    // And it still removes what it made.
+    let smaller = lab.file("smaller.yaml", &intent("iptables", ETH0, false, ""));
+    let out = ok(lab.apply("n1", &smaller, "worker-1", &[], &[]));
+    assert!(out.contains("delete vxlan vx100"), "{out}");
+}
