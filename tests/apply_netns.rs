@@ -396,7 +396,11 @@ fn try_reverts_unless_confirmed() {
     assert!(text(&lab.exec("n1", &["ip", "link"])).contains("vx100"));
     // A second apply meanwhile is refused: the first is not settled.
     let blocked = lab.apply("n1", &file, "worker-1", &[], &[]);
-    assert!(!blocked.status.success() && text(&blocked).contains("--confirm"));
+    assert!(
+        !blocked.status.success() && text(&blocked).contains("--confirm"),
+        "{}",
+        text(&blocked)
+    );
     let mut reverted = false;
     for _ in 0..50 {
         std::thread::sleep(std::time::Duration::from_millis(200));

@@ -87,7 +87,7 @@ fn snapshot(spec: LinkSpec, link: &Link, observed: &Observed) -> LinkSnapshot {
         mac: link.mac.as_ref().map(mac_text),
         mtu: Some(link.mtu),
         up: link.up,
-        master: link
+        port_of: link
             .master
             .and_then(|m| observed.link_name(m))
             .map(str::to_owned),

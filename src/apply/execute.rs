@@ -241,7 +241,7 @@ impl Executor {
             }
         };
         let index = self.index(&name)?;
-        if let Some(master) = &snapshot.master {
+        if let Some(master) = &snapshot.port_of {
             let r = self.index(master).and_then(|m| {
                 self.nl
                     .set_master(index, Some(m))

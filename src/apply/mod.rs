@@ -347,7 +347,7 @@ fn undo(
     });
     let mut errors = rollback::rollback(exec, &rollback::undo_steps(applied));
     match observe::observe_kernel(exec.netlink()) {
-        Ok(after) => errors.extend(rollback::residue(before, &after)),
+        Ok(after) => errors.extend(rollback::residue(before, &after, applied)),
         Err(e) => errors.push(format!("cannot re-read the host after rolling back: {e}")),
     }
     ApplyError::RolledBack {

@@ -26,12 +26,17 @@ pub fn rollback(exec: &mut Executor, undo: &[Step]) -> Vec<String> {
     errors
 }
 
-/// What rollback failed to put back: the kernel objects of `before` (observed before the apply)
-/// that differ in `after` (observed after the rollback), one message each. Links are compared by
-/// name with their kind, MTU, MAC, up state and bridge; addresses and routes by value (IPv6
+/// What rollback failed to put back: the kernel objects `applied` touched, as observed
+/// `before` the apply, that differ `after` the rollback, one message each. Links are compared
+/// by name with their kind, MTU, MAC, up state and bridge; addresses and routes by value (IPv6
 /// link-local addresses and kernel-made IPv6 routes excepted: the kernel remakes them on its
-/// own schedule).
-pub fn residue(before: &Observed, after: &Observed) -> Vec<String> {
+/// own schedule). Objects no step touched (a pod starting meanwhile) are not compared.
+pub fn residue(before: &Observed, after: &Observed, applied: &[Step]) -> Vec<String> {
+    let touched = Touched::of(applied);
+    let link_touched = |o: &Observed, index: u32| {
+        o.link_name(index)
+            .is_some_and(|n| touched.links.contains(n))
+    };
     let mut out = Vec::new();
     let link_text = |o: &Observed, l: &Link| {
         format!(
@@ -44,11 +49,17 @@ pub fn residue(before: &Observed, after: &Observed) -> Vec<String> {
             l.master.and_then(|m| o.link_name(m)).unwrap_or("none"),
         )
     };
-    let links =
-        |o: &Observed| -> BTreeSet<String> { o.links.iter().map(|l| link_text(o, l)).collect() };
+    let links = |o: &Observed| -> BTreeSet<String> {
+        o.links
+            .iter()
+            .filter(|l| touched.links.contains(&l.name))
+            .map(|l| link_text(o, l))
+            .collect()
+    };
     let addresses = |o: &Observed| -> BTreeSet<String> {
         o.addresses
             .iter()
+            .filter(|a| link_touched(o, a.index))
             .filter(|a| !matches!(a.net, IpNet::V6(n) if n.addr().is_unicast_link_local()))
             .map(|a| {
                 format!(
@@ -62,6 +73,9 @@ pub fn residue(before: &Observed, after: &Observed) -> Vec<String> {
     let routes = |o: &Observed| -> BTreeSet<String> {
         o.routes
             .iter()
+            .filter(|r| {
+                touched.routes.contains(&r.destination) || r.oif.is_some_and(|i| link_touched(o, i))
+            })
             .filter(|r| !(r.destination.addr().is_ipv6() && matches!(r.protocol, 2 | 9)))
             .map(|r| {
                 format!(
@@ -81,7 +95,7 @@ pub fn residue(before: &Observed, after: &Observed) -> Vec<String> {
     let fdb = |o: &Observed| -> BTreeSet<String> {
         o.fdb
             .iter()
-            .filter(|e| e.mac == [0; 6])
+            .filter(|e| e.mac == [0; 6] && link_touched(o, e.index))
             .filter_map(|e| {
                 Some(format!(
                     "forwarding entry {} -> {}",
@@ -105,4 +119,102 @@ pub fn residue(before: &Observed, after: &Observed) -> Vec<String> {
         }
     }
     out
+}
+
+/// The links (by name) and route destinations a list of steps touches.
+#[derive(Default)]
+struct Touched {
+    links: BTreeSet<String>,
+    routes: BTreeSet<IpNet>,
+}
+
+impl Touched {
+    fn of(steps: &[Step]) -> Self {
+        let mut t = Self::default();
+        for step in steps {
+            match step {
+                Step::DeleteLink(s) | Step::RestoreLink(s) => {
+                    t.links.insert(s.spec.name().to_owned());
+                    t.links.extend(s.ports.iter().cloned());
+                    t.links.extend(s.port_of.iter().cloned());
+                    t.routes.extend(s.routes.iter().map(|r| r.destination));
+                }
+                Step::CreateLink(spec) => {
+                    t.links.insert(spec.name().to_owned());
+                }
+                Step::SetMaster { link, from, to } => {
+                    t.links.insert(link.clone());
+                    t.links.extend(from.iter().cloned());
+                    t.links.extend(to.iter().cloned());
+                }
+                Step::SetMtu { link, .. } | Step::SetUp { link, .. } => {
+                    t.links.insert(link.clone());
+                }
+                Step::AddAddress(a) | Step::DeleteAddress(a) => {
+                    t.links.insert(a.link.clone());
+                }
+                Step::AddFdb(e) | Step::DeleteFdb(e) => {
+                    t.links.insert(e.link.clone());
+                }
+                Step::AddRoute(r) | Step::DeleteRoute(r) => {
+                    t.routes.insert(r.destination);
+                }
+                Step::SetSysctl { .. }
+                | Step::Firewall { .. }
+                | Step::WriteFile { .. }
+                | Step::RemoveFile { .. } => {}
+            }
+        }
+        t
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::apply::desired::LinkSpec;
+    use crate::apply::netlink::Address;
+    use crate::apply::step::LinkSnapshot;
+
+    fn link(index: u32, name: &str, kind: &str, mac: u8) -> Link {
+        Link {
+            index,
+            name: name.to_owned(),
+            kind: Some(kind.to_owned()),
+            mtu: 1500,
+            up: true,
+            master: None,
+            vxlan: None,
+            mac: Some([2, 0, 0, 0, 0, mac]),
+            bridge: None,
+        }
+    }
+
+    #[test]
+    fn residue_names_what_did_not_come_back_and_only_that() {
+        let mut before = Observed::default();
+        before.links.push(link(4, "cni0", "bridge", 1));
+        before.links.push(link(9, "veth1", "veth", 9));
+        before.addresses.push(Address {
+            index: 4,
+            net: "10.244.0.1/24".parse().unwrap(),
+        });
+        // After: cni0 back under another MAC and without its address; a pod's veth went away
+        // meanwhile (no step touched it).
+        let mut after = Observed::default();
+        after.links.push(link(4, "cni0", "bridge", 2));
+        let applied = [Step::DeleteLink(LinkSnapshot::new(LinkSpec::Bridge {
+            name: "cni0".to_owned(),
+        }))];
+        let residue = residue(&before, &after, &applied);
+        assert_eq!(
+            residue,
+            [
+                "link not restored: bridge cni0 mtu 1500 mac 02:00:00:00:00:01 up master none",
+                "link left behind: bridge cni0 mtu 1500 mac 02:00:00:00:00:02 up master none",
+                "address not restored: address 10.244.0.1/24 on cni0",
+            ]
+        );
+        assert!(super::residue(&before, &before, &applied).is_empty());
+    }
 }

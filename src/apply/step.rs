@@ -31,7 +31,7 @@ pub struct LinkSnapshot {
     pub up: bool,
     /// The bridge it was a port of.
     #[serde(default)]
-    pub master: Option<String>,
+    pub port_of: Option<String>,
     #[serde(default)]
     pub bridge: Option<BridgeSettings>,
     #[serde(default)]
@@ -57,7 +57,7 @@ impl LinkSnapshot {
             mac: None,
             mtu: None,
             up: false,
-            master: None,
+            port_of: None,
             bridge: None,
             addresses: Vec::new(),
             routes: Vec::new(),
@@ -259,5 +259,46 @@ impl fmt::Display for Step {
             }
             Step::RemoveFile { path, .. } => write!(f, "remove file {path}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Steps go to `pending.json` for `--try`: every link step must read back as written.
+    #[test]
+    fn link_steps_round_trip_through_json() {
+        let spec = LinkSpec::Vxlan {
+            name: "vx100".into(),
+            vni: 100,
+            port: 4789,
+            local: "172.16.0.3".parse().unwrap(),
+            underlay: "eth0".into(),
+            master: Some("scbr0".into()),
+        };
+        let snapshot = LinkSnapshot {
+            index: Some(7),
+            mac: Some(mac_text(&[2, 0, 0, 0, 0, 7])),
+            mtu: Some(1450),
+            up: true,
+            port_of: Some("scbr0".into()),
+            fdb: vec!["172.16.0.4".parse().unwrap()],
+            ..LinkSnapshot::new(spec.clone())
+        };
+        for step in [
+            Step::CreateLink(spec.clone()),
+            Step::DeleteLink(snapshot.clone()),
+            Step::RestoreLink(snapshot),
+        ] {
+            let text = serde_json::to_string(&step).unwrap();
+            let back: Step = serde_json::from_str(&text).unwrap();
+            assert_eq!(back, step, "{text}");
+            if !matches!(step, Step::CreateLink(_)) {
+                assert_eq!(back.inverse().inverse(), step);
+            }
+        }
+        assert_eq!(parse_mac("02:00:00:00:00:07"), Some([2, 0, 0, 0, 0, 7]));
+        assert_eq!(parse_mac("02:00:00"), None);
     }
 }
