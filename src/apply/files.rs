@@ -206,6 +206,16 @@ impl Beneath {
     /// Opens the directory of `path` under `root`; with `create`, makes missing directories
     /// (mode 0755). `Ok(None)`: a directory is missing and `create` is false.
     fn open(root: &Path, path: &str, create: bool) -> Result<Option<Beneath>, ApplyError> {
+        Self::open_with(root, path, create, None)
+    }
+
+    /// [`Self::open`]; `openat2: Some(false)` forces the `O_NOFOLLOW` walk (for tests).
+    fn open_with(
+        root: &Path,
+        path: &str,
+        create: bool,
+        openat2: Option<bool>,
+    ) -> Result<Option<Beneath>, ApplyError> {
         let full = under(root, path)?;
         let rel = path.trim_start_matches('/');
         let (parents, name) = match rel.rsplit_once('/') {
@@ -224,7 +234,7 @@ impl Beneath {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(io(root, e)),
         };
-        let beneath = has_openat2(&root_fd);
+        let beneath = openat2.unwrap_or_else(|| has_openat2(&root_fd));
         let mut dir = root_fd.try_clone().map_err(|e| io(root, e))?;
         for (i, component) in parents.iter().enumerate() {
             let shown = root.join(parents[..=i].join("/"));
@@ -351,7 +361,7 @@ fn temporary_name(name: &CStr) -> std::io::Result<CString> {
 
 /// Writes `contents` atomically: readers see the old file or the new one, never a part. The
 /// temporary file is created with `O_EXCL | O_NOFOLLOW` under an unpredictable name beside the
-/// target and renamed over it (which replaces a link at the target instead of following it).
+/// target and renamed over it; a symbolic link at the target is refused, never followed.
 /// An existing file's permission bits are kept; a new file gets 0644.
 pub fn write(root: &Path, path: &str, contents: &[u8]) -> Result<(), ApplyError> {
     let at = Beneath::open(root, path, true)?
@@ -440,4 +450,60 @@ pub fn remove(root: &Path, path: &str) -> Result<(), ApplyError> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(r: Result<Option<Beneath>, ApplyError>) -> bool {
+        matches!(r, Err(ApplyError::Unsupported(m)) if m.contains("symbolic link"))
+    }
+
+    #[test]
+    fn both_walks_refuse_links_out_of_root_and_the_fallback_refuses_every_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("root");
+        let outside = dir.path().join("outside");
+        std::fs::create_dir_all(root.join("srv/cni")).unwrap();
+        std::fs::create_dir_all(root.join("etc")).unwrap();
+        std::fs::create_dir_all(&outside).unwrap();
+        std::os::unix::fs::symlink(&outside, root.join("etc/out")).unwrap();
+        std::os::unix::fs::symlink("../../..", root.join("etc/up")).unwrap();
+        std::os::unix::fs::symlink("../srv/cni", root.join("etc/cni")).unwrap();
+        for openat2 in [true, false] {
+            for path in ["/etc/out/x.conf", "/etc/up/x.conf", "/etc/out/new/x.conf"] {
+                let r = Beneath::open_with(&root, path, true, Some(openat2));
+                assert!(refused(r), "{path} (openat2: {openat2}) not refused");
+            }
+        }
+        // A link that stays under root: followed by openat2, refused by the fallback.
+        let inside = Beneath::open_with(&root, "/etc/cni/x.conf", true, Some(true));
+        assert!(matches!(inside, Ok(Some(_))));
+        let fallback = Beneath::open_with(&root, "/etc/cni/x.conf", true, Some(false));
+        assert!(refused(fallback));
+        assert!(std::fs::read_dir(&outside).unwrap().next().is_none());
+    }
+
+    #[test]
+    fn the_file_itself_is_never_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("root");
+        std::fs::create_dir_all(root.join("etc")).unwrap();
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "keep\n").unwrap();
+        std::os::unix::fs::symlink(&victim, root.join("etc/a.conf")).unwrap();
+        assert!(matches!(
+            read(&root, "/etc/a.conf"),
+            Err(ApplyError::Unsupported(m)) if m.contains("symbolic link")
+        ));
+        assert!(write(&root, "/etc/a.conf", b"new\n").is_err());
+        remove(&root, "/etc/a.conf").unwrap();
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep\n");
+        write(&root, "/etc/a.conf", b"new\n").unwrap();
+        assert_eq!(
+            read(&root, "/etc/a.conf").unwrap().as_deref(),
+            Some(&b"new\n"[..])
+        );
+    }
 }
