@@ -523,7 +523,15 @@ fn applies_with_different_state_dirs_in_one_namespace_serialise() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("run netc");
-    std::thread::sleep(std::time::Duration::from_millis(1500));
+    // Wait until it holds the namespace's lock: its abstract socket is listed.
+    let held = (0..200).any(|_| {
+        let unix = text(&lab.exec("n1", &["cat", "/proc/net/unix"]));
+        if unix.contains("@netc/apply.lock") {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        false
+    });
     // A second apply in the same namespace with another state directory must wait too.
     let state_b = lab.path("n1", "state-b");
     let out = lab
@@ -542,6 +550,7 @@ fn applies_with_different_state_dirs_in_one_namespace_serialise() {
     let other = lab.apply("n2", &file, "worker-2", &["--lock-timeout", "1"], &[]);
     lock.unlock().expect("unlock");
     let first = first.wait_with_output().expect("first apply");
+    assert!(held, "the first apply never took the namespace's lock");
     assert!(
         !out.status.success() && second.contains("another netc apply holds"),
         "second apply ran beside the first: {second}"
