@@ -215,16 +215,16 @@ pub fn apply(
     modules::ensure(&desired.modules)?;
 
     let changes = diff::diff(&desired, &observed, &owned, opts.force);
+    for message in &changes.notes {
+        on_event(Event::Note {
+            message: message.clone(),
+        });
+    }
     if !changes.conflicts.is_empty() {
         return Err(ApplyError::Conflicts(changes.conflicts));
     }
     if !changes.refusals.is_empty() && !opts.force {
         return Err(ApplyError::Refused(changes.refusals));
-    }
-    for message in &changes.notes {
-        on_event(Event::Note {
-            message: message.clone(),
-        });
     }
     let steps = changes.steps;
     on_event(Event::Plan {
