@@ -680,22 +680,6 @@ fn state_entries_are_verified_before_anything_is_removed() {
     let root = lab.path("n1", "root");
     ok(lab.apply("n1", &file, "worker-1", &[], &[]));
 
-    // A file netc wrote and someone edited since is not overwritten.
-    let join = root.join("etc/netc/kubeadm/join-worker-1.yaml");
-    let original = std::fs::read(&join).expect("join file");
-    std::fs::write(&join, b"# edited by hand\n").expect("edit");
-    let out = lab.apply("n1", &smaller, "worker-1", &[], &[]);
-    assert!(
-        !out.status.success() && text(&out).contains("was changed since netc wrote it"),
-        "edited file overwritten: {}",
-        text(&out)
-    );
-    assert_eq!(
-        std::fs::read(&join).expect("join file"),
-        b"# edited by hand\n"
-    );
-    std::fs::write(&join, &original).expect("restore");
-
     // Entries naming objects netc did not make: a veth where the state says bridge, a route
     // added by hand, a file netc never wrote.
     lab::run(&[
@@ -729,10 +713,6 @@ fn state_entries_are_verified_before_anything_is_removed() {
     let before = lab.dump("n1");
     let out = ok(lab.apply("n1", &smaller, "worker-1", &[], &[]));
     assert!(out.contains("delete vxlan vx100"), "{out}");
-    assert!(
-        out.contains("fA here is not the link netc created"),
-        "no note about fA: {out}"
-    );
     let links = text(&lab.exec("n1", &["ip", "link"]));
     assert!(
         links.contains("fA@fB") && links.contains("fB@fA"),
@@ -744,7 +724,25 @@ fn state_entries_are_verified_before_anything_is_removed() {
         "foreign route deleted:\n{routes}"
     );
     assert!(root.join("etc/passwd").exists(), "foreign file removed");
+    assert!(
+        out.contains("fA here is not the link netc created"),
+        "no note about fA: {out}"
+    );
     assert_ne!(before, lab.dump("n1"), "the apply did nothing at all");
+
+    // A file netc wrote and someone edited since is not overwritten.
+    let join = root.join("etc/netc/kubeadm/join-worker-1.yaml");
+    std::fs::write(&join, b"# edited by hand\n").expect("edit");
+    let out = lab.apply("n1", &file, "worker-1", &[], &[]);
+    assert!(
+        !out.status.success() && text(&out).contains("was changed since netc wrote it"),
+        "edited file overwritten: {}",
+        text(&out)
+    );
+    assert_eq!(
+        std::fs::read(&join).expect("join file"),
+        b"# edited by hand\n"
+    );
 
     // A record from a newer netc, or another node's, is refused before anything happens.
     edit_state(&lab, "n1", |s| s["version"] = 99.into());
