@@ -114,7 +114,7 @@ pub fn under(root: &Path, path: &str) -> Result<PathBuf, ApplyError> {
 /// Every component is resolved from a descriptor of `root`: with `openat2(RESOLVE_BENEATH |
 /// RESOLVE_NO_MAGICLINKS)` (Linux 5.6+; openat2(2)) symbolic links are followed only while
 /// they stay beneath `root` — an absolute link or one whose `..` climbs out fails with `EXDEV`.
-/// Where `openat2` is missing (`ENOSYS`) each component is opened with `O_NOFOLLOW`, so every
+/// Where `openat2` is missing (`ENOSYS`, or `EPERM` from a seccomp filter) each component is opened with `O_NOFOLLOW`, so every
 /// symbolic link on the way is refused. The file itself is never followed: it is opened with
 /// `O_NOFOLLOW`, replaced by `renameat` and removed by `unlinkat`, all relative to the
 /// directory's descriptor.
@@ -189,7 +189,9 @@ fn has_openat2(root: &OwnedFd) -> bool {
         let dot = c".";
         !matches!(
             openat2_beneath(root, dot, libc::O_RDONLY | libc::O_DIRECTORY),
-            Err(e) if e.raw_os_error() == Some(libc::ENOSYS)
+            // ENOSYS: before Linux 5.6; EPERM: a seccomp filter (older container runtimes)
+            // that does not know the call.
+            Err(e) if matches!(e.raw_os_error(), Some(libc::ENOSYS) | Some(libc::EPERM))
         )
     })
 }
