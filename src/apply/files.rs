@@ -114,10 +114,10 @@ pub fn under(root: &Path, path: &str) -> Result<PathBuf, ApplyError> {
 /// Every component is resolved from a descriptor of `root`: with `openat2(RESOLVE_BENEATH |
 /// RESOLVE_NO_MAGICLINKS)` (Linux 5.6+; openat2(2)) symbolic links are followed only while
 /// they stay beneath `root` — an absolute link or one whose `..` climbs out fails with `EXDEV`.
-/// Where `openat2` is missing (`ENOSYS`, or `EPERM` from a seccomp filter) each component is opened with `O_NOFOLLOW`, so every
-/// symbolic link on the way is refused. The file itself is never followed: it is opened with
-/// `O_NOFOLLOW`, replaced by `renameat` and removed by `unlinkat`, all relative to the
-/// directory's descriptor.
+/// Where `openat2` is missing (`ENOSYS`, or `EPERM` from a seccomp filter) each component is
+/// opened with `O_NOFOLLOW`, so every symbolic link on the way is refused. The file itself is
+/// never followed: it is opened with `O_NOFOLLOW` (a link there is refused), replaced by
+/// `renameat` and removed by `unlinkat`, all relative to the directory's descriptor.
 struct Beneath {
     dir: OwnedFd,
     name: CString,
