@@ -9,8 +9,12 @@ use clap::Args;
 
 use super::check::{read_and_check, report};
 use super::{Cli, Format, exit};
-use crate::apply::{self, Event, Options};
+use crate::apply::{self, ApplyError, Event, Options};
 use crate::emit::{self, Context};
+
+/// The longest `--try` (one day): it is a safety net for the next minutes, and the bound keeps
+/// the deadline (now + SECS) far from overflowing.
+pub const MAX_TRY_SECS: u64 = 24 * 60 * 60;
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
@@ -29,8 +33,8 @@ pub struct ApplyArgs {
     /// Where netc records what it owns (and its lock).
     #[arg(long, value_name = "DIR", default_value = apply::state::DEFAULT_DIR)]
     pub state_dir: PathBuf,
-    /// Revert automatically after SECS unless `netc apply --confirm` runs first.
-    #[arg(long = "try", value_name = "SECS")]
+    /// Revert automatically after SECS (1 to 86400) unless `netc apply --confirm` runs first.
+    #[arg(long = "try", value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=MAX_TRY_SECS))]
     pub try_secs: Option<u64>,
     /// Keep the changes of a pending `--try`.
     #[arg(long, conflicts_with_all = ["file", "dry_run", "try_secs"])]
@@ -47,6 +51,18 @@ pub struct ApplyArgs {
     /// The `--try` watchdog (started by netc itself).
     #[arg(long, hide = true)]
     pub revert_pending: bool,
+}
+
+/// The exit code of a failed apply (README: 1 for a failure that was rolled back or a
+/// verification difference, 2 for usage and I/O problems: nothing was changed because netc
+/// could not read or write what it needs, or was asked for a node the intent does not have).
+fn exit_code(e: &ApplyError) -> u8 {
+    match e {
+        ApplyError::State(_) | ApplyError::Io { .. } | ApplyError::UnknownNode { .. } => {
+            exit::USAGE
+        }
+        _ => exit::FINDINGS,
+    }
 }
 
 struct Printer {
@@ -107,7 +123,7 @@ pub(super) fn run(args: &ApplyArgs, cli: &Cli) -> u8 {
             Ok(_) => exit::OK,
             Err(e) => {
                 eprintln!("netc: {e}");
-                exit::FINDINGS
+                exit_code(&e)
             }
         };
     }
@@ -125,7 +141,7 @@ pub(super) fn run(args: &ApplyArgs, cli: &Cli) -> u8 {
             }
             Err(e) => {
                 eprintln!("netc: {e}");
-                exit::FINDINGS
+                exit_code(&e)
             }
         };
     }
@@ -183,7 +199,7 @@ pub(super) fn run(args: &ApplyArgs, cli: &Cli) -> u8 {
                 printer.json(&serde_json::json!({"event": "error", "message": e.to_string()}));
             }
             eprintln!("netc: {e}");
-            exit::FINDINGS
+            exit_code(&e)
         }
     }
 }

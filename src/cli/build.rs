@@ -49,8 +49,18 @@ pub(super) fn colour_stdout() -> bool {
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
-/// Every difference between DIR and what build would write for this Plan.
+/// Every difference between DIR and what build would write for this Plan. Reads only; says
+/// when an interrupted build's tree waits beside a missing DIR (the next build puts it back).
 pub(super) fn changes(plan: &Plan, file: &str, out: &Path) -> Result<Vec<Change>, u8> {
+    if let Some(old) = output::interrupted(out) {
+        eprintln!(
+            "netc: note: {} does not exist, but an interrupted build left the previous tree at \
+             {}; the next `netc build` puts it back first (compared here: an empty {})",
+            out.display(),
+            old.display(),
+            out.display()
+        );
+    }
     let ctx = Context::new(plan, file);
     output::compare(out, file, |sink| emit::emit_all(ctx, sink)).map_err(|e| {
         eprintln!("netc: {e}");

@@ -1,13 +1,14 @@
 //! `netc check FILE...`
 
-use std::io::Write;
+use std::io::{Read, Write};
+use std::os::unix::fs::OpenOptionsExt;
 
 use clap::Args;
 
 use super::{Cli, Format, exit};
 use crate::diagnostic::{Diag, Severity, SourceFile};
 use crate::intent::Syntax;
-use crate::pipeline;
+use crate::{output, pipeline};
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
@@ -19,17 +20,75 @@ pub struct CheckArgs {
     pub format: Format,
 }
 
+/// The largest intent netc reads, in bytes (64 MiB). A 10,000-node intent is 2.5 MB; the
+/// bound keeps a mistaken argument (a disk image, a log) from being read into memory whole.
+pub const MAX_INTENT_BYTES: u64 = 64 * 1024 * 1024;
+
 /// Reads an intent file (or stdin for `-`); the error is already a message for the user.
+///
+/// Only regular files are read (a device such as `/dev/zero` never ends, a FIFO blocks until
+/// someone writes to it: both are refused before they are opened), and no more than
+/// [`MAX_INTENT_BYTES`]: a file's size is checked before it is read, standard input is read no
+/// further than one byte past the limit.
 pub(crate) fn read_source(path: &str) -> Result<SourceFile, String> {
-    let text = if path == "-" {
-        let mut s = String::new();
-        std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
-            .map_err(|e| format!("netc: cannot read standard input: {e}"))?;
-        s
-    } else {
-        std::fs::read_to_string(path).map_err(|e| format!("netc: cannot read {path}: {e}"))?
+    let too_large = |what: &str| {
+        format!(
+            "netc: cannot read {what}: more than {} MiB, the largest intent netc reads",
+            MAX_INTENT_BYTES / (1024 * 1024)
+        )
     };
+    let bytes = if path == "-" {
+        let bytes = read_at_most(std::io::stdin().lock())
+            .map_err(|e| format!("netc: cannot read standard input: {e}"))?;
+        if bytes.len() as u64 > MAX_INTENT_BYTES {
+            return Err(too_large("standard input"));
+        }
+        bytes
+    } else {
+        let cannot = |e: &dyn std::fmt::Display| format!("netc: cannot read {path}: {e}");
+        let not_regular = |ty: std::fs::FileType| {
+            format!(
+                "netc: cannot read {path}: it is {}, not a regular file (`-` reads the intent \
+                 from standard input)",
+                output::file_kind(ty)
+            )
+        };
+        // Follows a symbolic link (an intent may be one), then looks before opening.
+        let meta = std::fs::metadata(path).map_err(|e| cannot(&e))?;
+        if !meta.is_file() {
+            return Err(not_regular(meta.file_type()));
+        }
+        if meta.len() > MAX_INTENT_BYTES {
+            return Err(too_large(path));
+        }
+        // O_NONBLOCK: should the file be swapped for a FIFO after the check, open still returns.
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+            .open(path)
+            .map_err(|e| cannot(&e))?;
+        let meta = file.metadata().map_err(|e| cannot(&e))?;
+        if !meta.is_file() {
+            return Err(not_regular(meta.file_type()));
+        }
+        let bytes = read_at_most(file).map_err(|e| cannot(&e))?;
+        if bytes.len() as u64 > MAX_INTENT_BYTES {
+            return Err(too_large(path));
+        }
+        bytes
+    };
+    let text = String::from_utf8(bytes).map_err(|_| {
+        let what = if path == "-" { "standard input" } else { path };
+        format!("netc: cannot read {what}: not UTF-8 text")
+    })?;
     Ok(SourceFile::new(path, text))
+}
+
+/// Reads up to one byte more than [`MAX_INTENT_BYTES`] (so the caller can tell it was more).
+fn read_at_most(reader: impl Read) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    reader.take(MAX_INTENT_BYTES + 1).read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 /// Reads and checks one intent file (build, diff and apply start here). A file that cannot be

@@ -1,14 +1,13 @@
 //! `DIR/.netc-manifest.json`: the list of files netc wrote into an output directory, so a later
 //! build can tell its own files (replace or drop them) from everyone else's (keep them).
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
-use std::path::Path;
-
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use super::OutputError;
+use super::confined::{ConfinedDir, path_problem};
 
 /// File name of the manifest at the root of an output directory.
 pub const MANIFEST: &str = ".netc-manifest.json";
@@ -33,20 +32,30 @@ impl Manifest {
         }
     }
 
-    /// Reads `dir`'s manifest; `Ok(None)` when there is none.
-    pub fn read(dir: &Path) -> Result<Option<Self>, OutputError> {
-        let path = dir.join(MANIFEST);
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(OutputError::io(&path, e)),
+    /// Reads `dir`'s manifest; `Ok(None)` when there is none. Every entry must be a plain
+    /// relative path inside DIR (the manifest is as untrusted as the rest of DIR: an entry
+    /// `../../etc/shadow` would make `diff` print that file); a bad entry is an error naming it.
+    pub fn read(dir: &ConfinedDir) -> Result<Option<Self>, OutputError> {
+        let Some(bytes) = dir.read(MANIFEST)? else {
+            return Ok(None);
         };
-        serde_json::from_str(&text)
-            .map(Some)
-            .map_err(|e| OutputError::Manifest {
-                path: path.display().to_string(),
-                message: e.to_string(),
-            })
+        let bad = |message: String| OutputError::Manifest {
+            path: dir.path().join(MANIFEST).display().to_string(),
+            message,
+        };
+        let manifest: Self =
+            serde_json::from_slice(&bytes).map_err(|e| bad(format!("not a netc manifest: {e}")))?;
+        for entry in manifest.files.keys() {
+            let problem = if entry == MANIFEST {
+                Some("is the manifest itself")
+            } else {
+                path_problem(entry)
+            };
+            if let Some(problem) = problem {
+                return Err(bad(format!("entry {entry:?} {problem}")));
+            }
+        }
+        Ok(Some(manifest))
     }
 
     /// The manifest as written to disk (pretty JSON, sorted, newline-terminated).

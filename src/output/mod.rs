@@ -3,19 +3,29 @@
 //! [`build`] writes every artifact into a staging directory beside DIR as the emitters produce
 //! them, carries over files netc did not write (those not in DIR's manifest), records what it
 //! wrote in `DIR/.netc-manifest.json`, and swaps the staging directory in atomically
-//! ([`swap`]). [`compare`] produces the same files in memory, one at a time, and keeps only
-//! the [`Change`]s against DIR (`--check`, `netc diff`).
+//! ([`swap`]), keeping DIR's owners and modes and the carried-over files' identity ([`keep`]).
+//! [`compare`] produces the same files in memory, one at a time, and keeps only the
+//! [`Change`]s against DIR (`--check`, `netc diff`).
+//!
+//! DIR is untrusted input: every read below it goes through [`confined`] (no `..`, no symbolic
+//! link followed, only regular files and directories opened).
 
+mod confined;
 mod diff;
+mod keep;
 mod manifest;
 mod sink;
 mod swap;
 
 use std::path::{Path, PathBuf};
 
+pub use confined::{ConfinedDir, file_kind};
 pub use diff::{Summary, render, summary};
 pub use manifest::{MANIFEST, Manifest, digest};
 pub use sink::{CompareSink, DiskSink, SLOW_WRITE_ENV};
+pub use swap::interrupted;
+
+use self::keep::StagingDirs;
 
 use crate::emit::{ArtifactSink, EmitError};
 
@@ -31,7 +41,7 @@ pub enum OutputError {
     },
     #[error("{path}: {message}")]
     BadOutput { path: String, message: String },
-    #[error("{path}: not a netc manifest: {message}")]
+    #[error("{path}: {message}")]
     Manifest { path: String, message: String },
     #[error(
         "{path} exists but netc did not write it (it is not in {MANIFEST}); netc never overwrites \
@@ -78,15 +88,20 @@ pub fn build(
     source: &str,
     emit: impl FnOnce(&mut dyn ArtifactSink) -> Result<(), EmitError>,
 ) -> Result<Written, OutputError> {
+    let old = ConfinedDir::open(dir)?;
     swap::recover(dir)?;
-    let staging = swap::staging_path(dir)?;
-    if staging.exists() {
-        std::fs::remove_dir_all(&staging).map_err(|e| OutputError::io(&staging, e))?;
-    }
-    std::fs::create_dir_all(&staging).map_err(|e| OutputError::io(&staging, e))?;
-    let result = stage(dir, &staging, source, emit)
+    // `recover` may have put an interrupted build's tree back in place of a missing DIR.
+    let old = if old.exists() {
+        old
+    } else {
+        ConfinedDir::open(dir)?
+    };
+    let (parent, _) = swap::split(dir)?;
+    std::fs::create_dir_all(&parent).map_err(|e| OutputError::io(&parent, e))?;
+    let staging = swap::create_staging(dir, old.exists())?;
+    let result = stage(old, &staging, source, emit)
         .and_then(|written| swap::replace(dir, &staging).map(|()| written));
-    if result.is_err() && staging.exists() {
+    if result.is_err() {
         // Best effort: a leftover staging directory is also removed by the next build.
         let _ = std::fs::remove_dir_all(&staging);
     }
@@ -95,30 +110,26 @@ pub fn build(
 
 /// Fills the staging directory: netc's files, the manifest, and DIR's foreign files.
 fn stage(
-    dir: &Path,
+    old: ConfinedDir,
     staging: &Path,
     source: &str,
     emit: impl FnOnce(&mut dyn ArtifactSink) -> Result<(), EmitError>,
 ) -> Result<Written, OutputError> {
-    let previous = if dir.is_dir() {
-        Manifest::read(dir)?
-    } else {
-        None
-    };
-    let mut sink = DiskSink::with_previous(
-        staging,
-        source,
-        previous.clone().map(|m| (dir.to_owned(), m)),
-    );
+    let dir = old.path().to_owned();
+    let exists = old.exists();
+    let previous = Manifest::read(&old)?;
+    let dirs = StagingDirs::new(staging, exists.then_some(dir.as_path()))
+        .map_err(|e| OutputError::io(staging, e))?;
+    let mut sink = DiskSink::new(dirs, source, previous.clone().map(|m| (old, m)));
     emit(&mut sink)?;
-    let manifest = sink.into_manifest();
+    let (mut dirs, manifest) = sink.into_parts();
     let mut written = Written {
         files: manifest.files.len(),
         ..Written::default()
     };
-    if dir.is_dir() {
+    if exists {
         let own = previous.as_ref();
-        for entry in walk(dir)? {
+        for entry in walk(&dir)? {
             let rel = entry.rel.as_str();
             if rel == MANIFEST {
                 continue;
@@ -131,59 +142,80 @@ fn stage(
             }
             if manifest.contains(rel) {
                 return Err(OutputError::Foreign {
-                    path: dir.join(rel).display().to_string(),
+                    path: entry.full.display().to_string(),
                 });
             }
-            carry_over(&entry, &staging.join(rel))?;
-            if entry.kind != Kind::Dir {
-                written.kept += 1;
+            let to = staging.join(rel);
+            match entry.kind {
+                Kind::Dir => dirs.ensure(rel).map_err(|e| OutputError::io(&to, e))?,
+                Kind::File | Kind::Symlink => {
+                    dirs.ensure_parent(rel)
+                        .map_err(|e| OutputError::io(&to, e))?;
+                    keep::carry_over(&entry.full, &to)
+                        .map_err(|e| OutputError::io(&entry.full, e))?;
+                    written.kept += 1;
+                }
+                Kind::Other(ty) => {
+                    return Err(OutputError::BadOutput {
+                        path: entry.full.display().to_string(),
+                        message: format!(
+                            "is {}, and netc did not write it; build carries over only regular \
+                             files, directories and symbolic links: move it away and build again",
+                            file_kind(ty)
+                        ),
+                    });
+                }
             }
         }
     }
     let path = staging.join(MANIFEST);
-    std::fs::write(&path, manifest.to_bytes()).map_err(|e| OutputError::io(&path, e))?;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .map_err(|e| OutputError::io(&path, e))?;
+    std::io::Write::write_all(&mut file, &manifest.to_bytes())
+        .map_err(|e| OutputError::io(&path, e))?;
+    dirs.finish().map_err(|e| OutputError::io(staging, e))?;
     Ok(written)
 }
 
 /// Every difference between DIR and what `emit` produces, sorted by path: changed and missing
 /// files, netc's stale files, and (only when nothing else differs) an outdated manifest.
+/// Only reads: an interrupted build's leftovers stay where they are ([`interrupted`]).
 pub fn compare(
     dir: &Path,
     source: &str,
     emit: impl FnOnce(&mut dyn ArtifactSink) -> Result<(), EmitError>,
 ) -> Result<Vec<Change>, OutputError> {
-    swap::recover(dir)?;
-    let mut sink = CompareSink::new(dir, source);
-    emit(&mut sink)?;
-    let previous = if dir.is_dir() {
-        Manifest::read(dir)?
-    } else {
-        None
-    };
-    let mut changes = sink.changes;
+    let confined = ConfinedDir::open(dir)?;
+    // Read (and check) the manifest first: a bad one is reported before any file is read.
+    let previous = Manifest::read(&confined)?;
+    let current_manifest = confined.read(MANIFEST)?;
+    let mut sink = CompareSink::new(confined, source);
+    if let Err(e) = emit(&mut sink) {
+        return Err(sink.failure.take().unwrap_or(OutputError::Emit(e)));
+    }
+    let mut changes = std::mem::take(&mut sink.changes);
     if let Some(prev) = &previous {
         for path in prev.files.keys() {
             if sink.manifest.contains(path) {
                 continue;
             }
-            let full = dir.join(path);
-            match std::fs::read(&full) {
-                Ok(bytes) => changes.push(Change {
+            if let Some(bytes) = sink.dir().read(path)? {
+                changes.push(Change {
                     path: path.clone(),
                     current: Some(bytes),
                     wanted: None,
-                }),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(OutputError::io(&full, e)),
+                });
             }
         }
     }
     let wanted = sink.manifest.to_bytes();
-    let current = std::fs::read(dir.join(MANIFEST)).ok();
-    if changes.is_empty() && current.as_deref() != Some(wanted.as_slice()) {
+    if changes.is_empty() && current_manifest.as_deref() != Some(wanted.as_slice()) {
         changes.push(Change {
             path: MANIFEST.to_owned(),
-            current,
+            current: current_manifest,
             wanted: Some(wanted),
         });
     }
@@ -197,6 +229,8 @@ enum Kind {
     Symlink,
     /// Only empty directories are listed: the others come back with their contents.
     Dir,
+    /// A FIFO, socket or device: never read.
+    Other(std::fs::FileType),
 }
 
 struct Entry {
@@ -205,7 +239,9 @@ struct Entry {
     kind: Kind,
 }
 
-/// Every file, symlink and empty directory under `root`, with `/`-separated relative paths.
+/// Every entry under `root` with `/`-separated relative paths: files, symlinks, empty
+/// directories, and anything else (FIFOs, sockets, devices) as [`Kind::Other`]. Symbolic links
+/// to directories are entries, never descended.
 fn walk(root: &Path) -> Result<Vec<Entry>, OutputError> {
     let mut out = Vec::new();
     let mut stack = vec![(root.to_owned(), String::new())];
@@ -221,21 +257,24 @@ fn walk(root: &Path) -> Result<Vec<Entry>, OutputError> {
                 format!("{rel}/{name}")
             };
             let full = entry.path();
+            // `DirEntry::file_type` does not follow symbolic links.
             let ty = entry.file_type().map_err(|e| OutputError::io(&full, e))?;
             if ty.is_dir() {
                 stack.push((full, child_rel));
-            } else {
-                let kind = if ty.is_symlink() {
-                    Kind::Symlink
-                } else {
-                    Kind::File
-                };
-                out.push(Entry {
-                    rel: child_rel,
-                    full,
-                    kind,
-                });
+                continue;
             }
+            let kind = if ty.is_symlink() {
+                Kind::Symlink
+            } else if ty.is_file() {
+                Kind::File
+            } else {
+                Kind::Other(ty)
+            };
+            out.push(Entry {
+                rel: child_rel,
+                full,
+                kind,
+            });
         }
         if empty && !rel.is_empty() {
             out.push(Entry {
@@ -246,32 +285,4 @@ fn walk(root: &Path) -> Result<Vec<Entry>, OutputError> {
         }
     }
     Ok(out)
-}
-
-/// Copies one foreign entry into the staging tree, keeping symlinks as symlinks and modes.
-fn carry_over(entry: &Entry, to: &Path) -> Result<(), OutputError> {
-    if let Some(parent) = to.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| OutputError::io(parent, e))?;
-    }
-    match entry.kind {
-        Kind::Dir => std::fs::create_dir_all(to).map_err(|e| OutputError::io(to, e)),
-        Kind::File => std::fs::copy(&entry.full, to)
-            .map(|_| ())
-            .map_err(|e| OutputError::io(&entry.full, e)),
-        Kind::Symlink => {
-            let target =
-                std::fs::read_link(&entry.full).map_err(|e| OutputError::io(&entry.full, e))?;
-            symlink(&target, to).map_err(|e| OutputError::io(to, e))
-        }
-    }
-}
-
-#[cfg(unix)]
-fn symlink(target: &Path, at: &Path) -> std::io::Result<()> {
-    std::os::unix::fs::symlink(target, at)
-}
-
-#[cfg(not(unix))]
-fn symlink(target: &Path, at: &Path) -> std::io::Result<()> {
-    std::fs::copy(target, at).map(|_| ())
 }

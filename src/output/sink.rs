@@ -2,13 +2,14 @@
 //! directory as it comes (so 10,000 nodes' files are never all in memory), one compares each
 //! file with what is on disk and keeps only the differences (`--check`, `netc diff`).
 
-use std::collections::HashSet;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
-use super::Change;
+use super::confined::{ConfinedDir, path_problem};
+use super::keep::StagingDirs;
 use super::manifest::{MANIFEST, Manifest, digest};
+use super::{Change, OutputError};
 use crate::emit::{ArtifactSink, EmitError};
 
 /// Test-only: milliseconds to sleep before each file, so a test can `kill -9` a build midway.
@@ -16,64 +17,58 @@ pub const SLOW_WRITE_ENV: &str = "NETC_TEST_SLOW_WRITE_MS";
 
 /// Rejects paths that could leave the output directory or clash with the manifest.
 pub(crate) fn check_relative(path: &str) -> Result<(), EmitError> {
-    let bad = path.is_empty()
-        || path == MANIFEST
-        || path.starts_with('/')
-        || path.contains('\\')
-        || path.contains('\0')
-        || path
-            .split('/')
-            .any(|c| c.is_empty() || c == "." || c == "..");
-    if bad {
-        return Err(EmitError::Io {
+    let problem = if path == MANIFEST {
+        Some("is the manifest's name")
+    } else {
+        path_problem(path)
+    };
+    match problem {
+        Some(problem) => Err(EmitError::Io {
             path: path.to_owned(),
             source: std::io::Error::new(
                 std::io::ErrorKind::InvalidInput,
-                "not a relative path inside the output directory",
+                format!("not a relative path inside the output directory: {problem}"),
             ),
-        });
+        }),
+        None => Ok(()),
     }
-    Ok(())
 }
 
-/// Writes files under `root` as the emitters produce them and records each in a manifest.
+/// Writes files into the staging tree as the emitters produce them and records each in a
+/// manifest.
 ///
 /// A file netc wrote in the previous build (`previous`) whose bytes are unchanged is hard-linked
 /// from the old tree instead of written: a rebuild of 20,000 mostly unchanged files then costs
 /// directory entries, not new inodes and data blocks. The old tree is never modified, so the
 /// swap stays atomic.
 pub struct DiskSink {
-    root: PathBuf,
+    dirs: StagingDirs,
     manifest: Manifest,
-    dirs: HashSet<PathBuf>,
     delay: Option<Duration>,
-    previous: Option<(PathBuf, Manifest)>,
+    previous: Option<(ConfinedDir, Manifest)>,
 }
 
 impl DiskSink {
-    /// A sink writing under `root`; `previous` is the current output directory and its manifest.
-    pub fn with_previous(root: &Path, source: &str, previous: Option<(PathBuf, Manifest)>) -> Self {
-        let mut sink = Self::new(root, source);
-        sink.previous = previous;
-        sink
-    }
-
-    pub fn new(root: &Path, source: &str) -> Self {
+    /// A sink writing into `dirs`; `previous` is the current output directory and its manifest.
+    pub(super) fn new(
+        dirs: StagingDirs,
+        source: &str,
+        previous: Option<(ConfinedDir, Manifest)>,
+    ) -> Self {
         let delay = std::env::var(SLOW_WRITE_ENV)
             .ok()
             .and_then(|v| v.parse::<u64>().ok())
             .map(Duration::from_millis);
         Self {
-            root: root.to_owned(),
+            dirs,
             manifest: Manifest::new(source),
-            dirs: HashSet::new(),
             delay,
-            previous: None,
+            previous,
         }
     }
 
-    pub fn into_manifest(self) -> Manifest {
-        self.manifest
+    pub(super) fn into_parts(self) -> (StagingDirs, Manifest) {
+        (self.dirs, self.manifest)
     }
 }
 
@@ -86,22 +81,23 @@ impl ArtifactSink for DiskSink {
         if let Some(d) = self.delay {
             std::thread::sleep(d);
         }
-        let full = self.root.join(&path);
         let io = |source| EmitError::Io {
             path: path.clone(),
             source,
         };
-        if let Some(parent) = full.parent()
-            && !self.dirs.contains(parent)
-        {
-            std::fs::create_dir_all(parent).map_err(io)?;
-            self.dirs.insert(parent.to_owned());
-        }
+        self.dirs.ensure_parent(&path).map_err(io)?;
+        let full = self.dirs.root().join(&path);
         if !self.link_unchanged(&path, &contents, &full) {
-            let mut file = std::fs::File::create(&full).map_err(io)?;
+            // `create_new`: nothing may be in the way in a fresh staging tree, least of all a
+            // link to follow.
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&full)
+                .map_err(io)?;
             file.write_all(&contents).map_err(io)?;
             if path.ends_with(".sh") {
-                set_executable(&full).map_err(io)?;
+                set_executable(&file).map_err(io)?;
             }
         }
         self.manifest.files.insert(path, digest(&contents));
@@ -111,7 +107,8 @@ impl ArtifactSink for DiskSink {
 
 impl DiskSink {
     /// Hard-links `path` from the previous build when netc wrote it there and its bytes are
-    /// still exactly `contents`; false when the file must be written.
+    /// still exactly `contents`; false when the file must be written (also when the old entry
+    /// is not a regular file: it is netc's to replace, and is neither read nor followed).
     fn link_unchanged(&self, path: &str, contents: &[u8], to: &Path) -> bool {
         let Some((dir, manifest)) = &self.previous else {
             return false;
@@ -119,41 +116,43 @@ impl DiskSink {
         if !manifest.contains(path) {
             return false;
         }
-        let from = dir.join(path);
         // Compare the bytes on disk, not the manifest's digest: the file may have been edited.
-        match std::fs::read(&from) {
-            Ok(old) if old == contents => std::fs::hard_link(&from, to).is_ok(),
+        match dir.read(path) {
+            Ok(Some(old)) if old == contents => {
+                std::fs::hard_link(dir.path().join(path), to).is_ok()
+            }
             _ => false,
         }
     }
 }
 
 /// Scripts are written executable (0755); everything else keeps the umask's default.
-#[cfg(unix)]
-fn set_executable(path: &Path) -> std::io::Result<()> {
+fn set_executable(file: &std::fs::File) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
+    file.set_permissions(std::fs::Permissions::from_mode(0o755))
 }
 
-#[cfg(not(unix))]
-fn set_executable(_path: &Path) -> std::io::Result<()> {
-    Ok(())
-}
-
-/// Compares each file with `root/<path>` and keeps only those that differ.
+/// Compares each file with the same path in DIR and keeps only those that differ.
 pub struct CompareSink {
-    root: PathBuf,
+    dir: ConfinedDir,
     pub(super) manifest: Manifest,
     pub(super) changes: Vec<Change>,
+    /// Why reading DIR failed; `compare` returns it instead of the emitter's error.
+    pub(super) failure: Option<OutputError>,
 }
 
 impl CompareSink {
-    pub fn new(root: &Path, source: &str) -> Self {
+    pub(super) fn new(dir: ConfinedDir, source: &str) -> Self {
         Self {
-            root: root.to_owned(),
+            dir,
             manifest: Manifest::new(source),
             changes: Vec::new(),
+            failure: None,
         }
+    }
+
+    pub(super) fn dir(&self) -> &ConfinedDir {
+        &self.dir
     }
 }
 
@@ -163,11 +162,13 @@ impl ArtifactSink for CompareSink {
         if self.manifest.contains(&path) {
             return Err(EmitError::DuplicatePath(path));
         }
-        let full = self.root.join(&path);
-        let current = match std::fs::read(&full) {
-            Ok(bytes) => Some(bytes),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(source) => return Err(EmitError::Io { path, source }),
+        let current = match self.dir.read(&path) {
+            Ok(current) => current,
+            Err(e) => {
+                let source = std::io::Error::other(e.to_string());
+                self.failure = Some(e);
+                return Err(EmitError::Io { path, source });
+            }
         };
         self.manifest.files.insert(path.clone(), digest(&contents));
         if current.as_deref() != Some(contents.as_slice()) {

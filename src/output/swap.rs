@@ -7,8 +7,11 @@
 //!
 //! Filesystems without `RENAME_EXCHANGE` get two renames instead: DIR → `.DIR.netc-old-<pid>`,
 //! staging → DIR. A crash between the two leaves no DIR but a complete `.DIR.netc-old-<pid>`;
-//! the next build (or netc diff/--check) puts it back first ([`recover`]). Leftover staging
-//! directories of dead processes are removed by the next build.
+//! the next build puts it back first ([`recover`]). Leftover staging directories of dead
+//! processes are removed by the next build. Only directories with these names are netc's:
+//! anything else so named is left alone, and the staging name steps aside for it
+//! (`.DIR.netc-tmp-<pid>-<n>`). `diff` and `build --check` only read: they move and remove
+//! nothing, and say when an interrupted build's tree is waiting ([`interrupted`]).
 
 use std::ffi::OsString;
 use std::io;
@@ -20,7 +23,7 @@ const TMP_TAG: &str = ".netc-tmp-";
 const OLD_TAG: &str = ".netc-old-";
 
 /// Parent directory and file name of DIR (`out` → (`.`, `out`)).
-fn split(dir: &Path) -> Result<(PathBuf, OsString), OutputError> {
+pub(super) fn split(dir: &Path) -> Result<(PathBuf, OsString), OutputError> {
     let name = dir.file_name().ok_or_else(|| OutputError::BadOutput {
         path: dir.display().to_string(),
         message: "the output directory needs a name (not `/`, `.` or `..`)".to_owned(),
@@ -32,57 +35,112 @@ fn split(dir: &Path) -> Result<(PathBuf, OsString), OutputError> {
     Ok((parent, name.to_owned()))
 }
 
-fn sibling(dir: &Path, tag: &str, pid: u32) -> Result<PathBuf, OutputError> {
+fn sibling(dir: &Path, tag: &str, suffix: &str) -> Result<PathBuf, OutputError> {
     let (parent, name) = split(dir)?;
     let mut n = OsString::from(".");
     n.push(&name);
     n.push(tag);
-    n.push(pid.to_string());
+    n.push(suffix);
     Ok(parent.join(n))
 }
 
-/// The staging directory this process builds into.
-pub fn staging_path(dir: &Path) -> Result<PathBuf, OutputError> {
-    sibling(dir, TMP_TAG, std::process::id())
+/// Creates the staging directory this process builds into: `.DIR.netc-tmp-<pid>`, or with a
+/// `-<n>` suffix when something else has that name. It is private to the user (0700) when DIR
+/// exists, until [`super::keep`] gives it DIR's owner and mode; otherwise it gets the umask's
+/// default like any new directory.
+pub fn create_staging(dir: &Path, private: bool) -> Result<PathBuf, OutputError> {
+    use std::os::unix::fs::DirBuilderExt;
+    let pid = std::process::id();
+    for n in 0..100u32 {
+        let tag = if n == 0 {
+            pid.to_string()
+        } else {
+            format!("{pid}-{n}")
+        };
+        let path = sibling(dir, TMP_TAG, &tag)?;
+        let mut builder = std::fs::DirBuilder::new();
+        if private {
+            builder.mode(0o700);
+        }
+        match builder.create(&path) {
+            Ok(()) => return Ok(path),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(OutputError::io(&path, e)),
+        }
+    }
+    Err(OutputError::BadOutput {
+        path: dir.display().to_string(),
+        message: format!(
+            "no free staging name beside it ({}*)",
+            sibling(dir, TMP_TAG, &pid.to_string())?.display()
+        ),
+    })
 }
 
-/// Undoes what an interrupted earlier build left: puts a moved-away old DIR back, and removes
-/// staging/old directories of processes that no longer run.
-pub fn recover(dir: &Path) -> Result<(), OutputError> {
+/// A leftover of an earlier build beside DIR: `(path, is_old_tree)`, for directories only.
+/// Staging directories of processes that still run (another build) are not listed.
+fn leftovers(dir: &Path) -> Result<Vec<(PathBuf, bool)>, OutputError> {
     let (parent, name) = split(dir)?;
     let entries = match std::fs::read_dir(&parent) {
         Ok(e) => e,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(OutputError::io(&parent, e)),
     };
     let prefix = format!(".{}", name.to_string_lossy());
+    let mut out = Vec::new();
     for entry in entries.flatten() {
         let file_name = entry.file_name();
         let Some(rest) = file_name.to_str().and_then(|f| f.strip_prefix(&prefix)) else {
             continue;
         };
-        let (is_old, pid) = if let Some(pid) = rest.strip_prefix(OLD_TAG) {
-            (true, pid)
-        } else if let Some(pid) = rest.strip_prefix(TMP_TAG) {
-            (false, pid)
+        let (is_old, tag) = if let Some(tag) = rest.strip_prefix(OLD_TAG) {
+            (true, tag)
+        } else if let Some(tag) = rest.strip_prefix(TMP_TAG) {
+            (false, tag)
         } else {
             continue;
         };
-        let Ok(pid) = pid.parse::<u32>() else {
+        // `<pid>` or `<pid>-<n>`.
+        let Ok(pid) = tag.split('-').next().unwrap_or(tag).parse::<u32>() else {
             continue;
         };
+        // netc only makes directories with these names (`file_type` does not follow links).
+        if !entry.file_type().is_ok_and(|t| t.is_dir()) {
+            continue;
+        }
         if pid != std::process::id() && process_alive(pid) {
             // Another build into the same DIR is running: leave its directories alone.
             continue;
         }
-        let path = entry.path();
-        if is_old && !dir.exists() {
+        out.push((entry.path(), is_old));
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Undoes what an interrupted earlier build left: puts a moved-away old DIR back, and removes
+/// staging/old directories of processes that no longer run. Only `build` calls this.
+pub fn recover(dir: &Path) -> Result<(), OutputError> {
+    for (path, is_old) in leftovers(dir)? {
+        if is_old && std::fs::symlink_metadata(dir).is_err() {
             std::fs::rename(&path, dir).map_err(|e| OutputError::io(dir, e))?;
         } else {
             std::fs::remove_dir_all(&path).map_err(|e| OutputError::io(&path, e))?;
         }
     }
     Ok(())
+}
+
+/// When DIR is missing because a build was interrupted between its two renames: the complete
+/// previous tree that the next build puts back. Reads only.
+pub fn interrupted(dir: &Path) -> Option<PathBuf> {
+    if std::fs::symlink_metadata(dir).is_ok() {
+        return None;
+    }
+    leftovers(dir)
+        .ok()?
+        .into_iter()
+        .find_map(|(path, is_old)| is_old.then_some(path))
 }
 
 fn process_alive(pid: u32) -> bool {
@@ -124,7 +182,7 @@ pub(super) fn replace_with(
             Err(e) => return Err(OutputError::io(dir, e)),
         }
     }
-    let old = sibling(dir, OLD_TAG, std::process::id())?;
+    let old = sibling(dir, OLD_TAG, &std::process::id().to_string())?;
     std::fs::rename(dir, &old).map_err(|e| OutputError::io(dir, e))?;
     if fail_after_move_away {
         return Err(OutputError::io(
@@ -190,7 +248,7 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         let dir = t.path().join("out");
         tree(&dir, "a", "old");
-        let staging = staging_path(&dir).unwrap();
+        let staging = create_staging(&dir, true).unwrap();
         tree(&staging, "a", "new");
         replace(&dir, &staging).unwrap();
         assert_eq!(std::fs::read_to_string(dir.join("a")).unwrap(), "new");
@@ -202,7 +260,7 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         let dir = t.path().join("out");
         tree(&dir, "a", "old");
-        let staging = staging_path(&dir).unwrap();
+        let staging = create_staging(&dir, true).unwrap();
         tree(&staging, "a", "new");
         assert!(replace_with(&dir, &staging, true).is_err());
         assert!(!dir.exists(), "the injected crash leaves DIR moved away");
