@@ -261,6 +261,25 @@ fn a_symlink_inside_dir_is_never_followed_by_diff_or_check() {
         assert!(!r.stdout.contains("TOP-SECRET"), "{}", r.text());
         assert!(r.stderr.contains("symbolic link"), "{}", r.text());
     }
+    // build neither writes through the link nor replaces it: it is not netc's.
+    let r = run_in(t.path(), &["build", "intent.yaml", "-o", "out"], None);
+    assert_eq!(r.code, Some(2), "{}", r.text());
+    assert!(
+        r.stderr.contains("out/kubeadm") && r.stderr.contains("netc did not write it"),
+        "{}",
+        r.text()
+    );
+    assert_eq!(
+        std::fs::read_dir(&elsewhere).unwrap().count(),
+        2,
+        "nothing written through the link"
+    );
+    assert!(
+        std::fs::symlink_metadata(out.join("kubeadm"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
 
     // The manifest itself as a link out of DIR.
     let t = scratch(true);

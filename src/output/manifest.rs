@@ -69,6 +69,15 @@ impl Manifest {
     pub fn contains(&self, path: &str) -> bool {
         self.files.contains_key(path)
     }
+
+    /// Whether some file is listed below the directory `dir` (`dir/...`).
+    pub fn has_below(&self, dir: &str) -> bool {
+        let prefix = format!("{dir}/");
+        self.files
+            .range(prefix.clone()..)
+            .next()
+            .is_some_and(|(path, _)| path.starts_with(&prefix))
+    }
 }
 
 /// `sha256:<hex>` of some contents.

@@ -19,13 +19,15 @@ mod swap;
 
 use std::path::{Path, PathBuf};
 
-pub use confined::{ConfinedDir, file_kind};
+pub use confined::file_kind;
 pub use diff::{Summary, render, summary};
 pub use manifest::{MANIFEST, Manifest, digest};
-pub use sink::{CompareSink, DiskSink, SLOW_WRITE_ENV};
+pub use sink::SLOW_WRITE_ENV;
 pub use swap::interrupted;
 
+use self::confined::ConfinedDir;
 use self::keep::StagingDirs;
+use self::sink::{CompareSink, DiskSink};
 
 use crate::emit::{ArtifactSink, EmitError};
 
@@ -140,7 +142,9 @@ fn stage(
                 }
                 continue;
             }
-            if manifest.contains(rel) {
+            if manifest.contains(rel) || (entry.kind != Kind::Dir && manifest.has_below(rel)) {
+                // Where netc writes a file, or a directory of files (a link or a file named
+                // like netc's directory, `kubeadm -> /elsewhere`, is not netc's to replace).
                 return Err(OutputError::Foreign {
                     path: entry.full.display().to_string(),
                 });
