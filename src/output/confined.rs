@@ -8,6 +8,7 @@
 //! are opened, and a file's type is checked with `fstatat(AT_SYMLINK_NOFOLLOW)` before it is
 //! opened, so a FIFO never blocks a read and a device is never opened.
 
+use std::cell::RefCell;
 use std::ffi::CString;
 use std::fs::{File, FileType};
 use std::io::{self, Read};
@@ -77,6 +78,8 @@ pub(super) fn refused_kind(ty: FileType, wanted: &str) -> String {
 pub struct ConfinedDir {
     path: PathBuf,
     fd: Option<OwnedFd>,
+    /// The directories of the last read below DIR: (name, descriptor), outermost first.
+    chain: RefCell<Vec<(String, OwnedFd)>>,
 }
 
 impl ConfinedDir {
@@ -92,6 +95,7 @@ impl ConfinedDir {
                 return Ok(Self {
                     path: dir.to_owned(),
                     fd: None,
+                    chain: RefCell::default(),
                 });
             }
             Err(e) => return Err(OutputError::io(dir, e)),
@@ -116,6 +120,7 @@ impl ConfinedDir {
         Ok(Self {
             path: dir.to_owned(),
             fd: Some(OwnedFd::from(file)),
+            chain: RefCell::default(),
         })
     }
 
@@ -152,25 +157,26 @@ impl ConfinedDir {
             // `path_problem` refused the empty path; an empty split cannot happen.
             err(io::Error::from(io::ErrorKind::InvalidInput))
         })?;
-        let mut held: Option<OwnedFd> = None;
-        let mut walked = String::new();
-        for component in parents {
-            if !walked.is_empty() {
-                walked.push('/');
-            }
-            walked.push_str(component);
-            let parent = held.as_ref().unwrap_or(root);
-            let Some(ty) = lstat_at(parent, component).map_err(err)? else {
+        // Directories of the previous read are reused: files come grouped by directory.
+        let mut chain = self.chain.borrow_mut();
+        let shared = chain
+            .iter()
+            .zip(parents.iter())
+            .take_while(|((held, _), wanted)| held == *wanted)
+            .count();
+        chain.truncate(shared);
+        for (depth, component) in parents.iter().enumerate().skip(shared) {
+            let parent = chain.last().map_or(root, |(_, fd)| fd);
+            let Some((fd, ty)) = entry_at(parent, component).map_err(err)? else {
                 return Ok(None);
             };
             if !ty.is_dir() {
-                return Err(refused(&walked, ty, "a directory"));
+                return Err(refused(&parents[..=depth].join("/"), ty, "a directory"));
             }
-            let flags = libc::O_PATH | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC;
-            held = Some(open_at(parent, component, flags).map_err(err)?);
+            chain.push(((*component).to_owned(), fd));
         }
-        let parent = held.as_ref().unwrap_or(root);
-        let Some(ty) = lstat_at(parent, name).map_err(err)? else {
+        let parent = chain.last().map_or(root, |(_, fd)| fd);
+        let Some((_, ty)) = entry_at(parent, name).map_err(err)? else {
             return Ok(None);
         };
         if !ty.is_file() {
@@ -206,13 +212,18 @@ fn open_at(dir: &OwnedFd, name: &str, flags: libc::c_int) -> io::Result<OwnedFd>
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
-/// The type of `name` in `dir`, not following a symbolic link; `None` when it does not exist.
-fn lstat_at(dir: &OwnedFd, name: &str) -> io::Result<Option<FileType>> {
-    // O_PATH opens nothing (no driver is called, a FIFO does not block) and, with O_NOFOLLOW,
-    // yields the link itself for a symbolic link; fstat then tells what the entry is.
+/// The entry `name` in `dir`, not following a symbolic link, and its type; `None` when it does
+/// not exist. O_PATH opens nothing (no driver is called, a FIFO does not block) and, with
+/// O_NOFOLLOW, yields the link itself for a symbolic link. A directory's descriptor serves
+/// as the `dir` of the next component.
+fn entry_at(dir: &OwnedFd, name: &str) -> io::Result<Option<(OwnedFd, FileType)>> {
     let flags = libc::O_PATH | libc::O_NOFOLLOW | libc::O_CLOEXEC;
     match open_at(dir, name, flags) {
-        Ok(fd) => Ok(Some(File::from(fd).metadata()?.file_type())),
+        Ok(fd) => {
+            let file = File::from(fd);
+            let ty = file.metadata()?.file_type();
+            Ok(Some((OwnedFd::from(file), ty)))
+        }
         Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Ok(None),
         Err(e) => Err(e),
     }
