@@ -256,6 +256,26 @@ mod tests {
     }
 
     #[test]
+    fn the_staging_name_steps_aside_for_a_file_and_recover_leaves_it() {
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path().join("out");
+        let taken = sibling(&dir, TMP_TAG, &std::process::id().to_string()).unwrap();
+        std::fs::write(&taken, "not netc's").unwrap();
+        let staging = create_staging(&dir, true).unwrap();
+        assert_ne!(staging, taken);
+        assert!(staging.is_dir());
+        assert!(
+            staging
+                .to_string_lossy()
+                .ends_with(&format!("{TMP_TAG}{}-1", std::process::id()))
+        );
+        // Our own leftover staging directory goes, the file with a staging name stays.
+        recover(&dir).unwrap();
+        assert!(!staging.exists());
+        assert_eq!(std::fs::read_to_string(&taken).unwrap(), "not netc's");
+    }
+
+    #[test]
     fn crash_between_renames_is_recovered_to_the_old_tree() {
         let t = tempfile::tempdir().unwrap();
         let dir = t.path().join("out");
