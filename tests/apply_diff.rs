@@ -21,13 +21,12 @@ use std::path::PathBuf;
 use ipnet::IpNet;
 use netc::apply::desired::{AddressSpec, Desired, LinkSpec, Management, RouteSpec};
 use netc::apply::diff::{Changes, diff};
-use netc::apply::firewall::{self, Backend, FirewallSpec, RuleSpec};
+use netc::apply::firewall::{Backend, FirewallSpec};
 use netc::apply::netlink::{Address, Link, Route};
 use netc::apply::observe::Observed;
 use netc::apply::state::{
     FirewallRecord, Owned, OwnedAddress, OwnedFdb, OwnedFile, OwnedLink, OwnedRoute,
 };
-use netc::intent::values::{PortRange, Protocol};
 use similar::TextDiff;
 
 const NODE: &str = "worker-1";
@@ -75,25 +74,14 @@ fn kernel_route(dst: &str, via: &str) -> Route {
     }
 }
 
+/// The node's emitted `firewall/<node>.nft` (opaque to diff: loaded and compared verbatim).
 fn firewall_spec() -> FirewallSpec {
     FirewallSpec {
         backend: Backend::Nftables,
         zone: String::new(),
-        management: vec![PortRange::single(Protocol::Tcp, 22)],
-        rules: vec![RuleSpec {
-            name: "node-ports".to_owned(),
-            ports: vec![PortRange {
-                protocol: Protocol::Tcp,
-                first: 30000,
-                last: 32767,
-            }],
-            from: vec![net("192.168.1.0/24")],
-            accept: true,
-        }],
-        required: vec![(
-            "kubelet".to_owned(),
-            PortRange::single(Protocol::Tcp, 10250),
-        )],
+        text: "table inet netc\ndelete table inet netc\ntable inet netc {\n\tchain input {\n\t\t\
+               type filter hook input priority filter; policy drop;\n\t\ttcp dport 22 accept\n\t}\n}\n"
+            .to_owned(),
     }
 }
 
@@ -231,7 +219,7 @@ fn owned_after(desired: &Desired) -> Owned {
         firewall: desired.firewall.as_ref().map(|spec| FirewallRecord {
             backend: spec.backend,
             zone: spec.zone.clone(),
-            source: firewall::driver(spec.backend, &spec.zone).render(spec),
+            source: spec.text.clone(),
             listing: NFT_LISTING.to_owned(),
         }),
     };

@@ -8,9 +8,12 @@ use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
 use super::ApplyError;
-use super::firewall::{FirewallSpec, RuleSpec};
+use super::firewall::{Backend, FirewallSpec};
 use super::observe::Observed;
+use crate::emit::firewall::{FirewalldEntry, firewalld_zone};
+use crate::emit::{NodeArtifact, Target};
 use crate::intent::{CniPlugin, FirewallBackend};
+use crate::plan::firewall::node_firewall;
 use crate::plan::{ModuleRequirement, NodePlan, Plan, nth_address, static_pod_routes};
 
 /// The Linux bridge the reference CNI bridge plugin attaches pods to.
@@ -100,17 +103,17 @@ pub struct Desired {
     pub sysctls: Vec<(String, String)>,
     pub modules: Vec<ModuleRequirement>,
     pub firewall: Option<FirewallSpec>,
-    /// Host path (absolute, before `--root`) → contents.
+    /// Host path (absolute, before `--root`) → contents: the node's installed artifacts.
     pub files: BTreeMap<String, Vec<u8>>,
     pub management: Management,
 }
 
-/// Builds the desired state of `node`. `artifacts` are the files `emit_all` produced.
+/// Builds the desired state of `node`. `artifacts` are the node's installed artifacts
+/// (`emit::node_artifacts`).
 pub fn desired(
     plan: &Plan,
     node_name: &str,
-    artifacts: &BTreeMap<String, Vec<u8>>,
-    source: &str,
+    artifacts: &[NodeArtifact],
     observed: &Observed,
 ) -> Result<Desired, ApplyError> {
     let node = plan
@@ -223,7 +226,7 @@ pub fn desired(
         .map(|s| (s.key.clone(), s.value.clone()))
         .collect();
 
-    let firewall = plan.firewall.as_ref().map(|f| firewall_spec(plan, node, f));
+    let (files, firewall) = installed(plan, node, artifacts)?;
 
     Ok(Desired {
         node: node.name.clone(),
@@ -235,7 +238,7 @@ pub fn desired(
         sysctls,
         modules: node.modules.clone(),
         firewall,
-        files: super::files::node_files(plan, node, artifacts, source),
+        files,
         management: Management {
             address: node.address,
             interface: management_interface,
@@ -243,30 +246,69 @@ pub fn desired(
     })
 }
 
-fn firewall_spec(plan: &Plan, node: &NodePlan, f: &crate::plan::FirewallPlan) -> FirewallSpec {
-    let _ = plan;
-    FirewallSpec {
-        backend: match f.backend {
-            FirewallBackend::Nftables => super::firewall::Backend::Nftables,
-            FirewallBackend::Firewalld => super::firewall::Backend::Firewalld,
-        },
-        zone: f.zone.clone(),
-        management: f.management.clone(),
-        rules: f
-            .rules
-            .iter()
-            .filter(|r| r.applies_to(node.role))
-            .map(|r| RuleSpec {
-                name: r.name.clone(),
-                ports: r.ports.clone(),
-                from: r.from.clone(),
-                accept: r.action == crate::intent::FirewallAction::Accept,
-            })
-            .collect(),
-        required: node
-            .ports
-            .iter()
-            .map(|c| (c.component.clone(), c.range))
-            .collect(),
+/// Host path (absolute, before `--root`) → contents.
+type HostFiles = BTreeMap<String, Vec<u8>>;
+
+/// The files `node` installs (host path -> contents) and the firewall it loads, from the
+/// node's artifacts; firewalld gets the entries of the model the emitted script comes from.
+fn installed(
+    plan: &Plan,
+    node: &NodePlan,
+    artifacts: &[NodeArtifact],
+) -> Result<(HostFiles, Option<FirewallSpec>), ApplyError> {
+    let mut files = BTreeMap::new();
+    let mut nft = None;
+    for a in artifacts {
+        match &a.target {
+            Target::File(host_path) => {
+                if files
+                    .insert(host_path.clone(), a.contents.clone())
+                    .is_some()
+                {
+                    return Err(ApplyError::Unsupported(format!(
+                        "two artifacts install to {host_path} on node {}",
+                        node.name
+                    )));
+                }
+            }
+            Target::NftRuleset => {
+                let text = String::from_utf8(a.contents.clone()).map_err(|_| {
+                    ApplyError::Unsupported(format!("{} is not UTF-8 text", a.path))
+                })?;
+                if nft.replace(text).is_some() {
+                    return Err(ApplyError::Unsupported(format!(
+                        "two nftables rulesets for node {}",
+                        node.name
+                    )));
+                }
+            }
+        }
     }
+    let Some(fw) = node_firewall(plan, node) else {
+        return Ok((files, None));
+    };
+    let (backend, text) = match fw.backend {
+        FirewallBackend::Nftables => {
+            let text = nft.ok_or_else(|| {
+                ApplyError::Unsupported(format!(
+                    "emit produced no nftables ruleset for node {}",
+                    node.name
+                ))
+            })?;
+            (Backend::Nftables, text)
+        }
+        FirewallBackend::Firewalld => {
+            let zone = firewalld_zone(&fw);
+            let lines: Vec<String> = zone.entries().map(FirewalldEntry::line).collect();
+            (Backend::Firewalld, lines.join("\n") + "\n")
+        }
+    };
+    Ok((
+        files,
+        Some(FirewallSpec {
+            backend,
+            zone: fw.zone,
+            text,
+        }),
+    ))
 }

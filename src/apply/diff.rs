@@ -9,6 +9,8 @@
 //! object is no longer that one is never changed or removed: the object is foreign, and the
 //! entry is dropped with a note.
 
+use std::collections::BTreeSet;
+
 use ipnet::IpNet;
 
 use super::desired::{AddressSpec, Desired, FdbSpec, LinkSpec, RouteSpec};
@@ -519,23 +521,23 @@ pub fn diff(desired: &Desired, observed: &Observed, owned: &Owned, force: bool) 
 
     // Firewall.
     let owned_fw = owned.firewall.as_ref();
-    let wanted = desired.firewall.as_ref().map(|spec| {
-        let driver = firewall::driver(spec.backend, &spec.zone);
-        (spec, driver.render(spec))
-    });
-    let observed_of = |backend: Backend| match backend {
-        Backend::Nftables => observed.firewall_nft.clone(),
-        Backend::Firewalld => observed.firewall_firewalld.clone(),
-    };
-    // What netc's part holds now, as the driver would load it back.
+    let present: BTreeSet<&str> = observed
+        .firewall_firewalld
+        .as_deref()
+        .unwrap_or("")
+        .lines()
+        .collect();
+    // What netc's part holds now, in a form the driver loads back: the listed table, or
+    // netc's firewalld entries that are still there.
     let current_of = |record: &FirewallRecord| match record.backend {
-        Backend::Nftables => observed.firewall_nft.clone(),
-        Backend::Firewalld => Some(record.source.clone()),
+        Backend::Nftables => observed.firewall_nft.as_deref().map(firewall::loadable),
+        Backend::Firewalld => lines_text(record.listing.lines().filter(|l| present.contains(l))),
     };
     if let Some(record) = owned_fw
-        && wanted
+        && desired
+            .firewall
             .as_ref()
-            .is_none_or(|(spec, _)| spec.backend != record.backend || spec.zone != record.zone)
+            .is_none_or(|spec| spec.backend != record.backend || spec.zone != record.zone)
     {
         g.firewall.push(Step::Firewall {
             backend: record.backend,
@@ -544,18 +546,40 @@ pub fn diff(desired: &Desired, observed: &Observed, owned: &Owned, force: bool) 
             to: None,
         });
     }
-    if let Some((spec, rendered)) = wanted {
+    if let Some(spec) = &desired.firewall {
         let same_owner = owned_fw.filter(|r| r.backend == spec.backend && r.zone == spec.zone);
-        let converged = same_owner.is_some_and(|r| {
-            r.source == rendered
-                && match spec.backend {
-                    Backend::Nftables => observed.firewall_nft.as_deref() == Some(&r.listing),
-                    Backend::Firewalld => observed
-                        .firewall_firewalld
-                        .as_deref()
-                        .is_some_and(|o| rendered.lines().all(|l| o.lines().any(|x| x == l))),
-                }
-        });
+        let (converged, from, ours) = match spec.backend {
+            Backend::Nftables => (
+                same_owner.is_some_and(|r| {
+                    r.source == spec.text && observed.firewall_nft.as_deref() == Some(&r.listing)
+                }),
+                // What the table holds now (netc's, or taken over with --force).
+                observed.firewall_nft.as_deref().map(firewall::loadable),
+                String::new(),
+            ),
+            Backend::Firewalld => {
+                let owned_lines: BTreeSet<&str> =
+                    same_owner.map_or_else(BTreeSet::new, |r| r.listing.lines().collect());
+                let wanted: BTreeSet<&str> = spec.text.lines().collect();
+                // An entry someone else already made stays theirs: netc neither owns it nor
+                // removes it later.
+                let ours = lines_text(
+                    spec.text
+                        .lines()
+                        .filter(|l| owned_lines.contains(l) || !present.contains(l)),
+                )
+                .unwrap_or_default();
+                let complete = wanted.iter().all(|l| present.contains(l));
+                let stale = owned_lines
+                    .iter()
+                    .any(|l| !wanted.contains(l) && present.contains(l));
+                (
+                    complete && !stale && same_owner.is_some_and(|r| r.source == spec.text),
+                    same_owner.and_then(current_of),
+                    ours,
+                )
+            }
+        };
         // The nftables table is netc's by name only when the state file says netc loaded it:
         // a `table inet netc` that someone else made is foreign like any other object.
         let foreign_table = spec.backend == Backend::Nftables
@@ -567,22 +591,22 @@ pub fn diff(desired: &Desired, observed: &Observed, owned: &Owned, force: bool) 
         } else if converged {
             out.owned_after.firewall = same_owner.cloned();
         } else {
+            let to = match spec.backend {
+                Backend::Nftables => spec.text.clone(),
+                Backend::Firewalld => ours.clone(),
+            };
             g.firewall.push(Step::Firewall {
                 backend: spec.backend,
                 zone: spec.zone.clone(),
-                from: match same_owner {
-                    Some(r) => current_of(r),
-                    // The nftables table is netc's by name; firewalld's zone is shared.
-                    None if spec.backend == Backend::Nftables => observed_of(Backend::Nftables),
-                    None => None,
-                },
-                to: Some(rendered.clone()),
+                from,
+                to: Some(to),
             });
             out.owned_after.firewall = Some(FirewallRecord {
                 backend: spec.backend,
                 zone: spec.zone.clone(),
-                source: rendered,
-                listing: String::new(),
+                source: spec.text.clone(),
+                // nftables: the listing once loaded (filled in by `apply`).
+                listing: ours,
             });
         }
     }
@@ -680,4 +704,10 @@ pub fn diff(desired: &Desired, observed: &Observed, owned: &Owned, force: bool) 
     ]
     .concat();
     out
+}
+
+/// Lines joined as a text, `None` when there are none.
+fn lines_text<'a>(lines: impl Iterator<Item = &'a str>) -> Option<String> {
+    let lines: Vec<&str> = lines.collect();
+    (!lines.is_empty()).then(|| lines.join("\n") + "\n")
 }

@@ -1,94 +1,13 @@
-//! The files a node needs, chosen among the build artifacts and mapped to their host paths, and
-//! atomic writes under `--root` (write a temporary file beside the target, fsync, rename).
+//! Atomic writes under `--root` (write a temporary file beside the target, fsync, rename). Which
+//! files a node gets, and where, is `emit`'s to say (`emit::node_artifacts`).
 
-use std::collections::BTreeMap;
 use std::ffi::{CStr, CString};
 use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use super::{ApplyError, modules, sysctl};
-use crate::intent::{Distribution, Role};
-use crate::plan::{NodePlan, Plan};
-
-/// Maps one artifact path to its place on `node`, `None` if the node does not need it.
-fn host_path(plan: &Plan, node: &NodePlan, artifact: &str) -> Option<String> {
-    let name = &node.name;
-    let rest = |prefix: &str| artifact.strip_prefix(prefix).map(str::to_owned);
-    if let Some(file) = rest(&format!("cni/{name}/")) {
-        return Some(format!("/etc/cni/net.d/{file}"));
-    }
-    if artifact == "flannel/net-conf.json" {
-        return Some("/etc/kube-flannel/net-conf.json".into());
-    }
-    if artifact == "flannel/flanneld.service" {
-        return Some("/etc/systemd/system/flanneld.service".into());
-    }
-    if artifact == format!("host/{name}/proxy.env") {
-        return Some("/etc/netc/proxy.env".into());
-    }
-    match plan.distribution {
-        Distribution::Rke2 => {
-            if artifact == format!("rke2/{name}/config.yaml") {
-                return Some("/etc/rancher/rke2/config.yaml".into());
-            }
-            if node.role == Role::ControlPlane
-                && let Some(file) = rest("rke2/manifests/")
-            {
-                return Some(format!("/var/lib/rancher/rke2/server/manifests/{file}"));
-            }
-        }
-        Distribution::K3s => {
-            if artifact == format!("k3s/{name}/config.yaml") {
-                return Some("/etc/rancher/k3s/config.yaml".into());
-            }
-        }
-        Distribution::Kubeadm => {
-            let own = artifact == format!("kubeadm/join-{name}.yaml")
-                || (artifact == "kubeadm/init.yaml" && node.role == Role::ControlPlane);
-            if own && let Some(file) = rest("kubeadm/") {
-                return Some(format!("/etc/netc/kubeadm/{file}"));
-            }
-        }
-        Distribution::Canonical => {
-            let own = artifact == format!("canonical/join-{name}.yaml")
-                || (artifact == "canonical/bootstrap.yaml" && node.role == Role::ControlPlane);
-            if own && let Some(file) = rest("canonical/") {
-                return Some(format!("/etc/netc/canonical/{file}"));
-            }
-        }
-    }
-    None
-}
-
-/// The files `node` needs, host path → contents. The sysctl and module lists are netc's own
-/// (from the Plan), under the names systemd reads at boot.
-pub fn node_files(
-    plan: &Plan,
-    node: &NodePlan,
-    artifacts: &BTreeMap<String, Vec<u8>>,
-    source: &str,
-) -> BTreeMap<String, Vec<u8>> {
-    let mut out: BTreeMap<String, Vec<u8>> = artifacts
-        .iter()
-        .filter_map(|(path, bytes)| Some((host_path(plan, node, path)?, bytes.clone())))
-        .collect();
-    let sysctls: Vec<(String, String)> = node
-        .sysctls
-        .iter()
-        .map(|s| (s.key.clone(), s.value.clone()))
-        .collect();
-    out.insert(
-        sysctl::PERSIST_PATH.into(),
-        sysctl::render(&sysctls, source),
-    );
-    out.insert(
-        modules::PERSIST_PATH.into(),
-        modules::render(&node.modules, source),
-    );
-    out
-}
+use super::ApplyError;
 
 /// `path` (absolute host path) under `root`, lexically; refuses anything that could escape
 /// `root` by its spelling. The files themselves are only ever reached through [`Beneath`],

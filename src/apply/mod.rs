@@ -21,7 +21,6 @@ pub mod step;
 pub mod sysctl;
 pub mod verify;
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -34,6 +33,7 @@ use self::netlink::Netlink;
 use self::observe::Observed;
 use self::state::{Owned, Pending};
 use self::step::Step;
+use crate::emit::{self, EmitError, NodeArtifact};
 use crate::plan::Plan;
 
 /// Why an apply did not complete.
@@ -53,6 +53,8 @@ pub enum ApplyError {
         #[source]
         source: std::io::Error,
     },
+    #[error("cannot emit the node's artifacts: {0}")]
+    Emit(#[from] EmitError),
     #[error("{tool} failed: {message}")]
     Tool { tool: String, message: String },
     #[error("{0}")]
@@ -158,11 +160,11 @@ fn observe_all(
     nl: &mut Netlink,
     opts: &Options,
     plan: &Plan,
-    artifacts: &BTreeMap<String, Vec<u8>>,
+    artifacts: &[NodeArtifact],
     owned: &Owned,
 ) -> Result<(Desired, Observed), ApplyError> {
     let mut observed = observe::observe_kernel(nl)?;
-    let desired = desired::desired(plan, &opts.node, artifacts, &opts.source, &observed)?;
+    let desired = desired::desired(plan, &opts.node, artifacts, &observed)?;
     let keys: Vec<&str> = desired.sysctls.iter().map(|(k, _)| k.as_str()).collect();
     let paths: Vec<&str> = desired
         .files
@@ -198,13 +200,23 @@ fn observe_all(
     Ok((desired, observed))
 }
 
-/// Applies `plan` to this host for `opts.node`.
+/// The artifacts `node` installs, as `emit` produces them for `build`.
+fn node_artifacts(plan: &Plan, opts: &Options) -> Result<Vec<NodeArtifact>, ApplyError> {
+    emit::node_artifacts(plan, &opts.source, &opts.node)?.ok_or_else(|| ApplyError::UnknownNode {
+        node: opts.node.clone(),
+        known: plan.nodes.iter().map(|n| n.name.clone()).collect(),
+    })
+}
+
+/// Applies `plan` to this host for `opts.node`: the node's artifacts exactly as `build`
+/// emits them, plus the links, addresses, routes and sysctls the Plan gives the node.
 pub fn apply(
     plan: &Plan,
-    artifacts: &BTreeMap<String, Vec<u8>>,
     opts: &Options,
     on_event: &mut dyn FnMut(Event),
 ) -> Result<Report, ApplyError> {
+    let artifacts = node_artifacts(plan, opts)?;
+    let artifacts = artifacts.as_slice();
     let _lock = lock::acquire(&opts.state_dir, opts.lock_timeout)?;
     if state::load_pending(&opts.state_dir)?.is_some() {
         return Err(ApplyError::PendingTry);
@@ -282,12 +294,10 @@ pub fn apply(
     let mut owned_after = changes.owned_after;
     owned_after.record_identity(&after);
     if let Some(record) = owned_after.firewall.as_mut()
+        && record.backend == Backend::Nftables
         && record.listing.is_empty()
     {
-        record.listing = match record.backend {
-            Backend::Nftables => after.firewall_nft.clone().unwrap_or_default(),
-            Backend::Firewalld => record.source.clone(),
-        };
+        record.listing = after.firewall_nft.clone().unwrap_or_default();
     }
     let differences = verify::verify(&desired, &after, &owned_after);
     if !differences.is_empty() {

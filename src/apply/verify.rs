@@ -19,7 +19,7 @@ pub fn verify(desired: &Desired, observed: &Observed, owned: &Owned) -> Vec<Stri
         && spec.backend == firewall::Backend::Nftables
     {
         let driver = firewall::driver(spec.backend, &spec.zone);
-        let want = driver.rule_count(&driver.render(spec));
+        let want = driver.rule_count(&spec.text);
         match &observed.firewall_nft {
             None => out.push("nftables table inet netc is missing".into()),
             Some(listing) => {

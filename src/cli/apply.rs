@@ -1,6 +1,5 @@
 //! `netc apply FILE --node NAME`, `netc apply --confirm`.
 
-use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -10,7 +9,6 @@ use clap::Args;
 use super::check::{read_and_check, report};
 use super::{Cli, Format, exit};
 use crate::apply::{self, ApplyError, Event, Options};
-use crate::emit::{self, Context};
 
 /// The longest `--try` (one day): it is a safety net for the next minutes, and the bound keeps
 /// the deadline (now + SECS) far from overflowing.
@@ -158,11 +156,6 @@ pub(super) fn run(args: &ApplyArgs, cli: &Cli) -> u8 {
         eprintln!("netc: {file} has errors; nothing applied");
         return exit::FINDINGS;
     };
-    let mut artifacts: BTreeMap<String, Vec<u8>> = BTreeMap::new();
-    if let Err(e) = emit::emit_all(Context::new(plan, file).for_node(node), &mut artifacts) {
-        eprintln!("netc: {e}");
-        return exit::FINDINGS;
-    }
     let opts = Options {
         node: node.clone(),
         source: file.clone(),
@@ -173,7 +166,7 @@ pub(super) fn run(args: &ApplyArgs, cli: &Cli) -> u8 {
         try_secs: args.try_secs,
         lock_timeout: timeout,
     };
-    match apply::apply(plan, &artifacts, &opts, &mut |e| printer.event(e)) {
+    match apply::apply(plan, &opts, &mut |e| printer.event(e)) {
         Ok(r) => {
             if args.format == Format::Json {
                 if !cli.quiet {

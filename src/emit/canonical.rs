@@ -14,9 +14,12 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::distribution::{self, ClusterRole};
-use super::{ArtifactSink, Context, EmitError, yaml_documents_noted};
+use super::{ArtifactSink, Context, EmitError, Install, yaml_documents_noted};
 use crate::intent::Distribution;
 use crate::plan::{NodePlan, Plan, PluginSettings};
+
+/// Where `netc apply` puts the node's file, for `k8s bootstrap|join-cluster --file`.
+pub const CONFIG_DIR: &str = "/etc/netc/canonical";
 
 const JOIN_NOTE: &[&str] =
     &["Use with `k8s join-cluster <token> --file` (token from `k8s get-join-token` on cp nodes)."];
@@ -89,18 +92,26 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
         return Ok(());
     }
     let path = "canonical/bootstrap.yaml";
-    let bootstrap = bootstrap_config(plan, distribution::init_node(plan));
-    sink.put(
-        path.to_owned(),
-        yaml_documents_noted(ctx, path, &[], &[bootstrap])?,
-    )?;
+    let init = distribution::init_node(plan);
+    let bootstrap = bootstrap_config(plan, init);
+    let bytes = yaml_documents_noted(ctx, path, &[], &[bootstrap])?;
+    // `k8s bootstrap` runs on the first control-plane node only; the others join.
+    match init {
+        Some(first) => sink.put_installed(
+            path.to_owned(),
+            bytes,
+            Install::file(&first.name, format!("{CONFIG_DIR}/bootstrap.yaml")),
+        )?,
+        None => sink.put(path.to_owned(), bytes)?,
+    }
     for node in ctx.nodes() {
         if distribution::role(plan, node) == ClusterRole::Init {
             continue;
         }
         let path = format!("canonical/join-{}.yaml", node.name);
         let bytes = yaml_documents_noted(ctx, &path, JOIN_NOTE, &[join_config(plan, node)])?;
-        sink.put(path, bytes)?;
+        let host_path = format!("{CONFIG_DIR}/join-{}.yaml", node.name);
+        sink.put_installed(path, bytes, Install::file(&node.name, host_path))?;
     }
     Ok(())
 }

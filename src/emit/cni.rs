@@ -12,7 +12,7 @@
 use ipnet::IpNet;
 use serde::Serialize;
 
-use super::{ArtifactSink, Context, EmitError, json};
+use super::{ArtifactSink, Context, EmitError, Install, json};
 use crate::intent::{CniPlugin, Distribution};
 use crate::plan::{NodePlan, Plan};
 
@@ -35,10 +35,10 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
                 };
                 let path = format!("cni/{}/10-netc-bridge.conflist", node.name);
                 let bytes = json(&path, &list)?;
-                sink.put(path, bytes)?;
+                sink.put_installed(path, bytes, installed(node, "10-netc-bridge.conflist"))?;
                 let path = format!("cni/{}/99-loopback.conf", node.name);
                 let bytes = json(&path, &loopback_conf())?;
-                sink.put(path, bytes)?;
+                sink.put_installed(path, bytes, installed(node, "99-loopback.conf"))?;
             }
         }
         CniPlugin::Flannel if flannel_conflist_applies(plan) => {
@@ -46,12 +46,21 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
             for node in ctx.nodes() {
                 let path = format!("cni/{}/10-flannel.conflist", node.name);
                 let bytes = json(&path, &list)?;
-                sink.put(path, bytes)?;
+                sink.put_installed(path, bytes, installed(node, "10-flannel.conflist"))?;
             }
         }
         _ => {}
     }
     Ok(())
+}
+
+/// Where the container runtime reads network configurations (containerd's and CRI-O's
+/// default `conf_dir`).
+pub const CONF_DIR: &str = "/etc/cni/net.d";
+
+/// `file` in the node's [`CONF_DIR`].
+fn installed(node: &NodePlan, file: &str) -> Install {
+    Install::file(&node.name, format!("{CONF_DIR}/{file}"))
 }
 
 /// Whether netc writes flannel's conflist: kubeadm clusters, where nothing else ships flannel

@@ -2,11 +2,23 @@
 //! (`modules.conf`, modules-load.d format), static routes to other nodes' pod subnets
 //! (`routes.txt`, only when netc routes pods itself) and proxy environment (`proxy.env`, only
 //! when the intent has a proxy).
+//!
+//! `apply` installs `sysctl.conf`, `modules.conf` and `proxy.env` where systemd reads them
+//! ([`SYSCTL_PATH`], [`MODULES_PATH`], [`PROXY_ENV_PATH`]); it programs the routes itself
+//! over netlink, so `routes.txt` is for people and other tools.
 
 use serde::Serialize;
 
-use super::{ArtifactSink, Context, EmitError, text};
+use super::{ArtifactSink, Context, EmitError, Install, text};
 use crate::plan::{ModuleRequirement, Routes, Sysctl};
+
+/// systemd-sysctl reads `/etc/sysctl.d/*.conf` at boot (sysctl.d(5)); `90-` sorts after the
+/// distribution's own files, so netc's values win.
+pub const SYSCTL_PATH: &str = "/etc/sysctl.d/90-netc.conf";
+/// systemd-modules-load reads `/etc/modules-load.d/*.conf` at boot (modules-load.d(5)).
+pub const MODULES_PATH: &str = "/etc/modules-load.d/netc.conf";
+/// The proxy environment, for units' `EnvironmentFile=` and shells' `.`.
+pub const PROXY_ENV_PATH: &str = "/etc/netc/proxy.env";
 
 pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitError> {
     let proxy = proxy_vars(ctx);
@@ -17,17 +29,20 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
             node: &node.name,
             items,
         };
+        let installed = |host_path: &str| Some(Install::file(&node.name, host_path));
         put(
             sink,
             &format!("{dir}/sysctl.conf"),
             "host/sysctl.conf",
             &page(Items::Sysctls(&node.sysctls)),
+            installed(SYSCTL_PATH),
         )?;
         put(
             sink,
             &format!("{dir}/modules.conf"),
             "host/modules.conf",
             &page(Items::Modules(&node.modules)),
+            installed(MODULES_PATH),
         )?;
         if !node.routes.is_empty() {
             put(
@@ -35,6 +50,7 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
                 &format!("{dir}/routes.txt"),
                 "host/routes.txt",
                 &page(Items::Routes(&node.routes)),
+                None,
             )?;
         }
         if let Some(vars) = &proxy {
@@ -43,6 +59,7 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
                 &format!("{dir}/proxy.env"),
                 "host/proxy.env",
                 &page(Items::Vars(vars)),
+                installed(PROXY_ENV_PATH),
             )?;
         }
     }
@@ -54,8 +71,13 @@ fn put<T: Serialize>(
     path: &str,
     template: &str,
     ctx: &T,
+    install: Option<Install>,
 ) -> Result<(), EmitError> {
-    sink.put(path.to_owned(), text::render(template, ctx)?.into_bytes())
+    let bytes = text::render(template, ctx)?.into_bytes();
+    match install {
+        Some(install) => sink.put_installed(path.to_owned(), bytes, install),
+        None => sink.put(path.to_owned(), bytes),
+    }
 }
 
 /// A template context: the header facts plus one list.

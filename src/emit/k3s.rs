@@ -16,11 +16,13 @@
 use serde::Serialize;
 
 use super::distribution::{self, ClusterRole};
-use super::{ArtifactSink, Context, EmitError, flannel, json, yaml_documents_noted};
+use super::{ArtifactSink, Context, EmitError, Install, flannel, json, yaml_documents_noted};
 use crate::intent::Distribution;
 use crate::plan::{FlannelBackend, FlannelSettings, NodePlan, Plan, PluginSettings};
 
 const API_PORT: u16 = 6443;
+/// k3s' configuration file (docs.k3s.io, "Configuration File").
+pub const CONFIG_PATH: &str = "/etc/rancher/k3s/config.yaml";
 
 /// The net-conf artifact for k3s' embedded flannel, and where each node has it.
 pub const FLANNEL_CONF_ARTIFACT: &str = "k3s/flannel-net-conf.json";
@@ -73,7 +75,7 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
             TOKEN_NOTE
         };
         let bytes = yaml_documents_noted(ctx, &path, notes, &[node_config(plan, node)])?;
-        sink.put(path, bytes)?;
+        sink.put_installed(path, bytes, Install::file(&node.name, CONFIG_PATH))?;
     }
     if let Some(f) = custom_flannel(plan) {
         let conf = flannel::net_conf(plan, f);

@@ -22,12 +22,136 @@ pub mod text;
 
 use serde::Serialize;
 
+use crate::intent::Role;
 use crate::plan::{NodePlan, Plan};
 
 /// Where emitters put finished files. Paths are relative, `/`-separated (`cni/worker-1/10-netc.conflist`).
 pub trait ArtifactSink {
     /// Takes one finished file. Emitters call it once per path.
     fn put(&mut self, path: String, contents: Vec<u8>) -> Result<(), EmitError>;
+
+    /// Takes one finished file that nodes install (`netc apply`), saying where. Sinks that
+    /// only write or compare the build output ignore `install`.
+    fn put_installed(
+        &mut self,
+        path: String,
+        contents: Vec<u8>,
+        install: Install,
+    ) -> Result<(), EmitError> {
+        let _ = install;
+        self.put(path, contents)
+    }
+}
+
+/// What an installed artifact becomes on a node.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// A file at this absolute host path (under `netc apply --root`).
+    File(String),
+    /// A ruleset loaded exactly as emitted by one `nft -f` transaction (the `inet netc` table).
+    NftRuleset,
+}
+
+/// Which nodes install an artifact.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OnNodes {
+    /// The one node of that name.
+    Node(String),
+    /// Every node of that role.
+    Role(Role),
+}
+
+/// Where an artifact is installed: on which nodes, as what.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Install {
+    pub on: OnNodes,
+    pub target: Target,
+}
+
+impl Install {
+    /// Installed on node `node` only.
+    pub fn on_node(node: &str, target: Target) -> Self {
+        Self {
+            on: OnNodes::Node(node.to_owned()),
+            target,
+        }
+    }
+
+    /// A file at `host_path` on node `node` only.
+    pub fn file(node: &str, host_path: impl Into<String>) -> Self {
+        Self::on_node(node, Target::File(host_path.into()))
+    }
+
+    /// A file at `host_path` on every node of `role`.
+    pub fn role_file(role: Role, host_path: impl Into<String>) -> Self {
+        Self {
+            on: OnNodes::Role(role),
+            target: Target::File(host_path.into()),
+        }
+    }
+
+    /// Whether `node` installs it.
+    pub fn applies_to(&self, node: &NodePlan) -> bool {
+        match &self.on {
+            OnNodes::Node(name) => *name == node.name,
+            OnNodes::Role(role) => *role == node.role,
+        }
+    }
+}
+
+/// One artifact a node installs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeArtifact {
+    /// Its path in the build output (`host/worker-1/sysctl.conf`).
+    pub path: String,
+    pub target: Target,
+    pub contents: Vec<u8>,
+}
+
+/// Keeps the artifacts one node installs, in emit order.
+struct NodeArtifacts<'a> {
+    node: &'a NodePlan,
+    artifacts: Vec<NodeArtifact>,
+}
+
+impl ArtifactSink for NodeArtifacts<'_> {
+    fn put(&mut self, _path: String, _contents: Vec<u8>) -> Result<(), EmitError> {
+        Ok(())
+    }
+
+    fn put_installed(
+        &mut self,
+        path: String,
+        contents: Vec<u8>,
+        install: Install,
+    ) -> Result<(), EmitError> {
+        if install.applies_to(self.node) {
+            self.artifacts.push(NodeArtifact {
+                path,
+                target: install.target,
+                contents,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The artifacts `node` installs, exactly as `build` emits them (what `netc apply` puts on the
+/// host); `None` when the Plan has no such node.
+pub fn node_artifacts(
+    plan: &Plan,
+    source: &str,
+    node: &str,
+) -> Result<Option<Vec<NodeArtifact>>, EmitError> {
+    let Some(node_plan) = plan.node(node) else {
+        return Ok(None);
+    };
+    let mut sink = NodeArtifacts {
+        node: node_plan,
+        artifacts: Vec::new(),
+    };
+    emit_all(Context::new(plan, source).for_node(node), &mut sink)?;
+    Ok(Some(sink.artifacts))
 }
 
 /// An in-memory sink: path → contents, sorted (tests, `--check`, goldens).

@@ -9,12 +9,16 @@
 use serde::Serialize;
 
 use super::distribution::{self, ClusterRole};
-use super::{ArtifactSink, Context, EmitError, calico, cilium, yaml_documents_noted};
-use crate::intent::{CniPlugin, Distribution};
+use super::{ArtifactSink, Context, EmitError, Install, calico, cilium, yaml_documents_noted};
+use crate::intent::{CniPlugin, Distribution, Role};
 use crate::plan::{FlannelBackend, FlannelSettings, NodePlan, Plan, PluginSettings};
 
 /// The RKE2 supervisor port servers and agents register on.
 const SUPERVISOR_PORT: u16 = 9345;
+/// RKE2's configuration file (docs.rke2.io, "Configuration File").
+pub const CONFIG_PATH: &str = "/etc/rancher/rke2/config.yaml";
+/// The directory an RKE2 server deploys manifests (and HelmChartConfigs) from.
+pub const MANIFESTS_DIR: &str = "/var/lib/rancher/rke2/server/manifests";
 
 const TOKEN_NOTE: &[&str] =
     &["Join secret left out: add `token:` (the first server's node-token) in config.yaml.d/."];
@@ -130,7 +134,7 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
         let path = format!("rke2/{}/config.yaml", node.name);
         let bytes =
             yaml_documents_noted(ctx, &path, notes(plan, node), &[node_config(plan, node)])?;
-        sink.put(path, bytes)?;
+        sink.put_installed(path, bytes, Install::file(&node.name, CONFIG_PATH))?;
     }
     if let Some((chart, values)) = chart_values(plan)? {
         let path = format!("rke2/manifests/{chart}-config.yaml");
@@ -145,7 +149,14 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
                 values_content: values,
             },
         };
-        sink.put(path.clone(), super::yaml(ctx, &path, &doc)?)?;
+        let bytes = super::yaml(ctx, &path, &doc)?;
+        // Servers deploy what is in their manifests directory; agents have none.
+        let host_path = format!("{MANIFESTS_DIR}/{chart}-config.yaml");
+        sink.put_installed(
+            path,
+            bytes,
+            Install::role_file(Role::ControlPlane, host_path),
+        )?;
     }
     Ok(())
 }

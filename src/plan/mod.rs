@@ -5,6 +5,7 @@
 //! Port claims keep the span of the intent value that caused them, for validation messages.
 
 mod cni;
+pub mod firewall;
 mod host;
 mod mtu;
 mod policies;

@@ -1,45 +1,26 @@
-//! firewalld: netc's part of a zone is a set of ports and rich rules, one per line in netc's
-//! text form (`port 8080/tcp`, `rich-rule rule family="ipv4" ...`). Changes go to the runtime
-//! and the permanent configuration both, so they survive a reload and a reboot.
+//! firewalld: netc's part is a set of zone entries (ports, protocols and rich rules of the
+//! intent's zone, pod and service networks as sources of the `trusted` zone), the same entries
+//! `firewall/<node>.firewalld.sh` adds (`emit::firewall::firewalld_zone`). Changes go to the
+//! runtime and the permanent configuration both, so they survive a reload and a reboot. Only
+//! netc's own entries are ever removed.
 
 use std::collections::BTreeSet;
 use std::process::Command;
 
-use ipnet::IpNet;
-
-use super::{FirewallDriver, FirewallSpec};
+use super::FirewallDriver;
 use crate::apply::ApplyError;
-use crate::intent::values::PortRange;
+use crate::emit::firewall::{FirewalldEntry, FirewalldKind, TRUSTED_ZONE};
 
 pub struct Firewalld {
     pub zone: String,
 }
 
-fn port_arg(p: &PortRange) -> String {
-    if p.first == p.last {
-        format!("{}/{}", p.first, p.protocol.as_str())
-    } else {
-        format!("{}-{}/{}", p.first, p.last, p.protocol.as_str())
-    }
-}
-
-fn rich_rule(from: &IpNet, port: &PortRange, accept: bool) -> String {
-    let family = if matches!(from, IpNet::V4(_)) {
-        "ipv4"
-    } else {
-        "ipv6"
-    };
-    let ports = if port.first == port.last {
-        port.first.to_string()
-    } else {
-        format!("{}-{}", port.first, port.last)
-    };
-    format!(
-        "rule family=\"{family}\" source address=\"{from}\" port port=\"{ports}\" protocol=\"{}\" {}",
-        port.protocol.as_str(),
-        if accept { "accept" } else { "drop" }
-    )
-}
+const KINDS: [FirewalldKind; 4] = [
+    FirewalldKind::Port,
+    FirewalldKind::Protocol,
+    FirewalldKind::RichRule,
+    FirewalldKind::Source,
+];
 
 impl Firewalld {
     fn cmd(&self, args: &[String]) -> Result<String, ApplyError> {
@@ -70,79 +51,87 @@ impl Firewalld {
         })
     }
 
-    fn change(&self, line: &str, add: bool) -> Result<(), ApplyError> {
+    /// The zones netc puts entries into: the intent's and `trusted`.
+    fn zones(&self) -> Vec<&str> {
+        let mut zones = vec![self.zone.as_str()];
+        if self.zone != TRUSTED_ZONE {
+            zones.push(TRUSTED_ZONE);
+        }
+        zones
+    }
+
+    /// Adds or removes one entry, at run time and in the permanent configuration. firewalld
+    /// answers ALREADY_ENABLED / NOT_ENABLED with success, so both are idempotent.
+    fn change(&self, entry: &FirewalldEntry, add: bool) -> Result<(), ApplyError> {
         let verb = if add { "add" } else { "remove" };
-        let arg = if let Some(port) = line.strip_prefix("port ") {
-            format!("--{verb}-port={port}")
-        } else if let Some(rule) = line.strip_prefix("rich-rule ") {
-            format!("--{verb}-rich-rule={rule}")
-        } else {
-            return Ok(());
-        };
-        let zone = format!("--zone={}", self.zone);
+        let arg = format!("--{verb}-{}={}", entry.kind.as_str(), entry.value);
+        let zone = format!("--zone={}", entry.zone);
         self.cmd(&[zone.clone(), arg.clone()])?;
         self.cmd(&["--permanent".to_owned(), zone, arg])?;
         Ok(())
     }
 }
 
-impl FirewallDriver for Firewalld {
-    fn render(&self, spec: &FirewallSpec) -> String {
-        let mut lines = Vec::new();
-        for m in &spec.management {
-            lines.push(format!("port {}", port_arg(m)));
-        }
-        for rule in &spec.rules {
-            for port in &rule.ports {
-                if rule.from.is_empty() && rule.accept {
-                    lines.push(format!("port {}", port_arg(port)));
-                } else {
-                    for from in &rule.from {
-                        lines.push(format!("rich-rule {}", rich_rule(from, port, rule.accept)));
-                    }
-                }
-            }
-        }
-        for (_, range) in &spec.required {
-            lines.push(format!("port {}", port_arg(range)));
-        }
-        let mut seen = BTreeSet::new();
-        lines.retain(|l| seen.insert(l.clone()));
-        lines.join("\n") + "\n"
-    }
+/// The entries of a text of lines, in order, without duplicates.
+fn entries(text: Option<&str>) -> Vec<FirewalldEntry> {
+    let mut seen = BTreeSet::new();
+    text.unwrap_or("")
+        .lines()
+        .filter_map(FirewalldEntry::parse)
+        .filter(|e| seen.insert(e.line()))
+        .collect()
+}
 
+impl FirewallDriver for Firewalld {
     fn observe(&self) -> Result<Option<String>, ApplyError> {
         self.running()?;
-        let zone = format!("--zone={}", self.zone);
-        let ports = self.cmd(&[zone.clone(), "--list-ports".to_owned()])?;
-        let rich = self.cmd(&[zone, "--list-rich-rules".to_owned()])?;
-        let mut lines: Vec<String> = ports
-            .split_whitespace()
-            .map(|p| format!("port {p}"))
-            .collect();
-        lines.extend(
-            rich.lines()
-                .filter(|l| !l.trim().is_empty())
-                .map(|l| format!("rich-rule {}", l.trim())),
-        );
+        let known = self.cmd(&["--get-zones".to_owned()])?;
+        let mut lines = Vec::new();
+        for zone in self.zones() {
+            if !known.split_whitespace().any(|z| z == zone) {
+                return Err(ApplyError::Unsupported(format!(
+                    "firewalld has no zone {zone}: create it first (`firewall-cmd --permanent \
+                     --new-zone={zone}` and `firewall-cmd --reload`, as the emitted script does)"
+                )));
+            }
+            for kind in KINDS {
+                let list = self.cmd(&[
+                    format!("--zone={zone}"),
+                    format!("--list-{}s", kind.as_str()),
+                ])?;
+                // Rich rules come one per line; the other lists are space-separated.
+                let values: Vec<&str> = if kind == FirewalldKind::RichRule {
+                    list.lines().map(str::trim).collect()
+                } else {
+                    list.split_whitespace().collect()
+                };
+                lines.extend(
+                    values
+                        .into_iter()
+                        .filter(|v| !v.is_empty())
+                        .map(|v| format!("{zone} {} {v}", kind.as_str())),
+                );
+            }
+        }
         Ok((!lines.is_empty()).then(|| lines.join("\n") + "\n"))
     }
 
     fn replace(&self, from: Option<&str>, to: Option<&str>) -> Result<(), ApplyError> {
         self.running()?;
-        let old: BTreeSet<&str> = from.unwrap_or("").lines().collect();
-        let new: BTreeSet<&str> = to.unwrap_or("").lines().collect();
-        // Additions first: a port that moves between two forms is never closed in between.
-        for line in new.difference(&old) {
-            self.change(line, true)?;
+        let old = entries(from);
+        let new = entries(to);
+        // Additions first (management first, in order): a port that moves between two forms
+        // is never closed in between.
+        for e in new.iter().filter(|e| !old.contains(e)) {
+            self.change(e, true)?;
         }
-        for line in old.difference(&new) {
-            self.change(line, false)?;
+        for e in old.iter().rev().filter(|e| !new.contains(e)) {
+            self.change(e, false)?;
         }
         Ok(())
     }
 
     fn rule_count(&self, text: &str) -> usize {
-        text.lines().filter(|l| !l.trim().is_empty()).count()
+        entries(Some(text)).len()
     }
 }

@@ -1,17 +1,17 @@
 //! The firewall backends. netc owns one part of the host firewall (the nftables table
-//! `inet netc`, or its ports and rich rules in a firewalld zone) and replaces it as a whole.
+//! `inet netc`, or its entries in firewalld zones) and replaces it as a whole. What that part
+//! holds comes from `emit`: the node's `firewall/<node>.nft` exactly as emitted, or the
+//! entries of `emit::firewall::firewalld_zone` that `firewall/<node>.firewalld.sh` adds.
 
 mod firewalld;
 mod nft;
 
-use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
 pub use firewalld::Firewalld;
-pub use nft::{Nftables, TABLE};
+pub use nft::{Nftables, TABLE, loadable};
 
 use super::ApplyError;
-use crate::intent::values::PortRange;
 
 /// Which backend programs the firewall.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,34 +27,19 @@ pub struct FirewallSpec {
     pub backend: Backend,
     /// The firewalld zone (firewalld only).
     pub zone: String,
-    /// Accepted before anything else, in every ruleset netc loads.
-    pub management: Vec<PortRange>,
-    /// The user's rules for this node's role, in intent order.
-    pub rules: Vec<RuleSpec>,
-    /// Ports the cluster's components listen on: `(component, range)`.
-    pub required: Vec<(String, PortRange)>,
+    /// What netc's part must hold, as the driver loads it: the emitted nftables file, or the
+    /// firewalld entries one per line (`emit::firewall::FirewalldEntry::line`).
+    pub text: String,
 }
 
-/// One user rule.
-#[derive(Clone, Debug, PartialEq)]
-pub struct RuleSpec {
-    pub name: String,
-    pub ports: Vec<PortRange>,
-    /// Allowed sources; empty = anywhere.
-    pub from: Vec<IpNet>,
-    /// Accept (true) or drop.
-    pub accept: bool,
-}
-
-/// One firewall backend: renders netc's part, reads it back, and swaps it atomically.
+/// One firewall backend: reads netc's part back and swaps it.
 pub trait FirewallDriver {
-    /// The text netc's part of the firewall is loaded from.
-    fn render(&self, spec: &FirewallSpec) -> String;
-    /// What netc's part holds now, in a form `replace` can load again; `None` when absent.
+    /// What netc's part holds now (nftables: the listed table; firewalld: every entry of the
+    /// zones netc uses, one per line); `None` when absent.
     fn observe(&self) -> Result<Option<String>, ApplyError>;
     /// Replaces netc's part, holding `from` now, by `to` (`None` removes it).
     fn replace(&self, from: Option<&str>, to: Option<&str>) -> Result<(), ApplyError>;
-    /// How many rules a text (rendered or observed) holds, for verification.
+    /// How many rules a text (loaded or observed) holds, for verification.
     fn rule_count(&self, text: &str) -> usize;
 }
 
@@ -65,14 +50,5 @@ pub fn driver(backend: Backend, zone: &str) -> Box<dyn FirewallDriver> {
         Backend::Firewalld => Box::new(Firewalld {
             zone: zone.to_owned(),
         }),
-    }
-}
-
-/// `tcp/22`-style text of a port range for messages.
-pub fn port_text(range: &PortRange) -> String {
-    if range.first == range.last {
-        format!("{}/{}", range.protocol.as_str(), range.first)
-    } else {
-        format!("{}/{}-{}", range.protocol.as_str(), range.first, range.last)
     }
 }

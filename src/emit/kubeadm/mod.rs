@@ -12,7 +12,7 @@ use types::{
 };
 
 use super::distribution::{self, ClusterRole};
-use super::{ArtifactSink, Context, EmitError, yaml_documents, yaml_documents_noted};
+use super::{ArtifactSink, Context, EmitError, Install, yaml_documents, yaml_documents_noted};
 use crate::intent::{Distribution, KubeProxyMode};
 use crate::plan::{NodePlan, Plan};
 
@@ -23,6 +23,8 @@ pub const TOKEN_PLACEHOLDER: &str = "abcdef.0123456789abcdef";
 pub const CA_HASH_PLACEHOLDER: &str =
     "sha256:0000000000000000000000000000000000000000000000000000000000000000";
 const API_PORT: u16 = 6443;
+/// Where `netc apply` puts the node's kubeadm file, for `kubeadm init|join --config`.
+pub const CONFIG_DIR: &str = "/etc/netc/kubeadm";
 
 const JOIN_NOTES: &[&str] = &[
     "PLACEHOLDERS: replace discovery.bootstrapToken.token and caCertHashes with the values",
@@ -38,7 +40,16 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
     let init = distribution::init_node(plan);
     let path = "kubeadm/init.yaml";
     let docs = init_documents(plan, init);
-    sink.put(path.to_owned(), yaml_documents(ctx, path, &docs)?)?;
+    let bytes = yaml_documents(ctx, path, &docs)?;
+    // `kubeadm init` runs on the first control-plane node only; the others join.
+    match init {
+        Some(first) => sink.put_installed(
+            path.to_owned(),
+            bytes,
+            Install::file(&first.name, format!("{CONFIG_DIR}/init.yaml")),
+        )?,
+        None => sink.put(path.to_owned(), bytes)?,
+    }
     for node in ctx.nodes() {
         let role = distribution::role(plan, node);
         if role == ClusterRole::Init {
@@ -47,7 +58,8 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
         let path = format!("kubeadm/join-{}.yaml", node.name);
         let doc = Document::Join(join_configuration(plan, init, node, role));
         let bytes = yaml_documents_noted(ctx, &path, JOIN_NOTES, &[doc])?;
-        sink.put(path, bytes)?;
+        let host_path = format!("{CONFIG_DIR}/join-{}.yaml", node.name);
+        sink.put_installed(path, bytes, Install::file(&node.name, host_path))?;
     }
     Ok(())
 }
