@@ -805,4 +805,168 @@ fn version_1_state_is_read_and_upgraded() {
     let smaller = lab.file("smaller.yaml", &intent("iptables", ETH0, false, ""));
     let out = ok(lab.apply("n1", &smaller, "worker-1", &[], &[]));
     assert!(out.contains("delete vxlan vx100"), "{out}");
+
+/// The bridge plugin's configuration as the container runtime reads it from the conflist
+/// `apply` installed: its first plugin, with the list's name and version, and host-local's
+/// state kept in the lab.
+fn installed_bridge_conf(lab: &Lab, node: &str) -> String {
+    let root = lab.path(node, "root");
+    let path = root.join("etc/cni/net.d/10-netc-bridge.conflist");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("apply installed no {}: {e}", path.display()));
+    let list: serde_json::Value = serde_json::from_str(&text).expect("conflist is JSON");
+    let mut conf = list["plugins"][0].clone();
+    conf["cniVersion"] = list["cniVersion"].clone();
+    conf["name"] = list["name"].clone();
+    conf["ipam"]["dataDir"] = lab.path(node, "cni-ipam").display().to_string().into();
+    conf.to_string()
+}
+
+/// `nft list table inet netc` in a namespace.
+fn netc_table(lab: &Lab, short: &str) -> String {
+    let out = lab.exec(short, &["nft", "list", "table", "inet", "netc"]);
+    assert!(out.status.success(), "no table inet netc: {}", text(&out));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Apply = build: the hard-way bridge example (nftables firewall) applied on its nodes
+/// installs exactly the files `build` emits for them and loads exactly the emitted table,
+/// whose masquerade lets pods reach a LAN host that has no route back to the pod network,
+/// while pods on different nodes keep seeing each other's own addresses.
+#[test]
+fn apply_installs_what_build_emits_and_masquerades_only_leaving_traffic() {
+    let nodes = [
+        ("n0", "172.16.0.2/24"),
+        ("n1", "172.16.0.3/24"),
+        ("n2", "172.16.0.4/24"),
+        // Off the cluster: on the node LAN, with no route to 10.244.0.0/16.
+        ("ext", "172.16.0.50/24"),
+    ];
+    let Some(mut lab) = Lab::new(&nodes) else {
+        return;
+    };
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/hard-way-bridge.yaml");
+    let source = std::fs::read_to_string(example).expect("example");
+    assert!(source.contains("backend: nftables"), "the example changed");
+    let file = lab.file("hard-way-bridge.yaml", &source);
+    let out = lab.dir.join("out");
+    let build = std::process::Command::new(lab::NETC)
+        .arg("build")
+        .arg(&file)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .expect("netc build");
+    assert!(build.status.success(), "{}", text(&build));
+
+    for (short, node) in [("n0", "server"), ("n1", "worker-1"), ("n2", "worker-2")] {
+        ok(lab.apply(short, &file, node, &[], &[]));
+        // Every installed file is the emitted one, byte for byte; nothing else is installed.
+        let root = lab.path(short, "root");
+        let mut expected: Vec<(String, String)> = [
+            (
+                "etc/cni/net.d/10-netc-bridge.conflist",
+                "cni/NODE/10-netc-bridge.conflist",
+            ),
+            (
+                "etc/cni/net.d/99-loopback.conf",
+                "cni/NODE/99-loopback.conf",
+            ),
+            ("etc/sysctl.d/90-netc.conf", "host/NODE/sysctl.conf"),
+            ("etc/modules-load.d/netc.conf", "host/NODE/modules.conf"),
+            // Only the first control-plane node runs `kubeadm init`; the others join.
+            if node == "server" {
+                ("etc/netc/kubeadm/init.yaml", "kubeadm/init.yaml")
+            } else {
+                ("etc/netc/kubeadm/join-NODE.yaml", "kubeadm/join-NODE.yaml")
+            },
+        ]
+        .iter()
+        .map(|(h, a)| (h.replace("NODE", node), a.replace("NODE", node)))
+        .collect();
+        expected.sort();
+        let mut installed = Vec::new();
+        collect_files(&root, &root, &mut installed);
+        installed.sort();
+        let want: Vec<&str> = expected.iter().map(|(h, _)| h.as_str()).collect();
+        assert_eq!(installed, want, "files apply installed on {node}");
+        for (host, artifact) in &expected {
+            let got = std::fs::read(root.join(host)).expect("installed file");
+            let emitted = std::fs::read(out.join(artifact)).expect("emitted file");
+            assert!(got == emitted, "{host} on {node} differs from {artifact}");
+        }
+        // The table apply loaded, listed back, is the emitted file loaded and listed back.
+        let scratch = format!("scratch-{short}");
+        lab.scratch(&scratch);
+        let nft_file = out.join(format!("firewall/{node}.nft"));
+        let load = lab.exec(&scratch, &["nft", "-f", &nft_file.display().to_string()]);
+        assert!(load.status.success(), "{}", text(&load));
+        assert_eq!(
+            netc_table(&lab, short),
+            netc_table(&lab, &scratch),
+            "table inet netc on {node} is not the emitted {}",
+            nft_file.display()
+        );
+    }
+
+    let p1 = lab.add_pod("n1", "p1", &installed_bridge_conf(&lab, "n1"));
+    let p2 = lab.add_pod("n2", "p2", &installed_bridge_conf(&lab, "n2"));
+    assert!(p1.starts_with("10.244.0."), "pod on worker-1 got {p1}");
+    assert!(p2.starts_with("10.244.1."), "pod on worker-2 got {p2}");
+    lab.echo_peer("ext", 7000);
+    lab.echo_peer("p2", 7000);
+
+    // Leaving the pod network: masqueraded to the node's address, so the answer comes back.
+    assert!(
+        lab.pings("p1", "172.16.0.50"),
+        "pod cannot reach the LAN host"
+    );
+    assert_eq!(
+        lab.seen_as("p1", "172.16.0.50", 7000).as_deref(),
+        Some("172.16.0.3"),
+        "the LAN host must see the node's address"
+    );
+    // Between pods: never masqueraded.
+    assert_eq!(
+        lab.seen_as("p1", &p2, 7000).as_deref(),
+        Some(p1.as_str()),
+        "the pod on worker-2 must see the other pod's own address"
+    );
+    // Without the emitted masquerade the LAN host cannot answer: it is what made it work.
+    lab::run(&[
+        "ip",
+        "netns",
+        "exec",
+        &lab.ns("n1"),
+        "nft",
+        "flush",
+        "chain",
+        "inet",
+        "netc",
+        "postrouting",
+    ]);
+    assert!(
+        !lab.pings("p1", "172.16.0.50"),
+        "the LAN host answered without masquerade: the test proves nothing"
+    );
+    // apply notices the changed table and loads the emitted one again.
+    let again = ok(lab.apply("n1", &file, "worker-1", &[], &[]));
+    assert!(
+        again.contains("replace nftables table inet netc"),
+        "{again}"
+    );
+    assert!(lab.pings("p1", "172.16.0.50"));
+}
+
+/// Files under `dir`, as paths relative to `root`.
+fn collect_files(root: &std::path::Path, dir: &std::path::Path, out: &mut Vec<String>) {
+    for e in std::fs::read_dir(dir).expect("read dir").flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            collect_files(root, &p, out);
+        } else {
+            let rel = p.strip_prefix(root).expect("under root");
+            out.push(rel.display().to_string());
+        }
+    }
 }

@@ -250,6 +250,41 @@ impl Lab {
             .success()
     }
 
+    /// A further namespace of the lab (not on the LAN), e.g. a scratch one; returns its name.
+    pub fn scratch(&mut self, short: &str) -> String {
+        self.add_namespace(short)
+    }
+
+    /// Starts a TCP server on `port` in namespace `short` that answers every connection with
+    /// the source address it sees, then closes it.
+    pub fn echo_peer(&mut self, short: &str, port: u16) {
+        let ns = self.ns(short);
+        let script = format!(
+            "import socket\ns=socket.socket()\ns.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\n\
+             s.bind(('0.0.0.0',{port}))\ns.listen(64)\nwhile True:\n c,a=s.accept()\n c.sendall(a[0].encode())\n c.close()\n"
+        );
+        let child = Command::new("ip")
+            .args(["netns", "exec", &ns, "python3", "-c", &script])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3 server");
+        self.children.push(child);
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+
+    /// The source address an [`Self::echo_peer`] server at `ip:port` saw a connection from
+    /// `short` come from; `None` when the connection fails.
+    pub fn seen_as(&self, short: &str, ip: &str, port: u16) -> Option<String> {
+        let script = format!(
+            "import socket\nc=socket.create_connection(('{ip}',{port}),timeout=2)\nprint(c.recv(64).decode())\n"
+        );
+        let out = self.exec(short, &["python3", "-c", &script]);
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    }
+
     /// Whether `ip` answers a ping from `short`.
     pub fn pings(&self, short: &str, ip: &str) -> bool {
         self.exec(short, &["ping", "-c", "1", "-W", "1", ip])

@@ -15,12 +15,39 @@ pub struct Firewalld {
     pub zone: String,
 }
 
-const KINDS: [FirewalldKind; 4] = [
-    FirewalldKind::Port,
-    FirewalldKind::Protocol,
-    FirewalldKind::RichRule,
-    FirewalldKind::Source,
-];
+/// The entries netc uses in a zone's `firewall-cmd --list-all` output: `  ports: 22/tcp
+/// 8080/tcp`, `  protocols: ...`, `  sources: ...` (space-separated), and `  rich rules:`
+/// followed by one tab-indented rule per line (firewalld `src/firewall/command.py`,
+/// `print_zone_policy_info`).
+fn zone_entries(list_all: &str) -> Vec<(FirewalldKind, String)> {
+    let mut out = Vec::new();
+    let mut in_rich_rules = false;
+    for line in list_all.lines() {
+        if in_rich_rules && line.starts_with('\t') {
+            let rule = line.trim();
+            if !rule.is_empty() {
+                out.push((FirewalldKind::RichRule, rule.to_owned()));
+            }
+            continue;
+        }
+        in_rich_rules = false;
+        let Some((key, values)) = line.trim().split_once(':') else {
+            continue;
+        };
+        let kind = match key {
+            "ports" => FirewalldKind::Port,
+            "protocols" => FirewalldKind::Protocol,
+            "sources" => FirewalldKind::Source,
+            "rich rules" => {
+                in_rich_rules = true;
+                continue;
+            }
+            _ => continue,
+        };
+        out.extend(values.split_whitespace().map(|v| (kind, v.to_owned())));
+    }
+    out
+}
 
 impl Firewalld {
     fn cmd(&self, args: &[String]) -> Result<String, ApplyError> {
@@ -94,24 +121,12 @@ impl FirewallDriver for Firewalld {
                      --new-zone={zone}` and `firewall-cmd --reload`, as the emitted script does)"
                 )));
             }
-            for kind in KINDS {
-                let list = self.cmd(&[
-                    format!("--zone={zone}"),
-                    format!("--list-{}s", kind.as_str()),
-                ])?;
-                // Rich rules come one per line; the other lists are space-separated.
-                let values: Vec<&str> = if kind == FirewalldKind::RichRule {
-                    list.lines().map(str::trim).collect()
-                } else {
-                    list.split_whitespace().collect()
-                };
-                lines.extend(
-                    values
-                        .into_iter()
-                        .filter(|v| !v.is_empty())
-                        .map(|v| format!("{zone} {} {v}", kind.as_str())),
-                );
-            }
+            let all = self.cmd(&[format!("--zone={zone}"), "--list-all".to_owned()])?;
+            lines.extend(
+                zone_entries(&all)
+                    .into_iter()
+                    .map(|(kind, value)| format!("{zone} {} {value}", kind.as_str())),
+            );
         }
         Ok((!lines.is_empty()).then(|| lines.join("\n") + "\n"))
     }
@@ -133,5 +148,31 @@ impl FirewallDriver for Firewalld {
 
     fn rule_count(&self, text: &str) -> usize {
         entries(Some(text)).len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_all_output_is_read_entry_by_entry() {
+        let out = "public (active)\n  target: default\n  icmp-block-inversion: no\n  interfaces: \n  \
+            sources: \n  services: dhcpv6-client ssh\n  ports: 22/tcp 30000-32767/udp\n  protocols: ipip\n  \
+            forward: yes\n  masquerade: no\n  forward-ports: \n  source-ports: 53/udp\n  icmp-blocks: \n  rich rules: \n\
+            \trule family=\"ipv4\" source address=\"10.0.0.0/8\" port port=\"80\" protocol=\"tcp\" accept\n";
+        let got: Vec<String> = zone_entries(out)
+            .into_iter()
+            .map(|(k, v)| format!("{} {v}", k.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "port 22/tcp",
+                "port 30000-32767/udp",
+                "protocol ipip",
+                "rich-rule rule family=\"ipv4\" source address=\"10.0.0.0/8\" port port=\"80\" protocol=\"tcp\" accept",
+            ]
+        );
     }
 }
