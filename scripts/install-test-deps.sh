@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
 # Installs what netc's test suite runs for real: the reference CNI plugins, nft, iproute2,
-# firewall-offline-cmd (never the daemon), kubernetes-validate and jsonschema.
+# firewalld (firewall-offline-cmd, and the daemon on a private D-Bus system bus inside a test
+# namespace only: tests/lab/firewalld.rs), dbus-daemon, kubernetes-validate and jsonschema.
 # Idempotent; needs root (or sudo) on Debian 12.
 set -euo pipefail
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
-debs=(containernetworking-plugins nftables firewalld iproute2 iputils-ping netcat-openbsd procps systemd util-linux python3 python3-pip)
+debs=(containernetworking-plugins nftables firewalld dbus dbus-daemon iproute2 iputils-ping netcat-openbsd procps systemd util-linux python3 python3-pip)
 missing=()
 for p in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   as_root apt-get update -qq
-  # firewalld's maintainer scripts must not start a daemon: a temporary policy-rc.d forbids
+  # firewalld's and dbus' maintainer scripts must not start a daemon: a temporary policy-rc.d forbids
   # it (only if the machine has none of its own), removed again after the install.
   own_policy=0
   if [ ! -e /usr/sbin/policy-rc.d ]; then
