@@ -14,8 +14,8 @@ for p in "${debs[@]}"; do
 done
 if [ ${#missing[@]} -gt 0 ]; then
   as_root apt-get update -qq
-  # firewalld's and dbus' maintainer scripts must not start a daemon: a temporary policy-rc.d forbids
-  # it (only if the machine has none of its own), removed again after the install.
+  # The maintainer scripts of firewalld and dbus must not start a daemon: a temporary policy-rc.d
+  # forbids it (only if the machine has none of its own), removed again after the install.
   own_policy=0
   if [ ! -e /usr/sbin/policy-rc.d ]; then
     as_root sh -c 'printf "#!/bin/sh\nexit 101\n" > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d'
