@@ -15,7 +15,9 @@ mod support;
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use netc::emit::firewall::{FirewalldKind, TRUSTED_ZONE, firewalld_zone};
 use netc::intent::FirewallAction;
+use netc::plan::firewall::node_firewall;
 use netc::plan::{Plan, Scope};
 use support::{Artifacts, Netns, build, run, skip_netns, text, write_all};
 
@@ -311,6 +313,33 @@ fn check_zone(label: &str, plan: &Plan, node: &str, before: &str, after: &str) {
         want.trusted,
         "{label} {node}: trusted sources"
     );
+    // apply's firewalld backend programs exactly the entries the script added: both come from
+    // emit::firewall::firewalld_zone.
+    let model = node_firewall(plan, plan.node(node).unwrap_or_else(|| panic!("no {node}")))
+        .unwrap_or_else(|| panic!("no firewall"));
+    let mut programmed: std::collections::BTreeMap<&str, BTreeSet<String>> = Default::default();
+    for e in firewalld_zone(&model).entries() {
+        let (key, value) = match e.kind {
+            FirewalldKind::Port => ("ports", e.value.clone()),
+            FirewalldKind::Protocol => ("protocols", e.value.clone()),
+            FirewalldKind::RichRule => ("rich-rules", e.value.to_lowercase()),
+            FirewalldKind::Source => {
+                assert_eq!(
+                    e.zone, TRUSTED_ZONE,
+                    "{label} {node}: a source outside trusted"
+                );
+                ("trusted-sources", e.value.clone())
+            }
+        };
+        programmed.entry(key).or_default().insert(value);
+    }
+    for key in ["ports", "protocols", "rich-rules", "trusted-sources"] {
+        assert_eq!(
+            get(key),
+            programmed.get(key).cloned().unwrap_or_default(),
+            "{label} {node}: {key} of the script and of apply's firewalld backend"
+        );
+    }
     // Nothing else: the zone's services and sources are as firewalld shipped them.
     for key in [
         "services",
