@@ -79,9 +79,11 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
     }
     if let Some(f) = custom_flannel(plan) {
         let conf = flannel::net_conf(plan, f);
-        sink.put(
+        // Every node's `flannel-conf` names it.
+        sink.put_installed(
             FLANNEL_CONF_ARTIFACT.to_owned(),
             json(FLANNEL_CONF_ARTIFACT, &conf)?,
+            Install::everywhere_file(FLANNEL_CONF_PATH),
         )?;
     }
     Ok(())

@@ -59,6 +59,8 @@ pub enum OnNodes {
     Node(String),
     /// Every node of that role.
     Role(Role),
+    /// Every node.
+    All,
 }
 
 /// Where an artifact is installed: on which nodes, as what.
@@ -82,6 +84,14 @@ impl Install {
         Self::on_node(node, Target::File(host_path.into()))
     }
 
+    /// A file at `host_path` on every node.
+    pub fn everywhere_file(host_path: impl Into<String>) -> Self {
+        Self {
+            on: OnNodes::All,
+            target: Target::File(host_path.into()),
+        }
+    }
+
     /// A file at `host_path` on every node of `role`.
     pub fn role_file(role: Role, host_path: impl Into<String>) -> Self {
         Self {
@@ -95,6 +105,7 @@ impl Install {
         match &self.on {
             OnNodes::Node(name) => *name == node.name,
             OnNodes::Role(role) => *role == node.role,
+            OnNodes::All => true,
         }
     }
 }

@@ -921,15 +921,19 @@ fn bridge_settings(given: &mut Given<'_>) -> BridgeSettings {
     given.block_size_has_no_effect("the bridge plugin");
     let (masquerade, nat_span) = given.nat_outgoing();
     // The conflist keeps `ipMasq: false` (it would masquerade traffic to other nodes' pods
-    // too); the node firewall masquerades traffic leaving the pod network, and its rules do
-    // not read this setting yet.
-    if !masquerade && let Some(span) = nat_span {
+    // too); the node firewall masquerades traffic leaving the pod network when `masquerade`
+    // holds (`plan::firewall::host_masquerades`). Without a `firewall:` section nothing does.
+    if masquerade
+        && given.intent.firewall.is_none()
+        && let Some(span) = nat_span
+    {
         given.no_knob(
             "cni.calico.natOutgoing",
             masquerade,
             span,
             "the node firewall",
-            "netc's firewall masquerades bridge pod traffic leaving the pod network",
+            "with the bridge plugin the node firewall masquerades pod traffic leaving the pod \
+             network, and this intent has no `firewall:` section",
         );
     }
     BridgeSettings {

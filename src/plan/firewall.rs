@@ -12,9 +12,9 @@ use std::collections::BTreeSet;
 use ipnet::IpNet;
 use serde::Serialize;
 
-use super::{NodePlan, Plan, Scope};
+use super::{NodePlan, Plan, PluginSettings, PoolEncap, Scope};
 use crate::intent::values::PortRange;
-use crate::intent::{CniPlugin, Encapsulation, FirewallAction, FirewallBackend, Role};
+use crate::intent::{FirewallAction, FirewallBackend, Role};
 
 /// Everything one node's firewall accepts and masquerades.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -68,14 +68,21 @@ impl IpProtocol {
     }
 }
 
-/// Whether the node itself must masquerade pod traffic leaving the pod network: only with
-/// the reference `bridge` plugin, whose conflist netc writes with `ipMasq: false`
-/// (`emit::cni`): with `ipMasq` the plugin would masquerade everything leaving the node's own
-/// subnet, other nodes' pods included (containernetworking/plugins
-/// `plugins/main/bridge/bridge.go`, `ip.SetupIPMasq` for the pod's own subnet). Flannel,
-/// Calico, Canal and Cilium masquerade themselves.
+/// Whether the node itself must masquerade pod traffic leaving the pod network: with the
+/// reference `bridge` plugin, whose conflist netc writes with `ipMasq: false` (`emit::cni`):
+/// with `ipMasq` the plugin would masquerade everything leaving the node's own subnet, other
+/// nodes' pods included (containernetworking/plugins `plugins/main/bridge/bridge.go`,
+/// `ip.SetupIPMasq` for the pod's own subnet). `natOutgoing: false` turns it off
+/// (`BridgeSettings::masquerade`). Flannel, Calico, Canal and Cilium masquerade themselves.
 pub fn host_masquerades(plan: &Plan) -> bool {
-    plan.cni.plugin == CniPlugin::Bridge
+    matches!(&plan.cni.settings, PluginSettings::Bridge(b) if b.masquerade)
+}
+
+/// Whether the data path carries IP-in-IP (protocol 4): a Calico pool with IPIP
+/// encapsulation. Calico's IPIP pools have no cross-subnet form in `PoolEncap`.
+fn carries_ipip(plan: &Plan) -> bool {
+    matches!(&plan.cni.settings, PluginSettings::Calico(c)
+        if c.pools.iter().any(|p| p.encapsulation == PoolEncap::Ipip))
 }
 
 /// The firewall of `node`, `None` when the intent has no `firewall:` section.
@@ -121,7 +128,7 @@ pub fn node_firewall(plan: &Plan, node: &NodePlan) -> Option<NodeFirewall> {
         }
     }
     let mut protocols = Vec::new();
-    if plan.cni.encapsulation == Encapsulation::Ipip && plan.cni.plugin == CniPlugin::Calico {
+    if carries_ipip(plan) {
         protocols.push(IpProtocol::Ipip);
     }
     let mut trusted: Vec<IpNet> = plan.pod_cidrs.clone();
