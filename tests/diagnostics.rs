@@ -624,6 +624,38 @@ fn setting_not_applied_names_the_target() {
 }
 
 #[test]
+fn bridge_masquerade_needs_the_node_firewall() {
+    let bridge = [
+        ("plugin: flannel", "plugin: bridge"),
+        ("encapsulation: vxlan", "encapsulation: none"),
+        ("vxlan: {port: 8472, vni: 1}", "calico: {natOutgoing: true}"),
+    ];
+    let about_nat = |r: &Run| -> Vec<String> {
+        r.diags
+            .iter()
+            .filter(|d| d.message.starts_with("cni.calico.natOutgoing"))
+            .map(|d| d.message.clone())
+            .collect()
+    };
+    // The node firewall's postrouting chain masquerades: nothing to report.
+    let with_firewall = run(&edit(&bridge));
+    assert!(
+        about_nat(&with_firewall).is_empty(),
+        "{:?}",
+        about_nat(&with_firewall)
+    );
+    // Without a firewall nothing masquerades bridge pods.
+    let mut without = bridge.to_vec();
+    without.push((
+        "firewall:\n  backend: nftables\n  managementAccess: [tcp/22]\n",
+        "",
+    ));
+    let r = run(&edit(&without));
+    let d = r.expect(code::CNI_SETTING_NOT_APPLIED, 20, "true");
+    assert!(d.message.contains("the node firewall"), "{}", d.message);
+}
+
+#[test]
 fn setting_without_effect_is_a_warning() {
     let r = run(&edit(&[("encapsulation: vxlan", "encapsulation: host-gw")]));
     let d = r.expect(code::CNI_SETTING_NOT_APPLIED, 20, "8472");
