@@ -805,6 +805,7 @@ fn version_1_state_is_read_and_upgraded() {
     let smaller = lab.file("smaller.yaml", &intent("iptables", ETH0, false, ""));
     let out = ok(lab.apply("n1", &smaller, "worker-1", &[], &[]));
     assert!(out.contains("delete vxlan vx100"), "{out}");
+}
 
 /// The bridge plugin's configuration as the container runtime reads it from the conflist
 /// `apply` installed: its first plugin, with the list's name and version, and host-local's
