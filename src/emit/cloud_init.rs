@@ -36,6 +36,10 @@ struct Cluster {
 
 pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitError> {
     let plan = ctx.plan;
+    // The edge providers bootstrap a distribution; a hand-run control plane has none.
+    if plan.distribution == Distribution::Manual {
+        return Ok(());
+    }
     let host = control_plane_host(plan);
     for node in ctx.nodes() {
         let path = format!("cloud-init/{}.yaml", node.name);
@@ -74,5 +78,6 @@ fn node_config(plan: &Plan, node: &NodePlan) -> Result<String, EmitError> {
         Distribution::Rke2 => rke2::node_yaml(plan, node),
         Distribution::K3s => k3s::node_yaml(plan, node),
         Distribution::Canonical => canonical::node_yaml(plan, node),
+        Distribution::Manual => Ok(String::new()),
     }
 }

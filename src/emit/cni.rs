@@ -63,10 +63,14 @@ fn installed(node: &NodePlan, file: &str) -> Install {
     Install::file(&node.name, format!("{CONF_DIR}/{file}"))
 }
 
-/// Whether netc writes flannel's conflist: kubeadm clusters, where nothing else ships flannel
-/// (k3s and RKE2 write their own).
+/// Whether netc writes flannel's conflist: kubeadm and manual clusters, where nothing else
+/// ships flannel (k3s and RKE2 write their own).
 pub fn flannel_conflist_applies(plan: &Plan) -> bool {
-    plan.cni.plugin == CniPlugin::Flannel && plan.distribution == Distribution::Kubeadm
+    plan.cni.plugin == CniPlugin::Flannel
+        && matches!(
+            plan.distribution,
+            Distribution::Kubeadm | Distribution::Manual
+        )
 }
 
 /// A network configuration list (CNI spec: `cniVersion`, `name`, `plugins`).

@@ -49,6 +49,20 @@ pub fn cidr_list(nets: &[IpNet]) -> Option<String> {
     )
 }
 
+/// The API server's kube-apiserver secure port.
+pub const API_PORT: u16 = 6443;
+
+/// `host:port` of the API server every node talks to: the control-plane endpoint, else the
+/// first control-plane node's address on port 6443; `None` without either.
+pub fn api_server_endpoint(plan: &Plan) -> Option<String> {
+    if let Some(e) = &plan.control_plane_endpoint {
+        return Some(e.clone());
+    }
+    init_node(plan)
+        .and_then(NodePlan::ip)
+        .map(|ip| host_port(ip, API_PORT))
+}
+
 /// `addr:port`, with brackets around an IPv6 address.
 pub fn host_port(ip: IpAddr, port: u16) -> String {
     match ip {

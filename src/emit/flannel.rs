@@ -1,9 +1,11 @@
-//! `flannel/`: flannel's network configuration for kubeadm clusters.
+//! `flannel/`: flannel's network configuration for kubeadm and manual clusters.
 //!
 //! - `net-conf.json`: what flanneld reads (`/etc/kube-flannel/net-conf.json`);
-//! - `kube-flannel-cfg.yaml`: the `kube-flannel-cfg` ConfigMap of the kube-flannel manifest,
-//!   holding `cni-conf.json` and `net-conf.json` (replace the manifest's own);
-//! - `flanneld.service`: a systemd unit to run flanneld on the host instead of the DaemonSet.
+//! - kubeadm: `kube-flannel-cfg.yaml`, the `kube-flannel-cfg` ConfigMap of the kube-flannel
+//!   manifest, holding `cni-conf.json` and `net-conf.json` (replace the manifest's own); the
+//!   DaemonSet mounts it, so nothing of flannel's is installed on the host;
+//! - manual: flanneld runs on the host (`flanneld.rs`: its unit, RBAC and kubeconfig), and
+//!   every node installs `net-conf.json` where the unit's `--net-config-path` points.
 //!
 //! Canal's net-conf is part of the `canal` target's `canal-config` ConfigMap. k3s and RKE2
 //! configure their embedded flannel from their own files (k3s: `k3s/flannel-net-conf.json`
@@ -15,16 +17,9 @@ use ipnet::IpNet;
 use serde::Serialize;
 
 use super::cni::{flannel_conflist, flannel_conflist_applies};
-use super::{ArtifactSink, Context, EmitError, json, text, yaml};
+use super::{ArtifactSink, Context, EmitError, flanneld, json, yaml};
 use crate::intent::{Distribution, KubeProxyMode};
 use crate::plan::{FlannelBackend, FlannelSettings, Plan};
-
-/// Where flanneld reads its network configuration (its `--net-config-path` default).
-pub const NET_CONF_PATH: &str = "/etc/kube-flannel/net-conf.json";
-/// The kubeconfig host-level flanneld uses.
-pub const KUBECONFIG_PATH: &str = "/etc/kube-flannel/kubeconfig";
-/// Where the unit expects the flanneld binary.
-pub const FLANNELD_BINARY: &str = "/opt/bin/flanneld";
 
 pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitError> {
     let plan = ctx.plan;
@@ -38,23 +33,12 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
     let conf = net_conf(plan, flannel);
     let path = "flannel/net-conf.json";
     sink.put(path.to_owned(), json(path, &conf)?)?;
-
+    if let Some(host) = &flannel.host {
+        return flanneld::emit(ctx, flannel, host, sink);
+    }
     let path = "flannel/kube-flannel-cfg.yaml";
     let cm = config_map(path, &conf)?;
     sink.put(path.to_owned(), yaml(ctx, path, &cm)?)?;
-
-    let path = "flannel/flanneld.service";
-    let unit = Unit {
-        source: ctx.source,
-        net_conf_path: NET_CONF_PATH,
-        kubeconfig: KUBECONFIG_PATH,
-        binary: FLANNELD_BINARY,
-        args: flanneld_args(flannel),
-    };
-    sink.put(
-        path.to_owned(),
-        text::render("flannel/flanneld.service", &unit)?.into_bytes(),
-    )?;
     Ok(())
 }
 
@@ -189,31 +173,4 @@ fn config_map(path: &str, conf: &NetConf) -> Result<ConfigMap, EmitError> {
         },
         data,
     })
-}
-
-/// flanneld's flags (flannel Documentation/configuration.md): subnets from the Kubernetes
-/// API, the data-plane interface, masquerading of traffic leaving the pod network.
-fn flanneld_args(flannel: &FlannelSettings) -> Vec<String> {
-    let mut args = vec![
-        "--kube-subnet-mgr".to_owned(),
-        format!("--kubeconfig-file={KUBECONFIG_PATH}"),
-        format!("--net-config-path={NET_CONF_PATH}"),
-    ];
-    if let Some(iface) = &flannel.interface {
-        args.push(format!("--iface={iface}"));
-    }
-    if flannel.ip_masq {
-        args.push("--ip-masq".to_owned());
-    }
-    args
-}
-
-/// The context of `templates/flannel/flanneld.service.j2`.
-#[derive(Serialize)]
-struct Unit<'a> {
-    source: &'a str,
-    net_conf_path: &'static str,
-    kubeconfig: &'static str,
-    binary: &'static str,
-    args: Vec<String>,
 }

@@ -34,6 +34,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/flannel/flanneld.service.j2"),
     ),
     (
+        "manual/flags.env",
+        include_str!("../../templates/manual/flags.env.j2"),
+    ),
+    (
         "host/sysctl.conf",
         include_str!("../../templates/host/sysctl.conf.j2"),
     ),

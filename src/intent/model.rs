@@ -97,6 +97,10 @@ pub enum Distribution {
     Rke2,
     K3s,
     Canonical,
+    /// A control plane run from binaries with flags, as in "Kubernetes the hard way": netc
+    /// writes each component's network settings (flags files, KubeProxyConfiguration,
+    /// KubeletConfiguration) and, with flannel, runs flanneld on the host.
+    Manual,
 }
 
 /// One CIDR or a list of them (dual-stack: one per family).
@@ -146,6 +150,9 @@ pub struct Cni {
     pub vxlan: Option<VxlanPort>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub calico: Option<CalicoOptions>,
+    /// flannel run on the host (`distribution: manual` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flannel: Option<FlannelOptions>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
@@ -211,6 +218,29 @@ pub struct CalicoOptions {
     /// Masquerade pod traffic leaving the pool. Default true.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nat_outgoing: Option<Spanned<bool>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct FlannelOptions {
+    /// Where host flanneld and its files live (`distribution: manual`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paths: Option<FlannelPaths>,
+}
+
+/// Host flanneld's files; each absolute path defaults to the hard-way lesson's.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct FlannelPaths {
+    /// The flanneld binary. Default `/opt/bin/flanneld`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub binary: Option<Text>,
+    /// flanneld's `--net-config-path`. Default `/etc/kube-flannel/net-conf.json`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub net_conf: Option<Text>,
+    /// flanneld's `--kubeconfig-file`. Default `/etc/kube-flannel/kubeconfig`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kubeconfig: Option<Text>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]

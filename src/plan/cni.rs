@@ -175,7 +175,32 @@ pub struct FlannelSettings {
     /// Whether the net-conf differs from what an embedded flannel (k3s) writes by default:
     /// port 8472, VNI 1, each node's interface MTU. k3s then needs `flannel-conf`.
     pub differs_from_k3s_default: bool,
+    /// `Some` when flanneld runs on the host under systemd (`distribution: manual`), not as
+    /// the distribution's DaemonSet or embedded in it.
+    pub host: Option<HostFlanneld>,
 }
+
+/// Where host flanneld and the files it reads are (`cni.flannel.paths`, defaults of the
+/// hard-way lesson: the binary where the kube-flannel image has it, the net-conf where the
+/// DaemonSet mounts it, flanneld's own `--net-config-path` default).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct HostFlanneld {
+    pub binary: String,
+    /// `--net-config-path`.
+    pub net_conf: String,
+    /// `--kubeconfig-file`.
+    pub kubeconfig: String,
+    /// The cluster CA and the ServiceAccount token the kubeconfig names, beside it.
+    pub ca_cert: String,
+    pub token: String,
+}
+
+/// The flanneld binary's default path (kube-flannel.yml runs `/opt/bin/flanneld`).
+pub const FLANNELD_BINARY: &str = "/opt/bin/flanneld";
+/// flanneld's `--net-config-path` default (flannel-io/flannel `main.go`).
+pub const FLANNELD_NET_CONF: &str = "/etc/kube-flannel/net-conf.json";
+/// The kubeconfig host flanneld reads (beside its net-conf).
+pub const FLANNELD_KUBECONFIG: &str = "/etc/kube-flannel/kubeconfig";
 
 /// net-conf `Backend`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -565,7 +590,65 @@ impl Given<'_> {
             ip_masq,
             device_mtu,
             differs_from_k3s_default,
+            host: None,
         }
+    }
+
+    /// `cni.flannel.paths.*` given, with their spans.
+    fn flannel_paths(&self) -> Vec<(&'static str, String, Span)> {
+        let Some(p) = self
+            .intent
+            .cni
+            .flannel
+            .as_ref()
+            .and_then(|f| f.paths.as_ref())
+        else {
+            return Vec::new();
+        };
+        [
+            ("cni.flannel.paths.binary", &p.binary),
+            ("cni.flannel.paths.netConf", &p.net_conf),
+            ("cni.flannel.paths.kubeconfig", &p.kubeconfig),
+        ]
+        .into_iter()
+        .filter_map(|(key, t)| t.as_ref().map(|t| (key, t.value.clone(), t.span)))
+        .collect()
+    }
+
+    /// Host flanneld for `distribution: manual` + flannel; elsewhere `cni.flannel.paths` has
+    /// nothing to apply to (flannel runs as the distribution's DaemonSet or inside it).
+    fn host_flanneld(&mut self, plugin: CniPlugin, target: &'static str) -> Option<HostFlanneld> {
+        let given = self.flannel_paths();
+        if self.distribution == Distribution::Manual && plugin == CniPlugin::Flannel {
+            let path = |key: &str, default: &str| {
+                given
+                    .iter()
+                    .find(|(k, _, _)| *k == key)
+                    .map_or_else(|| default.to_owned(), |(_, v, _)| v.clone())
+            };
+            let kubeconfig = path("cni.flannel.paths.kubeconfig", FLANNELD_KUBECONFIG);
+            let dir = match kubeconfig.rsplit_once('/') {
+                Some((dir, _)) if !dir.is_empty() => dir.to_owned(),
+                _ => String::new(),
+            };
+            return Some(HostFlanneld {
+                binary: path("cni.flannel.paths.binary", FLANNELD_BINARY),
+                net_conf: path("cni.flannel.paths.netConf", FLANNELD_NET_CONF),
+                ca_cert: format!("{dir}/ca.crt"),
+                token: format!("{dir}/token"),
+                kubeconfig,
+            });
+        }
+        for (key, value, span) in given {
+            self.no_effect(
+                key,
+                value,
+                span,
+                target,
+                "only distribution: manual runs flanneld on the host",
+            );
+        }
+        None
     }
 }
 
@@ -624,7 +707,9 @@ pub(super) fn cni_plan(
     };
     let settings = match plugin {
         CniPlugin::Flannel => {
-            PluginSettings::Flannel(flannel_settings(&mut given, &k3s_default_mtus))
+            let mut flannel = flannel_settings(&mut given, &k3s_default_mtus);
+            flannel.host = given.host_flanneld(plugin, "flannel");
+            PluginSettings::Flannel(flannel)
         }
         CniPlugin::Canal => PluginSettings::Canal(canal_settings(&mut given)),
         CniPlugin::Calico => PluginSettings::Calico(calico_settings(&mut given)),
@@ -635,6 +720,18 @@ pub(super) fn cni_plan(
             PluginSettings::None
         }
     };
+    // `cni.flannel.paths` without flannel: no flanneld to place.
+    let other = match plugin {
+        CniPlugin::Flannel => None,
+        CniPlugin::Canal => Some("canal"),
+        CniPlugin::Calico => Some("calico"),
+        CniPlugin::Cilium => Some("cilium"),
+        CniPlugin::Bridge => Some("the bridge plugin"),
+        CniPlugin::None => Some("cni.plugin none"),
+    };
+    if let Some(target) = other {
+        given.host_flanneld(plugin, target);
+    }
     let pod_mtu_per_node = match (&settings, distribution) {
         (PluginSettings::Flannel(f), _) if f.backend == FlannelBackend::HostGw => {
             Some("flannel's host-gw backend")

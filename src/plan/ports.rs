@@ -111,7 +111,8 @@ fn kubernetes_claims(
                     role_span,
                 ));
             }
-            Distribution::Kubeadm | Distribution::K3s => {
+            // "The hard way" runs etcd on the controller (client 2379, peer 2380).
+            Distribution::Kubeadm | Distribution::K3s | Distribution::Manual => {
                 out.push(claim(
                     "etcd",
                     PortRange::range(Protocol::Tcp, 2379, 2380),

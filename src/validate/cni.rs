@@ -9,6 +9,7 @@
 //! | rke2      | canal (its default), calico, cilium, flannel, none | RKE2's `cni` flag takes exactly these; no bridge |
 //! | k3s       | flannel (built in), calico, canal, cilium, none | others run with `flannel-backend: none`; a bare bridge conflist is not offered |
 //! | canonical | cilium, calico | the snap's own network feature; a second CNI (or none) conflicts with it |
+//! | manual    | flannel, bridge, none | "the hard way": the bridge plugin with static routes, or flanneld on the host (systemd); netc writes no operator or chart for the others |
 //!
 //! # Which encapsulations each plugin can be told to use
 //!
@@ -56,6 +57,7 @@ fn distribution_name(d: Distribution) -> &'static str {
         Distribution::Rke2 => "rke2",
         Distribution::K3s => "k3s",
         Distribution::Canonical => "canonical",
+        Distribution::Manual => "manual",
     }
 }
 
@@ -78,6 +80,7 @@ fn plugins_of(d: Distribution) -> &'static [CniPlugin] {
         Distribution::Rke2 => &[Canal, Calico, Cilium, Flannel, None],
         Distribution::K3s => &[Flannel, Calico, Canal, Cilium, None],
         Distribution::Canonical => &[Cilium, Calico],
+        Distribution::Manual => &[Flannel, Bridge, None],
     }
 }
 

@@ -3,7 +3,7 @@
 //! node. API `kubeadm.k8s.io/v1beta3` below Kubernetes 1.31, `v1beta4` from 1.31 (whose
 //! `extraArgs`/`kubeletExtraArgs` are `{name, value}` lists instead of maps).
 
-mod types;
+pub(super) mod types;
 
 use types::{
     ApiEndpoint, BootstrapTokenDiscovery, ClusterConfiguration, ControlPlaneComponent, Discovery,
@@ -22,7 +22,6 @@ use crate::plan::{NodePlan, Plan};
 pub const TOKEN_PLACEHOLDER: &str = "abcdef.0123456789abcdef";
 pub const CA_HASH_PLACEHOLDER: &str =
     "sha256:0000000000000000000000000000000000000000000000000000000000000000";
-const API_PORT: u16 = 6443;
 /// Where `netc apply` puts the node's kubeadm file, for `kubeadm init|join --config`.
 pub const CONFIG_DIR: &str = "/etc/netc/kubeadm";
 
@@ -56,7 +55,7 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
             continue;
         }
         let path = format!("kubeadm/join-{}.yaml", node.name);
-        let doc = Document::Join(join_configuration(plan, init, node, role));
+        let doc = Document::Join(join_configuration(plan, node, role));
         let bytes = yaml_documents_noted(ctx, &path, JOIN_NOTES, &[doc])?;
         let host_path = format!("{CONFIG_DIR}/join-{}.yaml", node.name);
         sink.put_installed(path, bytes, Install::file(&node.name, host_path))?;
@@ -74,7 +73,7 @@ pub fn node_yaml(plan: &Plan, node: &NodePlan) -> Result<String, EmitError> {
     } else {
         (
             format!("kubeadm/join-{}.yaml", node.name),
-            vec![Document::Join(join_configuration(plan, init, node, role))],
+            vec![Document::Join(join_configuration(plan, node, role))],
         )
     };
     let mut out = String::new();
@@ -155,7 +154,8 @@ fn cluster_configuration(plan: &Plan) -> ClusterConfiguration {
     }
 }
 
-fn kube_proxy_configuration(plan: &Plan) -> KubeProxyConfiguration {
+/// The cluster's KubeProxyConfiguration (`distribution: manual` adds the node's own fields).
+pub(super) fn kube_proxy_configuration(plan: &Plan) -> KubeProxyConfiguration {
     let kp = &plan.kube_proxy;
     KubeProxyConfiguration {
         api_version: "kubeproxy.config.k8s.io/v1alpha1",
@@ -170,35 +170,25 @@ fn kube_proxy_configuration(plan: &Plan) -> KubeProxyConfiguration {
             scheduler: kp.ipvs_scheduler.clone(),
             strict_arp: kp.strict_arp,
         }),
+        bind_address: None,
+        client_connection: None,
     }
 }
 
-fn kubelet_configuration(plan: &Plan) -> KubeletConfiguration {
+/// The cluster's KubeletConfiguration (`distribution: manual` adds the node's own fields).
+pub(super) fn kubelet_configuration(plan: &Plan) -> KubeletConfiguration {
     KubeletConfiguration {
         api_version: "kubelet.config.k8s.io/v1beta1",
         kind: "KubeletConfiguration",
         cluster_dns: plan.cluster_dns.iter().map(ToString::to_string).collect(),
         cluster_domain: plan.dns_domain.clone(),
+        pod_cidr: None,
+        resolv_conf: None,
     }
 }
 
-/// Where joining nodes find the API server: the control-plane endpoint, else the first
-/// control-plane node's address.
-fn api_server_endpoint(plan: &Plan, init: Option<&NodePlan>) -> String {
-    if let Some(e) = &plan.control_plane_endpoint {
-        return e.clone();
-    }
-    init.and_then(NodePlan::ip)
-        .map(|ip| distribution::host_port(ip, API_PORT))
-        .unwrap_or_default()
-}
-
-fn join_configuration(
-    plan: &Plan,
-    init: Option<&NodePlan>,
-    node: &NodePlan,
-    role: ClusterRole,
-) -> JoinConfiguration {
+/// A node's JoinConfiguration; it finds the API server at `distribution::api_server_endpoint`.
+fn join_configuration(plan: &Plan, node: &NodePlan, role: ClusterRole) -> JoinConfiguration {
     JoinConfiguration {
         api_version: api_version(plan),
         kind: "JoinConfiguration",
@@ -206,7 +196,7 @@ fn join_configuration(
         discovery: Discovery {
             bootstrap_token: BootstrapTokenDiscovery {
                 token: TOKEN_PLACEHOLDER,
-                api_server_endpoint: api_server_endpoint(plan, init),
+                api_server_endpoint: distribution::api_server_endpoint(plan).unwrap_or_default(),
                 ca_cert_hashes: vec![CA_HASH_PLACEHOLDER],
                 unsafe_skip_ca_verification: false,
             },

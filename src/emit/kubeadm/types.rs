@@ -163,6 +163,18 @@ pub struct KubeProxyConfiguration {
     pub mode: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ipvs: Option<Ipvs>,
+    /// The address kube-proxy serves on and takes as the node's (`distribution: manual`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bind_address: Option<String>,
+    /// The kubeconfig kube-proxy reads (`distribution: manual`; kubeadm sets its own).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_connection: Option<ClientConnection>,
+}
+
+/// `clientConnection` (k8s.io/component-base `ClientConnectionConfiguration`).
+#[derive(Serialize)]
+pub struct ClientConnection {
+    pub kubeconfig: String,
 }
 
 #[derive(Serialize)]
@@ -182,4 +194,10 @@ pub struct KubeletConfiguration {
     #[serde(rename = "clusterDNS", skip_serializing_if = "Vec::is_empty")]
     pub cluster_dns: Vec<String>,
     pub cluster_domain: String,
+    /// The node's pod subnet (`distribution: manual` with the bridge plugin).
+    #[serde(rename = "podCIDR", skip_serializing_if = "Option::is_none")]
+    pub pod_cidr: Option<String>,
+    /// The resolver file pods' DNS falls back to (`distribution: manual`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resolv_conf: Option<String>,
 }

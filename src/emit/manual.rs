@@ -1,0 +1,141 @@
+//! `manual/<node>/`: `distribution: manual`, a control plane run from binaries with flags as in
+//! "Kubernetes the hard way". Per node, the network settings of each component it runs, as
+//! files its systemd unit or `--config` reads:
+//!
+//! - control-plane nodes: `kube-apiserver.env` (`--advertise-address`,
+//!   `--service-cluster-ip-range`) and `kube-controller-manager.env` (`--allocate-node-cidrs`,
+//!   `--cluster-cidr`, `--node-cidr-mask-size[-ipv4|-ipv6]`, `--service-cluster-ip-range`),
+//!   systemd `EnvironmentFile`s with one `ARGS=` line;
+//! - every node: `kubelet-config.yaml` (KubeletConfiguration: `clusterDNS`, `clusterDomain`,
+//!   `resolvConf`, and with the bridge plugin the node's `podCIDR`) and `kube-proxy-config.yaml`
+//!   (KubeProxyConfiguration: `clusterCIDR`, `mode`, `bindAddress`, the kubeconfig).
+//!
+//! Flag names: kubernetes/kubernetes `pkg/controlplane/apiserver/options/options.go` and
+//! `cmd/kube-apiserver/app/options/options.go` (`--service-cluster-ip-range`,
+//! `--advertise-address`), `cmd/kube-controller-manager/app/options/nodeipamcontroller.go` and
+//! `kubecontrollermanager.go` (`--cluster-cidr`, `--allocate-node-cidrs`,
+//! `--node-cidr-mask-size`, `-ipv4`/`-ipv6` for dual-stack). Configuration fields:
+//! `staging/src/k8s.io/kube-proxy/config/v1alpha1/types.go`,
+//! `staging/src/k8s.io/kubelet/config/v1beta1/types.go`. Paths are the lesson's
+//! (kelseyhightower/kubernetes-the-hard-way `configs/`, `units/`).
+
+use ipnet::IpNet;
+use serde::Serialize;
+
+use super::kubeadm::types::ClientConnection;
+use super::{ArtifactSink, Context, EmitError, distribution, kubeadm, text, yaml};
+use crate::intent::Distribution;
+use crate::plan::{NodePlan, Plan};
+
+/// Where each component's file is installed on the node.
+pub const KUBE_APISERVER_ENV: &str = "/etc/netc/manual/kube-apiserver.env";
+pub const KUBE_CONTROLLER_MANAGER_ENV: &str = "/etc/netc/manual/kube-controller-manager.env";
+/// The lesson's kubelet `--config`.
+pub const KUBELET_CONFIG: &str = "/var/lib/kubelet/kubelet-config.yaml";
+/// The lesson's kube-proxy `--config`, and the kubeconfig it names.
+pub const KUBE_PROXY_CONFIG: &str = "/var/lib/kube-proxy/kube-proxy-config.yaml";
+pub const KUBE_PROXY_KUBECONFIG: &str = "/var/lib/kube-proxy/kubeconfig";
+/// The resolver file kubelet hands pods with `dnsPolicy: Default` (the lesson's, kubelet's
+/// default too; a systemd-resolved host wants `/run/systemd/resolve/resolv.conf`).
+pub const RESOLV_CONF: &str = "/etc/resolv.conf";
+
+pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitError> {
+    let plan = ctx.plan;
+    if plan.distribution != Distribution::Manual {
+        return Ok(());
+    }
+    for node in ctx.nodes() {
+        let dir = format!("manual/{}", node.name);
+        if node.is_control_plane() {
+            let flags = [
+                (
+                    "kube-apiserver",
+                    KUBE_APISERVER_ENV,
+                    apiserver_flags(plan, node),
+                ),
+                (
+                    "kube-controller-manager",
+                    KUBE_CONTROLLER_MANAGER_ENV,
+                    controller_manager_flags(plan),
+                ),
+            ];
+            for (component, install_path, flags) in flags {
+                let path = format!("{dir}/{component}.env");
+                let page = FlagsFile {
+                    source: ctx.source,
+                    component,
+                    node: &node.name,
+                    install_path,
+                    args: flags
+                        .iter()
+                        .map(|(name, value)| format!("--{name}={value}"))
+                        .collect(),
+                };
+                let bytes = text::render("manual/flags.env", &page)?.into_bytes();
+                sink.put(path, bytes)?;
+            }
+        }
+        let path = format!("{dir}/kubelet-config.yaml");
+        let mut kubelet = kubeadm::kubelet_configuration(plan);
+        kubelet.resolv_conf = Some(RESOLV_CONF.to_owned());
+        // The bridge plugin's host-local range is the node's subnet; kubelet reports it.
+        if plan.cni.bridge().is_some() {
+            kubelet.pod_cidr = distribution::cidr_list(&node.pod_cidrs);
+        }
+        sink.put(path.clone(), yaml(ctx, &path, &kubelet)?)?;
+
+        let path = format!("{dir}/kube-proxy-config.yaml");
+        let mut proxy = kubeadm::kube_proxy_configuration(plan);
+        proxy.bind_address = node.ip().map(|ip| ip.to_string());
+        proxy.client_connection = Some(ClientConnection {
+            kubeconfig: KUBE_PROXY_KUBECONFIG.to_owned(),
+        });
+        sink.put(path.clone(), yaml(ctx, &path, &proxy)?)?;
+    }
+    Ok(())
+}
+
+/// kube-apiserver: the service range it allocates ClusterIPs from, the address it advertises.
+fn apiserver_flags(plan: &Plan, node: &NodePlan) -> Vec<(&'static str, String)> {
+    let mut flags = Vec::new();
+    if let Some(ip) = node.ip() {
+        flags.push(("advertise-address", ip.to_string()));
+    }
+    if let Some(services) = distribution::cidr_list(&plan.service_cidrs) {
+        flags.push(("service-cluster-ip-range", services));
+    }
+    flags
+}
+
+/// kube-controller-manager: node IPAM hands each node its pod subnet from the pod CIDR (what
+/// flanneld's `--kube-subnet-mgr` reads); the mask flags always written, defaults included.
+fn controller_manager_flags(plan: &Plan) -> Vec<(&'static str, String)> {
+    let mut flags = vec![("allocate-node-cidrs", "true".to_owned())];
+    if let Some(pods) = distribution::cidr_list(&plan.pod_cidrs) {
+        flags.push(("cluster-cidr", pods));
+    }
+    let v4 = plan.pod_cidrs.iter().any(|n| matches!(n, IpNet::V4(_)));
+    let v6 = plan.pod_cidrs.iter().any(|n| matches!(n, IpNet::V6(_)));
+    match (v4, v6) {
+        (true, true) => {
+            flags.push(("node-cidr-mask-size-ipv4", plan.node_mask_v4.to_string()));
+            flags.push(("node-cidr-mask-size-ipv6", plan.node_mask_v6.to_string()));
+        }
+        (false, true) => flags.push(("node-cidr-mask-size", plan.node_mask_v6.to_string())),
+        _ => flags.push(("node-cidr-mask-size", plan.node_mask_v4.to_string())),
+    }
+    if let Some(services) = distribution::cidr_list(&plan.service_cidrs) {
+        flags.push(("service-cluster-ip-range", services));
+    }
+    flags
+}
+
+/// The context of `templates/manual/flags.env.j2`.
+#[derive(Serialize)]
+struct FlagsFile<'a> {
+    source: &'a str,
+    component: &'static str,
+    node: &'a str,
+    install_path: &'static str,
+    args: Vec<String>,
+}
