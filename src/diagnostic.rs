@@ -46,6 +46,7 @@ pub mod code {
     pub const CNI_POLICY_NOT_ENFORCED: &str = "netc::cni::policy-not-enforced";
     pub const CNI_HOST_GW_NEEDS_L2: &str = "netc::cni::host-gw-needs-l2";
     pub const CNI_SETTING_NOT_APPLIED: &str = "netc::cni::setting-not-applied";
+    pub const CNI_PATH_INVALID: &str = "netc::cni::path-invalid";
     pub const MTU_TOO_LARGE: &str = "netc::mtu::too-large";
     pub const PORTS_CONFLICT: &str = "netc::ports::conflict";
     pub const PORTS_BLOCKED_REQUIRED: &str = "netc::ports::blocked-required";

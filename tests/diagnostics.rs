@@ -542,6 +542,79 @@ fn cni_unsupported_by_distribution() {
 }
 
 #[test]
+fn manual_takes_flannel_bridge_or_none() {
+    // "The hard way" runs flannel on the host or the bridge plugin; netc writes no operator
+    // or chart for the others.
+    let r = run(&edit(&[
+        ("distribution: kubeadm", "distribution: manual"),
+        ("plugin: flannel", "plugin: calico"),
+        ("encapsulation: vxlan", "encapsulation: ipip"),
+    ]));
+    let d = r.expect(code::CNI_UNSUPPORTED, 16, "calico");
+    r.also_labels(d, 7, "manual");
+    assert!(
+        d.help.as_deref().is_some_and(|h| h.contains("flannel, bridge, none")),
+        "{:?}",
+        d.help
+    );
+    run(&edit(&[("distribution: kubeadm", "distribution: manual")])).clean();
+    run(&edit(&[
+        ("distribution: kubeadm", "distribution: manual"),
+        ("plugin: flannel", "plugin: bridge"),
+        ("encapsulation: vxlan", "encapsulation: none"),
+        ("  vxlan: {port: 8472, vni: 1}\n", ""),
+    ]))
+    .clean();
+}
+
+const FLANNEL_PATHS: (&str, &str) = (
+    "  vxlan: {port: 8472, vni: 1}\n",
+    "  vxlan: {port: 8472, vni: 1}\n  flannel:\n    paths: {binary: /usr/local/bin/flanneld, netConf: etc/net-conf.json, kubeconfig: /var/lib/flannel/kubeconfig}\n",
+);
+
+#[test]
+fn flannel_paths_must_be_absolute() {
+    let r = run(&edit(&[
+        ("distribution: kubeadm", "distribution: manual"),
+        FLANNEL_PATHS,
+    ]));
+    let d = r.expect(code::CNI_PATH_INVALID, 22, "etc/net-conf.json");
+    assert!(d.message.contains("cni.flannel.paths.netConf"), "{}", d.message);
+    assert_eq!(
+        r.diags.iter().filter(|d| d.code == code::CNI_PATH_INVALID).count(),
+        1,
+        "{}",
+        r.listing()
+    );
+}
+
+#[test]
+fn flannel_paths_without_host_flanneld_are_a_warning() {
+    // On kubeadm flannel is the kube-flannel DaemonSet: no flanneld on the host to place.
+    let fixed = (
+        FLANNEL_PATHS.0,
+        &*FLANNEL_PATHS.1.replace("etc/net-conf.json", "/etc/net-conf.json"),
+    );
+    let r = run(&edit(&[fixed]));
+    let d = r.expect(code::CNI_SETTING_NOT_APPLIED, 22, "/usr/local/bin/flanneld");
+    assert_eq!(d.severity, Severity::Warning, "{}", d.message);
+    assert!(d.message.contains("cni.flannel.paths.binary"), "{}", d.message);
+    assert_eq!(
+        r.diags
+            .iter()
+            .filter(|d| d.code == code::CNI_SETTING_NOT_APPLIED)
+            .count(),
+        3,
+        "{}",
+        r.listing()
+    );
+    r.clean();
+    // On manual they place it: nothing to report.
+    run(&edit(&[("distribution: kubeadm", "distribution: manual"), fixed]))
+        .lacks(code::CNI_SETTING_NOT_APPLIED);
+}
+
+#[test]
 fn cni_unsupported_encapsulation() {
     let r = run(&edit(&[("encapsulation: vxlan", "encapsulation: ipip")]));
     let d = r.expect(code::CNI_UNSUPPORTED, 17, "ipip");

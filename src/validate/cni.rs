@@ -1,5 +1,5 @@
 //! The CNI layer: `netc::cni::unsupported`, `netc::cni::policy-not-enforced`,
-//! `netc::cni::host-gw-needs-l2`, `netc::cni::setting-not-applied`.
+//! `netc::cni::host-gw-needs-l2`, `netc::cni::setting-not-applied`, `netc::cni::path-invalid`.
 //!
 //! # What each distribution offers (what netc emits for it)
 //!
@@ -346,8 +346,47 @@ fn not_applied(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
     }
 }
 
+/// `cni.flannel.paths`: absolute, single-line paths (systemd and flanneld take them as given;
+/// a relative one would resolve against whatever directory the service starts in).
+fn flannel_paths(intent: &NetworkIntent, out: &mut Vec<Diag>) {
+    let Some(paths) = intent.cni.flannel.as_ref().and_then(|f| f.paths.as_ref()) else {
+        return;
+    };
+    let keys = [
+        ("binary", &paths.binary),
+        ("netConf", &paths.net_conf),
+        ("kubeconfig", &paths.kubeconfig),
+    ];
+    for (key, path) in keys {
+        let Some(path) = path else { continue };
+        let p = path.value.as_str();
+        let problem = if !p.starts_with('/') {
+            "is not an absolute path"
+        } else if p.chars().any(char::is_control) {
+            "has a control character"
+        } else if p.ends_with('/') {
+            "names a directory, not a file"
+        } else if p.split('/').any(|c| c == "..") {
+            "climbs out with `..`"
+        } else {
+            continue;
+        };
+        out.push(
+            Diag::error(
+                code::CNI_PATH_INVALID,
+                format!("cni.flannel.paths.{key} {p:?} {problem}"),
+            )
+            .label(path.span, "not an absolute file path")
+            .help(
+                "give the file's absolute path on the node, e.g. /etc/kube-flannel/net-conf.json",
+            ),
+        );
+    }
+}
+
 pub(super) fn check(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
     unsupported(intent, plan, out);
+    flannel_paths(intent, out);
     not_applied(intent, plan, out);
     policy_not_enforced(intent, out);
     host_gw_needs_l2(intent, plan, out);
