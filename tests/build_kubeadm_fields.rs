@@ -1,7 +1,9 @@
 //! Every kubeadm document netc writes carries only fields of its API version: each key path is
 //! checked against `tests/fixtures/kubeadm-fields.txt`, a field list read from the upstream
 //! `v1beta3/types.go` and `v1beta4/types.go`. Also: the API version follows Kubernetes' (v1beta3
-//! below 1.31), and v1beta4 `extraArgs` are `{name, value}` lists.
+//! below 1.31), and v1beta4 `extraArgs` are `{name, value}` lists. `distribution: manual`'s
+//! KubeletConfiguration and KubeProxyConfiguration files (`manual/<node>/*.yaml`) are checked
+//! against the same list.
 
 mod build_common;
 
@@ -45,10 +47,15 @@ fn paths(value: &Value, prefix: &str, out: &mut Vec<String>) {
     }
 }
 
-/// Problems with the kubeadm files among `files`.
+/// Whether `path` is a kubeadm or component configuration file netc writes.
+fn is_config(path: &str) -> bool {
+    path.starts_with("kubeadm/") || (path.starts_with("manual/") && path.ends_with(".yaml"))
+}
+
+/// Problems with the kubeadm and component configuration files among `files`.
 fn check(files: &BTreeMap<String, Vec<u8>>, allowed: &BTreeSet<String>) -> Vec<String> {
     let mut problems = Vec::new();
-    for (path, bytes) in files.iter().filter(|(p, _)| p.starts_with("kubeadm/")) {
+    for (path, bytes) in files.iter().filter(|(p, _)| is_config(p)) {
         let text = String::from_utf8_lossy(bytes);
         let docs: Vec<Value> = match serde_saphyr::from_multiple(&text) {
             Ok(d) => d,
@@ -84,13 +91,15 @@ fn check(files: &BTreeMap<String, Vec<u8>>, allowed: &BTreeSet<String>) -> Vec<S
 fn kubeadm_documents_carry_only_fields_of_their_api_version() {
     let allowed = allowed();
     let mut problems = Vec::new();
-    let mut checked = 0;
+    let (mut checked, mut manual) = (0, 0);
     for rel in all_intents() {
         let files = emit_file(&rel);
         checked += files.keys().filter(|p| p.starts_with("kubeadm/")).count();
+        manual += files.keys().filter(|p| p.starts_with("manual/") && is_config(p)).count();
         problems.extend(check(&files, &allowed));
     }
     assert!(checked > 0, "no kubeadm file was checked");
+    assert!(manual > 0, "no manual component configuration was checked");
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
@@ -100,6 +109,17 @@ fn the_field_check_catches_a_v1beta4_list_in_a_v1beta3_document() {
     files.insert(
         "kubeadm/init.yaml".to_owned(),
         b"apiVersion: kubeadm.k8s.io/v1beta3\nkind: ClusterConfiguration\ncontrollerManager:\n  extraArgs:\n  - {name: a, value: b}\n"
+            .to_vec(),
+    );
+    assert!(!check(&files, &allowed()).is_empty());
+}
+
+#[test]
+fn the_field_check_catches_a_kubelet_flag_spelled_as_a_field() {
+    let mut files = BTreeMap::new();
+    files.insert(
+        "manual/n1/kubelet-config.yaml".to_owned(),
+        b"apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\npodCidr: 10.0.0.0/24\n"
             .to_vec(),
     );
     assert!(!check(&files, &allowed()).is_empty());

@@ -4,8 +4,9 @@
 //!   netc writes is per network namespace, so the machine's own settings are untouched);
 //! - `proxy.env`: a POSIX shell sources it and sees exactly the Plan's values, even from a
 //!   hostile proxy URL;
-//! - `flanneld.service`: `systemd-analyze verify` accepts it (in a private mount namespace
-//!   where a stand-in `/opt/bin/flanneld` exists);
+//! - `flanneld.service` (host flanneld, `distribution: manual`): `systemd-analyze verify`
+//!   accepts it (in a private mount namespace where a stand-in flanneld binary exists at the
+//!   intent's path); kubeadm builds have none;
 //! - `routes.txt` and `modules.conf`: one machine-readable entry per line.
 
 #[path = "consumers/support.rs"]
@@ -30,6 +31,22 @@ proxy:
   http: "http://user:p'ss$(touch /tmp/netc-pwned)@proxy.corp:3128"
   https: "http://proxy.corp:3128"
   noProxy: [corp.internal, "`id`"]
+"#;
+
+/// Host flanneld with the lesson's default paths (the example sets its own).
+const MANUAL_FLANNEL: &str = r#"
+apiVersion: netc/v1alpha1
+kind: NetworkIntent
+metadata: {name: manual-flannel}
+cluster:
+  distribution: manual
+  kubernetesVersion: v1.32.3
+  podCIDR: 10.200.0.0/16
+  serviceCIDR: 10.32.0.0/24
+cni: {plugin: flannel, encapsulation: host-gw, calico: {natOutgoing: false}}
+nodes:
+  - {name: server, role: control-plane, address: 10.0.0.2/24}
+  - {name: node-0, role: worker, address: 10.0.0.3/24}
 "#;
 
 #[test]
@@ -123,33 +140,47 @@ fn flanneld_unit_passes_systemd_analyze_verify() {
         eprintln!("NETC_SKIP_NETNS=1: skipping systemd-analyze (needs a mount namespace)");
         return;
     }
-    let mut units = Vec::new();
-    let (_, art) = build_unchecked("proxied.yaml", PROXY);
-    units.push(("proxied".to_owned(), art));
-    for (name, _, art) in support::all_examples() {
-        units.push((name, art));
-    }
-    let units: Vec<_> = units
-        .into_iter()
-        .filter(|(_, a)| a.contains_key("flannel/flanneld.service"))
-        .collect();
-    assert!(units.len() >= 2, "no flanneld.service to verify");
-    for (label, art) in units {
+    let mut builds = vec![support::build("manual-flannel.yaml", MANUAL_FLANNEL)];
+    builds.extend(support::all_examples().into_iter().map(|(_, p, a)| (p, a)));
+    let mut verified = 0;
+    for (plan, art) in builds {
+        let host = plan.cni.flannel().and_then(|f| f.host.as_ref());
+        let Some(host) = host else {
+            // Flannel as the distribution's DaemonSet, or no flannel: no unit on the host.
+            assert!(
+                !art.contains_key("flannel/flanneld.service"),
+                "{}: flanneld.service without host flanneld",
+                plan.name
+            );
+            continue;
+        };
+        let label = &plan.name;
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         write_all(dir.path(), &art);
         let unit = dir.path().join("flannel/flanneld.service");
         let unit_text = text(&art["flannel/flanneld.service"]);
+        let ip_masq = plan.cni.flannel().is_some_and(|f| f.ip_masq);
+        for (flag, want) in [
+            ("\"--kube-subnet-mgr\"".to_owned(), true),
+            (format!("\"--kubeconfig-file={}\"", host.kubeconfig), true),
+            (format!("\"--net-config-path={}\"", host.net_conf), true),
+            ("\"--ip-masq\"".to_owned(), ip_masq),
+        ] {
+            assert_eq!(unit_text.contains(&flag), want, "{label}: {flag} in {unit_text}");
+        }
         assert!(
-            unit_text.contains("\"--kube-subnet-mgr\""),
+            unit_text.contains(&format!("ExecStart=\"{}\" ", host.binary)),
             "{label}: {unit_text}"
         );
-        assert!(unit_text.contains("\"--ip-masq\""), "{label}: {unit_text}");
-        // systemd checks that ExecStart's binary exists: a stand-in, on a private /opt.
+        // systemd checks that ExecStart's binary exists: a stand-in, on a tmpfs mounted (in a
+        // private mount namespace) over the deepest directory of its path that exists.
         let script = r#"set -e
-mount -t tmpfs netc-test /opt
-mkdir -p /opt/bin
-printf '#!/bin/sh\n' > /opt/bin/flanneld
-chmod +x /opt/bin/flanneld
+bin="$2"; top=$(dirname "$bin")
+while [ ! -d "$top" ]; do top=$(dirname "$top"); done
+mount -t tmpfs netc-test "$top"
+mkdir -p "$(dirname "$bin")"
+printf '#!/bin/sh\n' > "$bin"
+chmod +x "$bin"
 systemd-analyze verify "$1"
 "#;
         let out = run(
@@ -163,6 +194,7 @@ systemd-analyze verify "$1"
                 script,
                 "sh",
                 &unit.to_string_lossy(),
+                &host.binary,
             ],
             None,
         );
@@ -172,7 +204,9 @@ systemd-analyze verify "$1"
             text(&out.stdout),
             text(&out.stderr)
         );
+        verified += 1;
     }
+    assert!(verified >= 2, "only {verified} flanneld.service verified");
 }
 
 #[test]

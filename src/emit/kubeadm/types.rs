@@ -163,7 +163,8 @@ pub struct KubeProxyConfiguration {
     pub mode: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ipvs: Option<Ipvs>,
-    /// The address kube-proxy serves on and takes as the node's (`distribution: manual`).
+    /// The node's primary IP as kube-proxy takes it (the name is historical: it binds no
+    /// socket to it) (`distribution: manual`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bind_address: Option<String>,
     /// The kubeconfig kube-proxy reads (`distribution: manual`; kubeadm sets its own).
