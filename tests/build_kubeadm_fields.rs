@@ -95,7 +95,10 @@ fn kubeadm_documents_carry_only_fields_of_their_api_version() {
     for rel in all_intents() {
         let files = emit_file(&rel);
         checked += files.keys().filter(|p| p.starts_with("kubeadm/")).count();
-        manual += files.keys().filter(|p| p.starts_with("manual/") && is_config(p)).count();
+        manual += files
+            .keys()
+            .filter(|p| p.starts_with("manual/") && is_config(p))
+            .count();
         problems.extend(check(&files, &allowed));
     }
     assert!(checked > 0, "no kubeadm file was checked");

@@ -29,7 +29,7 @@ use netc::pipeline;
 use readers::{ClusterNet, DataPath, Files, Hosts};
 use serde_json::Value;
 
-const DISTRIBUTIONS: &[&str] = &["kubeadm", "rke2", "k3s", "canonical"];
+const DISTRIBUTIONS: &[&str] = &["kubeadm", "rke2", "k3s", "canonical", "manual"];
 const PLUGINS: &[&str] = &["flannel", "calico", "canal", "cilium", "bridge"];
 const ENCAPSULATIONS: &[&str] = &[
     "vxlan",
@@ -527,6 +527,7 @@ fn dist_files(dist: &str, files: &Files) -> BTreeMap<String, Vec<u8>> {
         ],
         "rke2" => &["rke2/"],
         "k3s" => &["k3s/", "canal/", "calico/", "cilium/", "cni/"],
+        "manual" => &["manual/", "flannel/", "cni/"],
         _ => &["canonical/"],
     };
     files
@@ -600,7 +601,7 @@ const SETTINGS: &[Setting] = &[
         key: "cluster.controlPlaneEndpoint",
         apply: |s| {
             s.cluster_extra
-                .push("controlPlaneEndpoint: 10.0.1.10:6443".into())
+                .push("controlPlaneEndpoint: 10.0.1.100:6443".into())
         },
     },
 ];

@@ -166,7 +166,11 @@ fn flanneld_unit_passes_systemd_analyze_verify() {
             (format!("\"--net-config-path={}\"", host.net_conf), true),
             ("\"--ip-masq\"".to_owned(), ip_masq),
         ] {
-            assert_eq!(unit_text.contains(&flag), want, "{label}: {flag} in {unit_text}");
+            assert_eq!(
+                unit_text.contains(&flag),
+                want,
+                "{label}: {flag} in {unit_text}"
+            );
         }
         assert!(
             unit_text.contains(&format!("ExecStart=\"{}\" ", host.binary)),

@@ -126,13 +126,34 @@ impl Run {
 #[test]
 fn base_is_clean() {
     let r = run(BASE);
+    // Only: kube-flannel's DaemonSet takes no --iface from netc (it writes the ConfigMap).
+    let d = r.expect(code::CNI_SETTING_NOT_APPLIED, 19, "eth0");
+    assert_eq!(d.severity, Severity::Warning, "{}", d.message);
+    assert!(
+        d.help
+            .as_deref()
+            .is_some_and(|h| h.contains("--iface=eth0")),
+        "{:?}",
+        d.help
+    );
+    assert_eq!(r.diags.len(), 1, "{}", r.listing());
+    // On manual, host flanneld takes --iface: nothing to report.
+    let r = run(&edit(&[("distribution: kubeadm", "distribution: manual")]));
     assert!(r.diags.is_empty(), "{}", r.listing());
 }
 
 #[test]
 fn kubeadm_flannel_example_is_clean() {
     let r = run(include_str!("../examples/kubeadm-flannel.yaml"));
-    assert!(r.diags.is_empty(), "{}", r.listing());
+    // Only the warning that kube-flannel's DaemonSet needs --iface by hand.
+    assert!(
+        r.diags.iter().all(|d| d.severity == Severity::Warning
+            && d.code == code::CNI_SETTING_NOT_APPLIED
+            && d.message.starts_with("cni.interface")),
+        "{}",
+        r.listing()
+    );
+    assert_eq!(r.diags.len(), 1, "{}", r.listing());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -553,7 +574,9 @@ fn manual_takes_flannel_bridge_or_none() {
     let d = r.expect(code::CNI_UNSUPPORTED, 16, "calico");
     r.also_labels(d, 7, "manual");
     assert!(
-        d.help.as_deref().is_some_and(|h| h.contains("flannel, bridge, none")),
+        d.help
+            .as_deref()
+            .is_some_and(|h| h.contains("flannel, bridge, none")),
         "{:?}",
         d.help
     );
@@ -579,9 +602,16 @@ fn flannel_paths_must_be_absolute() {
         FLANNEL_PATHS,
     ]));
     let d = r.expect(code::CNI_PATH_INVALID, 22, "etc/net-conf.json");
-    assert!(d.message.contains("cni.flannel.paths.netConf"), "{}", d.message);
+    assert!(
+        d.message.contains("cni.flannel.paths.netConf"),
+        "{}",
+        d.message
+    );
     assert_eq!(
-        r.diags.iter().filter(|d| d.code == code::CNI_PATH_INVALID).count(),
+        r.diags
+            .iter()
+            .filter(|d| d.code == code::CNI_PATH_INVALID)
+            .count(),
         1,
         "{}",
         r.listing()
@@ -593,16 +623,23 @@ fn flannel_paths_without_host_flanneld_are_a_warning() {
     // On kubeadm flannel is the kube-flannel DaemonSet: no flanneld on the host to place.
     let fixed = (
         FLANNEL_PATHS.0,
-        &*FLANNEL_PATHS.1.replace("etc/net-conf.json", "/etc/net-conf.json"),
+        &*FLANNEL_PATHS
+            .1
+            .replace("etc/net-conf.json", "/etc/net-conf.json"),
     );
     let r = run(&edit(&[fixed]));
     let d = r.expect(code::CNI_SETTING_NOT_APPLIED, 22, "/usr/local/bin/flanneld");
     assert_eq!(d.severity, Severity::Warning, "{}", d.message);
-    assert!(d.message.contains("cni.flannel.paths.binary"), "{}", d.message);
+    assert!(
+        d.message.contains("cni.flannel.paths.binary"),
+        "{}",
+        d.message
+    );
     assert_eq!(
         r.diags
             .iter()
-            .filter(|d| d.code == code::CNI_SETTING_NOT_APPLIED)
+            .filter(|d| d.code == code::CNI_SETTING_NOT_APPLIED
+                && d.message.starts_with("cni.flannel.paths"))
             .count(),
         3,
         "{}",
@@ -610,8 +647,11 @@ fn flannel_paths_without_host_flanneld_are_a_warning() {
     );
     r.clean();
     // On manual they place it: nothing to report.
-    run(&edit(&[("distribution: kubeadm", "distribution: manual"), fixed]))
-        .lacks(code::CNI_SETTING_NOT_APPLIED);
+    run(&edit(&[
+        ("distribution: kubeadm", "distribution: manual"),
+        fixed,
+    ]))
+    .lacks(code::CNI_SETTING_NOT_APPLIED);
 }
 
 #[test]
@@ -688,11 +728,25 @@ fn setting_not_applied_names_the_target() {
     ]));
     let d = r.expect(code::CNI_SETTING_NOT_APPLIED, 20, "false");
     assert!(d.message.contains("k3s' embedded flannel"), "{}", d.message);
-    // The same on kubeadm reaches flanneld (no --ip-masq): nothing to report.
-    run(&edit(&[(
+    // kube-flannel.yml's DaemonSet always passes --ip-masq.
+    let r = run(&edit(&[(
         "vxlan: {port: 8472, vni: 1}",
         "calico: {natOutgoing: false}",
-    )]))
+    )]));
+    let d = r.expect(code::CNI_SETTING_NOT_APPLIED, 20, "false");
+    assert!(
+        d.is_error() && d.message.contains("kube-flannel's DaemonSet"),
+        "{}",
+        d.message
+    );
+    // On manual it reaches host flanneld (no --ip-masq): nothing to report.
+    run(&edit(&[
+        ("distribution: kubeadm", "distribution: manual"),
+        (
+            "vxlan: {port: 8472, vni: 1}",
+            "calico: {natOutgoing: false}",
+        ),
+    ]))
     .lacks(code::CNI_SETTING_NOT_APPLIED);
 }
 

@@ -9,6 +9,7 @@
 
 use serde::Serialize;
 
+use super::kubeconfig::{Credentials, Kubeconfig};
 use super::{
     ArtifactSink, Context, EmitError, distribution, text, yaml_documents, yaml_documents_noted,
 };
@@ -51,7 +52,15 @@ pub fn emit(
         ),
     ];
     let notes: Vec<&str> = notes.iter().map(String::as_str).collect();
-    let config = kubeconfig(ctx, host);
+    let config = Kubeconfig::new(
+        &ctx.plan.name,
+        distribution::api_server_endpoint(ctx.plan),
+        &host.ca_cert,
+        SERVICE_ACCOUNT,
+        Credentials::TokenFile {
+            token_file: host.token.clone(),
+        },
+    );
     sink.put(
         path.to_owned(),
         yaml_documents_noted(ctx, path, &notes, &[config])?,
@@ -87,98 +96,6 @@ struct Unit<'a> {
     kubeconfig: &'a str,
     binary: &'a str,
     args: Vec<String>,
-}
-
-/// A kubeconfig (k8s.io/client-go `tools/clientcmd/api/v1/types.go`): the API server, the CA
-/// file, the token file (read again when it changes, so short-lived tokens can be rotated).
-#[derive(Serialize)]
-#[serde(rename_all = "kebab-case")]
-struct Kubeconfig {
-    #[serde(rename = "apiVersion")]
-    api_version: &'static str,
-    kind: &'static str,
-    clusters: Vec<Named<Cluster>>,
-    users: Vec<Named<User>>,
-    contexts: Vec<Named<KubeContext>>,
-    current_context: &'static str,
-}
-
-#[derive(Serialize)]
-struct Named<T> {
-    name: String,
-    #[serde(flatten)]
-    item: T,
-}
-
-#[derive(Serialize)]
-struct Cluster {
-    cluster: ClusterInfo,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "kebab-case")]
-struct ClusterInfo {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    server: Option<String>,
-    certificate_authority: String,
-}
-
-#[derive(Serialize)]
-struct User {
-    user: UserInfo,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct UserInfo {
-    token_file: String,
-}
-
-#[derive(Serialize)]
-struct KubeContext {
-    context: ContextInfo,
-}
-
-#[derive(Serialize)]
-struct ContextInfo {
-    cluster: String,
-    user: &'static str,
-}
-
-fn kubeconfig(ctx: Context<'_>, host: &HostFlanneld) -> Kubeconfig {
-    let cluster = ctx.plan.name.clone();
-    Kubeconfig {
-        api_version: "v1",
-        kind: "Config",
-        clusters: vec![Named {
-            name: cluster.clone(),
-            item: Cluster {
-                cluster: ClusterInfo {
-                    server: distribution::api_server_endpoint(ctx.plan)
-                        .map(|e| format!("https://{e}")),
-                    certificate_authority: host.ca_cert.clone(),
-                },
-            },
-        }],
-        users: vec![Named {
-            name: SERVICE_ACCOUNT.to_owned(),
-            item: User {
-                user: UserInfo {
-                    token_file: host.token.clone(),
-                },
-            },
-        }],
-        contexts: vec![Named {
-            name: SERVICE_ACCOUNT.to_owned(),
-            item: KubeContext {
-                context: ContextInfo {
-                    cluster,
-                    user: SERVICE_ACCOUNT,
-                },
-            },
-        }],
-        current_context: SERVICE_ACCOUNT,
-    }
 }
 
 /// The RBAC objects, in the order `kubectl apply` needs them.

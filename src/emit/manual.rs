@@ -8,7 +8,9 @@
 //!   systemd `EnvironmentFile`s with one `ARGS=` line;
 //! - every node: `kubelet-config.yaml` (KubeletConfiguration: `clusterDNS`, `clusterDomain`,
 //!   `resolvConf`, and with the bridge plugin the node's `podCIDR`) and `kube-proxy-config.yaml`
-//!   (KubeProxyConfiguration: `clusterCIDR`, `mode`, `bindAddress`, the kubeconfig).
+//!   (KubeProxyConfiguration: `clusterCIDR`, `mode`, `bindAddress`, the kubeconfig), and
+//!   `kube-proxy.kubeconfig`, that kubeconfig: the API endpoint, the CA and client certificate
+//!   by path.
 //!
 //! Flag names: kubernetes/kubernetes `pkg/controlplane/apiserver/options/options.go` and
 //! `cmd/kube-apiserver/app/options/options.go` (`--service-cluster-ip-range`,
@@ -23,7 +25,10 @@ use ipnet::IpNet;
 use serde::Serialize;
 
 use super::kubeadm::types::ClientConnection;
-use super::{ArtifactSink, Context, EmitError, distribution, kubeadm, text, yaml};
+use super::kubeconfig::{Credentials, Kubeconfig};
+use super::{
+    ArtifactSink, Context, EmitError, distribution, kubeadm, text, yaml, yaml_documents_noted,
+};
 use crate::intent::Distribution;
 use crate::plan::{NodePlan, Plan};
 
@@ -35,6 +40,13 @@ pub const KUBELET_CONFIG: &str = "/var/lib/kubelet/kubelet-config.yaml";
 /// The lesson's kube-proxy `--config`, and the kubeconfig it names.
 pub const KUBE_PROXY_CONFIG: &str = "/var/lib/kube-proxy/kube-proxy-config.yaml";
 pub const KUBE_PROXY_KUBECONFIG: &str = "/var/lib/kube-proxy/kubeconfig";
+/// The files that kubeconfig names, beside it (the lesson's certificate names).
+const KUBE_PROXY_CA: &str = "/var/lib/kube-proxy/ca.crt";
+const KUBE_PROXY_CERT: &str = "/var/lib/kube-proxy/kube-proxy.crt";
+const KUBE_PROXY_KEY: &str = "/var/lib/kube-proxy/kube-proxy.key";
+/// The user the lesson's kube-proxy certificate names (`CN=system:kube-proxy`, which the
+/// `system:node-proxier` ClusterRoleBinding grants).
+const KUBE_PROXY_USER: &str = "system:kube-proxy";
 /// The resolver file kubelet hands pods with `dnsPolicy: Default` (the lesson's, kubelet's
 /// default too; a systemd-resolved host wants `/run/systemd/resolve/resolv.conf`).
 pub const RESOLV_CONF: &str = "/etc/resolv.conf";
@@ -91,6 +103,25 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
             kubeconfig: KUBE_PROXY_KUBECONFIG.to_owned(),
         });
         sink.put(path.clone(), yaml(ctx, &path, &proxy)?)?;
+
+        let path = format!("{dir}/kube-proxy.kubeconfig");
+        let config = Kubeconfig::new(
+            &plan.name,
+            distribution::api_server_endpoint(plan),
+            KUBE_PROXY_CA,
+            KUBE_PROXY_USER,
+            Credentials::ClientCertificate {
+                certificate: KUBE_PROXY_CERT.to_owned(),
+                key: KUBE_PROXY_KEY.to_owned(),
+            },
+        );
+        let note = format!(
+            "PLACEHOLDERS: put the cluster CA at {KUBE_PROXY_CA} and the {KUBE_PROXY_USER} client certificate and key at {KUBE_PROXY_CERT}, {KUBE_PROXY_KEY}."
+        );
+        sink.put(
+            path.clone(),
+            yaml_documents_noted(ctx, &path, &[&note], &[config])?,
+        )?;
     }
     Ok(())
 }

@@ -17,6 +17,7 @@ pub mod flanneld;
 pub mod host;
 pub mod k3s;
 pub mod kubeadm;
+pub mod kubeconfig;
 pub mod manual;
 pub mod policies;
 pub mod rke2;

@@ -332,6 +332,9 @@ pub struct NotApplied {
     /// `true`: the value has no effect in this configuration at all (a VXLAN port without
     /// VXLAN), a warning; `false`: the target has no knob for a value that matters, an error.
     pub unused: bool,
+    /// `Some(help)`: the value is used elsewhere, but this target does not take it; a
+    /// warning with this help (what to do by hand) instead of "remove it".
+    pub by_hand: Option<String>,
 }
 
 /// VXLAN: outer IP + UDP + VXLAN + inner Ethernet (50 over IPv4, 70 over IPv6);
@@ -490,6 +493,7 @@ impl Given<'_> {
             instead: instead.into(),
             span,
             unused: false,
+            by_hand: None,
         });
     }
 
@@ -653,6 +657,8 @@ impl Given<'_> {
 }
 
 const CANONICAL_CALICO: &str = "Canonical Kubernetes' built-in Calico";
+/// flannel on kubeadm: the upstream kube-flannel.yml DaemonSet, fed netc's ConfigMap.
+const KUBE_FLANNEL_DAEMONSET: &str = "kube-flannel's DaemonSet";
 const CANONICAL_CILIUM: &str = "Canonical Kubernetes' built-in Cilium";
 
 pub(super) fn cni_plan(
@@ -785,7 +791,35 @@ fn flannel_settings(given: &mut Given<'_>, k3s_default_mtus: &[u32]) -> FlannelS
                 target,
                 "the chart always runs flanneld with --ip-masq",
             ),
+            // flannel-io/flannel `Documentation/kube-flannel.yml`: the DaemonSet's container
+            // args are `--ip-masq --kube-subnet-mgr`; netc writes only its ConfigMap.
+            Distribution::Kubeadm => given.no_knob(
+                "cni.calico.natOutgoing",
+                masq,
+                span,
+                KUBE_FLANNEL_DAEMONSET,
+                "kube-flannel.yml always runs flanneld with --ip-masq",
+            ),
             _ => {}
+        }
+    }
+    if given.distribution == Distribution::Kubeadm
+        && let Some(iface) = &given.intent.cni.interface
+    {
+        // `--iface` is a container arg of the DaemonSet, which netc does not write; the
+        // interface still sizes the MTU (net-conf `Backend.MTU`).
+        given.no_knob(
+            "cni.interface",
+            iface.value.clone(),
+            iface.span,
+            KUBE_FLANNEL_DAEMONSET,
+            "netc writes its ConfigMap, not the container's args",
+        );
+        if let Some(last) = given.not_applied.last_mut() {
+            last.by_hand = Some(format!(
+                "add --iface={} to the kube-flannel container's args (the interface still sizes the MTU)",
+                iface.value
+            ));
         }
     }
     settings

@@ -317,7 +317,17 @@ fn host_gw_needs_l2(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
 /// them): never dropped silently.
 fn not_applied(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
     for n in &plan.cni.not_applied {
-        let d = if n.unused {
+        let d = if let Some(by_hand) = &n.by_hand {
+            Diag::warning(
+                code::CNI_SETTING_NOT_APPLIED,
+                format!(
+                    "{} {} does not reach {}: {}",
+                    n.setting, n.value, n.target, n.instead
+                ),
+            )
+            .label(n.span, format!("not applied by {}", n.target))
+            .help(by_hand.clone())
+        } else if n.unused {
             Diag::warning(
                 code::CNI_SETTING_NOT_APPLIED,
                 format!(

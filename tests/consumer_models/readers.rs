@@ -15,6 +15,9 @@
 //! - Cilium values (`tunnelPort` 0 = 8472, `MTU` 0 = the device's, pod routes `MTU - 50` in
 //!   tunnel mode and a further `- 80` with WireGuard, WireGuard on 51871);
 //! - kubeadm (the kube-dns Service is always the 10th address of the service subnet);
+//! - a hand-run control plane (`manual/<node>/`): the flags as systemd passes `$ARGS` from the
+//!   EnvironmentFile, kube-controller-manager's node IPAM (`--cluster-cidr`, mask flags), the
+//!   KubeletConfiguration and KubeProxyConfiguration each node's kubelet and kube-proxy read;
 //! - Canonical Kubernetes (k8s-snap annotations; Calico's and Cilium's own MTU detection).
 #![allow(dead_code)]
 
@@ -494,6 +497,7 @@ pub fn read_cluster(dist: &str, files: &Files, hosts: &Hosts) -> (ClusterNet, Op
         "rke2" => rke2(files, hosts),
         "k3s" => k3s(files, hosts),
         "canonical" => canonical(files, hosts),
+        "manual" => manual(files, hosts),
         other => panic!("distribution {other}"),
     }
 }
@@ -502,10 +506,12 @@ pub fn read_cluster(dist: &str, files: &Files, hosts: &Hosts) -> (ClusterNet, Op
 fn installed_cni(files: &Files, hosts: &Hosts) -> Option<DataPath> {
     if files.contains_key("flannel/net-conf.json") {
         let conf = json(files, "flannel/net-conf.json");
-        // The DaemonSet's ConfigMap must carry the same net-conf.
-        let cm = yaml(files, "flannel/kube-flannel-cfg.yaml");
-        let in_cm = json_str("kube-flannel-cfg", cm["data"]["net-conf.json"].as_str()?);
-        assert_eq!(conf, in_cm, "net-conf.json and kube-flannel-cfg disagree");
+        // The DaemonSet's ConfigMap (kubeadm; host flanneld has none) must carry the same.
+        if files.contains_key("flannel/kube-flannel-cfg.yaml") {
+            let cm = yaml(files, "flannel/kube-flannel-cfg.yaml");
+            let in_cm = json_str("kube-flannel-cfg", cm["data"]["net-conf.json"].as_str()?);
+            assert_eq!(conf, in_cm, "net-conf.json and kube-flannel-cfg disagree");
+        }
         return Some(flannel("flannel/net-conf.json", &conf, &hosts.node_mtus));
     }
     if files.contains_key("canal/canal-config.yaml") {
@@ -606,6 +612,160 @@ fn kubeadm(files: &Files, hosts: &Hosts) -> (ClusterNet, Option<DataPath>) {
         dns_service,
     };
     (net, installed_cni(files, hosts))
+}
+
+/// `--name=value` flags as systemd passes an EnvironmentFile's `ARGS='...'` through an
+/// unbraced `$ARGS` (split at whitespace; single quotes removed).
+pub fn env_file_flags(path: &str, text: &str) -> BTreeMap<String, String> {
+    let line = text
+        .lines()
+        .find_map(|l| l.strip_prefix("ARGS="))
+        .unwrap_or_else(|| panic!("{path}: no ARGS= line"));
+    let value = line
+        .strip_prefix('\'')
+        .and_then(|v| v.strip_suffix('\''))
+        .unwrap_or_else(|| panic!("{path}: ARGS is not one single-quoted value: {line}"));
+    value
+        .split_whitespace()
+        .map(|flag| {
+            let flag = flag
+                .strip_prefix("--")
+                .unwrap_or_else(|| panic!("{path}: not a flag: {flag}"));
+            let (k, v) = flag.split_once('=').unwrap_or((flag, "true"));
+            (k.to_owned(), v.to_owned())
+        })
+        .collect()
+}
+
+/// A hand-run control plane: the service range kube-apiserver allocates from, the pod CIDR
+/// kube-controller-manager's node IPAM hands out (it must agree with every kube-proxy's
+/// `clusterCIDR` and cut node subnets the CNI can use), the DNS address every kubelet hands
+/// pods. Nothing netc writes places the DNS Service (the user's CoreDNS manifest does): it is
+/// taken to be where the kubelets point, which must at least lie in the service range.
+fn manual(files: &Files, hosts: &Hosts) -> (ClusterNet, Option<DataPath>) {
+    let of = |suffix: &str| -> Vec<&String> {
+        files
+            .keys()
+            .filter(|k| k.starts_with("manual/") && k.ends_with(suffix))
+            .collect()
+    };
+    let mut service_cidrs: Option<Vec<IpNet>> = None;
+    let mut pod_cidrs: Option<Vec<IpNet>> = None;
+    let mut node_mask = None;
+    for path in of("/kube-apiserver.env") {
+        let flags = env_file_flags(path, text(files, path));
+        let s = nets(&Value::from(flags["service-cluster-ip-range"].as_str()));
+        assert!(
+            flags.contains_key("advertise-address"),
+            "{path}: no advertise-address"
+        );
+        assert!(
+            service_cidrs.get_or_insert(s.clone()) == &s,
+            "{path}: service range differs"
+        );
+    }
+    for path in of("/kube-controller-manager.env") {
+        let flags = env_file_flags(path, text(files, path));
+        assert_eq!(flags["allocate-node-cidrs"], "true", "{path}");
+        let s = nets(&Value::from(flags["service-cluster-ip-range"].as_str()));
+        assert!(
+            service_cidrs.as_ref() == Some(&s),
+            "{path}: service range differs from the API server's"
+        );
+        let p = nets(&Value::from(flags["cluster-cidr"].as_str()));
+        assert!(
+            pod_cidrs.get_or_insert(p.clone()) == &p,
+            "{path}: cluster-cidr differs"
+        );
+        let mask = flags
+            .get("node-cidr-mask-size")
+            .or_else(|| flags.get("node-cidr-mask-size-ipv4"))
+            .map(|m| m.parse::<u8>().expect("mask"));
+        node_mask = node_mask.or(mask);
+    }
+    let pod_cidrs = pod_cidrs.expect("no kube-controller-manager.env");
+    let mut kubelet_dns = None;
+    let mut bridge_subnets = Vec::new();
+    for path in of("/kubelet-config.yaml") {
+        let kubelet = yaml(files, path);
+        assert_eq!(kubelet["kind"], "KubeletConfiguration", "{path}");
+        let dns = kubelet["clusterDNS"]
+            .as_array()
+            .and_then(|a| a.first())
+            .and_then(addr);
+        assert!(
+            kubelet_dns.get_or_insert(dns) == &dns,
+            "{path}: clusterDNS differs"
+        );
+        bridge_subnets.push((path.clone(), nets(&kubelet["podCIDR"])));
+    }
+    for path in of("/kube-proxy-config.yaml") {
+        let proxy = yaml(files, path);
+        assert_eq!(
+            nets(&proxy["clusterCIDR"]),
+            pod_cidrs,
+            "{path}: kube-proxy clusterCIDR"
+        );
+        assert!(
+            proxy["bindAddress"]
+                .as_str()
+                .and_then(|a| a.parse::<IpAddr>().ok())
+                .is_some(),
+            "{path}: bindAddress"
+        );
+    }
+    let dp = installed_cni(files, hosts);
+    if let Some(dp) = &dp {
+        // Host flanneld's --kube-subnet-mgr takes each node's podCIDR from node IPAM: those
+        // subnets must be SubnetLen long inside Network.
+        if files.contains_key("flannel/net-conf.json") {
+            let conf = json(files, "flannel/net-conf.json");
+            if let Some(len) = conf["SubnetLen"].as_u64() {
+                assert_eq!(
+                    node_mask.map(u64::from),
+                    Some(len),
+                    "node IPAM mask != flannel SubnetLen"
+                );
+            }
+        }
+        // The bridge plugin: kubelet's podCIDR is the node's host-local range.
+        for (path, subnets) in &bridge_subnets {
+            let node = path
+                .trim_start_matches("manual/")
+                .split('/')
+                .next()
+                .unwrap_or_default();
+            let conflist = format!("cni/{node}/10-netc-bridge.conflist");
+            if files.contains_key(&conflist) {
+                let list = json(files, &conflist);
+                let mut ranges: Vec<IpNet> = list["plugins"][0]["ipam"]["ranges"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .flat_map(|r| nets(&r[0]["subnet"]))
+                    .collect();
+                ranges.sort_by_key(|n| matches!(n, IpNet::V6(_)));
+                assert_eq!(
+                    &ranges, subnets,
+                    "{path}: podCIDR != {conflist}'s range ({})",
+                    dp.consumer
+                );
+            } else {
+                assert!(
+                    subnets.is_empty(),
+                    "{path}: podCIDR without the bridge plugin"
+                );
+            }
+        }
+    }
+    let kubelet_dns = kubelet_dns.flatten();
+    let net = ClusterNet {
+        pod_cidrs,
+        service_cidrs: service_cidrs.expect("no kube-apiserver.env"),
+        kubelet_dns,
+        dns_service: kubelet_dns,
+    };
+    (net, dp)
 }
 
 fn k3s_like_net(server: &Value, defaults: (&str, &str, &str)) -> ClusterNet {
