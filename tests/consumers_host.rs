@@ -7,7 +7,9 @@
 //! - `flanneld.service` (host flanneld, `distribution: manual`): `systemd-analyze verify`
 //!   accepts it (in a private mount namespace where a stand-in flanneld binary exists at the
 //!   intent's path); kubeadm builds have none;
-//! - `routes.txt` and `modules.conf`: one machine-readable entry per line.
+//! - `routes.txt` and `modules.conf`: one machine-readable entry per line;
+//! - `manual/<node>/*.env`: a shell splits `$ARGS` into one argument per flag, as systemd does
+//!   with an unbraced `$ARGS` from an `EnvironmentFile`, and the flags are the Plan's.
 
 #[path = "consumers/support.rs"]
 mod support;
@@ -253,4 +255,94 @@ fn routes_and_modules_are_one_entry_per_line() {
             .lines()
             .any(|l| l == "ip_vs_wrr")
     );
+}
+
+/// A dual-stack hand-run control plane: both mask flags, comma-separated CIDR pairs.
+const MANUAL_DUAL: &str = r#"
+apiVersion: netc/v1alpha1
+kind: NetworkIntent
+metadata: {name: manual-dual}
+cluster:
+  distribution: manual
+  kubernetesVersion: v1.32.3
+  podCIDR: [10.200.0.0/16, "fd00:200::/56"]
+  serviceCIDR: [10.32.0.0/24, "fd00:32::/112"]
+  nodeCIDRMaskSize: 25
+cni: {plugin: bridge, encapsulation: none}
+nodes:
+  - {name: server, role: control-plane, address: 10.0.0.2/24}
+  - {name: node-0, role: worker, address: 10.0.0.3/24}
+"#;
+
+#[test]
+fn manual_flags_split_into_one_argument_per_flag() {
+    let mut builds = vec![support::build("manual-dual.yaml", MANUAL_DUAL)];
+    builds.extend(
+        support::all_examples()
+            .into_iter()
+            .map(|(_, p, a)| (p, a))
+            .filter(|(p, _)| p.distribution == netc::intent::Distribution::Manual),
+    );
+    assert!(builds.len() >= 3, "the manual examples are missing");
+    let mut checked = 0;
+    for (plan, art) in &builds {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        write_all(dir.path(), art);
+        let join = |nets: &[ipnet::IpNet]| {
+            nets.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let dual = plan.dual_stack();
+        for node in plan.nodes.iter().filter(|n| n.is_control_plane()) {
+            let ip = node.ip().map(|ip| ip.to_string()).unwrap_or_default();
+            let mut masks = if dual {
+                vec![
+                    format!("--node-cidr-mask-size-ipv4={}", plan.node_mask_v4),
+                    format!("--node-cidr-mask-size-ipv6={}", plan.node_mask_v6),
+                ]
+            } else {
+                vec![format!("--node-cidr-mask-size={}", plan.node_mask_v4)]
+            };
+            let mut cm = vec![
+                "--allocate-node-cidrs=true".to_owned(),
+                format!("--cluster-cidr={}", join(&plan.pod_cidrs)),
+            ];
+            cm.append(&mut masks);
+            cm.push(format!(
+                "--service-cluster-ip-range={}",
+                join(&plan.service_cidrs)
+            ));
+            let want = [
+                (
+                    "kube-apiserver",
+                    vec![
+                        format!("--advertise-address={ip}"),
+                        format!("--service-cluster-ip-range={}", join(&plan.service_cidrs)),
+                    ],
+                ),
+                ("kube-controller-manager", cm),
+            ];
+            for (component, flags) in want {
+                let file = dir
+                    .path()
+                    .join(format!("manual/{}/{component}.env", node.name));
+                // Unquoted expansion: the shell's field splitting, like systemd's `$ARGS`.
+                let out = run_ok(
+                    "sh",
+                    &[
+                        "-c",
+                        r#"set -a; . "$1"; printf '%s\n' $ARGS"#,
+                        "sh",
+                        &file.to_string_lossy(),
+                    ],
+                );
+                let got: Vec<&str> = out.lines().collect();
+                assert_eq!(got, flags, "{}: {component} on {}", plan.name, node.name);
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 6, "only {checked} flags files");
 }

@@ -1,6 +1,9 @@
 //! Every NetworkPolicy file netc writes passes `kubernetes-validate --strict` (PyPI
 //! kubernetes-validate: the Kubernetes OpenAPI schemas, unknown fields rejected) for a pinned
-//! Kubernetes version; so does the kube-flannel ConfigMap. The inline intent covers what the
+//! Kubernetes version; so do the kube-flannel ConfigMap and host flanneld's RBAC objects
+//! (`distribution: manual`). kubernetes-validate has no schema for KubeletConfiguration,
+//! KubeProxyConfiguration or a kubeconfig (it warns "Couldn't find schema"): those are checked
+//! against the upstream field list in `build_kubeadm_fields.rs`. The inline intent covers what the
 //! examples do not: egress rules, port ranges (`endPort`), named ports, `allowDNS: false`.
 
 #[path = "consumers/support.rs"]
@@ -73,7 +76,11 @@ fn validate(label: &str, files: &[String], dir: &Path) {
 fn check_build(label: &str, art: &Artifacts) -> usize {
     let files: Vec<String> = art
         .keys()
-        .filter(|p| p.starts_with("policies/") || p.as_str() == "flannel/kube-flannel-cfg.yaml")
+        .filter(|p| {
+            p.starts_with("policies/")
+                || p.as_str() == "flannel/kube-flannel-cfg.yaml"
+                || p.as_str() == "flannel/flanneld-rbac.yaml"
+        })
         .cloned()
         .collect();
     if files.is_empty() {
@@ -93,6 +100,67 @@ fn every_policy_file_passes_kubernetes_validate_strict() {
         checked += check_build(&name, &art);
     }
     assert!(checked >= 3, "only {checked} files checked");
+}
+
+#[test]
+fn flanneld_rbac_grants_what_kube_subnet_mgr_needs() {
+    let (_, art) = support::build_example("hard-way-manual-flannel.yaml")
+        .unwrap_or_else(|| panic!("examples/hard-way-manual-flannel.yaml missing"));
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    write_all(dir.path(), &art);
+    validate(
+        "hard-way-manual-flannel",
+        &["flannel/flanneld-rbac.yaml".to_owned()],
+        dir.path(),
+    );
+    let objects = docs(&art["flannel/flanneld-rbac.yaml"]);
+    let kind = |k: &str| {
+        objects
+            .iter()
+            .find(|o| o["kind"] == k)
+            .unwrap_or_else(|| panic!("no {k}"))
+    };
+    let sa = kind("ServiceAccount");
+    let role = kind("ClusterRole");
+    let binding = kind("ClusterRoleBinding");
+    // flanneld's kube subnet manager: watch nodes, patch its node's status.
+    let grants = |resource: &str, verb: &str| {
+        role["rules"].as_array().into_iter().flatten().any(|r| {
+            r["apiGroups"][0] == ""
+                && r["resources"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|x| x == resource)
+                && r["verbs"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|x| x == verb)
+        })
+    };
+    for (resource, verb) in [
+        ("nodes", "get"),
+        ("nodes", "list"),
+        ("nodes", "watch"),
+        ("nodes/status", "patch"),
+    ] {
+        assert!(
+            grants(resource, verb),
+            "ClusterRole lacks {verb} {resource}"
+        );
+    }
+    assert!(!grants("nodes", "delete"));
+    assert_eq!(binding["roleRef"]["name"], role["metadata"]["name"]);
+    assert_eq!(binding["subjects"][0]["name"], sa["metadata"]["name"]);
+    assert_eq!(
+        binding["subjects"][0]["namespace"],
+        sa["metadata"]["namespace"]
+    );
+    assert_eq!(
+        kind("Namespace")["metadata"]["name"],
+        sa["metadata"]["namespace"]
+    );
 }
 
 fn docs(bytes: &[u8]) -> Vec<Value> {
