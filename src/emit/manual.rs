@@ -7,7 +7,8 @@
 //!   `--cluster-cidr`, `--node-cidr-mask-size[-ipv4|-ipv6]`, `--service-cluster-ip-range`),
 //!   systemd `EnvironmentFile`s with one `ARGS=` line;
 //! - every node: `kubelet-config.yaml` (KubeletConfiguration: `clusterDNS`, `clusterDomain`,
-//!   `resolvConf`, and with the bridge plugin the node's `podCIDR`) and `kube-proxy-config.yaml`
+//!   `resolvConf`, and with the bridge plugin the node's `podCIDR`; a `--config-dir` drop-in
+//!   from Kubernetes 1.30) and `kube-proxy-config.yaml`
 //!   (KubeProxyConfiguration: `clusterCIDR`, `mode`, `bindAddress`, the kubeconfig), and
 //!   `kube-proxy.kubeconfig`, that kubeconfig: the API endpoint, the CA and client certificate
 //!   by path.
@@ -35,8 +36,11 @@ use crate::plan::{NodePlan, Plan};
 /// Where each component's file is installed on the node.
 pub const KUBE_APISERVER_ENV: &str = "/etc/netc/manual/kube-apiserver.env";
 pub const KUBE_CONTROLLER_MANAGER_ENV: &str = "/etc/netc/manual/kube-controller-manager.env";
-/// The lesson's kubelet `--config`.
+/// The lesson's kubelet `--config`: where the network settings go below Kubernetes 1.30.
 pub const KUBELET_CONFIG: &str = "/var/lib/kubelet/kubelet-config.yaml";
+/// From 1.30 (KEP-3983 beta: `--config-dir`, merged over `--config`; files end in `.conf`)
+/// the settings are a drop-in, so the rest of the lesson's kubelet-config.yaml stays yours.
+pub const KUBELET_DROP_IN: &str = "/etc/kubernetes/kubelet.conf.d/20-netc-network.conf";
 /// The lesson's kube-proxy `--config`, and the kubeconfig it names.
 pub const KUBE_PROXY_CONFIG: &str = "/var/lib/kube-proxy/kube-proxy-config.yaml";
 pub const KUBE_PROXY_KUBECONFIG: &str = "/var/lib/kube-proxy/kubeconfig";
@@ -50,6 +54,15 @@ const KUBE_PROXY_USER: &str = "system:kube-proxy";
 /// The resolver file kubelet hands pods with `dnsPolicy: Default` (the lesson's, kubelet's
 /// default too; a systemd-resolved host wants `/run/systemd/resolve/resolv.conf`).
 pub const RESOLV_CONF: &str = "/etc/resolv.conf";
+
+/// Where the node's KubeletConfiguration is installed: a `--config-dir` drop-in from
+/// Kubernetes 1.30 (and when the version does not parse), else the lesson's `--config` file.
+pub fn kubelet_config_path(plan: &Plan) -> &'static str {
+    match plan.kubernetes_version {
+        Some(v) if (v.major, v.minor) < (1, 30) => KUBELET_CONFIG,
+        _ => KUBELET_DROP_IN,
+    }
+}
 
 pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitError> {
     let plan = ctx.plan;
@@ -94,7 +107,16 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
         if plan.cni.bridge().is_some() {
             kubelet.pod_cidr = distribution::cidr_list(&node.pod_cidrs);
         }
-        sink.put(path.clone(), yaml(ctx, &path, &kubelet)?)?;
+        let kubelet_path = kubelet_config_path(plan);
+        let note = if kubelet_path == KUBELET_DROP_IN {
+            format!("A kubelet --config-dir drop-in ({kubelet_path}), merged over your --config.")
+        } else {
+            format!("kubelet --config {kubelet_path}: add your authentication and TLS settings.")
+        };
+        sink.put(
+            path.clone(),
+            yaml_documents_noted(ctx, &path, &[&note], &[kubelet])?,
+        )?;
 
         let path = format!("{dir}/kube-proxy-config.yaml");
         let mut proxy = kubeadm::kube_proxy_configuration(plan);
