@@ -17,7 +17,7 @@ use ipnet::IpNet;
 use serde::Serialize;
 
 use super::cni::{flannel_conflist, flannel_conflist_applies};
-use super::{ArtifactSink, Context, EmitError, flanneld, json, yaml};
+use super::{ArtifactSink, Context, EmitError, Install, flanneld, json, yaml};
 use crate::intent::{Distribution, KubeProxyMode};
 use crate::plan::{FlannelBackend, FlannelSettings, Plan};
 
@@ -32,10 +32,17 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
     };
     let conf = net_conf(plan, flannel);
     let path = "flannel/net-conf.json";
-    sink.put(path.to_owned(), json(path, &conf)?)?;
+    let bytes = json(path, &conf)?;
     if let Some(host) = &flannel.host {
+        // Host flanneld reads it on every node; the DaemonSet (kubeadm) mounts the ConfigMap.
+        sink.put_installed(
+            path.to_owned(),
+            bytes,
+            Install::everywhere_file(host.net_conf.clone()),
+        )?;
         return flanneld::emit(ctx, flannel, host, sink);
     }
+    sink.put(path.to_owned(), bytes)?;
     let path = "flannel/kube-flannel-cfg.yaml";
     let cm = config_map(path, &conf)?;
     sink.put(path.to_owned(), yaml(ctx, path, &cm)?)?;

@@ -11,7 +11,8 @@ use serde::Serialize;
 
 use super::kubeconfig::{Credentials, Kubeconfig};
 use super::{
-    ArtifactSink, Context, EmitError, distribution, text, yaml_documents, yaml_documents_noted,
+    ArtifactSink, Context, EmitError, Install, distribution, text, yaml_documents,
+    yaml_documents_noted,
 };
 use crate::plan::{FlannelSettings, HostFlanneld};
 
@@ -35,9 +36,10 @@ pub fn emit(
         binary: &host.binary,
         args: flanneld_args(flannel, host),
     };
-    sink.put(
+    sink.put_installed(
         path.to_owned(),
         text::render("flannel/flanneld.service", &unit)?.into_bytes(),
+        Install::everywhere_file(UNIT_PATH),
     )?;
 
     let path = "flannel/kubeconfig";
@@ -61,11 +63,13 @@ pub fn emit(
             token_file: host.token.clone(),
         },
     );
-    sink.put(
+    sink.put_installed(
         path.to_owned(),
         yaml_documents_noted(ctx, path, &notes, &[config])?,
+        Install::everywhere_file(host.kubeconfig.clone()),
     )?;
 
+    // Cluster objects: `kubectl apply -f`, never a node's file.
     let path = "flannel/flanneld-rbac.yaml";
     sink.put(path.to_owned(), yaml_documents(ctx, path, &rbac())?)?;
     Ok(())

@@ -28,7 +28,8 @@ use serde::Serialize;
 use super::kubeadm::types::ClientConnection;
 use super::kubeconfig::{Credentials, Kubeconfig};
 use super::{
-    ArtifactSink, Context, EmitError, distribution, kubeadm, text, yaml, yaml_documents_noted,
+    ArtifactSink, Context, EmitError, Install, distribution, kubeadm, text, yaml,
+    yaml_documents_noted,
 };
 use crate::intent::Distribution;
 use crate::plan::{NodePlan, Plan};
@@ -97,7 +98,7 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
                         .collect(),
                 };
                 let bytes = text::render("manual/flags.env", &page)?.into_bytes();
-                sink.put(path, bytes)?;
+                sink.put_installed(path, bytes, Install::file(&node.name, install_path))?;
             }
         }
         let path = format!("{dir}/kubelet-config.yaml");
@@ -113,10 +114,8 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
         } else {
             format!("kubelet --config {kubelet_path}: add your authentication and TLS settings.")
         };
-        sink.put(
-            path.clone(),
-            yaml_documents_noted(ctx, &path, &[&note], &[kubelet])?,
-        )?;
+        let bytes = yaml_documents_noted(ctx, &path, &[&note], &[kubelet])?;
+        sink.put_installed(path, bytes, Install::file(&node.name, kubelet_path))?;
 
         let path = format!("{dir}/kube-proxy-config.yaml");
         let mut proxy = kubeadm::kube_proxy_configuration(plan);
@@ -124,7 +123,8 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
         proxy.client_connection = Some(ClientConnection {
             kubeconfig: KUBE_PROXY_KUBECONFIG.to_owned(),
         });
-        sink.put(path.clone(), yaml(ctx, &path, &proxy)?)?;
+        let bytes = yaml(ctx, &path, &proxy)?;
+        sink.put_installed(path, bytes, Install::file(&node.name, KUBE_PROXY_CONFIG))?;
 
         let path = format!("{dir}/kube-proxy.kubeconfig");
         let config = Kubeconfig::new(
@@ -140,9 +140,11 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
         let note = format!(
             "PLACEHOLDERS: put the cluster CA at {KUBE_PROXY_CA} and the {KUBE_PROXY_USER} client certificate and key at {KUBE_PROXY_CERT}, {KUBE_PROXY_KEY}."
         );
-        sink.put(
-            path.clone(),
-            yaml_documents_noted(ctx, &path, &[&note], &[config])?,
+        let bytes = yaml_documents_noted(ctx, &path, &[&note], &[config])?;
+        sink.put_installed(
+            path,
+            bytes,
+            Install::file(&node.name, KUBE_PROXY_KUBECONFIG),
         )?;
     }
     Ok(())
