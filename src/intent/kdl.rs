@@ -26,8 +26,10 @@
 //! labelled at the node or entry it is about.
 
 mod de;
+mod lex;
 
-use ::kdl::{KdlDocument, KdlError};
+use ::kdl::{KdlDocument, KdlError, KdlNode};
+use miette::SourceSpan;
 
 use super::model::NetworkIntent;
 use super::suggest::did_you_mean;
@@ -35,143 +37,95 @@ use crate::diagnostic::{Diag, code};
 use crate::intent::Span;
 
 /// Deepest `{ }` nesting accepted: twice what the model uses (policies → rules → from → peer).
-/// The `kdl` parser recurses once per level with large frames: a release build overflows an
-/// 8 MiB main thread at a few thousand levels (a 6 KB file of `a{`), a debug build a 2 MiB
-/// test thread at about 64.
+/// The `kdl` parser recurses once per level with large frames (about 3 KB in a release build,
+/// 32 KB in a debug one); the pre-pass (`lex`) refuses anything deeper before it runs.
 const MAX_DEPTH: usize = 16;
 
+/// Stack of the thread the parser and the model reader run on. With the nesting capped at
+/// [`MAX_DEPTH`] they need well under 1 MiB; the rest is margin that is only reserved, not
+/// used (a thread's stack is committed as it is touched).
+const PARSER_STACK: usize = 64 << 20;
+
 pub(super) fn parse(text: &str) -> Result<NetworkIntent, Box<Diag>> {
-    if let Some(at) = too_deep(text) {
-        return Err(Box::new(
-            Diag::error(
-                code::PARSE,
-                format!("KDL child blocks nested more than {MAX_DEPTH} levels deep"),
-            )
-            .label(fit(Span::new(at, 1), text), "too deep")
-            .help(
-                "an intent nests a few levels: `policies { - { rules { - { from { ... } } } } }`",
-            ),
-        ));
-    }
-    let doc = KdlDocument::parse_v2(text).map_err(|e| Box::new(syntax_diag(&e, text)))?;
-    debug_assert!(
-        block_depth(&doc) <= MAX_DEPTH,
-        "too_deep() missed a nesting the parser saw"
-    );
-    de::from_document(&doc, fit(Span::new(0, 1), text)).map_err(|e| Box::new(model_diag(e, text)))
+    let prepared = lex::prepare(text, MAX_DEPTH).map_err(|e| Box::new(lex_diag(e, text)))?;
+    let work = || -> Result<NetworkIntent, Box<Diag>> {
+        let doc = parse_nodes(&prepared).map_err(|e| Box::new(syntax_diag(&e, text)))?;
+        debug_assert!(
+            block_depth(&doc) <= MAX_DEPTH,
+            "the pre-pass missed a nesting the parser saw"
+        );
+        de::from_document(&doc, fit(Span::new(0, 1), text))
+            .map_err(|e| Box::new(model_diag(e, text)))
+    };
+    std::thread::scope(|scope| {
+        let worker = std::thread::Builder::new()
+            .name("netc-kdl".to_owned())
+            .stack_size(PARSER_STACK)
+            .spawn_scoped(scope, work)
+            .map_err(|e| internal(format!("could not start the KDL reader thread: {e}")))?;
+        worker
+            .join()
+            .unwrap_or_else(|_| Err(internal("the KDL reader failed".to_owned())))
+    })
 }
 
-/// Byte offset of the first `{` nested deeper than [`MAX_DEPTH`], read with KDL v2's lexical
-/// rules for strings and comments, whose braces do not nest. Runs before the parser so that
-/// its recursion stays bounded.
-fn too_deep(text: &str) -> Option<usize> {
-    // The depth never exceeds the number of `{`: most files need no scan at all.
-    if text.bytes().filter(|&b| b == b'{').count() <= MAX_DEPTH {
-        return None;
-    }
-    let bytes = text.as_bytes();
-    let mut depth = 0usize;
-    let mut i = 0usize;
-    while let Some(&b) = bytes.get(i) {
-        let rest = text.get(i..).unwrap_or("");
-        let step = match b {
-            b'{' => {
-                depth = depth.saturating_add(1);
-                if depth > MAX_DEPTH {
-                    return Some(i);
-                }
-                1
-            }
-            b'}' => {
-                depth = depth.saturating_sub(1);
-                1
-            }
-            _ if rest.starts_with("//") => rest.find(is_newline).unwrap_or(rest.len()),
-            _ if rest.starts_with("/*") => block_comment_len(rest),
-            b'"' | b'#' => string_len(rest),
-            _ => 1,
-        };
-        i = i.saturating_add(step.max(1));
-    }
-    None
-}
-
-/// KDL v2 newlines: a single-line string or a `//` comment ends at any of them.
-fn is_newline(c: char) -> bool {
-    matches!(
-        c,
-        '\n' | '\r' | '\u{0B}' | '\u{0C}' | '\u{85}' | '\u{2028}' | '\u{2029}'
+fn internal(message: String) -> Box<Diag> {
+    Box::new(
+        Diag::error(code::PARSE, message).help("this is a bug in netc; please report the input"),
     )
 }
 
-/// Length of a (nestable) `/* */` comment at the start of `rest`, or all of it if unclosed.
-fn block_comment_len(rest: &str) -> usize {
-    let mut open = 0usize;
-    let mut j = 0usize;
-    while let Some(tail) = rest.get(j..).filter(|t| !t.is_empty()) {
-        if tail.starts_with("/*") {
-            open = open.saturating_add(1);
-            j = j.saturating_add(2);
-        } else if tail.starts_with("*/") {
-            open = open.saturating_sub(1);
-            j = j.saturating_add(2);
-            if open == 0 {
-                return j;
+/// Parses each top-level node on its own (see `lex`: the parser's top-level error recovery
+/// recurses once per error) and puts them back into one document, spans and all.
+fn parse_nodes(prepared: &lex::Prepared) -> Result<KdlDocument, KdlError> {
+    let mut doc = KdlDocument::new();
+    for range in &prepared.nodes {
+        let chunk = prepared.text.get(range.clone()).unwrap_or("");
+        match KdlNode::parse(chunk) {
+            Ok(mut node) => {
+                shift_node(&mut node, range.start);
+                doc.nodes_mut().push(node);
             }
-        } else {
-            j = j.saturating_add(tail.chars().next().map_or(1, char::len_utf8));
+            Err(mut err) => {
+                for d in &mut err.diagnostics {
+                    d.span = shift(d.span, range.start);
+                }
+                return Err(err);
+            }
         }
     }
-    rest.len()
+    Ok(doc)
 }
 
-/// Length of the string or `#` keyword at the start of `rest`: quoted `"..."`, multi-line
-/// `"""..."""`, raw `#"..."#` (any number of `#`, single- or multi-line). A single-line
-/// string ends at a newline even when unterminated, as the parser's error recovery does.
-fn string_len(rest: &str) -> usize {
-    let hashes = rest.bytes().take_while(|&b| b == b'#').count();
-    let Some(body) = rest.get(hashes..).filter(|b| b.starts_with('"')) else {
-        return hashes.max(1);
-    };
-    let fence = "#".repeat(hashes);
-    let multi = body.starts_with("\"\"\"");
-    let (open, close) = if multi {
-        (3, format!("\"\"\"{fence}"))
-    } else {
-        (1, format!("\"{fence}"))
-    };
-    let mut j = open;
-    while let Some(tail) = body.get(j..).filter(|t| !t.is_empty()) {
-        if tail.starts_with(close.as_str()) {
-            return hashes.saturating_add(j).saturating_add(close.len());
+fn shift(span: SourceSpan, by: usize) -> SourceSpan {
+    SourceSpan::new(span.offset().saturating_add(by).into(), span.len())
+}
+
+fn shift_node(node: &mut KdlNode, by: usize) {
+    node.set_span(shift(node.span(), by));
+    let name = node.name_mut();
+    name.set_span(shift(name.span(), by));
+    if let Some(ty) = node.ty_mut() {
+        ty.set_span(shift(ty.span(), by));
+    }
+    for entry in node.entries_mut() {
+        entry.set_span(shift(entry.span(), by));
+        if let Some(name) = entry.name_mut() {
+            name.set_span(shift(name.span(), by));
         }
-        let c = tail.chars().next().unwrap_or('\0');
-        if !multi && is_newline(c) {
-            return hashes.saturating_add(j);
-        }
-        j = j.saturating_add(c.len_utf8());
-        if c == '\\' && hashes == 0 {
-            // An escape: `\` and whitespace (newlines too) is one escape, else one character.
-            let ws: usize = body
-                .get(j..)
-                .unwrap_or("")
-                .chars()
-                .take_while(|c| c.is_whitespace())
-                .map(char::len_utf8)
-                .sum();
-            j = j.saturating_add(if ws > 0 {
-                ws
-            } else {
-                body.get(j..)
-                    .and_then(|t| t.chars().next())
-                    .map_or(1, char::len_utf8)
-            });
+        if let Some(ty) = entry.ty_mut() {
+            ty.set_span(shift(ty.span(), by));
         }
     }
-    rest.len()
+    if let Some(children) = node.children_mut() {
+        children.set_span(shift(children.span(), by));
+        for child in children.nodes_mut() {
+            shift_node(child, by);
+        }
+    }
 }
 
-/// Nesting depth of children blocks in a parsed document (checks [`too_deep`] in debug builds).
+/// Nesting depth of children blocks in a parsed document (checks the pre-pass in debug builds).
 fn block_depth(doc: &KdlDocument) -> usize {
     doc.nodes()
         .iter()
@@ -179,6 +133,12 @@ fn block_depth(doc: &KdlDocument) -> usize {
         .map(|c| block_depth(c).saturating_add(1))
         .max()
         .unwrap_or(0)
+}
+
+fn lex_diag(err: lex::LexError, text: &str) -> Diag {
+    Diag::error(code::PARSE, format!("malformed KDL: {}", err.message))
+        .label(fit(err.span, text), err.label)
+        .help(err.help)
 }
 
 fn syntax_diag(err: &KdlError, text: &str) -> Diag {
@@ -441,16 +401,16 @@ nodes {
         assert_eq!(d.primary_span().map(|s| s.offset), Some(2 * MAX_DEPTH + 1));
 
         // Braces in strings and comments do not nest; closing braces there do not unnest.
-        let noise =
-            "s \"{{{\" #\"{\\\"}\"# \"\"\"\n}}\\\"\"\"\n\"\"\"\n// {{{\n/* { /* } */ { */\n";
+        let noise = "s \"{{{\" #\"{\\\"}\"# \"\"\"\n}}\\\"\n\"\"\"\n// {{{\n/* { /* } */ { */\n";
         let wide = noise.repeat(MAX_DEPTH);
-        assert_eq!(too_deep(&wide), None);
         let levels = |n: usize| format!("{}{}", "a{".repeat(n), "}".repeat(n));
-        assert_eq!(too_deep(&(wide.clone() + &levels(MAX_DEPTH))), None);
+        let ok = wide.clone() + &levels(MAX_DEPTH);
+        lex::prepare(&ok, MAX_DEPTH).expect("within the limit");
         // ... and the parser agrees that the noise is strings and comments.
-        let doc = KdlDocument::parse_v2(&(wide.clone() + &levels(MAX_DEPTH))).expect("valid KDL");
+        let prepared = lex::prepare(&ok, MAX_DEPTH).expect("lexes");
+        let doc = parse_nodes(&prepared).expect("valid KDL");
         assert_eq!(block_depth(&doc), MAX_DEPTH);
-        assert!(too_deep(&(wide.clone() + &levels(MAX_DEPTH + 1))).is_some());
+        assert!(lex::prepare(&(wide.clone() + &levels(MAX_DEPTH + 1)), MAX_DEPTH).is_err());
         // A string's closing braces cannot hide the levels after it.
         let hidden = format!(
             "{}x \"{}\"\n{}",
@@ -458,16 +418,53 @@ nodes {
             "}".repeat(40),
             "b{".repeat(40)
         );
-        assert!(too_deep(&hidden).is_some());
-        // An unterminated single-line string ends at the newline: the braces after it count.
-        let unterminated = format!("x \"abc\n{}", "a{".repeat(MAX_DEPTH + 1));
-        assert!(too_deep(&unterminated).is_some());
-        // So do braces after a `//` comment ended by a Unicode line separator.
-        let separator = format!("// c\u{2028}{}", "a{".repeat(MAX_DEPTH + 1));
-        assert!(too_deep(&separator).is_some());
+        assert!(lex::prepare(&hidden, MAX_DEPTH).is_err());
+    }
+
+    #[test]
+    fn inputs_that_overflowed_the_parser_are_diagnostics() {
+        // Each of these aborted `netc check` with a stack overflow (issue 11, item 1).
+        let many = |s: &str, n: usize| s.repeat(n);
+        for text in [
+            format!("\"\"\"{}", many("a{", 2000)),
+            format!("#\"{}", many("a{", 2000)),
+            format!("#\"\"\"{}", many("a{", 2000)),
+            format!("r#\"{}", many("a{", 2000)),
+            format!("x \"a\\u{{{}", many("a{", 2000)),
+            format!("##\"abc\"#{}", many("a{", 2000)),
+            format!("x \"\"\"\nabc\n\"\"{}", many("a{", 2000)),
+            many("}", 100_000),
+            many("a{}", 100_000),
+            format!("/*{}*/", many("*", 100_000)),
+            format!("/*{}*/", many("/ ", 100_000)),
+            many(")", 100_000),
+        ] {
+            let d = err(&text);
+            assert_eq!(d.code, code::PARSE);
+            let span = d.primary_span().expect("labelled");
+            assert!(span.offset + span.len <= text.len());
+        }
+    }
+
+    #[test]
+    fn comments_cost_linear_time_and_errors_point_into_the_original() {
+        let comments =
+            "// a comment line with { braces } and /* stars */\n/* a ** block / comment */\n"
+                .repeat(20_000);
+        let text = comments.clone() + MINIMAL;
+        let start = std::time::Instant::now();
+        let intent = parse(&text).expect("loads");
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(5),
+            "{:?}",
+            start.elapsed()
+        );
+        assert_eq!(text_at(&text, intent.metadata.name.span), "demo");
+        let bad = comments + &MINIMAL.replace("mtu=1500", "mtu=\"big\"");
+        let d = err(&bad);
         assert_eq!(
-            block_depth(&KdlDocument::parse_v2(&levels(5)).expect("valid")),
-            5
+            text_at(&bad, d.primary_span().expect("labelled")),
+            "\"big\""
         );
     }
 
