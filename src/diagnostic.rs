@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use miette::{LabeledSpan, NamedSource, Report, SourceSpan};
+use miette::{LabeledSpan, Report, SourceSpan};
 use serde::Serialize;
 
 /// A byte range in one intent file.
@@ -257,9 +257,234 @@ impl Diag {
         }
     }
 
-    /// A miette report with the source attached, for graphical rendering.
+    /// A miette report with the source attached, for graphical rendering (a terminal).
+    ///
+    /// What reaches the terminal is made safe and small first: control characters (escape
+    /// sequences, bidi overrides) in the message, labels, help, file name and source are
+    /// shown escaped (`\u{1b}`), never sent raw; and the source is cut to the lines around
+    /// the labels, long lines to a window around each label, so a 10 MB one-line file renders
+    /// as fast as a short one.
     pub fn to_report(&self, src: &SourceFile) -> Report {
-        Report::new(self.clone())
-            .with_source_code(NamedSource::new(src.name.clone(), src.text.clone()))
+        let excerpt = Excerpt::new(src, &self.labels);
+        let mut shown = self.clone();
+        shown.message = escape_controls(&self.message);
+        shown.help = self.help.as_deref().map(escape_controls);
+        for (label, span) in shown.labels.iter_mut().zip(&excerpt.spans) {
+            label.text = escape_controls(&label.text);
+            label.span = *span;
+        }
+        Report::new(shown).with_source_code(excerpt)
+    }
+}
+
+/// Characters never written raw to a terminal: C0/C1 controls (but tab and newline), and the
+/// invisible format characters that reorder or hide text (bidi overrides and isolates, zero
+/// width characters, line/paragraph separators, BOM).
+fn is_unsafe_for_terminal(c: char) -> bool {
+    (c.is_control() && c != '\n' && c != '\t')
+        || matches!(
+            c,
+            '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}'
+        )
+}
+
+/// `text` with every character unsafe for a terminal written as a `\u{..}` escape.
+pub fn escape_controls(text: &str) -> String {
+    if !text.contains(is_unsafe_for_terminal) {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len().saturating_add(16));
+    for c in text.chars() {
+        push_escaped(&mut out, c);
+    }
+    out
+}
+
+fn push_escaped(out: &mut String, c: char) {
+    if is_unsafe_for_terminal(c) {
+        out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+    } else {
+        out.push(c);
+    }
+}
+
+/// Longest source line shown whole; longer ones are cut to windows around the labels.
+const MAX_SHOWN_LINE: usize = 240;
+/// Bytes kept on each side of a label end in a cut line.
+const LINE_WINDOW: usize = 80;
+
+/// The part of a source file a diagnostic shows: the lines around its labels (one line of
+/// context each side, as miette shows), control characters escaped, long lines cut. It reports
+/// line numbers and the primary column of the original file.
+struct Excerpt {
+    name: String,
+    text: String,
+    /// 0-based line of the original file where `text` starts.
+    first_line: usize,
+    /// The labels' spans, moved into `text`.
+    spans: Vec<Span>,
+    /// For each label start in `text`: its 0-based line and column in the original file.
+    starts: Vec<(usize, usize, usize)>,
+}
+
+impl Excerpt {
+    fn new(src: &SourceFile, labels: &[Label]) -> Self {
+        let text = src.text.as_str();
+        let clamp = |o: usize| {
+            let mut o = o.min(text.len());
+            while !text.is_char_boundary(o) {
+                o = o.saturating_sub(1);
+            }
+            o
+        };
+        let ends: Vec<(usize, usize)> = labels
+            .iter()
+            .map(|l| {
+                let start = clamp(l.span.offset);
+                (
+                    start,
+                    clamp(l.span.offset.saturating_add(l.span.len)).max(start),
+                )
+            })
+            .collect();
+        let lo = ends.iter().map(|e| e.0).min().unwrap_or(0);
+        let hi = ends.iter().map(|e| e.1).max().unwrap_or(0);
+        // One line of context before the first label and after the last.
+        let line_start = |o: usize| {
+            text.get(..o)
+                .and_then(|t| t.rfind('\n'))
+                .map_or(0, |i| i + 1)
+        };
+        let line_end = |o: usize| {
+            text.get(o..)
+                .and_then(|t| t.find('\n'))
+                .map_or(text.len(), |i| o + i + 1)
+        };
+        let from = line_start(lo);
+        let from = if from > 0 { line_start(from - 1) } else { 0 };
+        let to = line_end(hi);
+        let to = if to < text.len() { line_end(to) } else { to };
+        let first_line = text
+            .get(..from)
+            .map_or(0, |t| t.bytes().filter(|&b| b == b'\n').count());
+
+        // Byte ranges kept from each long line: windows around every label end in it.
+        let mut points: Vec<usize> = ends.iter().flat_map(|&(a, b)| [a, b]).collect();
+        points.sort_unstable();
+        let mut out = String::with_capacity(to.saturating_sub(from).min(1 << 20));
+        let mut moved: Vec<(usize, usize)> = Vec::with_capacity(points.len());
+        let mut line_at = from;
+        let region = text.get(from..to).unwrap_or("");
+        for line in region.split_inclusive('\n') {
+            let base = line_at;
+            line_at = line_at.saturating_add(line.len());
+            // Byte ranges of the line to show: all of it, or windows around the label ends
+            // in it plus its start and end, merged.
+            let mut windows: Vec<(usize, usize)> = if line.len() <= MAX_SHOWN_LINE {
+                vec![(0, line.len())]
+            } else {
+                let mut w = vec![(0, LINE_WINDOW), (line.len().saturating_sub(1), line.len())];
+                w.extend(
+                    points
+                        .iter()
+                        .filter(|&&p| (base..=line_at).contains(&p))
+                        .map(|&p| {
+                            let at = p - base;
+                            (
+                                at.saturating_sub(LINE_WINDOW),
+                                at.saturating_add(LINE_WINDOW),
+                            )
+                        }),
+                );
+                w.sort_unstable();
+                w
+            };
+            for w in &mut windows {
+                w.1 = w.1.min(line.len());
+                while !line.is_char_boundary(w.0) {
+                    w.0 -= 1;
+                }
+                while !line.is_char_boundary(w.1) {
+                    w.1 += 1;
+                }
+            }
+            let mut shown_to = 0usize;
+            for (start, end) in windows {
+                let start = start.max(shown_to);
+                if start >= end {
+                    continue;
+                }
+                if start > shown_to {
+                    out.push('…');
+                }
+                shown_to = end;
+                for (i, c) in line.get(start..end).unwrap_or("").char_indices() {
+                    let o = base.saturating_add(start).saturating_add(i);
+                    while let Some(&p) = points.get(moved.len()) {
+                        if p > o {
+                            break;
+                        }
+                        moved.push((p, out.len()));
+                    }
+                    push_escaped(&mut out, c);
+                }
+            }
+            if shown_to < line.len() {
+                out.push('…');
+            }
+        }
+        while let Some(&p) = points.get(moved.len()) {
+            moved.push((p, out.len()));
+        }
+        let at = |o: usize| {
+            moved
+                .iter()
+                .find(|&&(p, _)| p == o)
+                .map_or(out.len(), |&(_, n)| n)
+        };
+        let spans: Vec<Span> = ends
+            .iter()
+            .map(|&(a, b)| Span::new(at(a), at(b).saturating_sub(at(a))))
+            .collect();
+        let starts = ends
+            .iter()
+            .zip(&spans)
+            .map(|(&(a, _), s)| {
+                let (line, col) = src.line_col(a);
+                (s.offset, line.saturating_sub(1), col.saturating_sub(1))
+            })
+            .collect();
+        Self {
+            name: escape_controls(&src.name),
+            text: out,
+            first_line,
+            spans,
+            starts,
+        }
+    }
+}
+
+impl miette::SourceCode for Excerpt {
+    fn read_span<'a>(
+        &'a self,
+        span: &miette::SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        let inner = self
+            .text
+            .read_span(span, context_lines_before, context_lines_after)?;
+        let (line, column) = match self.starts.iter().find(|s| s.0 == span.offset()) {
+            Some(&(_, line, column)) if context_lines_before == 0 => (line, column),
+            _ => (inner.line().saturating_add(self.first_line), inner.column()),
+        };
+        Ok(Box::new(miette::MietteSpanContents::new_named(
+            self.name.clone(),
+            inner.data(),
+            *inner.span(),
+            line,
+            column,
+            inner.line_count(),
+        )))
     }
 }
