@@ -267,41 +267,44 @@ impl Diag {
     pub fn to_report(&self, src: &SourceFile) -> Report {
         let excerpt = Excerpt::new(src, &self.labels);
         let mut shown = self.clone();
-        shown.message = escape_controls(&self.message);
-        shown.help = self.help.as_deref().map(escape_controls);
+        shown.message = escape(&self.message, true);
+        shown.help = self.help.as_deref().map(|h| escape(h, true));
         for (label, span) in shown.labels.iter_mut().zip(&excerpt.spans) {
-            label.text = escape_controls(&label.text);
+            label.text = escape(&label.text, true);
             label.span = *span;
         }
         Report::new(shown).with_source_code(excerpt)
     }
 }
 
-/// Characters never written raw to a terminal: C0/C1 controls (but tab and newline), and the
-/// invisible format characters that reorder or hide text (bidi overrides and isolates, zero
-/// width characters, line/paragraph separators, BOM).
-fn is_unsafe_for_terminal(c: char) -> bool {
-    (c.is_control() && c != '\n' && c != '\t')
+/// Characters never written raw to a terminal or into a one-line comment: C0/C1 controls
+/// (line breaks included, tab excepted), and the invisible format characters that reorder or
+/// hide text (bidi overrides and isolates, zero width characters, line/paragraph separators,
+/// BOM).
+fn is_unsafe(c: char) -> bool {
+    (c.is_control() && c != '\t')
         || matches!(
             c,
             '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}'
         )
 }
 
-/// `text` with every character unsafe for a terminal written as a `\u{..}` escape.
+/// `text` with every unsafe character (see [`is_unsafe`]) written as a `\u{..}` escape: one
+/// line that shows what it holds and cannot drive a terminal.
 pub fn escape_controls(text: &str) -> String {
-    if !text.contains(is_unsafe_for_terminal) {
-        return text.to_owned();
-    }
-    let mut out = String::with_capacity(text.len().saturating_add(16));
+    escape(text, false)
+}
+
+fn escape(text: &str, keep_newlines: bool) -> String {
+    let mut out = String::with_capacity(text.len());
     for c in text.chars() {
-        push_escaped(&mut out, c);
+        push_escaped(&mut out, c, keep_newlines);
     }
     out
 }
 
-fn push_escaped(out: &mut String, c: char) {
-    if is_unsafe_for_terminal(c) {
+fn push_escaped(out: &mut String, c: char, keep_newlines: bool) {
+    if is_unsafe(c) && !(keep_newlines && c == '\n') {
         out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
     } else {
         out.push(c);
@@ -426,7 +429,13 @@ impl Excerpt {
                         }
                         moved.push((p, out.len()));
                     }
-                    push_escaped(&mut out, c);
+                    // A CRLF line end stays one (miette reads it as a line break).
+                    let crlf = c == '\r' && line.as_bytes().get(start + i + 1) == Some(&b'\n');
+                    if crlf {
+                        out.push(c);
+                    } else {
+                        push_escaped(&mut out, c, true);
+                    }
                 }
             }
             if shown_to < line.len() {

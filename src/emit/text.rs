@@ -7,7 +7,7 @@
 //! - `systemd`: one word of a systemd command line (double-quoted; `\`, `"`, `%`, `$` escaped);
 //! - `nft`: an nftables quoted string (values that cannot be quoted are refused);
 //! - `nft_comment`: an nftables `comment "..."` string (what cannot be quoted is replaced);
-//! - `comment`: text inside a `#` comment (line breaks and other control characters become spaces);
+//! - `comment`: text inside a `#` comment (line breaks and other control characters escaped);
 //! - `word`: a bare token (a module name, a sysctl key, a CIDR): refused if it has whitespace,
 //!   control characters, quotes or `#`.
 
@@ -179,11 +179,18 @@ pub fn nft_comment(s: &str) -> String {
     format!("\"{clean}\"")
 }
 
-/// Text safe inside a one-line `#` comment: control characters (line breaks) become spaces.
+/// Text safe inside a one-line `#` comment (the intent's file name in every header): control
+/// characters, and the Unicode line and paragraph separators that YAML 1.1 readers such as
+/// go-yaml v2 (`is_break` in its `yamlprivateh.go`) take as line breaks, are written as
+/// `\u{..}` escapes, so the name can never start a line of its own; a trailing `\` (a line
+/// continuation in systemd units) is escaped too.
 pub fn comment_text(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
+    let mut out = crate::diagnostic::escape_controls(s);
+    if out.ends_with('\\') {
+        out.pop();
+        out.push_str("\\u{5c}");
+    }
+    out
 }
 
 /// A bare token, unchanged; refused when it could split or end a line, quote, or start a comment.
@@ -269,7 +276,11 @@ mod tests {
 
     #[test]
     fn comments_and_words_cannot_break_lines() {
-        assert_eq!(comment_text("a\nrm -rf /"), "a rm -rf /");
+        assert_eq!(comment_text("a\nrm -rf /"), "a\\u{a}rm -rf /");
+        assert_eq!(
+            comment_text("x\r\u{85}\u{2028}y\\"),
+            "x\\u{d}\\u{85}\\u{2028}y\\u{5c}"
+        );
         assert!(bare_word("ip_vs_rr").is_ok());
         assert!(bare_word("rr\nevil").is_err());
         assert!(bare_word("a b").is_err());
