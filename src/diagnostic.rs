@@ -56,6 +56,9 @@ pub mod code {
     pub const POLICY_DNS_BLOCKED: &str = "netc::policy::dns-blocked";
     pub const PROXY_NO_PROXY_MISSING: &str = "netc::proxy::no-proxy-missing";
     pub const NAME_INVALID: &str = "netc::name::invalid";
+    pub const PROXY_INVALID: &str = "netc::proxy::invalid";
+    pub const ENDPOINT_INVALID: &str = "netc::endpoint::invalid";
+    pub const KUBE_PROXY_INVALID: &str = "netc::kube-proxy::invalid";
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]

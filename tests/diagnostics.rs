@@ -1291,3 +1291,177 @@ fn perf_report() {
         diags.len()
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Issue 11, items 11, 12, 17: every value that reaches a file is checked, with a code.
+
+/// `check` passes exactly when `build` can write the files: the emitters never fail on an
+/// intent without errors.
+fn builds(text: &str) -> Result<(), String> {
+    let src = SourceFile::new("intent.yaml", text);
+    let checked = pipeline::check(&src, Syntax::Yaml);
+    let plan = checked.valid_plan().ok_or("has errors")?;
+    let mut out = std::collections::BTreeMap::new();
+    netc::emit::emit_all(netc::emit::Context::new(plan, "intent.yaml"), &mut out)
+        .map_err(|e| e.to_string())?;
+    for path in out.keys() {
+        for part in path.split('/') {
+            if part.len() > 255 {
+                return Err(format!("{} bytes: {path}", part.len()));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn kube_proxy_invalid_scheduler() {
+    for bad in ["\"r r\"", "\"$(reboot)\"", "foo", "RR"] {
+        let text = edit(&[(
+            "kubeProxy: {mode: iptables}",
+            &format!("kubeProxy: {{mode: ipvs, ipvsScheduler: {bad}}}"),
+        )]);
+        let r = run(&text);
+        let d = r.expect(code::KUBE_PROXY_INVALID, 14, bad.trim_matches('"'));
+        assert!(d.help.as_deref().is_some_and(|h| h.contains("rr, wrr")));
+    }
+    for good in [
+        "rr", "wrr", "lc", "wlc", "lblc", "lblcr", "sh", "dh", "sed", "nq",
+    ] {
+        let text = edit(&[(
+            "kubeProxy: {mode: iptables}",
+            &format!("kubeProxy: {{mode: ipvs, ipvsScheduler: {good}}}"),
+        )]);
+        run(&text).lacks(code::KUBE_PROXY_INVALID);
+        builds(&text).unwrap_or_else(|e| panic!("{good}: {e}"));
+    }
+}
+
+#[test]
+fn endpoint_invalid_control_plane_endpoint() {
+    for bad in [
+        "'h:99999'",
+        "'10.0.1.100:'",
+        "'a b:6443'",
+        "'api.corp:6443/x'",
+        "\"h:6443\\nx\"",
+    ] {
+        let r = run(&edit(&[(
+            "controlPlaneEndpoint: 10.0.1.100:6443",
+            &format!("controlPlaneEndpoint: {bad}"),
+        )]));
+        r.expect(code::ENDPOINT_INVALID, 13, "");
+    }
+    for good in ["api.corp.example:6443", "10.0.1.100", "'[fd00::1]:6443'"] {
+        let text = edit(&[(
+            "controlPlaneEndpoint: 10.0.1.100:6443",
+            &format!("controlPlaneEndpoint: {good}"),
+        )]);
+        run(&text).lacks(code::ENDPOINT_INVALID);
+    }
+}
+
+#[test]
+fn proxy_invalid_urls_no_proxy_entries_and_nul_bytes() {
+    let text = edit_and_append(
+        &[],
+        "proxy: {http: \"http://p:3128\\0x\", https: proxy.corp:3128, noProxy: [\"a b\", \"x,y\", corp.internal]}\n",
+    );
+    let r = run(&text);
+    r.expect(code::PROXY_INVALID, 33, "http://p:3128");
+    r.expect(code::PROXY_INVALID, 33, "proxy.corp:3128");
+    r.expect(code::PROXY_INVALID, 33, "a b");
+    r.expect(code::PROXY_INVALID, 33, "x,y");
+    assert_eq!(
+        r.diags
+            .iter()
+            .filter(|d| d.code == code::PROXY_INVALID)
+            .count(),
+        4,
+        "{}",
+        r.listing()
+    );
+    let good = edit_and_append(
+        &[],
+        "proxy: {http: \"http://proxy.corp:3128\", https: \"http://u:p@proxy.corp:3128/\", noProxy: [corp.internal, .svc, 10.0.0.0/8, \"*.example.com\"]}\n",
+    );
+    run(&good).lacks(code::PROXY_INVALID);
+    builds(&good).expect("builds");
+}
+
+#[test]
+fn name_invalid_firewall_rule_names_and_node_names_too_long_for_a_file() {
+    let r = run(&edit(&[(
+        "managementAccess: [tcp/22]",
+        "managementAccess: [tcp/22]\n  rules: [{name: \"a b;$(x)\", ports: [tcp/9100]}]",
+    )]));
+    r.expect(code::NAME_INVALID, 33, "a b;$(x)");
+
+    // A valid DNS-1123 subdomain of 253 characters: Kubernetes takes it, a file name cannot.
+    let long = "a".repeat(61) + &format!(".{}", "a".repeat(63)).repeat(3);
+    assert_eq!(long.len(), 253);
+    let text = edit(&[("name: worker-2", &format!("name: {long}"))]);
+    let r = run(&text);
+    let d = r.expect(code::NAME_INVALID, 29, &long);
+    assert!(d.message.contains("too long"), "{}", d.message);
+    // The longest accepted name builds.
+    let max = netc::emit::MAX_NODE_NAME_IN_FILE_NAME;
+    let label = "a".repeat(63);
+    let fits = format!("{label}.{label}.{label}.{}", "b".repeat(max - 192));
+    assert_eq!(fits.len(), max);
+    let text = edit(&[("name: worker-2", &format!("name: {fits}"))]);
+    run(&text).clean();
+    builds(&text).expect("the longest accepted node name builds");
+}
+
+#[test]
+fn iface_invalid_names_nftables_cannot_quote() {
+    let text = edit(&[
+        ("interface: eth0", "interface: 'e\"1'"),
+        (
+            "      - {name: eth0, mtu: 1500, purpose: management}",
+            "      - {name: 'e\"1', mtu: 1500, purpose: management}",
+        ),
+    ]);
+    let r = run(&text);
+    let d = r.expect(code::IFACE_INVALID, 19, "e\"1");
+    assert!(d.message.contains("nftables"), "{}", d.message);
+    // With firewalld the name is quoted for the shell: no finding.
+    let text = text.replace("backend: nftables", "backend: firewalld");
+    run(&text).lacks(code::IFACE_INVALID);
+}
+
+/// Item 17: a missing key labels the map that lacks it and says who needs the value.
+#[test]
+fn parse_missing_key_labels_the_map_that_lacks_it() {
+    let r = run(&edit(&[("  kubernetesVersion: v1.31.2\n", "")]));
+    let d = r.expect(code::PARSE, 6, "cluster");
+    assert_eq!(
+        d.message,
+        "`cluster` lacks the required key `kubernetesVersion`"
+    );
+    assert_eq!(r.text(d.primary_span().expect("labelled")), "cluster");
+    let help = d.help.as_deref().unwrap_or("");
+    assert!(
+        help.contains("kubeadm needs it") && help.contains("rke2"),
+        "{help}"
+    );
+
+    let r = run(&edit(&[(
+        "metadata: {name: kubeadm-flannel}",
+        "metadata: {}",
+    )]));
+    let d = r.expect(code::PARSE, 5, "metadata");
+    assert_eq!(d.message, "`metadata` lacks the required key `name`");
+
+    let r = run(&edit(&[("    role: control-plane\n", "")]));
+    let d = r.expect(code::PARSE, 23, "-");
+    assert_eq!(d.message, "this list item lacks the required key `role`");
+
+    let r = run(&edit(&[("kind: NetworkIntent\n", "")]));
+    let d = r.expect(code::PARSE, 3, "apiVersion");
+    assert_eq!(
+        d.message,
+        "the intent lacks the required top-level key `kind`"
+    );
+}

@@ -28,6 +28,12 @@ use serde::Serialize;
 use crate::intent::Role;
 use crate::plan::{NodePlan, Plan};
 
+/// The longest node name all of whose per-node files have names a file system takes (255
+/// bytes per path component). The longest name around a node's is `firewall/<node>.firewalld.sh`;
+/// `kubeadm/join-<node>.yaml`, `canonical/join-<node>.yaml`, `cloud-init/<node>.yaml` and the
+/// `<node>/` directories add less. `validate` refuses longer node names.
+pub const MAX_NODE_NAME_IN_FILE_NAME: usize = 255 - ".firewalld.sh".len();
+
 /// Where emitters put finished files. Paths are relative, `/`-separated (`cni/worker-1/10-netc.conflist`).
 pub trait ArtifactSink {
     /// Takes one finished file. Emitters call it once per path.

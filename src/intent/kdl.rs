@@ -32,7 +32,7 @@ use ::kdl::{KdlDocument, KdlError, KdlNode};
 use miette::SourceSpan;
 
 use super::model::NetworkIntent;
-use super::suggest::did_you_mean;
+use super::suggest::{did_you_mean, missing_field, missing_field_help};
 use crate::diagnostic::{Diag, code};
 use crate::intent::Span;
 
@@ -168,11 +168,33 @@ fn syntax_diag(err: &KdlError, text: &str) -> Diag {
 }
 
 fn model_diag(err: de::Error, text: &str) -> Diag {
+    let span = fit(err.span.unwrap_or(Span::new(0, 1)), text);
+    if let Some(field) = missing_field(&err.message) {
+        // The error is labelled at the node that lacks the key (the whole document at the top).
+        let at = text.get(span.offset..).unwrap_or("");
+        let name: String = at
+            .chars()
+            .take_while(|c| !c.is_whitespace() && !matches!(c, '{' | '=' | ';'))
+            .collect();
+        // The document's own span is the first character (`parse`).
+        let top = err.span.is_none_or(|s| s == fit(Span::new(0, 1), text));
+        let message = if top {
+            format!("the intent lacks the required top-level key `{field}`")
+        } else if name == "-" {
+            format!("this list item lacks the required key `{field}`")
+        } else if name.is_empty() {
+            format!("the intent lacks the required top-level key `{field}`")
+        } else {
+            format!("`{name}` lacks the required key `{field}`")
+        };
+        return Diag::error(code::PARSE, message)
+            .label(span, format!("needs `{field}`"))
+            .help(missing_field_help(field));
+    }
     let help = match did_you_mean(&err.message) {
         Some(s) => format!("did you mean `{s}`?"),
         None => "see `netc schema` for the keys and types an intent takes".to_owned(),
     };
-    let span = fit(err.span.unwrap_or(Span::new(0, 1)), text);
     Diag::error(code::PARSE, err.message)
         .label(span, "here")
         .help(help)
@@ -353,9 +375,28 @@ nodes {
     fn missing_field_points_at_its_node() {
         let text = MINIMAL.replace("- name=cp-1 ", "- ");
         let d = err(&text);
-        assert!(d.message.contains("missing field `name`"), "{}", d.message);
+        assert_eq!(d.message, "this list item lacks the required key `name`");
         let span = d.primary_span().expect("labelled");
         assert_eq!(span.offset, text.find("- role").expect("present"));
+
+        // The map that lacks the key is named, and the help says who needs it (issue 11, 17).
+        let text = MINIMAL.replace("kubernetesVersion=\"v1.31.2\" ", "");
+        let d = err(&text);
+        assert_eq!(
+            d.message,
+            "`cluster` lacks the required key `kubernetesVersion`"
+        );
+        assert_eq!(d.primary_span().map(|s| s.offset), text.find("cluster "));
+        assert!(
+            d.help
+                .as_deref()
+                .is_some_and(|h| h.contains("kubeadm needs it"))
+        );
+        let d = err(&MINIMAL.replace("kind NetworkIntent\n", ""));
+        assert_eq!(
+            d.message,
+            "the intent lacks the required top-level key `kind`"
+        );
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! "Did you mean" for unknown keys and values, from serde's own error text.
+//! Help for parse errors, from serde's own error text: "did you mean" for unknown keys and
+//! values, and what a missing required key is for.
 
 /// For serde's `unknown field `x`, expected one of `a`, `b`` (or `unknown variant ...`),
 /// the closest expected name, if one is close enough to be a likely typo.
@@ -22,6 +23,38 @@ pub(crate) fn did_you_mean(message: &str) -> Option<String> {
         .filter(|(score, _)| *score > 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, cand)| cand.to_owned())
+}
+
+/// The key serde reports as `missing field `x``, if that is the error.
+pub(crate) fn missing_field(message: &str) -> Option<&str> {
+    between(message, "missing field `", "`")
+}
+
+/// Help for a missing required key: what it is for and which distributions read it.
+pub(crate) fn missing_field_help(field: &str) -> String {
+    let why = match field {
+        "kubernetesVersion" => {
+            "kubeadm needs it: it goes into ClusterConfiguration and picks the kubeadm config \
+             API (v1beta3 below 1.31, v1beta4 from 1.31); rke2, k3s and canonical do not read \
+             it, but every intent states the version its cluster runs"
+        }
+        "distribution" => {
+            "every intent needs it: kubeadm, rke2, k3s or canonical decides which files netc writes"
+        }
+        "podCIDR" | "serviceCIDR" => {
+            "every distribution needs it: it goes into the cluster configuration (kubeadm \
+             networking, rke2/k3s cluster-cidr and service-cidr, canonical bootstrap) and the CNI"
+        }
+        "apiVersion" | "kind" => {
+            "every intent starts with `apiVersion: netc/v1alpha1` and `kind: NetworkIntent`"
+        }
+        _ => "",
+    };
+    if why.is_empty() {
+        format!("add `{field}`; see `netc schema` for the keys an intent takes")
+    } else {
+        format!("add `{field}`: {why}")
+    }
 }
 
 fn between<'a>(s: &'a str, start: &str, end: &str) -> Option<&'a str> {

@@ -275,9 +275,136 @@ pub fn is_interface_name(s: &str) -> bool {
             .any(|c| c == '/' || c == ':' || c.is_whitespace() || c == '\0')
 }
 
+/// The IPVS schedulers kube-proxy accepts (`validateIPVSSchedulerMethod` in kubernetes
+/// `pkg/proxy/apis/config/validation/validation.go`); each is a kernel module `ip_vs_<name>`
+/// (`net/netfilter/ipvs/Kconfig`), which netc loads on the nodes.
+pub const IPVS_SCHEDULERS: &[&str] = &[
+    "rr", "wrr", "lc", "wlc", "lblc", "lblcr", "sh", "dh", "sed", "nq",
+];
+
+/// A host name, IPv4 address or IPv6 address (bracketed or not) as a network endpoint's host.
+fn is_host(host: &str) -> bool {
+    if let Some(v6) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        return v6.parse::<std::net::Ipv6Addr>().is_ok();
+    }
+    host.parse::<IpAddr>().is_ok() || is_dns1123_subdomain(&host.to_ascii_lowercase())
+}
+
+fn is_port(port: &str) -> bool {
+    !port.is_empty()
+        && port.len() <= 5
+        && port.bytes().all(|b| b.is_ascii_digit())
+        && port.parse::<u16>().is_ok_and(|p| p > 0)
+}
+
+/// `host` or `host:port` (`10.0.1.100:6443`, `api.example.com`, `[fd00::1]:6443`), as kubeadm
+/// reads `controlPlaneEndpoint` (`ParseHostPort`, `cmd/kubeadm/app/util/endpoint.go`): the host
+/// an IP address or a DNS-1123 subdomain, the port 1-65535.
+pub fn is_endpoint(text: &str) -> bool {
+    if text.parse::<std::net::Ipv6Addr>().is_ok() {
+        return true;
+    }
+    match text.rsplit_once(':') {
+        Some((host, port)) if !host.contains(':') || host.starts_with('[') => {
+            is_port(port) && is_host(host)
+        }
+        Some(_) => false,
+        None => is_host(text),
+    }
+}
+
+/// A proxy URL as curl and Go's `http.ProxyFromEnvironment` read `HTTP(S)_PROXY`:
+/// `scheme://[user[:password]@]host[:port][/]`, scheme `http`, `https`, `socks5` or `socks5h`.
+/// Whitespace, control characters (a NUL) and `'` are refused: the value is written into a
+/// systemd EnvironmentFile that is also a shell file.
+pub fn is_proxy_url(text: &str) -> bool {
+    let Some((scheme, rest)) = text.split_once("://") else {
+        return false;
+    };
+    if !matches!(scheme, "http" | "https" | "socks5" | "socks5h") {
+        return false;
+    }
+    if rest
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '\'' | '"' | '\\'))
+    {
+        return false;
+    }
+    let authority = rest.strip_suffix('/').unwrap_or(rest);
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    if host_port.contains(['/', '?', '#']) {
+        return false;
+    }
+    match host_port.rsplit_once(':') {
+        Some((host, port)) if !host.contains(':') || host.starts_with('[') => {
+            is_port(port) && is_host(host)
+        }
+        Some(_) => false,
+        None => is_host(host_port),
+    }
+}
+
+/// One `NO_PROXY` entry: `*`, a domain (`.example.com`, `example.com`), an IP address or CIDR,
+/// optionally with `:port`, as curl and Go read them. The list is written comma-separated, so
+/// an entry may not hold a comma, whitespace or control characters.
+pub fn is_no_proxy_entry(text: &str) -> bool {
+    !text.is_empty()
+        && text.chars().all(|c| {
+            c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':' | '/' | '*' | '[' | ']')
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn endpoints_proxies_and_no_proxy_entries() {
+        for ok in [
+            "10.0.1.100:6443",
+            "api.example.com",
+            "[fd00::1]:6443",
+            "fd00::1",
+            "LB.corp:443",
+        ] {
+            assert!(is_endpoint(ok), "{ok}");
+        }
+        for bad in [
+            "h:99999",
+            "h:0",
+            "a b:6443",
+            "h:6443\nx",
+            "",
+            ":6443",
+            "h:",
+            "$(x):1",
+        ] {
+            assert!(!is_endpoint(bad), "{bad:?}");
+        }
+        for ok in [
+            "http://proxy.corp:3128",
+            "https://u:p@proxy:8080/",
+            "socks5h://[fd00::1]:1080",
+        ] {
+            assert!(is_proxy_url(ok), "{ok}");
+        }
+        for bad in [
+            "proxy:3128",
+            "ftp://p:21",
+            "http://p:3128\0x",
+            "http://",
+            "http://p q:1",
+            "http://p/x",
+        ] {
+            assert!(!is_proxy_url(bad), "{bad:?}");
+        }
+        assert!(
+            is_no_proxy_entry(".svc") && is_no_proxy_entry("10.0.0.0/8") && is_no_proxy_entry("*")
+        );
+        for bad in ["", "a b", "a,b", "x\0"] {
+            assert!(!is_no_proxy_entry(bad), "{bad:?}");
+        }
+    }
 
     #[test]
     fn networks_refuse_host_bits() {

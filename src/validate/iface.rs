@@ -8,14 +8,44 @@ use std::collections::HashMap;
 use super::NodeSet;
 use crate::diagnostic::{Diag, code};
 use crate::intent::values::is_interface_name;
-use crate::intent::{NetworkIntent, Text};
+use crate::intent::{FirewallBackend, NetworkIntent, Text};
 use crate::plan::Plan;
 
 /// The kernel's MTU bounds for Ethernet-like devices (IPv4's 68-byte minimum, 16-bit maximum).
 const MIN_LINK_MTU: u32 = 68;
 const MAX_LINK_MTU: u32 = 65535;
 
-fn name(what: &str, t: &Text, out: &mut Vec<Diag>) {
+/// Characters the kernel allows in an interface name but that no file netc writes can carry
+/// as they are: control characters anywhere, and `"` and `\\`, which an nftables string
+/// cannot quote (`nft_quote` in `emit/text.rs`), when the firewall is nftables.
+fn unwritable(value: &str, nftables: bool) -> Option<char> {
+    value
+        .chars()
+        .find(|&c| c.is_control() || (nftables && matches!(c, '"' | '\\')))
+}
+
+fn name(what: &str, t: &Text, nftables: bool, out: &mut Vec<Diag>) {
+    if is_interface_name(&t.value)
+        && let Some(c) = unwritable(&t.value, nftables)
+    {
+        let why = if c.is_control() {
+            "a control character".to_owned()
+        } else {
+            format!("`{c}`, which nftables cannot quote")
+        };
+        out.push(
+            Diag::error(
+                code::IFACE_INVALID,
+                format!(
+                    "interface `{}` ({what}) holds {why}",
+                    t.value.escape_debug()
+                ),
+            )
+            .label(t.span, "cannot be written")
+            .help("rename the interface with letters, digits, `-`, `_` and `.` (e.g. `eth1`)"),
+        );
+        return;
+    }
     if !is_interface_name(&t.value) {
         let why = if t.value.len() > 15 {
             format!("is {} bytes long; Linux allows 15", t.value.len())
@@ -36,22 +66,26 @@ fn name(what: &str, t: &Text, out: &mut Vec<Diag>) {
 }
 
 fn invalid(intent: &NetworkIntent, out: &mut Vec<Diag>) {
+    let nft = intent
+        .firewall
+        .as_ref()
+        .is_some_and(|f| f.backend.value == FirewallBackend::Nftables);
     if let Some(i) = &intent.cni.interface {
-        name("cni.interface", i, out);
+        name("cni.interface", i, nft, out);
     }
     if let Some(i) = intent.cni.vxlan.as_ref().and_then(|v| v.interface.as_ref()) {
-        name("cni.vxlan.interface", i, out);
+        name("cni.vxlan.interface", i, nft, out);
     }
     if let Some(h) = &intent.host_overlay {
-        name("hostOverlay.bridge", &h.bridge, out);
+        name("hostOverlay.bridge", &h.bridge, nft, out);
         if let Some(i) = &h.vxlan.interface {
-            name("hostOverlay.vxlan.interface", i, out);
+            name("hostOverlay.vxlan.interface", i, nft, out);
         }
     }
     for node in &intent.nodes {
         let mut seen: HashMap<&str, &Text> = HashMap::new();
         for f in &node.interfaces {
-            name(&format!("on {}", node.name.value), &f.name, out);
+            name(&format!("on {}", node.name.value), &f.name, nft, out);
             if let Some(first) = seen.insert(f.name.value.as_str(), &f.name) {
                 out.push(
                     Diag::error(

@@ -6,6 +6,7 @@
 //! per-node findings that repeat on many nodes are reported once with a count.
 
 mod cidr;
+mod cluster;
 mod cni;
 mod dns;
 mod header;
@@ -28,6 +29,7 @@ type Family = fn(&NetworkIntent, &Plan, &mut Vec<Diag>);
 const FAMILIES: &[Family] = &[
     header::check,
     names::check,
+    cluster::check,
     cidr::check,
     dns::check,
     nodes::check,

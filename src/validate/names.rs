@@ -2,10 +2,13 @@
 //!
 //! Node names and `metadata.name` are DNS-1123 subdomains (Kubernetes object names), the
 //! cluster domain too (kubeadm's ValidateNetworking); namespaces and policy rule names become
-//! object names and labels, so they are DNS-1123 labels. firewalld zone names are at most 17
-//! characters.
+//! object names and labels, so they are DNS-1123 labels, as are firewall rule names (they
+//! become nftables comments and firewalld script comments). firewalld zone names are at most 17
+//! characters. A node name also names files (`firewall/<node>.firewalld.sh`), so it is short
+//! enough for a file name.
 
 use crate::diagnostic::{Diag, code};
+use crate::emit::MAX_NODE_NAME_IN_FILE_NAME;
 use crate::intent::values::{is_dns1123_label, is_dns1123_subdomain};
 use crate::intent::{NetworkIntent, Text};
 use crate::plan::Plan;
@@ -51,6 +54,26 @@ pub(super) fn check(intent: &NetworkIntent, _plan: &Plan, out: &mut Vec<Diag>) {
     }
     for node in &intent.nodes {
         subdomain("node name", &node.name, out);
+        let len = node.name.value.len();
+        if len > MAX_NODE_NAME_IN_FILE_NAME && is_dns1123_subdomain(&node.name.value) {
+            out.push(
+                Diag::error(
+                    code::NAME_INVALID,
+                    format!(
+                        "node name `{}` is {len} characters: too long for the file names netc writes",
+                        node.name.value
+                    ),
+                )
+                .label(node.name.span, "too long for a file name")
+                .help(format!(
+                    "netc writes `firewall/<node>.firewalld.sh` and the like, and a file name \
+                     holds at most 255 bytes: use at most {MAX_NODE_NAME_IN_FILE_NAME} characters"
+                )),
+            );
+        }
+    }
+    for rule in intent.firewall.iter().flat_map(|f| &f.rules) {
+        label("firewall rule name", &rule.name, out);
     }
     for policy in &intent.policies {
         label("namespace", &policy.namespace, out);

@@ -1,3 +1,6 @@
+//! `netc::proxy::invalid`: a proxy URL or `noProxy` entry curl and Go would not read, or that
+//! cannot be written into `proxy.env` as it is (whitespace, control characters, a comma).
+//!
 //! `netc::proxy::no-proxy-missing`: cluster traffic sent to the HTTP proxy.
 //!
 //! netc always adds what NO_PROXY needs (`ProxyPlan.added`). When the user wrote a noProxy list
@@ -6,7 +9,7 @@
 
 use crate::diagnostic::{Diag, code};
 use crate::intent::values;
-use crate::intent::{NetworkIntent, Text};
+use crate::intent::{NetworkIntent, Proxy, Text};
 use crate::plan::{Plan, required_no_proxy};
 
 /// Whether the user's entries already cover `required` (the same text, a wider network, or
@@ -28,10 +31,52 @@ fn covered(required: &str, user: &[Text]) -> bool {
     })
 }
 
+fn invalid(proxy: &Proxy, out: &mut Vec<Diag>) {
+    for (key, url) in [("http", &proxy.http), ("https", &proxy.https)] {
+        if let Some(url) = url
+            && !values::is_proxy_url(&url.value)
+        {
+            out.push(
+                Diag::error(
+                    code::PROXY_INVALID,
+                    format!(
+                        "proxy.{key} `{}` is not a proxy URL",
+                        url.value.escape_debug()
+                    ),
+                )
+                .label(url.span, "not scheme://host:port")
+                .help(
+                    "write `http://host:port` (or https, socks5, socks5h; `user:password@` may \
+                     precede the host), without spaces, quotes or control characters",
+                ),
+            );
+        }
+    }
+    for entry in &proxy.no_proxy {
+        if !values::is_no_proxy_entry(&entry.value) {
+            out.push(
+                Diag::error(
+                    code::PROXY_INVALID,
+                    format!(
+                        "noProxy entry `{}` is not a domain, address or CIDR",
+                        entry.value.escape_debug()
+                    ),
+                )
+                .label(entry.span, "invalid entry")
+                .help(
+                    "one domain (`.corp.internal`), IP address or CIDR per entry, optionally \
+                     with `:port`; no spaces, commas or control characters",
+                ),
+            );
+        }
+    }
+}
+
 pub(super) fn check(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
     let (Some(proxy), Some(p)) = (&intent.proxy, &plan.proxy) else {
         return;
     };
+    invalid(proxy, out);
     if proxy.http.is_none() && proxy.https.is_none() {
         return; // no proxy, nothing to bypass
     }
