@@ -93,6 +93,11 @@ struct Lexer<'a> {
     escline: Option<usize>,
     node_start: usize,
     nodes: Vec<Range<usize>>,
+    /// `{` inside multi-line strings of the current top-level node. The multi-line rules
+    /// (indentation) are the ones most likely to differ in some detail from the parser's; were
+    /// the parser to give up on such a string, its error recovery would read the braces in it
+    /// as blocks. Counting them against the nesting limit keeps the bound sound regardless.
+    hidden_opens: usize,
 }
 
 pub(super) fn prepare(text: &str, max_depth: usize) -> Result<Prepared, LexError> {
@@ -107,6 +112,7 @@ pub(super) fn prepare(text: &str, max_depth: usize) -> Result<Prepared, LexError
         escline: None,
         node_start: 0,
         nodes: Vec::new(),
+        hidden_opens: 0,
     };
     if text.starts_with('\u{FEFF}') {
         lx.blank(0, '\u{FEFF}'.len_utf8());
@@ -150,6 +156,7 @@ impl Lexer<'_> {
     }
 
     fn end_node(&mut self, at: usize) {
+        self.hidden_opens = 0;
         let range = self.node_start..at;
         self.node_start = at;
         let body = self.out.get(range.clone()).unwrap_or_default();
@@ -218,18 +225,7 @@ impl Lexer<'_> {
                 }
                 '{' => {
                     self.depth = self.depth.saturating_add(1);
-                    if self.depth > self.max_depth {
-                        return Err(LexError {
-                            span: Span::new(at, 1),
-                            message: format!(
-                                "KDL child blocks nested more than {} levels deep",
-                                self.max_depth
-                            ),
-                            label: "too deep",
-                            help: "an intent nests a few levels: \
-                                   `policies { - { rules { - { from { ... } } } } }`",
-                        });
-                    }
+                    self.check_depth(at)?;
                     self.token_seen(true);
                 }
                 '}' => {
@@ -278,6 +274,26 @@ impl Lexer<'_> {
         }
         self.end_node(self.text.len());
         Ok(())
+    }
+
+    fn check_depth(&self, at: usize) -> Result<(), LexError> {
+        if self.depth.saturating_add(self.hidden_opens) <= self.max_depth {
+            return Ok(());
+        }
+        Err(LexError {
+            span: Span::new(at, 1),
+            message: format!(
+                "KDL child blocks nested more than {} levels deep{}",
+                self.max_depth,
+                if self.hidden_opens > 0 {
+                    " (counting the `{` in multi-line strings)"
+                } else {
+                    ""
+                }
+            ),
+            label: "too deep",
+            help: "an intent nests a few levels: `policies { - { rules { - { from { ... } } } } }`",
+        })
     }
 
     fn token_seen(&mut self, separated: bool) {
@@ -390,6 +406,10 @@ impl Lexer<'_> {
                     let body_end = self.pos;
                     self.pos = self.pos.saturating_add(close.len());
                     return self.check_dedent(start, body_start, body_end);
+                }
+                if c == '{' {
+                    self.hidden_opens = self.hidden_opens.saturating_add(1);
+                    self.check_depth(self.pos)?;
                 }
                 if !raw && c == '\\' {
                     if self
@@ -586,6 +606,8 @@ mod tests {
             "/* open",
             "x \"\"\"\n  a\n b\n  \"\"\"",
             "x \"\u{1}\"",
+            // Braces in multi-line strings count against the nesting limit.
+            "x \"\"\"\n  {{{{{{{{{{{{{{{{{\n  \"\"\"",
         ] {
             assert!(prepare(bad, 16).is_err(), "{bad:?} was accepted");
         }
