@@ -40,6 +40,10 @@ policies:
         ports: [tcp/http, tcp/8000-8080, udp/5353]
       - name: nobody-to-vault
         to: {app: vault}
+      - name: web-from-anyone
+        to: {app: web}
+        from: []
+        ports: [tcp/80]
     egress:
       - name: api-to-db
         from: {app: api}
@@ -48,6 +52,10 @@ policies:
       - name: api-to-anything
         from: {app: api}
         to: [{cidr: 0.0.0.0/0}]
+      - name: web-to-ntp
+        from: {app: web}
+        to: []
+        ports: [udp/123]
   - namespace: batch
     defaultDeny: [egress]
     allowDNS: false
@@ -188,8 +196,10 @@ fn policies_say_what_the_intent_says() {
             "allow-dns",
             "api-from-gateway",
             "nobody-to-vault",
+            "web-from-anyone",
             "api-to-db",
             "api-to-anything",
+            "web-to-ntp",
         ]
     );
     for d in &payments {
@@ -233,7 +243,25 @@ fn policies_say_what_the_intent_says() {
     assert_eq!(vault["policyTypes"][0], "Ingress");
     assert!(vault.get("ingress").is_none());
 
-    let db = &payments[5]["spec"]["egress"][0];
+    // `from: []`: one rule with its ports and no `from`, i.e. every source (not nobody).
+    let web = &payments[5]["spec"];
+    assert_eq!(web["podSelector"]["matchLabels"]["app"], "web");
+    assert_eq!(web["ingress"].as_array().map(Vec::len), Some(1));
+    assert!(web["ingress"][0].get("from").is_none(), "{web:?}");
+    assert_eq!(
+        (
+            web["ingress"][0]["ports"][0]["protocol"].as_str(),
+            web["ingress"][0]["ports"][0]["port"].as_u64()
+        ),
+        (Some("TCP"), Some(80))
+    );
+    // `to: []`: every destination, on the listed port.
+    let ntp = &payments[8]["spec"];
+    assert_eq!(ntp["policyTypes"][0], "Egress");
+    assert!(ntp["egress"][0].get("to").is_none(), "{ntp:?}");
+    assert_eq!(ntp["egress"][0]["ports"][0]["port"].as_u64(), Some(123));
+
+    let db = &payments[6]["spec"]["egress"][0];
     assert_eq!(db["to"][1]["ipBlock"]["cidr"], "10.0.0.0/8");
     assert_eq!(db["to"][1]["ipBlock"]["except"][1], "10.2.0.0/16");
     assert_eq!(db["ports"][1]["protocol"], "SCTP");

@@ -1011,6 +1011,36 @@ fn policy_invalid_duplicate_rule_and_namespace() {
 }
 
 #[test]
+fn policy_invalid_ports_without_peers_but_empty_list_passes() {
+    // Absent `from`/`to` admits nobody, so ports there would be silently meaningless.
+    let r = run(&edit_and_append(
+        &calico(),
+        "policies:
+  - namespace: production
+    rules:
+      - {name: web, to: {app: web}, ports: [tcp/80]}
+    egress:
+      - {name: out, ports: [udp/123]}
+",
+    ));
+    let d = r.expect(code::POLICY_INVALID, 36, "tcp/80");
+    r.also_labels(d, 36, "web");
+    r.expect(code::POLICY_INVALID, 38, "udp/123");
+    // `from: []` / `to: []` is every peer: valid.
+    let r = run(&edit_and_append(
+        &calico(),
+        "policies:
+  - namespace: production
+    rules:
+      - {name: web, to: {app: web}, from: [], ports: [tcp/80]}
+    egress:
+      - {name: out, to: [], ports: [udp/123]}
+",
+    ));
+    r.lacks(code::POLICY_INVALID);
+}
+
+#[test]
 fn policy_dns_blocked_is_a_warning() {
     let r = run(&edit_and_append(
         &calico(),

@@ -141,3 +141,37 @@ fn wrong_type_is_labelled_at_its_line() {
     let (diag, at) = failure(&text);
     assert_eq!(at, line, "{diag:?}");
 }
+
+/// `from {}` in KDL is the explicit empty list (`from: []`, every source); a bare `from` node
+/// is absent (nobody), as in YAML.
+#[test]
+fn kdl_empty_peer_list_is_explicit_and_bare_node_is_absent() {
+    let intent = |from: &str| {
+        let text = format!(
+            r#"apiVersion "netc/v1alpha1"
+kind NetworkIntent
+metadata name=x
+cluster distribution=kubeadm kubernetesVersion="v1.31.2" podCIDR="10.244.0.0/16" serviceCIDR="10.96.0.0/12"
+cni plugin=calico
+nodes {{
+    - name=cp role=control-plane address="10.0.1.1/24"
+}}
+policies {{
+    - namespace=web {{
+        rules {{
+            - name=r {{
+                {from}
+            }}
+        }}
+    }}
+}}
+"#
+        );
+        let src = SourceFile::new("x.kdl", text);
+        let parsed = parse(&src, Syntax::Kdl).unwrap_or_else(|d| panic!("{}", d.message));
+        parsed.policies[0].rules[0].from.clone()
+    };
+    assert!(intent("from {}").is_everyone());
+    assert!(intent("from").is_absent());
+    assert!(intent("").is_absent());
+}

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::{ArtifactSink, Context, EmitError, yaml_documents};
 use crate::intent::values::{PolicyPort, Protocol};
-use crate::plan::{NAMESPACE_NAME_LABEL, PeerPlan, PolicyPlan, PolicyRulePlan};
+use crate::plan::{NAMESPACE_NAME_LABEL, PeerPlan, Peers, PolicyPlan, PolicyRulePlan};
 
 /// The namespace and labels of cluster DNS pods (kubeadm's CoreDNS keeps the kube-dns labels).
 pub const DNS_NAMESPACE: &str = "kube-system";
@@ -163,14 +163,16 @@ pub fn policies(p: &PolicyPlan) -> Vec<NetworkPolicy> {
         }
     }
     for rule in &p.ingress {
-        // No peers means nobody (the intent's contract), which is a policy with no rules.
-        let rules = if rule.peers.is_empty() {
-            Vec::new()
-        } else {
-            vec![IngressRule {
+        // An absent `from` means nobody (the intent's contract): a policy with no rules, which
+        // isolates the pods. `from: []` means anyone: a rule without `from` ("If this field is
+        // empty or missing, this rule matches all sources", NetworkPolicyIngressRule in
+        // kubernetes/kubernetes staging/src/k8s.io/api/networking/v1/types.go), ports kept.
+        let rules = match &rule.peers {
+            Peers::Only(list) if list.is_empty() => Vec::new(),
+            _ => vec![IngressRule {
                 from: peers(rule),
                 ports: ports(rule),
-            }]
+            }],
         };
         out.push(policy(
             &rule.name,
@@ -179,13 +181,14 @@ pub fn policies(p: &PolicyPlan) -> Vec<NetworkPolicy> {
         ));
     }
     for rule in &p.egress {
-        let rules = if rule.peers.is_empty() {
-            Vec::new()
-        } else {
-            vec![EgressRule {
+        // The same for egress: "If this field is empty or missing, this rule matches all
+        // destinations" (NetworkPolicyEgressRule.to).
+        let rules = match &rule.peers {
+            Peers::Only(list) if list.is_empty() => Vec::new(),
+            _ => vec![EgressRule {
                 to: peers(rule),
                 ports: ports(rule),
-            }]
+            }],
         };
         out.push(policy(
             &rule.name,
@@ -249,9 +252,12 @@ fn dns_rule() -> EgressRule {
     }
 }
 
+/// The emitted peer list; empty (no `from`/`to` key) for `Peers::Anyone`.
 fn peers(rule: &PolicyRulePlan) -> Vec<Peer> {
-    rule.peers
-        .iter()
+    let Peers::Only(list) = &rule.peers else {
+        return Vec::new();
+    };
+    list.iter()
         .map(|peer| match peer {
             PeerPlan::Pods { pods, namespaces } => Peer {
                 // A peer must select something: neither selector means every pod of the

@@ -387,9 +387,10 @@ pub struct IngressRule {
     /// Labels of the protected pods; absent = every pod of the namespace.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to: Option<Labels>,
-    /// Who may connect; empty = nobody beyond other rules.
-    #[serde(default)]
-    pub from: Vec<Peer>,
+    /// Who may connect. Absent = nobody (the rule only isolates the selected pods); an
+    /// explicit empty list `[]` = every source, as in Kubernetes (`ports` still apply).
+    #[serde(default, skip_serializing_if = "PeerList::is_absent")]
+    pub from: PeerList,
     /// `tcp/8080`, `udp/53`, `tcp/8000-8080`, `tcp/http`; empty = all ports.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ports: Vec<Text>,
@@ -402,11 +403,46 @@ pub struct EgressRule {
     /// Labels of the pods the allowance is for; absent = every pod of the namespace.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from: Option<Labels>,
-    /// Where they may connect.
-    #[serde(default)]
-    pub to: Vec<Peer>,
+    /// Where they may connect. Absent = nowhere (the rule only isolates the selected pods); an
+    /// explicit empty list `[]` = every destination, as in Kubernetes (`ports` still apply).
+    #[serde(default, skip_serializing_if = "PeerList::is_absent")]
+    pub to: PeerList,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ports: Vec<Text>,
+}
+
+/// The peers of a rule: absent (`None`, nobody), or a list, where an empty list means every
+/// peer (Kubernetes: "If this field is empty or missing, this rule matches all sources").
+/// Iterating it yields the listed peers.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(transparent)]
+pub struct PeerList(pub Option<Vec<Peer>>);
+
+impl PeerList {
+    /// The key is absent: the rule admits nobody.
+    pub fn is_absent(&self) -> bool {
+        self.0.is_none()
+    }
+
+    /// An explicit `[]`: the rule admits every peer.
+    pub fn is_everyone(&self) -> bool {
+        self.0.as_ref().is_some_and(Vec::is_empty)
+    }
+}
+
+impl std::ops::Deref for PeerList {
+    type Target = [Peer];
+    fn deref(&self) -> &[Peer] {
+        self.0.as_deref().unwrap_or_default()
+    }
+}
+
+impl<'a> IntoIterator for &'a PeerList {
+    type Item = &'a Peer;
+    type IntoIter = std::slice::Iter<'a, Peer>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
 }
 
 /// One peer: pods (in this or selected namespaces), or an IP block.

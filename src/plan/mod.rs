@@ -25,7 +25,9 @@ pub use cni::{
 };
 pub use host::{ModuleRequirement, Route, Routes, Sysctl, required_no_proxy, static_pod_routes};
 pub(crate) use mtu::data_path_interfaces;
-pub use policies::{NAMESPACE_NAME_LABEL, PeerPlan, PolicyPlan, PolicyRulePlan};
+pub use policies::{
+    NAMESPACE_NAME_LABEL, PeerPlan, Peers, PolicyPlan, PolicyRulePlan, PolicySpans,
+};
 pub use ports::{PortClaim, Scope};
 pub(crate) use subnets::bounds as network_bounds;
 pub use subnets::capacity as subnet_capacity;

@@ -6,11 +6,14 @@ use ipnet::IpNet;
 use serde::Serialize;
 
 use crate::intent::values::{self, PolicyPort};
-use crate::intent::{Direction, Labels, Peer, Policy};
+use crate::intent::{Direction, Labels, Peer, PeerList, Policy, Span};
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct PolicyPlan {
     pub namespace: String,
+    /// Where each generated policy comes from in the intent, for `explain` and lint.
+    #[serde(skip)]
+    pub spans: PolicySpans,
     pub deny_ingress: bool,
     pub deny_egress: bool,
     /// Whether egress to cluster DNS is allowed (default: whenever egress is denied).
@@ -19,15 +22,37 @@ pub struct PolicyPlan {
     pub egress: Vec<PolicyRulePlan>,
 }
 
+/// Intent spans of one policy entry (default spans when netc supplied the value).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct PolicySpans {
+    pub namespace: Span,
+    pub deny_ingress: Span,
+    pub deny_egress: Span,
+    /// `allowDNS`, or the `egress` entry of `defaultDeny` when DNS is allowed by default.
+    pub allow_dns: Span,
+}
+
 /// One allowance: the selected pods, their peers and the ports.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct PolicyRulePlan {
     pub name: String,
+    /// The rule's `name` in the intent.
+    #[serde(skip)]
+    pub span: Span,
     /// Labels selecting the pods the rule is about (empty = all pods of the namespace).
     pub selector: BTreeMap<String, String>,
-    pub peers: Vec<PeerPlan>,
+    pub peers: Peers,
     #[serde(skip)]
     pub ports: Vec<PolicyPort>,
+}
+
+/// Who a rule admits.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub enum Peers {
+    /// `from: []` / `to: []`: every source or destination (the emitted rule has no peer list).
+    Anyone,
+    /// The listed peers; an empty list (the key absent) admits nobody.
+    Only(Vec<PeerPlan>),
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -76,6 +101,14 @@ fn peer(p: &Peer) -> Option<PeerPlan> {
     })
 }
 
+fn peers(list: &PeerList) -> Peers {
+    if list.is_everyone() {
+        Peers::Anyone
+    } else {
+        Peers::Only(list.iter().filter_map(peer).collect())
+    }
+}
+
 fn ports(texts: &[crate::intent::Text]) -> Vec<PolicyPort> {
     texts
         .iter()
@@ -87,19 +120,40 @@ pub(super) fn lower(policies: &[Policy]) -> Vec<PolicyPlan> {
     policies
         .iter()
         .map(|p| {
-            let deny_egress = p.default_deny.iter().any(|d| d.value == Direction::Egress);
+            let deny = |dir| {
+                p.default_deny
+                    .iter()
+                    .find(|d| d.value == dir)
+                    .map(|d| d.span)
+            };
+            let (deny_ingress, deny_egress) = (deny(Direction::Ingress), deny(Direction::Egress));
             PolicyPlan {
                 namespace: p.namespace.value.clone(),
-                deny_ingress: p.default_deny.iter().any(|d| d.value == Direction::Ingress),
-                deny_egress,
-                allow_dns: p.allow_dns.as_ref().map_or(deny_egress, |a| a.value),
+                spans: PolicySpans {
+                    namespace: p.namespace.span,
+                    deny_ingress: deny_ingress.unwrap_or_default(),
+                    deny_egress: deny_egress.unwrap_or_default(),
+                    allow_dns: p
+                        .allow_dns
+                        .as_ref()
+                        .map(|a| a.span)
+                        .or(deny_egress)
+                        .unwrap_or_default(),
+                },
+                deny_ingress: deny_ingress.is_some(),
+                deny_egress: deny_egress.is_some(),
+                allow_dns: p
+                    .allow_dns
+                    .as_ref()
+                    .map_or(deny_egress.is_some(), |a| a.value),
                 ingress: p
                     .rules
                     .iter()
                     .map(|r| PolicyRulePlan {
                         name: r.name.value.clone(),
+                        span: r.name.span,
                         selector: r.to.as_ref().map(labels).unwrap_or_default(),
-                        peers: r.from.iter().filter_map(peer).collect(),
+                        peers: peers(&r.from),
                         ports: ports(&r.ports),
                     })
                     .collect(),
@@ -108,8 +162,9 @@ pub(super) fn lower(policies: &[Policy]) -> Vec<PolicyPlan> {
                     .iter()
                     .map(|r| PolicyRulePlan {
                         name: r.name.value.clone(),
+                        span: r.name.span,
                         selector: r.from.as_ref().map(labels).unwrap_or_default(),
-                        peers: r.to.iter().filter_map(peer).collect(),
+                        peers: peers(&r.to),
                         ports: ports(&r.ports),
                     })
                     .collect(),

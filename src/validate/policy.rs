@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use crate::diagnostic::{Diag, code};
 use crate::intent::values::{self, PolicyPort, Protocol, is_dns1123_subdomain};
-use crate::intent::{Direction, Labels, NetworkIntent, Peer, Policy, Span, Text};
+use crate::intent::{Direction, Labels, NetworkIntent, Peer, PeerList, Policy, Span, Text};
 use crate::plan::Plan;
 
 /// `[A-Za-z0-9._-]{1,63}` with alphanumeric ends: a label name, and a non-empty label value.
@@ -177,6 +177,7 @@ fn peer(rule: &Text, p: &Peer, out: &mut Vec<Diag>) {
 fn allows_dns(policy: &Policy) -> bool {
     policy.egress.iter().any(|r| {
         r.from.is_none()
+            && !r.to.is_absent()
             && (r.ports.is_empty()
                 || r.ports
                     .iter()
@@ -190,6 +191,37 @@ fn allows_dns(policy: &Policy) -> bool {
                         Err(_) => false,
                     }))
     })
+}
+
+/// Ports on a rule whose peer key is absent would mean nothing (the rule admits nobody):
+/// refuse them rather than drop them, and say how to write "from anywhere".
+fn ports_without_peers(
+    rule: &Text,
+    peers: &PeerList,
+    key: &str,
+    ports: &[Text],
+    out: &mut Vec<Diag>,
+) {
+    let Some(first) = ports.first() else {
+        return;
+    };
+    if !peers.is_absent() {
+        return;
+    }
+    out.push(
+        Diag::error(
+            code::POLICY_INVALID,
+            format!(
+                "rule {} lists ports but no `{key}`: it admits nobody, so its ports would mean nothing",
+                rule.value
+            ),
+        )
+        .label(first.span, "ports of a rule without peers")
+        .label(rule.span, "rule")
+        .help(format!(
+            "write `{key}: []` to allow these ports for every peer, or list the peers in `{key}`"
+        )),
+    );
 }
 
 fn dns_blocked(policy: &Policy, out: &mut Vec<Diag>) {
@@ -259,6 +291,7 @@ pub(super) fn check(intent: &NetworkIntent, _plan: &Plan, out: &mut Vec<Diag>) {
                 labels("rule `to` selector", to, out);
             }
             ports(&rule.name, &rule.ports, out);
+            ports_without_peers(&rule.name, &rule.from, "from", &rule.ports, out);
             for p in &rule.from {
                 peer(&rule.name, p, out);
             }
@@ -268,6 +301,7 @@ pub(super) fn check(intent: &NetworkIntent, _plan: &Plan, out: &mut Vec<Diag>) {
                 labels("rule `from` selector", from, out);
             }
             ports(&rule.name, &rule.ports, out);
+            ports_without_peers(&rule.name, &rule.to, "to", &rule.ports, out);
             for p in &rule.to {
                 peer(&rule.name, p, out);
             }
