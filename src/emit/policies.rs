@@ -10,12 +10,13 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::{ArtifactSink, Context, EmitError, yaml_documents};
+use crate::intent::Span;
 use crate::intent::values::{PolicyPort, Protocol};
 use crate::plan::{NAMESPACE_NAME_LABEL, PeerPlan, Peers, PolicyPlan, PolicyRulePlan};
 
-/// The namespace and labels of cluster DNS pods (kubeadm's CoreDNS keeps the kube-dns labels).
-pub const DNS_NAMESPACE: &str = "kube-system";
-pub const DNS_POD_LABEL: (&str, &str) = ("k8s-app", "kube-dns");
+/// The namespace and labels of cluster DNS pods (the Plan's CoreDNS workload).
+pub const DNS_NAMESPACE: &str = crate::plan::SYSTEM_NAMESPACE;
+pub const DNS_POD_LABEL: (&str, &str) = crate::plan::CLUSTER_DNS_LABEL;
 /// Marks every object netc writes.
 pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "netc");
 
@@ -125,25 +126,42 @@ pub enum PortValue {
 
 /// Every policy of one intent entry, in file order.
 pub fn policies(p: &PolicyPlan) -> Vec<NetworkPolicy> {
-    let policy = |name: &str, selector: LabelSelector, spec: SpecParts| NetworkPolicy {
-        api_version: "networking.k8s.io/v1",
-        kind: "NetworkPolicy",
-        metadata: Metadata {
-            name: name.to_owned(),
-            namespace: p.namespace.clone(),
-            labels: BTreeMap::from([(MANAGED_BY.0.to_owned(), MANAGED_BY.1.to_owned())]),
-        },
-        spec: Spec {
-            pod_selector: selector,
-            policy_types: spec.types,
-            ingress: spec.ingress,
-            egress: spec.egress,
+    sourced_policies(p).into_iter().map(|s| s.policy).collect()
+}
+
+/// An emitted policy and the intent value it comes from (a rule's name, `defaultDeny`,
+/// `allowDNS`): what `explain` evaluates and cites.
+#[derive(Clone, Debug)]
+pub struct SourcedPolicy {
+    pub policy: NetworkPolicy,
+    pub span: Span,
+}
+
+/// [`policies`] with the span each policy comes from.
+pub fn sourced_policies(p: &PolicyPlan) -> Vec<SourcedPolicy> {
+    let policy = |name: &str, span: Span, selector: LabelSelector, spec: SpecParts| SourcedPolicy {
+        span,
+        policy: NetworkPolicy {
+            api_version: "networking.k8s.io/v1",
+            kind: "NetworkPolicy",
+            metadata: Metadata {
+                name: name.to_owned(),
+                namespace: p.namespace.clone(),
+                labels: BTreeMap::from([(MANAGED_BY.0.to_owned(), MANAGED_BY.1.to_owned())]),
+            },
+            spec: Spec {
+                pod_selector: selector,
+                policy_types: spec.types,
+                ingress: spec.ingress,
+                egress: spec.egress,
+            },
         },
     };
     let mut out = Vec::new();
     if p.deny_ingress {
         out.push(policy(
             "default-deny-ingress",
+            p.spans.deny_ingress,
             LabelSelector::default(),
             SpecParts::ingress(Vec::new()),
         ));
@@ -151,12 +169,14 @@ pub fn policies(p: &PolicyPlan) -> Vec<NetworkPolicy> {
     if p.deny_egress {
         out.push(policy(
             "default-deny-egress",
+            p.spans.deny_egress,
             LabelSelector::default(),
             SpecParts::egress(Vec::new()),
         ));
         if p.allow_dns {
             out.push(policy(
                 "allow-dns",
+                p.spans.allow_dns,
                 LabelSelector::default(),
                 SpecParts::egress(vec![dns_rule()]),
             ));
@@ -176,6 +196,7 @@ pub fn policies(p: &PolicyPlan) -> Vec<NetworkPolicy> {
         };
         out.push(policy(
             &rule.name,
+            rule.span,
             selector(&rule.selector),
             SpecParts::ingress(rules),
         ));
@@ -192,6 +213,7 @@ pub fn policies(p: &PolicyPlan) -> Vec<NetworkPolicy> {
         };
         out.push(policy(
             &rule.name,
+            rule.span,
             selector(&rule.selector),
             SpecParts::egress(rules),
         ));

@@ -40,6 +40,10 @@ pub struct NetworkIntent {
     pub firewall: Option<Firewall>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub policies: Vec<Policy>,
+    /// The pods the policies talk about, for `netc explain`, its matrix and the policy lint.
+    /// The cluster's own (CoreDNS, the API server, the nodes) are known without being listed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub workloads: Vec<Workload>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -457,6 +461,33 @@ pub struct Peer {
     pub cidr: Option<Text>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub except: Vec<Text>,
+}
+
+/// A set of pods (a Deployment, a DaemonSet, ...) as the NetworkPolicies see it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Workload {
+    /// The namespace the pods run in.
+    pub namespace: Text,
+    /// A name for `netc explain` (`--from NAMESPACE/NAME`); DNS-1123.
+    pub name: Text,
+    /// The pods' labels, which policy selectors match.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: Labels,
+    /// Labels of the namespace, which namespace selectors match (Kubernetes adds
+    /// `kubernetes.io/metadata.name` itself). Workloads of one namespace share them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub namespace_labels: Labels,
+    /// Named container ports, which named policy ports resolve to: `{http: tcp/8080}`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub ports: Labels,
+    /// The pods use the node's network (`hostNetwork: true`): policies do not select them and
+    /// traffic to them meets the node firewall. Default false.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_network: Option<Spanned<bool>>,
+    /// The node the pods run on; default: any node.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<Text>,
 }
 
 /// A namespace by its name, or by labels.

@@ -11,6 +11,7 @@ mod mtu;
 mod policies;
 mod ports;
 mod subnets;
+mod workloads;
 
 use std::net::IpAddr;
 
@@ -31,6 +32,10 @@ pub use policies::{
 pub use ports::{PortClaim, Scope};
 pub(crate) use subnets::bounds as network_bounds;
 pub use subnets::capacity as subnet_capacity;
+pub use workloads::{
+    API_SERVER_PORT, CLUSTER_DNS_LABEL, NamedPort, SYSTEM_NAMESPACE, WorkloadOrigin, WorkloadPlan,
+    WorkloadsPlan,
+};
 
 use crate::intent::values::{self, KubeVersion, PortRange};
 use crate::intent::{
@@ -68,6 +73,8 @@ pub struct Plan {
     pub nodes: Vec<NodePlan>,
     pub firewall: Option<FirewallPlan>,
     pub policies: Vec<PolicyPlan>,
+    /// The pods the policies talk about (declared and the cluster's own).
+    pub workloads: WorkloadsPlan,
     pub proxy: Option<ProxyPlan>,
 }
 
@@ -309,11 +316,13 @@ pub fn lower(intent: &NetworkIntent) -> Plan {
         nodes,
         firewall,
         policies: policies::lower(&intent.policies),
+        workloads: WorkloadsPlan::default(),
         proxy: None,
     };
     ports::claim_all(intent, &mut plan);
     host::derive(&mut plan);
     plan.proxy = host::proxy_plan(intent, &plan);
+    plan.workloads = workloads::lower(intent, &plan.nodes);
     plan
 }
 
