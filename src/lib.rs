@@ -8,6 +8,7 @@ pub mod apply;
 pub mod cli;
 pub mod diagnostic;
 pub mod emit;
+pub mod explain;
 pub mod intent;
 pub mod output;
 pub mod pipeline;

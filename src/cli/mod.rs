@@ -4,6 +4,7 @@ mod apply;
 mod build;
 mod check;
 mod diff;
+mod explain;
 pub mod schema;
 
 use std::process::ExitCode;
@@ -42,6 +43,8 @@ pub enum Command {
     Diff(diff::DiffArgs),
     /// Program this node to match the intent: plan, apply, verify; roll back on failure.
     Apply(apply::ApplyArgs),
+    /// Can A reach B on a port, and which rule decides (NetworkPolicies and node firewall).
+    Explain(explain::ExplainArgs),
     /// Print the JSON Schema of the intent file.
     Schema,
     /// Print a shell completion script (`netc completions bash > /etc/bash_completion.d/netc`).
@@ -68,6 +71,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Build(args) => build::run(args, &cli),
         Command::Diff(args) => diff::run(args, &cli),
         Command::Apply(args) => apply::run(args, &cli),
+        Command::Explain(args) => explain::run(args, &cli),
         Command::Schema => schema::run(),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();

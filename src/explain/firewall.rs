@@ -1,0 +1,155 @@
+//! The node firewall as `emit::firewall` writes it, evaluated for one incoming connection.
+//!
+//! nftables (`templates/firewall/netc.nft.j2`, input chain with policy drop): management ports,
+//! then the intent's rules for the node's role in intent order (first match accepts or drops),
+//! then the Plan's port claims, then pod and service networks as trusted sources; anything
+//! else is dropped. firewalld: the pod and service networks are bound to the `trusted` zone
+//! (a source binding wins over the interface's zone), then the zone's ports and rich rules,
+//! where drop rules act before accepts, and the zone's default target rejects the rest.
+//! Without a `firewall` section netc manages no firewall and says so.
+
+use ipnet::IpNet;
+
+use super::{Decider, Layer, SideVerdict};
+use crate::intent::values::{PortRange, Protocol};
+use crate::intent::{FirewallAction, FirewallBackend};
+use crate::plan::{NodePlan, Plan, Scope};
+
+/// Whether `source` (every range of it) lies inside `net`.
+fn inside(net: &IpNet, source: &[IpNet]) -> bool {
+    !source.is_empty() && source.iter().all(|s| net.contains(s))
+}
+
+fn hits(range: &PortRange, protocol: Protocol, port: u16) -> bool {
+    range.protocol == protocol && range.first <= port && port <= range.last
+}
+
+/// The verdict of `node`'s firewall on a connection from `source` to `protocol/port`.
+pub fn evaluate(
+    plan: &Plan,
+    node: &NodePlan,
+    source: &[IpNet],
+    protocol: Protocol,
+    port: u16,
+) -> SideVerdict {
+    let layer = Layer::NodeFirewall;
+    let Some(fw) = &plan.firewall else {
+        return SideVerdict::allowed(
+            Layer::None,
+            format!(
+                "node {}: the intent declares no firewall, netc manages none",
+                node.name
+            ),
+            Vec::new(),
+        );
+    };
+    let decider = |what: &str, span| Decider {
+        policy: None,
+        node: Some(node.name.clone()),
+        what: what.to_owned(),
+        span,
+        line: None,
+    };
+    let trusted: Vec<IpNet> = plan
+        .pod_cidrs
+        .iter()
+        .chain(&plan.service_cidrs)
+        .copied()
+        .collect();
+    let trusted_hit = trusted.iter().find(|t| inside(t, source));
+    if fw.backend == FirewallBackend::Firewalld
+        && let Some(t) = trusted_hit
+    {
+        return SideVerdict::allowed(
+            layer,
+            format!(
+                "node {}: the source is in {t}, bound to firewalld's trusted zone",
+                node.name
+            ),
+            vec![decider(
+                &format!("trusted source {t} (pods and services)"),
+                Default::default(),
+            )],
+        );
+    }
+    if fw.management.iter().any(|r| hits(r, protocol, port)) {
+        return SideVerdict::allowed(
+            layer,
+            format!("node {}: {protocol}/{port} is management access", node.name),
+            vec![decider("managementAccess", Default::default())],
+        );
+    }
+    let user = fw.rules.iter().filter(|r| r.applies_to(node.role));
+    let matching = user.filter(|r| {
+        r.ports.iter().any(|p| hits(p, protocol, port))
+            && (r.from.is_empty() || r.from.iter().any(|f| inside(f, source)))
+    });
+    // nftables: the first matching rule decides; firewalld: a drop rich rule beats accepts.
+    let chosen = match fw.backend {
+        FirewallBackend::Nftables => matching.into_iter().next(),
+        FirewallBackend::Firewalld => {
+            let all: Vec<_> = matching.collect();
+            all.iter()
+                .find(|r| r.action == FirewallAction::Drop)
+                .or(all.first())
+                .copied()
+        }
+    };
+    if let Some(rule) = chosen {
+        let what = format!("firewall rule {}", rule.name);
+        return match rule.action {
+            FirewallAction::Accept => SideVerdict::allowed(
+                layer,
+                format!("node {}: {what} accepts {protocol}/{port}", node.name),
+                vec![decider(&what, rule.span)],
+            ),
+            FirewallAction::Drop => SideVerdict::denied(
+                layer,
+                format!("node {}: {what} drops {protocol}/{port}", node.name),
+                vec![decider(&what, rule.span)],
+            ),
+        };
+    }
+    if let Some(claim) = node.ports.iter().find(|c| hits(&c.range, protocol, port)) {
+        let on = match &claim.scope {
+            Scope::All => String::new(),
+            Scope::Interface(i) => format!(" (on interface {i})"),
+        };
+        return SideVerdict::allowed(
+            layer,
+            format!(
+                "node {}: {protocol}/{port} is open for {}{on}",
+                node.name, claim.component
+            ),
+            vec![decider(
+                &format!("port claim of {}", claim.component),
+                claim.origin,
+            )],
+        );
+    }
+    if let Some(t) = trusted_hit {
+        return SideVerdict::allowed(
+            layer,
+            format!(
+                "node {}: the source is in {t}, a trusted pod/service network",
+                node.name
+            ),
+            vec![decider(
+                &format!("trusted source {t} (pods and services)"),
+                Default::default(),
+            )],
+        );
+    }
+    let end = match fw.backend {
+        FirewallBackend::Nftables => "the input chain's policy drop",
+        FirewallBackend::Firewalld => "the zone's default target (reject)",
+    };
+    SideVerdict::denied(
+        layer,
+        format!(
+            "node {}: nothing accepts {protocol}/{port} from this source; {end}",
+            node.name
+        ),
+        vec![decider(end, Default::default())],
+    )
+}

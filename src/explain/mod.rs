@@ -1,0 +1,752 @@
+//! `netc explain`: can A reach B on a port, and which rule decides, before anything is
+//! deployed. Pure: reads the Plan (its policies as `emit` writes them, its workloads, nodes and
+//! firewall) and answers per direction.
+//!
+//! A connection passes two sides: the source's egress and the destination's ingress. For a
+//! pod, a side is decided by NetworkPolicies (`policy.rs`, exact Kubernetes semantics); for a
+//! node or a hostNetwork pod as destination, by the node firewall (`firewall.rs`); host
+//! traffic leaving a node is not filtered (netc's firewall filters input only), and an address
+//! outside the cluster has no side netc knows. When the CNI does not enforce policies, policy
+//! sides are allowed with `netc::cni::policy-not-enforced`.
+
+mod firewall;
+pub mod matrix;
+pub mod policy;
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use ipnet::IpNet;
+use serde::Serialize;
+
+use crate::diagnostic::code;
+use crate::intent::values::{self, Protocol};
+use crate::intent::{CniPlugin, Distribution, Span};
+use crate::plan::{Plan, WorkloadPlan};
+pub use policy::Dir;
+use policy::{Compiled, CompiledPeer, PortMatch, Rule};
+
+/// Whether the CNI enforces NetworkPolicies (flannel alone and bridge do not; k3s runs its own
+/// policy controller next to flannel).
+pub fn policies_enforced(distribution: Distribution, plugin: CniPlugin) -> bool {
+    match plugin {
+        CniPlugin::Calico | CniPlugin::Canal | CniPlugin::Cilium | CniPlugin::None => true,
+        CniPlugin::Flannel => distribution == Distribution::K3s,
+        CniPlugin::Bridge => false,
+    }
+}
+
+/// One end of a connection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Endpoint {
+    /// Index into `plan.workloads.list`.
+    Workload(usize),
+    /// Index into `plan.nodes`.
+    Node(usize),
+    /// Addresses outside what the intent names.
+    Cidr(IpNet),
+}
+
+/// The port of a connection: a number, maybe given by a name of the destination's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FlowPort {
+    pub protocol: Protocol,
+    pub port: u16,
+    /// The container port name it was given as (`tcp/http`).
+    pub name: Option<String>,
+}
+
+impl fmt::Display for FlowPort {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.name {
+            Some(n) => write!(f, "{}/{} ({n})", self.protocol, self.port),
+            None => write!(f, "{}/{}", self.protocol, self.port),
+        }
+    }
+}
+
+/// Which layer decided a side.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Layer {
+    NetworkPolicy,
+    NodeFirewall,
+    /// Nothing netc models filters this side.
+    None,
+}
+
+/// A rule that decided a side: a policy (rule) that admits or isolates, a firewall rule.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Decider {
+    /// The emitted NetworkPolicy, `namespace/name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
+    /// The node whose firewall decided.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
+    /// What it is and does (`allows`, `isolates`, `firewall rule ssh`).
+    pub what: String,
+    /// Where it comes from in the intent (default when netc supplied it).
+    #[serde(skip)]
+    pub span: Span,
+    /// The intent line of `span`, filled in by the caller that has the source text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+}
+
+/// The verdict of one side of a connection.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SideVerdict {
+    pub allowed: bool,
+    pub layer: Layer,
+    pub reason: String,
+    pub rules: Vec<Decider>,
+    /// A diagnostic code that qualifies the answer (`netc::cni::policy-not-enforced`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<&'static str>,
+}
+
+impl SideVerdict {
+    fn allowed(layer: Layer, reason: String, rules: Vec<Decider>) -> Self {
+        SideVerdict {
+            allowed: true,
+            layer,
+            reason,
+            rules,
+            code: None,
+        }
+    }
+
+    fn denied(layer: Layer, reason: String, rules: Vec<Decider>) -> Self {
+        SideVerdict {
+            allowed: false,
+            layer,
+            reason,
+            rules,
+            code: None,
+        }
+    }
+}
+
+/// The answer for one connection.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Explanation {
+    pub from: String,
+    pub to: String,
+    pub port: String,
+    pub allowed: bool,
+    /// Whether the CNI enforces the policies at all.
+    pub policies_enforced: bool,
+    /// The source's side.
+    pub egress: SideVerdict,
+    /// The destination's side.
+    pub ingress: SideVerdict,
+}
+
+/// The Plan's policies compiled for evaluation, with the pods each one selects.
+pub struct Connectivity<'p> {
+    pub plan: &'p Plan,
+    pub policies: Vec<Compiled>,
+    pub enforced: bool,
+    /// Per workload: the policies selecting it for ingress and for egress.
+    selecting: Vec<[Vec<usize>; 2]>,
+    /// Labels of each workload's namespace.
+    ns_labels: Vec<BTreeMap<String, String>>,
+}
+
+fn dir_index(dir: Dir) -> usize {
+    match dir {
+        Dir::Ingress => 0,
+        Dir::Egress => 1,
+    }
+}
+
+impl<'p> Connectivity<'p> {
+    pub fn new(plan: &'p Plan) -> Self {
+        let policies = policy::compile_all(plan);
+        let mut by_namespace: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (i, p) in policies.iter().enumerate() {
+            by_namespace
+                .entry(p.namespace.as_str())
+                .or_default()
+                .push(i);
+        }
+        let selecting = plan
+            .workloads
+            .list
+            .iter()
+            .map(|w| {
+                let mut sel = [Vec::new(), Vec::new()];
+                if w.host_network {
+                    return sel;
+                }
+                for &i in by_namespace.get(w.namespace.as_str()).into_iter().flatten() {
+                    let p = &policies[i];
+                    if !policy::selects(&p.selector, &w.labels) {
+                        continue;
+                    }
+                    if p.ingress.is_some() {
+                        sel[0].push(i);
+                    }
+                    if p.egress.is_some() {
+                        sel[1].push(i);
+                    }
+                }
+                sel
+            })
+            .collect();
+        let ns_labels = plan
+            .workloads
+            .list
+            .iter()
+            .map(|w| plan.workloads.namespace_labels(&w.namespace))
+            .collect();
+        Connectivity {
+            plan,
+            policies,
+            enforced: policies_enforced(plan.distribution, plan.cni.plugin),
+            selecting,
+            ns_labels,
+        }
+    }
+
+    pub fn workload(&self, i: usize) -> &WorkloadPlan {
+        &self.plan.workloads.list[i]
+    }
+
+    /// `--from`/`--to` text: `node/NAME`, `NAMESPACE/NAME`, a CIDR or an address, or a bare
+    /// node name.
+    pub fn resolve(&self, text: &str) -> Result<Endpoint, String> {
+        let plan = self.plan;
+        if let Some(name) = text.strip_prefix("node/") {
+            return plan
+                .nodes
+                .iter()
+                .position(|n| n.name == name)
+                .map(Endpoint::Node)
+                .ok_or_else(|| format!("no node named {name} in the intent"));
+        }
+        if let Some((ns, name)) = text.split_once('/')
+            && let Some(i) = plan.workloads.find(ns, name)
+        {
+            return Ok(Endpoint::Workload(i));
+        }
+        if let Ok(net) = text.parse::<IpNet>() {
+            return Ok(Endpoint::Cidr(net.trunc()));
+        }
+        if let Some(addr) = values::parse_address(text) {
+            return Ok(Endpoint::Cidr(IpNet::from(addr)));
+        }
+        if let Some(i) = plan.nodes.iter().position(|n| n.name == text) {
+            return Ok(Endpoint::Node(i));
+        }
+        let known: Vec<String> = plan.workloads.list.iter().map(WorkloadPlan::id).collect();
+        Err(format!(
+            "`{text}` is no workload, node, CIDR or address (workloads: {})",
+            known.join(", ")
+        ))
+    }
+
+    /// `tcp/8080`, or `tcp/NAME` resolved against the destination's named ports.
+    pub fn resolve_port(&self, text: &str, to: &Endpoint) -> Result<FlowPort, String> {
+        match values::parse_policy_port(text) {
+            Ok(values::PolicyPort::Numeric(r)) if r.first == r.last => Ok(FlowPort {
+                protocol: r.protocol,
+                port: r.first,
+                name: None,
+            }),
+            Ok(values::PolicyPort::Numeric(_)) => {
+                Err(format!("`{text}`: give one port, not a range"))
+            }
+            Ok(values::PolicyPort::Named { protocol, name }) => {
+                let Endpoint::Workload(w) = to else {
+                    return Err(format!(
+                        "`{text}`: a named port needs a workload as destination"
+                    ));
+                };
+                let w = self.workload(*w);
+                let port = w.named_port(protocol, &name).ok_or_else(|| {
+                    format!("{} declares no {protocol} port named {name}", w.id())
+                })?;
+                Ok(FlowPort {
+                    protocol,
+                    port,
+                    name: Some(name),
+                })
+            }
+            Err(e) => Err(format!("`{text}`: {e}")),
+        }
+    }
+
+    pub fn describe(&self, e: &Endpoint) -> String {
+        match e {
+            Endpoint::Workload(i) => self.workload(*i).id(),
+            Endpoint::Node(i) => format!("node/{}", self.plan.nodes[*i].name),
+            Endpoint::Cidr(n) => n.to_string(),
+        }
+    }
+
+    /// The addresses an endpoint may have: a pod somewhere in its nodes' pod subnets (the
+    /// whole pod network when it may run anywhere), a node's addresses, or the CIDR itself.
+    pub fn addresses(&self, e: &Endpoint) -> Vec<IpNet> {
+        match e {
+            Endpoint::Cidr(n) => vec![*n],
+            Endpoint::Node(i) => node_addresses(&self.plan.nodes[*i]),
+            Endpoint::Workload(i) => {
+                let w = self.workload(*i);
+                let nodes = self.nodes_of(w);
+                if w.host_network {
+                    nodes
+                        .iter()
+                        .flat_map(|&n| node_addresses(&self.plan.nodes[n]))
+                        .collect()
+                } else if w.nodes.is_empty() {
+                    self.plan.pod_cidrs.clone()
+                } else {
+                    nodes
+                        .iter()
+                        .flat_map(|&n| self.plan.nodes[n].pod_cidrs.iter().copied())
+                        .collect()
+                }
+            }
+        }
+    }
+
+    /// Indexes of the nodes a workload may run on.
+    fn nodes_of(&self, w: &WorkloadPlan) -> Vec<usize> {
+        let all = 0..self.plan.nodes.len();
+        if w.nodes.is_empty() {
+            all.collect()
+        } else {
+            all.filter(|&i| w.nodes.contains(&self.plan.nodes[i].name))
+                .collect()
+        }
+    }
+
+    /// Whether `e` is a pod that policies apply to (not hostNetwork).
+    fn pod(&self, e: &Endpoint) -> Option<usize> {
+        match e {
+            Endpoint::Workload(i) if !self.workload(*i).host_network => Some(*i),
+            _ => None,
+        }
+    }
+
+    /// Whether one peer of a rule in `policy_ns` matches endpoint `e`.
+    fn peer_matches(&self, policy_ns: &str, peer: &CompiledPeer, e: &Endpoint) -> bool {
+        match peer {
+            CompiledPeer::Block { cidr, except } => {
+                policy::block_covers(cidr, except, &self.addresses(e))
+            }
+            CompiledPeer::Selectors { pods, namespaces } => {
+                let Some(i) = self.pod(e) else {
+                    return false;
+                };
+                let w = self.workload(i);
+                let ns_ok = match namespaces {
+                    None => w.namespace == policy_ns,
+                    Some(sel) => policy::selects(sel, &self.ns_labels[i]),
+                };
+                ns_ok
+                    && pods
+                        .as_ref()
+                        .is_none_or(|sel| policy::selects(sel, &w.labels))
+            }
+        }
+    }
+
+    /// Whether a rule's ports admit `port` to destination `to`.
+    fn port_matches(&self, rule: &Rule, port: &FlowPort, to: &Endpoint) -> bool {
+        let Some(ports) = &rule.ports else {
+            return true;
+        };
+        ports.iter().any(|p| {
+            p.protocol == port.protocol
+                && match &p.port {
+                    PortMatch::Range(first, last) => *first <= port.port && port.port <= *last,
+                    PortMatch::Named(name) => match to {
+                        Endpoint::Workload(w) => {
+                            self.workload(*w).named_port(p.protocol, name) == Some(port.port)
+                        }
+                        _ => false,
+                    },
+                }
+        })
+    }
+
+    /// The policy side of `subject` (a pod) for `dir`, with `peer` the other end.
+    fn policy_side(
+        &self,
+        dir: Dir,
+        subject: usize,
+        peer: &Endpoint,
+        port: &FlowPort,
+        to: &Endpoint,
+    ) -> SideVerdict {
+        let layer = Layer::NetworkPolicy;
+        let w = self.workload(subject);
+        let way = match dir {
+            Dir::Ingress => "ingress",
+            Dir::Egress => "egress",
+        };
+        if !self.enforced {
+            let mut v = SideVerdict::allowed(
+                Layer::None,
+                format!(
+                    "policies not enforced: {:?} on {:?} does not enforce NetworkPolicies",
+                    self.plan.cni.plugin, self.plan.distribution
+                )
+                .to_lowercase(),
+                Vec::new(),
+            );
+            v.code = Some(code::CNI_POLICY_NOT_ENFORCED);
+            return v;
+        }
+        let selecting = &self.selecting[subject][dir_index(dir)];
+        if selecting.is_empty() {
+            return SideVerdict::allowed(
+                layer,
+                format!("no policy selects {} for {way}: not isolated", w.id()),
+                Vec::new(),
+            );
+        }
+        let mut allows = Vec::new();
+        for &pi in selecting {
+            let p = &self.policies[pi];
+            for (ri, rule) in p.rules(dir).unwrap_or_default().iter().enumerate() {
+                let peers_ok = match &rule.peers {
+                    None => true,
+                    Some(peers) => peers
+                        .iter()
+                        .any(|pe| self.peer_matches(&p.namespace, pe, peer)),
+                };
+                if peers_ok && self.port_matches(rule, port, to) {
+                    allows.push(Decider {
+                        policy: Some(p.id()),
+                        node: None,
+                        what: format!("{way} rule {} allows", ri + 1),
+                        span: p.span,
+                        line: None,
+                    });
+                }
+            }
+        }
+        if allows.is_empty() {
+            let isolating = selecting
+                .iter()
+                .map(|&pi| {
+                    let p = &self.policies[pi];
+                    Decider {
+                        policy: Some(p.id()),
+                        node: None,
+                        what: format!("selects {} for {way}, no rule matches", w.id()),
+                        span: p.span,
+                        line: None,
+                    }
+                })
+                .collect();
+            SideVerdict::denied(
+                layer,
+                format!(
+                    "{} is isolated for {way} and no rule admits {} on {port}",
+                    w.id(),
+                    self.describe(peer)
+                ),
+                isolating,
+            )
+        } else {
+            SideVerdict::allowed(
+                layer,
+                format!(
+                    "{} is isolated for {way}; {} allow{} {} on {port}",
+                    w.id(),
+                    count(allows.len(), "rule"),
+                    if allows.len() == 1 { "s" } else { "" },
+                    self.describe(peer)
+                ),
+                allows,
+            )
+        }
+    }
+
+    /// The node firewall side for a destination node or hostNetwork workload: allowed only
+    /// if every node it may be on accepts.
+    fn firewall_side(&self, nodes: &[usize], from: &Endpoint, port: &FlowPort) -> SideVerdict {
+        let source = self.addresses(from);
+        let verdicts: Vec<SideVerdict> = nodes
+            .iter()
+            .map(|&n| {
+                firewall::evaluate(
+                    self.plan,
+                    &self.plan.nodes[n],
+                    &source,
+                    port.protocol,
+                    port.port,
+                )
+            })
+            .collect();
+        match verdicts.iter().position(|v| !v.allowed) {
+            Some(i) => verdicts[i].clone(),
+            None => verdicts.into_iter().next().unwrap_or_else(|| {
+                SideVerdict::denied(
+                    Layer::None,
+                    "no node in the intent for this destination".to_owned(),
+                    Vec::new(),
+                )
+            }),
+        }
+    }
+
+    /// The source's side.
+    fn egress_side(&self, from: &Endpoint, to: &Endpoint, port: &FlowPort) -> SideVerdict {
+        match from {
+            Endpoint::Cidr(n) => SideVerdict::allowed(
+                Layer::None,
+                format!("{n} is outside what the intent describes: no egress side"),
+                Vec::new(),
+            ),
+            Endpoint::Node(_) | Endpoint::Workload(_) if self.pod(from).is_none() => {
+                SideVerdict::allowed(
+                    Layer::None,
+                    "host traffic leaving a node is not filtered (the node firewall filters input)"
+                        .to_owned(),
+                    Vec::new(),
+                )
+            }
+            _ => {
+                let subject = self.pod(from).unwrap_or_default();
+                self.policy_side(Dir::Egress, subject, to, port, to)
+            }
+        }
+    }
+
+    /// The destination's side.
+    fn ingress_side(&self, from: &Endpoint, to: &Endpoint, port: &FlowPort) -> SideVerdict {
+        match to {
+            Endpoint::Cidr(n) => SideVerdict::allowed(
+                Layer::None,
+                format!("{n} is outside what the intent describes: no ingress side"),
+                Vec::new(),
+            ),
+            Endpoint::Node(n) => self.firewall_side(&[*n], from, port),
+            Endpoint::Workload(i) => {
+                let w = self.workload(*i);
+                if w.host_network {
+                    return self.firewall_side(&self.nodes_of(w), from, port);
+                }
+                // "traffic to and from the node where a Pod is running is always allowed"
+                // (kubernetes.io, Network Policies).
+                if let Endpoint::Node(n) = from
+                    && w.nodes.len() == 1
+                    && w.nodes[0] == self.plan.nodes[*n].name
+                {
+                    return SideVerdict::allowed(
+                        Layer::NetworkPolicy,
+                        format!(
+                            "traffic from the node a pod runs on is always allowed ({} runs on {})",
+                            w.id(),
+                            w.nodes[0]
+                        ),
+                        Vec::new(),
+                    );
+                }
+                self.policy_side(Dir::Ingress, *i, from, port, to)
+            }
+        }
+    }
+
+    /// The answer for `from` → `to` on `port`.
+    pub fn explain(&self, from: &Endpoint, to: &Endpoint, port: &FlowPort) -> Explanation {
+        let egress = self.egress_side(from, to, port);
+        let ingress = self.ingress_side(from, to, port);
+        Explanation {
+            from: self.describe(from),
+            to: self.describe(to),
+            port: port.to_string(),
+            allowed: egress.allowed && ingress.allowed,
+            policies_enforced: self.enforced,
+            egress,
+            ingress,
+        }
+    }
+
+    /// Only the verdict (the matrix's hot path: no text).
+    pub fn allowed(&self, from: &Endpoint, to: &Endpoint, port: &FlowPort) -> bool {
+        let side = |dir: Dir, subject: usize, peer: &Endpoint| {
+            if !self.enforced {
+                return true;
+            }
+            let selecting = &self.selecting[subject][dir_index(dir)];
+            selecting.is_empty()
+                || selecting.iter().any(|&pi| {
+                    let p = &self.policies[pi];
+                    p.rules(dir).unwrap_or_default().iter().any(|rule| {
+                        rule.peers.as_ref().is_none_or(|peers| {
+                            peers
+                                .iter()
+                                .any(|pe| self.peer_matches(&p.namespace, pe, peer))
+                        }) && self.port_matches(rule, port, to)
+                    })
+                })
+        };
+        let egress = match self.pod(from) {
+            Some(s) => side(Dir::Egress, s, to),
+            None => true,
+        };
+        egress
+            && match (to, self.pod(to)) {
+                (Endpoint::Workload(i), Some(_)) => {
+                    let w = self.workload(*i);
+                    let local = matches!(from, Endpoint::Node(n)
+                        if w.nodes.len() == 1 && w.nodes[0] == self.plan.nodes[*n].name);
+                    local || side(Dir::Ingress, *i, from)
+                }
+                _ => self.ingress_side(from, to, port).allowed,
+            }
+    }
+
+    /// Every endpoint of the matrix: the workloads, then the nodes.
+    pub fn endpoints(&self) -> Vec<Endpoint> {
+        (0..self.plan.workloads.list.len())
+            .map(Endpoint::Workload)
+            .chain((0..self.plan.nodes.len()).map(Endpoint::Node))
+            .collect()
+    }
+
+    /// The policies selecting workload `i` for `dir` (for lint).
+    pub fn selecting(&self, i: usize, dir: Dir) -> &[usize] {
+        &self.selecting[i][dir_index(dir)]
+    }
+
+    /// Whether a peer of a policy in `ns` matches any workload (for lint).
+    pub fn peer_matches_any(&self, ns: &str, peer: &CompiledPeer) -> bool {
+        (0..self.plan.workloads.list.len()).any(|i| {
+            self.pod(&Endpoint::Workload(i)).is_some()
+                && self.peer_matches(ns, peer, &Endpoint::Workload(i))
+        })
+    }
+}
+
+/// A node's primary address, which its host traffic leaves from and node peers name.
+fn node_addresses(n: &crate::plan::NodePlan) -> Vec<IpNet> {
+    n.address.iter().map(|a| IpNet::from(a.addr())).collect()
+}
+
+fn count(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
+/// What one rule admits beyond the declared workloads: any pod of any namespace a selector
+/// could match, any address of an ipBlock.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Exposure {
+    /// The emitted NetworkPolicy, `namespace/name`.
+    pub policy: String,
+    pub direction: Dir,
+    /// 1-based rule index in the policy.
+    pub rule: usize,
+    /// In words: who (or where) the rule admits, on which ports.
+    pub admits: String,
+    #[serde(skip)]
+    pub span: Span,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+}
+
+fn selector_text(sel: &BTreeMap<String, String>) -> String {
+    let pairs: Vec<String> = sel.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    pairs.join(",")
+}
+
+/// "every pod" / "pods labelled app=web".
+fn pods_text(sel: Option<&BTreeMap<String, String>>) -> String {
+    match sel {
+        Some(sel) if !sel.is_empty() => format!("pods labelled {}", selector_text(sel)),
+        _ => "every pod".to_owned(),
+    }
+}
+
+fn peer_text(policy_ns: &str, peer: &CompiledPeer) -> String {
+    match peer {
+        CompiledPeer::Block { cidr, except } if except.is_empty() => {
+            format!("any address in {cidr}")
+        }
+        CompiledPeer::Block { cidr, except } => {
+            let ex: Vec<String> = except.iter().map(ToString::to_string).collect();
+            format!("any address in {cidr} except {}", ex.join(", "))
+        }
+        CompiledPeer::Selectors { pods, namespaces } => {
+            let pods = pods_text(pods.as_ref());
+            let ns = match namespaces {
+                None => format!("of namespace {policy_ns}"),
+                Some(sel) if sel.is_empty() => "of any namespace".to_owned(),
+                Some(sel) => format!("of the namespaces labelled {}", selector_text(sel)),
+            };
+            format!("{pods} {ns}, declared or not")
+        }
+    }
+}
+
+fn ports_text(rule: &Rule) -> String {
+    match &rule.ports {
+        None => "on every port".to_owned(),
+        Some(ports) => {
+            let list: Vec<String> = ports
+                .iter()
+                .map(|p| match &p.port {
+                    PortMatch::Range(a, b) if a == b => format!("{}/{a}", p.protocol),
+                    PortMatch::Range(a, b) => format!("{}/{a}-{b}", p.protocol),
+                    PortMatch::Named(n) => format!("{}/{n}", p.protocol),
+                })
+                .collect();
+            format!("on {}", list.join(", "))
+        }
+    }
+}
+
+/// Every rule of every policy, with what it admits from workloads that may not exist yet.
+pub fn exposure(c: &Connectivity<'_>) -> Vec<Exposure> {
+    let mut out = Vec::new();
+    for p in &c.policies {
+        for dir in [Dir::Ingress, Dir::Egress] {
+            for (i, rule) in p.rules(dir).unwrap_or_default().iter().enumerate() {
+                let who = match &rule.peers {
+                    None => match dir {
+                        Dir::Ingress => "every source, inside the cluster or not".to_owned(),
+                        Dir::Egress => "every destination, inside the cluster or not".to_owned(),
+                    },
+                    Some(peers) => peers
+                        .iter()
+                        .map(|pe| peer_text(&p.namespace, pe))
+                        .collect::<Vec<_>>()
+                        .join("; or "),
+                };
+                let subject = pods_text(Some(&p.selector));
+                let admits = match dir {
+                    Dir::Ingress => format!(
+                        "{subject} of {} accept from {who} {}",
+                        p.namespace,
+                        ports_text(rule)
+                    ),
+                    Dir::Egress => format!(
+                        "{subject} of {} may connect to {who} {}",
+                        p.namespace,
+                        ports_text(rule)
+                    ),
+                };
+                out.push(Exposure {
+                    policy: p.id(),
+                    direction: dir,
+                    rule: i + 1,
+                    admits,
+                    span: p.span,
+                    line: None,
+                });
+            }
+        }
+    }
+    out
+}
