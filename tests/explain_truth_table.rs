@@ -1,0 +1,421 @@
+//! `netc explain` against the Kubernetes documentation, case by case. Every case cites the rule
+//! it tests: "NP §..." is a section of the Network Policies concept page
+//! (kubernetes.io/docs/concepts/services-networking/network-policies/), "API ..." a field of the
+//! networking.k8s.io/v1 NetworkPolicy reference; firewall cases cite netc's own node firewall
+//! (README: "Things to know about the emitted files").
+//!
+//! The cluster is fixed (BASE: Calico, three nodes, an nftables firewall, workloads in four
+//! namespaces); each case adds its `policies:` and asks one question.
+
+use netc::diagnostic::{SourceFile, code};
+use netc::explain::{Connectivity, Layer};
+use netc::intent::Syntax;
+use netc::pipeline;
+
+const BASE: &str = r#"
+apiVersion: netc/v1alpha1
+kind: NetworkIntent
+metadata: {name: truth}
+cluster:
+  distribution: kubeadm
+  kubernetesVersion: v1.31.2
+  podCIDR: 10.244.0.0/16
+  serviceCIDR: 10.96.0.0/12
+cni: {plugin: calico}
+nodes:
+  - {name: cp-1, role: control-plane, address: 10.0.1.10/24}
+  - {name: worker-1, role: worker, address: 10.0.1.11/24}
+  - {name: worker-2, role: worker, address: 10.0.1.12/24}
+firewall:
+  backend: nftables
+  managementAccess: [tcp/22]
+  rules:
+    - {name: exporter, ports: [tcp/9100], from: [10.0.1.0/24]}
+    - {name: block-7000, ports: [tcp/7000], action: drop}
+workloads:
+  - {namespace: prod, name: web, labels: {app: web, tier: front}, namespaceLabels: {env: prod}, ports: {http: tcp/8080, metrics: tcp/9090}}
+  - {namespace: prod, name: api, labels: {app: api}, ports: {grpc: tcp/9000, http: tcp/8081}}
+  - {namespace: prod, name: db, labels: {app: db}, ports: {pg: tcp/5432}, node: worker-1}
+  - {namespace: prod, name: agent, labels: {app: agent}, ports: {metrics: tcp/9100}, hostNetwork: true, node: worker-1}
+  - {namespace: dev, name: web, labels: {app: web}, namespaceLabels: {env: dev}, ports: {http: tcp/8080}}
+  - {namespace: dev, name: tool, labels: {app: tool}}
+  - {namespace: mon, name: prom, labels: {app: prometheus}, namespaceLabels: {team: ops}}
+"#;
+
+struct Case {
+    cite: &'static str,
+    policies: &'static str,
+    from: &'static str,
+    to: &'static str,
+    port: &'static str,
+    allowed: bool,
+}
+
+const fn case(
+    cite: &'static str,
+    policies: &'static str,
+    from: &'static str,
+    to: &'static str,
+    port: &'static str,
+    allowed: bool,
+) -> Case {
+    Case {
+        cite,
+        policies,
+        from,
+        to,
+        port,
+        allowed,
+    }
+}
+
+const NONE: &str = "";
+const DENY_IN_PROD: &str = "
+  - namespace: prod
+    defaultDeny: [ingress]";
+const DENY_OUT_PROD: &str = "
+  - namespace: prod
+    defaultDeny: [egress]
+    allowDNS: false";
+const API_FROM_WEB: &str = "
+  - namespace: prod
+    rules:
+      - {name: api-from-web, to: {app: api}, from: [{pods: {app: web}}], ports: [tcp/9000]}";
+const API_TWO_RULES: &str = "
+  - namespace: prod
+    rules:
+      - {name: api-from-web, to: {app: api}, from: [{pods: {app: web}}], ports: [tcp/9000]}
+      - {name: api-from-ops, to: {app: api}, from: [{namespace: {labels: {team: ops}}}], ports: [tcp/9090]}";
+const DENY_PLUS_ALLOW: &str = "
+  - namespace: prod
+    defaultDeny: [ingress]
+    rules:
+      - {name: api-from-web, to: {app: api}, from: [{pods: {app: web}}]}";
+const NS_ONLY: &str = "
+  - namespace: prod
+    rules:
+      - {name: api-from-ops, to: {app: api}, from: [{namespace: {labels: {team: ops}}}]}";
+const AND_PEER: &str = "
+  - namespace: prod
+    rules:
+      - {name: api-from-dev-web, to: {app: api}, from: [{namespace: {labels: {env: dev}}, pods: {app: web}}]}";
+const OR_PEERS: &str = "
+  - namespace: prod
+    rules:
+      - {name: api-from-dev-or-web, to: {app: api}, from: [{namespace: {labels: {env: dev}}}, {pods: {app: web}}]}";
+const NS_BY_NAME: &str = "
+  - namespace: prod
+    rules:
+      - {name: api-from-mon, to: {app: api}, from: [{namespace: {name: mon}}]}";
+const EMPTY_POD_SELECTOR: &str = "
+  - namespace: prod
+    rules:
+      - {name: api-from-prod, to: {app: api}, from: [{pods: {}}]}";
+const EMPTY_NS_SELECTOR: &str = "
+  - namespace: prod
+    rules:
+      - {name: api-from-all-ns, to: {app: api}, from: [{namespace: {labels: {}}}]}";
+const BLOCK: &str = "
+  - namespace: prod
+    rules:
+      - {name: api-from-lan, to: {app: api}, from: [{cidr: 192.168.0.0/16, except: [192.168.1.0/24]}]}";
+const BLOCK_PODS: &str = "
+  - namespace: prod
+    rules:
+      - {name: api-from-pods, to: {app: api}, from: [{cidr: 10.244.0.0/16}]}";
+const BLOCK_WORKER1_PODS: &str = "
+  - namespace: prod
+    rules:
+      - {name: api-from-w1-pods, to: {app: api}, from: [{cidr: 10.244.1.0/24}]}";
+const BLOCK_NODES: &str = "
+  - namespace: prod
+    rules:
+      - {name: api-from-nodes, to: {app: api}, from: [{cidr: 10.0.1.0/24}]}";
+const AGENT_BY_LABEL: &str = "
+  - namespace: prod
+    rules:
+      - {name: api-from-agent, to: {app: api}, from: [{pods: {app: agent}}]}";
+const AGENT_BY_ADDRESS: &str = "
+  - namespace: prod
+    rules:
+      - {name: api-from-worker-1, to: {app: api}, from: [{cidr: 10.0.1.11/32}]}";
+const PORT_RANGE: &str = "
+  - namespace: prod
+    rules:
+      - {name: api-range, to: {app: api}, from: [{pods: {app: web}}], ports: [tcp/9000-9010]}";
+const NAMED_GRPC: &str = "
+  - namespace: prod
+    rules:
+      - {name: api-grpc, to: {app: api}, from: [{pods: {app: web}}], ports: [tcp/grpc]}";
+const NAMED_HTTP_ALL: &str = "
+  - namespace: prod
+    rules:
+      - {name: http-for-all, from: [], ports: [tcp/http]}";
+const NO_PORTS: &str = "
+  - namespace: prod
+    rules:
+      - {name: api-any-port, to: {app: api}, from: [{pods: {app: web}}]}";
+const SCTP: &str = "
+  - namespace: prod
+    rules:
+      - {name: api-sctp, to: {app: api}, from: [{pods: {app: web}}], ports: [sctp/9000]}";
+const FROM_ANYONE: &str = "
+  - namespace: prod
+    rules:
+      - {name: api-from-anyone, to: {app: api}, from: [], ports: [tcp/9000]}";
+const FROM_ABSENT: &str = "
+  - namespace: prod
+    rules:
+      - {name: api-from-nobody, to: {app: api}}";
+const TO_ANYWHERE_NTP: &str = "
+  - namespace: prod
+    defaultDeny: [egress]
+    egress:
+      - {name: ntp, to: [], ports: [udp/123]}";
+const EGRESS_TO_DB: &str = "
+  - namespace: prod
+    defaultDeny: [egress]
+    egress:
+      - {name: web-to-db, from: {app: web}, to: [{pods: {app: db}}], ports: [tcp/5432]}";
+const DENY_OUT_DNS_DEFAULT: &str = "
+  - namespace: prod
+    defaultDeny: [egress]";
+const EGRESS_INTERNET: &str = "
+  - namespace: prod
+    defaultDeny: [egress]
+    allowDNS: false
+    egress:
+      - {name: web-to-internet, from: {app: web}, to: [{cidr: 0.0.0.0/0}], ports: [tcp/443]}";
+const EGRESS_NAMED: &str = "
+  - namespace: prod
+    defaultDeny: [egress]
+    allowDNS: false
+    egress:
+      - {name: web-to-api-grpc, from: {app: web}, to: [{pods: {app: api}}], ports: [tcp/grpc]}
+      - {name: web-to-lan-grpc, from: {app: web}, to: [{cidr: 10.0.0.0/8}], ports: [tcp/grpc]}";
+const IN_OK_OUT_DENIED: &str = "
+  - namespace: prod
+    defaultDeny: [egress]
+    allowDNS: false
+    rules:
+      - {name: api-from-web, to: {app: api}, from: [{pods: {app: web}}]}";
+const OUT_OK_IN_DENIED: &str = "
+  - namespace: prod
+    defaultDeny: [ingress, egress]
+    allowDNS: false
+    egress:
+      - {name: web-to-api, from: {app: web}, to: [{pods: {app: api}}]}";
+const DENY_IN_DEV: &str = "
+  - namespace: dev
+    defaultDeny: [ingress]";
+const DENY_IN_EXCEPT_API: &str = "
+  - namespace: prod
+    defaultDeny: [ingress]
+    rules:
+      - {name: api-from-anyone, to: {app: api}, from: []}";
+
+const NP_ISO: &str = "NP §The two sorts of pod isolation: a pod is non-isolated for a direction until a policy that selects it has that direction in policyTypes";
+const NP_ISO_NS: &str = "API NetworkPolicy.metadata.namespace / NP §The NetworkPolicy resource: a policy applies to pods of its own namespace only";
+const NP_ADD: &str = "NP §The two sorts of pod isolation: policies are additive; the allowed connections are the union of the selecting policies' rules";
+const NP_DIR: &str = "NP §The two sorts of pod isolation: for a connection both the source's egress and the destination's ingress must allow it";
+const API_POD_SEL: &str = "API NetworkPolicyPeer.podSelector: alone, it selects pods in the policy's own namespace";
+const API_NS_SEL: &str = "API NetworkPolicyPeer.namespaceSelector: alone, it selects all pods of the matching namespaces";
+const NP_AND: &str = "NP §Behavior of to and from selectors: namespaceSelector and podSelector in one element select pods matching both";
+const NP_OR: &str = "NP §Behavior of to and from selectors: separate elements of from/to are ORed";
+const NP_NS_NAME: &str = "NP §Targeting a Namespace by its name: kubernetes.io/metadata.name is set on every namespace";
+const API_EMPTY_SEL: &str = "API LabelSelector: an empty selector ({}) matches everything";
+const API_IPBLOCK: &str = "API IPBlock: cidr with except, addresses in except do not match";
+const NP_IPBLOCK_PODS: &str = "API IPBlock + netc: a pod address matches an ipBlock only when its whole possible range (its node's pod subnet, or the pod network) lies inside";
+const NP_HOSTNET: &str = "NP §What you can't do / hostNetwork: hostNetwork pods are not selected by pod selectors; they have the node's address";
+const API_PORT: &str = "API NetworkPolicyPort.port + protocol: both must match";
+const NP_RANGE: &str = "NP §Targeting a range of ports: endPort is inclusive";
+const API_NAMED: &str = "API NetworkPolicyPort.port: a named port is resolved on the destination pod's container ports";
+const API_NO_PORTS: &str = "API NetworkPolicyIngressRule.ports: empty or missing matches all ports";
+const API_FROM_EMPTY: &str = "API NetworkPolicyIngressRule.from: empty or missing matches all sources";
+const API_TO_EMPTY: &str = "API NetworkPolicyEgressRule.to: empty or missing matches all destinations";
+const NETC_ABSENT: &str = "netc intent: an absent `from` admits nobody, so the policy only isolates its pods (NP §Default policies: a policy with no rules denies)";
+const NETC_DNS: &str = "netc intent: allowDNS (default true with egress denied) emits an egress rule to k8s-app=kube-dns in kube-system on UDP and TCP 53";
+const NP_NODE: &str = "NP §intro: traffic to and from the node where a pod runs is always allowed";
+const FW: &str = "netc node firewall (nftables): management, then the intent's rules in order, then claimed ports, then trusted pod/service networks, then policy drop";
+
+const CASES: &[Case] = &[
+    // Isolation
+    case(NP_ISO, NONE, "prod/web", "prod/api", "tcp/9000", true),
+    case(NP_ISO, DENY_IN_PROD, "prod/web", "prod/api", "tcp/9000", false),
+    case(NP_ISO, DENY_IN_PROD, "prod/api", "dev/web", "tcp/8080", true),
+    case(NP_ISO_NS, DENY_IN_DEV, "prod/web", "prod/api", "tcp/9000", true),
+    case(NP_ISO_NS, DENY_IN_DEV, "prod/web", "dev/web", "tcp/8080", false),
+    case(NP_ISO, DENY_OUT_PROD, "prod/web", "dev/web", "tcp/8080", false),
+    case(NP_ISO, DENY_OUT_PROD, "dev/web", "prod/web", "tcp/8080", true),
+    case(NP_ISO, DENY_IN_EXCEPT_API, "dev/tool", "prod/web", "tcp/8080", false),
+    case(NP_ISO, DENY_IN_EXCEPT_API, "dev/tool", "prod/api", "tcp/9000", true),
+    case(NP_ISO, API_FROM_WEB, "dev/tool", "prod/api", "tcp/9000", false),
+    case(NP_ISO, API_FROM_WEB, "prod/web", "prod/api", "tcp/9000", true),
+    case(NP_ISO, API_FROM_WEB, "dev/tool", "prod/db", "tcp/5432", true),
+    // Union
+    case(NP_ADD, API_TWO_RULES, "prod/web", "prod/api", "tcp/9000", true),
+    case(NP_ADD, API_TWO_RULES, "mon/prom", "prod/api", "tcp/9090", true),
+    case(NP_ADD, API_TWO_RULES, "prod/web", "prod/api", "tcp/9090", false),
+    case(NP_ADD, API_TWO_RULES, "mon/prom", "prod/api", "tcp/9000", false),
+    case(NP_ADD, DENY_PLUS_ALLOW, "prod/web", "prod/api", "tcp/9000", true),
+    case(NP_ADD, DENY_PLUS_ALLOW, "prod/web", "prod/db", "tcp/5432", false),
+    // Peers
+    case(API_POD_SEL, API_FROM_WEB, "dev/web", "prod/api", "tcp/9000", false),
+    case(API_NS_SEL, NS_ONLY, "mon/prom", "prod/api", "tcp/9000", true),
+    case(API_NS_SEL, NS_ONLY, "prod/web", "prod/api", "tcp/9000", false),
+    case(NP_AND, AND_PEER, "dev/web", "prod/api", "tcp/9000", true),
+    case(NP_AND, AND_PEER, "prod/web", "prod/api", "tcp/9000", false),
+    case(NP_AND, AND_PEER, "dev/tool", "prod/api", "tcp/9000", false),
+    case(NP_OR, OR_PEERS, "dev/tool", "prod/api", "tcp/9000", true),
+    case(NP_OR, OR_PEERS, "prod/web", "prod/api", "tcp/9000", true),
+    case(NP_OR, OR_PEERS, "mon/prom", "prod/api", "tcp/9000", false),
+    case(NP_NS_NAME, NS_BY_NAME, "mon/prom", "prod/api", "tcp/9000", true),
+    case(NP_NS_NAME, NS_BY_NAME, "dev/web", "prod/api", "tcp/9000", false),
+    case(API_EMPTY_SEL, EMPTY_POD_SELECTOR, "prod/db", "prod/api", "tcp/9000", true),
+    case(API_EMPTY_SEL, EMPTY_POD_SELECTOR, "dev/web", "prod/api", "tcp/9000", false),
+    case(API_EMPTY_SEL, EMPTY_NS_SELECTOR, "mon/prom", "prod/api", "tcp/9000", true),
+    case(API_EMPTY_SEL, EMPTY_NS_SELECTOR, "192.168.3.3", "prod/api", "tcp/9000", false),
+    // ipBlock
+    case(API_IPBLOCK, BLOCK, "192.168.5.5", "prod/api", "tcp/9000", true),
+    case(API_IPBLOCK, BLOCK, "172.16.0.1", "prod/api", "tcp/9000", false),
+    case(API_IPBLOCK, BLOCK, "192.168.1.7", "prod/api", "tcp/9000", false),
+    case(API_IPBLOCK, BLOCK, "192.168.2.0/24", "prod/api", "tcp/9000", true),
+    case(API_IPBLOCK, BLOCK, "192.168.0.0/23", "prod/api", "tcp/9000", false),
+    case(NP_IPBLOCK_PODS, BLOCK_PODS, "prod/web", "prod/api", "tcp/9000", true),
+    case(NP_IPBLOCK_PODS, BLOCK_WORKER1_PODS, "prod/db", "prod/api", "tcp/9000", true),
+    case(NP_IPBLOCK_PODS, BLOCK_WORKER1_PODS, "prod/web", "prod/api", "tcp/9000", false),
+    case(API_IPBLOCK, BLOCK_NODES, "node/worker-2", "prod/api", "tcp/9000", true),
+    case(API_EMPTY_SEL, EMPTY_POD_SELECTOR, "node/worker-2", "prod/api", "tcp/9000", false),
+    case(NP_HOSTNET, AGENT_BY_LABEL, "prod/agent", "prod/api", "tcp/9000", false),
+    case(NP_HOSTNET, AGENT_BY_ADDRESS, "prod/agent", "prod/api", "tcp/9000", true),
+    // Ports
+    case(API_PORT, API_FROM_WEB, "prod/web", "prod/api", "tcp/9001", false),
+    case(API_PORT, API_FROM_WEB, "prod/web", "prod/api", "udp/9000", false),
+    case(NP_RANGE, PORT_RANGE, "prod/web", "prod/api", "tcp/9010", true),
+    case(NP_RANGE, PORT_RANGE, "prod/web", "prod/api", "tcp/9011", false),
+    case(NP_RANGE, PORT_RANGE, "prod/web", "prod/api", "tcp/8999", false),
+    case(API_NAMED, NAMED_GRPC, "prod/web", "prod/api", "tcp/9000", true),
+    case(API_NAMED, NAMED_GRPC, "prod/web", "prod/api", "tcp/8081", false),
+    case(API_NAMED, NAMED_HTTP_ALL, "dev/tool", "prod/web", "tcp/8080", true),
+    case(API_NAMED, NAMED_HTTP_ALL, "dev/tool", "prod/api", "tcp/8081", true),
+    case(API_NAMED, NAMED_HTTP_ALL, "dev/tool", "prod/api", "tcp/8080", false),
+    case(API_NAMED, NAMED_HTTP_ALL, "dev/tool", "prod/db", "tcp/5432", false),
+    case(API_NO_PORTS, NO_PORTS, "prod/web", "prod/api", "tcp/1234", true),
+    case(API_NO_PORTS, NO_PORTS, "prod/web", "prod/api", "udp/53", true),
+    case(API_PORT, SCTP, "prod/web", "prod/api", "sctp/9000", true),
+    case(API_PORT, SCTP, "prod/web", "prod/api", "tcp/9000", false),
+    // from: [] / absent
+    case(API_FROM_EMPTY, FROM_ANYONE, "203.0.113.9", "prod/api", "tcp/9000", true),
+    case(API_FROM_EMPTY, FROM_ANYONE, "mon/prom", "prod/api", "tcp/9000", true),
+    case(API_FROM_EMPTY, FROM_ANYONE, "mon/prom", "prod/api", "tcp/9001", false),
+    case(NETC_ABSENT, FROM_ABSENT, "prod/web", "prod/api", "tcp/9000", false),
+    case(API_TO_EMPTY, TO_ANYWHERE_NTP, "prod/web", "198.51.100.1", "udp/123", true),
+    case(API_TO_EMPTY, TO_ANYWHERE_NTP, "prod/web", "198.51.100.1", "tcp/123", false),
+    // Egress
+    case(NP_ISO, EGRESS_TO_DB, "prod/web", "prod/db", "tcp/5432", true),
+    case(NP_ISO, EGRESS_TO_DB, "prod/web", "prod/api", "tcp/9000", false),
+    case(NP_ISO, EGRESS_TO_DB, "prod/api", "prod/db", "tcp/5432", false),
+    case(NETC_DNS, DENY_OUT_DNS_DEFAULT, "prod/web", "kube-system/coredns", "udp/53", true),
+    case(NETC_DNS, DENY_OUT_DNS_DEFAULT, "prod/web", "kube-system/coredns", "tcp/dns-tcp", true),
+    case(NETC_DNS, DENY_OUT_DNS_DEFAULT, "prod/web", "kube-system/coredns", "tcp/9153", false),
+    case(NETC_DNS, DENY_OUT_PROD, "prod/web", "kube-system/coredns", "udp/53", false),
+    case(API_IPBLOCK, EGRESS_INTERNET, "prod/web", "8.8.8.8", "tcp/443", true),
+    case(API_IPBLOCK, EGRESS_INTERNET, "prod/web", "8.8.8.8", "tcp/80", false),
+    case(API_NAMED, EGRESS_NAMED, "prod/web", "prod/api", "tcp/9000", true),
+    case(API_NAMED, EGRESS_NAMED, "prod/web", "10.1.2.3", "tcp/9000", false),
+    // Both directions
+    case(NP_DIR, IN_OK_OUT_DENIED, "prod/web", "prod/api", "tcp/9000", false),
+    case(NP_DIR, OUT_OK_IN_DENIED, "prod/web", "prod/api", "tcp/9000", false),
+    // Nodes, hostNetwork, the node firewall
+    case(NP_HOSTNET, DENY_IN_PROD, "prod/web", "prod/agent", "tcp/9100", true),
+    case(FW, NONE, "192.168.9.9", "node/worker-1", "tcp/9100", false),
+    case(FW, NONE, "10.0.1.50", "node/worker-1", "tcp/9100", true),
+    case(FW, NONE, "192.168.9.9", "node/worker-1", "tcp/22", true),
+    case(FW, NONE, "192.168.9.9", "node/worker-1", "tcp/7000", false),
+    case(FW, NONE, "prod/web", "node/worker-1", "tcp/7000", false),
+    case(FW, NONE, "prod/web", "node/worker-1", "tcp/8443", true),
+    case(FW, NONE, "192.168.9.9", "node/cp-1", "tcp/6443", true),
+    case(FW, NONE, "192.168.9.9", "node/worker-1", "tcp/6443", false),
+    case(FW, NONE, "192.168.9.9", "kube-system/kube-apiserver", "tcp/6443", true),
+    case(FW, NONE, "192.168.9.9", "prod/agent", "tcp/9100", false),
+    case(NP_NODE, DENY_IN_PROD, "node/worker-1", "prod/db", "tcp/5432", true),
+    case(NP_NODE, DENY_IN_PROD, "node/worker-2", "prod/db", "tcp/5432", false),
+];
+
+fn intent(policies: &str) -> String {
+    if policies.is_empty() {
+        BASE.to_owned()
+    } else {
+        format!("{BASE}policies:{policies}\n")
+    }
+}
+
+/// The verdict for one case, or why it could not be asked.
+fn ask(text: &str, from: &str, to: &str, port: &str) -> Result<netc::explain::Explanation, String> {
+    let src = SourceFile::new("truth.yaml", text);
+    let checked = pipeline::check(&src, Syntax::Yaml);
+    let errors: Vec<String> = checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error() && d.code != code::CNI_POLICY_NOT_ENFORCED)
+        .map(|d| format!("{}: {}", d.code, d.message))
+        .collect();
+    if !errors.is_empty() {
+        return Err(format!("intent has errors: {errors:?}"));
+    }
+    let plan = checked.plan.as_ref().ok_or("no plan")?;
+    let c = Connectivity::new(plan);
+    let from = c.resolve(from)?;
+    let to = c.resolve(to)?;
+    let port = c.resolve_port(port, &to)?;
+    Ok(c.explain(&from, &to, &port))
+}
+
+#[test]
+fn truth_table_from_the_kubernetes_documentation() {
+    assert!(CASES.len() >= 60, "only {} cases", CASES.len());
+    let mut failures = Vec::new();
+    for (i, c) in CASES.iter().enumerate() {
+        match ask(&intent(c.policies), c.from, c.to, c.port) {
+            Ok(e) if e.allowed == c.allowed => {}
+            Ok(e) => failures.push(format!(
+                "case {i} ({}): {} -> {} {}: expected allowed={}, got {}\n  egress: {}\n  ingress: {}",
+                c.cite, c.from, c.to, c.port, c.allowed, e.allowed, e.egress.reason, e.ingress.reason
+            )),
+            Err(msg) => failures.push(format!("case {i} ({}): {msg}", c.cite)),
+        }
+    }
+    assert!(failures.is_empty(), "{} of {} cases fail:\n{}", failures.len(), CASES.len(), failures.join("\n"));
+}
+
+/// The answer names the deciding rules and the layer that decided.
+#[test]
+fn explanations_name_the_deciding_rules_and_layers() {
+    let e = ask(&intent(API_TWO_RULES), "mon/prom", "prod/api", "tcp/9090").expect("asks");
+    assert_eq!(e.ingress.layer, Layer::NetworkPolicy);
+    let names: Vec<_> = e.ingress.rules.iter().filter_map(|r| r.policy.clone()).collect();
+    assert_eq!(names, ["prod/api-from-ops"]);
+    assert!(e.ingress.rules[0].span.len > 0, "the deciding rule points into the intent");
+
+    let e = ask(&intent(DENY_PLUS_ALLOW), "prod/web", "prod/db", "tcp/5432").expect("asks");
+    let names: Vec<_> = e.ingress.rules.iter().filter_map(|r| r.policy.clone()).collect();
+    assert_eq!(names, ["prod/default-deny-ingress"], "the isolating policy is named");
+
+    let e = ask(&intent(NONE), "192.168.9.9", "node/worker-1", "tcp/7000").expect("asks");
+    assert_eq!(e.ingress.layer, Layer::NodeFirewall);
+    assert_eq!(e.ingress.rules[0].what, "firewall rule block-7000");
+    assert_eq!(e.ingress.rules[0].node.as_deref(), Some("worker-1"));
+}
+
+/// flannel alone does not enforce policies: allowed, with the code already used for that.
+#[test]
+fn flannel_alone_allows_with_policy_not_enforced() {
+    let text = intent(DENY_IN_PROD).replace("cni: {plugin: calico}", "cni: {plugin: flannel}");
+    let e = ask(&text, "prod/web", "prod/api", "tcp/9000").expect("asks");
+    assert!(e.allowed);
+    assert!(!e.policies_enforced);
+    assert_eq!(e.ingress.code, Some(code::CNI_POLICY_NOT_ENFORCED));
+    // The node firewall still decides for nodes.
+    let e = ask(&text, "192.168.9.9", "node/worker-1", "tcp/7000").expect("asks");
+    assert!(!e.allowed);
+}
