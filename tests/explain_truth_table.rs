@@ -218,21 +218,26 @@ const NP_ISO: &str = "NP §The two sorts of pod isolation: a pod is non-isolated
 const NP_ISO_NS: &str = "API NetworkPolicy.metadata.namespace / NP §The NetworkPolicy resource: a policy applies to pods of its own namespace only";
 const NP_ADD: &str = "NP §The two sorts of pod isolation: policies are additive; the allowed connections are the union of the selecting policies' rules";
 const NP_DIR: &str = "NP §The two sorts of pod isolation: for a connection both the source's egress and the destination's ingress must allow it";
-const API_POD_SEL: &str = "API NetworkPolicyPeer.podSelector: alone, it selects pods in the policy's own namespace";
+const API_POD_SEL: &str =
+    "API NetworkPolicyPeer.podSelector: alone, it selects pods in the policy's own namespace";
 const API_NS_SEL: &str = "API NetworkPolicyPeer.namespaceSelector: alone, it selects all pods of the matching namespaces";
 const NP_AND: &str = "NP §Behavior of to and from selectors: namespaceSelector and podSelector in one element select pods matching both";
 const NP_OR: &str = "NP §Behavior of to and from selectors: separate elements of from/to are ORed";
-const NP_NS_NAME: &str = "NP §Targeting a Namespace by its name: kubernetes.io/metadata.name is set on every namespace";
+const NP_NS_NAME: &str =
+    "NP §Targeting a Namespace by its name: kubernetes.io/metadata.name is set on every namespace";
 const API_EMPTY_SEL: &str = "API LabelSelector: an empty selector ({}) matches everything";
 const API_IPBLOCK: &str = "API IPBlock: cidr with except, addresses in except do not match";
 const NP_IPBLOCK_PODS: &str = "API IPBlock + netc: a pod address matches an ipBlock only when its whole possible range (its node's pod subnet, or the pod network) lies inside";
 const NP_HOSTNET: &str = "NP §What you can't do / hostNetwork: hostNetwork pods are not selected by pod selectors; they have the node's address";
 const API_PORT: &str = "API NetworkPolicyPort.port + protocol: both must match";
 const NP_RANGE: &str = "NP §Targeting a range of ports: endPort is inclusive";
-const API_NAMED: &str = "API NetworkPolicyPort.port: a named port is resolved on the destination pod's container ports";
+const API_NAMED: &str =
+    "API NetworkPolicyPort.port: a named port is resolved on the destination pod's container ports";
 const API_NO_PORTS: &str = "API NetworkPolicyIngressRule.ports: empty or missing matches all ports";
-const API_FROM_EMPTY: &str = "API NetworkPolicyIngressRule.from: empty or missing matches all sources";
-const API_TO_EMPTY: &str = "API NetworkPolicyEgressRule.to: empty or missing matches all destinations";
+const API_FROM_EMPTY: &str =
+    "API NetworkPolicyIngressRule.from: empty or missing matches all sources";
+const API_TO_EMPTY: &str =
+    "API NetworkPolicyEgressRule.to: empty or missing matches all destinations";
 const NETC_ABSENT: &str = "netc intent: an absent `from` admits nobody, so the policy only isolates its pods (NP §Default policies: a policy with no rules denies)";
 const NETC_DNS: &str = "netc intent: allowDNS (default true with egress denied) emits an egress rule to k8s-app=kube-dns in kube-system on UDP and TCP 53";
 const NP_NODE: &str = "NP §intro: traffic to and from the node where a pod runs is always allowed";
@@ -241,93 +246,545 @@ const FW: &str = "netc node firewall (nftables): management, then the intent's r
 const CASES: &[Case] = &[
     // Isolation
     case(NP_ISO, NONE, "prod/web", "prod/api", "tcp/9000", true),
-    case(NP_ISO, DENY_IN_PROD, "prod/web", "prod/api", "tcp/9000", false),
-    case(NP_ISO, DENY_IN_PROD, "prod/api", "dev/web", "tcp/8080", true),
-    case(NP_ISO_NS, DENY_IN_DEV, "prod/web", "prod/api", "tcp/9000", true),
-    case(NP_ISO_NS, DENY_IN_DEV, "prod/web", "dev/web", "tcp/8080", false),
-    case(NP_ISO, DENY_OUT_PROD, "prod/web", "dev/web", "tcp/8080", false),
-    case(NP_ISO, DENY_OUT_PROD, "dev/web", "prod/web", "tcp/8080", true),
-    case(NP_ISO, DENY_IN_EXCEPT_API, "dev/tool", "prod/web", "tcp/8080", false),
-    case(NP_ISO, DENY_IN_EXCEPT_API, "dev/tool", "prod/api", "tcp/9000", true),
-    case(NP_ISO, API_FROM_WEB, "dev/tool", "prod/api", "tcp/9000", false),
-    case(NP_ISO, API_FROM_WEB, "prod/web", "prod/api", "tcp/9000", true),
-    case(NP_ISO, API_FROM_WEB, "dev/tool", "prod/db", "tcp/5432", true),
+    case(
+        NP_ISO,
+        DENY_IN_PROD,
+        "prod/web",
+        "prod/api",
+        "tcp/9000",
+        false,
+    ),
+    case(
+        NP_ISO,
+        DENY_IN_PROD,
+        "prod/api",
+        "dev/web",
+        "tcp/8080",
+        true,
+    ),
+    case(
+        NP_ISO_NS,
+        DENY_IN_DEV,
+        "prod/web",
+        "prod/api",
+        "tcp/9000",
+        true,
+    ),
+    case(
+        NP_ISO_NS,
+        DENY_IN_DEV,
+        "prod/web",
+        "dev/web",
+        "tcp/8080",
+        false,
+    ),
+    case(
+        NP_ISO,
+        DENY_OUT_PROD,
+        "prod/web",
+        "dev/web",
+        "tcp/8080",
+        false,
+    ),
+    case(
+        NP_ISO,
+        DENY_OUT_PROD,
+        "dev/web",
+        "prod/web",
+        "tcp/8080",
+        true,
+    ),
+    case(
+        NP_ISO,
+        DENY_IN_EXCEPT_API,
+        "dev/tool",
+        "prod/web",
+        "tcp/8080",
+        false,
+    ),
+    case(
+        NP_ISO,
+        DENY_IN_EXCEPT_API,
+        "dev/tool",
+        "prod/api",
+        "tcp/9000",
+        true,
+    ),
+    case(
+        NP_ISO,
+        API_FROM_WEB,
+        "dev/tool",
+        "prod/api",
+        "tcp/9000",
+        false,
+    ),
+    case(
+        NP_ISO,
+        API_FROM_WEB,
+        "prod/web",
+        "prod/api",
+        "tcp/9000",
+        true,
+    ),
+    case(
+        NP_ISO,
+        API_FROM_WEB,
+        "dev/tool",
+        "prod/db",
+        "tcp/5432",
+        true,
+    ),
     // Union
-    case(NP_ADD, API_TWO_RULES, "prod/web", "prod/api", "tcp/9000", true),
-    case(NP_ADD, API_TWO_RULES, "mon/prom", "prod/api", "tcp/9090", true),
-    case(NP_ADD, API_TWO_RULES, "prod/web", "prod/api", "tcp/9090", false),
-    case(NP_ADD, API_TWO_RULES, "mon/prom", "prod/api", "tcp/9000", false),
-    case(NP_ADD, DENY_PLUS_ALLOW, "prod/web", "prod/api", "tcp/9000", true),
-    case(NP_ADD, DENY_PLUS_ALLOW, "prod/web", "prod/db", "tcp/5432", false),
+    case(
+        NP_ADD,
+        API_TWO_RULES,
+        "prod/web",
+        "prod/api",
+        "tcp/9000",
+        true,
+    ),
+    case(
+        NP_ADD,
+        API_TWO_RULES,
+        "mon/prom",
+        "prod/api",
+        "tcp/9090",
+        true,
+    ),
+    case(
+        NP_ADD,
+        API_TWO_RULES,
+        "prod/web",
+        "prod/api",
+        "tcp/9090",
+        false,
+    ),
+    case(
+        NP_ADD,
+        API_TWO_RULES,
+        "mon/prom",
+        "prod/api",
+        "tcp/9000",
+        false,
+    ),
+    case(
+        NP_ADD,
+        DENY_PLUS_ALLOW,
+        "prod/web",
+        "prod/api",
+        "tcp/9000",
+        true,
+    ),
+    case(
+        NP_ADD,
+        DENY_PLUS_ALLOW,
+        "prod/web",
+        "prod/db",
+        "tcp/5432",
+        false,
+    ),
     // Peers
-    case(API_POD_SEL, API_FROM_WEB, "dev/web", "prod/api", "tcp/9000", false),
-    case(API_NS_SEL, NS_ONLY, "mon/prom", "prod/api", "tcp/9000", true),
-    case(API_NS_SEL, NS_ONLY, "prod/web", "prod/api", "tcp/9000", false),
+    case(
+        API_POD_SEL,
+        API_FROM_WEB,
+        "dev/web",
+        "prod/api",
+        "tcp/9000",
+        false,
+    ),
+    case(
+        API_NS_SEL, NS_ONLY, "mon/prom", "prod/api", "tcp/9000", true,
+    ),
+    case(
+        API_NS_SEL, NS_ONLY, "prod/web", "prod/api", "tcp/9000", false,
+    ),
     case(NP_AND, AND_PEER, "dev/web", "prod/api", "tcp/9000", true),
     case(NP_AND, AND_PEER, "prod/web", "prod/api", "tcp/9000", false),
     case(NP_AND, AND_PEER, "dev/tool", "prod/api", "tcp/9000", false),
     case(NP_OR, OR_PEERS, "dev/tool", "prod/api", "tcp/9000", true),
     case(NP_OR, OR_PEERS, "prod/web", "prod/api", "tcp/9000", true),
     case(NP_OR, OR_PEERS, "mon/prom", "prod/api", "tcp/9000", false),
-    case(NP_NS_NAME, NS_BY_NAME, "mon/prom", "prod/api", "tcp/9000", true),
-    case(NP_NS_NAME, NS_BY_NAME, "dev/web", "prod/api", "tcp/9000", false),
-    case(API_EMPTY_SEL, EMPTY_POD_SELECTOR, "prod/db", "prod/api", "tcp/9000", true),
-    case(API_EMPTY_SEL, EMPTY_POD_SELECTOR, "dev/web", "prod/api", "tcp/9000", false),
-    case(API_EMPTY_SEL, EMPTY_NS_SELECTOR, "mon/prom", "prod/api", "tcp/9000", true),
-    case(API_EMPTY_SEL, EMPTY_NS_SELECTOR, "192.168.3.3", "prod/api", "tcp/9000", false),
+    case(
+        NP_NS_NAME, NS_BY_NAME, "mon/prom", "prod/api", "tcp/9000", true,
+    ),
+    case(
+        NP_NS_NAME, NS_BY_NAME, "dev/web", "prod/api", "tcp/9000", false,
+    ),
+    case(
+        API_EMPTY_SEL,
+        EMPTY_POD_SELECTOR,
+        "prod/db",
+        "prod/api",
+        "tcp/9000",
+        true,
+    ),
+    case(
+        API_EMPTY_SEL,
+        EMPTY_POD_SELECTOR,
+        "dev/web",
+        "prod/api",
+        "tcp/9000",
+        false,
+    ),
+    case(
+        API_EMPTY_SEL,
+        EMPTY_NS_SELECTOR,
+        "mon/prom",
+        "prod/api",
+        "tcp/9000",
+        true,
+    ),
+    case(
+        API_EMPTY_SEL,
+        EMPTY_NS_SELECTOR,
+        "192.168.3.3",
+        "prod/api",
+        "tcp/9000",
+        false,
+    ),
     // ipBlock
-    case(API_IPBLOCK, BLOCK, "192.168.5.5", "prod/api", "tcp/9000", true),
-    case(API_IPBLOCK, BLOCK, "172.16.0.1", "prod/api", "tcp/9000", false),
-    case(API_IPBLOCK, BLOCK, "192.168.1.7", "prod/api", "tcp/9000", false),
-    case(API_IPBLOCK, BLOCK, "192.168.2.0/24", "prod/api", "tcp/9000", true),
-    case(API_IPBLOCK, BLOCK, "192.168.0.0/23", "prod/api", "tcp/9000", false),
-    case(NP_IPBLOCK_PODS, BLOCK_PODS, "prod/web", "prod/api", "tcp/9000", true),
-    case(NP_IPBLOCK_PODS, BLOCK_WORKER1_PODS, "prod/db", "prod/api", "tcp/9000", true),
-    case(NP_IPBLOCK_PODS, BLOCK_WORKER1_PODS, "prod/web", "prod/api", "tcp/9000", false),
-    case(API_IPBLOCK, BLOCK_NODES, "node/worker-2", "prod/api", "tcp/9000", true),
-    case(API_EMPTY_SEL, EMPTY_POD_SELECTOR, "node/worker-2", "prod/api", "tcp/9000", false),
-    case(NP_HOSTNET, AGENT_BY_LABEL, "prod/agent", "prod/api", "tcp/9000", false),
-    case(NP_HOSTNET, AGENT_BY_ADDRESS, "prod/agent", "prod/api", "tcp/9000", true),
+    case(
+        API_IPBLOCK,
+        BLOCK,
+        "192.168.5.5",
+        "prod/api",
+        "tcp/9000",
+        true,
+    ),
+    case(
+        API_IPBLOCK,
+        BLOCK,
+        "172.16.0.1",
+        "prod/api",
+        "tcp/9000",
+        false,
+    ),
+    case(
+        API_IPBLOCK,
+        BLOCK,
+        "192.168.1.7",
+        "prod/api",
+        "tcp/9000",
+        false,
+    ),
+    case(
+        API_IPBLOCK,
+        BLOCK,
+        "192.168.2.0/24",
+        "prod/api",
+        "tcp/9000",
+        true,
+    ),
+    case(
+        API_IPBLOCK,
+        BLOCK,
+        "192.168.0.0/23",
+        "prod/api",
+        "tcp/9000",
+        false,
+    ),
+    case(
+        NP_IPBLOCK_PODS,
+        BLOCK_PODS,
+        "prod/web",
+        "prod/api",
+        "tcp/9000",
+        true,
+    ),
+    case(
+        NP_IPBLOCK_PODS,
+        BLOCK_WORKER1_PODS,
+        "prod/db",
+        "prod/api",
+        "tcp/9000",
+        true,
+    ),
+    case(
+        NP_IPBLOCK_PODS,
+        BLOCK_WORKER1_PODS,
+        "prod/web",
+        "prod/api",
+        "tcp/9000",
+        false,
+    ),
+    case(
+        API_IPBLOCK,
+        BLOCK_NODES,
+        "node/worker-2",
+        "prod/api",
+        "tcp/9000",
+        true,
+    ),
+    case(
+        API_EMPTY_SEL,
+        EMPTY_POD_SELECTOR,
+        "node/worker-2",
+        "prod/api",
+        "tcp/9000",
+        false,
+    ),
+    case(
+        NP_HOSTNET,
+        AGENT_BY_LABEL,
+        "prod/agent",
+        "prod/api",
+        "tcp/9000",
+        false,
+    ),
+    case(
+        NP_HOSTNET,
+        AGENT_BY_ADDRESS,
+        "prod/agent",
+        "prod/api",
+        "tcp/9000",
+        true,
+    ),
     // Ports
-    case(API_PORT, API_FROM_WEB, "prod/web", "prod/api", "tcp/9001", false),
-    case(API_PORT, API_FROM_WEB, "prod/web", "prod/api", "udp/9000", false),
-    case(NP_RANGE, PORT_RANGE, "prod/web", "prod/api", "tcp/9010", true),
-    case(NP_RANGE, PORT_RANGE, "prod/web", "prod/api", "tcp/9011", false),
-    case(NP_RANGE, PORT_RANGE, "prod/web", "prod/api", "tcp/8999", false),
-    case(API_NAMED, NAMED_GRPC, "prod/web", "prod/api", "tcp/9000", true),
-    case(API_NAMED, NAMED_GRPC, "prod/web", "prod/api", "tcp/8081", false),
-    case(API_NAMED, NAMED_HTTP_ALL, "dev/tool", "prod/web", "tcp/8080", true),
-    case(API_NAMED, NAMED_HTTP_ALL, "dev/tool", "prod/api", "tcp/8081", true),
-    case(API_NAMED, NAMED_HTTP_ALL, "dev/tool", "prod/api", "tcp/8080", false),
-    case(API_NAMED, NAMED_HTTP_ALL, "dev/tool", "prod/db", "tcp/5432", false),
-    case(API_NO_PORTS, NO_PORTS, "prod/web", "prod/api", "tcp/1234", true),
-    case(API_NO_PORTS, NO_PORTS, "prod/web", "prod/api", "udp/53", true),
+    case(
+        API_PORT,
+        API_FROM_WEB,
+        "prod/web",
+        "prod/api",
+        "tcp/9001",
+        false,
+    ),
+    case(
+        API_PORT,
+        API_FROM_WEB,
+        "prod/web",
+        "prod/api",
+        "udp/9000",
+        false,
+    ),
+    case(
+        NP_RANGE, PORT_RANGE, "prod/web", "prod/api", "tcp/9010", true,
+    ),
+    case(
+        NP_RANGE, PORT_RANGE, "prod/web", "prod/api", "tcp/9011", false,
+    ),
+    case(
+        NP_RANGE, PORT_RANGE, "prod/web", "prod/api", "tcp/8999", false,
+    ),
+    case(
+        API_NAMED, NAMED_GRPC, "prod/web", "prod/api", "tcp/9000", true,
+    ),
+    case(
+        API_NAMED, NAMED_GRPC, "prod/web", "prod/api", "tcp/8081", false,
+    ),
+    case(
+        API_NAMED,
+        NAMED_HTTP_ALL,
+        "dev/tool",
+        "prod/web",
+        "tcp/8080",
+        true,
+    ),
+    case(
+        API_NAMED,
+        NAMED_HTTP_ALL,
+        "dev/tool",
+        "prod/api",
+        "tcp/8081",
+        true,
+    ),
+    case(
+        API_NAMED,
+        NAMED_HTTP_ALL,
+        "dev/tool",
+        "prod/api",
+        "tcp/8080",
+        false,
+    ),
+    case(
+        API_NAMED,
+        NAMED_HTTP_ALL,
+        "dev/tool",
+        "prod/db",
+        "tcp/5432",
+        false,
+    ),
+    case(
+        API_NO_PORTS,
+        NO_PORTS,
+        "prod/web",
+        "prod/api",
+        "tcp/1234",
+        true,
+    ),
+    case(
+        API_NO_PORTS,
+        NO_PORTS,
+        "prod/web",
+        "prod/api",
+        "udp/53",
+        true,
+    ),
     case(API_PORT, SCTP, "prod/web", "prod/api", "sctp/9000", true),
     case(API_PORT, SCTP, "prod/web", "prod/api", "tcp/9000", false),
     // from: [] / absent
-    case(API_FROM_EMPTY, FROM_ANYONE, "203.0.113.9", "prod/api", "tcp/9000", true),
-    case(API_FROM_EMPTY, FROM_ANYONE, "mon/prom", "prod/api", "tcp/9000", true),
-    case(API_FROM_EMPTY, FROM_ANYONE, "mon/prom", "prod/api", "tcp/9001", false),
-    case(NETC_ABSENT, FROM_ABSENT, "prod/web", "prod/api", "tcp/9000", false),
-    case(API_TO_EMPTY, TO_ANYWHERE_NTP, "prod/web", "198.51.100.1", "udp/123", true),
-    case(API_TO_EMPTY, TO_ANYWHERE_NTP, "prod/web", "198.51.100.1", "tcp/123", false),
+    case(
+        API_FROM_EMPTY,
+        FROM_ANYONE,
+        "203.0.113.9",
+        "prod/api",
+        "tcp/9000",
+        true,
+    ),
+    case(
+        API_FROM_EMPTY,
+        FROM_ANYONE,
+        "mon/prom",
+        "prod/api",
+        "tcp/9000",
+        true,
+    ),
+    case(
+        API_FROM_EMPTY,
+        FROM_ANYONE,
+        "mon/prom",
+        "prod/api",
+        "tcp/9001",
+        false,
+    ),
+    case(
+        NETC_ABSENT,
+        FROM_ABSENT,
+        "prod/web",
+        "prod/api",
+        "tcp/9000",
+        false,
+    ),
+    case(
+        API_TO_EMPTY,
+        TO_ANYWHERE_NTP,
+        "prod/web",
+        "198.51.100.1",
+        "udp/123",
+        true,
+    ),
+    case(
+        API_TO_EMPTY,
+        TO_ANYWHERE_NTP,
+        "prod/web",
+        "198.51.100.1",
+        "tcp/123",
+        false,
+    ),
     // Egress
-    case(NP_ISO, EGRESS_TO_DB, "prod/web", "prod/db", "tcp/5432", true),
-    case(NP_ISO, EGRESS_TO_DB, "prod/web", "prod/api", "tcp/9000", false),
-    case(NP_ISO, EGRESS_TO_DB, "prod/api", "prod/db", "tcp/5432", false),
-    case(NETC_DNS, DENY_OUT_DNS_DEFAULT, "prod/web", "kube-system/coredns", "udp/53", true),
-    case(NETC_DNS, DENY_OUT_DNS_DEFAULT, "prod/web", "kube-system/coredns", "tcp/dns-tcp", true),
-    case(NETC_DNS, DENY_OUT_DNS_DEFAULT, "prod/web", "kube-system/coredns", "tcp/9153", false),
-    case(NETC_DNS, DENY_OUT_PROD, "prod/web", "kube-system/coredns", "udp/53", false),
-    case(API_IPBLOCK, EGRESS_INTERNET, "prod/web", "8.8.8.8", "tcp/443", true),
-    case(API_IPBLOCK, EGRESS_INTERNET, "prod/web", "8.8.8.8", "tcp/80", false),
-    case(API_NAMED, EGRESS_NAMED, "prod/web", "prod/api", "tcp/9000", true),
-    case(API_NAMED, EGRESS_NAMED, "prod/web", "10.1.2.3", "tcp/9000", false),
+    case(
+        NP_ISO,
+        EGRESS_TO_DB,
+        "prod/web",
+        "prod/db",
+        "tcp/5432",
+        true,
+    ),
+    case(
+        NP_ISO,
+        EGRESS_TO_DB,
+        "prod/web",
+        "prod/api",
+        "tcp/9000",
+        false,
+    ),
+    case(
+        NP_ISO,
+        EGRESS_TO_DB,
+        "prod/api",
+        "prod/db",
+        "tcp/5432",
+        false,
+    ),
+    case(
+        NETC_DNS,
+        DENY_OUT_DNS_DEFAULT,
+        "prod/web",
+        "kube-system/coredns",
+        "udp/53",
+        true,
+    ),
+    case(
+        NETC_DNS,
+        DENY_OUT_DNS_DEFAULT,
+        "prod/web",
+        "kube-system/coredns",
+        "tcp/dns-tcp",
+        true,
+    ),
+    case(
+        NETC_DNS,
+        DENY_OUT_DNS_DEFAULT,
+        "prod/web",
+        "kube-system/coredns",
+        "tcp/9153",
+        false,
+    ),
+    case(
+        NETC_DNS,
+        DENY_OUT_PROD,
+        "prod/web",
+        "kube-system/coredns",
+        "udp/53",
+        false,
+    ),
+    case(
+        API_IPBLOCK,
+        EGRESS_INTERNET,
+        "prod/web",
+        "8.8.8.8",
+        "tcp/443",
+        true,
+    ),
+    case(
+        API_IPBLOCK,
+        EGRESS_INTERNET,
+        "prod/web",
+        "8.8.8.8",
+        "tcp/80",
+        false,
+    ),
+    case(
+        API_NAMED,
+        EGRESS_NAMED,
+        "prod/web",
+        "prod/api",
+        "tcp/9000",
+        true,
+    ),
+    case(
+        API_NAMED,
+        EGRESS_NAMED,
+        "prod/web",
+        "10.1.2.3",
+        "tcp/9000",
+        false,
+    ),
     // Both directions
-    case(NP_DIR, IN_OK_OUT_DENIED, "prod/web", "prod/api", "tcp/9000", false),
-    case(NP_DIR, OUT_OK_IN_DENIED, "prod/web", "prod/api", "tcp/9000", false),
+    case(
+        NP_DIR,
+        IN_OK_OUT_DENIED,
+        "prod/web",
+        "prod/api",
+        "tcp/9000",
+        false,
+    ),
+    case(
+        NP_DIR,
+        OUT_OK_IN_DENIED,
+        "prod/web",
+        "prod/api",
+        "tcp/9000",
+        false,
+    ),
     // Nodes, hostNetwork, the node firewall
-    case(NP_HOSTNET, DENY_IN_PROD, "prod/web", "prod/agent", "tcp/9100", true),
+    case(
+        NP_HOSTNET,
+        DENY_IN_PROD,
+        "prod/web",
+        "prod/agent",
+        "tcp/9100",
+        true,
+    ),
     case(FW, NONE, "192.168.9.9", "node/worker-1", "tcp/9100", false),
     case(FW, NONE, "10.0.1.50", "node/worker-1", "tcp/9100", true),
     case(FW, NONE, "192.168.9.9", "node/worker-1", "tcp/22", true),
@@ -336,10 +793,31 @@ const CASES: &[Case] = &[
     case(FW, NONE, "prod/web", "node/worker-1", "tcp/8443", true),
     case(FW, NONE, "192.168.9.9", "node/cp-1", "tcp/6443", true),
     case(FW, NONE, "192.168.9.9", "node/worker-1", "tcp/6443", false),
-    case(FW, NONE, "192.168.9.9", "kube-system/kube-apiserver", "tcp/6443", true),
+    case(
+        FW,
+        NONE,
+        "192.168.9.9",
+        "kube-system/kube-apiserver",
+        "tcp/6443",
+        true,
+    ),
     case(FW, NONE, "192.168.9.9", "prod/agent", "tcp/9100", false),
-    case(NP_NODE, DENY_IN_PROD, "node/worker-1", "prod/db", "tcp/5432", true),
-    case(NP_NODE, DENY_IN_PROD, "node/worker-2", "prod/db", "tcp/5432", false),
+    case(
+        NP_NODE,
+        DENY_IN_PROD,
+        "node/worker-1",
+        "prod/db",
+        "tcp/5432",
+        true,
+    ),
+    case(
+        NP_NODE,
+        DENY_IN_PROD,
+        "node/worker-2",
+        "prod/db",
+        "tcp/5432",
+        false,
+    ),
 ];
 
 fn intent(policies: &str) -> String {
@@ -385,7 +863,13 @@ fn truth_table_from_the_kubernetes_documentation() {
             Err(msg) => failures.push(format!("case {i} ({}): {msg}", c.cite)),
         }
     }
-    assert!(failures.is_empty(), "{} of {} cases fail:\n{}", failures.len(), CASES.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases fail:\n{}",
+        failures.len(),
+        CASES.len(),
+        failures.join("\n")
+    );
 }
 
 /// The answer names the deciding rules and the layer that decided.
@@ -393,13 +877,30 @@ fn truth_table_from_the_kubernetes_documentation() {
 fn explanations_name_the_deciding_rules_and_layers() {
     let e = ask(&intent(API_TWO_RULES), "mon/prom", "prod/api", "tcp/9090").expect("asks");
     assert_eq!(e.ingress.layer, Layer::NetworkPolicy);
-    let names: Vec<_> = e.ingress.rules.iter().filter_map(|r| r.policy.clone()).collect();
+    let names: Vec<_> = e
+        .ingress
+        .rules
+        .iter()
+        .filter_map(|r| r.policy.clone())
+        .collect();
     assert_eq!(names, ["prod/api-from-ops"]);
-    assert!(e.ingress.rules[0].span.len > 0, "the deciding rule points into the intent");
+    assert!(
+        e.ingress.rules[0].span.len > 0,
+        "the deciding rule points into the intent"
+    );
 
     let e = ask(&intent(DENY_PLUS_ALLOW), "prod/web", "prod/db", "tcp/5432").expect("asks");
-    let names: Vec<_> = e.ingress.rules.iter().filter_map(|r| r.policy.clone()).collect();
-    assert_eq!(names, ["prod/default-deny-ingress"], "the isolating policy is named");
+    let names: Vec<_> = e
+        .ingress
+        .rules
+        .iter()
+        .filter_map(|r| r.policy.clone())
+        .collect();
+    assert_eq!(
+        names,
+        ["prod/default-deny-ingress"],
+        "the isolating policy is named"
+    );
 
     let e = ask(&intent(NONE), "192.168.9.9", "node/worker-1", "tcp/7000").expect("asks");
     assert_eq!(e.ingress.layer, Layer::NodeFirewall);
