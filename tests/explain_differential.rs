@@ -225,17 +225,23 @@ fn types(policy: &Value) -> Vec<String> {
     }
 }
 
-/// Whether `subject`'s side of the connection admits it.
+/// The connection's port and destination (named ports resolve there).
+struct Flow<'a> {
+    proto: &'a str,
+    number: u16,
+    dst: &'a Ep,
+}
+
+/// Whether `subject`'s side of the connection admits it; `peer` is the other end.
 fn side(
     world: &World,
     policies: &[Value],
     subject: &Pod,
     dir: &str,
     peer: &Ep,
-    proto: &str,
-    number: u16,
-    dst: &Ep,
+    flow: &Flow<'_>,
 ) -> bool {
+    let Flow { proto, number, dst } = *flow;
     let (rules_key, peers_key) = if dir == "Ingress" {
         ("ingress", "from")
     } else {
@@ -285,15 +291,20 @@ fn reference(
     proto: &str,
     number: u16,
 ) -> bool {
+    let flow = Flow {
+        proto,
+        number,
+        dst: to,
+    };
     let egress = match world.policy_pod(from) {
-        Some(pod) => side(world, policies, pod, "Egress", to, proto, number, to),
+        Some(pod) => side(world, policies, pod, "Egress", to, &flow),
         None => true,
     };
     let ingress = match world.policy_pod(to) {
         Some(pod) => {
             // Traffic from the node the pod runs on is always allowed.
             let local = matches!((from, pod.node), (Ep::Node(n), Some(m)) if *n == m);
-            local || side(world, policies, pod, "Ingress", from, proto, number, to)
+            local || side(world, policies, pod, "Ingress", from, &flow)
         }
         None => true,
     };
