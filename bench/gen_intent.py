@@ -1,15 +1,18 @@
 #!/usr/bin/env python3
 """Writes a large, valid netc intent: N nodes (with interfaces) and P policies.
 
-usage: gen_intent.py NODES POLICIES > intent.yaml
+usage: gen_intent.py NODES POLICIES [WORKLOADS] > intent.yaml
 Nodes sit on 100.64.0.0/10 with a /24 pod subnet each out of 10.0.0.0/8; policies (ingress
 rules, each with an egress twin and an ipBlock peer) are spread over 200 namespaces.
+WORKLOADS (default 0) workloads for `netc explain --matrix`, in the same namespaces, labelled
+so the policies' selectors match them (svc-P, client-P, db-P in turn).
 """
 import sys
 
 
 def main() -> None:
     nodes, policies = int(sys.argv[1]), int(sys.argv[2])
+    workloads = int(sys.argv[3]) if len(sys.argv) > 3 else 0
     w = sys.stdout.write
     w("apiVersion: netc/v1alpha1\nkind: NetworkIntent\nmetadata: {name: bench}\n")
     w("cluster:\n  distribution: rke2\n  kubernetesVersion: v1.31.4\n")
@@ -41,6 +44,14 @@ def main() -> None:
         for p in mine:
             w(f"      - name: out-{p}\n        from: {{app: svc-{p}}}\n")
             w(f"        to: [{{pods: {{app: db-{p}}}}}]\n        ports: [tcp/5432]\n")
+    if workloads:
+        w("workloads:\n")
+    for i in range(workloads):
+        # Workload i: policy p = i // 3 (mod POLICIES), in that policy's namespace.
+        p = (i // 3) % policies
+        kind = ("svc", "client", "db")[i % 3]
+        w(f"  - {{namespace: team-{p % namespaces}, name: {kind}-{p}, labels: {{app: {kind}-{p}}},")
+        w(" ports: {http: tcp/8080, dns: udp/53, pg: tcp/5432}}\n")
 
 if __name__ == "__main__":
     main()

@@ -59,6 +59,13 @@ pub mod code {
     pub const PROXY_INVALID: &str = "netc::proxy::invalid";
     pub const ENDPOINT_INVALID: &str = "netc::endpoint::invalid";
     pub const KUBE_PROXY_INVALID: &str = "netc::kube-proxy::invalid";
+    pub const WORKLOAD_INVALID: &str = "netc::workload::invalid";
+    pub const POLICY_SELECTOR_UNMATCHED: &str = "netc::policy::selector-unmatched";
+    pub const POLICY_SHADOWED: &str = "netc::policy::shadowed";
+    pub const POLICY_DNS_ONE_PROTOCOL: &str = "netc::policy::dns-one-protocol";
+    pub const POLICY_IPBLOCK_COVERS_CLUSTER: &str = "netc::policy::ipblock-covers-cluster";
+    pub const POLICY_API_SERVER_UNREACHABLE: &str = "netc::policy::api-server-unreachable";
+    pub const CONNECTIVITY_DISRUPTIVE: &str = "netc::connectivity::disruptive";
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]

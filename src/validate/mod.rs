@@ -8,6 +8,7 @@
 mod cidr;
 mod cluster;
 mod cni;
+mod connectivity;
 mod dns;
 mod header;
 mod iface;
@@ -38,6 +39,7 @@ const FAMILIES: &[Family] = &[
     iface::check,
     ports::check,
     policy::check,
+    connectivity::check,
     proxy::check,
 ];
 

@@ -13,7 +13,7 @@ use crate::intent::{Direction, Labels, NetworkIntent, Peer, PeerList, Policy, Sp
 use crate::plan::Plan;
 
 /// `[A-Za-z0-9._-]{1,63}` with alphanumeric ends: a label name, and a non-empty label value.
-fn is_qualified_name(s: &str) -> bool {
+pub(super) fn is_qualified_name(s: &str) -> bool {
     let alnum_ends = s.starts_with(|c: char| c.is_ascii_alphanumeric())
         && s.ends_with(|c: char| c.is_ascii_alphanumeric());
     !s.is_empty()
@@ -23,7 +23,7 @@ fn is_qualified_name(s: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
-fn key_problem(key: &str) -> Option<&'static str> {
+pub(super) fn key_problem(key: &str) -> Option<&'static str> {
     match key.split_once('/') {
         None => (!is_qualified_name(key)).then_some(
             "a label key is at most 63 letters, digits, `.`, `_` or `-`, starting and ending with a letter or digit",

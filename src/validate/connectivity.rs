@@ -1,0 +1,545 @@
+//! Workloads (`netc::workload::invalid`) and the policy lint, warnings that read the policies
+//! as `explain` does: a selector that matches no declared workload
+//! (`netc::policy::selector-unmatched`), a rule another rule already covers
+//! (`netc::policy::shadowed`), DNS allowed on one of UDP/TCP only
+//! (`netc::policy::dns-one-protocol`), an ipBlock over the pod network or a node's pod subnet
+//! (`netc::policy::ipblock-covers-cluster`), and a namespace denying egress whose declared pods
+//! cannot reach the API server (`netc::policy::api-server-unreachable`).
+
+use std::collections::{BTreeMap, HashMap};
+
+use ipnet::IpNet;
+
+use super::policy::{is_qualified_name, key_problem};
+use crate::diagnostic::{Diag, code};
+use crate::explain::{Connectivity, Endpoint};
+use crate::intent::values::{self, PolicyPort, PortRange, Protocol};
+use crate::intent::{Labels, NetworkIntent, Peer, Span, Text};
+use crate::plan::{
+    API_SERVER_PORT, NAMESPACE_NAME_LABEL, PeerPlan, Peers, Plan, PolicyRulePlan, WorkloadOrigin,
+};
+
+pub(super) fn check(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
+    workloads(intent, plan, out);
+    for (policy, p) in intent.policies.iter().zip(&plan.policies) {
+        for rules in [&p.ingress, &p.egress] {
+            shadowed(rules, &p.namespace, out);
+        }
+        for rule in &policy.egress {
+            dns_one_protocol(&rule.name, &rule.ports, out);
+        }
+        let peers = policy
+            .rules
+            .iter()
+            .flat_map(|r| r.from.iter().map(move |p| (&r.name, p)))
+            .chain(
+                policy
+                    .egress
+                    .iter()
+                    .flat_map(|r| r.to.iter().map(move |p| (&r.name, p))),
+            );
+        for (rule, peer) in peers {
+            ipblock_covers_cluster(rule, peer, plan, out);
+        }
+    }
+    if intent.workloads.is_empty() || intent.policies.is_empty() {
+        return;
+    }
+    let c = Connectivity::new(plan);
+    unmatched(intent, plan, out);
+    api_server_unreachable(intent, plan, &c, out);
+}
+
+fn workload_error(message: String, span: Span, label: &str, help: &str) -> Diag {
+    Diag::error(code::WORKLOAD_INVALID, message)
+        .label(span, label.to_owned())
+        .help(help.to_owned())
+}
+
+fn workloads(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
+    let mut seen: HashMap<(&str, &str), Span> = HashMap::new();
+    let mut ns_labels: HashMap<(&str, &str), &Text> = HashMap::new();
+    for w in &intent.workloads {
+        for t in [&w.namespace, &w.name] {
+            if !values::is_dns1123_label(&t.value) {
+                out.push(workload_error(
+                    format!("workload `{}` is not a DNS-1123 label", t.value),
+                    t.span,
+                    "invalid name",
+                    "use lower-case letters, digits and `-`, at most 63, starting and ending with a letter or digit",
+                ));
+            }
+        }
+        if let Some(first) = seen.insert((&w.namespace.value, &w.name.value), w.name.span) {
+            out.push(
+                workload_error(
+                    format!(
+                        "workload {}/{} is declared twice",
+                        w.namespace.value, w.name.value
+                    ),
+                    w.name.span,
+                    "declared again",
+                    "give each workload of a namespace its own name",
+                )
+                .label(first, "first declared here"),
+            );
+        }
+        for (k, v) in w.labels.iter().chain(&w.namespace_labels) {
+            if let Some(why) = key_problem(&k.value) {
+                out.push(workload_error(
+                    format!(
+                        "`{}` (workload {}) is not a valid label key",
+                        k.value, w.name.value
+                    ),
+                    k.span,
+                    "invalid label key",
+                    why,
+                ));
+            }
+            if !v.value.is_empty() && !is_qualified_name(&v.value) {
+                out.push(workload_error(
+                    format!("`{}` (workload {}, key {}) is not a valid label value", v.value, w.name.value, k.value),
+                    v.span,
+                    "invalid label value",
+                    "a label value is empty or at most 63 letters, digits, `.`, `_` or `-`, starting and ending with a letter or digit",
+                ));
+            }
+        }
+        for (k, v) in &w.namespace_labels {
+            if let Some(other) = ns_labels.insert((&w.namespace.value, &k.value), v)
+                && other.value != v.value
+            {
+                out.push(
+                    workload_error(
+                        format!(
+                            "namespace {} gets label {}={} here and {}={} elsewhere",
+                            w.namespace.value, k.value, v.value, k.value, other.value
+                        ),
+                        v.span,
+                        "conflicting namespace label",
+                        "a namespace has one set of labels: give every workload of the namespace the same namespaceLabels",
+                    )
+                    .label(other.span, "other value"),
+                );
+            }
+        }
+        for (name, port) in &w.ports {
+            if !values::is_iana_service_name(&name.value) {
+                out.push(workload_error(
+                    format!("`{}` (workload {}) is not a valid port name", name.value, w.name.value),
+                    name.span,
+                    "invalid port name",
+                    "a port name is at most 15 of `a-z`, `0-9`, `-`, with a letter, no `--` and no `-` at either end",
+                ));
+            }
+            match values::parse_port_range(&port.value) {
+                Ok(r) if r.first == r.last => {}
+                Ok(_) => out.push(workload_error(
+                    format!(
+                        "port {} of workload {} is a range",
+                        port.value, w.name.value
+                    ),
+                    port.span,
+                    "a range",
+                    "a container port is one number: `tcp/8080`",
+                )),
+                Err(e) => out.push(workload_error(
+                    format!("port `{}` of workload {}: {e}", port.value, w.name.value),
+                    port.span,
+                    "invalid port",
+                    "write `tcp/8080`, `udp/53` or `sctp/9000`",
+                )),
+            }
+        }
+        if let Some(node) = &w.node
+            && plan.node(&node.value).is_none()
+        {
+            out.push(workload_error(
+                format!(
+                    "workload {} runs on node {}, which the intent does not declare",
+                    w.name.value, node.value
+                ),
+                node.span,
+                "unknown node",
+                "name one of the intent's nodes, or leave `node` out (any node)",
+            ));
+        }
+    }
+}
+
+fn subset(a: &BTreeMap<String, String>, b: &BTreeMap<String, String>) -> bool {
+    a.iter().all(|(k, v)| b.get(k) == Some(v))
+}
+
+fn net_contains(a: &IpNet, b: &IpNet) -> bool {
+    a.contains(b)
+}
+
+/// Whether peer `a` admits at least everything peer `b` admits (policy namespace `ns`).
+fn peer_covers(a: &PeerPlan, b: &PeerPlan, ns: &str) -> bool {
+    match (a, b) {
+        (
+            PeerPlan::Pods {
+                pods: pa,
+                namespaces: na,
+            },
+            PeerPlan::Pods {
+                pods: pb,
+                namespaces: nb,
+            },
+        ) => {
+            let own = BTreeMap::from([(NAMESPACE_NAME_LABEL.to_owned(), ns.to_owned())]);
+            let ns_ok = match (na, nb) {
+                (None, None) => true,
+                (Some(sa), Some(sb)) => subset(sa, sb),
+                (Some(sa), None) => subset(sa, &own),
+                (None, Some(sb)) => sb == &own,
+            };
+            let pods_ok = match (pa, pb) {
+                (None, _) => true,
+                (Some(x), Some(y)) => subset(x, y),
+                (Some(x), None) => x.is_empty(),
+            };
+            ns_ok && pods_ok
+        }
+        (
+            PeerPlan::Block {
+                cidr: ca,
+                except: ea,
+            },
+            PeerPlan::Block {
+                cidr: cb,
+                except: eb,
+            },
+        ) => {
+            net_contains(ca, cb)
+                && ea.iter().all(|x| {
+                    !(net_contains(cb, x) || net_contains(x, cb))
+                        || eb.iter().any(|y| net_contains(y, x))
+                })
+        }
+        _ => false,
+    }
+}
+
+fn port_covers(a: &PolicyPort, b: &PolicyPort) -> bool {
+    match (a, b) {
+        (PolicyPort::Numeric(x), PolicyPort::Numeric(y)) => x.contains(y),
+        (
+            PolicyPort::Named {
+                protocol: pa,
+                name: na,
+            },
+            PolicyPort::Named {
+                protocol: pb,
+                name: nb,
+            },
+        ) => pa == pb && na == nb,
+        _ => false,
+    }
+}
+
+/// Whether rule `a` admits everything rule `b` admits (and `b` admits something).
+fn rule_covers(a: &PolicyRulePlan, b: &PolicyRulePlan, ns: &str) -> bool {
+    let peers = match (&a.peers, &b.peers) {
+        (_, Peers::Only(list)) if list.is_empty() => return false,
+        (Peers::Anyone, _) => true,
+        (Peers::Only(_), Peers::Anyone) => false,
+        (Peers::Only(pa), Peers::Only(pb)) => {
+            pb.iter().all(|y| pa.iter().any(|x| peer_covers(x, y, ns)))
+        }
+    };
+    let ports = a.ports.is_empty()
+        || (!b.ports.is_empty()
+            && b.ports
+                .iter()
+                .all(|y| a.ports.iter().any(|x| port_covers(x, y))));
+    subset(&a.selector, &b.selector) && peers && ports
+}
+
+fn shadowed(rules: &[PolicyRulePlan], ns: &str, out: &mut Vec<Diag>) {
+    for (j, b) in rules.iter().enumerate() {
+        // The earlier of two equal rules is the one kept.
+        let by = rules
+            .iter()
+            .enumerate()
+            .find(|(i, a)| *i != j && rule_covers(a, b, ns) && (*i < j || !rule_covers(b, a, ns)));
+        if let Some((_, a)) = by {
+            out.push(
+                Diag::warning(
+                    code::POLICY_SHADOWED,
+                    format!(
+                        "rule {} (namespace {ns}) admits nothing that rule {} does not already admit",
+                        b.name, a.name
+                    ),
+                )
+                .label(b.span, "shadowed rule")
+                .label(a.span, "covered by this rule")
+                .help("remove the narrower rule, or narrow the broader one if it admits more than intended"),
+            );
+        }
+    }
+}
+
+/// Whether `ports` open port 53 for `protocol` (a number, a range, or the CoreDNS port names).
+fn opens_dns(ports: &[PolicyPort], protocol: Protocol) -> bool {
+    ports.iter().any(|p| match p {
+        PolicyPort::Numeric(r) => r.contains(&PortRange::single(protocol, 53)),
+        PolicyPort::Named { protocol: pr, name } => {
+            *pr == protocol
+                && matches!(
+                    (protocol, name.as_str()),
+                    (Protocol::Udp, "dns") | (Protocol::Tcp, "dns-tcp") | (_, "domain")
+                )
+        }
+    })
+}
+
+fn dns_one_protocol(rule: &Text, texts: &[Text], out: &mut Vec<Diag>) {
+    let parsed: Vec<(PolicyPort, Span)> = texts
+        .iter()
+        .filter_map(|t| Some((values::parse_policy_port(t).ok()?, t.span)))
+        .collect();
+    let ports: Vec<PolicyPort> = parsed.iter().map(|(p, _)| p.clone()).collect();
+    let (udp, tcp) = (
+        opens_dns(&ports, Protocol::Udp),
+        opens_dns(&ports, Protocol::Tcp),
+    );
+    if udp == tcp {
+        return;
+    }
+    let (has, lacks) = if udp {
+        (Protocol::Udp, "TCP")
+    } else {
+        (Protocol::Tcp, "UDP")
+    };
+    let span = parsed
+        .iter()
+        .find(|(p, _)| opens_dns(std::slice::from_ref(p), has))
+        .map_or(rule.span, |(_, s)| *s);
+    out.push(
+        Diag::warning(
+            code::POLICY_DNS_ONE_PROTOCOL,
+            format!(
+                "rule {} allows DNS on {} but not on {lacks}",
+                rule.value,
+                has.as_str().to_uppercase()
+            ),
+        )
+        .label(span, "DNS on one protocol")
+        .help(format!(
+            "DNS falls back to {lacks} (truncated UDP answers, zone transfers, DNS over TCP): allow port 53 on both, or rely on `allowDNS`"
+        )),
+    );
+}
+
+fn ipblock_covers_cluster(rule: &Text, peer: &Peer, plan: &Plan, out: &mut Vec<Diag>) {
+    let Some(text) = &peer.cidr else {
+        return;
+    };
+    let Ok(block) = values::parse_network(text) else {
+        return;
+    };
+    // `0.0.0.0/0` and `::/0` say "anywhere" on purpose.
+    if block.prefix_len() == 0 {
+        return;
+    }
+    let except: Vec<IpNet> = peer
+        .except
+        .iter()
+        .filter_map(|e| values::parse_network(e).ok())
+        .collect();
+    let excepted = |r: &IpNet| except.iter().any(|e| e.contains(r));
+    // A block inside one node's pod subnet names that node; otherwise the pod network.
+    let node_subnet = || {
+        plan.nodes.iter().find_map(|n| {
+            let sub = n.pod_cidrs.iter().find(|s| s.contains(&block))?;
+            (!excepted(&block)).then(|| format!("part of node {}'s pod subnet {sub}", n.name))
+        })
+    };
+    let pods = || {
+        plan.pod_cidrs.iter().find_map(|p| {
+            let region = if block.contains(p) {
+                *p
+            } else if p.contains(&block) {
+                block
+            } else {
+                return None;
+            };
+            (!excepted(&region)).then(|| format!("the pod network {p}"))
+        })
+    };
+    let Some(what) = node_subnet().or_else(pods) else {
+        return;
+    };
+    out.push(
+        Diag::warning(
+            code::POLICY_IPBLOCK_COVERS_CLUSTER,
+            format!("cidr {block} in rule {} covers {what}", rule.value),
+        )
+        .label(text.span, "ipBlock")
+        .help("pod addresses are ephemeral and whether an ipBlock matches them depends on the CNI: select pods with `pods`/`namespace` peers, and put the pod network in `except`"),
+    );
+}
+
+fn labels_map(l: &Labels) -> BTreeMap<String, String> {
+    l.iter()
+        .map(|(k, v)| (k.value.clone(), v.value.clone()))
+        .collect()
+}
+
+fn unmatched(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
+    let wl = &plan.workloads;
+    let pods_in = |ns: &str, sel: &BTreeMap<String, String>| {
+        wl.list
+            .iter()
+            .any(|w| !w.host_network && w.namespace == ns && subset(sel, &w.labels))
+    };
+    let mut warn = |span: Span, message: String| {
+        out.push(
+            Diag::warning(code::POLICY_SELECTOR_UNMATCHED, message)
+                .label(span, "matches no declared workload")
+                .help("fix the labels, or declare the workloads it is meant for under `workloads`"),
+        );
+    };
+    for policy in &intent.policies {
+        let ns = &policy.namespace.value;
+        let subjects = policy
+            .rules
+            .iter()
+            .map(|r| (&r.name, r.to.as_ref()))
+            .chain(policy.egress.iter().map(|r| (&r.name, r.from.as_ref())));
+        for (name, sel) in subjects {
+            let Some(sel) = sel else { continue };
+            if !pods_in(ns, &labels_map(sel)) {
+                let span = sel.keys().next().map_or(name.span, |k| k.span);
+                warn(
+                    span,
+                    format!(
+                        "rule {} selects no declared pod of namespace {ns}",
+                        name.value
+                    ),
+                );
+            }
+        }
+        let peers = policy
+            .rules
+            .iter()
+            .flat_map(|r| r.from.iter().map(move |p| (&r.name, p)))
+            .chain(
+                policy
+                    .egress
+                    .iter()
+                    .flat_map(|r| r.to.iter().map(move |p| (&r.name, p))),
+            );
+        for (name, peer) in peers {
+            if peer.cidr.is_some() {
+                continue;
+            }
+            let pods = peer.pods.as_ref().map(labels_map).unwrap_or_default();
+            let namespaces = peer.namespace.as_ref().map(|n| {
+                let mut sel = n.labels.as_ref().map(labels_map).unwrap_or_default();
+                if let Some(name) = &n.name {
+                    sel.insert(NAMESPACE_NAME_LABEL.to_owned(), name.value.clone());
+                }
+                sel
+            });
+            let any = wl.list.iter().any(|w| {
+                !w.host_network
+                    && subset(&pods, &w.labels)
+                    && match &namespaces {
+                        None => &w.namespace == ns,
+                        Some(sel) => subset(sel, &wl.namespace_labels(&w.namespace)),
+                    }
+            });
+            if !any {
+                let span = peer
+                    .pods
+                    .as_ref()
+                    .and_then(|l| l.keys().next().map(|k| k.span))
+                    .or_else(|| {
+                        peer.namespace
+                            .as_ref()
+                            .and_then(|n| n.name.as_ref().map(|t| t.span))
+                    })
+                    .unwrap_or(name.span);
+                warn(
+                    span,
+                    format!("a peer of rule {} matches no declared workload", name.value),
+                );
+            }
+        }
+    }
+}
+
+fn api_server_unreachable(
+    intent: &NetworkIntent,
+    plan: &Plan,
+    c: &Connectivity<'_>,
+    out: &mut Vec<Diag>,
+) {
+    if !c.enforced {
+        return;
+    }
+    let Some(api) = plan
+        .workloads
+        .list
+        .iter()
+        .position(|w| w.origin == WorkloadOrigin::ApiServer)
+    else {
+        return;
+    };
+    let Ok(port) = c.resolve_port(&format!("tcp/{API_SERVER_PORT}"), &Endpoint::Workload(api))
+    else {
+        return;
+    };
+    for (policy, p) in intent.policies.iter().zip(&plan.policies) {
+        if !p.deny_egress {
+            continue;
+        }
+        let blocked: Vec<String> = plan
+            .workloads
+            .list
+            .iter()
+            .enumerate()
+            .filter(|(_, w)| {
+                w.origin == WorkloadOrigin::Declared
+                    && !w.host_network
+                    && w.namespace == p.namespace
+            })
+            .filter(|(i, _)| {
+                !c.explain(&Endpoint::Workload(*i), &Endpoint::Workload(api), &port)
+                    .egress
+                    .allowed
+            })
+            .map(|(_, w)| w.name.clone())
+            .collect();
+        if blocked.is_empty() {
+            continue;
+        }
+        let span = policy
+            .default_deny
+            .iter()
+            .find(|d| d.value == crate::intent::Direction::Egress)
+            .map_or(policy.namespace.span, |d| d.span);
+        let names = match blocked.as_slice() {
+            [one] => one.clone(),
+            [a, b] => format!("{a} and {b}"),
+            [a, rest @ ..] => format!("{a} and {} others", rest.len()),
+            [] => String::new(),
+        };
+        out.push(
+            Diag::warning(
+                code::POLICY_API_SERVER_UNREACHABLE,
+                format!(
+                    "namespace {} denies egress and {names} cannot reach the API server (tcp/{API_SERVER_PORT} on the control-plane nodes)",
+                    p.namespace
+                ),
+            )
+            .label(span, "egress denied")
+            .help(format!(
+                "pods that use the Kubernetes API (controllers, operators, service-account clients) need an egress rule to the control-plane addresses on tcp/{API_SERVER_PORT}; ignore this if none of them does"
+            )),
+        );
+    }
+}
