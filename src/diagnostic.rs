@@ -65,7 +65,7 @@ pub mod code {
     pub const POLICY_DNS_ONE_PROTOCOL: &str = "netc::policy::dns-one-protocol";
     pub const POLICY_IPBLOCK_COVERS_CLUSTER: &str = "netc::policy::ipblock-covers-cluster";
     pub const POLICY_API_SERVER_UNREACHABLE: &str = "netc::policy::api-server-unreachable";
-    pub const CONNECTIVITY_DISRUPTIVE: &str = "netc::connectivity::disruptive";
+    pub const DIFF_DISRUPTIVE: &str = "netc::diff::disruptive";
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]

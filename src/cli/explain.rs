@@ -189,3 +189,97 @@ pub(super) fn run(args: &ExplainArgs, _cli: &Cli) -> u8 {
     }
     exit::OK
 }
+
+#[derive(Debug, Args)]
+pub struct DiffConnectivityArgs {
+    /// The intent before the change (e.g. `git show main:net.yaml > old.yaml`).
+    #[arg(value_name = "OLD")]
+    pub old: String,
+    /// The intent after the change.
+    #[arg(value_name = "NEW")]
+    pub new: String,
+    /// Exit 1 when a connection OLD allows is no longer allowed (for CI).
+    #[arg(long)]
+    pub fail_on_removed: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// Loads one side: its source and Plan, or the exit code after reporting its errors.
+fn load(file: &str, format: Format) -> Result<(SourceFile, crate::pipeline::Checked), u8> {
+    let (src, checked) = read_and_check(file)?;
+    let blocking = checked
+        .diagnostics
+        .iter()
+        .any(|d| d.is_error() && d.code != code::CNI_POLICY_NOT_ENFORCED);
+    if blocking || checked.plan.is_none() {
+        report(&src, &checked.diagnostics, format);
+        eprintln!("netc: {file} has errors; nothing to compare");
+        return Err(exit::FINDINGS);
+    }
+    Ok((src, checked))
+}
+
+pub(super) fn run_diff(args: &DiffConnectivityArgs, cli: &Cli) -> u8 {
+    let (_, old) = match load(&args.old, args.format) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let (new_src, new) = match load(&args.new, args.format) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let (Some(old_plan), Some(new_plan), Some(new_intent)) =
+        (old.plan.as_ref(), new.plan.as_ref(), new.intent.as_ref())
+    else {
+        return exit::FINDINGS;
+    };
+    let diff = crate::explain::diff::connections(
+        &Connectivity::new(old_plan),
+        &Connectivity::new(new_plan),
+    );
+    let host = crate::explain::diff::host_changes(old_plan, new_plan, new_intent);
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match args.format {
+        Format::Json => {
+            #[derive(serde::Serialize)]
+            struct Json<'a> {
+                added: &'a [crate::explain::diff::Flow],
+                removed: &'a [crate::explain::diff::Flow],
+                host: Vec<crate::diagnostic::JsonDiag<'a>>,
+            }
+            let json = Json {
+                added: &diff.added,
+                removed: &diff.removed,
+                host: host.iter().map(|d| d.to_json(&new_src)).collect(),
+            };
+            let _ = writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&json).unwrap_or_default()
+            );
+        }
+        Format::Human => {
+            for (sign, what, flows) in
+                [("+", "added", &diff.added), ("-", "removed", &diff.removed)]
+            {
+                if !cli.quiet || !flows.is_empty() {
+                    let _ = writeln!(out, "connections {what}: {}", flows.len());
+                }
+                for f in flows {
+                    let _ = writeln!(out, "  {sign} {} -> {} {}", f.from, f.to, f.port);
+                }
+            }
+            for d in &host {
+                eprintln!("{:?}", d.to_report(&new_src));
+            }
+        }
+    }
+    if args.fail_on_removed && !diff.removed.is_empty() {
+        exit::FINDINGS
+    } else {
+        exit::OK
+    }
+}

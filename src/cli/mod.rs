@@ -45,6 +45,8 @@ pub enum Command {
     Apply(apply::ApplyArgs),
     /// Can A reach B on a port, and which rule decides (NetworkPolicies and node firewall).
     Explain(explain::ExplainArgs),
+    /// The connections two intents allow differently, and disruptive host-level changes.
+    DiffConnectivity(explain::DiffConnectivityArgs),
     /// Print the JSON Schema of the intent file.
     Schema,
     /// Print a shell completion script (`netc completions bash > /etc/bash_completion.d/netc`).
@@ -72,6 +74,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Diff(args) => diff::run(args, &cli),
         Command::Apply(args) => apply::run(args, &cli),
         Command::Explain(args) => explain::run(args, &cli),
+        Command::DiffConnectivity(args) => explain::run_diff(args, &cli),
         Command::Schema => schema::run(),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();

@@ -9,6 +9,7 @@
 //! outside the cluster has no side netc knows. When the CNI does not enforce policies, policy
 //! sides are allowed with `netc::cni::policy-not-enforced`.
 
+pub mod diff;
 mod firewall;
 pub mod matrix;
 pub mod policy;

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Times `netc explain --matrix` on 500 workloads and 2,000 policies (bench/gen_intent.py:
+# 20 nodes, 2,000 ingress rules with egress twins = 8,400 NetworkPolicies over 200 namespaces),
+# with peak memory. Every workload declares three ports, so the matrix checks
+# 520 x 520 endpoints x 3 ports (nodes: their claimed ports). Median of 5 runs; needs GNU time.
+# usage: bench/explain.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=bench/out; mkdir -p "$out"
+cargo build --release -q --bin netc
+netc=target/release/netc
+f="$out/explain-500x2000.yaml"
+python3 bench/gen_intent.py 20 2000 500 > "$f"
+"$netc" check -q "$f" >/dev/null 2>&1 || { echo "generated intent $f has errors" >&2; "$netc" check "$f" | head -40; exit 1; }
+policies=$("$netc" build "$f" -o "$out/explain-build" -q >/dev/null 2>&1; cat "$out"/explain-build/policies/*.yaml | grep -c '^kind: NetworkPolicy')
+for format in csv txt; do
+  times=()
+  for _ in 1 2 3 4 5; do
+    t=$( { /usr/bin/time -f '%e %M' "$netc" explain "$f" --matrix "$format" >"$out/matrix.$format"; } 2>&1 | tail -1)
+    times+=("$t")
+  done
+  rows=$(wc -l <"$out/matrix.$format")
+  printf '%s\n' "${times[@]}" | sort -n | awk -v fmt="$format" -v rows="$rows" -v pol="$policies" \
+    'NR==3 {printf "| --matrix %s | %s NetworkPolicies | %s s | %.0f MB | %s lines |\n", fmt, pol, $1, $2/1024, rows}'
+done
