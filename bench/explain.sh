@@ -11,7 +11,10 @@ cargo build --release -q --bin netc
 netc=target/release/netc
 f="$out/explain-500x2000.yaml"
 python3 bench/gen_intent.py 20 2000 500 > "$f"
-"$netc" check -q "$f" >/dev/null 2>&1 || { echo "generated intent $f has errors" >&2; "$netc" check "$f" | head -40; exit 1; }
+# JSON findings: the generated intent has thousands of lint warnings (most rules select workloads
+# it does not declare), which are slow to draw as graphical reports.
+errors=$("$netc" check --format json "$f" | grep -c '"severity":"error"' || true)
+[ "$errors" = 0 ] || { echo "generated intent $f has $errors errors" >&2; exit 1; }
 policies=$("$netc" build "$f" -o "$out/explain-build" -q >/dev/null 2>&1; cat "$out"/explain-build/policies/*.yaml | grep -c '^kind: NetworkPolicy')
 for format in csv txt; do
   times=()

@@ -39,7 +39,7 @@ def main() -> None:
         for p in mine:
             w(f"      - name: rule-{p}\n        to: {{app: svc-{p}}}\n")
             w(f"        from: [{{pods: {{app: client-{p}}}}}, {{namespace: {{name: monitoring}}}},")
-            w(" {cidr: 10.0.0.0/8, except: [10.1.0.0/16]}]\n        ports: [tcp/8080, udp/53]\n")
+            w(" {cidr: 203.0.113.0/24, except: [203.0.113.128/25]}]\n        ports: [tcp/8080, udp/53]\n")
         w("    egress:\n")
         for p in mine:
             w(f"      - name: out-{p}\n        from: {{app: svc-{p}}}\n")

@@ -351,7 +351,16 @@ fn ipblock_covers_cluster(rule: &Text, peer: &Peer, plan: &Plan, out: &mut Vec<D
         .collect();
     let excepted = |r: &IpNet| except.iter().any(|e| e.contains(r));
     // A block inside one node's pod subnet names that node; otherwise the pod network.
+    let node_mask = if block.addr().is_ipv4() {
+        plan.node_mask_v4
+    } else {
+        plan.node_mask_v6
+    };
     let node_subnet = || {
+        // Only a block at least as long as a node's subnet can lie inside one.
+        if block.prefix_len() < node_mask {
+            return None;
+        }
         plan.nodes.iter().find_map(|n| {
             let sub = n.pod_cidrs.iter().find(|s| s.contains(&block))?;
             (!excepted(&block)).then(|| format!("part of node {}'s pod subnet {sub}", n.name))
@@ -404,6 +413,11 @@ fn unmatched(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
     };
     for policy in &intent.policies {
         let ns = &policy.namespace.value;
+        // Only namespaces the intent describes: a user who declares some workloads has not
+        // claimed to list every namespace's.
+        if !intent.workloads.iter().any(|w| &w.namespace.value == ns) {
+            continue;
+        }
         let subjects = policy
             .rules
             .iter()
