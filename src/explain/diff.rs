@@ -8,8 +8,8 @@ use serde::Serialize;
 use super::Connectivity;
 use super::matrix;
 use crate::diagnostic::{Diag, code};
-use crate::intent::{CniPlugin, Encapsulation, NetworkIntent, Span};
-use crate::plan::Plan;
+use crate::intent::{NetworkIntent, Span};
+use crate::plan::{FlannelBackend, Plan};
 
 /// One connection: source, destination, port (as the matrix names them).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -53,11 +53,35 @@ fn list<T: std::fmt::Display>(items: &[T]) -> String {
     v.join(", ")
 }
 
-fn uses_vxlan(p: &Plan) -> bool {
-    matches!(
-        p.cni.encapsulation,
-        Encapsulation::Vxlan | Encapsulation::VxlanCrossSubnet
-    ) && !matches!(p.cni.plugin, CniPlugin::Bridge | CniPlugin::None)
+/// The CNI's own VXLAN port and VNI (none for Cilium's tunnel, which has no VNI knob), from
+/// the Plan's plugin settings.
+fn cni_vxlan(p: &Plan) -> Option<(u16, Option<u32>)> {
+    if let Some(f) = p.cni.flannel()
+        && let FlannelBackend::Vxlan { port, vni, .. } = f.backend
+    {
+        return Some((port, Some(vni)));
+    }
+    if let Some(c) = p.cni.calico()
+        && c.uses_vxlan()
+    {
+        return Some((c.vxlan_port, Some(c.vxlan_vni)));
+    }
+    p.cni
+        .cilium()
+        .and_then(|c| c.tunnel_port)
+        .map(|port| (port, None))
+}
+
+fn vxlan_text((port, vni): (u16, Option<u32>)) -> String {
+    match vni {
+        Some(v) => format!("udp/{port} VNI {v}"),
+        None => format!("udp/{port}"),
+    }
+}
+
+/// Calico's IPAM block size (of its first pool).
+fn block_size(p: &Plan) -> Option<u8> {
+    p.cni.calico()?.pools.first().map(|pool| pool.block_size)
 }
 
 /// Host-level changes between OLD and NEW that disrupt a running cluster or cannot be made in
@@ -119,24 +143,24 @@ pub fn host_changes(old: &Plan, new: &Plan, intent: &NetworkIntent) -> Vec<Diag>
             "nodes already hold pod subnets of the old size: the controller manager allocates new sizes only to new nodes",
         );
     }
-    if uses_vxlan(old)
-        && uses_vxlan(new)
-        && (old.cni.vxlan_port, old.cni.vxlan_vni) != (new.cni.vxlan_port, new.cni.vxlan_vni)
+    if let (Some(a), Some(b)) = (cni_vxlan(old), cni_vxlan(new))
+        && a != b
     {
         change(
             "the CNI's VXLAN port/VNI",
-            format!("udp/{} VNI {}", old.cni.vxlan_port, old.cni.vxlan_vni),
-            format!("udp/{} VNI {}", new.cni.vxlan_port, new.cni.vxlan_vni),
+            vxlan_text(a),
+            vxlan_text(b),
             vxlan_span,
             "nodes on the old and the new VXLAN settings cannot reach each other's pods until all are changed: roll it out as one maintenance, firewall first",
         );
     }
-    let calico = |p: &Plan| matches!(p.cni.plugin, CniPlugin::Calico | CniPlugin::Canal);
-    if calico(old) && calico(new) && old.cni.calico_block_size != new.cni.calico_block_size {
+    if let (Some(a), Some(b)) = (block_size(old), block_size(new))
+        && a != b
+    {
         change(
             "Calico's IPAM block size",
-            format!("/{}", old.cni.calico_block_size),
-            format!("/{}", new.cni.calico_block_size),
+            format!("/{a}"),
+            format!("/{b}"),
             block_span,
             "an IPPool's blockSize cannot be edited: Calico needs a new pool and a migration of every pod off the old one",
         );
