@@ -1,4 +1,5 @@
-//! The node firewall as `emit::firewall` writes it, evaluated for one incoming connection.
+//! The node firewall as `emit::firewall` writes it (both render `plan::firewall`), evaluated
+//! for one incoming connection.
 //!
 //! nftables (`templates/firewall/netc.nft.j2`, input chain with policy drop): management ports,
 //! then the intent's rules for the node's role in intent order (first match accepts or drops),
@@ -13,7 +14,8 @@ use ipnet::IpNet;
 use super::{Decider, Layer, SideVerdict};
 use crate::intent::values::{PortRange, Protocol};
 use crate::intent::{FirewallAction, FirewallBackend};
-use crate::plan::{NodePlan, Plan, Scope};
+use crate::plan::firewall::{Opening, node_firewall};
+use crate::plan::{NodePlan, Plan};
 
 /// Whether `source` (every range of it) lies inside `net`.
 fn inside(net: &IpNet, source: &[IpNet]) -> bool {
@@ -24,7 +26,8 @@ fn hits(range: &PortRange, protocol: Protocol, port: u16) -> bool {
     range.protocol == protocol && range.first <= port && port <= range.last
 }
 
-/// The verdict of `node`'s firewall on a connection from `source` to `protocol/port`.
+/// The verdict of `node`'s firewall (`plan::firewall::node_firewall`, the model both backends
+/// are rendered from) on a connection from `source` to `protocol/port`.
 pub fn evaluate(
     plan: &Plan,
     node: &NodePlan,
@@ -33,7 +36,7 @@ pub fn evaluate(
     port: u16,
 ) -> SideVerdict {
     let layer = Layer::NodeFirewall;
-    let Some(fw) = &plan.firewall else {
+    let Some(fw) = node_firewall(plan, node) else {
         return SideVerdict::allowed(
             Layer::None,
             format!(
@@ -50,13 +53,7 @@ pub fn evaluate(
         span,
         line: None,
     };
-    let trusted: Vec<IpNet> = plan
-        .pod_cidrs
-        .iter()
-        .chain(&plan.service_cidrs)
-        .copied()
-        .collect();
-    let trusted_hit = trusted.iter().find(|t| inside(t, source));
+    let trusted_hit = fw.trusted.iter().find(|t| inside(t, source));
     if fw.backend == FirewallBackend::Firewalld
         && let Some(t) = trusted_hit
     {
@@ -79,51 +76,50 @@ pub fn evaluate(
             vec![decider("managementAccess", Default::default())],
         );
     }
-    let user = fw.rules.iter().filter(|r| r.applies_to(node.role));
-    let matching = user.filter(|r| {
-        r.ports.iter().any(|p| hits(p, protocol, port))
-            && (r.from.is_empty() || r.from.iter().any(|f| inside(f, source)))
-    });
+    let matching = fw
+        .user
+        .iter()
+        .filter(|o| hits(&o.range, protocol, port) && o.source.is_none_or(|s| inside(&s, source)));
     // nftables: the first matching rule decides; firewalld: a drop rich rule beats accepts.
-    let chosen = match fw.backend {
+    let chosen: Option<&Opening> = match fw.backend {
         FirewallBackend::Nftables => matching.into_iter().next(),
         FirewallBackend::Firewalld => {
-            let all: Vec<_> = matching.collect();
+            let all: Vec<&Opening> = matching.collect();
             all.iter()
-                .find(|r| r.action == FirewallAction::Drop)
+                .find(|o| o.action == FirewallAction::Drop)
                 .or(all.first())
                 .copied()
         }
     };
     if let Some(rule) = chosen {
-        let what = format!("firewall rule {}", rule.name);
+        let what = format!("firewall rule {}", rule.comment);
         return match rule.action {
             FirewallAction::Accept => SideVerdict::allowed(
                 layer,
                 format!("node {}: {what} accepts {protocol}/{port}", node.name),
-                vec![decider(&what, rule.span)],
+                vec![decider(&what, rule.origin)],
             ),
             FirewallAction::Drop => SideVerdict::denied(
                 layer,
                 format!("node {}: {what} drops {protocol}/{port}", node.name),
-                vec![decider(&what, rule.span)],
+                vec![decider(&what, rule.origin)],
             ),
         };
     }
-    if let Some(claim) = node.ports.iter().find(|c| hits(&c.range, protocol, port)) {
-        let on = match &claim.scope {
-            Scope::All => String::new(),
-            Scope::Interface(i) => format!(" (on interface {i})"),
+    if let Some(open) = fw.cluster.iter().find(|o| hits(&o.range, protocol, port)) {
+        let on = match &open.interface {
+            None => String::new(),
+            Some(i) => format!(" (on interface {i})"),
         };
         return SideVerdict::allowed(
             layer,
             format!(
                 "node {}: {protocol}/{port} is open for {}{on}",
-                node.name, claim.component
+                node.name, open.comment
             ),
             vec![decider(
-                &format!("port claim of {}", claim.component),
-                claim.origin,
+                &format!("port claim of {}", open.comment),
+                open.origin,
             )],
         );
     }

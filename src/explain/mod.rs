@@ -21,21 +21,11 @@ use ipnet::IpNet;
 use serde::Serialize;
 
 use crate::diagnostic::code;
+use crate::intent::Span;
 use crate::intent::values::{self, Protocol};
-use crate::intent::{CniPlugin, Distribution, Span};
 use crate::plan::{Plan, WorkloadPlan};
 pub use policy::Dir;
 use policy::{Compiled, CompiledPeer, PortMatch, Rule};
-
-/// Whether the CNI enforces NetworkPolicies (flannel alone and bridge do not; k3s runs its own
-/// policy controller next to flannel).
-pub fn policies_enforced(distribution: Distribution, plugin: CniPlugin) -> bool {
-    match plugin {
-        CniPlugin::Calico | CniPlugin::Canal | CniPlugin::Cilium | CniPlugin::None => true,
-        CniPlugin::Flannel => distribution == Distribution::K3s,
-        CniPlugin::Bridge => false,
-    }
-}
 
 /// One end of a connection.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -205,7 +195,7 @@ impl<'p> Connectivity<'p> {
         Connectivity {
             plan,
             policies,
-            enforced: policies_enforced(plan.distribution, plan.cni.plugin),
+            enforced: crate::plan::enforces_network_policies(plan.distribution, plan.cni.plugin),
             selecting,
             ns_labels,
         }

@@ -384,6 +384,18 @@ pub fn calico_bgp(encap: Encapsulation) -> bool {
     )
 }
 
+/// Whether the cluster's CNI enforces NetworkPolicies: Calico, Canal and Cilium do; flannel
+/// alone and the bridge plugin do not, except on k3s, which runs its own policy controller
+/// (kube-router's) next to flannel unless `disable-network-policy` is set. `none` means the
+/// user installs a CNI of their own, assumed to enforce them.
+pub fn enforces_network_policies(distribution: Distribution, plugin: CniPlugin) -> bool {
+    match plugin {
+        CniPlugin::Calico | CniPlugin::Canal | CniPlugin::Cilium | CniPlugin::None => true,
+        CniPlugin::Flannel => distribution == Distribution::K3s,
+        CniPlugin::Bridge => false,
+    }
+}
+
 /// The encapsulation a plugin uses when the intent names none.
 pub fn default_encapsulation(plugin: CniPlugin) -> Encapsulation {
     match plugin {

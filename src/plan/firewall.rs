@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use super::{NodePlan, Plan, PluginSettings, PoolEncap, Scope};
 use crate::intent::values::PortRange;
-use crate::intent::{FirewallAction, FirewallBackend, Role};
+use crate::intent::{FirewallAction, FirewallBackend, Role, Span};
 
 /// Everything one node's firewall accepts and masquerades.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -48,6 +48,9 @@ pub struct Opening {
     /// Who needs it: the components (`kubelet`, `calico VXLAN, host overlay VXLAN`) or the
     /// rule's name.
     pub comment: String,
+    /// The intent value it comes from: the first claim's origin, or the rule's name.
+    #[serde(skip)]
+    pub origin: Span,
 }
 
 /// An IP protocol the node must accept as a whole.
@@ -105,6 +108,7 @@ pub fn node_firewall(plan: &Plan, node: &NodePlan) -> Option<NodeFirewall> {
                 interface,
                 action: FirewallAction::Accept,
                 comment: claim.component.clone(),
+                origin: claim.origin,
             }),
         }
     }
@@ -123,6 +127,7 @@ pub fn node_firewall(plan: &Plan, node: &NodePlan) -> Option<NodeFirewall> {
                     interface: None,
                     action: rule.action,
                     comment: rule.name.clone(),
+                    origin: rule.span,
                 });
             }
         }

@@ -221,21 +221,13 @@ fn block_size(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
     }
 }
 
-fn enforces_policy(d: Distribution, p: CniPlugin) -> bool {
-    match p {
-        CniPlugin::Calico | CniPlugin::Canal | CniPlugin::Cilium | CniPlugin::None => true,
-        CniPlugin::Flannel => d == Distribution::K3s,
-        CniPlugin::Bridge => false,
-    }
-}
-
 fn policy_not_enforced(intent: &NetworkIntent, out: &mut Vec<Diag>) {
     let Some(first) = intent.policies.first() else {
         return;
     };
     let plugin = &intent.cni.plugin;
     let d = intent.cluster.distribution.value;
-    if enforces_policy(d, plugin.value) {
+    if crate::plan::enforces_network_policies(d, plugin.value) {
         return;
     }
     out.push(
