@@ -66,6 +66,7 @@ pub mod code {
     pub const POLICY_IPBLOCK_COVERS_CLUSTER: &str = "netc::policy::ipblock-covers-cluster";
     pub const POLICY_API_SERVER_UNREACHABLE: &str = "netc::policy::api-server-unreachable";
     pub const DIFF_DISRUPTIVE: &str = "netc::diff::disruptive";
+    pub const FLEET_INVALID: &str = "netc::fleet::invalid";
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]

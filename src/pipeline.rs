@@ -37,7 +37,7 @@ pub fn check(src: &SourceFile, syntax: Syntax) -> Checked {
             diagnostics: vec![*diag],
         },
         Ok(intent) => {
-            let plan = plan::lower(&intent);
+            let plan = plan::lower(&intent, &src.text);
             let diagnostics = validate::validate(&intent, &plan);
             Checked {
                 intent: Some(intent),

@@ -1299,7 +1299,7 @@ fn perf_report() {
     let intent = netc::intent::parse(&src, Syntax::Yaml).expect("parses");
     let parse = t.elapsed();
     let t = Instant::now();
-    let plan = netc::plan::lower(&intent);
+    let plan = netc::plan::lower(&intent, &src.text);
     let lower = t.elapsed();
     let t = Instant::now();
     let diags = netc::validate::validate(&intent, &plan);
@@ -1312,7 +1312,7 @@ fn perf_report() {
     let t = Instant::now();
     let intent = netc::intent::parse(&src, Syntax::Yaml).expect("parses");
     let parse = t.elapsed();
-    let plan = netc::plan::lower(&intent);
+    let plan = netc::plan::lower(&intent, &src.text);
     let t = Instant::now();
     let diags = netc::validate::validate(&intent, &plan);
     let validate = t.elapsed();

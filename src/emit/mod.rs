@@ -14,6 +14,7 @@ pub mod distribution;
 pub mod firewall;
 pub mod flannel;
 pub mod flanneld;
+pub mod fleet;
 pub mod host;
 pub mod k3s;
 pub mod kubeadm;
@@ -251,6 +252,12 @@ impl<'a> Context<'a> {
 
 /// Runs every emitter that applies to the Plan, in a fixed order.
 pub fn emit_all(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitError> {
+    emit_installable(ctx, sink)?;
+    fleet::emit(ctx, sink)
+}
+
+/// Every emitter but the fleet's, whose mounts are derived from what these install.
+fn emit_installable(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitError> {
     kubeadm::emit(ctx, sink)?;
     rke2::emit(ctx, sink)?;
     k3s::emit(ctx, sink)?;

@@ -44,6 +44,9 @@ pub struct NetworkIntent {
     /// The cluster's own (CoreDNS, the API server, the nodes) are known without being listed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub workloads: Vec<Workload>,
+    /// Optional: run `netc apply` on every node as a DaemonSet (`netc build` emits `fleet/`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fleet: Option<Fleet>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -498,4 +501,61 @@ pub struct NamespaceSelector {
     pub name: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub labels: Option<Labels>,
+}
+
+/// The DaemonSet that runs `netc apply --watch` on every node.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Fleet {
+    /// Container image holding `netc`, `ip`, `nft` and `modprobe`. Required: netc never picks one.
+    pub image: Text,
+    /// Namespace of the DaemonSet and its objects. Default `netc-system`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<Text>,
+    /// Nodes a rolling update may take down at once. Default 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_unavailable: Option<Spanned<u32>>,
+    /// How often the agent re-observes its node: `30s`, `5m`, `1h`. Default `30s`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval: Option<Text>,
+    /// Labels a node must have to run the agent; absent = every node.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_selector: Option<Labels>,
+    /// Taints the agent tolerates, beside the ones it always tolerates (not-ready,
+    /// unreachable, uninitialized).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tolerations: Vec<Toleration>,
+}
+
+/// A Kubernetes toleration (core/v1 Toleration).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Toleration {
+    /// Taint key; absent with `operator: Exists` = every taint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<Text>,
+    /// `Equal` (default) or `Exists`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operator: Option<Spanned<TolerationOperator>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<Text>,
+    /// Absent = every effect.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effect: Option<Spanned<TaintEffect>>,
+    /// `NoExecute` only: how long the pod stays bound after the taint appears.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub toleration_seconds: Option<Spanned<i64>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+pub enum TolerationOperator {
+    Equal,
+    Exists,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+pub enum TaintEffect {
+    NoSchedule,
+    PreferNoSchedule,
+    NoExecute,
 }

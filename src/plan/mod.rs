@@ -6,6 +6,7 @@
 
 mod cni;
 pub mod firewall;
+pub mod fleet;
 mod host;
 mod mtu;
 mod policies;
@@ -76,6 +77,8 @@ pub struct Plan {
     /// The pods the policies talk about (declared and the cluster's own).
     pub workloads: WorkloadsPlan,
     pub proxy: Option<ProxyPlan>,
+    /// The DaemonSet running `netc apply --watch` (`fleet:`).
+    pub fleet: Option<fleet::FleetPlan>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -207,8 +210,9 @@ impl Plan {
     }
 }
 
-/// Derives the Plan. Never fails; malformed values are skipped (validation reports them).
-pub fn lower(intent: &NetworkIntent) -> Plan {
+/// Derives the Plan from the intent and the text it was read from (which the fleet's
+/// ConfigMap carries verbatim). Never fails; malformed values are skipped (validation reports them).
+pub fn lower(intent: &NetworkIntent, source_text: &str) -> Plan {
     let c = &intent.cluster;
     let pod_cidrs = networks(c.pod_cidr.entries().map(|(t, _)| t));
     let service_cidrs = networks(c.service_cidr.entries().map(|(t, _)| t));
@@ -318,6 +322,7 @@ pub fn lower(intent: &NetworkIntent) -> Plan {
         policies: policies::lower(&intent.policies),
         workloads: WorkloadsPlan::default(),
         proxy: None,
+        fleet: intent.fleet.as_ref().map(|f| fleet::lower(f, source_text)),
     };
     ports::claim_all(intent, &mut plan);
     host::derive(&mut plan);

@@ -10,6 +10,7 @@ mod cluster;
 mod cni;
 mod connectivity;
 mod dns;
+mod fleet;
 mod header;
 mod iface;
 mod mtu;
@@ -41,6 +42,7 @@ const FAMILIES: &[Family] = &[
     policy::check,
     connectivity::check,
     proxy::check,
+    fleet::check,
 ];
 
 /// Runs every rule. Findings come in a stable order: by rule family, then by position.

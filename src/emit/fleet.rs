@@ -1,0 +1,531 @@
+//! `fleet/`: `netc apply --watch` on every node, rolled out by Kubernetes itself (a DaemonSet,
+//! as flannel and calico-node run), when the intent has `fleet:`.
+//!
+//! Objects follow k8s.io/api core/v1 and apps/v1 (types.go); checked by
+//! `kubernetes-validate --strict` (tests/consumers_fleet.rs). What the pod may touch is derived,
+//! not listed: its hostPath mounts are the directories of the install locations every other
+//! emitter gives its artifacts ([`Install`]), plus the state directory and `/run/xtables.lock`.
+//!
+//! The ConfigMap's name carries the hash of the intent text and is immutable: a new intent is a
+//! new ConfigMap and a changed pod template, so the DaemonSet's RollingUpdate (and its
+//! `maxUnavailable`, gated by the readiness probe) is what rolls it out, node by node.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::{ArtifactSink, Context, EmitError, Install, Target, yaml};
+use crate::apply::state;
+use crate::intent::{Syntax, TaintEffect, TolerationOperator};
+use crate::plan::fleet::FleetPlan;
+
+/// Name of the DaemonSet, its ServiceAccount and the `app.kubernetes.io/name` label.
+pub const AGENT_NAME: &str = "netc-agent";
+/// Where the pod sees the intent. Not under `/etc/netc`: netc installs files there itself
+/// (`/etc/netc/proxy.env`, `/etc/netc/kubeadm/`), and that directory is a hostPath mount.
+pub const INTENT_DIR: &str = "/etc/netc-intent";
+/// iptables' lock file (iptables/xshared.c XT_LOCK_NAME), shared with kube-proxy and the CNI.
+pub const XTABLES_LOCK: &str = "/run/xtables.lock";
+/// modprobe reads the host's modules here.
+const MODULES_DIR: &str = "/lib/modules";
+
+const NAME_LABEL: &str = "app.kubernetes.io/name";
+
+pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitError> {
+    // A node's own artifacts (`netc apply`) never include the fleet's objects.
+    let (Some(fleet), None) = (&ctx.plan.fleet, ctx.node) else {
+        return Ok(());
+    };
+    let mut targets = InstallDirs::default();
+    super::emit_installable(ctx, &mut targets)?;
+    let intent_file = match Syntax::from_path(ctx.source) {
+        Syntax::Kdl => "intent.kdl",
+        Syntax::Yaml => "intent.yaml",
+    };
+    let hash = state::sha256(fleet.intent_text.as_bytes());
+    let config_map = format!("netc-intent-{}", &hash[..10]);
+    let meta = |name: &str| ObjectMeta {
+        name: name.to_owned(),
+        namespace: Some(fleet.namespace.clone()),
+        labels: labels(),
+    };
+
+    let path = "fleet/namespace.yaml";
+    let namespace = Object {
+        api_version: "v1",
+        kind: "Namespace",
+        metadata: ObjectMeta {
+            name: fleet.namespace.clone(),
+            namespace: None,
+            labels: labels(),
+        },
+        body: Body::None {},
+    };
+    sink.put(path.to_owned(), yaml(ctx, path, &namespace)?)?;
+
+    let path = "fleet/serviceaccount.yaml";
+    let account = Object {
+        api_version: "v1",
+        kind: "ServiceAccount",
+        metadata: meta(AGENT_NAME),
+        // netc reads no Kubernetes API: no token in the pod.
+        body: Body::ServiceAccount {
+            automount_service_account_token: false,
+        },
+    };
+    sink.put(path.to_owned(), yaml(ctx, path, &account)?)?;
+
+    let path = "fleet/configmap.yaml";
+    let cm = Object {
+        api_version: "v1",
+        kind: "ConfigMap",
+        metadata: meta(&config_map),
+        body: Body::ConfigMap {
+            immutable: true,
+            data: BTreeMap::from([(intent_file.to_owned(), fleet.intent_text.clone())]),
+        },
+    };
+    sink.put(path.to_owned(), yaml(ctx, path, &cm)?)?;
+
+    let path = "fleet/daemonset.yaml";
+    let ds = Object {
+        api_version: "apps/v1",
+        kind: "DaemonSet",
+        metadata: meta(AGENT_NAME),
+        body: Body::DaemonSet {
+            spec: daemon_set(ctx, fleet, &targets, &config_map, intent_file),
+        },
+    };
+    sink.put(path.to_owned(), yaml(ctx, path, &ds)?)
+}
+
+fn labels() -> BTreeMap<String, String> {
+    BTreeMap::from([(NAME_LABEL.to_owned(), AGENT_NAME.to_owned())])
+}
+
+/// The directories of every file artifact any node installs, and whether a ruleset is loaded.
+#[derive(Default)]
+struct InstallDirs {
+    dirs: std::collections::BTreeSet<String>,
+}
+
+impl ArtifactSink for InstallDirs {
+    fn put(&mut self, _path: String, _contents: Vec<u8>) -> Result<(), EmitError> {
+        Ok(())
+    }
+
+    fn put_installed(
+        &mut self,
+        _path: String,
+        _contents: Vec<u8>,
+        install: Install,
+    ) -> Result<(), EmitError> {
+        if let Target::File(host_path) = install.target
+            && let Some((dir, _)) = host_path.rsplit_once('/')
+        {
+            self.dirs
+                .insert(if dir.is_empty() { "/" } else { dir }.to_owned());
+        }
+        Ok(())
+    }
+}
+
+impl InstallDirs {
+    /// The directories to mount: each one not already inside another.
+    fn outermost(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        // Sorted: a parent comes before everything under it.
+        for dir in &self.dirs {
+            if !out.iter().any(|p| {
+                dir.strip_prefix(p)
+                    .is_some_and(|rest| rest.starts_with('/'))
+            }) {
+                out.push(dir);
+            }
+        }
+        out
+    }
+}
+
+/// `/etc/cni/net.d` → `etc-cni-net-d` (a DNS-1123 label, as volume names must be).
+fn volume_name(path: &str) -> String {
+    let name: String = path
+        .trim_matches('/')
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let mut name = name.trim_matches('-').to_owned();
+    name.truncate(63);
+    name.trim_end_matches('-').to_owned()
+}
+
+fn daemon_set(
+    ctx: Context<'_>,
+    fleet: &FleetPlan,
+    targets: &InstallDirs,
+    config_map: &str,
+    intent_file: &str,
+) -> DaemonSetSpec {
+    let loads_modules = ctx.plan.nodes.iter().any(|n| !n.modules.is_empty());
+    let mut volumes = vec![Volume {
+        name: "intent".to_owned(),
+        host_path: None,
+        config_map: Some(ConfigMapSource {
+            name: config_map.to_owned(),
+        }),
+    }];
+    let mut mounts = vec![VolumeMount {
+        name: "intent".to_owned(),
+        mount_path: INTENT_DIR.to_owned(),
+        read_only: true,
+    }];
+    let mut host = |path: &str, kind: &'static str, read_only: bool| {
+        let name = volume_name(path);
+        volumes.push(Volume {
+            name: name.clone(),
+            host_path: Some(HostPathSource {
+                path: path.to_owned(),
+                kind,
+            }),
+            config_map: None,
+        });
+        mounts.push(VolumeMount {
+            name,
+            mount_path: path.to_owned(),
+            read_only,
+        });
+    };
+    for dir in targets.outermost() {
+        host(dir, "DirectoryOrCreate", false);
+    }
+    host(state::DEFAULT_DIR, "DirectoryOrCreate", false);
+    host(XTABLES_LOCK, "FileOrCreate", false);
+    if loads_modules {
+        host(MODULES_DIR, "Directory", true);
+    }
+
+    // NET_ADMIN: links, addresses, routes, nftables, net.* sysctls. NET_RAW: apply's
+    // reachability probes ping. SYS_MODULE: modprobe, only when some node needs modules.
+    let mut add = vec!["NET_ADMIN", "NET_RAW"];
+    if loads_modules {
+        add.push("SYS_MODULE");
+    }
+    let interval = fleet.interval.clone();
+    // Exec probes expand only literal env values, not the Downward API's
+    // (kubernetes pkg/kubelet/prober/prober.go: ExpandContainerCommandOnlyStatic), so
+    // `netc status` reads the node from $NODE_NAME itself.
+    let status = || Probe {
+        exec: ExecAction {
+            command: vec!["netc".to_owned(), "status".to_owned()],
+        },
+        period_seconds: 10,
+        timeout_seconds: 10,
+        failure_threshold: 3,
+    };
+    // Liveness restarts an agent only after a long run of failed checks (a wedged agent); a
+    // failing probe alone is readiness's business.
+    let liveness = Probe {
+        failure_threshold: 30,
+        period_seconds: 20,
+        ..status()
+    };
+    let mut node_selector = BTreeMap::from([("kubernetes.io/os".to_owned(), "linux".to_owned())]);
+    node_selector.extend(fleet.node_selector.clone());
+    DaemonSetSpec {
+        selector: LabelSelector {
+            match_labels: labels(),
+        },
+        update_strategy: UpdateStrategy {
+            kind: "RollingUpdate",
+            rolling_update: RollingUpdate {
+                max_unavailable: fleet.max_unavailable,
+            },
+        },
+        template: PodTemplate {
+            metadata: TemplateMeta { labels: labels() },
+            spec: PodSpec {
+                service_account_name: AGENT_NAME.to_owned(),
+                automount_service_account_token: false,
+                host_network: true,
+                // The node's resolver: cluster DNS may not run yet.
+                dns_policy: "Default",
+                priority_class_name: "system-node-critical",
+                // Enough for a pass in progress to finish and verify after SIGTERM.
+                termination_grace_period_seconds: 60,
+                node_selector,
+                tolerations: fleet.tolerations.iter().map(toleration).collect(),
+                containers: vec![Container {
+                    name: "netc".to_owned(),
+                    image: fleet.image.clone(),
+                    command: vec![
+                        "netc".to_owned(),
+                        "apply".to_owned(),
+                        format!("{INTENT_DIR}/{intent_file}"),
+                        "--watch".to_owned(),
+                        "--interval".to_owned(),
+                        interval,
+                    ],
+                    env: vec![EnvVar {
+                        name: "NODE_NAME",
+                        value_from: EnvSource {
+                            field_ref: FieldRef {
+                                field_path: "spec.nodeName",
+                            },
+                        },
+                    }],
+                    security_context: SecurityContext {
+                        privileged: false,
+                        capabilities: Capabilities {
+                            drop: vec!["ALL"],
+                            add,
+                        },
+                    },
+                    readiness_probe: status(),
+                    liveness_probe: liveness,
+                    volume_mounts: mounts,
+                }],
+                volumes,
+            },
+        },
+    }
+}
+
+fn toleration(t: &crate::plan::fleet::TolerationPlan) -> Toleration {
+    Toleration {
+        key: t.key.clone(),
+        operator: t.operator.map(|o| match o {
+            TolerationOperator::Equal => "Equal",
+            TolerationOperator::Exists => "Exists",
+        }),
+        value: t.value.clone(),
+        effect: t.effect.map(|e| match e {
+            TaintEffect::NoSchedule => "NoSchedule",
+            TaintEffect::PreferNoSchedule => "PreferNoSchedule",
+            TaintEffect::NoExecute => "NoExecute",
+        }),
+        toleration_seconds: t.toleration_seconds,
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Object {
+    api_version: &'static str,
+    kind: &'static str,
+    metadata: ObjectMeta,
+    #[serde(flatten)]
+    body: Body,
+}
+
+#[derive(Serialize)]
+#[serde(untagged, rename_all_fields = "camelCase")]
+enum Body {
+    None {},
+    ServiceAccount {
+        automount_service_account_token: bool,
+    },
+    ConfigMap {
+        immutable: bool,
+        data: BTreeMap<String, String>,
+    },
+    DaemonSet {
+        spec: DaemonSetSpec,
+    },
+}
+
+#[derive(Serialize)]
+struct ObjectMeta {
+    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    namespace: Option<String>,
+    labels: BTreeMap<String, String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DaemonSetSpec {
+    selector: LabelSelector,
+    update_strategy: UpdateStrategy,
+    template: PodTemplate,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LabelSelector {
+    match_labels: BTreeMap<String, String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct UpdateStrategy {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    rolling_update: RollingUpdate,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RollingUpdate {
+    max_unavailable: u32,
+}
+
+#[derive(Serialize)]
+struct PodTemplate {
+    metadata: TemplateMeta,
+    spec: PodSpec,
+}
+
+#[derive(Serialize)]
+struct TemplateMeta {
+    labels: BTreeMap<String, String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PodSpec {
+    service_account_name: String,
+    automount_service_account_token: bool,
+    host_network: bool,
+    dns_policy: &'static str,
+    priority_class_name: &'static str,
+    termination_grace_period_seconds: u32,
+    node_selector: BTreeMap<String, String>,
+    tolerations: Vec<Toleration>,
+    containers: Vec<Container>,
+    volumes: Vec<Volume>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Toleration {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    operator: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    value: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    effect: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    toleration_seconds: Option<i64>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Container {
+    name: String,
+    image: String,
+    command: Vec<String>,
+    env: Vec<EnvVar>,
+    security_context: SecurityContext,
+    readiness_probe: Probe,
+    liveness_probe: Probe,
+    volume_mounts: Vec<VolumeMount>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct EnvVar {
+    name: &'static str,
+    value_from: EnvSource,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct EnvSource {
+    field_ref: FieldRef,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct FieldRef {
+    field_path: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SecurityContext {
+    privileged: bool,
+    capabilities: Capabilities,
+}
+
+#[derive(Serialize)]
+struct Capabilities {
+    drop: Vec<&'static str>,
+    add: Vec<&'static str>,
+}
+
+#[derive(Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Probe {
+    exec: ExecAction,
+    period_seconds: u32,
+    timeout_seconds: u32,
+    failure_threshold: u32,
+}
+
+#[derive(Clone, Serialize)]
+struct ExecAction {
+    command: Vec<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct VolumeMount {
+    name: String,
+    mount_path: String,
+    read_only: bool,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Volume {
+    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    host_path: Option<HostPathSource>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    config_map: Option<ConfigMapSource>,
+}
+
+#[derive(Serialize)]
+struct HostPathSource {
+    path: String,
+    #[serde(rename = "type")]
+    kind: &'static str,
+}
+
+#[derive(Serialize)]
+struct ConfigMapSource {
+    name: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outermost_drops_nested_directories_only() {
+        let mut d = InstallDirs::default();
+        for p in [
+            "/etc/netc",
+            "/etc/netc/kubeadm",
+            "/etc/netcx",
+            "/etc/cni/net.d",
+        ] {
+            d.dirs.insert(p.to_owned());
+        }
+        assert_eq!(d.outermost(), ["/etc/cni/net.d", "/etc/netc", "/etc/netcx"]);
+    }
+
+    #[test]
+    fn volume_names_are_labels() {
+        assert_eq!(volume_name("/etc/cni/net.d"), "etc-cni-net-d");
+        assert_eq!(volume_name("/run/xtables.lock"), "run-xtables-lock");
+    }
+}

@@ -1,0 +1,88 @@
+//! The fleet: `netc apply --watch` on every node as a DaemonSet (`emit::fleet`).
+//!
+//! Defaults live here, once: namespace `netc-system`, `maxUnavailable` 1, interval `30s`. The
+//! tolerations netc always adds are here too, so the emitted DaemonSet and anything that
+//! explains it agree.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::intent::{Fleet, TaintEffect, TolerationOperator};
+
+pub const DEFAULT_NAMESPACE: &str = "netc-system";
+pub const DEFAULT_MAX_UNAVAILABLE: u32 = 1;
+pub const DEFAULT_INTERVAL: &str = "30s";
+
+/// Taints the agent always tolerates: it sets up the node's networking, so it must run while
+/// the node is not ready (no pod network yet), unreachable, or waiting for its cloud
+/// provider. Keys from k8s.io/api core/v1 well_known_taints.go.
+const ALWAYS_TOLERATED: &[&str] = &[
+    "node.kubernetes.io/not-ready",
+    "node.kubernetes.io/unreachable",
+    "node.cloudprovider.kubernetes.io/uninitialized",
+];
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FleetPlan {
+    pub image: String,
+    pub namespace: String,
+    pub max_unavailable: u32,
+    /// As written (`30s`): what `netc apply --interval` reads.
+    pub interval: String,
+    pub node_selector: BTreeMap<String, String>,
+    /// netc's own tolerations first, then the intent's, in order.
+    pub tolerations: Vec<TolerationPlan>,
+    /// The intent file's exact text: the agent's ConfigMap holds it.
+    #[serde(skip)]
+    pub intent_text: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TolerationPlan {
+    pub key: Option<String>,
+    pub operator: Option<TolerationOperator>,
+    pub value: Option<String>,
+    pub effect: Option<TaintEffect>,
+    pub toleration_seconds: Option<i64>,
+}
+
+pub(super) fn lower(fleet: &Fleet, intent_text: &str) -> FleetPlan {
+    let own = ALWAYS_TOLERATED.iter().map(|key| TolerationPlan {
+        key: Some((*key).to_owned()),
+        operator: Some(TolerationOperator::Exists),
+        value: None,
+        effect: None,
+        toleration_seconds: None,
+    });
+    let user = fleet.tolerations.iter().map(|t| TolerationPlan {
+        key: t.key.as_ref().map(|k| k.value.clone()),
+        operator: t.operator.as_ref().map(|o| o.value),
+        value: t.value.as_ref().map(|v| v.value.clone()),
+        effect: t.effect.as_ref().map(|e| e.value),
+        toleration_seconds: t.toleration_seconds.as_ref().map(|s| s.value),
+    });
+    FleetPlan {
+        image: fleet.image.value.clone(),
+        namespace: fleet
+            .namespace
+            .as_ref()
+            .map_or_else(|| DEFAULT_NAMESPACE.to_owned(), |n| n.value.clone()),
+        max_unavailable: fleet
+            .max_unavailable
+            .as_ref()
+            .map_or(DEFAULT_MAX_UNAVAILABLE, |m| m.value),
+        interval: fleet
+            .interval
+            .as_ref()
+            .map_or_else(|| DEFAULT_INTERVAL.to_owned(), |i| i.value.clone()),
+        node_selector: fleet
+            .node_selector
+            .iter()
+            .flatten()
+            .map(|(k, v)| (k.value.clone(), v.value.clone()))
+            .collect(),
+        tolerations: own.chain(user).collect(),
+        intent_text: intent_text.to_owned(),
+    }
+}
