@@ -1494,4 +1494,37 @@ fn parse_missing_key_labels_the_map_that_lacks_it() {
         d.message,
         "the intent lacks the required top-level key `kind`"
     );
+// netc::fleet::invalid
+
+#[test]
+fn fleet_invalid_settings_and_tolerations() {
+    let r = run(&edit_and_append(
+        &[],
+        "fleet:\n  image: \"\"\n  namespace: Net_System\n  maxUnavailable: 0\n  interval: 30\n  tolerations:\n    - {operator: Equal, effect: NoSchedule}\n    - {key: a, operator: Exists, value: x}\n    - {key: b, effect: NoSchedule, tolerationSeconds: 60}\n",
+    ));
+    r.expect(code::FLEET_INVALID, 34, "\"\"");
+    r.expect(code::NAME_INVALID, 35, "Net_System");
+    r.expect(code::FLEET_INVALID, 36, "0");
+    r.expect(code::FLEET_INVALID, 37, "30");
+    let d = r.expect(code::FLEET_INVALID, 39, "Equal");
+    assert!(d.message.contains("without a key"), "{}", d.message);
+    let d = r.expect(code::FLEET_INVALID, 40, "a");
+    assert!(d.message.contains("no value"), "{}", d.message);
+    let d = r.expect(code::FLEET_INVALID, 41, "b");
+    assert!(d.message.contains("NoExecute"), "{}", d.message);
+
+    let r = run(&edit_and_append(
+        &[],
+        "fleet:\n  image: registry.example/netc:1.0\n  interval: 5m\n  tolerations: [{operator: Exists}]\n",
+    ));
+    r.clean();
+    r.lacks(code::FLEET_INVALID);
+}
+
+#[test]
+fn fleet_without_image_is_a_parse_error() {
+    let r = run(&edit_and_append(&[], "fleet: {interval: 30s}\n"));
+    let d = r.diags.first().expect("a finding");
+    assert_eq!(d.code, code::PARSE);
+    assert!(d.message.contains("image"), "{}", d.message);
 }

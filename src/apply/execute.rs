@@ -15,18 +15,20 @@ pub const FAULT_ENV: &str = "NETC_FAULT_AT_STEP";
 /// Route protocol number netc's routes carry (`proto static` in `ip route`).
 pub const ROUTE_PROTOCOL: u8 = 4;
 
-/// The handles steps need: a netlink socket, `--root`, link indices by name.
+/// The handles steps need: a netlink socket, `--root`, `--sysctl-dir`, link indices by name.
 pub struct Executor {
     nl: Netlink,
     root: PathBuf,
+    sysctl_dir: PathBuf,
     indices: HashMap<String, u32>,
 }
 
 impl Executor {
-    pub fn new(nl: Netlink, root: PathBuf) -> Self {
+    pub fn new(nl: Netlink, root: PathBuf, sysctl_dir: PathBuf) -> Self {
         Self {
             nl,
             root,
+            sysctl_dir,
             indices: HashMap::new(),
         }
     }
@@ -58,7 +60,7 @@ impl Executor {
             source: e,
         };
         match step {
-            Step::SetSysctl { key, to, .. } => sysctl::write(key, to),
+            Step::SetSysctl { key, to, .. } => sysctl::write(&self.sysctl_dir, key, to),
             Step::CreateLink(spec) => {
                 // A bridge gets a MAC of its own choosing (locally administered, random): with
                 // one set, the kernel keeps it when ports join instead of taking the lowest

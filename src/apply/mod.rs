@@ -101,6 +101,8 @@ pub struct Options {
     /// The intent file as named (for file headers).
     pub source: String,
     pub root: PathBuf,
+    /// Where sysctls are read and written (`/proc/sys`).
+    pub sysctl_dir: PathBuf,
     pub state_dir: PathBuf,
     pub dry_run: bool,
     pub force: bool,
@@ -175,6 +177,7 @@ fn observe_all(
     observe::observe_host(
         &mut observed,
         &opts.root,
+        &opts.sysctl_dir,
         keys.into_iter(),
         paths.into_iter(),
     )?;
@@ -269,7 +272,7 @@ pub fn apply(
         None => Vec::new(),
     };
 
-    let mut exec = Executor::new(nl, opts.root.clone());
+    let mut exec = Executor::new(nl, opts.root.clone(), opts.sysctl_dir.clone());
     let total = steps.len();
     let outcome = execute::execute(&mut exec, &steps, |i, step| {
         on_event(Event::Step {
@@ -333,6 +336,7 @@ pub fn apply(
         let pending = Pending {
             deadline,
             root: opts.root.clone(),
+            sysctl_dir: opts.sysctl_dir.clone(),
             undo: rollback::undo_steps(&applied),
             previous: owned,
         };
@@ -416,7 +420,11 @@ pub fn revert_pending(state_dir: &std::path::Path, wait: bool) -> Result<bool, A
         let Some(pending) = state::load_pending(state_dir)? else {
             return Ok(false);
         };
-        let mut exec = Executor::new(open_netlink()?, pending.root.clone());
+        let mut exec = Executor::new(
+            open_netlink()?,
+            pending.root.clone(),
+            pending.sysctl_dir.clone(),
+        );
         let errors = rollback::rollback(&mut exec, &pending.undo);
         state::store(state_dir, &pending.previous)?;
         state::clear_pending(state_dir)?;

@@ -56,11 +56,14 @@ pub fn observe_kernel(nl: &mut Netlink) -> Result<Observed, ApplyError> {
 pub fn observe_host<'a>(
     observed: &mut Observed,
     root: &Path,
+    sysctl_dir: &Path,
     sysctl_keys: impl Iterator<Item = &'a str>,
     file_paths: impl Iterator<Item = &'a str>,
 ) -> Result<(), ApplyError> {
     for key in sysctl_keys {
-        observed.sysctls.insert(key.to_owned(), sysctl::read(key));
+        observed
+            .sysctls
+            .insert(key.to_owned(), sysctl::read(sysctl_dir, key));
     }
     for path in file_paths {
         observed

@@ -224,12 +224,19 @@ pub struct FirewallRecord {
     pub listing: String,
 }
 
+fn default_sysctl_dir() -> PathBuf {
+    PathBuf::from(super::sysctl::DEFAULT_DIR)
+}
+
 /// A `--try` apply waiting for `--confirm`: the steps that undo it, and when.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Pending {
     /// Unix time (seconds) after which the watchdog reverts.
     pub deadline: u64,
     pub root: PathBuf,
+    /// `--sysctl-dir` of the apply (absent in files written before it existed).
+    #[serde(default = "default_sysctl_dir")]
+    pub sysctl_dir: PathBuf,
     /// Undo steps, in the order to run them.
     pub undo: Vec<Step>,
     /// The ownership record to restore with them.

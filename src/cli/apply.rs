@@ -28,6 +28,10 @@ pub struct ApplyArgs {
     /// Prefix of every file written (CNI conflists, sysctl.d, modules-load.d, ...).
     #[arg(long, value_name = "DIR", default_value = "/")]
     pub root: PathBuf,
+    /// Where sysctls are read and written: the host's `/proc/sys`, or where a container mounts
+    /// it writable (the fleet's DaemonSet: `/host/proc/sys`).
+    #[arg(long, value_name = "DIR", default_value = apply::sysctl::DEFAULT_DIR)]
+    pub sysctl_dir: PathBuf,
     /// Where netc records what it owns (and its lock).
     #[arg(long, value_name = "DIR", default_value = apply::state::DEFAULT_DIR)]
     pub state_dir: PathBuf,
@@ -160,6 +164,7 @@ pub(super) fn run(args: &ApplyArgs, cli: &Cli) -> u8 {
         node: node.clone(),
         source: file.clone(),
         root: args.root.clone(),
+        sysctl_dir: args.sysctl_dir.clone(),
         state_dir: args.state_dir.clone(),
         dry_run: args.dry_run,
         force: args.force,

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::{ArtifactSink, Context, EmitError, Install, Target, yaml};
-use crate::apply::state;
+use crate::apply::{state, sysctl};
 use crate::intent::{Syntax, TaintEffect, TolerationOperator};
 use crate::plan::fleet::FleetPlan;
 
@@ -93,7 +93,7 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
         kind: "DaemonSet",
         metadata: meta(AGENT_NAME),
         body: Body::DaemonSet {
-            spec: daemon_set(ctx, fleet, &targets, &config_map, intent_file),
+            spec: Box::new(daemon_set(ctx, fleet, &targets, &config_map, intent_file)),
         },
     };
     sink.put(path.to_owned(), yaml(ctx, path, &ds)?)
@@ -173,6 +173,11 @@ fn daemon_set(
     intent_file: &str,
 ) -> DaemonSetSpec {
     let loads_modules = ctx.plan.nodes.iter().any(|n| !n.modules.is_empty());
+    let writes_sysctls = ctx
+        .plan
+        .nodes
+        .iter()
+        .any(|n| n.sysctls.iter().any(|s| sysctl::runtime(&s.key)));
     let mut volumes = vec![Volume {
         name: "intent".to_owned(),
         host_path: None,
@@ -185,7 +190,7 @@ fn daemon_set(
         mount_path: INTENT_DIR.to_owned(),
         read_only: true,
     }];
-    let mut host = |path: &str, kind: &'static str, read_only: bool| {
+    let mut host = |path: &str, at: &str, kind: &'static str, read_only: bool| {
         let name = volume_name(path);
         volumes.push(Volume {
             name: name.clone(),
@@ -197,17 +202,33 @@ fn daemon_set(
         });
         mounts.push(VolumeMount {
             name,
-            mount_path: path.to_owned(),
+            mount_path: at.to_owned(),
             read_only,
         });
     };
     for dir in targets.outermost() {
-        host(dir, "DirectoryOrCreate", false);
+        host(dir, dir, "DirectoryOrCreate", false);
     }
-    host(state::DEFAULT_DIR, "DirectoryOrCreate", false);
-    host(XTABLES_LOCK, "FileOrCreate", false);
+    host(
+        state::DEFAULT_DIR,
+        state::DEFAULT_DIR,
+        "DirectoryOrCreate",
+        false,
+    );
+    host(XTABLES_LOCK, XTABLES_LOCK, "FileOrCreate", false);
     if loads_modules {
-        host(MODULES_DIR, "Directory", true);
+        host(MODULES_DIR, MODULES_DIR, "Directory", true);
+    }
+    // The container's own /proc/sys is read-only; the host's net sysctls, mounted elsewhere,
+    // are writable with NET_ADMIN (and are the host network namespace's: hostNetwork).
+    let net_sysctls = format!("{}/net", sysctl::DEFAULT_DIR);
+    if writes_sysctls {
+        host(
+            &net_sysctls,
+            &format!("{}/net", sysctl::CONTAINER_DIR),
+            "Directory",
+            false,
+        );
     }
 
     // NET_ADMIN: links, addresses, routes, nftables, net.* sysctls. NET_RAW: apply's
@@ -216,7 +237,19 @@ fn daemon_set(
     if loads_modules {
         add.push("SYS_MODULE");
     }
-    let interval = fleet.interval.clone();
+    let mut command: Vec<String> = [
+        "netc",
+        "apply",
+        &format!("{INTENT_DIR}/{intent_file}"),
+        "--watch",
+        "--interval",
+        &fleet.interval,
+    ]
+    .map(str::to_owned)
+    .into();
+    if writes_sysctls {
+        command.extend(["--sysctl-dir".to_owned(), sysctl::CONTAINER_DIR.to_owned()]);
+    }
     // Exec probes expand only literal env values, not the Downward API's
     // (kubernetes pkg/kubelet/prober/prober.go: ExpandContainerCommandOnlyStatic), so
     // `netc status` reads the node from $NODE_NAME itself.
@@ -263,14 +296,7 @@ fn daemon_set(
                 containers: vec![Container {
                     name: "netc".to_owned(),
                     image: fleet.image.clone(),
-                    command: vec![
-                        "netc".to_owned(),
-                        "apply".to_owned(),
-                        format!("{INTENT_DIR}/{intent_file}"),
-                        "--watch".to_owned(),
-                        "--interval".to_owned(),
-                        interval,
-                    ],
+                    command,
                     env: vec![EnvVar {
                         name: "NODE_NAME",
                         value_from: EnvSource {
@@ -335,7 +361,7 @@ enum Body {
         data: BTreeMap<String, String>,
     },
     DaemonSet {
-        spec: DaemonSetSpec,
+        spec: Box<DaemonSetSpec>,
     },
 }
 

@@ -1,0 +1,285 @@
+//! `fleet/`: what Kubernetes and the node need from the agent's objects.
+//!
+//! Every file passes `kubernetes-validate --strict` (the Kubernetes OpenAPI schemas, unknown
+//! fields rejected); the ConfigMap holds the intent's exact text; the DaemonSet's hostPath
+//! mounts are exactly the directories of what `netc apply` installs on the nodes (read here
+//! from `emit::node_artifacts`, apply's own view), plus the state directory, the xtables lock,
+//! the modules and the host's net sysctls.
+
+#[path = "consumers/support.rs"]
+mod support;
+
+use std::collections::BTreeSet;
+
+use netc::diagnostic::SourceFile;
+use netc::emit::{Target, node_artifacts};
+use netc::intent::Syntax;
+use netc::pipeline;
+use serde_json::Value;
+use support::{Artifacts, build, run, text, write_all};
+
+const KUBERNETES_VERSION: &str = "1.31.0";
+
+/// kubeadm with the bridge plugin and a proxy: artifacts in /etc/netc and /etc/netc/kubeadm
+/// (nested: one mount), /etc/cni/net.d; a user
+/// toleration with every field.
+const BRIDGE: &str = r#"
+apiVersion: netc/v1alpha1
+kind: NetworkIntent
+metadata: {name: fleet}
+cluster:
+  distribution: kubeadm
+  kubernetesVersion: v1.31.4
+  podCIDR: 10.42.0.0/16
+  serviceCIDR: 10.43.0.0/16
+cni: {plugin: bridge}
+nodes:
+  - {name: s1, role: control-plane, address: 10.20.0.10/24}
+  - {name: a1, role: worker, address: 10.20.0.11/24}
+proxy: {http: "http://proxy:3128"}
+fleet:
+  image: registry.example/netc@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+  namespace: kube-network
+  maxUnavailable: 3
+  interval: 5m
+  tolerations:
+    - {key: dedicated, operator: Equal, value: net, effect: NoExecute, tolerationSeconds: 600}
+"#;
+
+fn doc(art: &Artifacts, path: &str) -> Value {
+    let bytes = art
+        .get(path)
+        .unwrap_or_else(|| panic!("no {path} in {:?}", art.keys().collect::<Vec<_>>()));
+    serde_saphyr::from_str(&text(bytes)).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn fleet_files(art: &Artifacts) -> Vec<String> {
+    art.keys()
+        .filter(|p| p.starts_with("fleet/"))
+        .cloned()
+        .collect()
+}
+
+fn validate(label: &str, art: &Artifacts) {
+    let files = fleet_files(art);
+    assert_eq!(files.len(), 4, "{label}: {files:?}");
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    write_all(dir.path(), art);
+    let mut args = vec![
+        "--strict".to_owned(),
+        "--kubernetes-version".to_owned(),
+        KUBERNETES_VERSION.to_owned(),
+    ];
+    args.extend(
+        files
+            .iter()
+            .map(|f| dir.path().join(f).to_string_lossy().into_owned()),
+    );
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = run("kubernetes-validate", &args, None);
+    let report = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(
+        out.status.success() && !report.contains("ERROR") && !report.contains("WARN"),
+        "{label}: kubernetes-validate rejects {files:?}:\n{report}"
+    );
+}
+
+/// The host directories the DaemonSet mounts read-write, and every host path it mounts.
+fn mounts(ds: &Value) -> (BTreeSet<String>, BTreeSet<String>) {
+    let spec = &ds["spec"]["template"]["spec"];
+    let container = &spec["containers"][0];
+    let mut writable = BTreeSet::new();
+    let mut all = BTreeSet::new();
+    for v in spec["volumes"].as_array().expect("volumes") {
+        let Some(path) = v["hostPath"]["path"].as_str() else {
+            continue;
+        };
+        all.insert(path.to_owned());
+        let m = container["volumeMounts"]
+            .as_array()
+            .expect("volumeMounts")
+            .iter()
+            .find(|m| m["name"] == v["name"])
+            .unwrap_or_else(|| panic!("volume {v} is not mounted"));
+        if m["readOnly"] != Value::Bool(true) {
+            writable.insert(path.to_owned());
+        }
+    }
+    (writable, all)
+}
+
+/// The directories of every file any node installs, nested ones dropped.
+fn install_dirs(source: &str, text: &str) -> BTreeSet<String> {
+    let checked = pipeline::check(&SourceFile::new(source, text), Syntax::Yaml);
+    let plan = checked.valid_plan().expect("valid");
+    let mut dirs = BTreeSet::new();
+    for node in &plan.nodes {
+        for a in node_artifacts(plan, source, &node.name)
+            .expect("emits")
+            .expect("node")
+        {
+            if let Target::File(p) = a.target {
+                let (dir, _) = p.rsplit_once('/').expect("absolute");
+                dirs.insert(dir.to_owned());
+            }
+        }
+    }
+    let all = dirs.clone();
+    dirs.retain(|d| !all.iter().any(|p| d.starts_with(&format!("{p}/"))));
+    dirs
+}
+
+fn check_fleet(label: &str, source: &str, intent: &str, art: &Artifacts) {
+    validate(label, art);
+    let ds = doc(art, "fleet/daemonset.yaml");
+    let cm = doc(art, "fleet/configmap.yaml");
+    // The ConfigMap holds the intent byte for byte, under the name the agent reads.
+    let data = cm["data"].as_object().expect("data");
+    assert_eq!(data.len(), 1, "{label}");
+    let (key, value) = data.iter().next().expect("one key");
+    assert_eq!(
+        value.as_str(),
+        Some(intent),
+        "{label}: ConfigMap text differs"
+    );
+    let spec = &ds["spec"]["template"]["spec"];
+    let container = &spec["containers"][0];
+    let command: Vec<&str> = container["command"]
+        .as_array()
+        .expect("command")
+        .iter()
+        .map(|v| v.as_str().expect("string"))
+        .collect();
+    assert_eq!(
+        command[..4],
+        [
+            "netc",
+            "apply",
+            &format!("/etc/netc-intent/{key}"),
+            "--watch"
+        ],
+        "{label}"
+    );
+    let cm_name = cm["metadata"]["name"].as_str().expect("name");
+    assert!(
+        spec["volumes"]
+            .as_array()
+            .expect("volumes")
+            .iter()
+            .any(|v| v["configMap"]["name"] == cm_name),
+        "{label}: the DaemonSet does not mount {cm_name}"
+    );
+    // Every directory apply writes into, and nothing else, is mounted read-write.
+    let mut want = install_dirs(source, intent);
+    want.extend(["/var/lib/netc", "/run/xtables.lock", "/proc/sys/net"].map(str::to_owned));
+    let (writable, all) = mounts(&ds);
+    assert_eq!(writable, want, "{label}: writable host paths");
+    assert!(
+        all.contains("/lib/modules"),
+        "{label}: modprobe needs /lib/modules"
+    );
+    // Capabilities: exactly what apply uses.
+    let caps = &container["securityContext"]["capabilities"];
+    assert_eq!(caps["drop"], serde_json::json!(["ALL"]), "{label}");
+    assert_eq!(
+        caps["add"],
+        serde_json::json!(["NET_ADMIN", "NET_RAW", "SYS_MODULE"]),
+        "{label}"
+    );
+    assert_eq!(container["securityContext"]["privileged"], false, "{label}");
+    assert_eq!(spec["hostNetwork"], true, "{label}");
+    assert!(
+        spec.get("hostPID").is_none(),
+        "{label}: hostPID is not needed"
+    );
+    assert_eq!(spec["priorityClassName"], "system-node-critical", "{label}");
+    let tolerated: Vec<&str> = spec["tolerations"]
+        .as_array()
+        .expect("tolerations")
+        .iter()
+        .filter_map(|t| t["key"].as_str())
+        .collect();
+    for key in [
+        "node.kubernetes.io/not-ready",
+        "node.kubernetes.io/unreachable",
+        "node.cloudprovider.kubernetes.io/uninitialized",
+    ] {
+        assert!(tolerated.contains(&key), "{label}: {key} not tolerated");
+    }
+    assert!(container["readinessProbe"]["exec"].is_object(), "{label}");
+    assert!(container["livenessProbe"]["exec"].is_object(), "{label}");
+}
+
+#[test]
+fn fleet_objects_pass_kubernetes_validate_and_mount_what_apply_writes() {
+    let (_, art) = build("fleet.yaml", BRIDGE);
+    check_fleet("bridge", "fleet.yaml", BRIDGE, &art);
+    let ds = doc(&art, "fleet/daemonset.yaml");
+    assert_eq!(ds["metadata"]["namespace"], "kube-network");
+    assert_eq!(
+        ds["spec"]["updateStrategy"]["rollingUpdate"]["maxUnavailable"],
+        3
+    );
+    let spec = &ds["spec"]["template"]["spec"];
+    assert!(
+        spec["tolerations"]
+            .as_array()
+            .expect("tolerations")
+            .iter()
+            .any(|t| t["key"] == "dedicated"
+                && t["value"] == "net"
+                && t["tolerationSeconds"] == 600),
+        "the intent's toleration is kept: {}",
+        spec["tolerations"]
+    );
+    let command = &spec["containers"][0]["command"];
+    assert_eq!(command[5], "5m");
+
+    let mut checked = 0;
+    for (name, _, art) in support::all_examples() {
+        if art.keys().any(|p| p.starts_with("fleet/")) {
+            let path = format!("examples/{name}");
+            let intent = std::fs::read_to_string(
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(&path),
+            )
+            .expect("example");
+            check_fleet(&name, &path, &intent, &art);
+            checked += 1;
+        }
+    }
+    assert!(checked >= 1, "no example has a fleet");
+}
+
+#[test]
+fn a_changed_intent_is_a_new_configmap_and_a_new_pod_template() {
+    let (_, a) = build("fleet.yaml", BRIDGE);
+    let edited = BRIDGE.replace("interval: 5m", "interval: 10m");
+    let (_, b) = build("fleet.yaml", &edited);
+    let name = |art: &Artifacts| doc(art, "fleet/configmap.yaml")["metadata"]["name"].clone();
+    assert_ne!(
+        name(&a),
+        name(&b),
+        "the ConfigMap name must follow the intent"
+    );
+    assert_ne!(
+        doc(&a, "fleet/daemonset.yaml")["spec"]["template"],
+        doc(&b, "fleet/daemonset.yaml")["spec"]["template"],
+        "an unchanged pod template would not roll out"
+    );
+    // A comment is part of the text the agent reads: it changes the generation too.
+    let (_, c) = build("fleet.yaml", &format!("# edited\n{BRIDGE}"));
+    assert_ne!(name(&a), name(&c));
+}
+
+#[test]
+fn no_fleet_section_no_fleet_files_and_apply_never_installs_them() {
+    let plain = BRIDGE.split("fleet:").next().expect("head");
+    let (_, art) = build("plain.yaml", plain);
+    assert!(fleet_files(&art).is_empty());
+    let checked = pipeline::check(&SourceFile::new("f.yaml", BRIDGE), Syntax::Yaml);
+    let plan = checked.valid_plan().expect("valid");
+    let on_node = node_artifacts(plan, "f.yaml", "a1")
+        .expect("emits")
+        .expect("node");
+    assert!(on_node.iter().all(|a| !a.path.starts_with("fleet/")));
+}
