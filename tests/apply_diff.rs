@@ -221,6 +221,7 @@ fn owned_after(desired: &Desired) -> Owned {
             zone: spec.zone.clone(),
             source: spec.text.clone(),
             listing: NFT_LISTING.to_owned(),
+            generation: None,
         }),
     };
     owned.record_identity(&observed_converged(desired));

@@ -607,6 +607,7 @@ pub fn diff(desired: &Desired, observed: &Observed, owned: &Owned, force: bool) 
                 source: spec.text.clone(),
                 // nftables: the listing once loaded (filled in by `apply`).
                 listing: ours,
+                generation: None,
             });
         }
     }

@@ -28,7 +28,7 @@ use serde::Serialize;
 
 use self::desired::Desired;
 use self::execute::Executor;
-use self::firewall::Backend;
+use self::firewall::{Backend, generation};
 use self::netlink::Netlink;
 use self::observe::Observed;
 use self::state::{Owned, Pending};
@@ -194,10 +194,27 @@ fn observe_all(
         }
     }
     for (backend, zone) in backends {
-        let current = firewall::driver(backend, &zone).observe()?;
         match backend {
-            Backend::Nftables => observed.firewall_nft = current,
-            Backend::Firewalld => observed.firewall_firewalld = current,
+            Backend::Nftables => {
+                let before = generation::current();
+                // Nothing committed since netc last listed the table: it is still that listing.
+                let recorded = owned
+                    .firewall
+                    .as_ref()
+                    .filter(|r| r.backend == Backend::Nftables && r.generation.is_some())
+                    .filter(|r| r.generation == before);
+                if let Some(record) = recorded {
+                    observed.firewall_nft = Some(record.listing.clone());
+                    observed.nft_generation = before;
+                } else {
+                    observed.firewall_nft = firewall::driver(backend, &zone).observe()?;
+                    let after = generation::current();
+                    observed.nft_generation = before.filter(|b| after.as_ref() == Some(b));
+                }
+            }
+            Backend::Firewalld => {
+                observed.firewall_firewalld = firewall::driver(backend, &zone).observe()?;
+            }
         }
     }
     Ok((desired, observed))
@@ -209,6 +226,21 @@ fn node_artifacts(plan: &Plan, opts: &Options) -> Result<Vec<NodeArtifact>, Appl
         node: opts.node.clone(),
         known: plan.nodes.iter().map(|n| n.name.clone()).collect(),
     })
+}
+
+/// Keeps, with netc's nftables record, the generation its listing was observed at, when
+/// `observed` read exactly that listing at a known generation; otherwise none (the next pass
+/// lists the table).
+fn record_generation(owned: &mut Owned, observed: &Observed) {
+    if let Some(record) = owned.firewall.as_mut()
+        && record.backend == Backend::Nftables
+    {
+        record.generation = if observed.firewall_nft.as_deref() == Some(&record.listing) {
+            observed.nft_generation.clone()
+        } else {
+            None
+        };
+    }
 }
 
 /// Applies `plan` to this host for `opts.node`: the node's artifacts exactly as `build`
@@ -258,6 +290,7 @@ pub fn apply(
         let mut owned_after = changes.owned_after;
         // Records of an older version get their identities now.
         owned_after.record_identity(&observed);
+        record_generation(&mut owned_after, &observed);
         if !state::is_current(&owned, &owned_after) {
             state::store(&opts.state_dir, &owned_after)?;
         }
@@ -302,6 +335,7 @@ pub fn apply(
     {
         record.listing = after.firewall_nft.clone().unwrap_or_default();
     }
+    record_generation(&mut owned_after, &after);
     let differences = verify::verify(&desired, &after, &owned_after);
     if !differences.is_empty() {
         return Err(undo(

@@ -18,6 +18,9 @@ pub struct Observed {
     pub sysctls: BTreeMap<String, Option<String>>,
     /// The nftables table `inet netc` as `nft list` prints it (`None`: absent).
     pub firewall_nft: Option<String>,
+    /// The nftables generation `firewall_nft` holds for (`None`: unknown, or it moved while
+    /// the table was listed).
+    pub nft_generation: Option<super::firewall::generation::Generation>,
     /// The firewalld zone's ports and rich rules in netc's text form (read only when used).
     pub firewall_firewalld: Option<String>,
     /// Host path → current contents (`None`: absent).

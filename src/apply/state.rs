@@ -222,6 +222,10 @@ pub struct FirewallRecord {
     pub source: String,
     /// What the backend reported right after loading it.
     pub listing: String,
+    /// nftables: the ruleset generation `listing` was read at. While the kernel reports the
+    /// same one, nothing was committed since and the table is still `listing`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generation: Option<super::firewall::generation::Generation>,
 }
 
 fn default_sysctl_dir() -> PathBuf {

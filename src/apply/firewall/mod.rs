@@ -4,6 +4,7 @@
 //! entries of `emit::firewall::firewalld_zone` that `firewall/<node>.firewalld.sh` adds.
 
 mod firewalld;
+pub mod generation;
 mod nft;
 
 use serde::{Deserialize, Serialize};
