@@ -142,6 +142,7 @@ fn observed_empty(desired: &Desired) -> Observed {
             .map(|(k, _)| (k.clone(), Some("0".to_owned())))
             .collect(),
         firewall_nft: None,
+        nft_generation: None,
         firewall_firewalld: None,
         files: desired.files.keys().map(|p| (p.clone(), None)).collect(),
     }
