@@ -208,6 +208,78 @@ fn second_apply_says_no_changes_and_changes_nothing() {
     );
 }
 
+/// A converged pass does not list the nftables table while nothing was committed since netc
+/// read it (the generation is unchanged): an `nft` whose `list` fails proves it. Any commit
+/// (a flushed chain, another table) makes the next pass list it again, and drift is repaired.
+#[test]
+fn converged_pass_skips_nft_list_until_a_commit_and_still_repairs_drift() {
+    let Some(lab) = Lab::new(NODES) else { return };
+    let file = lab.file("intent.yaml", &full_intent());
+    ok(lab.apply("n1", &file, "worker-1", &[], &[]));
+    let bin = lab.path("n1", "bin");
+    let fake = bin.join("nft");
+    std::fs::write(
+        &fake,
+        "#!/bin/sh\nif [ \"$1\" = list ]; then echo 'nft list must not run' >&2; exit 1; fi\nexec /usr/sbin/nft \"$@\"\n",
+    )
+    .expect("fake nft");
+    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let no_list = [("PATH", path.as_str())];
+    let again = ok(lab.apply("n1", &file, "worker-1", &[], &no_list));
+    assert!(again.contains("no changes"), "{again}");
+
+    // Drift: the rules flushed by hand. The generation moved: listed, seen, reloaded.
+    lab::run(&[
+        "ip",
+        "netns",
+        "exec",
+        &lab.ns("n1"),
+        "nft",
+        "flush",
+        "chain",
+        "inet",
+        "netc",
+        "input",
+    ]);
+    let failed = lab.apply("n1", &file, "worker-1", &[], &no_list);
+    assert!(
+        !failed.status.success() && text(&failed).contains("nft list must not run"),
+        "a changed generation must list the table:\n{}",
+        text(&failed)
+    );
+    let repaired = ok(lab.apply("n1", &file, "worker-1", &[], &[]));
+    assert!(
+        repaired.contains("replace nftables table inet netc"),
+        "{repaired}"
+    );
+    let input = text(&lab.exec("n1", &["nft", "list", "chain", "inet", "netc", "input"]));
+    assert!(input.contains("8080"), "{input}");
+    // Converged again: no listing.
+    ok(lab.apply("n1", &file, "worker-1", &[], &no_list));
+
+    // A commit to another table also moves the generation: listed once, then skipped again.
+    lab::run(&[
+        "ip",
+        "netns",
+        "exec",
+        &lab.ns("n1"),
+        "nft",
+        "add",
+        "table",
+        "ip",
+        "other",
+    ]);
+    let listed = ok(lab.apply("n1", &file, "worker-1", &[], &[]));
+    assert!(listed.contains("no changes"), "{listed}");
+    ok(lab.apply("n1", &file, "worker-1", &[], &no_list));
+}
+
 #[test]
 fn foreign_route_and_table_survive_and_dropped_objects_go() {
     let Some(lab) = Lab::new(NODES) else { return };
