@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark of `netc apply` (run as root): in a throwaway namespace, program 1,000 static routes
 # + 500 firewall rules, against (a) `ip -batch` + one `nft -f` (the userland floor) and (b) one
-# `ip route add` process per route; then a converged re-apply. Nothing touches the host's own
+# `ip route add` process per route; then a converged re-apply, against (c) the floor of only
+# observing the same state (`ip route show` + `nft list table inet netc`). Nothing touches the host's own
 # namespace. Usage: bench/apply.sh [path/to/netc]   (default: target/release/netc)
 set -euo pipefail
 NETC=${1:-${CARGO_TARGET_DIR:-target}/release/netc}
@@ -63,6 +64,11 @@ full=$(ms $t0 $t1)
 routes=$(ip -n $NS route | grep -c 'proto static')
 t0=$(date +%s%N); apply; t1=$(date +%s%N)
 again=$(ms $t0 $t1)
+t0=$(date +%s%N)
+ip -n $NS route show >/dev/null
+ip netns exec $NS nft list table inet netc >/dev/null
+t1=$(date +%s%N)
+observe=$(ms $t0 $t1)
 
 fresh
 t0=$(date +%s%N); ip -n $NS -batch "$WORK/routes.batch"; ip netns exec $NS nft -f "$WORK/rules.nft"; t1=$(date +%s%N)
@@ -77,7 +83,8 @@ perproc=$(ms $t0 $t1)
 echo "routes installed by netc: $routes"
 echo "netc apply (full, incl. parse/validate/plan/emit, 1000 routes + 500 rules): ${full} ms"
 echo "netc apply (converged re-apply, no changes):                              ${again} ms"
+echo "(c) observing only: ip route show + nft list table inet netc:             ${observe} ms"
 echo "(a) ip -batch + one nft -f:                                               ${floor} ms"
 echo "(b) one 'ip route add' process per route (routes only):                   ${perproc} ms"
-awk -v f=$full -v a=$again -v fl=$floor -v p=$perproc 'BEGIN {
-  printf "ratios: netc/floor = %.2f, per-process/netc = %.1fx, re-apply/full = %.0f%%\n", f/fl, p/f, 100*a/f }'
+awk -v f=$full -v a=$again -v fl=$floor -v p=$perproc -v o=$observe 'BEGIN {
+  printf "ratios: netc/floor = %.2f, per-process/netc = %.1fx, re-apply/full = %.0f%%, re-apply/observe = %.2f\n", f/fl, p/f, 100*a/f, a/o }'
