@@ -1494,6 +1494,9 @@ fn parse_missing_key_labels_the_map_that_lacks_it() {
         d.message,
         "the intent lacks the required top-level key `kind`"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
 // netc::fleet::invalid
 
 #[test]
