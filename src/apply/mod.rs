@@ -5,6 +5,7 @@
 //! This is the only module (with `output`) that changes the host. It never touches an object
 //! the state file does not list as netc's, except with `--force`.
 
+pub mod agent;
 pub mod desired;
 pub mod diff;
 pub mod execute;
@@ -17,6 +18,7 @@ pub mod observe;
 pub mod probe;
 pub mod rollback;
 pub mod state;
+pub mod status;
 pub mod step;
 pub mod sysctl;
 pub mod verify;
@@ -109,6 +111,9 @@ pub struct Options {
     /// `--try SECS`.
     pub try_secs: Option<u64>,
     pub lock_timeout: Duration,
+    /// Probe connectivity around every change, as `--try` does, without the watchdog (the
+    /// agent, `--watch`), and report the targets that answer in [`Report::probes`].
+    pub probe: bool,
 }
 
 /// What happened, for progress output.
@@ -142,6 +147,10 @@ pub struct Report {
     pub dry_run: bool,
     /// Unix time at which a `--try` apply reverts unless confirmed.
     pub revert_at: Option<u64>,
+    /// With [`Options::probe`]: the targets that answered before the change and after it (with
+    /// no change: that answer now).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub probes: Vec<probe::Target>,
 }
 
 fn now() -> u64 {
@@ -282,6 +291,7 @@ pub fn apply(
         changes,
         dry_run: opts.dry_run,
         revert_at,
+        probes: Vec::new(),
     };
     if opts.dry_run {
         return Ok(report(steps.len(), None));
@@ -294,15 +304,17 @@ pub fn apply(
         if !state::is_current(&owned, &owned_after) {
             state::store(&opts.state_dir, &owned_after)?;
         }
-        return Ok(report(0, None));
+        let mut done = report(0, None);
+        if opts.probe {
+            done.probes = answering(probe::targets(plan, &opts.node, &observed));
+        }
+        return Ok(done);
     }
 
-    let probes_before = match opts.try_secs {
-        Some(_) => probe::targets(plan, &opts.node, &observed)
-            .into_iter()
-            .filter(probe::reachable)
-            .collect(),
-        None => Vec::new(),
+    let probes_before = if opts.try_secs.is_some() || opts.probe {
+        answering(probe::targets(plan, &opts.node, &observed))
+    } else {
+        Vec::new()
     };
 
     let mut exec = Executor::new(nl, opts.root.clone(), opts.sysctl_dir.clone());
@@ -348,8 +360,9 @@ pub fn apply(
     }
     let lost: Vec<String> = probes_before
         .iter()
-        .filter(|t| !probe::reachable(t))
-        .map(ToString::to_string)
+        .zip(probe::reachable_all(&probes_before))
+        .filter(|(_, answers)| !answers)
+        .map(|(t, _)| t.to_string())
         .collect();
     if !lost.is_empty() {
         return Err(undo(
@@ -378,7 +391,21 @@ pub fn apply(
         spawn_watchdog(opts)?;
         revert_at = Some(deadline);
     }
-    Ok(report(applied.len(), revert_at))
+    let mut done = report(applied.len(), revert_at);
+    if opts.probe {
+        done.probes = probes_before;
+    }
+    Ok(done)
+}
+
+/// The `targets` that answer now.
+fn answering(targets: Vec<probe::Target>) -> Vec<probe::Target> {
+    let answers = probe::reachable_all(&targets);
+    targets
+        .into_iter()
+        .zip(answers)
+        .filter_map(|(t, ok)| ok.then_some(t))
+        .collect()
 }
 
 /// Rolls back `applied` after `cause`, and says so in the error: what failed to run, and what

@@ -5,11 +5,14 @@ use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
+
 use super::observe::Observed;
 use crate::plan::Plan;
 
-/// One thing to reach.
-#[derive(Clone, Debug)]
+/// One thing to reach. Recorded in the agent's status record (`netc status` probes them again).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "address", rename_all = "lowercase")]
 pub enum Target {
     /// ICMP echo (the default gateway, a peer node).
     Ping(IpAddr),
@@ -62,4 +65,19 @@ pub fn reachable(target: &Target) -> bool {
             .is_ok_and(|s| s.success()),
         Target::Tcp(addr) => TcpStream::connect_timeout(addr, Duration::from_secs(1)).is_ok(),
     }
+}
+
+/// [`reachable`] for every target at once (one thread each), so probing N targets takes about
+/// a second, not N: `netc status` runs as a readinessProbe with a few seconds' timeout.
+pub fn reachable_all(targets: &[Target]) -> Vec<bool> {
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = targets
+            .iter()
+            .map(|t| scope.spawn(move || reachable(t)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or(false))
+            .collect()
+    })
 }

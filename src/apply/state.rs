@@ -247,7 +247,9 @@ pub struct Pending {
     pub previous: Owned,
 }
 
-fn load_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Option<T>, ApplyError> {
+pub(super) fn load_json<T: for<'de> Deserialize<'de>>(
+    path: &Path,
+) -> Result<Option<T>, ApplyError> {
     match std::fs::read(path) {
         Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
             ApplyError::State(format!("{} is not a netc state file: {e}", path.display()))
@@ -260,7 +262,11 @@ fn load_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Option<T>, App
     }
 }
 
-fn store_json<T: Serialize>(dir: &Path, name: &str, value: &T) -> Result<(), ApplyError> {
+pub(super) fn store_json<T: Serialize>(
+    dir: &Path,
+    name: &str,
+    value: &T,
+) -> Result<(), ApplyError> {
     let bytes = serde_json::to_vec_pretty(value)
         .map_err(|e| ApplyError::State(format!("cannot serialize {name}: {e}")))?;
     let path = format!("/{name}");

@@ -19,8 +19,9 @@ pub struct ApplyArgs {
     /// The intent file.
     #[arg(value_name = "FILE", required_unless_present_any = ["confirm", "revert_pending"])]
     pub file: Option<String>,
-    /// The node this host is (a `nodes[].name` of the intent).
-    #[arg(long, required_unless_present_any = ["confirm", "revert_pending"])]
+    /// The node this host is (a `nodes[].name` of the intent; a DaemonSet passes it from the
+    /// Downward API as $NODE_NAME).
+    #[arg(long, env = "NODE_NAME", required_unless_present_any = ["confirm", "revert_pending"])]
     pub node: Option<String>,
     /// Show the steps and change nothing.
     #[arg(long)]
@@ -38,6 +39,13 @@ pub struct ApplyArgs {
     /// Revert automatically after SECS (1 to 86400) unless `netc apply --confirm` runs first.
     #[arg(long = "try", value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=MAX_TRY_SECS))]
     pub try_secs: Option<u64>,
+    /// Stay running as the node's agent: apply, then pass again every --interval and whenever
+    /// FILE changes, correcting drift; exit on SIGTERM/SIGINT after the pass under way.
+    #[arg(long, conflicts_with_all = ["dry_run", "try_secs", "confirm"])]
+    pub watch: bool,
+    /// Time between agent passes (`30s`, `2m`, `500ms`; 100ms to 24h).
+    #[arg(long, value_name = "DURATION", requires = "watch", value_parser = apply::agent::parse_interval)]
+    pub interval: Option<Duration>,
     /// Keep the changes of a pending `--try`.
     #[arg(long, conflicts_with_all = ["file", "dry_run", "try_secs"])]
     pub confirm: bool,
@@ -170,7 +178,11 @@ pub(super) fn run(args: &ApplyArgs, cli: &Cli) -> u8 {
         force: args.force,
         try_secs: args.try_secs,
         lock_timeout: timeout,
+        probe: args.watch,
     };
+    if args.watch {
+        return watch(file, opts, args, cli);
+    }
     match apply::apply(plan, &opts, &mut |e| printer.event(e)) {
         Ok(r) => {
             if args.format == Format::Json {
@@ -200,4 +212,56 @@ pub(super) fn run(args: &ApplyArgs, cli: &Cli) -> u8 {
             exit_code(&e)
         }
     }
+}
+
+/// `--watch`: the agent. Runs until SIGTERM/SIGINT, then exits 0.
+fn watch(file: &str, opts: Options, args: &ApplyArgs, cli: &Cli) -> u8 {
+    let agent = apply::agent::AgentOptions {
+        apply: opts,
+        file: PathBuf::from(file),
+        interval: args.interval.unwrap_or(apply::agent::DEFAULT_INTERVAL),
+    };
+    let json = args.format == Format::Json;
+    let quiet = cli.quiet;
+    let mut load = || {
+        let (src, checked) = read_and_check_quietly(file)?;
+        let generation = apply::status::generation(src.text.as_bytes());
+        let plan = match checked.valid_plan() {
+            Some(plan) => Ok(plan.clone()),
+            None => Err(checked
+                .diagnostics
+                .iter()
+                .filter(|d| d.is_error())
+                .map(|d| format!("{:?}", d.to_report(&src)))
+                .collect::<Vec<_>>()
+                .join("\n")),
+        };
+        Ok(apply::agent::Intent { generation, plan })
+    };
+    let mut log = |line: String| {
+        if quiet {
+            return;
+        }
+        let mut out = std::io::stdout().lock();
+        let _ = if json {
+            writeln!(
+                out,
+                "{}",
+                serde_json::json!({"event": "agent", "message": line})
+            )
+        } else {
+            writeln!(out, "{line}")
+        };
+        let _ = out.flush();
+    };
+    apply::agent::run(&agent, &mut load, &mut log);
+    exit::OK
+}
+
+fn read_and_check_quietly(
+    file: &str,
+) -> Result<(crate::diagnostic::SourceFile, crate::pipeline::Checked), String> {
+    let src = super::check::read_source(file)?;
+    let checked = crate::pipeline::check(&src, crate::intent::Syntax::from_path(file));
+    Ok((src, checked))
 }

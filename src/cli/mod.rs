@@ -6,6 +6,7 @@ mod check;
 mod diff;
 mod explain;
 pub mod schema;
+mod status;
 
 use std::process::ExitCode;
 
@@ -47,6 +48,8 @@ pub enum Command {
     Explain(explain::ExplainArgs),
     /// The connections two intents allow differently, and disruptive host-level changes.
     DiffConnectivity(explain::DiffConnectivityArgs),
+    /// Whether this node's agent applied the intent and its connectivity holds (readinessProbe).
+    Status(status::StatusArgs),
     /// Print the JSON Schema of the intent file.
     Schema,
     /// Print a shell completion script (`netc completions bash > /etc/bash_completion.d/netc`).
@@ -75,6 +78,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Apply(args) => apply::run(args, &cli),
         Command::Explain(args) => explain::run(args, &cli),
         Command::DiffConnectivity(args) => explain::run_diff(args, &cli),
+        Command::Status(args) => status::run(args, &cli),
         Command::Schema => schema::run(),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();

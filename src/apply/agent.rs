@@ -1,0 +1,274 @@
+//! `netc apply FILE --node NAME --watch`: the agent a DaemonSet runs on every node.
+//!
+//! It applies the intent, then passes again every interval and as soon as FILE changes (a
+//! ConfigMap update replaces the file through a symlink swap, so its inode changes; an edit in
+//! place changes its mtime or size; the content hash decides whether the intent changed). Each
+//! pass is one ordinary [`apply`](super::apply) — observe, diff, execute, verify, probe, roll
+//! back on failure — so drift (a deleted route, a changed MTU, a flushed `inet netc` table, an
+//! edited conflist) is corrected by the same steps an apply runs, one log line per correction.
+//!
+//! A new intent that fails (invalid, refused, rolled back because verification or a probe
+//! failed) is not retried until FILE changes again: the agent keeps correcting drift against
+//! the last intent that applied, and records the failure so `netc status` reports not ready.
+//!
+//! SIGTERM and SIGINT only set a flag: the pass under way finishes (or rolls back) and releases
+//! the lock, then the agent exits 0.
+
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use super::status::{self, Status, short};
+use super::{Event, Options, apply, now};
+use crate::plan::Plan;
+
+/// The default interval between passes.
+pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(30);
+/// How often the agent looks at FILE and at the stop flag while it waits.
+const POLL: Duration = Duration::from_millis(250);
+
+static STOP: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_signal(_: libc::c_int) {
+    // Only an atomic store: async-signal-safe.
+    STOP.store(true, Ordering::SeqCst);
+}
+
+fn install_signal_handlers() {
+    for signal in [libc::SIGTERM, libc::SIGINT] {
+        // SAFETY: `on_signal` only stores to an atomic, which is async-signal-safe; the
+        // sigaction struct is zeroed (no flags, empty mask) before the handler is set.
+        unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
+            libc::sigemptyset(&mut action.sa_mask);
+            libc::sigaction(signal, &action, std::ptr::null_mut());
+        }
+    }
+}
+
+fn stopping() -> bool {
+    STOP.load(Ordering::SeqCst)
+}
+
+/// An intent file as read: its generation, and its Plan or why it has none (the rendered
+/// diagnostics).
+pub struct Intent {
+    pub generation: String,
+    pub plan: Result<Plan, String>,
+}
+
+/// What the agent runs.
+pub struct AgentOptions {
+    pub apply: Options,
+    pub file: PathBuf,
+    pub interval: Duration,
+}
+
+/// What identifies FILE's content without reading it: the file the path resolves to now, its
+/// size and its modification and change times.
+type Identity = Option<(u64, u64, u64, i64, i64, i64, i64)>;
+
+fn identity(path: &Path) -> Identity {
+    std::fs::metadata(path).ok().map(|m| {
+        (
+            m.dev(),
+            m.ino(),
+            m.len(),
+            m.mtime(),
+            m.mtime_nsec(),
+            m.ctime(),
+            m.ctime_nsec(),
+        )
+    })
+}
+
+/// Runs passes until SIGTERM or SIGINT. `load` reads FILE (an `Err` is a message: the file
+/// cannot be read); `log` gets one line per event worth a log line.
+pub fn run(
+    opts: &AgentOptions,
+    load: &mut dyn FnMut() -> Result<Intent, String>,
+    log: &mut dyn FnMut(String),
+) {
+    install_signal_handlers();
+    let node = opts.apply.node.clone();
+    let mut current: Option<Intent> = None;
+    // Why `current` is not applied, until FILE changes.
+    let mut current_failure: Option<String> = None;
+    let mut last_good: Option<(String, Plan)> = None;
+    let mut drift_total = 0u64;
+    let mut probes = Vec::new();
+    let mut seen: Identity = None;
+    let mut first = true;
+    log(format!(
+        "{node}: agent started, passing every {}s and when {} changes",
+        opts.interval.as_secs_f64(),
+        opts.file.display()
+    ));
+    while !stopping() {
+        let now_seen = identity(&opts.file);
+        if first || now_seen != seen {
+            first = false;
+            seen = now_seen;
+            match load() {
+                Ok(intent) => {
+                    if current.as_ref().map(|c| &c.generation) != Some(&intent.generation) {
+                        current_failure = match &intent.plan {
+                            Ok(_) => {
+                                log(format!("{node}: intent {}", short(&intent.generation)));
+                                None
+                            }
+                            Err(diagnostics) => {
+                                log(format!(
+                                    "{node}: intent {} has errors; keeping the last good intent\n{diagnostics}",
+                                    short(&intent.generation)
+                                ));
+                                Some(format!("intent {} has errors", short(&intent.generation)))
+                            }
+                        };
+                        current = Some(intent);
+                    }
+                }
+                Err(message) => log(format!("{node}: {message}; keeping the last good intent")),
+            }
+        }
+
+        let rollout = match &current {
+            Some(Intent {
+                generation,
+                plan: Ok(plan),
+            }) if current_failure.is_none()
+                && last_good.as_ref().map(|(g, _)| g) != Some(generation) =>
+            {
+                Some((generation.clone(), plan))
+            }
+            _ => None,
+        };
+        let target = match (&rollout, &last_good) {
+            (Some((_, plan)), _) => Some(*plan),
+            (None, Some((_, plan))) => Some(plan),
+            (None, None) => None,
+        };
+        let mut steps: Vec<String> = Vec::new();
+        let mut pass_failure = None;
+        let mut verified = false;
+        if let Some(plan) = target {
+            let result = apply(plan, &opts.apply, &mut |event| match event {
+                Event::Step { step, .. } => steps.push(step),
+                Event::Note { message } => log(format!("{node}: {message}")),
+                Event::RollingBack { steps } => {
+                    log(format!("{node}: rolling back {steps} applied step(s)"))
+                }
+                Event::Plan { .. } => {}
+            });
+            match (result, &rollout) {
+                (Ok(report), Some((generation, plan))) => {
+                    for step in &steps {
+                        log(format!("{node}: applied: {step}"));
+                    }
+                    log(format!(
+                        "{node}: intent {} applied ({} change(s)), verified",
+                        short(generation),
+                        report.changes
+                    ));
+                    last_good = Some((generation.clone(), (*plan).clone()));
+                    probes = report.probes;
+                    verified = true;
+                }
+                (Ok(report), None) => {
+                    for step in &steps {
+                        log(format!("{node}: corrected: {step}"));
+                    }
+                    drift_total += report.changes as u64;
+                    probes = report.probes;
+                    verified = true;
+                }
+                (Err(e), Some((generation, _))) => {
+                    log(format!(
+                        "{node}: intent {} not applied: {e}",
+                        short(generation)
+                    ));
+                    current_failure = Some(format!("intent {}: {e}", short(generation)));
+                }
+                (Err(e), None) => {
+                    log(format!("{node}: pass failed: {e}"));
+                    pass_failure = Some(e.to_string());
+                }
+            }
+        } else if current_failure.is_none() {
+            pass_failure = Some(format!("no valid intent in {}", opts.file.display()));
+        }
+
+        let record = Status {
+            node: node.clone(),
+            generation: current
+                .as_ref()
+                .map(|c| c.generation.clone())
+                .or_else(|| last_good.as_ref().map(|(g, _)| g.clone()))
+                .unwrap_or_default(),
+            applied_generation: last_good.as_ref().map(|(g, _)| g.clone()),
+            last_pass: now(),
+            interval_secs: opts.interval.as_secs().max(1),
+            verified,
+            drift_corrected: drift_total,
+            last_corrections: if rollout.is_none() { steps } else { Vec::new() },
+            probes: probes.clone(),
+            failure: current_failure.clone().or(pass_failure),
+        };
+        if let Err(e) = status::store(&opts.apply.state_dir, &record) {
+            log(format!("{node}: cannot record the status: {e}"));
+        }
+
+        let deadline = Instant::now() + opts.interval;
+        while !stopping() && Instant::now() < deadline && identity(&opts.file) == seen {
+            std::thread::sleep(POLL.min(deadline.saturating_duration_since(Instant::now())));
+        }
+    }
+    log(format!("{node}: agent stopped"));
+}
+
+/// Parses `30s`, `2m`, `1h`, `500ms` or plain seconds.
+pub fn parse_interval(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration (e.g. 30s, 2m, 500ms)"))?;
+    let d = match unit {
+        "" | "s" => Duration::from_secs(n),
+        "ms" => Duration::from_millis(n),
+        "m" => Duration::from_secs(n.saturating_mul(60)),
+        "h" => Duration::from_secs(n.saturating_mul(3600)),
+        _ => return Err(format!("`{text}`: unit must be ms, s, m or h")),
+    };
+    if d < Duration::from_millis(100) || d > Duration::from_secs(24 * 3600) {
+        return Err(format!("`{text}`: the interval must be 100ms to 24h"));
+    }
+    Ok(d)
+}
+
+/// The Unix time now (for `netc status`).
+pub fn unix_now() -> u64 {
+    now()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn intervals_parse_with_units_and_bounds() {
+        assert_eq!(parse_interval("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_interval("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_interval("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_interval("7"), Ok(Duration::from_secs(7)));
+        assert!(parse_interval("0s").is_err());
+        assert!(parse_interval("2d").is_err());
+        assert!(parse_interval("s").is_err());
+        assert!(parse_interval("99999h").is_err());
+    }
+}
