@@ -52,6 +52,15 @@ fn stopping() -> bool {
     STOP.load(Ordering::SeqCst)
 }
 
+/// The environment variable of a test-only switch: `NETC_AGENT_STEP_DELAY_MS=N` makes the agent
+/// wait N ms after each step of a pass, so a test can signal it mid-pass. Unset by default.
+pub const STEP_DELAY_ENV: &str = "NETC_AGENT_STEP_DELAY_MS";
+
+fn step_delay() -> Option<Duration> {
+    let ms: u64 = std::env::var(STEP_DELAY_ENV).ok()?.trim().parse().ok()?;
+    Some(Duration::from_millis(ms.min(10_000)))
+}
+
 /// An intent file as read: its generation, and its Plan or why it has none (the rendered
 /// diagnostics).
 pub struct Intent {
@@ -154,8 +163,20 @@ pub fn run(
         let mut pass_failure = None;
         let mut verified = false;
         if let Some(plan) = target {
+            let what = if rollout.is_some() {
+                "applied"
+            } else {
+                "corrected"
+            };
+            let delay = step_delay();
             let result = apply(plan, &opts.apply, &mut |event| match event {
-                Event::Step { step, .. } => steps.push(step),
+                Event::Step { step, .. } => {
+                    log(format!("{node}: {what}: {step}"));
+                    steps.push(step);
+                    if let Some(delay) = delay {
+                        std::thread::sleep(delay);
+                    }
+                }
                 Event::Note { message } => log(format!("{node}: {message}")),
                 Event::RollingBack { steps } => {
                     log(format!("{node}: rolling back {steps} applied step(s)"))
@@ -164,9 +185,6 @@ pub fn run(
             });
             match (result, &rollout) {
                 (Ok(report), Some((generation, plan))) => {
-                    for step in &steps {
-                        log(format!("{node}: applied: {step}"));
-                    }
                     log(format!(
                         "{node}: intent {} applied ({} change(s)), verified",
                         short(generation),
@@ -177,9 +195,6 @@ pub fn run(
                     verified = true;
                 }
                 (Ok(report), None) => {
-                    for step in &steps {
-                        log(format!("{node}: corrected: {step}"));
-                    }
                     drift_total += report.changes as u64;
                     probes = report.probes;
                     verified = true;

@@ -1,0 +1,462 @@
+//! The node agent (`netc apply --watch`) and `netc status`, in network namespaces the tests
+//! create and delete (see `lab`): three nodes each running the agent, drift corrected, an
+//! intent rolled out by a ConfigMap-style symlink swap, an intent that breaks a probe rolled
+//! back and reported not ready, SIGTERM mid-pass.
+//!
+//! Needs root (CI runs as root); fails loudly without it unless `NETC_SKIP_NETNS=1`.
+
+mod lab;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use lab::Lab;
+
+const INTERVAL: Duration = Duration::from_secs(1);
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// The lab intent: bridge CNI, host overlay, nftables firewall opening `port`, and a data
+/// interface `data0` with MTU 1400 on every node.
+fn intent(port: u16) -> String {
+    let ifaces = "[{name: eth0, purpose: management}, {name: data0, mtu: 1400}]";
+    format!(
+        "apiVersion: netc/v1alpha1
+kind: NetworkIntent
+metadata: {{name: lab}}
+cluster:
+  distribution: kubeadm
+  kubernetesVersion: v1.31.2
+  podCIDR: 10.200.0.0/16
+  serviceCIDR: 10.32.0.0/24
+  nodeCIDRMaskSize: 24
+  kubeProxy: {{mode: iptables}}
+cni:
+  plugin: bridge
+hostOverlay:
+  bridge: scbr0
+  subnet: 192.168.100.0/24
+  vxlan: {{port: 4789, vni: 100, interface: eth0}}
+nodes:
+  - {{name: server, role: control-plane, address: 172.16.0.2/24, interfaces: {ifaces}}}
+  - {{name: worker-1, role: worker, address: 172.16.0.3/24, interfaces: {ifaces}}}
+  - {{name: worker-2, role: worker, address: 172.16.0.4/24, interfaces: {ifaces}}}
+firewall:
+  backend: nftables
+  managementAccess: [tcp/22]
+  rules:
+    - {{name: web, ports: [tcp/{port}], from: [172.16.0.0/24]}}
+"
+    )
+}
+
+/// An intent mounted the way the kubelet mounts a ConfigMap key: `DIR/intent.yaml` ->
+/// `..data/intent.yaml`, `..data` -> a timestamped directory; an update writes a new
+/// directory and renames a new `..data` link over the old one.
+struct ConfigMap {
+    dir: PathBuf,
+    version: usize,
+}
+
+impl ConfigMap {
+    fn new(lab: &Lab, text: &str) -> Self {
+        let dir = lab.dir.join("configmap");
+        std::fs::create_dir_all(&dir).expect("configmap dir");
+        let mut cm = ConfigMap { dir, version: 0 };
+        cm.update(text);
+        std::os::unix::fs::symlink("..data/intent.yaml", cm.file()).expect("key link");
+        cm
+    }
+
+    fn file(&self) -> PathBuf {
+        self.dir.join("intent.yaml")
+    }
+
+    fn update(&mut self, text: &str) {
+        self.version += 1;
+        let data = format!("..2026_11_30_{}", self.version);
+        std::fs::create_dir(self.dir.join(&data)).expect("data dir");
+        std::fs::write(self.dir.join(&data).join("intent.yaml"), text).expect("intent");
+        let tmp = self.dir.join("..data_tmp");
+        std::os::unix::fs::symlink(&data, &tmp).expect("data link");
+        std::fs::rename(&tmp, self.dir.join("..data")).expect("swap ..data");
+    }
+}
+
+/// A running agent; killed (SIGKILL) on drop if the test did not stop it.
+struct Agent {
+    child: Option<Child>,
+    log: PathBuf,
+    short: String,
+    node: String,
+    state: PathBuf,
+}
+
+impl Agent {
+    fn start(lab: &Lab, short: &str, node: &str, file: &Path, env: &[(&str, &str)]) -> Agent {
+        let state = lab.path(short, "state");
+        let log = lab.dir.join(format!("agent-{short}.log"));
+        let out = std::fs::File::create(&log).expect("agent log");
+        let err = out.try_clone().expect("agent log");
+        let interval = format!("{}ms", INTERVAL.as_millis());
+        let child = lab
+            .apply_command(
+                short,
+                file,
+                node,
+                &state,
+                &["--watch", "--interval", &interval],
+                env,
+            )
+            .stdout(Stdio::from(out))
+            .stderr(Stdio::from(err))
+            .spawn()
+            .expect("start the agent");
+        Agent {
+            child: Some(child),
+            log,
+            short: short.to_owned(),
+            node: node.to_owned(),
+            state,
+        }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Waits until the log has `needle`; panics with the log after `within`.
+    fn wait_log(&self, needle: &str, within: Duration) {
+        let start = Instant::now();
+        while !self.log().contains(needle) {
+            assert!(
+                start.elapsed() < within,
+                "agent {} did not log {needle:?} within {within:?}:\n{}",
+                self.node,
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// `netc status` in the node's namespace: (exit code, JSON verdict).
+    fn status(&self, lab: &Lab, file: Option<&Path>) -> (i32, serde_json::Value) {
+        let mut cmd = Command::new("ip");
+        cmd.args(["netns", "exec", &lab.ns(&self.short), lab::NETC, "status"]);
+        if let Some(file) = file {
+            cmd.arg(file);
+        }
+        let out = cmd
+            .args(["--node", &self.node, "--format", "json", "--state-dir"])
+            .arg(&self.state)
+            .output()
+            .expect("netc status");
+        let verdict = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("status output is not JSON ({e}): {}", text(&out)));
+        (out.status.code().unwrap_or(-1), verdict)
+    }
+
+    /// Waits until `netc status FILE` exits 0; returns how long it took.
+    fn wait_ready(&self, lab: &Lab, file: &Path, within: Duration) -> Duration {
+        let start = Instant::now();
+        loop {
+            let (code, verdict) = self.status(lab, Some(file));
+            if code == 0 {
+                assert_eq!(verdict["ready"], true, "{verdict}");
+                return start.elapsed();
+            }
+            assert!(
+                start.elapsed() < within,
+                "{} not ready within {within:?}: {verdict}\nlog:\n{}",
+                self.node,
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// Sends SIGTERM and waits for the exit; returns the exit code.
+    fn terminate(&mut self) -> Option<i32> {
+        let mut child = self.child.take()?;
+        let pid = i32::try_from(child.id()).expect("pid");
+        // SAFETY: kill(2) on our own child's pid.
+        unsafe { libc::kill(pid, libc::SIGTERM) };
+        let start = Instant::now();
+        loop {
+            if let Some(status) = child.try_wait().expect("wait agent") {
+                return status.code();
+            }
+            if start.elapsed() > Duration::from_secs(30) {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("agent did not exit within 30s of SIGTERM:\n{}", self.log());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Waits until `check` holds; returns how long that took, or `None` after `within`.
+fn until(within: Duration, mut check: impl FnMut() -> bool) -> Option<Duration> {
+    let start = Instant::now();
+    while start.elapsed() < within {
+        if check() {
+            return Some(start.elapsed());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    None
+}
+
+fn out_of(lab: &Lab, short: &str, cmd: &[&str]) -> String {
+    text(&lab.exec(short, cmd))
+}
+
+/// A data interface `data0` (one end of a veth pair: the lab has no dummy module) in `short`.
+fn add_data_interface(lab: &Lab, short: &str) {
+    let ns = lab.ns(short);
+    lab::run(&[
+        "ip", "-n", &ns, "link", "add", "data0", "type", "veth", "peer", "name", "data0p",
+    ]);
+    lab::run(&["ip", "-n", &ns, "link", "set", "data0", "up"]);
+}
+
+const THREE: &[(&str, &str)] = &[
+    ("n1", "172.16.0.3/24"),
+    ("n2", "172.16.0.4/24"),
+    ("n3", "172.16.0.2/24"),
+];
+const NAMES: &[(&str, &str)] = &[("n1", "worker-1"), ("n2", "worker-2"), ("n3", "server")];
+
+#[test]
+fn three_agents_correct_drift_and_roll_out_an_edited_intent() {
+    let Some(lab) = Lab::new(THREE) else { return };
+    for (short, _) in NAMES {
+        add_data_interface(&lab, short);
+    }
+    let mut cm = ConfigMap::new(&lab, &intent(8080));
+    let file = cm.file();
+    let agents: Vec<Agent> = NAMES
+        .iter()
+        .map(|(short, node)| Agent::start(&lab, short, node, &file, &[]))
+        .collect();
+    for agent in &agents {
+        agent.wait_ready(&lab, &file, Duration::from_secs(60));
+    }
+    assert!(out_of(&lab, "n1", &["ip", "route"]).contains("10.200.2.0/24 via 172.16.0.4"));
+    assert!(out_of(&lab, "n1", &["ip", "link", "show", "data0"]).contains("mtu 1400"));
+
+    // Drift by hand on worker-1: a deleted route, a changed MTU, a flushed netc table.
+    let a1 = &agents[0];
+    lab::run(&[
+        "ip",
+        "-n",
+        &lab.ns("n1"),
+        "route",
+        "del",
+        "10.200.2.0/24",
+        "via",
+        "172.16.0.4",
+    ]);
+    lab::run(&[
+        "ip",
+        "-n",
+        &lab.ns("n1"),
+        "link",
+        "set",
+        "data0",
+        "mtu",
+        "1500",
+    ]);
+    let two_intervals = 2 * INTERVAL;
+    // A pass observes, diffs and verifies: the bound is two intervals plus one pass (a debug
+    // build's pass in this lab takes well under a second).
+    let bound = two_intervals + Duration::from_secs(1);
+    let restored = until(bound, || {
+        out_of(&lab, "n1", &["ip", "route"]).contains("10.200.2.0/24 via 172.16.0.4")
+            && out_of(&lab, "n1", &["ip", "link", "show", "data0"]).contains("mtu 1400")
+    });
+    assert!(
+        restored.is_some(),
+        "route and MTU not restored within {bound:?}:\n{}",
+        a1.log()
+    );
+    a1.wait_log("corrected: add route 10.200.2.0/24", Duration::from_secs(1));
+    a1.wait_log("corrected: set mtu of data0", Duration::from_secs(1));
+    let listing = |lab: &Lab| out_of(lab, "n1", &["nft", "list", "table", "inet", "netc"]);
+    assert!(listing(&lab).contains("8080"));
+    lab::run(&[
+        "ip", "netns", "exec", &lab.ns("n1"), "nft", "flush", "table", "inet", "netc",
+    ]);
+    assert!(!listing(&lab).contains("8080"));
+    assert!(
+        until(bound, || listing(&lab).contains("8080")).is_some(),
+        "flushed netc table not restored within {bound:?}:\n{}",
+        a1.log()
+    );
+    let (code, verdict) = a1.status(&lab, Some(&file));
+    assert_eq!(code, 0, "{verdict}");
+    assert!(
+        verdict["driftCorrected"].as_u64().unwrap_or(0) >= 3,
+        "{verdict}"
+    );
+    // The other nodes were not touched and corrected nothing.
+    for agent in &agents[1..] {
+        assert!(!agent.log().contains("corrected:"), "{}", agent.log());
+    }
+
+    // An edited intent (the ConfigMap updated): every node rolls it out and turns ready.
+    let old = file.canonicalize().expect("old intent");
+    cm.update(&intent(8081));
+    assert_ne!(old, file.canonicalize().expect("new intent"));
+    for (agent, (short, _)) in agents.iter().zip(NAMES) {
+        let took = agent.wait_ready(&lab, &file, Duration::from_secs(30));
+        let nft = out_of(&lab, short, &["nft", "list", "table", "inet", "netc"]);
+        assert!(
+            nft.contains("8081") && !nft.contains("8080"),
+            "{short} after {took:?}: {nft}"
+        );
+        // Ready against the new file only: the old generation is no longer the applied one.
+        let (code, _) = agent.status(&lab, Some(&old));
+        assert_eq!(code, 1);
+    }
+    let mut agents = agents;
+    for agent in &mut agents {
+        assert_eq!(agent.terminate(), Some(0), "{}", agent.log());
+        assert!(agent.log().trim_end().ends_with("agent stopped"));
+    }
+}
+
+#[test]
+fn intent_that_breaks_a_probe_is_rolled_back_and_not_ready() {
+    let Some(mut lab) = Lab::new(&[("n1", "172.16.0.3/24")]) else {
+        return;
+    };
+    // The API endpoint 10.201.1.10:6443 lives behind the LAN's router 172.16.0.1.
+    let lan = lab.ns("lan");
+    lab::run(&["ip", "-n", &lan, "addr", "add", "172.16.0.1/24", "dev", "br0"]);
+    lab::run(&["ip", "-n", &lan, "addr", "add", "10.201.1.10/32", "dev", "br0"]);
+    lab.listen("lan", 6443);
+    lab::run(&[
+        "ip",
+        "-n",
+        &lab.ns("n1"),
+        "route",
+        "add",
+        "10.201.0.0/16",
+        "via",
+        "172.16.0.1",
+    ]);
+    assert!(lab.connects("n1", "10.201.1.10", 6443), "endpoint not up");
+    // The second intent moves the pod network onto 10.201.0.0/16: worker-1's pod bridge gets
+    // 10.201.1.1/24, whose connected route captures the API endpoint.
+    let with_pods = |pods: &str| {
+        format!(
+            "apiVersion: netc/v1alpha1
+kind: NetworkIntent
+metadata: {{name: lab}}
+cluster:
+  distribution: kubeadm
+  kubernetesVersion: v1.31.2
+  controlPlaneEndpoint: \"10.201.1.10:6443\"
+  podCIDR: {pods}
+  serviceCIDR: 10.32.0.0/24
+  nodeCIDRMaskSize: 24
+  kubeProxy: {{mode: iptables}}
+cni:
+  plugin: bridge
+nodes:
+  - {{name: server, role: control-plane, address: 172.16.0.2/24, interfaces: [{{name: eth0, purpose: management}}]}}
+  - {{name: worker-1, role: worker, address: 172.16.0.3/24, interfaces: [{{name: eth0, purpose: management}}]}}
+"
+        )
+    };
+    let good = with_pods("10.200.0.0/16");
+    let mut cm = ConfigMap::new(&lab, &good);
+    let file = cm.file();
+    let good_copy = lab.file("good.yaml", &good);
+    let agent = Agent::start(&lab, "n1", "worker-1", &file, &[]);
+    agent.wait_ready(&lab, &file, Duration::from_secs(60));
+    let (_, verdict) = agent.status(&lab, Some(&file));
+    assert!(
+        verdict["probes"]
+            .as_array()
+            .is_some_and(|p| p.iter().any(|p| p["target"] == "tcp 10.201.1.10:6443")),
+        "the API endpoint is not among the probes: {verdict}"
+    );
+    let before = lab.dump("n1");
+
+    cm.update(&with_pods("10.201.0.0/16"));
+    agent.wait_log("not applied", Duration::from_secs(30));
+    let log = agent.log();
+    assert!(
+        log.contains("connectivity lost after applying: tcp 10.201.1.10:6443"),
+        "{log}"
+    );
+    assert!(log.contains("every applied step was rolled back"), "{log}");
+    lab::assert_same(&before, &lab.dump("n1"), "after the rolled-back intent");
+    assert!(lab.connects("n1", "10.201.1.10", 6443));
+    // Not ready, and it stays so: the failed intent is not retried every interval.
+    std::thread::sleep(3 * INTERVAL);
+    let (code, verdict) = agent.status(&lab, Some(&file));
+    assert_eq!(code, 1, "{verdict}");
+    assert!(
+        verdict["failure"]
+            .as_str()
+            .is_some_and(|f| f.contains("connectivity lost")),
+        "{verdict}"
+    );
+    assert_eq!(agent.log().matches("not applied").count(), 1, "{}", agent.log());
+    lab::assert_same(&before, &lab.dump("n1"), "intervals after the rollback");
+    // The node still runs the last good intent: ready against it, not against the new one.
+    let (code, verdict) = agent.status(&lab, Some(&good_copy));
+    assert_eq!(code, 1, "a failure is pending: {verdict}");
+    // Putting the good intent back makes it ready again.
+    cm.update(&good);
+    agent.wait_ready(&lab, &file, Duration::from_secs(30));
+}
+
+#[test]
+fn sigterm_mid_pass_finishes_the_pass_and_leaves_no_partial_step() {
+    let Some(lab) = Lab::new(&[("n1", "172.16.0.3/24"), ("n2", "172.16.0.4/24")]) else {
+        return;
+    };
+    add_data_interface(&lab, "n1");
+    let file = lab.file("intent.yaml", &intent(8080));
+    let mut agent = Agent::start(
+        &lab,
+        "n1",
+        "worker-1",
+        &file,
+        &[("NETC_AGENT_STEP_DELAY_MS", "200")],
+    );
+    agent.wait_log("applied: ", Duration::from_secs(30));
+    let code = agent.terminate();
+    let log = agent.log();
+    assert_eq!(code, Some(0), "{log}");
+    assert!(
+        log.contains("applied (") && log.contains("verified"),
+        "the pass under way did not finish:\n{log}"
+    );
+    assert!(log.trim_end().ends_with("agent stopped"), "{log}");
+    // The host is exactly the intent (nothing half-applied) and the lock is free.
+    let again = lab.apply("n1", &file, "worker-1", &["--lock-timeout", "1"], &[]);
+    assert!(again.status.success(), "{}", text(&again));
+    assert!(text(&again).contains("no changes"), "{}", text(&again));
+}
