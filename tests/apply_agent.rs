@@ -237,6 +237,20 @@ fn add_data_interface(lab: &Lab, short: &str) {
     lab::run(&["ip", "-n", &ns, "link", "set", "data0", "up"]);
 }
 
+fn find_conflist(dir: &Path) -> Option<PathBuf> {
+    for entry in std::fs::read_dir(dir).ok()?.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            if let Some(found) = find_conflist(&path) {
+                return Some(found);
+            }
+        } else if path.extension().is_some_and(|e| e == "conflist") {
+            return Some(path);
+        }
+    }
+    None
+}
+
 const THREE: &[(&str, &str)] = &[
     ("n1", "172.16.0.3/24"),
     ("n2", "172.16.0.4/24"),
@@ -302,7 +316,15 @@ fn three_agents_correct_drift_and_roll_out_an_edited_intent() {
     let listing = |lab: &Lab| out_of(lab, "n1", &["nft", "list", "table", "inet", "netc"]);
     assert!(listing(&lab).contains("8080"));
     lab::run(&[
-        "ip", "netns", "exec", &lab.ns("n1"), "nft", "flush", "table", "inet", "netc",
+        "ip",
+        "netns",
+        "exec",
+        &lab.ns("n1"),
+        "nft",
+        "flush",
+        "table",
+        "inet",
+        "netc",
     ]);
     assert!(!listing(&lab).contains("8080"));
     assert!(
@@ -310,12 +332,34 @@ fn three_agents_correct_drift_and_roll_out_an_edited_intent() {
         "flushed netc table not restored within {bound:?}:\n{}",
         a1.log()
     );
-    let (code, verdict) = a1.status(&lab, Some(&file));
-    assert_eq!(code, 0, "{verdict}");
+    // An edited conflist is written back.
+    let conflist = find_conflist(&lab.path("n1", "root")).expect("a conflist under root");
+    let original = std::fs::read_to_string(&conflist).expect("conflist");
+    std::fs::write(&conflist, "{\"edited\": true}\n").expect("edit conflist");
     assert!(
-        verdict["driftCorrected"].as_u64().unwrap_or(0) >= 3,
-        "{verdict}"
+        until(bound, || std::fs::read_to_string(&conflist).ok().as_ref()
+            == Some(&original))
+        .is_some(),
+        "edited conflist not restored within {bound:?}:\n{}",
+        a1.log()
     );
+    // The pass that rewrote the file records its corrections when it ends.
+    let counted = until(bound, || {
+        let (code, verdict) = a1.status(&lab, Some(&file));
+        code == 0 && verdict["driftCorrected"].as_u64() == Some(4)
+    });
+    assert!(
+        counted.is_some(),
+        "{}\n{}",
+        a1.status(&lab, Some(&file)).1,
+        a1.log()
+    );
+    // Readiness probes the peers (those that answered at the last pass) now.
+    let probed = until(bound, || {
+        let probes = a1.status(&lab, Some(&file)).1["probes"].to_string();
+        probes.contains("ping 172.16.0.4") && probes.contains("ping 172.16.0.2")
+    });
+    assert!(probed.is_some(), "{}", a1.status(&lab, Some(&file)).1);
     // The other nodes were not touched and corrected nothing.
     for agent in &agents[1..] {
         assert!(!agent.log().contains("corrected:"), "{}", agent.log());
@@ -350,8 +394,26 @@ fn intent_that_breaks_a_probe_is_rolled_back_and_not_ready() {
     };
     // The API endpoint 10.201.1.10:6443 lives behind the LAN's router 172.16.0.1.
     let lan = lab.ns("lan");
-    lab::run(&["ip", "-n", &lan, "addr", "add", "172.16.0.1/24", "dev", "br0"]);
-    lab::run(&["ip", "-n", &lan, "addr", "add", "10.201.1.10/32", "dev", "br0"]);
+    lab::run(&[
+        "ip",
+        "-n",
+        &lan,
+        "addr",
+        "add",
+        "172.16.0.1/24",
+        "dev",
+        "br0",
+    ]);
+    lab::run(&[
+        "ip",
+        "-n",
+        &lan,
+        "addr",
+        "add",
+        "10.201.1.10/32",
+        "dev",
+        "br0",
+    ]);
     lab.listen("lan", 6443);
     lab::run(&[
         "ip",
@@ -422,7 +484,12 @@ nodes:
             .is_some_and(|f| f.contains("connectivity lost")),
         "{verdict}"
     );
-    assert_eq!(agent.log().matches("not applied").count(), 1, "{}", agent.log());
+    assert_eq!(
+        agent.log().matches("not applied").count(),
+        1,
+        "{}",
+        agent.log()
+    );
     lab::assert_same(&before, &lab.dump("n1"), "intervals after the rollback");
     // The node still runs the last good intent: ready against it, not against the new one.
     let (code, verdict) = agent.status(&lab, Some(&good_copy));

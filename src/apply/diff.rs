@@ -172,6 +172,19 @@ fn not_the_same(record: &OwnedLink, link: &Link) -> String {
 
 /// Compares and orders. `force` takes over foreign objects in the way.
 pub fn diff(desired: &Desired, observed: &Observed, owned: &Owned, force: bool) -> Changes {
+    diff_with(desired, observed, owned, force, false)
+}
+
+/// [`diff`]; with `revert_edits` (the agent, `apply --watch`), a file netc wrote that was
+/// edited since is drift to write back rather than a conflict: the intent is the source of
+/// truth for the files it installs. Files netc did not write stay conflicts.
+pub fn diff_with(
+    desired: &Desired,
+    observed: &Observed,
+    owned: &Owned,
+    force: bool,
+    revert_edits: bool,
+) -> Changes {
     let mut g = Groups::default();
     let mut out = Changes {
         owned_after: Owned {
@@ -633,7 +646,7 @@ pub fn diff(desired: &Desired, observed: &Observed, owned: &Owned, force: bool) 
                     if unchanged {
                         out.owned_after.files.push(OwnedFile::new(path, contents));
                     }
-                } else if unchanged || force {
+                } else if unchanged || force || (revert_edits && record.is_some()) {
                     g.files.push(Step::WriteFile {
                         path: path.clone(),
                         from: Some(current),

@@ -111,9 +111,10 @@ pub struct Options {
     /// `--try SECS`.
     pub try_secs: Option<u64>,
     pub lock_timeout: Duration,
-    /// Probe connectivity around every change, as `--try` does, without the watchdog (the
-    /// agent, `--watch`), and report the targets that answer in [`Report::probes`].
-    pub probe: bool,
+    /// The agent (`apply --watch`): probe connectivity around every change, as `--try` does
+    /// without the watchdog, reporting the targets that answer in [`Report::probes`]; and
+    /// write back files netc wrote that were edited since (drift, not a conflict).
+    pub agent: bool,
 }
 
 /// What happened, for progress output.
@@ -147,7 +148,7 @@ pub struct Report {
     pub dry_run: bool,
     /// Unix time at which a `--try` apply reverts unless confirmed.
     pub revert_at: Option<u64>,
-    /// With [`Options::probe`]: the targets that answered before the change and after it (with
+    /// With [`Options::agent`]: the targets that answered before the change and after it (with
     /// no change: that answer now).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub probes: Vec<probe::Target>,
@@ -270,7 +271,7 @@ pub fn apply(
     let (desired, observed) = observe_all(&mut nl, opts, plan, artifacts, &owned)?;
     modules::ensure(&desired.modules)?;
 
-    let changes = diff::diff(&desired, &observed, &owned, opts.force);
+    let changes = diff::diff_with(&desired, &observed, &owned, opts.force, opts.agent);
     for message in &changes.notes {
         on_event(Event::Note {
             message: message.clone(),
@@ -305,13 +306,13 @@ pub fn apply(
             state::store(&opts.state_dir, &owned_after)?;
         }
         let mut done = report(0, None);
-        if opts.probe {
+        if opts.agent {
             done.probes = answering(probe::targets(plan, &opts.node, &observed));
         }
         return Ok(done);
     }
 
-    let probes_before = if opts.try_secs.is_some() || opts.probe {
+    let probes_before = if opts.try_secs.is_some() || opts.agent {
         answering(probe::targets(plan, &opts.node, &observed))
     } else {
         Vec::new()
@@ -392,7 +393,7 @@ pub fn apply(
         revert_at = Some(deadline);
     }
     let mut done = report(applied.len(), revert_at);
-    if opts.probe {
+    if opts.agent {
         done.probes = probes_before;
     }
     Ok(done)

@@ -178,7 +178,7 @@ pub(super) fn run(args: &ApplyArgs, cli: &Cli) -> u8 {
         force: args.force,
         try_secs: args.try_secs,
         lock_timeout: timeout,
-        probe: args.watch,
+        agent: args.watch,
     };
     if args.watch {
         return watch(file, opts, args, cli);
