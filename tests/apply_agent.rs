@@ -497,6 +497,36 @@ nodes:
     // Putting the good intent back makes it ready again.
     cm.update(&good);
     agent.wait_ready(&lab, &file, Duration::from_secs(30));
+
+    // An invalid intent: its diagnostics are logged, the node is not ready, and the agent
+    // keeps correcting drift against the last good intent.
+    cm.update(&good.replace("podCIDR: 10.200.0.0/16", "podCIDR: 10.200.0.0/33"));
+    agent.wait_log(
+        "has errors; keeping the last good intent",
+        Duration::from_secs(10),
+    );
+    // The record is written when the pass that read the file ends.
+    let reported = until(2 * INTERVAL + Duration::from_secs(1), || {
+        let (code, verdict) = agent.status(&lab, Some(&file));
+        code == 1
+            && verdict["failure"]
+                .as_str()
+                .is_some_and(|f| f.contains("has errors"))
+    });
+    assert!(reported.is_some(), "{}", agent.status(&lab, Some(&file)).1);
+    assert!(agent.log().contains("podCIDR"), "{}", agent.log());
+    let route = ["10.200.0.0/24", "via", "172.16.0.2"];
+    let ns = lab.ns("n1");
+    let del: Vec<&str> = ["ip", "-n", &ns, "route", "del"]
+        .into_iter()
+        .chain(route)
+        .collect();
+    lab::run(&del);
+    let back = until(2 * INTERVAL + Duration::from_secs(1), || {
+        out_of(&lab, "n1", &["ip", "route"]).contains("10.200.0.0/24 via 172.16.0.2")
+    });
+    assert!(back.is_some(), "{}", agent.log());
+    lab::assert_same(&before, &lab.dump("n1"), "under an invalid intent");
 }
 
 #[test]

@@ -159,15 +159,6 @@ pub(super) fn run(args: &ApplyArgs, cli: &Cli) -> u8 {
         eprintln!("netc: apply needs FILE and --node");
         return exit::USAGE;
     };
-    let (src, checked) = match read_and_check(file) {
-        Ok(loaded) => loaded,
-        Err(code) => return code,
-    };
-    let Some(plan) = checked.valid_plan() else {
-        report(&src, &checked.diagnostics, args.format);
-        eprintln!("netc: {file} has errors; nothing applied");
-        return exit::FINDINGS;
-    };
     let opts = Options {
         node: node.clone(),
         source: file.clone(),
@@ -181,8 +172,19 @@ pub(super) fn run(args: &ApplyArgs, cli: &Cli) -> u8 {
         agent: args.watch,
     };
     if args.watch {
+        // The agent starts whatever FILE holds: an unreadable or invalid intent is reported by
+        // `netc status` (and logged) until the file is fixed, not a crash loop.
         return watch(file, opts, args, cli);
     }
+    let (src, checked) = match read_and_check(file) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
+    };
+    let Some(plan) = checked.valid_plan() else {
+        report(&src, &checked.diagnostics, args.format);
+        eprintln!("netc: {file} has errors; nothing applied");
+        return exit::FINDINGS;
+    };
     match apply::apply(plan, &opts, &mut |e| printer.event(e)) {
         Ok(r) => {
             if args.format == Format::Json {
