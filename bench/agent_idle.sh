@@ -54,14 +54,15 @@ firewall:
 YAML
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 HZ=$(getconf CLK_TCK)
+mkdir -p "$WORK/state" "$WORK/root"
+# The second agent finds the host the first one converged (same state dir): only idle passes.
 for interval in 30s 1s; do
-  rm -rf "$WORK/state" "$WORK/root"
-  mkdir -p "$WORK/state" "$WORK/root"
   ip netns exec "$NS" "$NETC" apply "$WORK/intent.yaml" --node worker-1 --watch \
     --interval "$interval" --root "$WORK/root" --state-dir "$WORK/state" >"$WORK/log" 2>&1 &
   PID=$!
   for _ in $(seq 100); do grep -q "verified" "$WORK/log" && break; sleep 0.1; done
   grep -q "verified" "$WORK/log" || { cat "$WORK/log"; exit 1; }
+  grep -q "not applied" "$WORK/log" && { cat "$WORK/log"; exit 1; }
   sleep 1
   start=$(ticks "$PID")
   sleep "$SECS"
