@@ -311,6 +311,7 @@ fn three_agents_correct_drift_and_roll_out_an_edited_intent() {
         "route and MTU not restored within {bound:?}:\n{}",
         a1.log()
     );
+    eprintln!("route and MTU restored after {restored:?} (interval {INTERVAL:?})");
     a1.wait_log("corrected: add route 10.200.2.0/24", Duration::from_secs(1));
     a1.wait_log("corrected: set mtu of data0", Duration::from_secs(1));
     let listing = |lab: &Lab| out_of(lab, "n1", &["nft", "list", "table", "inet", "netc"]);

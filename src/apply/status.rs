@@ -111,7 +111,9 @@ pub fn readiness(
         ));
     }
     let wanted = expected.unwrap_or(&record.generation);
-    if record.applied_generation.as_deref() != Some(wanted) {
+    if wanted.is_empty() {
+        reasons.push("the agent has read no intent".into());
+    } else if record.applied_generation.as_deref() != Some(wanted) {
         reasons.push(format!(
             "intent {} is not applied (applied: {})",
             short(wanted),
