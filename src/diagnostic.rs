@@ -67,6 +67,7 @@ pub mod code {
     pub const POLICY_API_SERVER_UNREACHABLE: &str = "netc::policy::api-server-unreachable";
     pub const DIFF_DISRUPTIVE: &str = "netc::diff::disruptive";
     pub const FLEET_INVALID: &str = "netc::fleet::invalid";
+    pub const KUBE_PROXY_MODE_MISMATCH: &str = "netc::kube-proxy::mode-mismatch";
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]

@@ -598,6 +598,15 @@ const SETTINGS: &[Setting] = &[
         },
     },
     Setting {
+        key: "cluster.kubeProxy.conntrack",
+        apply: |s| {
+            s.cluster_extra.push(
+                "kubeProxy: {conntrack: {maxPerCore: 65536, min: 262144, tcpEstablishedTimeout: 2h, tcpCloseWaitTimeout: 30m}}"
+                    .into(),
+            )
+        },
+    },
+    Setting {
         key: "cluster.controlPlaneEndpoint",
         apply: |s| {
             s.cluster_extra

@@ -1531,3 +1531,65 @@ fn fleet_without_image_is_a_parse_error() {
     assert_eq!(d.code, code::PARSE);
     assert!(d.message.contains("image"), "{}", d.message);
 }
+
+// ---------------------------------------------------------------------------------------------
+// kube-proxy tuning (issue 8 item 4).
+
+#[test]
+fn kube_proxy_bad_durations_counts_and_cidrs() {
+    let r = run(&edit(&[(
+        "  kubeProxy: {mode: iptables}",
+        "  kubeProxy:\n    mode: ipvs\n    conntrack: {maxPerCore: -1, min: 3000000000, tcpEstablishedTimeout: 24hours, tcpCloseWaitTimeout: -5s}\n    ipvs: {syncPeriod: 0s, minSyncPeriod: 1m, excludeCIDRs: [10.9.0.1/16, nope]}",
+    )]));
+    r.expect(code::KUBE_PROXY_INVALID, 16, "-1");
+    r.expect(code::KUBE_PROXY_INVALID, 16, "3000000000");
+    let d = r.expect(code::KUBE_PROXY_INVALID, 16, "24hours");
+    assert!(d.message.contains("unknown unit"), "{}", d.message);
+    r.expect(code::KUBE_PROXY_INVALID, 16, "-5s");
+    r.expect(code::KUBE_PROXY_INVALID, 17, "0s");
+    let d = r.expect(code::KUBE_PROXY_INVALID, 17, "1m");
+    assert!(
+        d.message.contains("longer than syncPeriod"),
+        "{}",
+        d.message
+    );
+    r.also_labels(d, 17, "0s");
+    let d = r.expect(code::KUBE_PROXY_INVALID, 17, "10.9.0.1/16");
+    assert!(d.message.contains("10.9.0.0/16"), "{}", d.message);
+    r.expect(code::KUBE_PROXY_INVALID, 17, "nope");
+}
+
+#[test]
+fn kube_proxy_min_sync_period_is_checked_against_the_default_sync_period() {
+    let r = run(&edit(&[(
+        "  kubeProxy: {mode: iptables}",
+        "  kubeProxy: {mode: ipvs, ipvs: {minSyncPeriod: 45s}}",
+    )]));
+    let d = r.expect(code::KUBE_PROXY_INVALID, 14, "45s");
+    assert!(d.message.contains("30s (the default)"), "{}", d.message);
+    let ok = run(&edit(&[(
+        "  kubeProxy: {mode: iptables}",
+        "  kubeProxy: {mode: ipvs, ipvs: {minSyncPeriod: 30s}, conntrack: {maxPerCore: 0, tcpEstablishedTimeout: \"0\"}}",
+    )]));
+    ok.lacks(code::KUBE_PROXY_INVALID);
+    ok.clean();
+}
+
+#[test]
+fn kube_proxy_ipvs_settings_outside_ipvs_mode() {
+    let r = run(&edit(&[(
+        "  kubeProxy: {mode: iptables}",
+        "  kubeProxy: {mode: nftables, strictARP: true, ipvs: {syncPeriod: 10s}}",
+    )]));
+    let d = r.expect(code::KUBE_PROXY_MODE_MISMATCH, 14, "10s");
+    assert!(d.message.contains("nftables"), "{}", d.message);
+    r.also_labels(d, 14, "nftables");
+    r.expect(code::KUBE_PROXY_MODE_MISMATCH, 14, "true");
+    // Conntrack applies to every mode.
+    let ok = run(&edit(&[(
+        "  kubeProxy: {mode: iptables}",
+        "  kubeProxy: {mode: iptables, conntrack: {min: 1000}}",
+    )]));
+    ok.lacks(code::KUBE_PROXY_MODE_MISMATCH);
+    ok.clean();
+}

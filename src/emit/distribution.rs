@@ -107,8 +107,40 @@ pub fn kube_proxy_flags(plan: &Plan) -> Vec<(&'static str, String)> {
             if kp.strict_arp {
                 flags.push(("ipvs-strict-arp", "true".to_owned()));
             }
+            // kube-proxy's flags for KubeProxyIPVSConfiguration (cmd/kube-proxy/app/options.go).
+            if let Some(d) = &kp.ipvs.sync_period {
+                flags.push(("ipvs-sync-period", d.clone()));
+            }
+            if let Some(d) = &kp.ipvs.min_sync_period {
+                flags.push(("ipvs-min-sync-period", d.clone()));
+            }
+            if !kp.ipvs.exclude_cidrs.is_empty() {
+                let cidrs: Vec<String> = kp
+                    .ipvs
+                    .exclude_cidrs
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect();
+                flags.push(("ipvs-exclude-cidrs", cidrs.join(",")));
+            }
         }
         KubeProxyMode::Nftables => flags.push(("proxy-mode", "nftables".to_owned())),
+    }
+    // KubeProxyConntrackConfiguration's flags. RKE2 and k3s start kube-proxy with
+    // `conntrack-max-per-core=0` and both timeouts `0s` (k3s `pkg/daemons/agent`), and a
+    // `kube-proxy-arg` entry overrides them.
+    let ct = &kp.conntrack;
+    if let Some(v) = ct.max_per_core {
+        flags.push(("conntrack-max-per-core", v.to_string()));
+    }
+    if let Some(v) = ct.min {
+        flags.push(("conntrack-min", v.to_string()));
+    }
+    if let Some(d) = &ct.tcp_established_timeout {
+        flags.push(("conntrack-tcp-timeout-established", d.clone()));
+    }
+    if let Some(d) = &ct.tcp_close_wait_timeout {
+        flags.push(("conntrack-tcp-timeout-close-wait", d.clone()));
     }
     flags
 }

@@ -130,6 +130,50 @@ pub struct KubeProxy {
     pub ipvs_scheduler: Option<Text>,
     #[serde(rename = "strictARP", default, skip_serializing_if = "Option::is_none")]
     pub strict_arp: Option<Spanned<bool>>,
+    /// Connection-tracking limits and timeouts kube-proxy sets on each node.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conntrack: Option<KubeProxyConntrack>,
+    /// IPVS resync timing and the CIDRs kube-proxy leaves alone (mode `ipvs` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ipvs: Option<KubeProxyIpvs>,
+}
+
+/// kube-proxy's `conntrack` settings (KubeProxyConfiguration `conntrack.*`, flags
+/// `--conntrack-*`). Durations are Go durations (`24h`, `1h0m0s`, `90s`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct KubeProxyConntrack {
+    /// Connections to track per CPU core (kube-proxy default 32768; 0 leaves the limit alone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_per_core: Option<Spanned<i64>>,
+    /// Least number of tracked connections, whatever `maxPerCore` gives (default 131072).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<Spanned<i64>>,
+    /// Idle timeout of established TCP connections (default `24h`; `0s` leaves it alone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tcp_established_timeout: Option<Text>,
+    /// Timeout of TCP connections in CLOSE_WAIT (default `1h`; `0s` leaves it alone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tcp_close_wait_timeout: Option<Text>,
+}
+
+/// kube-proxy's `ipvs` settings (KubeProxyConfiguration `ipvs.*`, flags `--ipvs-*`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct KubeProxyIpvs {
+    /// How often IPVS rules are fully resynced, a Go duration greater than 0 (default `30s`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sync_period: Option<Text>,
+    /// Least time between resyncs, at most `syncPeriod` (default `0s`: every change).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_sync_period: Option<Text>,
+    /// CIDRs whose IPVS virtual servers kube-proxy never cleans up (e.g. a load balancer's).
+    #[serde(
+        rename = "excludeCIDRs",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub exclude_cidrs: Vec<Text>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]

@@ -249,6 +249,59 @@ impl fmt::Display for KubeVersion {
     }
 }
 
+/// A Go `time.Duration` in nanoseconds, as `time.ParseDuration` reads it (Go's `time/format.go`):
+/// an optional sign, then one or more decimal numbers (a fraction allowed), each with a unit of
+/// `ns`, `us`/`µs`, `ms`, `s`, `m` or `h`; a bare `0` is zero. kube-proxy's duration fields and
+/// flags (`metav1.Duration`, `pflag.DurationVar`) take exactly this syntax.
+pub fn parse_go_duration(text: &str) -> Result<i128, String> {
+    let not_one = || format!("`{text}` is not a Go duration (e.g. `30s`, `1h30m`, `500ms`)");
+    let t = text.trim();
+    let (negative, rest) = match t.strip_prefix('-') {
+        Some(r) => (true, r),
+        None => (false, t.strip_prefix('+').unwrap_or(t)),
+    };
+    if rest == "0" {
+        return Ok(0);
+    }
+    if rest.is_empty() {
+        return Err(not_one());
+    }
+    let mut total: f64 = 0.0;
+    let mut s = rest;
+    while !s.is_empty() {
+        let number_len = s
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(s.len());
+        let number = &s[..number_len];
+        if number.is_empty() || number == "." || number.matches('.').count() > 1 {
+            return Err(not_one());
+        }
+        let value: f64 = number.parse().map_err(|_| not_one())?;
+        s = &s[number_len..];
+        let unit_len = s
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(s.len());
+        let nanos_per_unit: f64 = match &s[..unit_len] {
+            "ns" => 1.0,
+            "us" | "µs" | "μs" => 1e3,
+            "ms" => 1e6,
+            "s" => 1e9,
+            "m" => 60e9,
+            "h" => 3600e9,
+            "" => return Err(format!("`{text}` lacks a unit (ns, us, ms, s, m, h)")),
+            other => return Err(format!("`{text}` has an unknown unit `{other}`")),
+        };
+        total += value * nanos_per_unit;
+        s = &s[unit_len..];
+    }
+    // Go's Duration is an int64 of nanoseconds.
+    if total > i64::MAX as f64 {
+        return Err(format!("`{text}` is longer than a Go duration can hold"));
+    }
+    let nanos = total.round() as i128;
+    Ok(if negative { -nanos } else { nanos })
+}
+
 /// DNS-1123 label: ≤ 63 of `[a-z0-9-]`, alphanumeric at both ends.
 pub fn is_dns1123_label(s: &str) -> bool {
     !s.is_empty()
@@ -403,6 +456,20 @@ mod tests {
         );
         for bad in ["", "a b", "a,b", "x\0"] {
             assert!(!is_no_proxy_entry(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn go_durations() {
+        assert_eq!(parse_go_duration("0"), Ok(0));
+        assert_eq!(parse_go_duration("30s"), Ok(30_000_000_000));
+        assert_eq!(parse_go_duration("1h30m"), Ok(5_400_000_000_000));
+        assert_eq!(parse_go_duration("24h0m0s"), Ok(86_400_000_000_000));
+        assert_eq!(parse_go_duration("1.5s"), Ok(1_500_000_000));
+        assert_eq!(parse_go_duration("250ms"), Ok(250_000_000));
+        assert_eq!(parse_go_duration("-1s"), Ok(-1_000_000_000));
+        for bad in ["", "30", "1x", "s", "1..5s", "1h 30m", "-", "3d"] {
+            assert!(parse_go_duration(bad).is_err(), "{bad:?} accepted");
         }
     }
 

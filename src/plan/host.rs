@@ -139,14 +139,13 @@ pub(super) fn derive(plan: &mut Plan) {
     if plan.host_overlay.is_some() || plan.cni.bridge().is_some() {
         modules.push(module("bridge", "Linux bridge"));
     }
-    if plan.kube_proxy.mode == KubeProxyMode::Ipvs {
-        modules.push(module("ip_vs", "kube-proxy IPVS mode"));
-        let scheduler = plan.kube_proxy.ipvs_scheduler.as_deref().unwrap_or("rr");
-        modules.push(module(
-            &format!("ip_vs_{scheduler}"),
-            "kube-proxy IPVS scheduler",
-        ));
-        modules.push(module("nf_conntrack", "kube-proxy IPVS mode"));
+    for name in plan.kube_proxy.ipvs_modules() {
+        let reason = if name.starts_with("ip_vs_") {
+            "kube-proxy IPVS scheduler"
+        } else {
+            "kube-proxy IPVS mode"
+        };
+        modules.push(module(&name, reason));
     }
     if plan.kube_proxy.mode == KubeProxyMode::Nftables {
         modules.push(module("nf_tables", "kube-proxy nftables mode"));

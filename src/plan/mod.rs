@@ -87,6 +87,64 @@ pub struct KubeProxyPlan {
     /// IPVS scheduler (`rr`, `wrr`, `sh`, ...), IPVS mode only.
     pub ipvs_scheduler: Option<String>,
     pub strict_arp: bool,
+    /// `kubeProxy.conntrack`: only the values the intent gives (kube-proxy keeps its defaults
+    /// for the rest).
+    pub conntrack: ConntrackPlan,
+    /// `kubeProxy.ipvs`, for mode ipvs.
+    pub ipvs: IpvsTuningPlan,
+}
+
+impl KubeProxyPlan {
+    /// The kernel modules kube-proxy's IPVS mode needs: the ones the seed clusters load
+    /// (`ip_vs`, the `rr`, `wrr` and `sh` schedulers, `nf_conntrack`) and the chosen
+    /// scheduler's own. Empty in other modes.
+    pub fn ipvs_modules(&self) -> Vec<String> {
+        if self.mode != KubeProxyMode::Ipvs {
+            return Vec::new();
+        }
+        let mut modules: Vec<String> =
+            ["ip_vs", "ip_vs_rr", "ip_vs_wrr", "ip_vs_sh", "nf_conntrack"]
+                .iter()
+                .map(|m| (*m).to_owned())
+                .collect();
+        if let Some(s) = &self.ipvs_scheduler {
+            let own = format!("ip_vs_{s}");
+            if !modules.contains(&own) {
+                modules.push(own);
+            }
+        }
+        modules
+    }
+}
+
+/// kube-proxy's conntrack settings, in KubeProxyConfiguration's units (durations as Go
+/// duration text that `parse_go_duration` accepted).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ConntrackPlan {
+    pub max_per_core: Option<i64>,
+    pub min: Option<i64>,
+    pub tcp_established_timeout: Option<String>,
+    pub tcp_close_wait_timeout: Option<String>,
+}
+
+impl ConntrackPlan {
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// kube-proxy's IPVS resync timing and exclusions.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct IpvsTuningPlan {
+    pub sync_period: Option<String>,
+    pub min_sync_period: Option<String>,
+    pub exclude_cidrs: Vec<IpNet>,
+}
+
+impl IpvsTuningPlan {
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -239,6 +297,23 @@ pub fn lower(intent: &NetworkIntent, source_text: &str) -> Plan {
         strict_arp: kube_proxy
             .and_then(|k| k.strict_arp.as_ref())
             .is_some_and(|s| s.value),
+        conntrack: kube_proxy
+            .and_then(|k| k.conntrack.as_ref())
+            .map(|ct| ConntrackPlan {
+                max_per_core: ct.max_per_core.as_ref().map(|v| v.value),
+                min: ct.min.as_ref().map(|v| v.value),
+                tcp_established_timeout: go_duration(ct.tcp_established_timeout.as_ref()),
+                tcp_close_wait_timeout: go_duration(ct.tcp_close_wait_timeout.as_ref()),
+            })
+            .unwrap_or_default(),
+        ipvs: kube_proxy
+            .and_then(|k| k.ipvs.as_ref())
+            .map(|i| IpvsTuningPlan {
+                sync_period: go_duration(i.sync_period.as_ref()),
+                min_sync_period: go_duration(i.min_sync_period.as_ref()),
+                exclude_cidrs: networks(i.exclude_cidrs.iter().map(|t| t.value.as_str())),
+            })
+            .unwrap_or_default(),
     };
     let host_overlay = intent.host_overlay.as_ref().and_then(|h| {
         let subnet = values::parse_network(&h.subnet).ok()?;
@@ -364,6 +439,13 @@ fn firewall_plan(intent: &NetworkIntent) -> Option<FirewallPlan> {
             })
             .collect(),
     })
+}
+
+/// A Go duration's text, trimmed, when it parses (validation reports the rest).
+fn go_duration(text: Option<&crate::intent::Text>) -> Option<String> {
+    let t = text?;
+    values::parse_go_duration(t).ok()?;
+    Some(t.value.trim().to_owned())
 }
 
 /// The networks among `texts` that parse, IPv4 first (stable otherwise).

@@ -13,6 +13,7 @@ mod dns;
 mod fleet;
 mod header;
 mod iface;
+mod kube_proxy;
 mod mtu;
 mod names;
 mod nodes;
@@ -38,6 +39,7 @@ const FAMILIES: &[Family] = &[
     cni::check,
     mtu::check,
     iface::check,
+    kube_proxy::check,
     ports::check,
     policy::check,
     connectivity::check,

@@ -6,8 +6,8 @@
 pub(super) mod types;
 
 use types::{
-    ApiEndpoint, BootstrapTokenDiscovery, ClusterConfiguration, ControlPlaneComponent, Discovery,
-    Document, ExtraArgs, InitConfiguration, Ipvs, JoinConfiguration, JoinControlPlane,
+    ApiEndpoint, BootstrapTokenDiscovery, ClusterConfiguration, Conntrack, ControlPlaneComponent,
+    Discovery, Document, ExtraArgs, InitConfiguration, Ipvs, JoinConfiguration, JoinControlPlane,
     KubeProxyConfiguration, KubeletConfiguration, Networking, NodeRegistration,
 };
 
@@ -169,6 +169,20 @@ pub(super) fn kube_proxy_configuration(plan: &Plan) -> KubeProxyConfiguration {
         ipvs: (kp.mode == KubeProxyMode::Ipvs).then(|| Ipvs {
             scheduler: kp.ipvs_scheduler.clone(),
             strict_arp: kp.strict_arp,
+            sync_period: kp.ipvs.sync_period.clone(),
+            min_sync_period: kp.ipvs.min_sync_period.clone(),
+            exclude_cidrs: kp
+                .ipvs
+                .exclude_cidrs
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+        }),
+        conntrack: (!kp.conntrack.is_empty()).then(|| Conntrack {
+            max_per_core: kp.conntrack.max_per_core,
+            min: kp.conntrack.min,
+            tcp_established_timeout: kp.conntrack.tcp_established_timeout.clone(),
+            tcp_close_wait_timeout: kp.conntrack.tcp_close_wait_timeout.clone(),
         }),
         bind_address: None,
         client_connection: None,

@@ -170,6 +170,8 @@ pub struct KubeProxyConfiguration {
     /// The kubeconfig kube-proxy reads (`distribution: manual`; kubeadm sets its own).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_connection: Option<ClientConnection>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conntrack: Option<Conntrack>,
 }
 
 /// `clientConnection` (k8s.io/component-base `ClientConnectionConfiguration`).
@@ -178,12 +180,35 @@ pub struct ClientConnection {
     pub kubeconfig: String,
 }
 
+/// `KubeProxyIPVSConfiguration` (kubernetes/kubernetes
+/// `staging/src/k8s.io/kube-proxy/config/v1alpha1/types.go`).
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Ipvs {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scheduler: Option<String>,
     #[serde(rename = "strictARP")]
     pub strict_arp: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sync_period: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_sync_period: Option<String>,
+    #[serde(rename = "excludeCIDRs", skip_serializing_if = "Vec::is_empty")]
+    pub exclude_cidrs: Vec<String>,
+}
+
+/// `KubeProxyConntrackConfiguration` (same file); unset fields keep kube-proxy's defaults.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Conntrack {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_per_core: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tcp_established_timeout: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tcp_close_wait_timeout: Option<String>,
 }
 
 /// `kubelet.config.k8s.io/v1beta1`.
