@@ -1593,3 +1593,84 @@ fn kube_proxy_ipvs_settings_outside_ipvs_mode() {
     ok.lacks(code::KUBE_PROXY_MODE_MISMATCH);
     ok.clean();
 }
+
+// ---------------------------------------------------------------------------------------------
+// Node addressing (issue 8 item 5).
+
+#[test]
+fn node_address_of_a_family_the_cluster_lacks() {
+    let r = run(&edit(&[(
+        "address: 10.0.1.101/24, interfaces",
+        "address: 10.0.1.101/24, secondaryAddress: fd00:1::101/64, externalAddress: 2001:db8::1, interfaces",
+    )]));
+    let d = r.expect(code::NODES_ADDRESS_FAMILY, 28, "fd00:1::101/64");
+    assert!(
+        d.message.contains("IPv6") && d.message.contains("are IPv4"),
+        "{}",
+        d.message
+    );
+    r.also_labels(d, 9, "10.244.0.0/16");
+    r.expect(code::NODES_ADDRESS_FAMILY, 28, "2001:db8::1");
+    // kubeadm has no external-address setting: reported, not dropped.
+    let d = r.expect(code::NODES_SETTING_NOT_APPLIED, 28, "2001:db8::1");
+    assert!(d.message.contains("kubeadm"), "{}", d.message);
+}
+
+#[test]
+fn node_secondary_address_of_the_same_family_and_two_external_v4() {
+    let r = run(&edit(&[
+        ("distribution: kubeadm", "distribution: k3s"),
+        (
+            "kubernetesVersion: v1.31.2",
+            "kubernetesVersion: v1.31.2+k3s1",
+        ),
+        (
+            "address: 10.0.1.101/24, interfaces",
+            "address: 10.0.1.101/24, secondaryAddress: 10.0.2.101/24, externalAddress: [203.0.113.1, 203.0.113.2], interfaces",
+        ),
+    ]));
+    let d = r.expect(code::NODES_ADDRESS_FAMILY, 28, "10.0.2.101/24");
+    r.also_labels(d, 28, "10.0.1.101/24");
+    let d = r.expect(code::NODES_ADDRESS_FAMILY, 28, "203.0.113.2");
+    r.also_labels(d, 28, "203.0.113.1");
+    r.lacks(code::NODES_SETTING_NOT_APPLIED);
+}
+
+#[test]
+fn dual_stack_node_addressing() {
+    let dual = [
+        (
+            "podCIDR: 10.244.0.0/16",
+            "podCIDR: [10.244.0.0/16, fd00:10:244::/56]",
+        ),
+        (
+            "serviceCIDR: 10.96.0.0/12",
+            "serviceCIDR: [10.96.0.0/12, fd00:10:96::/112]",
+        ),
+        (
+            "      - {name: eth0, mtu: 1500, purpose: management}\n",
+            "      - {name: eth0, mtu: 1500, purpose: management}\n      - {name: eth1, mtu: 1500}\n",
+        ),
+    ];
+    // cp-1 has two interfaces and no IPv6 address: its node-ip would be IPv4 only.
+    let r = run(&edit(&dual));
+    let d = r.expect(code::NODES_ADDRESS_FAMILY, 25, "10.0.1.100/24");
+    assert_eq!(d.severity, Severity::Warning);
+    r.clean();
+    // With a secondary address, the pair is complete.
+    let mut fixed = dual.to_vec();
+    fixed.push((
+        "    address: 10.0.1.100/24\n",
+        "    address: 10.0.1.100/24\n    secondaryAddress: fd00:1::100/64\n",
+    ));
+    let r = run(&edit(&fixed));
+    r.lacks(code::NODES_ADDRESS_FAMILY);
+    r.clean();
+    // A malformed secondary address is a CIDR finding.
+    let mut bad = dual.to_vec();
+    bad.push((
+        "    address: 10.0.1.100/24\n",
+        "    address: 10.0.1.100/24\n    secondaryAddress: fd00:1::100\n",
+    ));
+    run(&edit(&bad)).expect(code::CIDR_INVALID, 26, "fd00:1::100");
+}

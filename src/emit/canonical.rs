@@ -152,8 +152,8 @@ fn node_args(plan: &Plan, node: Option<&NodePlan>) -> NodeArgs {
         },
         extra_node_kube_proxy_args: flag_map(&distribution::kube_proxy_flags(plan)),
         extra_node_kubelet_args: node
-            .and_then(distribution::node_ip)
-            .map(|ip| flag_map(&[("node-ip", ip.to_string())]))
+            .and_then(|n| distribution::node_ip_flag(plan, n))
+            .map(|flag| flag_map(&[flag]))
             .unwrap_or_default(),
     }
 }

@@ -83,14 +83,39 @@ pub fn endpoint_host(endpoint: &str) -> &str {
     endpoint.split(':').next().unwrap_or(endpoint)
 }
 
-/// The address the node's kubelet must register with, when the kubelet could pick another:
-/// only nodes with more than one interface get an explicit `node-ip`.
-pub fn node_ip(node: &NodePlan) -> Option<IpAddr> {
-    if node.interfaces.len() > 1 {
-        node.ip()
+/// The addresses the node's kubelet must register with, when the kubelet could pick others:
+/// nodes with more than one interface, and dual-stack nodes (a `secondaryAddress`), get an
+/// explicit `node-ip`, one address per family in the cluster's family order.
+pub fn node_ips(plan: &Plan, node: &NodePlan) -> Vec<IpAddr> {
+    if node.interfaces.len() > 1 || node.secondary_address.is_some() {
+        node.node_ips(&plan.pod_cidrs)
     } else {
-        None
+        Vec::new()
     }
+}
+
+/// `node-ip` as one flag value (kubelet's `--node-ip` takes a comma-separated pair).
+pub fn node_ip_flag(plan: &Plan, node: &NodePlan) -> Option<(&'static str, String)> {
+    let ips = node_ips(plan, node);
+    (!ips.is_empty()).then(|| ("node-ip", join_ips(&ips)))
+}
+
+pub fn join_ips(ips: &[IpAddr]) -> String {
+    ips.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// The address an RKE2/k3s server's API server advertises, when it would advertise another:
+/// with `node-external-ip` set, k3s and RKE2 advertise the external address
+/// (k3s `pkg/cli/cmds/server.go`: `advertise-address` "default: node-external-ip/node-ip").
+/// Then it is the primary address; otherwise their default (node-ip) already is.
+pub fn advertise_address(node: &NodePlan) -> Option<IpAddr> {
+    if !node.is_control_plane() || node.external_addresses.is_empty() {
+        return None;
+    }
+    node.ip()
 }
 
 /// kube-proxy flags (without dashes) that differ from kube-proxy's defaults.

@@ -317,6 +317,15 @@ pub struct Node {
     /// Pin of the node's pod subnet; otherwise allocated in node order.
     #[serde(rename = "podCIDR", default, skip_serializing_if = "Option::is_none")]
     pub pod_cidr: Option<Text>,
+    /// Dual-stack: the node's address of the other IP family, with its prefix
+    /// (`fd00:10::100/64`). The kubelet's `node-ip` then lists both, in the order of the
+    /// cluster's pod CIDRs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secondary_address: Option<Text>,
+    /// Public address(es) of the node, without prefix: one, or one per family
+    /// (RKE2/k3s `node-external-ip`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_address: Option<Spanned<CidrList>>,
 }
 
 #[derive(

@@ -165,6 +165,10 @@ pub struct NodePlan {
     pub role: Role,
     /// The primary address and the network it is on (`10.0.1.100/24`).
     pub address: Option<IpNet>,
+    /// Dual-stack: the address of the other family (`secondaryAddress`).
+    pub secondary_address: Option<IpNet>,
+    /// Public addresses (`externalAddress`), in the cluster's family order.
+    pub external_addresses: Vec<IpAddr>,
     pub interfaces: Vec<InterfacePlan>,
     /// Pod subnets of this node, IPv4 first; empty when the pod CIDR has no room (validated).
     pub pod_cidrs: Vec<IpNet>,
@@ -188,6 +192,20 @@ impl NodePlan {
 
     pub fn is_control_plane(&self) -> bool {
         self.role == Role::ControlPlane
+    }
+
+    /// Every address the kubelet registers the node with (`node-ip`), one per family, in the
+    /// order of the cluster's pod CIDRs (kubelet, RKE2 and k3s take a dual-stack pair in the
+    /// cluster's family order).
+    pub fn node_ips(&self, pod_cidrs: &[IpNet]) -> Vec<IpAddr> {
+        let mut ips: Vec<IpAddr> = self
+            .address
+            .iter()
+            .chain(&self.secondary_address)
+            .map(|a| a.addr())
+            .collect();
+        ips.sort_by_key(|ip| family_rank(pod_cidrs, ip.is_ipv6()));
+        ips
     }
 
     /// The interface carrying management traffic, if declared.
@@ -336,6 +354,22 @@ pub fn lower(intent: &NetworkIntent, source_text: &str) -> Plan {
             name: n.name.value.clone(),
             role: n.role.value,
             address: values::parse_interface_address(&n.address),
+            secondary_address: n
+                .secondary_address
+                .as_ref()
+                .and_then(|a| values::parse_interface_address(a)),
+            external_addresses: n
+                .external_address
+                .as_ref()
+                .map(|l| {
+                    let mut ips: Vec<IpAddr> = l
+                        .entries()
+                        .filter_map(|(t, _)| values::parse_address(t))
+                        .collect();
+                    ips.sort_by_key(|ip| family_rank(&pod_cidrs, ip.is_ipv6()));
+                    ips
+                })
+                .unwrap_or_default(),
             interfaces: n
                 .interfaces
                 .iter()
@@ -446,6 +480,14 @@ fn go_duration(text: Option<&crate::intent::Text>) -> Option<String> {
     let t = text?;
     values::parse_go_duration(t).ok()?;
     Some(t.value.trim().to_owned())
+}
+
+/// Where a family comes in the cluster's order (the pod CIDRs'): 0 first, 1 second.
+fn family_rank(pod_cidrs: &[IpNet], v6: bool) -> usize {
+    pod_cidrs
+        .iter()
+        .position(|n| matches!(n, IpNet::V6(_)) == v6)
+        .unwrap_or(usize::MAX)
 }
 
 /// The networks among `texts` that parse, IPv4 first (stable otherwise).

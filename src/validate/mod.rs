@@ -5,6 +5,7 @@
 //! pairs of nodes: overlaps are found by sorting and sweeping, duplicates through maps, and
 //! per-node findings that repeat on many nodes are reported once with a count.
 
+mod addressing;
 mod cidr;
 mod cluster;
 mod cni;
@@ -36,6 +37,7 @@ const FAMILIES: &[Family] = &[
     cidr::check,
     dns::check,
     nodes::check,
+    addressing::check,
     cni::check,
     mtu::check,
     iface::check,

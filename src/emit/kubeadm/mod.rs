@@ -108,10 +108,7 @@ fn uses_arg_lists(plan: &Plan) -> bool {
 }
 
 fn node_registration(plan: &Plan, node: &NodePlan) -> NodeRegistration {
-    let flags: Vec<(&str, String)> = distribution::node_ip(node)
-        .map(|ip| ("node-ip", ip.to_string()))
-        .into_iter()
-        .collect();
+    let flags: Vec<(&str, String)> = distribution::node_ip_flag(plan, node).into_iter().collect();
     NodeRegistration {
         name: node.name.clone(),
         kubelet_extra_args: ExtraArgs::new(uses_arg_lists(plan), &flags),
