@@ -675,3 +675,104 @@ fn no_accepted_setting_is_dropped_silently() {
     assert!(by_diagnostic > 0, "no row was answered by a diagnostic");
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// Control-plane datastore and BGP ports: each control-plane firewall opens exactly the TCP
+/// ports its datastore listens on, as the distribution reads its own files
+/// (`readers::datastore_tcp_ports`), never another datastore's, and workers open none; Calico's
+/// BGP port is open only where the Installation enables BGP.
+#[test]
+fn firewalls_open_the_datastore_and_bgp_ports_the_cluster_uses() {
+    let all_datastore: BTreeSet<u16> = [2379, 2380, 2381, 9000].into_iter().collect();
+    let cases: &[(&str, &str, &str, usize)] = &[
+        ("canonical", "calico", "", 1),
+        ("canonical", "calico", "datastore: k8s-dqlite", 1),
+        ("canonical", "cilium", "datastore: etcd", 2),
+        ("k3s", "flannel", "", 1),
+        ("k3s", "flannel", "", 2),
+        ("k3s", "flannel", "datastore: etcd", 1),
+        ("kubeadm", "calico", "", 1),
+        ("rke2", "canal", "", 1),
+    ];
+    let mut problems = Vec::new();
+    let (mut control_planes, mut bgp_checked) = (0usize, 0usize);
+    for &(dist, plugin, datastore, servers) in cases {
+        for encap in ["vxlan", "bgp"] {
+            if plugin != "calico" && encap == "bgp" {
+                continue;
+            }
+            let version = match dist {
+                "rke2" => "v1.31.4+rke2r1",
+                "k3s" => "v1.31.4+k3s1",
+                _ => "v1.31.2",
+            };
+            let mut y = format!(
+                "apiVersion: netc/v1alpha1\nkind: NetworkIntent\nmetadata: {{name: ds}}\ncluster:\n  distribution: {dist}\n  kubernetesVersion: {version}\n  podCIDR: 10.244.0.0/16\n  serviceCIDR: 10.96.0.0/12\n"
+            );
+            if !datastore.is_empty() {
+                let _ = writeln!(y, "  {datastore}");
+            }
+            let _ = writeln!(
+                y,
+                "cni: {{plugin: {plugin}, encapsulation: {encap}}}\nnodes:"
+            );
+            for i in 0..servers {
+                let _ = writeln!(
+                    y,
+                    "  - {{name: cp-{i}, role: control-plane, address: 10.0.1.{}/24}}",
+                    10 + i
+                );
+            }
+            let _ = writeln!(
+                y,
+                "  - {{name: worker-1, role: worker, address: 10.0.1.50/24}}\nfirewall: {{backend: nftables, managementAccess: [tcp/22]}}"
+            );
+            let label = format!("{dist}/{plugin}/{encap} {datastore:?} ×{servers}");
+            let (diags, Some(files)) = run("ds.yaml", &y) else {
+                problems.push(format!("{label}: rejected"));
+                continue;
+            };
+            if diags.iter().any(Diag::is_error) {
+                problems.push(format!("{label}: {diags:?}"));
+                continue;
+            }
+            let wanted = readers::datastore_tcp_ports(dist, &files);
+            let bgp = files.contains_key("calico/installation.yaml") && {
+                let inst = readers::yaml(&files, "calico/installation.yaml");
+                // installation_types.go: bgp defaults to Enabled.
+                inst["spec"]["calicoNetwork"]["bgp"]
+                    .as_str()
+                    .unwrap_or("Enabled")
+                    == "Enabled"
+            };
+            for (path, text) in files.iter().filter(|(k, _)| k.ends_with(".nft")) {
+                let open = readers::firewall_ports(path, &String::from_utf8_lossy(text), "tcp");
+                let control_plane = path.contains("/cp-");
+                control_planes += usize::from(control_plane);
+                let ds_open: BTreeSet<u16> = open.intersection(&all_datastore).copied().collect();
+                let expect_ds = if control_plane {
+                    wanted.clone()
+                } else {
+                    BTreeSet::new()
+                };
+                if ds_open != expect_ds {
+                    problems.push(format!(
+                        "{label}: {path} opens datastore ports {ds_open:?}, the cluster uses {expect_ds:?}"
+                    ));
+                }
+                bgp_checked += usize::from(bgp);
+                if files.contains_key("calico/installation.yaml") && open.contains(&179) != bgp {
+                    problems.push(format!(
+                        "{label}: {path}: BGP port 179 open = {}, BGP = {bgp}",
+                        open.contains(&179)
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        control_planes >= 10,
+        "only {control_planes} control-plane firewalls read"
+    );
+    assert!(bgp_checked > 0, "no BGP cluster was read");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

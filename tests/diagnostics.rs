@@ -1674,3 +1674,18 @@ fn dual_stack_node_addressing() {
     ));
     run(&edit(&bad)).expect(code::CIDR_INVALID, 26, "fd00:1::100");
 }
+
+#[test]
+fn datastore_k8s_dqlite_outside_canonical() {
+    let r = run(&edit(&[(
+        "  kubeProxy: {mode: iptables}",
+        "  kubeProxy: {mode: iptables}\n  datastore: k8s-dqlite",
+    )]));
+    let d = r.expect(code::DATASTORE_UNSUPPORTED, 15, "k8s-dqlite");
+    r.also_labels(d, 7, "kubeadm");
+    run(&edit(&[(
+        "  kubeProxy: {mode: iptables}",
+        "  kubeProxy: {mode: iptables}\n  datastore: etcd",
+    )]))
+    .clean();
+}

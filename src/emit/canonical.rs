@@ -34,6 +34,9 @@ struct BootstrapConfig {
     pod_cidr: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     service_cidr: Option<String>,
+    /// `k8s-dqlite` or `etcd`, written out: the default changed between k8s-snap releases,
+    /// and the firewall must open the datastore the node really runs.
+    datastore_type: &'static str,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     extra_sans: Vec<String>,
     #[serde(flatten)]
@@ -179,6 +182,11 @@ fn bootstrap_config(plan: &Plan, init: Option<&NodePlan>) -> BootstrapConfig {
         },
         pod_cidr: distribution::cidr_list(&plan.pod_cidrs),
         service_cidr: distribution::cidr_list(&plan.service_cidrs),
+        datastore_type: if plan.runs_etcd() {
+            "etcd"
+        } else {
+            "k8s-dqlite"
+        },
         extra_sans: extra_sans(plan),
         args: node_args(plan, init),
     }

@@ -134,13 +134,13 @@ fn node_config(plan: &Plan, node: &NodePlan) -> Config {
         PluginSettings::Flannel(f) => Some(f),
         _ => None,
     };
-    let servers = plan.nodes.iter().filter(|n| n.is_control_plane()).count();
     Config {
         server: match role {
             ClusterRole::Init => None,
             _ => server_url(plan),
         },
-        cluster_init: role == ClusterRole::Init && servers > 1,
+        // Embedded etcd: several servers need it; one server gets it when asked for.
+        cluster_init: role == ClusterRole::Init && plan.runs_etcd(),
         node_name: node.name.clone(),
         node_ip: distribution::node_ips(plan, node)
             .iter()

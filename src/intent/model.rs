@@ -95,6 +95,17 @@ pub struct Cluster {
     pub control_plane_endpoint: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kube_proxy: Option<KubeProxy>,
+    /// The control plane's datastore (Canonical Kubernetes `datastore-type`): `etcd` (default)
+    /// or `k8s-dqlite`. Decides which datastore ports control-plane nodes open.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub datastore: Option<Spanned<Datastore>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Datastore {
+    Etcd,
+    K8sDqlite,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]

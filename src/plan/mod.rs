@@ -40,8 +40,8 @@ pub use workloads::{
 
 use crate::intent::values::{self, KubeVersion, PortRange};
 use crate::intent::{
-    Distribution, FirewallAction, FirewallBackend, KubeProxyMode, NetworkIntent, Purpose, Role,
-    Span,
+    Datastore, Distribution, FirewallAction, FirewallBackend, KubeProxyMode, NetworkIntent,
+    Purpose, Role, Span,
 };
 
 /// Default prefix length of a node's IPv4 pod subnet (kube-controller-manager's default).
@@ -68,6 +68,9 @@ pub struct Plan {
     pub cluster_dns: Option<IpAddr>,
     pub control_plane_endpoint: Option<String>,
     pub kube_proxy: KubeProxyPlan,
+    /// `cluster.datastore` as given; `None` = the distribution's default (etcd; SQLite on a
+    /// single k3s server).
+    pub datastore: Option<Datastore>,
     pub cni: CniPlan,
     pub host_overlay: Option<HostOverlayPlan>,
     pub reserved: Vec<IpNet>,
@@ -279,6 +282,19 @@ impl Plan {
         }
     }
 
+    /// Whether the control plane runs etcd (and listens on its ports): Canonical Kubernetes
+    /// unless k8s-dqlite is chosen; k3s with several servers or `datastore: etcd`
+    /// (`cluster-init`); kubeadm and RKE2 always (stacked etcd).
+    pub fn runs_etcd(&self) -> bool {
+        match (self.distribution, self.datastore) {
+            (_, Some(Datastore::K8sDqlite)) => false,
+            (Distribution::K3s, None) => {
+                self.nodes.iter().filter(|n| n.is_control_plane()).count() > 1
+            }
+            _ => true,
+        }
+    }
+
     /// Whether the cluster is dual-stack (both families of pod CIDR).
     pub fn dual_stack(&self) -> bool {
         self.pod_cidrs.iter().any(|n| matches!(n, IpNet::V4(_)))
@@ -423,6 +439,7 @@ pub fn lower(intent: &NetworkIntent, source_text: &str) -> Plan {
         cluster_dns,
         control_plane_endpoint: c.control_plane_endpoint.as_ref().map(|e| e.value.clone()),
         kube_proxy,
+        datastore: c.datastore.as_ref().map(|d| d.value),
         cni,
         host_overlay,
         reserved: networks(intent.reserved.iter().map(|t| t.value.as_str())),

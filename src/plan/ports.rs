@@ -79,12 +79,22 @@ const fn udp(port: u16) -> PortRange {
     PortRange::single(Protocol::Udp, port)
 }
 
+/// What decides the control plane's datastore ports.
+#[derive(Clone, Copy)]
+struct ControlPlane {
+    /// `Plan::runs_etcd`; otherwise Canonical runs k8s-dqlite and k3s SQLite.
+    etcd: bool,
+    /// The span of `cluster.datastore`, or of the distribution when it is not given.
+    datastore_span: Span,
+}
+
 /// Claims of the Kubernetes components of a node, by distribution and role.
 fn kubernetes_claims(
     dist: Distribution,
     role: Role,
     role_span: Span,
     dist_span: Span,
+    cp: ControlPlane,
 ) -> Vec<PortClaim> {
     let mut out = Vec::new();
     let all = || Scope::All;
@@ -100,7 +110,19 @@ fn kubernetes_claims(
         match dist {
             Distribution::Canonical => {
                 out.push(claim("k8sd", tcp(6400), all(), role_span));
-                out.push(claim("k8s-dqlite", tcp(9000), all(), role_span));
+                // canonical/k8s-snap-api `api/type_bootstrap_config.go`: `datastore-type`
+                // k8s-dqlite listens on `k8s-dqlite-port` (default 9000), etcd on `etcd-port`
+                // and `etcd-peer-port` (2379, 2380).
+                if cp.etcd {
+                    out.push(claim(
+                        "etcd",
+                        PortRange::range(Protocol::Tcp, 2379, 2380),
+                        all(),
+                        cp.datastore_span,
+                    ));
+                } else {
+                    out.push(claim("k8s-dqlite", tcp(9000), all(), cp.datastore_span));
+                }
             }
             Distribution::Rke2 => {
                 out.push(claim("rke2 supervisor", tcp(9345), all(), role_span));
@@ -111,6 +133,10 @@ fn kubernetes_claims(
                     role_span,
                 ));
             }
+            // A single k3s server keeps its state in SQLite (kine) and listens on no etcd
+            // port; with `cluster-init` (several servers, or `datastore: etcd`) it runs
+            // embedded etcd (k3s docs "High Availability Embedded etcd": 2379-2380/tcp).
+            Distribution::K3s if !cp.etcd => {}
             // "The hard way" runs etcd on the controller (client 2379, peer 2380).
             Distribution::Kubeadm | Distribution::K3s | Distribution::Manual => {
                 out.push(claim(
@@ -255,8 +281,17 @@ pub(super) fn claim_all(intent: &NetworkIntent, plan: &mut Plan) {
             }
         });
     let dist_span = intent.cluster.distribution.span;
+    let cp = ControlPlane {
+        etcd: plan.runs_etcd(),
+        datastore_span: intent
+            .cluster
+            .datastore
+            .as_ref()
+            .map_or(dist_span, |d| d.span),
+    };
     for (node, spec) in plan.nodes.iter_mut().zip(&intent.nodes) {
-        let mut claims = kubernetes_claims(plan.distribution, node.role, spec.role.span, dist_span);
+        let mut claims =
+            kubernetes_claims(plan.distribution, node.role, spec.role.span, dist_span, cp);
         claims.extend(cni.iter().cloned());
         claims.extend(overlay.iter().cloned());
         node.ports = claims;

@@ -10,6 +10,7 @@ mod cidr;
 mod cluster;
 mod cni;
 mod connectivity;
+mod datastore;
 mod dns;
 mod fleet;
 mod header;
@@ -39,6 +40,7 @@ const FAMILIES: &[Family] = &[
     nodes::check,
     addressing::check,
     cni::check,
+    datastore::check,
     mtu::check,
     iface::check,
     kube_proxy::check,

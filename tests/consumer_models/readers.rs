@@ -412,13 +412,20 @@ fn chart_net_conf(flannel: &Value, cluster_cidrs: &[IpNet]) -> Value {
 /// The UDP ports a node's firewall file accepts from anywhere: `.nft` rules with `udp dport`
 /// and no source match, or firewalld `--add-port=N/udp`. Ranges are expanded.
 pub fn firewall_udp_ports(path: &str, text: &str) -> BTreeSet<u16> {
+    firewall_ports(path, text, "udp")
+}
+
+/// The ports of protocol `proto` (`tcp`, `udp`) a node's firewall file accepts from anywhere.
+pub fn firewall_ports(path: &str, text: &str, proto: &str) -> BTreeSet<u16> {
+    let dport = format!("{proto} dport");
+    let suffix = format!("/{proto}");
     let mut out = BTreeSet::new();
     if path.ends_with(".nft") {
         for line in text.lines().map(str::trim) {
             if line.starts_with('#') || line.contains("saddr") || !line.contains("accept") {
                 continue;
             }
-            let Some(rest) = line.split("udp dport").nth(1) else {
+            let Some(rest) = line.split(dport.as_str()).nth(1) else {
                 continue;
             };
             let rest = rest.trim();
@@ -442,7 +449,7 @@ pub fn firewall_udp_ports(path: &str, text: &str) -> BTreeSet<u16> {
                     .split(['\'', '"', ' '])
                     .next()
                     .unwrap_or("");
-                if let Some(ports) = spec.strip_suffix("/udp") {
+                if let Some(ports) = spec.strip_suffix(suffix.as_str()) {
                     expand(ports, &mut out);
                 }
             }
@@ -458,6 +465,42 @@ fn expand(item: &str, out: &mut BTreeSet<u16>) {
         b.parse().unwrap_or_else(|e| panic!("port {item}: {e}")),
     );
     out.extend(a..=b);
+}
+
+// ---------------------------------------------------------------------------------------
+// Datastores
+
+/// The TCP ports the control plane's datastore listens on, read from the distribution's files
+/// the way it reads them: Canonical Kubernetes `datastore-type` (canonical/k8s-snap-api
+/// `api/type_bootstrap_config.go`: default etcd; k8s-dqlite on `k8s-dqlite-port` 9000, etcd
+/// on `etcd-port` 2379 and `etcd-peer-port` 2380); k3s runs embedded etcd when its first
+/// server has `cluster-init` (several servers join it), SQLite otherwise; kubeadm and RKE2
+/// stacked etcd (RKE2 also 2381, its metrics port).
+pub fn datastore_tcp_ports(dist: &str, files: &Files) -> BTreeSet<u16> {
+    let etcd: BTreeSet<u16> = [2379, 2380].into_iter().collect();
+    match dist {
+        "canonical" => {
+            let boot = yaml(files, "canonical/bootstrap.yaml");
+            match boot["datastore-type"].as_str().unwrap_or("etcd") {
+                "k8s-dqlite" => {
+                    let port = boot["k8s-dqlite-port"].as_u64().unwrap_or(9000);
+                    [u16::try_from(port).expect("port")].into_iter().collect()
+                }
+                "etcd" => etcd,
+                other => panic!("datastore-type {other}"),
+            }
+        }
+        "k3s" => {
+            let (server, _) = node_configs(files, "k3s");
+            if server["cluster-init"].as_bool() == Some(true) {
+                etcd
+            } else {
+                BTreeSet::new()
+            }
+        }
+        "rke2" => [2379, 2380, 2381].into_iter().collect(),
+        _ => etcd,
+    }
 }
 
 // ---------------------------------------------------------------------------------------
