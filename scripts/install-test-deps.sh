@@ -31,3 +31,9 @@ if ! python3 -c 'import kubernetes_validate, jsonschema, yaml' 2>/dev/null; then
   python3 -m pip install -q --disable-pip-version-check "${py[@]}" 2>/dev/null \
     || as_root python3 -m pip install -q --disable-pip-version-check --break-system-packages "${py[@]}"
 fi
+
+# kustomize renders netc's flannel overlay (tests/consumers_kustomize.rs); `kubectl kustomize`
+# serves as well. Debian 12 packages neither: install kustomize with Go when Go is there.
+if ! command -v kustomize >/dev/null && ! command -v kubectl >/dev/null && command -v go >/dev/null; then
+  as_root env GOBIN=/usr/local/bin go install sigs.k8s.io/kustomize/kustomize/v5@v5.5.0
+fi

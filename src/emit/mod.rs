@@ -15,6 +15,7 @@ pub mod firewall;
 pub mod flannel;
 pub mod flanneld;
 pub mod fleet;
+pub mod flannel_kustomize;
 pub mod host;
 pub mod k3s;
 pub mod kubeadm;
@@ -266,6 +267,7 @@ fn emit_installable(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(),
     cloud_init::emit(ctx, sink)?;
     cni::emit(ctx, sink)?;
     flannel::emit(ctx, sink)?;
+    flannel_kustomize::emit(ctx, sink)?;
     canal::emit(ctx, sink)?;
     calico::emit(ctx, sink)?;
     cilium::emit(ctx, sink)?;

@@ -815,25 +815,8 @@ fn flannel_settings(given: &mut Given<'_>, k3s_default_mtus: &[u32]) -> FlannelS
             _ => {}
         }
     }
-    if given.distribution == Distribution::Kubeadm
-        && let Some(iface) = &given.intent.cni.interface
-    {
-        // `--iface` is a container arg of the DaemonSet, which netc does not write; the
-        // interface still sizes the MTU (net-conf `Backend.MTU`).
-        given.no_knob(
-            "cni.interface",
-            iface.value.clone(),
-            iface.span,
-            KUBE_FLANNEL_DAEMONSET,
-            "netc writes its ConfigMap, not the container's args",
-        );
-        if let Some(last) = given.not_applied.last_mut() {
-            last.by_hand = Some(format!(
-                "add --iface={} to the kube-flannel container's args (the interface still sizes the MTU)",
-                iface.value
-            ));
-        }
-    }
+    // `cni.interface` reaches the DaemonSet's `--iface` through the kustomize patch
+    // (`emit/flannel_kustomize.rs`), and sizes the MTU (net-conf `Backend.MTU`).
     settings
 }
 
