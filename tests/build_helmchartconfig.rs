@@ -60,6 +60,17 @@ fn helmchartconfigs_validate_against_the_crd_schema() {
             format!("{plugin}/{encapsulation}: {path}"),
             String::from_utf8_lossy(doc).into_owned().into(),
         );
+        // The copy each server's cloud-init writes into the manifests directory.
+        for (ci, bytes) in files.iter().filter(|(k, _)| k.starts_with("cloud-init/")) {
+            let cloud: serde_json::Value =
+                serde_saphyr::from_str(&String::from_utf8_lossy(bytes)).expect("cloud-config");
+            for wf in cloud["write_files"].as_array().into_iter().flatten() {
+                docs.insert(
+                    format!("{plugin}/{encapsulation}: {ci} {}", wf["path"]),
+                    wf["content"].clone(),
+                );
+            }
+        }
     }
     let mut child = Command::new("python3")
         .args(["-c", VALIDATE])
@@ -83,4 +94,42 @@ fn helmchartconfigs_validate_against_the_crd_schema() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// cloud-init on an RKE2 server writes the same HelmChartConfig `rke2/manifests/` holds into
+/// the server manifests directory (cloud-init `write_files`: `path`, `content`, octal
+/// `permissions`); agents, which run no manifests controller, get none.
+#[test]
+fn rke2_cloud_init_writes_the_chart_config_on_servers_only() {
+    let files = build_common::emit_file("examples/rke2-canal.yaml");
+    let manifest = &files["rke2/manifests/rke2-canal-config.yaml"];
+    let mut servers = 0;
+    for (path, bytes) in files.iter().filter(|(k, _)| k.starts_with("cloud-init/")) {
+        let text = String::from_utf8_lossy(bytes);
+        assert!(text.starts_with("#cloud-config\n"), "{path}");
+        let cloud: serde_json::Value = serde_saphyr::from_str(&text).expect("cloud-config");
+        let server = !cloud["cluster"]["role"]
+            .as_str()
+            .is_some_and(|r| r == "worker");
+        let writes = cloud["write_files"].as_array().cloned().unwrap_or_default();
+        if !server {
+            assert!(writes.is_empty(), "{path}: an agent writes {writes:?}");
+            continue;
+        }
+        servers += 1;
+        assert_eq!(writes.len(), 1, "{path}");
+        let wf = &writes[0];
+        assert_eq!(
+            wf["path"], "/var/lib/rancher/rke2/server/manifests/rke2-canal-config.yaml",
+            "{path}"
+        );
+        assert_eq!(
+            wf["content"].as_str().map(str::as_bytes),
+            Some(&manifest[..]),
+            "{path}"
+        );
+        let perms = wf["permissions"].as_str().expect("permissions is a string");
+        assert!(u32::from_str_radix(perms, 8).is_ok(), "{path}: {perms}");
+    }
+    assert!(servers >= 1, "no RKE2 server cloud-init");
 }

@@ -5,6 +5,10 @@
 //! distribution configuration (the same text as its file under `rke2/`, `k3s/`, `kubeadm/` or
 //! `canonical/`).
 //!
+//! On RKE2 servers the document also carries the CNI chart's HelmChartConfig in `write_files`
+//! (to `/var/lib/rancher/rke2/server/manifests/`), since `config.yaml` cannot hold chart
+//! values.
+//!
 //! `cluster_token` is a join secret and is left out: add it from your secret store.
 
 use serde::Serialize;
@@ -24,6 +28,18 @@ const NOTES: &[&str] = &["cluster.cluster_token (the join secret) is left out: a
 #[derive(Serialize)]
 struct CloudConfig {
     cluster: Cluster,
+    /// cloud-init's `write_files` module (cloudinit/config/cc_write_files.py: `path`,
+    /// `content`, `permissions`): on RKE2 servers, the CNI chart's HelmChartConfig into the
+    /// server manifests directory, as the RKE2 seed writes it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    write_files: Vec<WriteFile>,
+}
+
+#[derive(Serialize)]
+struct WriteFile {
+    path: String,
+    content: String,
+    permissions: &'static str,
 }
 
 #[derive(Serialize)]
@@ -41,6 +57,10 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
         return Ok(());
     }
     let host = control_plane_host(plan);
+    let chart = match plan.distribution {
+        Distribution::Rke2 => rke2::chart_manifest(ctx)?,
+        _ => None,
+    };
     for node in ctx.nodes() {
         let path = format!("cloud-init/{}.yaml", node.name);
         let doc = CloudConfig {
@@ -53,6 +73,15 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
                 },
                 config: node_config(plan, node)?,
             },
+            write_files: chart
+                .iter()
+                .filter(|_| node.is_control_plane())
+                .map(|(name, bytes)| WriteFile {
+                    path: format!("{}/{name}", rke2::MANIFESTS_DIR),
+                    content: String::from_utf8_lossy(bytes).into_owned(),
+                    permissions: "0600",
+                })
+                .collect(),
         };
         let mut bytes = CLOUD_CONFIG.as_bytes().to_vec();
         bytes.extend(yaml_documents_noted(ctx, &path, NOTES, &[doc])?);

@@ -141,29 +141,38 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
             yaml_documents_noted(ctx, &path, notes(plan, node), &[node_config(plan, node)])?;
         sink.put_installed(path, bytes, Install::file(&node.name, CONFIG_PATH))?;
     }
-    if let Some((chart, values)) = chart_values(plan)? {
-        let path = format!("rke2/manifests/{chart}-config.yaml");
-        let doc = HelmChartConfig {
-            api_version: "helm.cattle.io/v1",
-            kind: "HelmChartConfig",
-            metadata: Metadata {
-                name: chart.to_owned(),
-                namespace: "kube-system",
-            },
-            spec: HelmChartConfigSpec {
-                values_content: values,
-            },
-        };
-        let bytes = super::yaml(ctx, &path, &doc)?;
+    if let Some((name, bytes)) = chart_manifest(ctx)? {
         // Servers deploy what is in their manifests directory; agents have none.
-        let host_path = format!("{MANIFESTS_DIR}/{chart}-config.yaml");
+        let host_path = format!("{MANIFESTS_DIR}/{name}");
         sink.put_installed(
-            path,
+            format!("rke2/manifests/{name}"),
             bytes,
             Install::role_file(Role::ControlPlane, host_path),
         )?;
     }
     Ok(())
+}
+
+/// The CNI chart's HelmChartConfig: its file name (`rke2-canal-config.yaml`) and contents,
+/// the same bytes `rke2/manifests/` and the cloud-init `write_files` entry carry.
+pub fn chart_manifest(ctx: Context<'_>) -> Result<Option<(String, Vec<u8>)>, EmitError> {
+    let Some((chart, values)) = chart_values(ctx.plan)? else {
+        return Ok(None);
+    };
+    let name = format!("{chart}-config.yaml");
+    let path = format!("rke2/manifests/{name}");
+    let doc = HelmChartConfig {
+        api_version: "helm.cattle.io/v1",
+        kind: "HelmChartConfig",
+        metadata: Metadata {
+            name: chart.to_owned(),
+            namespace: "kube-system",
+        },
+        spec: HelmChartConfigSpec {
+            values_content: values,
+        },
+    };
+    Ok(Some((name, super::yaml(ctx, &path, &doc)?)))
 }
 
 /// The node's `config.yaml` without the header (for the cloud-init `cluster.config` string).
