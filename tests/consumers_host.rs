@@ -346,3 +346,110 @@ fn manual_flags_split_into_one_argument_per_flag() {
     }
     assert!(checked >= 6, "only {checked} flags files");
 }
+
+/// Reads `Environment=` lines the way systemd does (systemd.exec(5): a quoted word with C
+/// escapes, `%%` for a literal `%`, `$` not special): `NAME → value`.
+fn systemd_environment(unit: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for line in unit.lines() {
+        let Some(word) = line.strip_prefix("Environment=") else {
+            continue;
+        };
+        let inner = word
+            .strip_prefix('"')
+            .and_then(|w| w.strip_suffix('"'))
+            .unwrap_or_else(|| panic!("unquoted assignment: {line}"));
+        let mut value = String::new();
+        let mut chars = inner.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => value.push(chars.next().expect("escape")),
+                '%' => {
+                    assert_eq!(chars.next(), Some('%'), "lone specifier in {line}");
+                    value.push('%');
+                }
+                '"' => panic!("unescaped quote in {line}"),
+                c => value.push(c),
+            }
+        }
+        let (name, v) = value.split_once('=').expect("NAME=value");
+        out.push((name.to_owned(), v.to_owned()));
+    }
+    out
+}
+
+#[test]
+fn containerd_proxy_drop_in_passes_systemd_analyze_and_carries_the_plan_values() {
+    let hostile = PROXY.replace(
+        "http://proxy.corp:3128",
+        "http://user:p%40ss$word\\\"x@proxy.corp:3128",
+    );
+    let (plan, art) = build_unchecked("proxied.yaml", &hostile);
+    let drop_in = text(&art["host/n1/containerd-proxy.conf"]);
+    let proxy = plan.proxy.as_ref().expect("proxy");
+    let env = systemd_environment(&drop_in);
+    let get = |n: &str| env.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
+    // Exactly the Plan's values where they hold nothing proxy.env must encode...
+    assert_eq!(get("HTTPS_PROXY"), proxy.https.clone(), "{drop_in}");
+    assert!(
+        get("HTTPS_PROXY").is_some_and(|v| v.contains("p%40ss$word\"x")),
+        "{drop_in}"
+    );
+    assert_eq!(get("NO_PROXY"), Some(proxy.no_proxy.join(",")));
+    // ...and always what proxy.env (NAME='value', see above) gives the shell and systemd.
+    let env_file = text(&art["host/n1/proxy.env"]);
+    let mut upper = 0;
+    for line in env_file.lines().filter(|l| !l.starts_with('#')) {
+        let (name, value) = line.split_once('=').expect("NAME=value");
+        if name.bytes().any(|b| b.is_ascii_lowercase()) {
+            continue;
+        }
+        upper += 1;
+        let value = value.trim_matches('\'');
+        assert_eq!(get(name).as_deref(), Some(value), "{name}: {drop_in}");
+    }
+    assert_eq!(upper, 3, "{env_file}");
+    assert_eq!(env.len(), 3, "{drop_in}");
+    // systemd loads it as a drop-in of containerd.service under a private root and finds
+    // nothing to complain about in it; a malformed drop-in beside it is reported.
+    let root = tempfile::tempdir().expect("tempdir");
+    let unit_dir = root.path().join("etc/systemd/system");
+    std::fs::create_dir_all(unit_dir.join("containerd.service.d")).expect("mkdir");
+    std::fs::write(
+        unit_dir.join("containerd.service"),
+        "[Unit]\nDescription=stand-in\n[Service]\nExecStart=/usr/bin/containerd\n",
+    )
+    .expect("write");
+    std::fs::write(
+        unit_dir.join("containerd.service.d/http-proxy.conf"),
+        drop_in.as_bytes(),
+    )
+    .expect("write");
+    std::fs::write(
+        unit_dir.join("containerd.service.d/zz-broken.conf"),
+        "[Service]\nEnvironment=bad\"x\n",
+    )
+    .expect("write");
+    let root_arg = format!("--root={}", root.path().display());
+    let out = run(
+        "systemd-analyze",
+        &[&root_arg, "verify", "containerd.service"],
+        None,
+    );
+    let report = text(&out.stderr);
+    assert!(
+        report.contains("zz-broken.conf"),
+        "systemd-analyze did not read the drop-ins: {report}"
+    );
+    assert!(!report.contains("http-proxy.conf"), "{report}");
+    // RKE2 runs its own containerd: no drop-in there.
+    let rke2 = hostile
+        .replace("distribution: kubeadm", "distribution: rke2")
+        .replace(
+            "kubernetesVersion: v1.31.2",
+            "kubernetesVersion: v1.31.2+rke2r1",
+        );
+    let (_, art) = build_unchecked("proxied.yaml", &rke2);
+    assert!(!art.contains_key("host/n1/containerd-proxy.conf"));
+    assert!(art.contains_key("host/n1/proxy.env"));
+}

@@ -1,15 +1,18 @@
 //! `host/<node>/`: the node's kernel settings (`sysctl.conf`, sysctl.d format), kernel modules
 //! (`modules.conf`, modules-load.d format), static routes to other nodes' pod subnets
 //! (`routes.txt`, only when netc routes pods itself) and proxy environment (`proxy.env`, only
-//! when the intent has a proxy).
+//! when the intent has a proxy; on kubeadm also `containerd-proxy.conf`, the containerd
+//! drop-in that sends image pulls through the proxy).
 //!
-//! `apply` installs `sysctl.conf`, `modules.conf` and `proxy.env` where systemd reads them
-//! ([`SYSCTL_PATH`], [`MODULES_PATH`], [`PROXY_ENV_PATH`]); it programs the routes itself
-//! over netlink, so `routes.txt` is for people and other tools.
+//! `apply` installs `sysctl.conf`, `modules.conf`, `proxy.env` and the containerd drop-in where
+//! systemd reads them ([`SYSCTL_PATH`], [`MODULES_PATH`], [`PROXY_ENV_PATH`],
+//! [`CONTAINERD_PROXY_PATH`]); it programs the routes itself over netlink, so `routes.txt` is
+//! for people and other tools.
 
 use serde::Serialize;
 
 use super::{ArtifactSink, Context, EmitError, Install, text};
+use crate::intent::Distribution;
 use crate::plan::{ModuleRequirement, Routes, Sysctl};
 
 /// systemd-sysctl reads `/etc/sysctl.d/*.conf` at boot (sysctl.d(5)); `90-` sorts after the
@@ -61,9 +64,48 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
                 &page(Items::Vars(vars)),
                 installed(PROXY_ENV_PATH),
             )?;
+            if runs_containerd_unit(ctx.plan) {
+                let upper: Vec<&EnvVar> = vars
+                    .iter()
+                    .filter(|v| v.name.bytes().all(|b| !b.is_ascii_lowercase()))
+                    .collect();
+                put(
+                    sink,
+                    &format!("{dir}/{CONTAINERD_PROXY_FILE}"),
+                    "host/containerd-proxy.conf",
+                    &DropIn {
+                        source: ctx.source,
+                        node: &node.name,
+                        install_path: CONTAINERD_PROXY_PATH,
+                        vars: upper,
+                    },
+                    installed(CONTAINERD_PROXY_PATH),
+                )?;
+            }
         }
     }
     Ok(())
+}
+
+/// The containerd drop-in's file name under `host/<node>/`.
+pub const CONTAINERD_PROXY_FILE: &str = "containerd-proxy.conf";
+/// Where the drop-in goes on the node: a `containerd.service.d` drop-in (systemd.unit(5)).
+pub const CONTAINERD_PROXY_PATH: &str = "/etc/systemd/system/containerd.service.d/http-proxy.conf";
+
+/// Whether the node's container runtime is the distribution-neutral `containerd.service` that
+/// kubeadm nodes run. RKE2 and k3s start their own embedded containerd (proxy variables in
+/// `/etc/default/rke2-*`/`k3s*`), Canonical Kubernetes its snap's.
+fn runs_containerd_unit(plan: &crate::plan::Plan) -> bool {
+    matches!(plan.distribution, Distribution::Kubeadm)
+}
+
+/// The context of `templates/host/containerd-proxy.conf.j2`.
+#[derive(Serialize)]
+struct DropIn<'a> {
+    source: &'a str,
+    node: &'a str,
+    install_path: &'static str,
+    vars: Vec<&'a EnvVar>,
 }
 
 fn put<T: Serialize>(

@@ -53,6 +53,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         "host/proxy.env",
         include_str!("../../templates/host/proxy.env.j2"),
     ),
+    (
+        "host/containerd-proxy.conf",
+        include_str!("../../templates/host/containerd-proxy.conf.j2"),
+    ),
 ];
 
 fn build_environment() -> Result<Environment<'static>, Error> {
@@ -67,6 +71,9 @@ fn build_environment() -> Result<Environment<'static>, Error> {
     );
     env.add_filter("sh", |v: minijinja::Value| sh_quote(&scalar(&v)));
     env.add_filter("systemd", |v: minijinja::Value| systemd_quote(&scalar(&v)));
+    env.add_filter("systemd_env", |v: minijinja::Value| {
+        systemd_env_quote(&scalar(&v))
+    });
     env.add_filter("nft", |v: minijinja::Value| nft_quote(&scalar(&v)));
     env.add_filter("nft_comment", |v: minijinja::Value| {
         nft_comment(&scalar(&v))
@@ -134,6 +141,30 @@ pub fn systemd_quote(s: &str) -> Result<String, Error> {
             // Specifier and variable expansion happen inside quotes too.
             '%' => out.push_str("%%"),
             '$' => out.push_str("$$"),
+            c if c.is_control() => {
+                return Err(Error::new(
+                    ErrorKind::InvalidOperation,
+                    format!("{s:?} has a control character and cannot go in a systemd unit"),
+                ));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    Ok(out)
+}
+
+/// One `Environment=` assignment (`NAME=value`) that systemd reads back as exactly `s`:
+/// quoted, with C escapes for `\` and `"`, and `%` doubled (specifiers are expanded there).
+/// Unlike a command line, `$` means nothing in `Environment=` (systemd.exec(5)), so it stays.
+pub fn systemd_env_quote(s: &str) -> Result<String, Error> {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '%' => out.push_str("%%"),
             c if c.is_control() => {
                 return Err(Error::new(
                     ErrorKind::InvalidOperation,
@@ -263,6 +294,15 @@ mod tests {
             Some(r#""a\"b\\c%%d$$e""#)
         );
         assert!(systemd_quote("a\nb").is_err());
+    }
+
+    #[test]
+    fn systemd_env_quote_escapes_specifiers_but_not_dollars() {
+        assert_eq!(
+            systemd_env_quote(r#"A=a"b\c%d$e"#).ok().as_deref(),
+            Some(r#""A=a\"b\\c%%d$e""#)
+        );
+        assert!(systemd_env_quote("A=a\nb").is_err());
     }
 
     #[test]
