@@ -256,3 +256,56 @@ fn kill_9_during_a_build_leaves_the_old_directory_intact() {
     let init = std::fs::read_to_string(t.path().join("out/kubeadm/init.yaml")).unwrap();
     assert!(init.contains("podSubnet: 10.200.0.0/16"));
 }
+
+/// `netc build ARGS` inside a pseudo-terminal (util-linux `script`), every progress update
+/// drawn; returns what the terminal showed.
+fn build_on_a_terminal(cwd: &Path, extra: &str) -> Option<String> {
+    if !build_common::have("script") {
+        eprintln!("script (bsdutils) is not installed: skipping");
+        return None;
+    }
+    let bin = env!("CARGO_BIN_EXE_netc");
+    let out = std::process::Command::new("script")
+        .args([
+            "-qec",
+            &format!("'{bin}' build intent.yaml -o out {extra}"),
+            "/dev/null",
+        ])
+        .env("NETC_PROGRESS_INTERVAL_MS", "0")
+        .current_dir(cwd)
+        .stdin(Stdio::null())
+        .output()
+        .expect("script");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    Some(text(&out.stdout))
+}
+
+#[test]
+fn build_shows_progress_on_a_terminal_only() {
+    let (t, _) = scratch();
+    let Some(shown) = build_on_a_terminal(t.path(), "") else {
+        return;
+    };
+    let files = read_tree(&t.path().join("out")).len() - 1; // without the manifest
+    assert!(shown.contains("\r\x1b[Knetc: 1 files written"), "{shown:?}");
+    assert!(
+        shown.contains(&format!("netc: {files} files written")),
+        "no count of all {files} files: {shown:?}"
+    );
+    // The line is erased before the summary.
+    assert!(
+        shown.contains(&format!("\r\x1b[Knetc: wrote {files} file(s)")),
+        "{shown:?}"
+    );
+    // -q: nothing but findings, on a terminal too.
+    let quiet = build_on_a_terminal(t.path(), "-q").unwrap_or_default();
+    assert!(!quiet.contains("files written"), "{quiet:?}");
+    // Not a terminal: no progress, no control characters.
+    let piped = run(&["build", "intent.yaml", "-o", "out"], t.path());
+    assert_eq!(code(&piped), 0);
+    let err = text(&piped.stderr);
+    assert!(
+        !err.contains('\r') && !err.contains("files written"),
+        "{err:?}"
+    );
+}

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 
 use super::check::{read_and_check, report};
+use super::progress::{CountingSink, Progress};
 use super::{Cli, Format, exit};
 use crate::emit::{self, Context};
 use crate::output::{self, Change};
@@ -109,7 +110,16 @@ fn build(plan: &Plan, args: &BuildArgs, cli: &Cli) -> u8 {
         };
     }
     let ctx = Context::new(plan, &args.file);
-    match output::build(&args.out, &args.file, |sink| emit::emit_all(ctx, sink)) {
+    let mut progress = Progress::on_stderr("files written", cli.quiet);
+    let built = output::build(&args.out, &args.file, |sink| {
+        let mut counting = CountingSink {
+            inner: sink,
+            progress: &mut progress,
+        };
+        emit::emit_all(ctx, &mut counting)
+    });
+    progress.finish();
+    match built {
         Ok(w) => {
             if !cli.quiet {
                 eprintln!(

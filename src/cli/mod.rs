@@ -5,6 +5,7 @@ mod build;
 mod check;
 mod diff;
 mod explain;
+mod progress;
 pub mod schema;
 mod status;
 

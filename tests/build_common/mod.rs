@@ -78,3 +78,9 @@ pub fn read_tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
     }
     out
 }
+
+/// Whether a program is on PATH.
+pub fn have(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
+}
