@@ -1043,3 +1043,37 @@ fn collect_files(root: &std::path::Path, dir: &std::path::Path, out: &mut Vec<St
         }
     }
 }
+
+/// Behind a proxy, apply installs the containerd drop-in and proxy.env build emits for the
+/// node, byte for byte, at the paths systemd reads (issue 8 item 6).
+#[test]
+fn apply_installs_the_containerd_proxy_drop_in() {
+    let Some(lab) = Lab::new(NODES) else { return };
+    let intent = format!(
+        "{}proxy: {{http: \"http://proxy.corp:3128\", https: \"http://proxy.corp:3128\"}}\n",
+        intent("iptables", ETH0, false, FIREWALL)
+    );
+    let file = lab.file("intent.yaml", &intent);
+    let out = lab.dir.join("out");
+    let build = std::process::Command::new(lab::NETC)
+        .arg("build")
+        .arg(&file)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .expect("netc build");
+    assert!(build.status.success(), "{}", text(&build));
+    ok(lab.apply("n1", &file, "worker-1", &[], &[]));
+    let root = lab.path("n1", "root");
+    for (host, artifact) in [
+        (
+            "etc/systemd/system/containerd.service.d/http-proxy.conf",
+            "host/worker-1/containerd-proxy.conf",
+        ),
+        ("etc/netc/proxy.env", "host/worker-1/proxy.env"),
+    ] {
+        let got = std::fs::read(root.join(host)).unwrap_or_else(|e| panic!("{host}: {e}"));
+        let emitted = std::fs::read(out.join(artifact)).expect("emitted file");
+        assert!(got == emitted, "{host} differs from {artifact}");
+    }
+}

@@ -442,6 +442,21 @@ fn containerd_proxy_drop_in_passes_systemd_analyze_and_carries_the_plan_values()
         "systemd-analyze did not read the drop-ins: {report}"
     );
     assert!(!report.contains("http-proxy.conf"), "{report}");
+    // `netc apply` installs exactly this file, at the drop-in path.
+    let installed = netc::emit::node_artifacts(&plan, "proxied.yaml", "n1")
+        .expect("emit")
+        .expect("node n1");
+    let ours = installed
+        .iter()
+        .find(|a| a.path == "host/n1/containerd-proxy.conf")
+        .expect("the drop-in is installed");
+    assert_eq!(
+        ours.target,
+        netc::emit::Target::File(
+            "/etc/systemd/system/containerd.service.d/http-proxy.conf".to_owned()
+        )
+    );
+    assert_eq!(ours.contents, drop_in.as_bytes());
     // RKE2 runs its own containerd: no drop-in there.
     let rke2 = hostile
         .replace("distribution: kubeadm", "distribution: rke2")

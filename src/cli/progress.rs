@@ -5,7 +5,7 @@
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
-use crate::emit::{ArtifactSink, EmitError};
+use crate::emit::{ArtifactSink, EmitError, Install};
 
 /// How often the line is redrawn. `NETC_PROGRESS_INTERVAL_MS` overrides it (tests use 0 to
 /// see every update of a small build).
@@ -83,6 +83,17 @@ pub struct CountingSink<'a> {
 impl ArtifactSink for CountingSink<'_> {
     fn put(&mut self, path: String, contents: Vec<u8>) -> Result<(), EmitError> {
         self.inner.put(path, contents)?;
+        self.progress.tick();
+        Ok(())
+    }
+
+    fn put_installed(
+        &mut self,
+        path: String,
+        contents: Vec<u8>,
+        install: Install,
+    ) -> Result<(), EmitError> {
+        self.inner.put_installed(path, contents, install)?;
         self.progress.tick();
         Ok(())
     }
