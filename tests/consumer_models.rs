@@ -759,6 +759,13 @@ fn firewalls_open_the_datastore_and_bgp_ports_the_cluster_uses() {
                         "{label}: {path} opens datastore ports {ds_open:?}, the cluster uses {expect_ds:?}"
                     ));
                 }
+                // kube-proxy's healthz: 0.0.0.0:10256 on kubeadm, 127.0.0.1 on k3s and RKE2.
+                if open.contains(&10256) != (dist == "kubeadm") {
+                    problems.push(format!(
+                        "{label}: {path}: kube-proxy health 10256 open = {}",
+                        open.contains(&10256)
+                    ));
+                }
                 bgp_checked += usize::from(bgp);
                 if files.contains_key("calico/installation.yaml") && open.contains(&179) != bgp {
                     problems.push(format!(

@@ -149,7 +149,10 @@ fn kubernetes_claims(
         }
     }
     out.push(claim("kubelet", tcp(10250), all(), dist_span));
-    if dist != Distribution::Canonical {
+    // kube-proxy's healthz listens on 0.0.0.0:10256 by default (KubeProxyConfiguration
+    // `healthzBindAddress`); k3s and RKE2 start it with `healthz-bind-address=127.0.0.1`
+    // (k3s `pkg/daemons/agent/agent_linux.go`, `kubeProxyArgs`), so nothing listens outside.
+    if dist == Distribution::Kubeadm {
         out.push(claim("kube-proxy health", tcp(10256), all(), dist_span));
     }
     out.push(claim(

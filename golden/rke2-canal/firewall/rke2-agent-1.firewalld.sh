@@ -19,8 +19,6 @@ firewall-cmd --permanent --zone="$zone" --add-port='22/tcp'
 # Ports this node's cluster components, CNI and overlays listen on.
 # kubelet
 firewall-cmd --permanent --zone="$zone" --add-port='10250/tcp'
-# kube-proxy health
-firewall-cmd --permanent --zone="$zone" --add-port='10256/tcp'
 # NodePort services
 firewall-cmd --permanent --zone="$zone" --add-port='30000-32767/tcp'
 # NodePort services

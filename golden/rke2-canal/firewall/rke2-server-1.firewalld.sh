@@ -29,8 +29,6 @@ firewall-cmd --permanent --zone="$zone" --add-port='9345/tcp'
 firewall-cmd --permanent --zone="$zone" --add-port='2379-2381/tcp'
 # kubelet
 firewall-cmd --permanent --zone="$zone" --add-port='10250/tcp'
-# kube-proxy health
-firewall-cmd --permanent --zone="$zone" --add-port='10256/tcp'
 # NodePort services
 firewall-cmd --permanent --zone="$zone" --add-port='30000-32767/tcp'
 # NodePort services
