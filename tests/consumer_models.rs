@@ -759,8 +759,8 @@ fn firewalls_open_the_datastore_and_bgp_ports_the_cluster_uses() {
                         "{label}: {path} opens datastore ports {ds_open:?}, the cluster uses {expect_ds:?}"
                     ));
                 }
-                // kube-proxy's healthz: 0.0.0.0:10256 on kubeadm, 127.0.0.1 on k3s and RKE2.
-                if open.contains(&10256) != (dist == "kubeadm") {
+                // kube-proxy's healthz: 0.0.0.0:10256 on kubeadm and manual, 127.0.0.1 on k3s and RKE2.
+                if open.contains(&10256) != matches!(dist, "kubeadm" | "manual") {
                     problems.push(format!(
                         "{label}: {path}: kube-proxy health 10256 open = {}",
                         open.contains(&10256)

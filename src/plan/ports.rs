@@ -152,7 +152,7 @@ fn kubernetes_claims(
     // kube-proxy's healthz listens on 0.0.0.0:10256 by default (KubeProxyConfiguration
     // `healthzBindAddress`); k3s and RKE2 start it with `healthz-bind-address=127.0.0.1`
     // (k3s `pkg/daemons/agent/agent_linux.go`, `kubeProxyArgs`), so nothing listens outside.
-    if dist == Distribution::Kubeadm {
+    if matches!(dist, Distribution::Kubeadm | Distribution::Manual) {
         out.push(claim("kube-proxy health", tcp(10256), all(), dist_span));
     }
     out.push(claim(
