@@ -12,7 +12,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::{ArtifactSink, Context, EmitError, flannel, json, yaml};
+use super::config_map::ConfigMap;
+use super::{ArtifactSink, Context, EmitError, flannel, yaml};
 use crate::intent::Distribution;
 use crate::plan::{CanalSettings, Plan};
 
@@ -30,21 +31,6 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
 pub fn applies(plan: &Plan) -> bool {
     plan.cni.canal().is_some()
         && matches!(plan.distribution, Distribution::Kubeadm | Distribution::K3s)
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ConfigMap {
-    api_version: &'static str,
-    kind: &'static str,
-    metadata: Metadata,
-    data: BTreeMap<&'static str, String>,
-}
-
-#[derive(Serialize)]
-struct Metadata {
-    name: &'static str,
-    namespace: &'static str,
 }
 
 /// The CNI configuration `install-cni` writes on each node (`cni_network_config`): the calico
@@ -138,35 +124,19 @@ fn cni_network_config(canal: &CanalSettings) -> CniNetworkConfig {
 }
 
 fn config_map(plan: &Plan, canal: &CanalSettings) -> Result<ConfigMap, EmitError> {
-    let text = |bytes: Vec<u8>| {
-        String::from_utf8(bytes).map_err(|e| EmitError::Serialize {
-            path: PATH.to_owned(),
-            message: e.to_string(),
-        })
-    };
-    let mut data = BTreeMap::new();
-    data.insert("typha_service_name", "none".to_owned());
-    data.insert(
+    let mut cm = ConfigMap::new("canal-config", "kube-system", BTreeMap::new());
+    cm.insert("typha_service_name", "none".to_owned());
+    cm.insert(
         "canal_iface",
         canal.flannel.interface.clone().unwrap_or_default(),
     );
-    data.insert("masquerade", canal.masquerade.to_string());
-    data.insert("veth_mtu", canal.veth_mtu.to_string());
-    data.insert(
-        "cni_network_config",
-        text(json(PATH, &cni_network_config(canal))?)?,
-    );
-    data.insert(
+    cm.insert("masquerade", canal.masquerade.to_string());
+    cm.insert("veth_mtu", canal.veth_mtu.to_string());
+    cm.insert_json(PATH, "cni_network_config", &cni_network_config(canal))?;
+    cm.insert_json(
+        PATH,
         "net-conf.json",
-        text(json(PATH, &flannel::net_conf(plan, &canal.flannel))?)?,
-    );
-    Ok(ConfigMap {
-        api_version: "v1",
-        kind: "ConfigMap",
-        metadata: Metadata {
-            name: "canal-config",
-            namespace: "kube-system",
-        },
-        data,
-    })
+        &flannel::net_conf(plan, &canal.flannel),
+    )?;
+    Ok(cm)
 }

@@ -17,6 +17,7 @@ use ipnet::IpNet;
 use serde::Serialize;
 
 use super::cni::{flannel_conflist, flannel_conflist_applies};
+use super::config_map::ConfigMap;
 use super::{ArtifactSink, Context, EmitError, Install, flanneld, json, yaml};
 use crate::intent::{Distribution, KubeProxyMode};
 use crate::plan::{FlannelBackend, FlannelSettings, Plan};
@@ -142,42 +143,11 @@ pub fn net_conf(plan: &Plan, flannel: &FlannelSettings) -> NetConf {
     }
 }
 
-/// A core/v1 ConfigMap.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ConfigMap {
-    api_version: &'static str,
-    kind: &'static str,
-    metadata: Metadata,
-    data: BTreeMap<&'static str, String>,
-}
-
-#[derive(Serialize)]
-struct Metadata {
-    name: &'static str,
-    namespace: &'static str,
-    labels: BTreeMap<&'static str, &'static str>,
-}
-
 /// kube-flannel's ConfigMap (name, namespace and labels as in kube-flannel.yml).
 fn config_map(path: &str, conf: &NetConf) -> Result<ConfigMap, EmitError> {
-    let text = |bytes: Vec<u8>| {
-        String::from_utf8(bytes).map_err(|e| EmitError::Serialize {
-            path: path.to_owned(),
-            message: e.to_string(),
-        })
-    };
-    let mut data = BTreeMap::new();
-    data.insert("cni-conf.json", text(json(path, &flannel_conflist())?)?);
-    data.insert("net-conf.json", text(json(path, conf)?)?);
-    Ok(ConfigMap {
-        api_version: "v1",
-        kind: "ConfigMap",
-        metadata: Metadata {
-            name: "kube-flannel-cfg",
-            namespace: "kube-flannel",
-            labels: BTreeMap::from([("app", "flannel"), ("tier", "node")]),
-        },
-        data,
-    })
+    let labels = BTreeMap::from([("app", "flannel"), ("tier", "node")]);
+    let mut cm = ConfigMap::new("kube-flannel-cfg", "kube-flannel", labels);
+    cm.insert_json(path, "cni-conf.json", &flannel_conflist())?;
+    cm.insert_json(path, "net-conf.json", conf)?;
+    Ok(cm)
 }

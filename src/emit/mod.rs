@@ -10,6 +10,7 @@ pub mod canonical;
 pub mod cilium;
 pub mod cloud_init;
 pub mod cni;
+pub mod config_map;
 pub mod distribution;
 pub mod firewall;
 pub mod flannel;
