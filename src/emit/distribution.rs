@@ -196,6 +196,36 @@ pub fn node_mask_flags(plan: &Plan) -> Vec<(&'static str, String)> {
     flags
 }
 
+/// The address keys RKE2 and k3s share (`node-ip`, `node-external-ip` and, on servers,
+/// `advertise-address`; the same flags in both, rancher/rke2 inherits k3s's agent flags).
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct NodeAddresses {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    node_ip: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    node_external_ip: Vec<String>,
+    /// Server only: the API server's advertised address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    advertise_address: Option<String>,
+}
+
+/// `node`'s address keys.
+pub fn node_addresses(plan: &Plan, node: &NodePlan) -> NodeAddresses {
+    NodeAddresses {
+        node_ip: node_ips(plan, node)
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+        node_external_ip: node
+            .external_addresses
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+        advertise_address: advertise_address(node).map(|ip| ip.to_string()),
+    }
+}
+
 /// `name=value` strings, the form of RKE2/k3s `*-arg` lists.
 pub fn arg_list(flags: &[(&str, String)]) -> Vec<String> {
     flags.iter().map(|(k, v)| format!("{k}={v}")).collect()

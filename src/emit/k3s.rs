@@ -40,13 +40,8 @@ struct Config {
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     cluster_init: bool,
     node_name: String,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    node_ip: Vec<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    node_external_ip: Vec<String>,
-    /// Server only: the API server's advertised address.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    advertise_address: Option<String>,
+    #[serde(flatten)]
+    addresses: distribution::NodeAddresses,
     #[serde(skip_serializing_if = "Option::is_none")]
     flannel_iface: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -142,16 +137,7 @@ fn node_config(plan: &Plan, node: &NodePlan) -> Config {
         // Embedded etcd: several servers need it; one server gets it when asked for.
         cluster_init: role == ClusterRole::Init && plan.runs_etcd(),
         node_name: node.name.clone(),
-        node_ip: distribution::node_ips(plan, node)
-            .iter()
-            .map(ToString::to_string)
-            .collect(),
-        node_external_ip: node
-            .external_addresses
-            .iter()
-            .map(ToString::to_string)
-            .collect(),
-        advertise_address: distribution::advertise_address(node).map(|ip| ip.to_string()),
+        addresses: distribution::node_addresses(plan, node),
         flannel_iface: flannel.and_then(|f| f.interface.clone()),
         flannel_conf: custom_flannel(plan).map(|_| FLANNEL_CONF_PATH),
         server_only: node.is_control_plane().then(|| ServerConfig {

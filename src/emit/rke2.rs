@@ -30,13 +30,8 @@ struct Config {
     #[serde(skip_serializing_if = "Option::is_none")]
     server: Option<String>,
     node_name: String,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    node_ip: Vec<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    node_external_ip: Vec<String>,
-    /// Server only: the API server's advertised address.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    advertise_address: Option<String>,
+    #[serde(flatten)]
+    addresses: distribution::NodeAddresses,
     #[serde(flatten)]
     server_only: Option<ServerConfig>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -227,16 +222,7 @@ fn node_config(plan: &Plan, node: &NodePlan) -> Config {
             _ => supervisor_url(plan),
         },
         node_name: node.name.clone(),
-        node_ip: distribution::node_ips(plan, node)
-            .iter()
-            .map(ToString::to_string)
-            .collect(),
-        node_external_ip: node
-            .external_addresses
-            .iter()
-            .map(ToString::to_string)
-            .collect(),
-        advertise_address: distribution::advertise_address(node).map(|ip| ip.to_string()),
+        addresses: distribution::node_addresses(plan, node),
         server_only: node.is_control_plane().then(|| ServerConfig {
             cni: vec![cni_name(plan.cni.plugin)],
             network: distribution::server_network(plan),
