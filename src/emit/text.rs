@@ -132,32 +132,18 @@ pub fn sh_quote(s: &str) -> String {
 
 /// One word of a systemd command line (`ExecStart=`) that systemd passes on as exactly `s`.
 pub fn systemd_quote(s: &str) -> Result<String, Error> {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            // Specifier and variable expansion happen inside quotes too.
-            '%' => out.push_str("%%"),
-            '$' => out.push_str("$$"),
-            c if c.is_control() => {
-                return Err(Error::new(
-                    ErrorKind::InvalidOperation,
-                    format!("{s:?} has a control character and cannot go in a systemd unit"),
-                ));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    Ok(out)
+    systemd_quoted(s, true)
 }
 
-/// One `Environment=` assignment (`NAME=value`) that systemd reads back as exactly `s`:
-/// quoted, with C escapes for `\` and `"`, and `%` doubled (specifiers are expanded there).
+/// One `Environment=` assignment (`NAME=value`) that systemd reads back as exactly `s`.
 /// Unlike a command line, `$` means nothing in `Environment=` (systemd.exec(5)), so it stays.
 pub fn systemd_env_quote(s: &str) -> Result<String, Error> {
+    systemd_quoted(s, false)
+}
+
+/// `s` quoted for systemd: C escapes for `\` and `"`, `%` doubled (specifiers are expanded
+/// inside quotes too), `$` doubled where variables are expanded (`expands_variables`).
+fn systemd_quoted(s: &str, expands_variables: bool) -> Result<String, Error> {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
@@ -165,6 +151,7 @@ pub fn systemd_env_quote(s: &str) -> Result<String, Error> {
             '\\' => out.push_str("\\\\"),
             '"' => out.push_str("\\\""),
             '%' => out.push_str("%%"),
+            '$' if expands_variables => out.push_str("$$"),
             c if c.is_control() => {
                 return Err(Error::new(
                     ErrorKind::InvalidOperation,
