@@ -6,22 +6,15 @@
 //! Needs root (CI runs as root); fails loudly without it unless `NETC_SKIP_NETNS=1`.
 
 mod lab;
+use lab::text;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use lab::Lab;
 
 const INTERVAL: Duration = Duration::from_secs(1);
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
 
 /// The lab intent: bridge CNI, host overlay, nftables firewall opening `port`, and a data
 /// interface `data0` with MTU 1400 on every node.

@@ -7,8 +7,7 @@
 //! daemon cannot run, the test fails saying exactly why.
 
 mod lab;
-
-use std::process::Output;
+use lab::{ok, text};
 
 use lab::Lab;
 use lab::firewalld::Firewalld;
@@ -43,20 +42,6 @@ const FIREWALL: &str = "firewall:
     - {name: web, ports: [tcp/8080], from: [172.16.0.0/24]}
     - {name: metrics, ports: [tcp/9100]}
 ";
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn ok(o: Output) -> String {
-    let t = text(&o);
-    assert!(o.status.success(), "netc apply failed:\n{t}");
-    t
-}
 
 const ZONES: &[&str] = &["public", "trusted"];
 

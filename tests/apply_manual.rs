@@ -7,25 +7,11 @@
 //! Needs root (CI runs as root); fails loudly without it unless `NETC_SKIP_NETNS=1`.
 
 mod lab;
+use lab::{ok, text};
 
 use std::path::Path;
-use std::process::Output;
 
 use lab::Lab;
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn ok(o: Output) -> String {
-    let t = text(&o);
-    assert!(o.status.success(), "netc apply failed:\n{t}");
-    t
-}
 
 fn example(lab: &Lab, name: &str) -> std::path::PathBuf {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))

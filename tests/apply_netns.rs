@@ -5,8 +5,7 @@
 //! Needs root (CI runs as root); fails loudly without it unless `NETC_SKIP_NETNS=1`.
 
 mod lab;
-
-use std::process::Output;
+use lab::{ok, text};
 
 use lab::Lab;
 
@@ -45,20 +44,6 @@ const FIREWALL: &str = "firewall:\n  backend: nftables\n  managementAccess: [tcp
 
 fn full_intent() -> String {
     intent("iptables", ETH0, true, FIREWALL)
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn ok(o: Output) -> String {
-    let t = text(&o);
-    assert!(o.status.success(), "netc apply failed:\n{t}");
-    t
 }
 
 /// The bridge plugin's configuration for a node's pod subnet (what the conflist emitter writes).

@@ -422,3 +422,19 @@ pub fn assert_same(before: &str, after: &str, what: &str) {
     let new: Vec<&&str> = b.iter().filter(|l| !a.contains(l)).collect();
     panic!("{what}: host state differs\nonly before:\n{gone:#?}\nonly after:\n{new:#?}");
 }
+
+/// A command's stdout then stderr, as text (for assertions and failure messages).
+pub fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// The output of a `netc apply` that must have succeeded.
+pub fn ok(o: Output) -> String {
+    let t = text(&o);
+    assert!(o.status.success(), "netc apply failed:\n{t}");
+    t
+}
