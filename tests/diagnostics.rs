@@ -1658,6 +1658,45 @@ fn dual_stack_node_addressing() {
     run(&edit(&bad)).expect(code::CIDR_INVALID, 26, "fd00:1::100");
 }
 
+/// The secondary (other-family) address is a node address like the primary: two nodes may not
+/// share it, and its network may not overlap the pod or service networks.
+#[test]
+fn secondary_address_duplicate_and_overlap() {
+    let dual = [
+        (
+            "podCIDR: 10.244.0.0/16",
+            "podCIDR: [10.244.0.0/16, fd00:10:244::/56]",
+        ),
+        (
+            "serviceCIDR: 10.96.0.0/12",
+            "serviceCIDR: [10.96.0.0/12, fd00:10:96::/112]",
+        ),
+    ];
+    let mut dup = dual.to_vec();
+    dup.push((
+        "address: 10.0.1.101/24, interfaces",
+        "address: 10.0.1.101/24, secondaryAddress: fd00:1::7/64, interfaces",
+    ));
+    dup.push((
+        "address: 10.0.1.102/24, interfaces",
+        "address: 10.0.1.102/24, secondaryAddress: fd00:1::7/64, interfaces",
+    ));
+    let r = run(&edit(&dup));
+    let d = r.expect(code::NODES_DUPLICATE, 29, "fd00:1::7/64");
+    r.also_labels(d, 28, "fd00:1::7/64");
+    r.lacks(code::CIDR_OVERLAP);
+
+    let mut overlap = dual.to_vec();
+    overlap.push((
+        "address: 10.0.1.101/24, interfaces",
+        "address: 10.0.1.101/24, secondaryAddress: fd00:10:244:5::1/64, interfaces",
+    ));
+    let r = run(&edit(&overlap));
+    let d = r.expect(code::CIDR_OVERLAP, 28, "fd00:10:244:5::1/64");
+    r.also_labels(d, 9, "fd00:10:244::/56");
+    r.lacks(code::NODES_DUPLICATE);
+}
+
 #[test]
 fn datastore_k8s_dqlite_outside_canonical() {
     let r = run(&edit(&[(

@@ -354,6 +354,17 @@ pub(super) fn check(intent: &NetworkIntent, _plan: &Plan, out: &mut Vec<Diag>) {
                 ..push(addr.trunc(), Kind::Node, node.address.span)
             });
         }
+        // The dual-stack secondary address: its network is a node network too (addressing.rs
+        // reports a malformed one).
+        if let Some(sec) = &node.secondary_address
+            && let Some(addr) = values::parse_interface_address(&sec.value)
+        {
+            entries.push(Entry {
+                node: Some(name),
+                text: Some(sec.value.trim()),
+                ..push(addr.trunc(), Kind::Node, sec.span)
+            });
+        }
         for f in &node.interfaces {
             let Some(a) = &f.address else { continue };
             interface_address(&format!("address of {name}'s {}", f.name.value), a, out);

@@ -305,10 +305,12 @@ fn duplicates(intent: &NetworkIntent, out: &mut Vec<Diag>) {
             ),
         }
     }
-    // Address → (node index, span). Interface addresses count too, but not against their own node.
+    // Address → (node index, span). The secondary (other-family) address and interface addresses
+    // count too, but not against their own node.
     let mut seen: HashMap<IpAddr, (usize, Span)> = HashMap::with_capacity(intent.nodes.len());
     for (i, node) in intent.nodes.iter().enumerate() {
         let addresses = std::iter::once(&node.address)
+            .chain(node.secondary_address.iter())
             .chain(node.interfaces.iter().filter_map(|f| f.address.as_ref()));
         for text in addresses {
             let Some(addr) = values::parse_interface_address(&text.value) else {
