@@ -457,14 +457,114 @@ fn containerd_proxy_drop_in_passes_systemd_analyze_and_carries_the_plan_values()
         )
     );
     assert_eq!(ours.contents, drop_in.as_bytes());
-    // RKE2 runs its own containerd: no drop-in there.
-    let rke2 = hostile
-        .replace("distribution: kubeadm", "distribution: rke2")
+    // The other distributions: `runtime_proxy_goes_where_each_distribution_reads_it`.
+}
+
+/// PROXY on another distribution, with a worker beside the control-plane node.
+fn proxied_on(distribution: &str, version: &str) -> String {
+    PROXY
         .replace(
-            "kubernetesVersion: v1.31.2",
-            "kubernetesVersion: v1.31.2+rke2r1",
-        );
-    let (_, art) = build_unchecked("proxied.yaml", &rke2);
-    assert!(!art.contains_key("host/n1/containerd-proxy.conf"));
-    assert!(art.contains_key("host/n1/proxy.env"));
+            "distribution: kubeadm",
+            &format!("distribution: {distribution}"),
+        )
+        .replace("kubernetesVersion: v1.31.2", &format!("kubernetesVersion: {version}"))
+        .replace(
+            "  - {name: n1, role: control-plane, address: 10.0.0.2/24}\n",
+            "  - {name: n1, role: control-plane, address: 10.0.0.2/24}\n  - {name: n2, role: worker, address: 10.0.0.3/24}\n",
+        )
+}
+
+/// The container runtime's proxy reaches the place each distribution documents, per role:
+/// RKE2 and k3s read `/etc/default/<service>` (`EnvironmentFile=-/etc/default/%N` in their units)
+/// and pass it to their embedded containerd; Canonical's snap containerd takes a drop-in; kubeadm
+/// and manual nodes run `containerd.service`. The env file carries exactly proxy.env's values.
+#[test]
+fn runtime_proxy_goes_where_each_distribution_reads_it() {
+    let cases = [
+        (
+            "rke2",
+            "v1.31.2+rke2r1",
+            [
+                ("host/n1/rke2-server.env", "/etc/default/rke2-server"),
+                ("host/n2/rke2-agent.env", "/etc/default/rke2-agent"),
+            ],
+        ),
+        (
+            "k3s",
+            "v1.31.2+k3s1",
+            [
+                ("host/n1/k3s.env", "/etc/default/k3s"),
+                ("host/n2/k3s-agent.env", "/etc/default/k3s-agent"),
+            ],
+        ),
+        (
+            "canonical",
+            "v1.31.2",
+            [
+                (
+                    "host/n1/containerd-proxy.conf",
+                    "/etc/systemd/system/snap.k8s.containerd.service.d/http-proxy.conf",
+                ),
+                (
+                    "host/n2/containerd-proxy.conf",
+                    "/etc/systemd/system/snap.k8s.containerd.service.d/http-proxy.conf",
+                ),
+            ],
+        ),
+        (
+            "manual",
+            "v1.31.2",
+            [
+                (
+                    "host/n1/containerd-proxy.conf",
+                    "/etc/systemd/system/containerd.service.d/http-proxy.conf",
+                ),
+                (
+                    "host/n2/containerd-proxy.conf",
+                    "/etc/systemd/system/containerd.service.d/http-proxy.conf",
+                ),
+            ],
+        ),
+    ];
+    for (distribution, version, files) in cases {
+        let (plan, art) = build_unchecked("proxied.yaml", &proxied_on(distribution, version));
+        for (node, (artifact, host_path)) in ["n1", "n2"].into_iter().zip(files) {
+            let installed = netc::emit::node_artifacts(&plan, "proxied.yaml", node)
+                .expect("emit")
+                .expect("node");
+            let ours: Vec<_> = installed
+                .iter()
+                .filter(|a| a.path.starts_with("host/"))
+                .filter(|a| {
+                    a.path.ends_with(".env") && !a.path.ends_with("/proxy.env")
+                        || a.path.ends_with("containerd-proxy.conf")
+                })
+                .collect();
+            assert_eq!(ours.len(), 1, "{distribution} {node}: {ours:?}");
+            assert_eq!(ours[0].path, artifact, "{distribution} {node}");
+            assert_eq!(
+                ours[0].target,
+                netc::emit::Target::File(host_path.to_owned()),
+                "{distribution} {node}"
+            );
+            let body = text(&art[artifact]);
+            let proxy_env = text(&art[&format!("host/{node}/proxy.env")]);
+            let assignments = |t: &str| -> Vec<String> {
+                t.lines()
+                    .filter(|l| !l.starts_with('#') && !l.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            };
+            if artifact.ends_with(".env") {
+                // An EnvironmentFile: the very NAME='value' lines of proxy.env.
+                assert_eq!(assignments(&body), assignments(&proxy_env), "{body}");
+            } else {
+                // A drop-in: Environment= lines with the upper-case values of proxy.env.
+                let env = systemd_environment(&body);
+                assert_eq!(env.len(), 3, "{body}");
+                let proxy = plan.proxy.as_ref().expect("proxy");
+                assert!(env.contains(&("NO_PROXY".to_owned(), proxy.no_proxy.join(","))));
+            }
+        }
+    }
 }

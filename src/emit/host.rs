@@ -1,12 +1,14 @@
 //! `host/<node>/`: the node's kernel settings (`sysctl.conf`, sysctl.d format), kernel modules
 //! (`modules.conf`, modules-load.d format), static routes to other nodes' pod subnets
 //! (`routes.txt`, only when netc routes pods itself) and proxy environment (`proxy.env`, only
-//! when the intent has a proxy; on kubeadm also `containerd-proxy.conf`, the containerd
-//! drop-in that sends image pulls through the proxy).
+//! when the intent has a proxy), plus the container runtime's proxy in the place that runtime
+//! reads it ([`RuntimeProxy`]): a `containerd-proxy.conf` drop-in, or the RKE2/k3s service's
+//! environment file (`rke2-server.env`, `k3s-agent.env`, ...), so image pulls (the CNI's too)
+//! go through the proxy and cluster traffic does not.
 //!
-//! `apply` installs `sysctl.conf`, `modules.conf`, `proxy.env` and the containerd drop-in where
+//! `apply` installs `sysctl.conf`, `modules.conf`, `proxy.env` and the runtime's proxy file where
 //! systemd reads them ([`SYSCTL_PATH`], [`MODULES_PATH`], [`PROXY_ENV_PATH`],
-//! [`CONTAINERD_PROXY_PATH`]); it programs the routes itself over netlink, so `routes.txt` is
+//! [`RuntimeProxy::path`]); it programs the routes itself over netlink, so `routes.txt` is
 //! for people and other tools.
 
 use serde::Serialize;
@@ -30,6 +32,7 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
         let page = |items| Page {
             source: ctx.source,
             node: &node.name,
+            reader: None,
             items,
         };
         let installed = |host_path: &str| Some(Install::file(&node.name, host_path));
@@ -64,23 +67,40 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
                 &page(Items::Vars(vars)),
                 installed(PROXY_ENV_PATH),
             )?;
-            if runs_containerd_unit(ctx.plan) {
-                let upper: Vec<&EnvVar> = vars
-                    .iter()
-                    .filter(|v| v.name.bytes().all(|b| !b.is_ascii_lowercase()))
-                    .collect();
-                put(
-                    sink,
-                    &format!("{dir}/{CONTAINERD_PROXY_FILE}"),
-                    "host/containerd-proxy.conf",
-                    &DropIn {
-                        source: ctx.source,
-                        node: &node.name,
-                        install_path: CONTAINERD_PROXY_PATH,
-                        vars: upper,
-                    },
-                    installed(CONTAINERD_PROXY_PATH),
-                )?;
+            let runtime = RuntimeProxy::of(ctx.plan.distribution, node.is_control_plane());
+            match runtime {
+                RuntimeProxy::DropIn { unit, path } => {
+                    let upper: Vec<&EnvVar> = vars
+                        .iter()
+                        .filter(|v| v.name.bytes().all(|b| !b.is_ascii_lowercase()))
+                        .collect();
+                    put(
+                        sink,
+                        &format!("{dir}/{CONTAINERD_PROXY_FILE}"),
+                        "host/containerd-proxy.conf",
+                        &DropIn {
+                            source: ctx.source,
+                            node: &node.name,
+                            unit,
+                            install_path: path,
+                            vars: upper,
+                        },
+                        installed(path),
+                    )?;
+                }
+                RuntimeProxy::EnvFile { unit, path } => {
+                    let file = path.rsplit('/').next().unwrap_or(unit);
+                    put(
+                        sink,
+                        &format!("{dir}/{file}.env"),
+                        "host/proxy.env",
+                        &Page {
+                            reader: Some(unit),
+                            ..page(Items::Vars(vars))
+                        },
+                        installed(path),
+                    )?;
+                }
             }
         }
     }
@@ -89,14 +109,69 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
 
 /// The containerd drop-in's file name under `host/<node>/`.
 pub const CONTAINERD_PROXY_FILE: &str = "containerd-proxy.conf";
-/// Where the drop-in goes on the node: a `containerd.service.d` drop-in (systemd.unit(5)).
+/// Where the drop-in goes on a kubeadm or manual node: a `containerd.service.d` drop-in
+/// (systemd.unit(5)), as Kubernetes' container-runtime docs and the kubeadm provider seed do.
 pub const CONTAINERD_PROXY_PATH: &str = "/etc/systemd/system/containerd.service.d/http-proxy.conf";
 
-/// Whether the node's container runtime is the distribution-neutral `containerd.service` that
-/// kubeadm nodes run. RKE2 and k3s start their own embedded containerd (proxy variables in
-/// `/etc/default/rke2-*`/`k3s*`), Canonical Kubernetes its snap's.
-fn runs_containerd_unit(plan: &crate::plan::Plan) -> bool {
-    matches!(plan.distribution, Distribution::Kubeadm)
+/// Where a node's container runtime reads its proxy, each from its distribution's own docs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RuntimeProxy {
+    /// A drop-in of the runtime's own systemd unit (`Environment=` lines).
+    DropIn {
+        unit: &'static str,
+        path: &'static str,
+    },
+    /// The environment file the distribution's service reads (`EnvironmentFile=-/etc/default/%N`
+    /// in the units rancher/rke2 and k3s-io/k3s `install.sh` write); the service passes it on to
+    /// its embedded containerd and the kubelet.
+    EnvFile {
+        unit: &'static str,
+        path: &'static str,
+    },
+}
+
+impl RuntimeProxy {
+    pub fn of(distribution: Distribution, control_plane: bool) -> Self {
+        use RuntimeProxy::{DropIn, EnvFile};
+        match (distribution, control_plane) {
+            // kubeadm and "the hard way" run containerd from its own unit.
+            (Distribution::Kubeadm | Distribution::Manual, _) => DropIn {
+                unit: "containerd.service",
+                path: CONTAINERD_PROXY_PATH,
+            },
+            // Canonical Kubernetes docs, "Configure proxy settings for K8s" (snap/howto/proxy).
+            (Distribution::Canonical, _) => DropIn {
+                unit: "snap.k8s.containerd.service",
+                path: "/etc/systemd/system/snap.k8s.containerd.service.d/http-proxy.conf",
+            },
+            // RKE2 docs, "Configuring an HTTP proxy": /etc/default/rke2-server or rke2-agent.
+            (Distribution::Rke2, true) => EnvFile {
+                unit: "rke2-server.service",
+                path: "/etc/default/rke2-server",
+            },
+            (Distribution::Rke2, false) => EnvFile {
+                unit: "rke2-agent.service",
+                path: "/etc/default/rke2-agent",
+            },
+            // k3s install.sh: the server is k3s.service, an agent k3s-agent.service; their
+            // own `.service.env` holds install.sh's token and URL, so netc uses /etc/default.
+            (Distribution::K3s, true) => EnvFile {
+                unit: "k3s.service",
+                path: "/etc/default/k3s",
+            },
+            (Distribution::K3s, false) => EnvFile {
+                unit: "k3s-agent.service",
+                path: "/etc/default/k3s-agent",
+            },
+        }
+    }
+
+    /// Where the file is installed on the node.
+    pub fn path(self) -> &'static str {
+        match self {
+            Self::DropIn { path, .. } | Self::EnvFile { path, .. } => path,
+        }
+    }
 }
 
 /// The context of `templates/host/containerd-proxy.conf.j2`.
@@ -104,6 +179,7 @@ fn runs_containerd_unit(plan: &crate::plan::Plan) -> bool {
 struct DropIn<'a> {
     source: &'a str,
     node: &'a str,
+    unit: &'static str,
     install_path: &'static str,
     vars: Vec<&'a EnvVar>,
 }
@@ -127,6 +203,8 @@ fn put<T: Serialize>(
 struct Page<'a> {
     source: &'a str,
     node: &'a str,
+    /// The service that reads the file, when it is installed for one (an RKE2/k3s env file).
+    reader: Option<&'static str>,
     #[serde(flatten)]
     items: Items<'a>,
 }
