@@ -1,11 +1,22 @@
-//! Connectivity probes for `--try`: what answered before the change must answer after it.
+//! Connectivity probes for `--try`, the fleet agent and `netc status`: what answered before the
+//! change must answer after it.
+//!
+//! ICMP echo is sent in-process, so the agent's image needs no `ping` binary: first on an
+//! unprivileged ICMP socket (Linux's "ping socket", `SOCK_DGRAM`/`IPPROTO_ICMP`, allowed to the
+//! groups in `net.ipv4.ping_group_range`; the kernel sets the identifier and checksum and
+//! delivers only this socket's replies), else on a raw socket (`CAP_NET_RAW`, which root and a
+//! `NET_RAW` container have; IPv4 replies then come with their IP header, and every raw socket
+//! sees every reply from the peer it is connected to, so ours are told apart by identifier and
+//! sequence).
 
 use std::fmt;
+use std::io::{self, Read};
 use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
-use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
+use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
 use super::observe::Observed;
 use crate::plan::Plan;
@@ -56,15 +67,113 @@ pub fn targets(plan: &Plan, node: &str, observed: &Observed) -> Vec<Target> {
 
 /// Whether the target answers within a second.
 pub fn reachable(target: &Target) -> bool {
+    const WAIT: Duration = Duration::from_secs(1);
     match target {
-        Target::Ping(ip) => Command::new("ping")
-            .args(["-c", "1", "-W", "1", &ip.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success()),
-        Target::Tcp(addr) => TcpStream::connect_timeout(addr, Duration::from_secs(1)).is_ok(),
+        Target::Ping(ip) => [IcmpSocket::Unprivileged, IcmpSocket::Raw]
+            .into_iter()
+            // The first kind of socket this process may open decides.
+            .find_map(|kind| echo(*ip, kind, WAIT).ok())
+            .unwrap_or(false),
+        Target::Tcp(addr) => TcpStream::connect_timeout(addr, WAIT).is_ok(),
     }
+}
+
+/// The kind of socket an ICMP echo goes out on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IcmpSocket {
+    /// `SOCK_DGRAM`: allowed by `net.ipv4.ping_group_range`, no capability needed.
+    Unprivileged,
+    /// `SOCK_RAW`: needs `CAP_NET_RAW`.
+    Raw,
+}
+
+const ECHO_REQUEST_V4: u8 = 8;
+const ECHO_REPLY_V4: u8 = 0;
+const ECHO_REQUEST_V6: u8 = 128;
+const ECHO_REPLY_V6: u8 = 129;
+const PAYLOAD: &[u8; 8] = b"netc-prb";
+
+/// Sequence numbers, so a late reply to an earlier probe is not taken for this one's.
+static SEQUENCE: AtomicU16 = AtomicU16::new(1);
+
+/// One ICMP echo to `ip` on a socket of `kind`: `Ok(true)` when the reply came within `wait`,
+/// `Ok(false)` when it did not (or could not be sent), `Err` when this process may not open
+/// that kind of socket.
+pub fn echo(ip: IpAddr, kind: IcmpSocket, wait: Duration) -> io::Result<bool> {
+    let (domain, protocol, request) = match ip {
+        IpAddr::V4(_) => (Domain::IPV4, Protocol::ICMPV4, ECHO_REQUEST_V4),
+        IpAddr::V6(_) => (Domain::IPV6, Protocol::ICMPV6, ECHO_REQUEST_V6),
+    };
+    let ty = match kind {
+        IcmpSocket::Unprivileged => Type::DGRAM,
+        IcmpSocket::Raw => Type::RAW,
+    };
+    let socket = Socket::new(domain, ty, Some(protocol))?;
+    // On a raw socket the identifier is ours to pick; the kernel replaces it on a ping socket.
+    let id = (std::process::id() as u16) ^ 0x6e63;
+    let seq = SEQUENCE.fetch_add(1, Ordering::Relaxed);
+    let mut packet = Vec::with_capacity(8 + PAYLOAD.len());
+    packet.extend_from_slice(&[request, 0, 0, 0]);
+    packet.extend_from_slice(&id.to_be_bytes());
+    packet.extend_from_slice(&seq.to_be_bytes());
+    packet.extend_from_slice(PAYLOAD);
+    if ip.is_ipv4() {
+        // ICMPv6 checksums cover a pseudo-header: the kernel computes them (RFC 3542 3.1).
+        let sum = checksum(&packet).to_be_bytes();
+        packet[2] = sum[0];
+        packet[3] = sum[1];
+    }
+    // Connected, the socket takes only datagrams from `ip` (raw sockets filter on the peer).
+    if socket
+        .connect(&SockAddr::from(SocketAddr::new(ip, 0)))
+        .is_err()
+        || socket.send(&packet).is_err()
+    {
+        return Ok(false);
+    }
+    let deadline = Instant::now() + wait;
+    let mut buf = [0u8; 1500];
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() || socket.set_read_timeout(Some(left)).is_err() {
+            return Ok(false);
+        }
+        let Ok(len) = (&socket).read(&mut buf) else {
+            return Ok(false);
+        };
+        let bytes = &buf[..len];
+        // A raw IPv4 socket receives the IP header too.
+        let icmp = if ip.is_ipv4() && kind == IcmpSocket::Raw {
+            let header = usize::from(bytes.first().map_or(0, |b| b & 0x0f)) * 4;
+            bytes.get(header..).unwrap_or_default()
+        } else {
+            bytes
+        };
+        let reply = if ip.is_ipv4() {
+            ECHO_REPLY_V4
+        } else {
+            ECHO_REPLY_V6
+        };
+        let ours = icmp.len() >= 8
+            && icmp[0] == reply
+            && icmp[6..8] == seq.to_be_bytes()
+            && (kind == IcmpSocket::Unprivileged || icmp[4..6] == id.to_be_bytes());
+        if ours {
+            return Ok(true);
+        }
+    }
+}
+
+/// The Internet checksum (RFC 1071) of an ICMPv4 message.
+fn checksum(data: &[u8]) -> u16 {
+    let mut sum: u32 = data
+        .chunks(2)
+        .map(|c| u32::from(u16::from_be_bytes([c[0], c.get(1).copied().unwrap_or(0)])))
+        .sum();
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    !(sum as u16)
 }
 
 /// [`reachable`] for every target at once (one thread each), so probing N targets takes about
@@ -80,4 +189,24 @@ pub fn reachable_all(targets: &[Target]) -> Vec<bool> {
             .map(|h| h.join().unwrap_or(false))
             .collect()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::checksum;
+
+    #[test]
+    fn internet_checksum_of_an_echo_request() {
+        // type 8, code 0, checksum 0, id 0x1234, seq 1, payload "ab": RFC 1071's one's
+        // complement of the 16-bit one's complement sum.
+        let msg = [8, 0, 0, 0, 0x12, 0x34, 0, 1, b'a', b'b'];
+        let sum = 0x0800u32 + 0x1234 + 0x0001 + 0x6162;
+        assert_eq!(checksum(&msg), !(sum as u16));
+        // Verifying a message with its checksum in place gives zero.
+        let mut with = msg;
+        with[2..4].copy_from_slice(&checksum(&msg).to_be_bytes());
+        assert_eq!(checksum(&with), 0);
+        // An odd length pads with a zero byte.
+        assert_eq!(checksum(&[0xff]), !0xff00);
+    }
 }

@@ -231,8 +231,9 @@ fn daemon_set(
         );
     }
 
-    // NET_ADMIN: links, addresses, routes, nftables, net.* sysctls. NET_RAW: apply's
-    // reachability probes ping. SYS_MODULE: modprobe, only when some node needs modules.
+    // NET_ADMIN: links, addresses, routes, nftables, net.* sysctls. NET_RAW: the reachability
+    // probes' ICMP echo (apply::probe, a raw socket as root in a container whose
+    // ping_group_range allows no ping socket). SYS_MODULE: modprobe, only when modules are needed.
     let mut add = vec!["NET_ADMIN", "NET_RAW"];
     if loads_modules {
         add.push("SYS_MODULE");

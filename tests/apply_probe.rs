@@ -1,0 +1,190 @@
+//! The connectivity probes (`--try`, the fleet agent, `netc status`) send ICMP echo in-process:
+//! on an unprivileged ping socket where `net.ipv4.ping_group_range` allows it, else on a raw
+//! socket. Two namespaces joined by a veth pair, IPv4 and IPv6; the probe runs on a thread that
+//! entered one of them (`setns` moves only the calling thread). Needs root; the namespaces are
+//! deleted on every exit path. `NETC_SKIP_NETNS=1` skips.
+
+use std::net::IpAddr;
+use std::os::fd::AsRawFd;
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use netc::apply::probe::{self, IcmpSocket, Target};
+
+struct Pair {
+    a: String,
+    b: String,
+}
+
+impl Drop for Pair {
+    fn drop(&mut self) {
+        for ns in [&self.a, &self.b] {
+            let _ = Command::new("ip").args(["netns", "del", ns]).status();
+        }
+    }
+}
+
+fn sh(cmd: &[&str]) {
+    let out = Command::new(cmd[0])
+        .args(&cmd[1..])
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Namespaces a (10.9.0.1/24, fd09::1/64) and b (10.9.0.2/24, fd09::2/64) on one veth pair.
+fn pair() -> Option<Pair> {
+    if std::env::var("NETC_SKIP_NETNS").is_ok_and(|v| v == "1") {
+        eprintln!("NETC_SKIP_NETNS=1: skipping");
+        return None;
+    }
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let id = format!(
+        "{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    );
+    let pair = Pair {
+        a: format!("netc-probe-{id}-a"),
+        b: format!("netc-probe-{id}-b"),
+    };
+    for ns in [&pair.a, &pair.b] {
+        sh(&["ip", "netns", "add", ns]);
+        // No duplicate address detection: the link-local address is usable at once too.
+        for key in ["all", "default"] {
+            sh(&[
+                "ip",
+                "netns",
+                "exec",
+                ns,
+                "sysctl",
+                "-q",
+                "-w",
+                &format!("net.ipv6.conf.{key}.accept_dad=0"),
+            ]);
+        }
+    }
+    sh(&[
+        "ip", "-n", &pair.a, "link", "add", "eth0", "type", "veth", "peer", "name", "eth0",
+        "netns", &pair.b,
+    ]);
+    for (ns, v4, v6) in [
+        (&pair.a, "10.9.0.1/24", "fd09::1/64"),
+        (&pair.b, "10.9.0.2/24", "fd09::2/64"),
+    ] {
+        sh(&["ip", "-n", ns, "addr", "add", v4, "dev", "eth0"]);
+        sh(&["ip", "-n", ns, "addr", "add", v6, "dev", "eth0", "nodad"]);
+        sh(&["ip", "-n", ns, "link", "set", "lo", "up"]);
+        sh(&["ip", "-n", ns, "link", "set", "eth0", "up"]);
+    }
+    // A fresh link drops the first IPv6 packet while the neighbour is resolved: warm the path up
+    // with iputils ping (a test tool here, not what is tested).
+    let warm = (0..10).any(|_| {
+        Command::new("ip")
+            .args(["netns", "exec", &pair.a, "ping", "-c1", "-W1", "fd09::2"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
+    assert!(warm, "IPv6 between the namespaces never came up");
+    Some(pair)
+}
+
+/// Runs `f` on a thread inside network namespace `ns`.
+fn inside<T: Send + 'static>(ns: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let file = std::fs::File::open(format!("/run/netns/{ns}")).expect("open the namespace");
+    std::thread::spawn(move || {
+        // SAFETY: setns on a valid namespace fd changes only this thread's network namespace.
+        let rc = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) };
+        assert_eq!(rc, 0, "setns: {}", std::io::Error::last_os_error());
+        f()
+    })
+    .join()
+    .expect("probe thread")
+}
+
+fn echo(ns: &str, ip: &str, kind: IcmpSocket) -> std::io::Result<bool> {
+    let ip: IpAddr = ip.parse().expect("address");
+    inside(ns, move || {
+        probe::echo(ip, kind, Duration::from_millis(500))
+    })
+}
+
+#[test]
+fn icmp_echo_on_ping_and_raw_sockets_v4_and_v6() {
+    let Some(pair) = pair() else { return };
+    // Ping sockets allowed for every group (as root's group 0 needs) in namespace a.
+    sh(&[
+        "ip",
+        "netns",
+        "exec",
+        &pair.a,
+        "sysctl",
+        "-q",
+        "-w",
+        "net.ipv4.ping_group_range=0 2147483647",
+    ]);
+    for kind in [IcmpSocket::Unprivileged, IcmpSocket::Raw] {
+        for peer in ["10.9.0.2", "fd09::2"] {
+            assert!(
+                echo(&pair.a, peer, kind).expect("socket"),
+                "{kind:?}: no echo reply from {peer}"
+            );
+        }
+        // Nobody has these addresses: no reply, within the wait.
+        for absent in ["10.9.0.77", "fd09::77"] {
+            assert!(
+                !echo(&pair.a, absent, kind).expect("socket"),
+                "{kind:?}: {absent} answered"
+            );
+        }
+    }
+    // Dropping echo requests in b makes it unreachable, whatever the socket.
+    sh(&[
+        "ip",
+        "netns",
+        "exec",
+        &pair.b,
+        "sysctl",
+        "-q",
+        "-w",
+        "net.ipv4.icmp_echo_ignore_all=1",
+    ]);
+    assert!(!echo(&pair.a, "10.9.0.2", IcmpSocket::Raw).expect("socket"));
+    assert!(!echo(&pair.a, "10.9.0.2", IcmpSocket::Unprivileged).expect("socket"));
+}
+
+#[test]
+fn reachable_falls_back_to_a_raw_socket_when_ping_sockets_are_not_allowed() {
+    let Some(pair) = pair() else { return };
+    // The kernel default "1 0": no group may open a ping socket.
+    sh(&[
+        "ip",
+        "netns",
+        "exec",
+        &pair.a,
+        "sysctl",
+        "-q",
+        "-w",
+        "net.ipv4.ping_group_range=1 0",
+    ]);
+    assert!(
+        echo(&pair.a, "10.9.0.2", IcmpSocket::Unprivileged).is_err(),
+        "a ping socket opened against ping_group_range"
+    );
+    let ns = pair.a.clone();
+    let answered = inside(&ns, || {
+        probe::reachable_all(&[
+            Target::Ping("10.9.0.2".parse().expect("ip")),
+            Target::Ping("fd09::2".parse().expect("ip")),
+            Target::Ping("10.9.0.77".parse().expect("ip")),
+        ])
+    });
+    // reachable_all probes on threads of its own: they inherit the namespace of the thread that
+    // spawned them.
+    assert_eq!(answered, vec![true, true, false]);
+}
