@@ -60,6 +60,7 @@ pub mod code {
     pub const ENDPOINT_INVALID: &str = "netc::endpoint::invalid";
     pub const NODES_ADDRESS_FAMILY: &str = "netc::nodes::address-family";
     pub const NODES_SETTING_NOT_APPLIED: &str = "netc::nodes::setting-not-applied";
+    pub const NODES_BIND_ADDRESS: &str = "netc::nodes::bind-address";
     pub const DATASTORE_UNSUPPORTED: &str = "netc::datastore::unsupported";
     pub const KUBE_PROXY_INVALID: &str = "netc::kube-proxy::invalid";
     pub const WORKLOAD_INVALID: &str = "netc::workload::invalid";

@@ -79,8 +79,10 @@ fn rke2_and_k3s_list_node_ips_in_cluster_order_external_ips_and_advertise_addres
             ["203.0.113.10", "2001:db8::10"],
             "{dist}"
         );
-        // With an external address k3s would advertise it; the primary address is written.
-        assert_eq!(cp["advertise-address"], "fd00:1::10", "{dist}");
+        // With an external address k3s would advertise it; the node's own address of the
+        // first service CIDR's family (IPv4 here, though the primary is IPv6) is written:
+        // kube-apiserver refuses an advertised address of another family.
+        assert_eq!(cp["advertise-address"], "10.0.1.10", "{dist}");
         let w1 = &yaml(&files[&format!("{dist}/worker-1/config.yaml")])[0];
         assert_eq!(
             strings(&w1["node-ip"]),
@@ -114,10 +116,8 @@ fn kubeadm_node_ip_is_one_comma_separated_pair() {
         .iter()
         .find(|d| d["kind"] == "InitConfiguration")
         .expect("InitConfiguration");
-    assert_eq!(
-        init_cfg["localAPIEndpoint"]["advertiseAddress"],
-        "fd00:1::10"
-    );
+    // The first service CIDR is IPv4: the IPv4 (secondary) address is advertised.
+    assert_eq!(init_cfg["localAPIEndpoint"]["advertiseAddress"], "10.0.1.10");
 }
 
 #[test]

@@ -7,7 +7,8 @@
 //!
 //! On RKE2 servers the document also carries the CNI chart's HelmChartConfig in `write_files`
 //! (to `/var/lib/rancher/rke2/server/manifests/`), since `config.yaml` cannot hold chart
-//! values.
+//! values; on kubeadm control-plane nodes with a `bindAddress`, the kube-apiserver patch
+//! their configuration's `patches.directory` names.
 //!
 //! `cluster_token` is a join secret and is left out: add it from your secret store.
 
@@ -30,7 +31,7 @@ struct CloudConfig {
     cluster: Cluster,
     /// cloud-init's `write_files` module (cloudinit/config/cc_write_files.py: `path`,
     /// `content`, `permissions`): on RKE2 servers, the CNI chart's HelmChartConfig into the
-    /// server manifests directory, as the RKE2 seed writes it.
+    /// server manifests directory, as the RKE2 seed writes it; kubeadm patch files.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     write_files: Vec<WriteFile>,
 }
@@ -63,6 +64,25 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
     };
     for node in ctx.nodes() {
         let path = format!("cloud-init/{}.yaml", node.name);
+        let mut write_files: Vec<WriteFile> = chart
+            .iter()
+            .filter(|_| node.is_control_plane())
+            .map(|(name, bytes)| WriteFile {
+                path: format!("{}/{name}", rke2::MANIFESTS_DIR),
+                content: String::from_utf8_lossy(bytes).into_owned(),
+                permissions: "0600",
+            })
+            .collect();
+        // The kubeadm patches its configuration's `patches.directory` names.
+        if plan.distribution == Distribution::Kubeadm {
+            for file in kubeadm::patch_files(ctx, node)? {
+                write_files.push(WriteFile {
+                    path: file.host_path,
+                    content: String::from_utf8_lossy(&file.bytes).into_owned(),
+                    permissions: "0600",
+                });
+            }
+        }
         let doc = CloudConfig {
             cluster: Cluster {
                 control_plane_host: host.clone(),
@@ -73,15 +93,7 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
                 },
                 config: node_config(plan, node)?,
             },
-            write_files: chart
-                .iter()
-                .filter(|_| node.is_control_plane())
-                .map(|(name, bytes)| WriteFile {
-                    path: format!("{}/{name}", rke2::MANIFESTS_DIR),
-                    content: String::from_utf8_lossy(bytes).into_owned(),
-                    permissions: "0600",
-                })
-                .collect(),
+            write_files,
         };
         let mut bytes = CLOUD_CONFIG.as_bytes().to_vec();
         bytes.extend(yaml_documents_noted(ctx, &path, NOTES, &[doc])?);
@@ -96,9 +108,7 @@ fn control_plane_host(plan: &Plan) -> Option<String> {
     if let Some(e) = &plan.control_plane_endpoint {
         return Some(distribution::endpoint_host(e).to_owned());
     }
-    distribution::init_node(plan)
-        .and_then(NodePlan::ip)
-        .map(|ip| ip.to_string())
+    distribution::init_api_address(plan).map(|ip| ip.to_string())
 }
 
 fn node_config(plan: &Plan, node: &NodePlan) -> Result<String, EmitError> {

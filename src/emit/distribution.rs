@@ -53,14 +53,19 @@ pub fn cidr_list(nets: &[IpNet]) -> Option<String> {
 pub const API_PORT: u16 = 6443;
 
 /// `host:port` of the API server every node talks to: the control-plane endpoint, else the
-/// first control-plane node's address on port 6443; `None` without either.
+/// first control-plane node's API address (`NodePlan::api_address`) on port 6443; `None`
+/// without either.
 pub fn api_server_endpoint(plan: &Plan) -> Option<String> {
     if let Some(e) = &plan.control_plane_endpoint {
         return Some(e.clone());
     }
-    init_node(plan)
-        .and_then(NodePlan::ip)
-        .map(|ip| host_port(ip, API_PORT))
+    init_api_address(plan).map(|ip| host_port(ip, API_PORT))
+}
+
+/// The first control-plane node's API address: where the others join when no control-plane
+/// endpoint is given.
+pub fn init_api_address(plan: &Plan) -> Option<IpAddr> {
+    init_node(plan).and_then(NodePlan::api_address)
 }
 
 /// `addr:port`, with brackets around an IPv6 address.
@@ -109,13 +114,16 @@ pub fn join_ips(ips: &[IpAddr]) -> String {
 
 /// The address an RKE2/k3s server's API server advertises, when it would advertise another:
 /// with `node-external-ip` set, k3s and RKE2 advertise the external address
-/// (k3s `pkg/cli/cmds/server.go`: `advertise-address` "default: node-external-ip/node-ip").
-/// Then it is the primary address; otherwise their default (node-ip) already is.
+/// (k3s `pkg/cli/cmds/server.go`: `advertise-address` "default: node-external-ip/node-ip"),
+/// and with a specific `bindAddress` nothing but that address answers. Then it is the node's
+/// API address (`NodePlan::api_address`); otherwise their default (node-ip) already is.
 pub fn advertise_address(node: &NodePlan) -> Option<IpAddr> {
-    if !node.is_control_plane() || node.external_addresses.is_empty() {
+    if !node.is_control_plane()
+        || (node.external_addresses.is_empty() && node.specific_bind_address().is_none())
+    {
         return None;
     }
-    node.ip()
+    node.api_address()
 }
 
 /// kube-proxy flags (without dashes) that differ from kube-proxy's defaults.

@@ -55,6 +55,14 @@ struct Config {
 #[derive(Serialize)]
 #[serde(rename_all = "kebab-case")]
 struct ServerConfig {
+    /// The server's listener (`bind-address`, "(listener) k3s bind address (default:
+    /// 0.0.0.0)"): the supervisor on the HTTPS port that fronts kube-apiserver, which itself
+    /// stays on loopback:6444 (k3s `pkg/daemons/control/server.go`). Only a specific address
+    /// is written: with `0.0.0.0` written out, k3s would also put it in the kubeconfig it
+    /// writes and in its agent's server URL (`BindAddressOrLoopback`), where the default is
+    /// loopback.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bind_address: Option<String>,
     flannel_backend: &'static str,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     disable_network_policy: bool,
@@ -119,7 +127,7 @@ pub fn flannel_backend(plan: &Plan) -> &'static str {
 
 /// `https://<first server>:6443`, where further servers and agents join.
 pub fn server_url(plan: &Plan) -> Option<String> {
-    let ip = distribution::init_node(plan)?.ip()?;
+    let ip = distribution::init_api_address(plan)?;
     Some(format!("https://{}", distribution::host_port(ip, API_PORT)))
 }
 
@@ -141,6 +149,7 @@ fn node_config(plan: &Plan, node: &NodePlan) -> Config {
         flannel_iface: flannel.and_then(|f| f.interface.clone()),
         flannel_conf: custom_flannel(plan).map(|_| FLANNEL_CONF_PATH),
         server_only: node.is_control_plane().then(|| ServerConfig {
+            bind_address: node.specific_bind_address().map(|ip| ip.to_string()),
             flannel_backend: flannel_backend(plan),
             disable_network_policy: flannel.is_none(),
             network: distribution::server_network(plan),

@@ -2,7 +2,7 @@
 //! "Kubernetes the hard way". Per node, the network settings of each component it runs, as
 //! files its systemd unit or `--config` reads:
 //!
-//! - control-plane nodes: `kube-apiserver.env` (`--advertise-address`,
+//! - control-plane nodes: `kube-apiserver.env` (`--advertise-address`, `--bind-address`,
 //!   `--service-cluster-ip-range`) and `kube-controller-manager.env` (`--allocate-node-cidrs`,
 //!   `--cluster-cidr`, `--node-cidr-mask-size[-ipv4|-ipv6]`, `--service-cluster-ip-range`),
 //!   systemd `EnvironmentFile`s with one `ARGS=` line;
@@ -15,7 +15,8 @@
 //!
 //! Flag names: kubernetes/kubernetes `pkg/controlplane/apiserver/options/options.go` and
 //! `cmd/kube-apiserver/app/options/options.go` (`--service-cluster-ip-range`,
-//! `--advertise-address`), `cmd/kube-controller-manager/app/options/nodeipamcontroller.go` and
+//! `--advertise-address`; `--bind-address` is the generic `SecureServingOptions` flag of
+//! `staging/src/k8s.io/apiserver/pkg/server/options/serving.go`), `cmd/kube-controller-manager/app/options/nodeipamcontroller.go` and
 //! `kubecontrollermanager.go` (`--cluster-cidr`, `--allocate-node-cidrs`,
 //! `--node-cidr-mask-size`, `-ipv4`/`-ipv6` for dual-stack). Configuration fields:
 //! `staging/src/k8s.io/kube-proxy/config/v1alpha1/types.go`,
@@ -150,11 +151,17 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
     Ok(())
 }
 
-/// kube-apiserver: the service range it allocates ClusterIPs from, the address it advertises.
+/// kube-apiserver: the service range it allocates ClusterIPs from, the address it advertises
+/// and, given `bindAddress`, the one it listens on (`--bind-address`, as written: kube-apiserver
+/// reads `0.0.0.0` and `::` alike as every address of both families). A specific bind address
+/// is also the advertised one (`NodePlan::api_address`).
 fn apiserver_flags(plan: &Plan, node: &NodePlan) -> Vec<(&'static str, String)> {
     let mut flags = Vec::new();
-    if let Some(ip) = node.ip() {
+    if let Some(ip) = node.api_address() {
         flags.push(("advertise-address", ip.to_string()));
+    }
+    if let Some(ip) = node.bind_address {
+        flags.push(("bind-address", ip.to_string()));
     }
     if let Some(services) = distribution::cidr_list(&plan.service_cidrs) {
         flags.push(("service-cluster-ip-range", services));

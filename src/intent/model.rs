@@ -337,6 +337,14 @@ pub struct Node {
     /// (RKE2/k3s `node-external-ip`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_address: Option<Spanned<CidrList>>,
+    /// Control-plane nodes: the address the API server listens on, without prefix. One of the
+    /// node's own addresses (`address`, `secondaryAddress`, an interface's or its host-overlay
+    /// address), or `0.0.0.0` / `::` for every address (the default). A specific address is
+    /// also the one the API server is advertised and reached at (kubeadm
+    /// `advertiseAddress` and a `kube-apiserver` patch, k3s `bind-address` and
+    /// `advertise-address`, manual `--bind-address`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bind_address: Option<Text>,
 }
 
 #[derive(

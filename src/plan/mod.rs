@@ -172,6 +172,16 @@ pub struct NodePlan {
     pub secondary_address: Option<IpNet>,
     /// Public addresses (`externalAddress`), in the cluster's family order.
     pub external_addresses: Vec<IpAddr>,
+    /// The address the API server listens on (`bindAddress`), as written: possibly the
+    /// unspecified address.
+    pub bind_address: Option<IpAddr>,
+    /// The address a control-plane node's API server is advertised and reached at: a specific
+    /// `bindAddress` (an API server listening only there answers nowhere else), else the
+    /// node's address (primary or secondary) of the first service CIDR's family, which
+    /// kube-apiserver requires of its advertised address (`kubernetes` Service and its
+    /// endpoints share a family: "service IP family ... must match public address family",
+    /// `validatePublicIPServiceClusterIPRangeIPFamilies`), else the primary address.
+    pub api_address: Option<IpAddr>,
     pub interfaces: Vec<InterfacePlan>,
     /// Pod subnets of this node, IPv4 first; empty when the pod CIDR has no room (validated).
     pub pod_cidrs: Vec<IpNet>,
@@ -195,6 +205,17 @@ impl NodePlan {
 
     pub fn is_control_plane(&self) -> bool {
         self.role == Role::ControlPlane
+    }
+
+    /// `bindAddress` when it names one address (not `0.0.0.0` / `::`, which are every
+    /// consumer's default: all addresses of both families).
+    pub fn specific_bind_address(&self) -> Option<IpAddr> {
+        self.bind_address.filter(|ip| !ip.is_unspecified())
+    }
+
+    /// The address the node's API server is advertised and reached at (`api_address`).
+    pub fn api_address(&self) -> Option<IpAddr> {
+        self.api_address
     }
 
     /// Every address the kubelet registers the node with (`node-ip`), one per family, in the
@@ -386,6 +407,11 @@ pub fn lower(intent: &NetworkIntent, source_text: &str) -> Plan {
                     ips
                 })
                 .unwrap_or_default(),
+            bind_address: n
+                .bind_address
+                .as_ref()
+                .and_then(|a| values::parse_address(a)),
+            api_address: None,
             interfaces: n
                 .interfaces
                 .iter()
@@ -414,6 +440,17 @@ pub fn lower(intent: &NetworkIntent, source_text: &str) -> Plan {
         .collect();
 
     subnets::allocate(intent, &pod_cidrs, node_mask_v4, node_mask_v6, &mut nodes);
+    let service_v6 = service_cidrs.first().map(|n| matches!(n, IpNet::V6(_)));
+    for n in &mut nodes {
+        n.api_address = n.specific_bind_address().or_else(|| {
+            let own = [n.address, n.secondary_address];
+            own.iter()
+                .flatten()
+                .map(IpNet::addr)
+                .find(|ip| Some(ip.is_ipv6()) == service_v6)
+                .or_else(|| n.ip())
+        });
+    }
 
     let cni = cni::cni_plan(
         intent,

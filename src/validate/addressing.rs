@@ -200,7 +200,7 @@ pub(super) fn check(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
     }
 }
 
-fn dist_name(d: Distribution) -> &'static str {
+pub(super) fn dist_name(d: Distribution) -> &'static str {
     match d {
         Distribution::Kubeadm => "kubeadm",
         Distribution::Rke2 => "RKE2",

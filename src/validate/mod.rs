@@ -6,6 +6,7 @@
 //! per-node findings that repeat on many nodes are reported once with a count.
 
 mod addressing;
+mod bind_address;
 mod cidr;
 mod cluster;
 mod cni;
@@ -39,6 +40,7 @@ const FAMILIES: &[Family] = &[
     dns::check,
     nodes::check,
     addressing::check,
+    bind_address::check,
     cni::check,
     datastore::check,
     mtu::check,

@@ -8,7 +8,8 @@ pub(super) mod types;
 use types::{
     ApiEndpoint, BootstrapTokenDiscovery, ClusterConfiguration, Conntrack, ControlPlaneComponent,
     Discovery, Document, ExtraArgs, InitConfiguration, Ipvs, JoinConfiguration, JoinControlPlane,
-    KubeProxyConfiguration, KubeletConfiguration, Networking, NodeRegistration,
+    JsonPatchOp, KubeProxyConfiguration, KubeletConfiguration, Networking, NodeRegistration,
+    Patches,
 };
 
 use super::distribution::{self, ClusterRole};
@@ -24,6 +25,17 @@ pub const CA_HASH_PLACEHOLDER: &str =
     "sha256:0000000000000000000000000000000000000000000000000000000000000000";
 /// Where `netc apply` puts the node's kubeadm file, for `kubeadm init|join --config`.
 pub const CONFIG_DIR: &str = "/etc/netc/kubeadm";
+/// The node's kubeadm patch directory (`patches.directory` of its Init/JoinConfiguration).
+pub const PATCHES_DIR: &str = "/etc/netc/kubeadm/patches";
+/// The kube-apiserver patch: kubeadm reads a file name as `target[suffix][+patchtype].extension`
+/// (`cmd/kubeadm/app/util/patches/patches.go`, `parseFilename`): target `kube-apiserver` (the
+/// static Pod), type `json` (RFC 6902), extension `yaml`.
+pub const APISERVER_PATCH: &str = "kube-apiserver+json.yaml";
+
+const PATCH_NOTES: &[&str] = &[
+    "kube-apiserver --bind-address for this node: kubeadm appends it to the static Pod's command",
+    "(its default arguments have none). kubeadm reads every patch file in this directory.",
+];
 
 const JOIN_NOTES: &[&str] = &[
     "PLACEHOLDERS: replace discovery.bootstrapToken.token and caCertHashes with the values",
@@ -60,7 +72,67 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
         let host_path = format!("{CONFIG_DIR}/join-{}.yaml", node.name);
         sink.put_installed(path, bytes, Install::file(&node.name, host_path))?;
     }
+    for node in ctx.nodes() {
+        for file in patch_files(ctx, node)? {
+            sink.put_installed(
+                file.path,
+                file.bytes,
+                Install::file(&node.name, file.host_path),
+            )?;
+        }
+    }
     Ok(())
+}
+
+/// One of a node's kubeadm patch files: its artifact path, where the node has it, its bytes.
+pub struct PatchFile {
+    pub path: String,
+    pub host_path: String,
+    pub bytes: Vec<u8>,
+}
+
+/// The node's patch files (under `kubeadm/patches/<node>/`, installed in [`PATCHES_DIR`]);
+/// cloud-init writes the same bytes.
+pub fn patch_files(ctx: Context<'_>, node: &NodePlan) -> Result<Vec<PatchFile>, EmitError> {
+    let Some((name, ops)) = apiserver_patch(node) else {
+        return Ok(Vec::new());
+    };
+    let path = format!("kubeadm/patches/{}/{name}", node.name);
+    let bytes = yaml_documents_noted(ctx, &path, PATCH_NOTES, &[ops])?;
+    Ok(vec![PatchFile {
+        path,
+        host_path: format!("{PATCHES_DIR}/{name}"),
+        bytes,
+    }])
+}
+
+/// The node's kube-apiserver patch file (its name and RFC 6902 operations), when it has a
+/// specific `bindAddress`. ClusterConfiguration's `apiServer.extraArgs` is one for the whole
+/// cluster, so a per-node flag goes through the node's own patches directory: an `add` at the
+/// end of the only container's command (kubeadm's `ComponentPod` holds one container;
+/// `getAPIServerCommand` sets no `--bind-address`). The node advertises the same address
+/// (`NodePlan::api_address`), and kubeadm points the API server's probes at the advertised
+/// address (`staticpod.GetAPIServerProbeAddress`), so they reach the bound socket.
+pub fn apiserver_patch(node: &NodePlan) -> Option<(&'static str, Vec<JsonPatchOp>)> {
+    if !node.is_control_plane() {
+        return None;
+    }
+    let ip = node.specific_bind_address()?;
+    Some((
+        APISERVER_PATCH,
+        vec![JsonPatchOp {
+            op: "add",
+            path: "/spec/containers/0/command/-",
+            value: format!("--bind-address={ip}"),
+        }],
+    ))
+}
+
+/// `patches` for the node's Init/JoinConfiguration when it has a patch file.
+fn patches(node: &NodePlan) -> Option<Patches> {
+    apiserver_patch(node).map(|_| Patches {
+        directory: PATCHES_DIR.to_owned(),
+    })
 }
 
 /// The node's kubeadm file without the header: the init documents for the first control-plane
@@ -126,9 +198,10 @@ fn init_configuration(plan: &Plan, init: Option<&NodePlan>) -> InitConfiguration
                 kubelet_extra_args: ExtraArgs::new(false, &[]),
             },
         },
-        local_api_endpoint: init.and_then(NodePlan::ip).map(|ip| ApiEndpoint {
+        local_api_endpoint: init.and_then(NodePlan::api_address).map(|ip| ApiEndpoint {
             advertise_address: ip.to_string(),
         }),
+        patches: init.and_then(patches),
     }
 }
 
@@ -212,7 +285,7 @@ fn join_configuration(plan: &Plan, node: &NodePlan, role: ClusterRole) -> JoinCo
                 unsafe_skip_ca_verification: false,
             },
         },
-        control_plane: match (role, node.ip()) {
+        control_plane: match (role, node.api_address()) {
             (ClusterRole::ControlPlane, Some(ip)) => Some(JoinControlPlane {
                 local_api_endpoint: ApiEndpoint {
                     advertise_address: ip.to_string(),
@@ -220,5 +293,6 @@ fn join_configuration(plan: &Plan, node: &NodePlan, role: ClusterRole) -> JoinCo
             }),
             _ => None,
         },
+        patches: patches(node),
     }
 }

@@ -71,6 +71,24 @@ pub struct InitConfiguration {
     pub node_registration: NodeRegistration,
     #[serde(rename = "localAPIEndpoint", skip_serializing_if = "Option::is_none")]
     pub local_api_endpoint: Option<ApiEndpoint>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub patches: Option<Patches>,
+}
+
+/// `patches` of InitConfiguration and JoinConfiguration (v1beta3 and v1beta4, Kubernetes
+/// 1.22 on): the directory kubeadm reads patch files from, applied to the static Pod manifests
+/// it writes (`cmd/kubeadm/app/util/patches/patches.go`).
+#[derive(Serialize)]
+pub struct Patches {
+    pub directory: String,
+}
+
+/// One RFC 6902 operation of a `+json` patch file.
+#[derive(Serialize)]
+pub struct JsonPatchOp {
+    pub op: &'static str,
+    pub path: &'static str,
+    pub value: String,
 }
 
 #[derive(Serialize)]
@@ -127,6 +145,8 @@ pub struct JoinConfiguration {
     pub discovery: Discovery,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub control_plane: Option<JoinControlPlane>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub patches: Option<Patches>,
 }
 
 #[derive(Serialize)]

@@ -1,0 +1,193 @@
+//! `netc::nodes::bind-address`: a node's `bindAddress`, the address its API server listens on.
+//!
+//! A specific address must be one of the node's own (an API server bound elsewhere never
+//! starts: `listen tcp X:6443: bind: cannot assign requested address`), on a control-plane
+//! node (a worker runs no API server; RKE2/k3s agents' `bind-address` is their own listener,
+//! not the API server's), of the first service CIDR's family (netc advertises the API server at
+//! its bind address, and kube-apiserver refuses an advertised address of another family than
+//! its first service CIDR: "service IP family ... must match public address family",
+//! kubernetes/kubernetes `cmd/kube-apiserver/app/options/validation.go`), and it must be where
+//! the control-plane endpoint leads when that endpoint is one of the node's own addresses.
+//!
+//! The targets that cannot take it are reported (`netc::nodes::setting-not-applied`): RKE2 fixes
+//! kube-apiserver's bind address at 0.0.0.0 (`apiserver-bind-address` is a dropped flag,
+//! rancher/rke2 `pkg/cli/cmds/server.go`, set in `pkg/cli/defaults/defaults.go`) and its probes
+//! run `kubectl --server=https://localhost:6443` (`pkg/podtemplate/spec.go`); Canonical
+//! Kubernetes' bootstrap and join files have no such key and its control-plane kubeconfigs name
+//! the local API server on localhost (canonical/k8s-snap `setup.SetupControlPlaneKubeconfigs`),
+//! so `--bind-address` in `extra-node-kube-apiserver-args` would cut the node's own components
+//! off. The unspecified addresses (`0.0.0.0`, `::`) are every target's default and pass.
+
+use std::net::IpAddr;
+
+use super::addressing::dist_name;
+use crate::diagnostic::{Diag, code};
+use crate::emit::distribution;
+use crate::intent::values;
+use crate::intent::{Distribution, NetworkIntent, Role, Span};
+use crate::plan::Plan;
+
+pub(super) fn check(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
+    let dist = intent.cluster.distribution.value;
+    let endpoint_ip: Option<IpAddr> = plan
+        .control_plane_endpoint
+        .as_deref()
+        .and_then(|e| distribution::endpoint_host(e).parse().ok());
+    for (node, np) in intent.nodes.iter().zip(&plan.nodes) {
+        let Some(bind) = &node.bind_address else {
+            continue;
+        };
+        let name = &node.name.value;
+        let Some(ip) = values::parse_address(bind) else {
+            out.push(
+                Diag::error(
+                    code::CIDR_INVALID,
+                    format!("bindAddress `{}` of node {name} is not an IP address", bind.value),
+                )
+                .label(bind.span, "not an address")
+                .help("write a plain address without prefix, e.g. 10.0.1.10, or 0.0.0.0 / :: for every address"),
+            );
+            continue;
+        };
+        if node.role.value == Role::Worker {
+            out.push(
+                Diag::error(
+                    code::NODES_BIND_ADDRESS,
+                    format!(
+                        "bindAddress of node {name}: a worker runs no API server, so there is nothing to bind"
+                    ),
+                )
+                .label(bind.span, "bind address")
+                .label(node.role.span, "worker")
+                .help("remove bindAddress from the worker, or make the node a control-plane node"),
+            );
+            continue;
+        }
+        if ip.is_unspecified() {
+            continue; // every address: each target's default
+        }
+        let own: Vec<IpAddr> = np
+            .address
+            .iter()
+            .chain(&np.secondary_address)
+            .chain(np.interfaces.iter().filter_map(|i| i.address.as_ref()))
+            .chain(&np.overlay_address)
+            .map(|a| a.addr())
+            .collect();
+        if !own.contains(&ip) {
+            let list = own
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ");
+            out.push(
+                Diag::error(
+                    code::NODES_BIND_ADDRESS,
+                    format!(
+                        "bindAddress {ip} of node {name} is none of its addresses ({list}): the API server could not listen on it"
+                    ),
+                )
+                .label(bind.span, "bind address")
+                .label(node.address.span, "the node's address")
+                .help("give one of the node's own addresses, or 0.0.0.0 / :: for every address"),
+            );
+            continue;
+        }
+        match dist {
+            Distribution::Rke2 => {
+                out.push(
+                    not_applied(
+                        intent,
+                        bind.span,
+                        format!(
+                            "bindAddress of node {name}: RKE2 fixes kube-apiserver's bind address at 0.0.0.0 and probes it on https://localhost:6443, so a kube-apiserver-arg bind-address={ip} would fail its own health checks"
+                        ),
+                    )
+                    .help("remove bindAddress (RKE2's API server listens on every address); restrict who reaches tcp/6443 with firewall rules"),
+                );
+                continue;
+            }
+            Distribution::Canonical => {
+                out.push(
+                    not_applied(
+                        intent,
+                        bind.span,
+                        format!(
+                            "bindAddress of node {name}: {} has no bind-address setting, and its control-plane kubeconfigs reach the local API server on localhost, which --bind-address={ip} in extra-node-kube-apiserver-args would close",
+                            dist_name(dist)
+                        ),
+                    )
+                    .help("remove bindAddress (the API server listens on every address); restrict who reaches the API port with firewall rules"),
+                );
+                continue;
+            }
+            Distribution::Manual => out.push(
+                Diag::warning(
+                    code::NODES_BIND_ADDRESS,
+                    format!(
+                        "node {name}'s kube-apiserver gets --bind-address={ip}: it no longer answers on https://127.0.0.1:6443, where the lesson's kube-controller-manager, kube-scheduler and admin kubeconfigs point"
+                    ),
+                )
+                .label(bind.span, "bind address")
+                .help(format!(
+                    "write https://{} as the server of those kubeconfigs (netc's kube-proxy kubeconfig already does)",
+                    distribution::host_port(ip, distribution::API_PORT)
+                )),
+            ),
+            Distribution::Kubeadm | Distribution::K3s => {}
+        }
+        if let Some(first) = plan.service_cidrs.first()
+            && first.addr().is_ipv6() != ip.is_ipv6()
+        {
+            out.push(
+                Diag::error(
+                    code::NODES_ADDRESS_FAMILY,
+                    format!(
+                        "node {name}'s bindAddress {ip} is {} but the first service CIDR {first} is {}: the API server is advertised at its bind address, and kube-apiserver requires the two families to match",
+                        family(ip.is_ipv6()),
+                        family(first.addr().is_ipv6())
+                    ),
+                )
+                .label(bind.span, "bind address")
+                .label(intent.cluster.service_cidr.span, "service CIDRs")
+                .help(format!(
+                    "bind to the node's {} address, or to 0.0.0.0 / :: for every address",
+                    family(first.addr().is_ipv6())
+                )),
+            );
+        }
+        if let Some(ep) = endpoint_ip
+            && ep != ip
+            && own.contains(&ep)
+            && let Some(span) = intent
+                .cluster
+                .control_plane_endpoint
+                .as_ref()
+                .map(|e| e.span)
+        {
+            out.push(
+                Diag::error(
+                    code::NODES_BIND_ADDRESS,
+                    format!(
+                        "controlPlaneEndpoint {ep} is node {name}'s own address, but its API server listens only on {ip}: every node and kubeconfig pointed at the endpoint is refused"
+                    ),
+                )
+                .label(bind.span, "bind address")
+                .label(span, "control-plane endpoint")
+                .help(format!(
+                    "bind to {ep}, point controlPlaneEndpoint at {ip} (or a load balancer), or bind to 0.0.0.0 / ::"
+                )),
+            );
+        }
+    }
+}
+
+fn not_applied(intent: &NetworkIntent, at: Span, message: String) -> Diag {
+    Diag::error(code::NODES_SETTING_NOT_APPLIED, message)
+        .label(at, "bind address")
+        .label(intent.cluster.distribution.span, "distribution")
+}
+
+fn family(v6: bool) -> &'static str {
+    if v6 { "IPv6" } else { "IPv4" }
+}
