@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what netc's test suite runs for real: the reference CNI plugins, nft, iproute2,
 # firewalld (firewall-offline-cmd, and the daemon on a private D-Bus system bus inside a test
-# namespace only: tests/lab/firewalld.rs), dbus-daemon, kubernetes-validate and jsonschema.
+# namespace only: tests/lab/firewalld.rs), dbus-daemon, kubernetes-validate, jsonschema and
+# jsonpatch (RFC 6902: applies kubeadm's JSON patch files, tests/build_node_addressing.rs).
 # Idempotent; needs root (or sudo) on Debian 12.
 set -euo pipefail
 
@@ -25,8 +26,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   [ "$own_policy" -eq 0 ] || as_root rm -f /usr/sbin/policy-rc.d
 fi
 
-py=(kubernetes-validate jsonschema pyyaml)
-if ! python3 -c 'import kubernetes_validate, jsonschema, yaml' 2>/dev/null; then
+py=(kubernetes-validate jsonschema pyyaml jsonpatch)
+if ! python3 -c 'import kubernetes_validate, jsonschema, yaml, jsonpatch' 2>/dev/null; then
   # Debian's own python3 is "externally managed" (PEP 668); a pyenv/venv python is not.
   python3 -m pip install -q --disable-pip-version-check "${py[@]}" 2>/dev/null \
     || as_root python3 -m pip install -q --disable-pip-version-check --break-system-packages "${py[@]}"

@@ -47,9 +47,11 @@ fn paths(value: &Value, prefix: &str, out: &mut Vec<String>) {
     }
 }
 
-/// Whether `path` is a kubeadm or component configuration file netc writes.
+/// Whether `path` is a kubeadm or component configuration file netc writes (kubeadm's patch
+/// files are RFC 6902 operations, read back in `tests/build_node_addressing.rs`).
 fn is_config(path: &str) -> bool {
-    path.starts_with("kubeadm/") || (path.starts_with("manual/") && path.ends_with(".yaml"))
+    (path.starts_with("kubeadm/") && !path.starts_with("kubeadm/patches/"))
+        || (path.starts_with("manual/") && path.ends_with(".yaml"))
 }
 
 /// Problems with the kubeadm and component configuration files among `files`.
@@ -157,6 +159,14 @@ fn api_version_follows_the_kubernetes_version() {
     assert!(
         join.contains("controlPlane:\n  localAPIEndpoint:\n    advertiseAddress: \"10.0.1.11\"")
     );
+    // cp-2's bindAddress: its patches directory, in both API versions.
+    for files in [&v3, &v4] {
+        let join = String::from_utf8_lossy(&files["kubeadm/join-cp-2.yaml"]).into_owned();
+        assert!(
+            join.contains("patches:\n  directory: /etc/netc/kubeadm/patches\n"),
+            "{join}"
+        );
+    }
     assert!(
         !v4.contains_key("kubeadm/join-cp-1.yaml"),
         "the init node gets no join file"

@@ -70,6 +70,8 @@ struct Spec {
     cni_extra: Vec<String>,
     /// Extra `cluster:` keys.
     cluster_extra: Vec<String>,
+    /// Extra keys of the control-plane node `cp-1`.
+    cp_extra: Vec<String>,
     pod_cidr: &'static str,
     service_cidr: &'static str,
     /// Each node's eth1 MTU (`None`: no eth1).
@@ -87,6 +89,7 @@ impl Spec {
             encap,
             cni_extra: Vec::new(),
             cluster_extra: Vec::new(),
+            cp_extra: Vec::new(),
             pod_cidr: "10.244.0.0/16",
             service_cidr: "10.96.0.0/16",
             eth1: [None; 3],
@@ -156,6 +159,11 @@ impl Spec {
             let role = if i == 0 { "control-plane" } else { "worker" };
             let _ = writeln!(y, "  - name: {name}\n    role: {role}");
             let _ = writeln!(y, "    address: 10.0.1.{}/24", 10 + i);
+            if i == 0 {
+                for line in &self.cp_extra {
+                    let _ = writeln!(y, "    {line}");
+                }
+            }
             let _ = writeln!(y, "    interfaces:");
             let _ = writeln!(y, "      - {{name: eth0, mtu: 1500, purpose: management}}");
             if let Some(mtu) = self.eth1[i] {
@@ -605,6 +613,11 @@ const SETTINGS: &[Setting] = &[
                     .into(),
             )
         },
+    },
+    Setting {
+        // cp-1's eth1 address: the API server listens (and is advertised) there only.
+        key: "nodes[].bindAddress",
+        apply: |s| s.cp_extra.push("bindAddress: 10.1.0.10".into()),
     },
     Setting {
         key: "cluster.controlPlaneEndpoint",

@@ -1711,3 +1711,135 @@ fn datastore_k8s_dqlite_outside_canonical() {
     )]))
     .clean();
 }
+
+/// BASE with `bindAddress: <bind>` on cp-1 (line 26), plus `edits`.
+fn with_bind(bind: &str, edits: &[(&str, &str)]) -> String {
+    let line = format!("    address: 10.0.1.100/24\n    bindAddress: \"{bind}\"\n");
+    let mut all = vec![("    address: 10.0.1.100/24\n", line.as_str())];
+    all.extend_from_slice(edits);
+    edit(&all)
+}
+
+#[test]
+fn bind_address_own_or_unspecified_is_clean() {
+    for bind in ["10.0.1.100", "0.0.0.0", "::"] {
+        let r = run(&with_bind(bind, &[]));
+        r.lacks(code::NODES_BIND_ADDRESS);
+        r.clean();
+    }
+    // An interface's own address counts (the control-plane endpoint, cp-1's primary address,
+    // would lead elsewhere: it goes).
+    let r = run(&with_bind(
+        "192.168.50.10",
+        &[
+            ("  controlPlaneEndpoint: 10.0.1.100:6443\n", ""),
+            (
+                "      - {name: eth0, mtu: 1500, purpose: management}\n",
+                "      - {name: eth0, mtu: 1500, purpose: management}\n      - {name: eth1, mtu: 1500, address: 192.168.50.10/24}\n",
+            ),
+        ],
+    ));
+    r.lacks(code::NODES_BIND_ADDRESS);
+    r.clean();
+}
+
+#[test]
+fn bind_address_not_the_nodes_or_with_a_prefix() {
+    let r = run(&with_bind("10.0.1.200", &[]));
+    let d = r.expect(code::NODES_BIND_ADDRESS, 26, "10.0.1.200");
+    assert!(
+        d.message.contains("none of its addresses (10.0.1.100)"),
+        "{}",
+        d.message
+    );
+    r.also_labels(d, 25, "10.0.1.100/24");
+    run(&with_bind("10.0.1.100/24", &[])).expect(code::CIDR_INVALID, 26, "10.0.1.100/24");
+}
+
+#[test]
+fn bind_address_on_a_worker() {
+    let r = run(&edit(&[(
+        "address: 10.0.1.101/24, interfaces",
+        "address: 10.0.1.101/24, bindAddress: 10.0.1.101, interfaces",
+    )]));
+    let d = r.expect(code::NODES_BIND_ADDRESS, 28, "10.0.1.101");
+    assert!(d.message.contains("worker"), "{}", d.message);
+    r.also_labels(d, 28, "worker");
+}
+
+#[test]
+fn bind_address_of_the_second_family_and_not_where_the_endpoint_leads() {
+    let r = run(&with_bind(
+        "fd00:1::100",
+        &[
+            (
+                "podCIDR: 10.244.0.0/16",
+                "podCIDR: [10.244.0.0/16, fd00:10:244::/56]",
+            ),
+            (
+                "serviceCIDR: 10.96.0.0/12",
+                "serviceCIDR: [10.96.0.0/12, fd00:10:96::/112]",
+            ),
+            (
+                "    role: control-plane\n",
+                "    role: control-plane\n    secondaryAddress: fd00:1::100/64\n",
+            ),
+        ],
+    ));
+    // cp-1: role (24), secondaryAddress (25), address (26), bindAddress (27).
+    let d = r.expect(code::NODES_ADDRESS_FAMILY, 27, "fd00:1::100");
+    assert!(
+        d.message
+            .contains("first service CIDR 10.96.0.0/12 is IPv4"),
+        "{}",
+        d.message
+    );
+    r.also_labels(d, 10, "10.96.0.0/12");
+    // controlPlaneEndpoint 10.0.1.100 is cp-1's own address, where nothing would listen.
+    let d = r.expect(code::NODES_BIND_ADDRESS, 27, "fd00:1::100");
+    r.also_labels(d, 13, "10.0.1.100:6443");
+}
+
+#[test]
+fn bind_address_not_applied_on_rke2_and_canonical_warned_on_manual() {
+    let r = run(&with_bind(
+        "10.0.1.100",
+        &[
+            ("distribution: kubeadm", "distribution: rke2"),
+            (
+                "kubernetesVersion: v1.31.2",
+                "kubernetesVersion: v1.31.2+rke2r1",
+            ),
+        ],
+    ));
+    let d = r.expect(code::NODES_SETTING_NOT_APPLIED, 26, "10.0.1.100");
+    assert!(d.message.contains("localhost"), "{}", d.message);
+    r.also_labels(d, 7, "rke2");
+    // The unspecified address is RKE2's own: nothing to report.
+    let r = run(&with_bind(
+        "0.0.0.0",
+        &[
+            ("distribution: kubeadm", "distribution: rke2"),
+            (
+                "kubernetesVersion: v1.31.2",
+                "kubernetesVersion: v1.31.2+rke2r1",
+            ),
+        ],
+    ));
+    r.lacks(code::NODES_SETTING_NOT_APPLIED);
+    let r = run(&with_bind(
+        "10.0.1.100",
+        &[("distribution: kubeadm", "distribution: canonical")],
+    ));
+    let d = r.expect(code::NODES_SETTING_NOT_APPLIED, 26, "10.0.1.100");
+    assert!(d.message.contains("Canonical Kubernetes"), "{}", d.message);
+    r.also_labels(d, 7, "canonical");
+    let r = run(&with_bind(
+        "10.0.1.100",
+        &[("distribution: kubeadm", "distribution: manual")],
+    ));
+    let d = r.expect(code::NODES_BIND_ADDRESS, 26, "10.0.1.100");
+    assert_eq!(d.severity, Severity::Warning);
+    assert!(d.message.contains("127.0.0.1:6443"), "{}", d.message);
+    r.clean();
+}

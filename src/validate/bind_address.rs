@@ -149,7 +149,7 @@ pub(super) fn check(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
                     ),
                 )
                 .label(bind.span, "bind address")
-                .label(intent.cluster.service_cidr.span, "service CIDRs")
+                .label(service_span(intent, *first), "first service CIDR")
                 .help(format!(
                     "bind to the node's {} address, or to 0.0.0.0 / :: for every address",
                     family(first.addr().is_ipv6())
@@ -186,6 +186,15 @@ fn not_applied(intent: &NetworkIntent, at: Span, message: String) -> Diag {
     Diag::error(code::NODES_SETTING_NOT_APPLIED, message)
         .label(at, "bind address")
         .label(intent.cluster.distribution.span, "distribution")
+}
+
+/// The span of the service CIDR entry that is `net`, else of the whole value.
+fn service_span(intent: &NetworkIntent, net: ipnet::IpNet) -> Span {
+    let cidrs = &intent.cluster.service_cidr;
+    cidrs
+        .entries()
+        .find(|(t, _)| values::parse_network(t).is_ok_and(|n| n == net))
+        .map_or(cidrs.span, |(_, span)| span)
 }
 
 fn family(v6: bool) -> &'static str {
