@@ -463,6 +463,35 @@ nodes {
     }
 
     #[test]
+    fn nested_slashdashed_blocks_are_bounded() {
+        use lex::MAX_SLASHDASHED_BLOCKS as MAX;
+        // The parser's work doubles with each slashdashed block around another (the fuzzer's
+        // 265-byte `a /-{ itr /-{ ...` took 12 s); past the bound the pre-pass refuses.
+        let nested = |n: usize| format!("{}{}", "a /-{ ".repeat(n), "}".repeat(n));
+        let prepared = lex::prepare(&nested(MAX), MAX_DEPTH).expect("within the bound");
+        parse_nodes(&prepared).expect("valid KDL");
+        let d = err(&nested(MAX + 1));
+        assert!(d.message.contains("slashdashed"), "{}", d.message);
+        assert_eq!(
+            d.primary_span().map(|s| s.offset),
+            Some("a /-{ ".len() * MAX + "a /-".len())
+        );
+        // Unclosed, on a line of its own after `/-`, and with ordinary blocks in between: the
+        // same count. Siblings do not add up; a closed block no longer counts.
+        for text in [
+            "a /-{ ".repeat(MAX + 1),
+            "a /-\n{ ".repeat(MAX + 1),
+            "a /-{ b { ".repeat(MAX + 1),
+        ] {
+            assert!(lex::prepare(&text, MAX_DEPTH).is_err(), "{text:?}");
+        }
+        let siblings = format!("a {{ {} }}", "b /-{ c /-{ d } }\n".repeat(50));
+        lex::prepare(&siblings, MAX_DEPTH).expect("siblings are not nested");
+        let closed = format!("{}{}", "a /-{ }\n".repeat(20), nested(MAX));
+        lex::prepare(&closed, MAX_DEPTH).expect("closed blocks are gone");
+    }
+
+    #[test]
     fn inputs_that_overflowed_the_parser_are_diagnostics() {
         // Each of these aborted `netc check` with a stack overflow (issue 11, item 1).
         let many = |s: &str, n: usize| s.repeat(n);
