@@ -61,8 +61,8 @@ impl Lab {
         lab.no_ipv6(&lan);
         if !Command::new("ip")
             .args(["netns", "list"])
-            .status()
-            .is_ok_and(|s| s.success())
+            .output()
+            .is_ok_and(|o| o.status.success())
             || lab.namespaces.is_empty()
         {
             panic!(
