@@ -546,8 +546,18 @@ fn sigterm_mid_pass_finishes_the_pass_and_leaves_no_partial_step() {
         "the pass under way did not finish:\n{log}"
     );
     assert!(log.trim_end().ends_with("agent stopped"), "{log}");
-    // The host is exactly the intent (nothing half-applied) and the lock is free.
-    let again = lab.apply("n1", &file, "worker-1", &["--lock-timeout", "1"], &[]);
+    // The host is exactly the intent (nothing half-applied) and the lock is free. The
+    // agent's desired state is cached in the state directory: this apply reuses it.
+    let again = lab.apply("n1", &file, "worker-1", &["--lock-timeout", "1", "-v"], &[]);
     assert!(again.status.success(), "{}", text(&again));
     assert!(text(&again).contains("no changes"), "{}", text(&again));
+    assert!(
+        text(&again).contains("desired state from the cache"),
+        "{}",
+        text(&again)
+    );
+    // So does a restarted agent (a new pod on the node, the same intent).
+    let mut restarted = Agent::start(&lab, "n1", "worker-1", &file, &[]);
+    restarted.wait_log("(desired state from the cache)", Duration::from_secs(30));
+    assert_eq!(restarted.terminate(), Some(0), "{}", restarted.log());
 }

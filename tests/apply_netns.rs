@@ -1062,3 +1062,94 @@ fn apply_installs_the_containerd_proxy_drop_in() {
         assert!(got == emitted, "{host} differs from {artifact}");
     }
 }
+
+const FROM_CACHE: &str = "desired state from the cache";
+const DERIVED: &str = "desired state derived from";
+
+/// An unchanged intent takes its desired state from the cache in the state directory (parse,
+/// check, plan and emit skipped), yet the host is still observed: a route deleted by hand is
+/// restored on a hit. Any change of the key is a miss: an edited intent, another node; a
+/// corrupt or truncated cache is a miss, never an error; a dry run writes no cache.
+#[test]
+fn cached_desired_state_is_used_only_for_the_same_intent_and_node() {
+    let Some(lab) = Lab::new(NODES) else { return };
+    let file = lab.file("intent.yaml", &full_intent());
+    let cache = lab.path("n1", "state").join("desired.json");
+
+    let dry = ok(lab.apply("n1", &file, "worker-1", &["-v", "--dry-run"], &[]));
+    assert!(dry.contains(DERIVED), "{dry}");
+    assert!(!cache.exists(), "a dry run wrote the cache");
+
+    let first = ok(lab.apply("n1", &file, "worker-1", &["-v"], &[]));
+    assert!(first.contains(DERIVED), "{first}");
+    assert!(cache.exists(), "no cache after an apply");
+    let before = lab.dump("n1");
+    let hit = ok(lab.apply("n1", &file, "worker-1", &["-v"], &[]));
+    assert!(
+        hit.contains(FROM_CACHE) && hit.contains("no changes"),
+        "{hit}"
+    );
+
+    // A hit still observes the host: drift is found and corrected.
+    lab::run(&[
+        "ip",
+        "-n",
+        &lab.ns("n1"),
+        "route",
+        "del",
+        "10.200.2.0/24",
+        "via",
+        "172.16.0.4",
+    ]);
+    let repaired = ok(lab.apply("n1", &file, "worker-1", &["-v"], &[]));
+    assert!(
+        repaired.contains(FROM_CACHE) && repaired.contains("add route 10.200.2.0/24"),
+        "{repaired}"
+    );
+    lab::assert_same(&before, &lab.dump("n1"), "after a repair from the cache");
+
+    // An edited intent (same file name) is a miss, and its change is applied.
+    let edited = lab.file(
+        "intent.yaml",
+        &full_intent().replace("tcp/8080", "tcp/8081"),
+    );
+    let out = ok(lab.apply("n1", &edited, "worker-1", &["-v"], &[]));
+    assert!(
+        out.contains(DERIVED) && out.contains("replace nftables"),
+        "{out}"
+    );
+    let again = ok(lab.apply("n1", &edited, "worker-1", &["-v"], &[]));
+    assert!(
+        again.contains(FROM_CACHE) && again.contains("no changes"),
+        "{again}"
+    );
+
+    // Corrupt, truncated or emptied: a miss, the apply goes on and stores it again.
+    let good = std::fs::read(&cache).expect("cache");
+    for bad in [
+        b"not json".to_vec(),
+        good[..good.len() / 2].to_vec(),
+        Vec::new(),
+    ] {
+        std::fs::write(&cache, &bad).expect("corrupt the cache");
+        let out = ok(lab.apply("n1", &edited, "worker-1", &["-v"], &[]));
+        assert!(out.contains(DERIVED) && out.contains("no changes"), "{out}");
+        assert_eq!(
+            std::fs::read(&cache).expect("cache"),
+            good,
+            "cache not stored again"
+        );
+    }
+
+    // Another node with worker-1's cache in its state directory: a miss, and worker-2 gets
+    // its own routes (to worker-1's pods, not to its own).
+    let n2_state = lab.path("n2", "state");
+    std::fs::copy(&cache, n2_state.join("desired.json")).expect("copy the cache");
+    let other = ok(lab.apply("n2", &edited, "worker-2", &["-v"], &[]));
+    assert!(other.contains(DERIVED), "{other}");
+    let routes = text(&lab.exec("n2", &["ip", "route"]));
+    assert!(
+        routes.contains("10.200.1.0/24 via 172.16.0.3") && !routes.contains("10.200.2.0/24 via"),
+        "{routes}"
+    );
+}

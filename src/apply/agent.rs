@@ -19,9 +19,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use super::desired::Derived;
 use super::status::{self, Status, short};
 use super::{Event, Options, apply, now};
-use crate::plan::Plan;
 
 /// The default interval between passes.
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(30);
@@ -61,11 +61,13 @@ fn step_delay() -> Option<Duration> {
     Some(Duration::from_millis(ms.min(10_000)))
 }
 
-/// An intent file as read: its generation, and its Plan or why it has none (the rendered
-/// diagnostics).
+/// An intent file as read: its generation, and the node's desired state or why it has none
+/// (the rendered diagnostics).
 pub struct Intent {
     pub generation: String,
-    pub plan: Result<Plan, String>,
+    pub derived: Result<Derived, String>,
+    /// The desired state came from `apply::cache` (the intent is the one derived before).
+    pub cached: bool,
 }
 
 /// What the agent runs.
@@ -105,7 +107,7 @@ pub fn run(
     let mut current: Option<Intent> = None;
     // Why `current` is not applied, until FILE changes.
     let mut current_failure: Option<String> = None;
-    let mut last_good: Option<(String, Plan)> = None;
+    let mut last_good: Option<(String, Derived)> = None;
     let mut drift_total = 0u64;
     let mut probes = Vec::new();
     let mut seen: Identity = None;
@@ -123,9 +125,17 @@ pub fn run(
             match load() {
                 Ok(intent) => {
                     if current.as_ref().map(|c| &c.generation) != Some(&intent.generation) {
-                        current_failure = match &intent.plan {
+                        current_failure = match &intent.derived {
                             Ok(_) => {
-                                log(format!("{node}: intent {}", short(&intent.generation)));
+                                log(format!(
+                                    "{node}: intent {}{}",
+                                    short(&intent.generation),
+                                    if intent.cached {
+                                        " (desired state from the cache)"
+                                    } else {
+                                        ""
+                                    }
+                                ));
                                 None
                             }
                             Err(diagnostics) => {
@@ -146,30 +156,31 @@ pub fn run(
         let rollout = match &current {
             Some(Intent {
                 generation,
-                plan: Ok(plan),
+                derived: Ok(derived),
+                ..
             }) if current_failure.is_none()
                 && last_good.as_ref().map(|(g, _)| g) != Some(generation) =>
             {
-                Some((generation.clone(), plan))
+                Some((generation.clone(), derived))
             }
             _ => None,
         };
         let target = match (&rollout, &last_good) {
-            (Some((_, plan)), _) => Some(*plan),
-            (None, Some((_, plan))) => Some(plan),
+            (Some((_, derived)), _) => Some(*derived),
+            (None, Some((_, derived))) => Some(derived),
             (None, None) => None,
         };
         let mut steps: Vec<String> = Vec::new();
         let mut pass_failure = None;
         let mut verified = false;
-        if let Some(plan) = target {
+        if let Some(derived) = target {
             let what = if rollout.is_some() {
                 "applied"
             } else {
                 "corrected"
             };
             let delay = step_delay();
-            let result = apply(plan, &opts.apply, &mut |event| match event {
+            let result = apply(derived, &opts.apply, &mut |event| match event {
                 Event::Step { step, .. } => {
                     log(format!("{node}: {what}: {step}"));
                     steps.push(step);
@@ -184,13 +195,13 @@ pub fn run(
                 Event::Plan { .. } => {}
             });
             match (result, &rollout) {
-                (Ok(report), Some((generation, plan))) => {
+                (Ok(report), Some((generation, derived))) => {
                     log(format!(
                         "{node}: intent {} applied ({} change(s)), verified",
                         short(generation),
                         report.changes
                     ));
-                    last_good = Some((generation.clone(), (*plan).clone()));
+                    last_good = Some((generation.clone(), (*derived).clone()));
                     probes = report.probes;
                     verified = true;
                 }

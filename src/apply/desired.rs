@@ -108,14 +108,55 @@ pub struct Desired {
     pub management: Management,
 }
 
-/// Builds the desired state of `node`. `artifacts` are the node's installed artifacts
+/// The desired state of one node as the intent alone gives it: everything [`Desired`] holds
+/// except the facts the Plan leaves to the host (which interface carries the node address when
+/// the intent names none), plus what the probes need from the intent. A pure function of the
+/// intent, the node and the file name the artifacts' headers name, so `apply::cache` can keep
+/// it between runs; [`Derived::resolve`] completes it with what is observed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Derived {
+    pub node: String,
+    /// The node address (the management path; the VXLAN device's local address).
+    address: Option<IpNet>,
+    /// The management interface the intent declares.
+    management_interface: Option<String>,
+    /// Links netc creates, bridges first; the host overlay's VXLAN device is added by
+    /// [`Derived::resolve`] (after them), once its underlay is known.
+    links: Vec<LinkSpec>,
+    overlay_device: Option<OverlayDevice>,
+    mtus: Vec<(String, u32)>,
+    addresses: Vec<AddressSpec>,
+    routes: Vec<RouteSpec>,
+    fdb: Vec<FdbSpec>,
+    sysctls: Vec<(String, String)>,
+    modules: Vec<ModuleRequirement>,
+    firewall: Option<FirewallSpec>,
+    #[serde(with = "contents")]
+    files: HostFiles,
+    /// Probe targets from the intent: up to three peer node addresses, and the API endpoint
+    /// (`host:port`, resolved when probed).
+    pub peers: Vec<IpAddr>,
+    pub api_endpoint: Option<String>,
+}
+
+/// The host overlay's VXLAN device; `underlay: None` is the management interface.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct OverlayDevice {
+    name: String,
+    vni: u32,
+    port: u16,
+    local: Ipv4Addr,
+    underlay: Option<String>,
+    master: String,
+}
+
+/// Derives what `node` wants from the Plan and the node's installed artifacts
 /// (`emit::node_artifacts`).
-pub fn desired(
+pub fn derive(
     plan: &Plan,
     node_name: &str,
     artifacts: &[NodeArtifact],
-    observed: &Observed,
-) -> Result<Desired, ApplyError> {
+) -> Result<Derived, ApplyError> {
     let node = plan
         .node(node_name)
         .ok_or_else(|| ApplyError::UnknownNode {
@@ -123,22 +164,11 @@ pub fn desired(
             known: plan.nodes.iter().map(|n| n.name.clone()).collect(),
         })?;
     let node_ip = node.ip();
-    let management_interface = node
-        .management_interface()
-        .map(|i| i.name.clone())
-        .or_else(|| {
-            node_ip.and_then(|ip| {
-                observed
-                    .addresses
-                    .iter()
-                    .find(|a| a.net.addr() == ip)
-                    .and_then(|a| observed.link_name(a.index).map(str::to_owned))
-            })
-        });
 
     let mut links = Vec::new();
     let mut addresses = Vec::new();
     let mut fdb = Vec::new();
+    let mut overlay_device = None;
 
     if plan.cni.plugin == CniPlugin::Bridge {
         links.push(LinkSpec::Bridge {
@@ -164,26 +194,16 @@ pub fn desired(
                 "the host overlay needs an IPv4 node address; node {node_name} has none"
             )));
         };
-        let underlay = overlay
-            .underlay
-            .clone()
-            .or_else(|| management_interface.clone())
-            .ok_or_else(|| {
-                ApplyError::Unsupported(format!(
-                    "no interface of node {node_name} holds its address {local}: name the \
-                     underlay in hostOverlay.vxlan.interface"
-                ))
-            })?;
         links.push(LinkSpec::Bridge {
             name: overlay.bridge.clone(),
         });
-        links.push(LinkSpec::Vxlan {
+        overlay_device = Some(OverlayDevice {
             name: overlay.device.clone(),
             vni: overlay.vni,
             port: overlay.port,
             local,
-            underlay,
-            master: Some(overlay.bridge.clone()),
+            underlay: overlay.underlay.clone(),
+            master: overlay.bridge.clone(),
         });
         if let Some(addr) = node.overlay_address {
             addresses.push(AddressSpec {
@@ -228,9 +248,12 @@ pub fn desired(
 
     let (files, firewall) = installed(plan, node, artifacts)?;
 
-    Ok(Desired {
+    Ok(Derived {
         node: node.name.clone(),
+        address: node.address,
+        management_interface: node.management_interface().map(|i| i.name.clone()),
         links,
+        overlay_device,
         mtus,
         addresses,
         routes,
@@ -239,11 +262,130 @@ pub fn desired(
         modules: node.modules.clone(),
         firewall,
         files,
-        management: Management {
-            address: node.address,
-            interface: management_interface,
-        },
+        peers: plan
+            .nodes
+            .iter()
+            .filter(|n| n.name != node.name)
+            .filter_map(|n| n.ip())
+            .take(3)
+            .collect(),
+        api_endpoint: plan.control_plane_endpoint.clone(),
     })
+}
+
+impl Derived {
+    /// The sysctl keys and file paths the desired state names (what to observe besides the
+    /// kernel's objects).
+    pub fn sysctl_keys(&self) -> impl Iterator<Item = &str> {
+        self.sysctls.iter().map(|(k, _)| k.as_str())
+    }
+
+    pub fn file_paths(&self) -> impl Iterator<Item = &str> {
+        self.files.keys().map(String::as_str)
+    }
+
+    pub fn firewall(&self) -> Option<&FirewallSpec> {
+        self.firewall.as_ref()
+    }
+
+    /// The desired state on this host: the management interface is the declared one, else
+    /// the interface observed holding the node address; the VXLAN device's underlay is the
+    /// declared one, else that interface.
+    pub fn resolve(&self, observed: &Observed) -> Result<Desired, ApplyError> {
+        let node_ip = self.address.map(|a| a.addr());
+        let management_interface = self.management_interface.clone().or_else(|| {
+            node_ip.and_then(|ip| {
+                observed
+                    .addresses
+                    .iter()
+                    .find(|a| a.net.addr() == ip)
+                    .and_then(|a| observed.link_name(a.index).map(str::to_owned))
+            })
+        });
+        let mut links = self.links.clone();
+        if let Some(d) = &self.overlay_device {
+            let underlay = d
+                .underlay
+                .clone()
+                .or_else(|| management_interface.clone())
+                .ok_or_else(|| {
+                    ApplyError::Unsupported(format!(
+                        "no interface of node {} holds its address {}: name the underlay in \
+                         hostOverlay.vxlan.interface",
+                        self.node, d.local
+                    ))
+                })?;
+            links.push(LinkSpec::Vxlan {
+                name: d.name.clone(),
+                vni: d.vni,
+                port: d.port,
+                local: d.local,
+                underlay,
+                master: Some(d.master.clone()),
+            });
+        }
+        Ok(Desired {
+            node: self.node.clone(),
+            links,
+            mtus: self.mtus.clone(),
+            addresses: self.addresses.clone(),
+            routes: self.routes.clone(),
+            fdb: self.fdb.clone(),
+            sysctls: self.sysctls.clone(),
+            modules: self.modules.clone(),
+            firewall: self.firewall.clone(),
+            files: self.files.clone(),
+            management: Management {
+                address: self.address,
+                interface: management_interface,
+            },
+        })
+    }
+}
+
+/// File contents in the cache: text as a JSON string (every file netc emits is text), anything
+/// else as an array of bytes.
+mod contents {
+    use super::HostFiles;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Serialize)]
+    #[serde(untagged)]
+    enum Out<'a> {
+        Text(&'a str),
+        Bytes(&'a [u8]),
+    }
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum In {
+        Text(String),
+        Bytes(Vec<u8>),
+    }
+
+    pub fn serialize<S: Serializer>(files: &HostFiles, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(files.iter().map(|(path, bytes)| {
+            let out = match std::str::from_utf8(bytes) {
+                Ok(text) => Out::Text(text),
+                Err(_) => Out::Bytes(bytes),
+            };
+            (path, out)
+        }))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<HostFiles, D::Error> {
+        let files = std::collections::BTreeMap::<String, In>::deserialize(d)?;
+        Ok(files
+            .into_iter()
+            .map(|(path, c)| {
+                let bytes = match c {
+                    In::Text(text) => text.into_bytes(),
+                    In::Bytes(bytes) => bytes,
+                };
+                (path, bytes)
+            })
+            .collect())
+    }
 }
 
 /// Host path (absolute, before `--root`) → contents.

@@ -285,13 +285,23 @@ fn temporary_name(name: &CStr) -> std::io::Result<CString> {
 /// target and renamed over it; a symbolic link at the target is refused, never followed.
 /// An existing file's permission bits are kept; a new file gets 0644.
 pub fn write(root: &Path, path: &str, contents: &[u8]) -> Result<(), ApplyError> {
+    write_with(root, path, contents, true)
+}
+
+/// [`write`] without syncing: as atomic for readers, but a crash may lose the new file or leave
+/// an empty one (for files whose loss costs nothing, such as `apply::cache`).
+pub fn write_unsynced(root: &Path, path: &str, contents: &[u8]) -> Result<(), ApplyError> {
+    write_with(root, path, contents, false)
+}
+
+fn write_with(root: &Path, path: &str, contents: &[u8], sync: bool) -> Result<(), ApplyError> {
     let at = Beneath::open(root, path, true)?
         .ok_or_else(|| ApplyError::Unsupported(format!("cannot create the directory of {path}")))?;
     let mode = match std::fs::File::from(
         match openat(&at.dir, &at.name, libc::O_PATH | libc::O_NOFOLLOW, 0) {
             Ok(fd) => fd,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return write_new(&at, contents, 0o644);
+                return write_new(&at, contents, 0o644, sync);
             }
             Err(e) => return Err(at.io(e)),
         },
@@ -308,10 +318,10 @@ pub fn write(root: &Path, path: &str, contents: &[u8]) -> Result<(), ApplyError>
         }
         Err(e) => return Err(at.io(e)),
     };
-    write_new(&at, contents, mode)
+    write_new(&at, contents, mode, sync)
 }
 
-fn write_new(at: &Beneath, contents: &[u8], mode: u32) -> Result<(), ApplyError> {
+fn write_new(at: &Beneath, contents: &[u8], mode: u32, sync: bool) -> Result<(), ApplyError> {
     let (tmp, fd) = loop {
         let tmp = temporary_name(&at.name).map_err(|e| at.io(e))?;
         match openat(
@@ -331,7 +341,9 @@ fn write_new(at: &Beneath, contents: &[u8], mode: u32) -> Result<(), ApplyError>
         file.write_all(contents)?;
         // The umask may have narrowed the mode given to openat.
         file.set_permissions(std::fs::Permissions::from_mode(mode))?;
-        file.sync_all()?;
+        if sync {
+            file.sync_all()?;
+        }
         // SAFETY: both names are NUL-terminated; `at.dir` is an open directory.
         let rc = unsafe {
             libc::renameat(
@@ -345,7 +357,7 @@ fn write_new(at: &Beneath, contents: &[u8], mode: u32) -> Result<(), ApplyError>
             return Err(std::io::Error::last_os_error());
         }
         // SAFETY: `at.dir` is an open directory descriptor.
-        if unsafe { libc::fsync(at.dir.as_raw_fd()) } != 0 {
+        if sync && unsafe { libc::fsync(at.dir.as_raw_fd()) } != 0 {
             return Err(std::io::Error::last_os_error());
         }
         Ok(())

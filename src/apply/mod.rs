@@ -6,6 +6,7 @@
 //! the state file does not list as netc's, except with `--force`.
 
 pub mod agent;
+pub mod cache;
 pub mod desired;
 pub mod diff;
 pub mod execute;
@@ -28,14 +29,14 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use self::desired::Desired;
+use self::desired::{Derived, Desired};
 use self::execute::Executor;
 use self::firewall::{Backend, generation};
 use self::netlink::Netlink;
 use self::observe::Observed;
 use self::state::{Owned, Pending};
 use self::step::Step;
-use crate::emit::{self, EmitError, NodeArtifact};
+use crate::emit::{self, EmitError};
 use crate::plan::Plan;
 
 /// Why an apply did not complete.
@@ -167,28 +168,27 @@ fn open_netlink() -> Result<Netlink, ApplyError> {
     })
 }
 
-/// Observes everything `desired` and `owned` name.
+/// Observes everything `derived` and `owned` name, and resolves the desired state against it.
 fn observe_all(
     nl: &mut Netlink,
     opts: &Options,
-    plan: &Plan,
-    artifacts: &[NodeArtifact],
+    derived: &Derived,
     owned: &Owned,
 ) -> Result<(Desired, Observed), ApplyError> {
     let mut observed = observe::observe_kernel(nl)?;
-    let desired = desired::desired(plan, &opts.node, artifacts, &observed)?;
-    let keys: Vec<&str> = desired.sysctls.iter().map(|(k, _)| k.as_str()).collect();
-    let paths: Vec<&str> = desired
-        .files
-        .keys()
-        .map(String::as_str)
-        .chain(owned.files.iter().map(|f| f.path.as_str()))
-        .collect();
+    let desired = derived.resolve(&observed)?;
+    let mut paths: Vec<&str> = derived.file_paths().collect();
+    // Files netc wrote that the intent no longer names (a path is read once).
+    for f in &owned.files {
+        if !desired.files.contains_key(&f.path) {
+            paths.push(&f.path);
+        }
+    }
     observe::observe_host(
         &mut observed,
         &opts.root,
         &opts.sysctl_dir,
-        keys.into_iter(),
+        derived.sysctl_keys(),
         paths.into_iter(),
     )?;
     let mut backends: Vec<(Backend, String)> = Vec::new();
@@ -230,12 +230,17 @@ fn observe_all(
     Ok((desired, observed))
 }
 
-/// The artifacts `node` installs, as `emit` produces them for `build`.
-fn node_artifacts(plan: &Plan, opts: &Options) -> Result<Vec<NodeArtifact>, ApplyError> {
-    emit::node_artifacts(plan, &opts.source, &opts.node)?.ok_or_else(|| ApplyError::UnknownNode {
-        node: opts.node.clone(),
-        known: plan.nodes.iter().map(|n| n.name.clone()).collect(),
-    })
+/// What `opts.node` wants, derived from `plan`: the node's artifacts exactly as `emit`
+/// produces them for `build`, plus the links, addresses, routes and sysctls the Plan gives the
+/// node. (`apply::cache` keeps it between runs.)
+pub fn derive(plan: &Plan, opts: &Options) -> Result<Derived, ApplyError> {
+    let artifacts = emit::node_artifacts(plan, &opts.source, &opts.node)?.ok_or_else(|| {
+        ApplyError::UnknownNode {
+            node: opts.node.clone(),
+            known: plan.nodes.iter().map(|n| n.name.clone()).collect(),
+        }
+    })?;
+    desired::derive(plan, &opts.node, &artifacts)
 }
 
 /// Keeps, with netc's nftables record, the generation its listing was observed at, when
@@ -253,22 +258,19 @@ fn record_generation(owned: &mut Owned, observed: &Observed) {
     }
 }
 
-/// Applies `plan` to this host for `opts.node`: the node's artifacts exactly as `build`
-/// emits them, plus the links, addresses, routes and sysctls the Plan gives the node.
+/// Makes this host what `derived` ([`derive`], or its cached copy) wants for `opts.node`.
 pub fn apply(
-    plan: &Plan,
+    derived: &Derived,
     opts: &Options,
     on_event: &mut dyn FnMut(Event),
 ) -> Result<Report, ApplyError> {
-    let artifacts = node_artifacts(plan, opts)?;
-    let artifacts = artifacts.as_slice();
     let _lock = lock::acquire(&opts.state_dir, opts.lock_timeout)?;
     if state::load_pending(&opts.state_dir)?.is_some() {
         return Err(ApplyError::PendingTry);
     }
     let owned = state::load(&opts.state_dir, &opts.node)?;
     let mut nl = open_netlink()?;
-    let (desired, observed) = observe_all(&mut nl, opts, plan, artifacts, &owned)?;
+    let (desired, observed) = observe_all(&mut nl, opts, derived, &owned)?;
     modules::ensure(&desired.modules)?;
 
     let changes = diff::diff_with(&desired, &observed, &owned, opts.force, opts.agent);
@@ -307,13 +309,13 @@ pub fn apply(
         }
         let mut done = report(0, None);
         if opts.agent {
-            done.probes = answering(probe::targets(plan, &opts.node, &observed));
+            done.probes = answering(probe::targets(derived, &observed));
         }
         return Ok(done);
     }
 
     let probes_before = if opts.try_secs.is_some() || opts.agent {
-        answering(probe::targets(plan, &opts.node, &observed))
+        answering(probe::targets(derived, &observed))
     } else {
         Vec::new()
     };
@@ -335,8 +337,7 @@ pub fn apply(
     };
 
     // Record what the firewall backend now reports, for the next idempotence check.
-    let (_, after) = match observe_all(exec.netlink(), opts, plan, artifacts, &changes.owned_after)
-    {
+    let (_, after) = match observe_all(exec.netlink(), opts, derived, &changes.owned_after) {
         Ok(v) => v,
         Err(e) => return Err(undo(&mut exec, &applied, &observed, e, on_event)),
     };

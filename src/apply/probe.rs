@@ -18,8 +18,8 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
+use super::desired::Derived;
 use super::observe::Observed;
-use crate::plan::Plan;
 
 /// One thing to reach. Recorded in the agent's status record (`netc status` probes them again).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,22 +41,15 @@ impl fmt::Display for Target {
 }
 
 /// The default gateway, up to three peer nodes, and the API endpoint when the intent gives one.
-pub fn targets(plan: &Plan, node: &str, observed: &Observed) -> Vec<Target> {
+pub fn targets(derived: &Derived, observed: &Observed) -> Vec<Target> {
     let mut out: Vec<Target> = observed
         .routes
         .iter()
         .filter(|r| r.destination.prefix_len() == 0)
         .filter_map(|r| r.gateway.map(Target::Ping))
         .collect();
-    out.extend(
-        plan.nodes
-            .iter()
-            .filter(|n| n.name != node)
-            .filter_map(|n| n.ip())
-            .take(3)
-            .map(Target::Ping),
-    );
-    if let Some(endpoint) = &plan.control_plane_endpoint
+    out.extend(derived.peers.iter().copied().map(Target::Ping));
+    if let Some(endpoint) = &derived.api_endpoint
         && let Ok(mut addrs) = endpoint.to_socket_addrs()
         && let Some(addr) = addrs.next()
     {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::check::{read_and_check, report};
+use super::check::report;
 use super::{Cli, Format, exit};
 use crate::apply::{self, ApplyError, Event, Options};
 
@@ -176,16 +176,47 @@ pub(super) fn run(args: &ApplyArgs, cli: &Cli) -> u8 {
         // `netc status` (and logged) until the file is fixed, not a crash loop.
         return watch(file, opts, args, cli);
     }
-    let (src, checked) = match read_and_check(file) {
-        Ok(loaded) => loaded,
-        Err(code) => return code,
+    let src = match super::check::read_source(file) {
+        Ok(src) => src,
+        Err(message) => {
+            eprintln!("{message}");
+            return exit::USAGE;
+        }
     };
-    let Some(plan) = checked.valid_plan() else {
-        report(&src, &checked.diagnostics, args.format);
-        eprintln!("netc: {file} has errors; nothing applied");
-        return exit::FINDINGS;
+    // An unchanged intent (same bytes, file name, node, --root and netc build) skips the
+    // front end: its desired state is the one derived last time.
+    let key = apply::cache::Key::new(src.text.as_bytes(), file, node, &args.root);
+    let cached = apply::cache::load(&args.state_dir, &key);
+    if cli.verbose {
+        printer.event(Event::Note {
+            message: if cached.is_some() {
+                format!(
+                    "{node}: desired state from the cache (intent, node, --root and netc unchanged)"
+                )
+            } else {
+                format!("{node}: desired state derived from {file}")
+            },
+        });
+    }
+    let derived = match cached {
+        Some(derived) => Ok(derived),
+        None => {
+            let checked = crate::pipeline::check(&src, crate::intent::Syntax::from_path(file));
+            let Some(plan) = checked.valid_plan() else {
+                report(&src, &checked.diagnostics, args.format);
+                eprintln!("netc: {file} has errors; nothing applied");
+                return exit::FINDINGS;
+            };
+            apply::derive(plan, &opts).inspect(|derived| {
+                // A dry run leaves the state directory alone; a cache that cannot be written
+                // only costs the next run a derivation.
+                if !args.dry_run {
+                    let _ = apply::cache::store(&args.state_dir, &key, derived);
+                }
+            })
+        }
     };
-    match apply::apply(plan, &opts, &mut |e| printer.event(e)) {
+    match derived.and_then(|derived| apply::apply(&derived, &opts, &mut |e| printer.event(e))) {
         Ok(r) => {
             if args.format == Format::Json {
                 if !cli.quiet {
@@ -218,6 +249,7 @@ pub(super) fn run(args: &ApplyArgs, cli: &Cli) -> u8 {
 
 /// `--watch`: the agent. Runs until SIGTERM/SIGINT, then exits 0.
 fn watch(file: &str, opts: Options, args: &ApplyArgs, cli: &Cli) -> u8 {
+    let agent_opts = opts.clone();
     let agent = apply::agent::AgentOptions {
         apply: opts,
         file: PathBuf::from(file),
@@ -226,10 +258,26 @@ fn watch(file: &str, opts: Options, args: &ApplyArgs, cli: &Cli) -> u8 {
     let json = args.format == Format::Json;
     let quiet = cli.quiet;
     let mut load = || {
-        let (src, checked) = read_and_check_quietly(file)?;
+        let src = super::check::read_source(file)?;
         let generation = apply::status::generation(src.text.as_bytes());
-        let plan = match checked.valid_plan() {
-            Some(plan) => Ok(plan.clone()),
+        // A restarted agent (a new pod on the same node, same intent) finds the desired state
+        // it derived before; passes over an unchanged file reuse the one in memory.
+        let key = apply::cache::Key::new(
+            src.text.as_bytes(),
+            file,
+            &agent_opts.node,
+            &agent_opts.root,
+        );
+        if let Some(derived) = apply::cache::load(&agent_opts.state_dir, &key) {
+            return Ok(apply::agent::Intent {
+                generation,
+                derived: Ok(derived),
+                cached: true,
+            });
+        }
+        let checked = crate::pipeline::check(&src, crate::intent::Syntax::from_path(file));
+        let derived = match checked.valid_plan() {
+            Some(plan) => apply::derive(plan, &agent_opts).map_err(|e| e.to_string()),
             None => Err(checked
                 .diagnostics
                 .iter()
@@ -238,7 +286,14 @@ fn watch(file: &str, opts: Options, args: &ApplyArgs, cli: &Cli) -> u8 {
                 .collect::<Vec<_>>()
                 .join("\n")),
         };
-        Ok(apply::agent::Intent { generation, plan })
+        if let Ok(derived) = &derived {
+            let _ = apply::cache::store(&agent_opts.state_dir, &key, derived);
+        }
+        Ok(apply::agent::Intent {
+            generation,
+            derived,
+            cached: false,
+        })
     };
     let mut log = |line: String| {
         if quiet {
@@ -258,12 +313,4 @@ fn watch(file: &str, opts: Options, args: &ApplyArgs, cli: &Cli) -> u8 {
     };
     apply::agent::run(&agent, &mut load, &mut log);
     exit::OK
-}
-
-fn read_and_check_quietly(
-    file: &str,
-) -> Result<(crate::diagnostic::SourceFile, crate::pipeline::Checked), String> {
-    let src = super::check::read_source(file)?;
-    let checked = crate::pipeline::check(&src, crate::intent::Syntax::from_path(file));
-    Ok((src, checked))
 }

@@ -23,7 +23,7 @@ pub enum Backend {
 }
 
 /// The firewall one node should have.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FirewallSpec {
     pub backend: Backend,
     /// The firewalld zone (firewalld only).
