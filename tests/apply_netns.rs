@@ -215,7 +215,8 @@ fn converged_pass_skips_nft_list_until_a_commit_and_still_repairs_drift() {
         bin.display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let no_list = [("PATH", path.as_str())];
+    // The binary, not libnftables in-process: the fake proves which commands run.
+    let no_list = [("PATH", path.as_str()), ("NETC_NFT_BINARY", "1")];
     let again = ok(lab.apply("n1", &file, "worker-1", &[], &no_list));
     assert!(again.contains("no changes"), "{again}");
 
@@ -1151,5 +1152,84 @@ fn cached_desired_state_is_used_only_for_the_same_intent_and_node() {
     assert!(
         routes.contains("10.200.1.0/24 via 172.16.0.3") && !routes.contains("10.200.2.0/24 via"),
         "{routes}"
+    );
+}
+
+/// Whether libnftables can be loaded here (the dynamic linker knows it).
+fn has_libnftables() -> bool {
+    let o = lab::run(&["ldconfig", "-p"]);
+    String::from_utf8_lossy(&o.stdout).contains("libnftables.so.1 ")
+}
+
+/// With libnftables installed, apply loads and lists `inet netc` in-process: an `nft` binary
+/// that always fails is never run, a flushed chain is still found and reloaded, and the
+/// listing netc records is byte for byte what `nft list table inet netc` prints (so records
+/// written by either path compare equal). `NETC_NFT_BINARY=1` runs the binary instead.
+#[test]
+fn nft_runs_in_process_and_lists_as_the_binary_does() {
+    let Some(lab) = Lab::new(NODES) else { return };
+    if !has_libnftables() {
+        eprintln!("skipped: libnftables.so.1 is not installed");
+        return;
+    }
+    let file = lab.file("intent.yaml", &full_intent());
+    let bin = lab.path("n1", "bin");
+    let fake = bin.join("nft");
+    std::fs::write(&fake, "#!/bin/sh\necho 'the nft binary ran' >&2\nexit 1\n").expect("fake nft");
+    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let broken = [("PATH", path.as_str())];
+    let first = ok(lab.apply("n1", &file, "worker-1", &[], &broken));
+    assert!(first.contains("load nftables table inet netc"), "{first}");
+
+    let listed = lab.exec("n1", &["nft", "list", "table", "inet", "netc"]);
+    assert!(listed.status.success(), "{}", text(&listed));
+    let state: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(lab.path("n1", "state").join("state.json")).expect("state file"),
+    )
+    .expect("state json");
+    assert_eq!(
+        state["firewall"]["listing"].as_str(),
+        Some(String::from_utf8_lossy(&listed.stdout).as_ref()),
+        "the recorded listing is not what nft lists"
+    );
+
+    let flush = |lab: &Lab| {
+        lab::run(&[
+            "ip",
+            "netns",
+            "exec",
+            &lab.ns("n1"),
+            "nft",
+            "flush",
+            "chain",
+            "inet",
+            "netc",
+            "input",
+        ])
+    };
+    flush(&lab);
+    let repaired = ok(lab.apply("n1", &file, "worker-1", &[], &broken));
+    assert!(
+        repaired.contains("replace nftables table inet netc"),
+        "{repaired}"
+    );
+    let input = text(&lab.exec("n1", &["nft", "list", "chain", "inet", "netc", "input"]));
+    assert!(input.contains("8080"), "{input}");
+    let again = ok(lab.apply("n1", &file, "worker-1", &[], &broken));
+    assert!(again.contains("no changes"), "{again}");
+
+    flush(&lab);
+    let binary = [("PATH", path.as_str()), ("NETC_NFT_BINARY", "1")];
+    let failed = lab.apply("n1", &file, "worker-1", &[], &binary);
+    assert!(
+        !failed.status.success() && text(&failed).contains("the nft binary ran"),
+        "{}",
+        text(&failed)
     );
 }

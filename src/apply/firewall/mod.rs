@@ -5,6 +5,7 @@
 
 mod firewalld;
 pub mod generation;
+pub mod libnftables;
 mod nft;
 
 use serde::{Deserialize, Serialize};

@@ -1,11 +1,13 @@
 //! nftables: netc's rules live in the table `inet netc`. `apply` loads the node's emitted
 //! `firewall/<node>.nft` as it is: its first lines declare and delete the table, so the one
 //! `nft -f` transaction replaces the whole table and no packet ever sees a half-loaded ruleset.
+//! Loading and listing run in-process through libnftables when it is installed
+//! ([`libnftables`]), else by the `nft` binary.
 
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use super::FirewallDriver;
+use super::{FirewallDriver, libnftables};
 use crate::apply::ApplyError;
 
 /// The table netc owns; no other table is ever read or changed.
@@ -29,8 +31,21 @@ fn tool_error(tool: &str, message: impl ToString) -> ApplyError {
     }
 }
 
+/// Whether `nft list` failed because the table does not exist.
+fn absent(stderr: &str) -> bool {
+    stderr.contains("No such file or directory")
+}
+
 impl FirewallDriver for Nftables {
     fn observe(&self) -> Result<Option<String>, ApplyError> {
+        let list = format!("list table inet {TABLE}");
+        if let Some(outcome) = libnftables::run(&list) {
+            return match outcome {
+                Ok(listing) => Ok(Some(listing)),
+                Err(stderr) if absent(&stderr) => Ok(None),
+                Err(stderr) => Err(tool_error("nft list table inet netc", stderr.trim())),
+            };
+        }
         let out = Command::new("nft")
             .args(["list", "table", "inet", TABLE])
             .output()
@@ -39,17 +54,22 @@ impl FirewallDriver for Nftables {
             return Ok(Some(String::from_utf8_lossy(&out.stdout).into_owned()));
         }
         let stderr = String::from_utf8_lossy(&out.stderr);
-        if stderr.contains("No such file or directory") {
+        if absent(&stderr) {
             Ok(None)
         } else {
             Err(tool_error("nft list table inet netc", stderr.trim()))
         }
     }
 
-    /// Loads `to` exactly (an emitted file, or a listing made [`loadable`]); `None` deletes
-    /// the table.
+    /// Loads `to` exactly (an emitted file, or a listing made [`loadable`]) as one
+    /// transaction; `None` deletes the table.
     fn replace(&self, _from: Option<&str>, to: Option<&str>) -> Result<(), ApplyError> {
         let script = to.unwrap_or(REPLACE_TABLE);
+        if let Some(outcome) = libnftables::run(script) {
+            return outcome
+                .map(drop)
+                .map_err(|stderr| tool_error("nft -f (table inet netc)", stderr.trim()));
+        }
         let mut child = Command::new("nft")
             .args(["-f", "-"])
             .stdin(Stdio::piped())
