@@ -1233,3 +1233,58 @@ fn nft_runs_in_process_and_lists_as_the_binary_does() {
         text(&failed)
     );
 }
+
+/// Route additions go to the kernel as one pipelined batch. When the kernel rejects one route
+/// in the middle of it (here: a gateway off the node's on-link /24, `ENETUNREACH`), the routes
+/// before and after it that it accepted are rolled back with every other applied step, and
+/// the error names the rejected route: the host is as it was.
+#[test]
+fn a_route_the_kernel_rejects_mid_batch_rolls_back_the_whole_apply() {
+    let Some(lab) = Lab::new(NODES) else { return };
+    // worker-2 sits on the declared /16 but off n1's on-link 172.16.0.0/24.
+    let text_of = intent("iptables", ETH0, false, FIREWALL)
+        .replace("/24, interfaces", "/16, interfaces")
+        .replace("172.16.0.4/16", "172.16.1.9/16");
+    // worker-3 after it: the rejected route sits between two accepted ones.
+    let worker_2 = &format!(
+        "  - {{name: worker-2, role: worker, address: 172.16.1.9/16, interfaces: [{ETH0}]}}\n"
+    );
+    assert!(text_of.contains(worker_2.as_str()), "{text_of}");
+    let text_of = text_of.replace(
+        worker_2,
+        &format!("{worker_2}  - {{name: worker-3, role: worker, address: 172.16.0.5/16, interfaces: [{ETH0}]}}\n"),
+    );
+    let file = lab.file("intent.yaml", &text_of);
+    let steps = plan_steps(&lab, "n1", &file, "worker-1");
+    let routes: Vec<&String> = steps
+        .iter()
+        .filter(|s| s.starts_with("add route"))
+        .collect();
+    assert_eq!(routes.len(), 3, "{steps:?}");
+    let before = lab.dump("n1");
+    let out = lab.apply("n1", &file, "worker-1", &[], &[]);
+    let t = text(&out);
+    assert!(!out.status.success(), "{t}");
+    assert!(
+        t.contains("via 172.16.1.9") && t.contains("every applied step was rolled back"),
+        "{t}"
+    );
+    // Routes on both sides of the rejected one were accepted, then removed again.
+    let first_route = steps
+        .iter()
+        .position(|s| s.starts_with("add route"))
+        .expect("a route step");
+    assert!(
+        steps[first_route + 1].contains("via 172.16.1.9"),
+        "the rejected route is not mid-batch: {steps:?}"
+    );
+    assert!(
+        t.contains(&format!("rolling back {} applied step(s)", first_route + 2)),
+        "{t}"
+    );
+    lab::assert_same(&before, &lab.dump("n1"), "after a rejected route");
+    assert!(
+        !lab.path("n1", "state").join("state.json").exists(),
+        "an ownership record was written"
+    );
+}
