@@ -160,6 +160,30 @@ impl Executor {
             .collect()
     }
 
+    /// Runs file writes (only [`Step::WriteFile`]) with one sync pass
+    /// ([`files::write_batch`]): `written(k)` for each step in place, in order; on failure the
+    /// error and the index of the step it concerns.
+    pub fn run_writes(
+        &mut self,
+        steps: &[Step],
+        written: impl FnMut(usize),
+    ) -> Result<(), (usize, ApplyError)> {
+        let writes: Vec<(&str, &[u8])> = steps
+            .iter()
+            .filter_map(|s| match s {
+                Step::WriteFile { path, to, .. } => Some((path.as_str(), to.as_slice())),
+                _ => None,
+            })
+            .collect();
+        if writes.len() != steps.len() {
+            return Err((
+                0,
+                ApplyError::Unsupported("a batch of file writes holds another step".into()),
+            ));
+        }
+        files::write_batch(&self.root, &writes, written)
+    }
+
     /// Creates the link of `spec` with `extras`.
     fn create(&mut self, spec: &LinkSpec, extras: &LinkExtras<'_>) -> std::io::Result<()> {
         let result = match spec {
@@ -392,12 +416,18 @@ fn is_route(step: &Step) -> bool {
     matches!(step, Step::AddRoute(_) | Step::DeleteRoute(_))
 }
 
+fn is_write(step: &Step) -> bool {
+    matches!(step, Step::WriteFile { .. })
+}
+
 /// Runs `steps` in order. On the first failure returns the error and the steps that took
 /// effect (for rollback); `on_step` hears about each step after it ran.
 ///
 /// A run of consecutive route steps goes to the kernel as one pipelined batch: the kernel
 /// handles each of them even after one fails, so every route step that took effect is among
-/// the applied steps (and rolled back), and the error is that of the first that failed.
+/// the applied steps (and rolled back), and the error is that of the first that failed. A run
+/// of consecutive file writes is synced in one pass ([`files::write_batch`]): each file still
+/// replaces its target atomically, and only those in place count as applied.
 pub fn execute(
     exec: &mut Executor,
     steps: &[Step],
@@ -435,6 +465,21 @@ pub fn execute(
                 }
             }
             if let Some(e) = first_error {
+                return Err((e, applied));
+            }
+            i = end;
+            continue;
+        }
+        if is_write(step) {
+            // The batch stops before the step the fault switch fails at.
+            let end = (i..steps.len())
+                .find(|&j| !is_write(&steps[j]) || (j > i && fault == Some(j + 1)))
+                .unwrap_or(steps.len());
+            let result = exec.run_writes(&steps[i..end], |k| {
+                applied.push(steps[i + k].clone());
+                on_step(i + k, &steps[i + k]);
+            });
+            if let Err((_, e)) = result {
                 return Err((e, applied));
             }
             i = end;
