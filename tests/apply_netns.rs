@@ -1234,10 +1234,11 @@ fn nft_runs_in_process_and_lists_as_the_binary_does() {
     );
 }
 
-/// Route additions go to the kernel as one pipelined batch. When the kernel rejects one route
-/// in the middle of it (here: a gateway off the node's on-link /24, `ENETUNREACH`), the routes
-/// before and after it that it accepted are rolled back with every other applied step, and
-/// the error names the rejected route: the host is as it was.
+/// Route additions go to the kernel as one pipelined batch, the firewall table loaded beside
+/// them. When the kernel rejects one route in the middle of the batch (here: a gateway off the
+/// node's on-link /24, `ENETUNREACH`), the routes before and after it that it accepted and the
+/// table are rolled back with every other applied step, and the error names the rejected
+/// route: the host is as it was.
 #[test]
 fn a_route_the_kernel_rejects_mid_batch_rolls_back_the_whole_apply() {
     let Some(lab) = Lab::new(NODES) else { return };
@@ -1278,8 +1279,13 @@ fn a_route_the_kernel_rejects_mid_batch_rolls_back_the_whole_apply() {
         steps[first_route + 1].contains("via 172.16.1.9"),
         "the rejected route is not mid-batch: {steps:?}"
     );
+    // The firewall step after the routes was loaded beside them, and is rolled back too.
     assert!(
-        t.contains(&format!("rolling back {} applied step(s)", first_route + 2)),
+        steps[first_route + 3].starts_with("load nftables"),
+        "{steps:?}"
+    );
+    assert!(
+        t.contains(&format!("rolling back {} applied step(s)", first_route + 3)),
         "{t}"
     );
     lab::assert_same(&before, &lab.dump("n1"), "after a rejected route");
@@ -1287,4 +1293,53 @@ fn a_route_the_kernel_rejects_mid_batch_rolls_back_the_whole_apply() {
         !lab.path("n1", "state").join("state.json").exists(),
         "an ownership record was written"
     );
+}
+
+/// The firewall table is loaded beside the route batch: when its load fails (an `nft` that
+/// refuses every file) while every route went in, the routes are rolled back with the rest.
+#[test]
+fn a_failed_firewall_load_beside_the_routes_rolls_back_the_routes() {
+    let Some(lab) = Lab::new(NODES) else { return };
+    let file = lab.file("intent.yaml", &full_intent());
+    let steps = plan_steps(&lab, "n1", &file, "worker-1");
+    let routes = steps.iter().filter(|s| s.starts_with("add route")).count();
+    let firewall = steps
+        .iter()
+        .position(|s| s.starts_with("load nftables"))
+        .expect("a firewall step");
+    assert!(
+        routes > 0 && steps[firewall - 1].starts_with("add route"),
+        "{steps:?}"
+    );
+    let bin = lab.path("n1", "bin");
+    let fake = bin.join("nft");
+    std::fs::write(
+        &fake,
+        "#!/bin/sh\nif [ \"$1\" = -f ]; then echo 'refusing the file' >&2; exit 1; fi\nexec /usr/sbin/nft \"$@\"\n",
+    )
+    .expect("fake nft");
+    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let before = lab.dump("n1");
+    let out = lab.apply(
+        "n1",
+        &file,
+        "worker-1",
+        &[],
+        &[("PATH", path.as_str()), ("NETC_NFT_BINARY", "1")],
+    );
+    let t = text(&out);
+    assert!(!out.status.success(), "{t}");
+    assert!(
+        t.contains("refusing the file")
+            && t.contains(&format!("rolling back {firewall} applied step(s)"))
+            && t.contains("every applied step was rolled back"),
+        "{t}"
+    );
+    lab::assert_same(&before, &lab.dump("n1"), "after a failed firewall load");
 }

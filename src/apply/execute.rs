@@ -122,12 +122,7 @@ impl Executor {
             }
             Step::AddRoute(r) => self.nl.add_route(&route(r)).map_err(kernel),
             Step::DeleteRoute(r) => self.nl.delete_route(&route(r)).map_err(kernel),
-            Step::Firewall {
-                backend,
-                zone,
-                from,
-                to,
-            } => firewall::driver(*backend, zone).replace(from.as_deref(), to.as_deref()),
+            Step::Firewall { .. } => run_firewall(step),
             Step::WriteFile { path, to, .. } => files::write(&self.root, path, to),
             Step::RemoveFile { path, .. } => files::remove(&self.root, path),
         }
@@ -354,6 +349,22 @@ impl Executor {
     }
 }
 
+/// Runs a [`Step::Firewall`] (it needs nothing of the executor's, so it may run beside
+/// route steps).
+fn run_firewall(step: &Step) -> Result<(), ApplyError> {
+    match step {
+        Step::Firewall {
+            backend,
+            zone,
+            from,
+            to,
+        } => firewall::driver(*backend, zone).replace(from.as_deref(), to.as_deref()),
+        _ => Err(ApplyError::Unsupported(format!(
+            "{step} is not a firewall step"
+        ))),
+    }
+}
+
 fn route(r: &RouteSpec) -> Route {
     Route {
         destination: r.destination,
@@ -425,7 +436,10 @@ fn is_write(step: &Step) -> bool {
 ///
 /// A run of consecutive route steps goes to the kernel as one pipelined batch: the kernel
 /// handles each of them even after one fails, so every route step that took effect is among
-/// the applied steps (and rolled back), and the error is that of the first that failed. A run
+/// the applied steps (and rolled back), and the error is that of the first that failed. A
+/// firewall step right after such a run is loaded at the same time, on another thread (the
+/// routing table and the firewall are independent; one nftables transaction or firewalld
+/// call): if it took effect it is applied (after the routes), whatever the routes did. A run
 /// of consecutive file writes is synced in one pass ([`files::write_batch`]): each file still
 /// replaces its target atomically, and only those in place count as applied.
 pub fn execute(
@@ -452,8 +466,22 @@ pub fn execute(
             let end = (i..steps.len())
                 .find(|&j| !is_route(&steps[j]) || (j > i && fault == Some(j + 1)))
                 .unwrap_or(steps.len());
+            // The firewall step after the batch, unless the fault switch fails it.
+            let beside = steps
+                .get(end)
+                .filter(|s| matches!(s, Step::Firewall { .. }) && fault != Some(end + 1));
+            let (routes, firewall) = std::thread::scope(|scope| {
+                let firewall = beside.map(|step| scope.spawn(move || run_firewall(step)));
+                let routes = exec.run_routes(&steps[i..end]);
+                let firewall = firewall.map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(ApplyError::Unsupported("the firewall step panicked".into()))
+                    })
+                });
+                (routes, firewall)
+            });
             let mut first_error = None;
-            for (k, result) in exec.run_routes(&steps[i..end]).into_iter().enumerate() {
+            for (k, result) in routes.into_iter().enumerate() {
                 match result {
                     Ok(()) => {
                         applied.push(steps[i + k].clone());
@@ -464,10 +492,23 @@ pub fn execute(
                     }
                 }
             }
+            let mut next = end;
+            if let Some(result) = firewall {
+                match result {
+                    Ok(()) => {
+                        applied.push(steps[end].clone());
+                        on_step(end, &steps[end]);
+                    }
+                    Err(e) => {
+                        first_error.get_or_insert(e);
+                    }
+                }
+                next = end + 1;
+            }
             if let Some(e) = first_error {
                 return Err((e, applied));
             }
-            i = end;
+            i = next;
             continue;
         }
         if is_write(step) {
