@@ -193,6 +193,29 @@ fn second_apply_says_no_changes_and_changes_nothing() {
     );
 }
 
+/// Puts an executable `nft` with `script` in a directory of node `short`, and returns a PATH
+/// that finds it first. The file is installed by a child process (`install`), so this test
+/// process never holds a writable descriptor of it that a concurrently forked child could
+/// inherit (which makes exec fail with ETXTBSY).
+fn fake_nft(lab: &Lab, short: &str, script: &str) -> String {
+    let bin = lab.path(short, "bin");
+    let source = lab.dir.join(format!("nft-{short}.sh"));
+    std::fs::write(&source, script).expect("fake nft");
+    let installed = lab::run(&[
+        "install",
+        "-m",
+        "0755",
+        &source.display().to_string(),
+        &bin.join("nft").display().to_string(),
+    ]);
+    assert!(installed.status.success(), "{}", text(&installed));
+    format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
+}
+
 /// A converged pass does not list the nftables table while nothing was committed since netc
 /// read it (the generation is unchanged): an `nft` whose `list` fails proves it. Any commit
 /// (a flushed chain, another table) makes the next pass list it again, and drift is repaired.
@@ -201,19 +224,10 @@ fn converged_pass_skips_nft_list_until_a_commit_and_still_repairs_drift() {
     let Some(lab) = Lab::new(NODES) else { return };
     let file = lab.file("intent.yaml", &full_intent());
     ok(lab.apply("n1", &file, "worker-1", &[], &[]));
-    let bin = lab.path("n1", "bin");
-    let fake = bin.join("nft");
-    std::fs::write(
-        &fake,
+    let path = fake_nft(
+        &lab,
+        "n1",
         "#!/bin/sh\nif [ \"$1\" = list ]; then echo 'nft list must not run' >&2; exit 1; fi\nexec /usr/sbin/nft \"$@\"\n",
-    )
-    .expect("fake nft");
-    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755))
-        .expect("chmod");
-    let path = format!(
-        "{}:{}",
-        bin.display(),
-        std::env::var("PATH").unwrap_or_default()
     );
     // The binary, not libnftables in-process: the fake proves which commands run.
     let no_list = [("PATH", path.as_str()), ("NETC_NFT_BINARY", "1")];
@@ -1173,15 +1187,10 @@ fn nft_runs_in_process_and_lists_as_the_binary_does() {
         return;
     }
     let file = lab.file("intent.yaml", &full_intent());
-    let bin = lab.path("n1", "bin");
-    let fake = bin.join("nft");
-    std::fs::write(&fake, "#!/bin/sh\necho 'the nft binary ran' >&2\nexit 1\n").expect("fake nft");
-    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755))
-        .expect("chmod");
-    let path = format!(
-        "{}:{}",
-        bin.display(),
-        std::env::var("PATH").unwrap_or_default()
+    let path = fake_nft(
+        &lab,
+        "n1",
+        "#!/bin/sh\necho 'the nft binary ran' >&2\nexit 1\n",
     );
     let broken = [("PATH", path.as_str())];
     let first = ok(lab.apply("n1", &file, "worker-1", &[], &broken));
@@ -1311,19 +1320,10 @@ fn a_failed_firewall_load_beside_the_routes_rolls_back_the_routes() {
         routes > 0 && steps[firewall - 1].starts_with("add route"),
         "{steps:?}"
     );
-    let bin = lab.path("n1", "bin");
-    let fake = bin.join("nft");
-    std::fs::write(
-        &fake,
+    let path = fake_nft(
+        &lab,
+        "n1",
         "#!/bin/sh\nif [ \"$1\" = -f ]; then echo 'refusing the file' >&2; exit 1; fi\nexec /usr/sbin/nft \"$@\"\n",
-    )
-    .expect("fake nft");
-    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755))
-        .expect("chmod");
-    let path = format!(
-        "{}:{}",
-        bin.display(),
-        std::env::var("PATH").unwrap_or_default()
     );
     let before = lab.dump("n1");
     let out = lab.apply(
@@ -1342,4 +1342,34 @@ fn a_failed_firewall_load_beside_the_routes_rolls_back_the_routes() {
         "{t}"
     );
     lab::assert_same(&before, &lab.dump("n1"), "after a failed firewall load");
+}
+
+/// What a full apply and a converged pass cost in `nft` runs (with the binary, whose runs a
+/// wrapper logs): one listing to find the table absent, one load, one listing of what was
+/// loaded (taken beside the routes, and reused by the verification); then nothing while the
+/// ruleset generation is unchanged.
+#[test]
+fn a_full_apply_lists_the_table_once_after_loading_it() {
+    let Some(lab) = Lab::new(NODES) else { return };
+    let file = lab.file("intent.yaml", &full_intent());
+    let log = lab.dir.join("nft-runs.log");
+    let path = fake_nft(
+        &lab,
+        "n1",
+        &format!(
+            "#!/bin/sh\necho \"$*\" >> {}\nexec /usr/sbin/nft \"$@\"\n",
+            log.display()
+        ),
+    );
+    let env = [("PATH", path.as_str()), ("NETC_NFT_BINARY", "1")];
+    ok(lab.apply("n1", &file, "worker-1", &[], &env));
+    let runs = std::fs::read_to_string(&log).unwrap_or_default();
+    assert_eq!(
+        runs.lines().collect::<Vec<_>>(),
+        ["list table inet netc", "-f -", "list table inet netc"],
+        "{runs}"
+    );
+    let again = ok(lab.apply("n1", &file, "worker-1", &[], &env));
+    assert!(again.contains("no changes"), "{again}");
+    assert_eq!(std::fs::read_to_string(&log).unwrap_or_default(), runs);
 }

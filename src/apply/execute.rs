@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use super::desired::{AddressSpec, FdbSpec, LinkSpec, RouteSpec};
+use super::firewall::generation::Generation;
 use super::netlink::{Fdb, Link, LinkExtras, Netlink, NewLink, Route};
 use super::step::{LinkSnapshot, Step, mac_text, parse_mac};
 use super::{ApplyError, files, firewall, sysctl};
@@ -21,6 +22,9 @@ pub struct Executor {
     root: PathBuf,
     sysctl_dir: PathBuf,
     indices: HashMap<String, u32>,
+    /// The nftables table as listed right after a load beside a route batch, with the
+    /// generation it was read at.
+    listing: Option<(String, Option<Generation>)>,
 }
 
 impl Executor {
@@ -30,7 +34,13 @@ impl Executor {
             root,
             sysctl_dir,
             indices: HashMap::new(),
+            listing: None,
         }
+    }
+
+    /// The table listed after the last load beside a route batch, if any (taken once).
+    pub fn take_listing(&mut self) -> Option<(String, Option<Generation>)> {
+        self.listing.take()
     }
 
     pub fn netlink(&mut self) -> &mut Netlink {
@@ -471,7 +481,28 @@ pub fn execute(
                 .get(end)
                 .filter(|s| matches!(s, Step::Firewall { .. }) && fault != Some(end + 1));
             let (routes, firewall) = std::thread::scope(|scope| {
-                let firewall = beside.map(|step| scope.spawn(move || run_firewall(step)));
+                let firewall = beside.map(|step| {
+                    scope.spawn(move || {
+                        run_firewall(step)?;
+                        // Listed here too, while the routes still go in: the verification
+                        // after the steps need not list it again.
+                        let nftables = matches!(
+                            step,
+                            Step::Firewall {
+                                backend: firewall::Backend::Nftables,
+                                to: Some(_),
+                                ..
+                            }
+                        );
+                        Ok(if nftables {
+                            firewall::list_nftables()
+                                .ok()
+                                .and_then(|(l, g)| l.map(|l| (l, g)))
+                        } else {
+                            None
+                        })
+                    })
+                });
                 let routes = exec.run_routes(&steps[i..end]);
                 let firewall = firewall.map(|h| {
                     h.join().unwrap_or_else(|_| {
@@ -495,7 +526,8 @@ pub fn execute(
             let mut next = end;
             if let Some(result) = firewall {
                 match result {
-                    Ok(()) => {
+                    Ok(listing) => {
+                        exec.listing = listing;
                         applied.push(steps[end].clone());
                         on_step(end, &steps[end]);
                     }

@@ -217,9 +217,7 @@ fn observe_all(
                     observed.firewall_nft = Some(record.listing.clone());
                     observed.nft_generation = before;
                 } else {
-                    observed.firewall_nft = firewall::driver(backend, &zone).observe()?;
-                    let after = generation::current();
-                    observed.nft_generation = before.filter(|b| after.as_ref() == Some(b));
+                    (observed.firewall_nft, observed.nft_generation) = firewall::list_nftables()?;
                 }
             }
             Backend::Firewalld => {
@@ -273,7 +271,7 @@ pub fn apply(
     let (desired, observed) = observe_all(&mut nl, opts, derived, &owned)?;
     modules::ensure(&desired.modules)?;
 
-    let changes = diff::diff_with(&desired, &observed, &owned, opts.force, opts.agent);
+    let mut changes = diff::diff_with(&desired, &observed, &owned, opts.force, opts.agent);
     for message in &changes.notes {
         on_event(Event::Note {
             message: message.clone(),
@@ -336,6 +334,17 @@ pub fn apply(
         }
     };
 
+    // The table as listed right after loading it (beside the routes), at a generation: while
+    // the kernel reports that generation, observing below takes it instead of listing again.
+    if let Some((listing, generation)) = exec.take_listing()
+        && let Some(record) = changes.owned_after.firewall.as_mut()
+        && record.backend == Backend::Nftables
+        && record.listing.is_empty()
+        && generation.is_some()
+    {
+        record.listing = listing;
+        record.generation = generation;
+    }
     // Record what the firewall backend now reports, for the next idempotence check.
     let (_, after) = match observe_all(exec.netlink(), opts, derived, &changes.owned_after) {
         Ok(v) => v,

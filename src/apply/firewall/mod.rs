@@ -45,6 +45,15 @@ pub trait FirewallDriver {
     fn rule_count(&self, text: &str) -> usize;
 }
 
+/// Lists netc's nftables table, with the generation it was read at: `None` when it is unknown
+/// or a commit happened while listing.
+pub fn list_nftables() -> Result<(Option<String>, Option<generation::Generation>), ApplyError> {
+    let before = generation::current();
+    let listing = Nftables.observe()?;
+    let after = generation::current();
+    Ok((listing, before.filter(|b| after.as_ref() == Some(b))))
+}
+
 /// The driver of a backend.
 pub fn driver(backend: Backend, zone: &str) -> Box<dyn FirewallDriver> {
     match backend {

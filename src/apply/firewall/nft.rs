@@ -77,22 +77,22 @@ impl FirewallDriver for Nftables {
             .stderr(Stdio::piped())
             .spawn()
             .map_err(|e| tool_error("nft", e))?;
-        if let Some(mut stdin) = child.stdin.take() {
-            stdin
-                .write_all(script.as_bytes())
-                .map_err(|e| tool_error("nft -f", e))?;
-        }
+        // An nft that fails early stops reading (the write then fails with EPIPE): its own
+        // message says why, so the write's error is only reported when nft succeeded.
+        let written = child
+            .stdin
+            .take()
+            .map_or(Ok(()), |mut stdin| stdin.write_all(script.as_bytes()));
         let out = child
             .wait_with_output()
             .map_err(|e| tool_error("nft -f", e))?;
-        if out.status.success() {
-            Ok(())
-        } else {
-            Err(tool_error(
+        if !out.status.success() {
+            return Err(tool_error(
                 "nft -f (table inet netc)",
                 String::from_utf8_lossy(&out.stderr).trim(),
-            ))
+            ));
         }
+        written.map_err(|e| tool_error("nft -f", e))
     }
 
     /// Rules of a loadable file or a listing: every line but comments, the table and chain
