@@ -165,28 +165,28 @@ impl Executor {
             .collect()
     }
 
-    /// Runs file writes (only [`Step::WriteFile`]) with one sync pass
-    /// ([`files::write_batch`]): `written(k)` for each step in place, in order; on failure the
-    /// error and the index of the step it concerns.
+    /// Commits file writes staged beforehand ([`files::stage`] of [`writes`]` (steps)`), or
+    /// stages and commits them now: `written(k)` for each step in place, in order; on failure
+    /// the error and the index of the step it concerns.
     pub fn run_writes(
         &mut self,
         steps: &[Step],
+        staged: Option<Result<files::StagedFiles, (usize, ApplyError)>>,
         written: impl FnMut(usize),
     ) -> Result<(), (usize, ApplyError)> {
-        let writes: Vec<(&str, &[u8])> = steps
-            .iter()
-            .filter_map(|s| match s {
-                Step::WriteFile { path, to, .. } => Some((path.as_str(), to.as_slice())),
-                _ => None,
-            })
-            .collect();
-        if writes.len() != steps.len() {
-            return Err((
-                0,
-                ApplyError::Unsupported("a batch of file writes holds another step".into()),
-            ));
-        }
-        files::write_batch(&self.root, &writes, written)
+        let staged = match staged {
+            Some(staged) => staged,
+            None => {
+                let writes = writes(steps).ok_or_else(|| {
+                    (
+                        0,
+                        ApplyError::Unsupported("a batch of file writes holds another step".into()),
+                    )
+                })?;
+                files::stage(&self.root, &writes)
+            }
+        };
+        staged?.commit(written)
     }
 
     /// Creates the link of `spec` with `extras`.
@@ -441,6 +441,25 @@ fn is_write(step: &Step) -> bool {
     matches!(step, Step::WriteFile { .. })
 }
 
+/// The (path, contents) of file write steps; `None` if another step is among them.
+fn writes(steps: &[Step]) -> Option<Vec<(&str, &[u8])>> {
+    steps
+        .iter()
+        .map(|s| match s {
+            Step::WriteFile { path, to, .. } => Some((path.as_str(), to.as_slice())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Where the run of steps matching `kind` from `i` ends: at the first other step, or before
+/// the step the fault switch fails at.
+fn run_end(steps: &[Step], i: usize, fault: Option<usize>, kind: fn(&Step) -> bool) -> usize {
+    (i..steps.len())
+        .find(|&j| !kind(&steps[j]) || (j > i && fault == Some(j + 1)))
+        .unwrap_or(steps.len())
+}
+
 /// Runs `steps` in order. On the first failure returns the error and the steps that took
 /// effect (for rollback); `on_step` hears about each step after it ran.
 ///
@@ -458,112 +477,131 @@ pub fn execute(
     mut on_step: impl FnMut(usize, &Step),
 ) -> Result<(), (ApplyError, Vec<Step>)> {
     let fault = fault_step();
-    let mut applied = Vec::new();
-    let mut i = 0;
-    while i < steps.len() {
-        let step = &steps[i];
-        if fault == Some(i + 1) {
-            return Err((
-                ApplyError::Fault {
-                    step: i + 1,
-                    what: step.to_string(),
-                },
-                applied,
-            ));
-        }
-        if is_route(step) {
-            // The batch stops before the step the fault switch fails at.
-            let end = (i..steps.len())
-                .find(|&j| !is_route(&steps[j]) || (j > i && fault == Some(j + 1)))
-                .unwrap_or(steps.len());
-            // The firewall step after the batch, unless the fault switch fails it.
-            let beside = steps
-                .get(end)
-                .filter(|s| matches!(s, Step::Firewall { .. }) && fault != Some(end + 1));
-            let (routes, firewall) = std::thread::scope(|scope| {
-                let firewall = beside.map(|step| {
-                    scope.spawn(move || {
-                        run_firewall(step)?;
-                        // Listed here too, while the routes still go in: the verification
-                        // after the steps need not list it again.
-                        let nftables = matches!(
-                            step,
-                            Step::Firewall {
-                                backend: firewall::Backend::Nftables,
-                                to: Some(_),
-                                ..
-                            }
-                        );
-                        Ok(if nftables {
-                            firewall::list_nftables()
-                                .ok()
-                                .and_then(|(l, g)| l.map(|l| (l, g)))
-                        } else {
-                            None
+    // The first run of file writes that has steps before it is written and synced under
+    // temporary names on another thread while those steps run; each file still takes its
+    // place (a rename) only at its own step.
+    let early = (1..steps.len())
+        .find(|&j| is_write(&steps[j]) && !is_write(&steps[j - 1]) && fault != Some(j + 1))
+        .map(|start| (start, run_end(steps, start, fault, is_write)));
+    let root = exec.root.clone();
+    std::thread::scope(|scope| {
+        let mut staging = early.and_then(|(start, end)| {
+            let writes = writes(&steps[start..end])?;
+            let root = &root;
+            Some((start, scope.spawn(move || files::stage(root, &writes))))
+        });
+        let mut applied = Vec::new();
+        let mut i = 0;
+        while i < steps.len() {
+            let step = &steps[i];
+            if fault == Some(i + 1) {
+                return Err((
+                    ApplyError::Fault {
+                        step: i + 1,
+                        what: step.to_string(),
+                    },
+                    applied,
+                ));
+            }
+            if is_route(step) {
+                let end = run_end(steps, i, fault, is_route);
+                // The firewall step after the batch, unless the fault switch fails it.
+                let beside = steps
+                    .get(end)
+                    .filter(|s| matches!(s, Step::Firewall { .. }) && fault != Some(end + 1));
+                let (routes, firewall) = std::thread::scope(|scope| {
+                    let firewall = beside.map(|step| {
+                        scope.spawn(move || {
+                            run_firewall(step)?;
+                            // Listed here too, while the routes still go in: the verification
+                            // after the steps need not list it again.
+                            let nftables = matches!(
+                                step,
+                                Step::Firewall {
+                                    backend: firewall::Backend::Nftables,
+                                    to: Some(_),
+                                    ..
+                                }
+                            );
+                            Ok(if nftables {
+                                firewall::list_nftables()
+                                    .ok()
+                                    .and_then(|(l, g)| l.map(|l| (l, g)))
+                            } else {
+                                None
+                            })
                         })
-                    })
+                    });
+                    let routes = exec.run_routes(&steps[i..end]);
+                    let firewall = firewall.map(|h| {
+                        h.join().unwrap_or_else(|_| {
+                            Err(ApplyError::Unsupported("the firewall step panicked".into()))
+                        })
+                    });
+                    (routes, firewall)
                 });
-                let routes = exec.run_routes(&steps[i..end]);
-                let firewall = firewall.map(|h| {
-                    h.join().unwrap_or_else(|_| {
-                        Err(ApplyError::Unsupported("the firewall step panicked".into()))
-                    })
-                });
-                (routes, firewall)
-            });
-            let mut first_error = None;
-            for (k, result) in routes.into_iter().enumerate() {
-                match result {
-                    Ok(()) => {
-                        applied.push(steps[i + k].clone());
-                        on_step(i + k, &steps[i + k]);
-                    }
-                    Err(e) => {
-                        first_error.get_or_insert(e);
+                let mut first_error = None;
+                for (k, result) in routes.into_iter().enumerate() {
+                    match result {
+                        Ok(()) => {
+                            applied.push(steps[i + k].clone());
+                            on_step(i + k, &steps[i + k]);
+                        }
+                        Err(e) => {
+                            first_error.get_or_insert(e);
+                        }
                     }
                 }
-            }
-            let mut next = end;
-            if let Some(result) = firewall {
-                match result {
-                    Ok(listing) => {
-                        exec.listing = listing;
-                        applied.push(steps[end].clone());
-                        on_step(end, &steps[end]);
+                let mut next = end;
+                if let Some(result) = firewall {
+                    match result {
+                        Ok(listing) => {
+                            exec.listing = listing;
+                            applied.push(steps[end].clone());
+                            on_step(end, &steps[end]);
+                        }
+                        Err(e) => {
+                            first_error.get_or_insert(e);
+                        }
                     }
-                    Err(e) => {
-                        first_error.get_or_insert(e);
-                    }
+                    next = end + 1;
                 }
-                next = end + 1;
+                if let Some(e) = first_error {
+                    return Err((e, applied));
+                }
+                i = next;
+                continue;
             }
-            if let Some(e) = first_error {
+            if is_write(step) {
+                let end = run_end(steps, i, fault, is_write);
+                let staged = match staging.take() {
+                    Some((start, handle)) if start == i => {
+                        Some(handle.join().unwrap_or_else(|_| {
+                            Err((0, ApplyError::Unsupported("writing files panicked".into())))
+                        }))
+                    }
+                    other => {
+                        staging = other;
+                        None
+                    }
+                };
+                let result = exec.run_writes(&steps[i..end], staged, |k| {
+                    applied.push(steps[i + k].clone());
+                    on_step(i + k, &steps[i + k]);
+                });
+                if let Err((_, e)) = result {
+                    return Err((e, applied));
+                }
+                i = end;
+                continue;
+            }
+            if let Err(e) = exec.run(step) {
                 return Err((e, applied));
             }
-            i = next;
-            continue;
+            applied.push(step.clone());
+            on_step(i, step);
+            i += 1;
         }
-        if is_write(step) {
-            // The batch stops before the step the fault switch fails at.
-            let end = (i..steps.len())
-                .find(|&j| !is_write(&steps[j]) || (j > i && fault == Some(j + 1)))
-                .unwrap_or(steps.len());
-            let result = exec.run_writes(&steps[i..end], |k| {
-                applied.push(steps[i + k].clone());
-                on_step(i + k, &steps[i + k]);
-            });
-            if let Err((_, e)) = result {
-                return Err((e, applied));
-            }
-            i = end;
-            continue;
-        }
-        if let Err(e) = exec.run(step) {
-            return Err((e, applied));
-        }
-        applied.push(step.clone());
-        on_step(i, step);
-        i += 1;
-    }
-    Ok(())
+        Ok(())
+    })
 }

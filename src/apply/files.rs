@@ -307,17 +307,25 @@ fn write_with(root: &Path, path: &str, contents: &[u8], sync: bool) -> Result<()
 }
 
 /// Writes several files as [`write`] does, each atomically, with one sync pass instead of two
-/// syncs per file: every file is written under its temporary name first, writeback of all of
-/// them is started, then each is synced (the filesystem journal commits once for all), then
-/// each is renamed over its target (`renamed(i)` tells the caller file `i` is in place), and
-/// last each directory is synced. No file is renamed before the data of all of them is on
-/// disk. On failure returns the index of the file it concerns; files before it are in place
-/// (and were reported), the temporary files of the others are removed.
+/// syncs per file: [`stage`], then [`StagedFiles::commit`]. On failure returns the index of
+/// the file it concerns; files before it are in place (and were reported through
+/// `renamed`), the temporary files of the others are removed.
 pub fn write_batch(
     root: &Path,
     files: &[(&str, &[u8])],
-    mut renamed: impl FnMut(usize),
+    renamed: impl FnMut(usize),
 ) -> Result<(), (usize, ApplyError)> {
+    stage(root, files)?.commit(renamed)
+}
+
+/// Files written and synced under their temporary names, not yet in place: nothing on the
+/// host reads them until [`StagedFiles::commit`]. Dropped instead, their temporary files are
+/// removed (the directories made for them stay, as after a rollback of [`write`]).
+pub struct StagedFiles(Vec<Staged>);
+
+/// Writes every file under its temporary name, starts writeback of all of them, then syncs
+/// each (the filesystem journal commits once for all). On failure, the index of the file.
+pub fn stage(root: &Path, files: &[(&str, &[u8])]) -> Result<StagedFiles, (usize, ApplyError)> {
     let mut staged = Vec::with_capacity(files.len());
     for (i, (path, contents)) in files.iter().enumerate() {
         match Staged::new(root, path, contents) {
@@ -331,14 +339,22 @@ pub fn write_batch(
     for (i, s) in staged.iter().enumerate() {
         s.sync().map_err(|e| (i, e))?;
     }
-    for (i, s) in staged.iter().enumerate() {
-        s.commit().map_err(|e| (i, e))?;
-        renamed(i);
+    Ok(StagedFiles(staged))
+}
+
+impl StagedFiles {
+    /// Renames each file over its target in order (`renamed(i)` once file `i` is in place),
+    /// then syncs each directory. No file is renamed before the data of all is on disk.
+    pub fn commit(self, mut renamed: impl FnMut(usize)) -> Result<(), (usize, ApplyError)> {
+        for (i, s) in self.0.iter().enumerate() {
+            s.commit().map_err(|e| (i, e))?;
+            renamed(i);
+        }
+        for (i, s) in self.0.iter().enumerate() {
+            s.sync_dir().map_err(|e| (i, e))?;
+        }
+        Ok(())
     }
-    for (i, s) in staged.iter().enumerate() {
-        s.sync_dir().map_err(|e| (i, e))?;
-    }
-    Ok(())
 }
 
 /// A file written under its temporary name beside the target, not yet in place. Dropped before
