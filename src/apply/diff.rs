@@ -9,13 +9,14 @@
 //! object is no longer that one is never changed or removed: the object is foreign, and the
 //! entry is dropped with a note.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::net::IpAddr;
 
 use ipnet::IpNet;
 
 use super::desired::{AddressSpec, Desired, FdbSpec, LinkSpec, RouteSpec};
 use super::firewall::{self, Backend};
-use super::netlink::Link;
+use super::netlink::{Link, Route};
 use super::observe::Observed;
 use super::state::{
     FirewallRecord, Owned, OwnedAddress, OwnedFdb, OwnedFile, OwnedLink, OwnedRoute, sha256,
@@ -413,23 +414,33 @@ pub fn diff_with(
         g.deletes_addresses.push(Step::DeleteAddress(a.clone()));
     }
 
-    // VXLAN forwarding entries.
+    // VXLAN forwarding entries (one per peer node: looked up in sets, not by scanning).
+    let all_zero: HashSet<(u32, IpAddr)> = observed
+        .fdb
+        .iter()
+        .filter(|o| o.mac == [0; 6])
+        .filter_map(|o| o.destination.map(|d| (o.index, d)))
+        .collect();
     let has_fdb = |e: &FdbSpec| {
         !gone(&e.link)
-            && observed.link(&e.link).is_some_and(|l| {
-                observed.fdb.iter().any(|o| {
-                    o.index == l.index && o.mac == [0; 6] && o.destination == Some(e.destination)
-                })
-            })
+            && observed
+                .link(&e.link)
+                .is_some_and(|l| all_zero.contains(&(l.index, e.destination)))
     };
+    let mut owned_by_spec: BTreeMap<&FdbSpec, Vec<&OwnedFdb>> = BTreeMap::new();
+    for r in &owned.fdb {
+        owned_by_spec.entry(&r.spec).or_default().push(r);
+    }
     let owned_fdb = |e: &FdbSpec| {
-        owned.fdb.iter().find(|r| {
-            r.spec == *e
-                && observed
+        owned_by_spec.get(e).and_then(|records| {
+            records.iter().copied().find(|r| {
+                observed
                     .link(&e.link)
                     .is_some_and(|l| r.index.is_none_or(|i| i == l.index))
+            })
         })
     };
+    let desired_fdb: BTreeSet<&FdbSpec> = desired.fdb.iter().collect();
     for e in &desired.fdb {
         if !has_fdb(e) {
             g.fdb.push(Step::AddFdb(e.clone()));
@@ -443,7 +454,7 @@ pub fn diff_with(
     }
     for record in &owned.fdb {
         let e = &record.spec;
-        if desired.fdb.contains(e) || !has_fdb(e) {
+        if desired_fdb.contains(e) || !has_fdb(e) {
             continue;
         }
         if owned_fdb(e).is_none() {
@@ -457,18 +468,28 @@ pub fn diff_with(
         g.deletes_fdb.push(Step::DeleteFdb(e.clone()));
     }
 
-    // Routes. One leaving through a link this plan deletes goes with it.
+    // Routes. One leaving through a link this plan deletes goes with it. Looked up by
+    // destination (in observed order, the first record wins), not by scanning: a node of a
+    // large cluster has a route per peer.
+    let mut observed_by_dst: HashMap<&IpNet, Vec<&Route>> = HashMap::new();
+    for r in &observed.routes {
+        observed_by_dst.entry(&r.destination).or_default().push(r);
+    }
     let current_route = |dst: &IpNet| {
-        observed
-            .routes
-            .iter()
-            .find(|r| r.destination == *dst && !r.oif.is_some_and(|i| deleted.contains(&i)))
+        observed_by_dst.get(dst).and_then(|routes| {
+            routes
+                .iter()
+                .copied()
+                .find(|r| !r.oif.is_some_and(|i| deleted.contains(&i)))
+        })
     };
+    let mut owned_by_dst: HashMap<&IpNet, &OwnedRoute> = HashMap::new();
+    for o in &owned.routes {
+        owned_by_dst.entry(&o.spec.destination).or_insert(o);
+    }
+    let desired_dsts: HashSet<&IpNet> = desired.routes.iter().map(|d| &d.destination).collect();
     for r in &desired.routes {
-        let record = owned
-            .routes
-            .iter()
-            .find(|o| o.spec.destination == r.destination);
+        let record = owned_by_dst.get(&r.destination).copied();
         match current_route(&r.destination) {
             None => {
                 g.routes.push(Step::AddRoute(r.clone()));
@@ -499,11 +520,7 @@ pub fn diff_with(
     }
     for record in &owned.routes {
         let r = &record.spec;
-        if desired
-            .routes
-            .iter()
-            .any(|d| d.destination == r.destination)
-        {
+        if desired_dsts.contains(&r.destination) {
             continue;
         }
         let Some(cur) = current_route(&r.destination) else {
