@@ -2,8 +2,9 @@
 # Benchmark of `netc apply` (run as root): in a throwaway namespace, program 1,000 static routes
 # + 500 firewall rules, against (a) `ip -batch` + one `nft -f` (the userland floor) and (b) one
 # `ip route add` process per route; then a converged re-apply, against (c) the floor of only
-# observing the same state (`ip route show` + `nft list table inet netc`). Nothing touches the host's own
-# namespace. Usage: bench/apply.sh [path/to/netc]   (default: target/release/netc)
+# observing the same state (`ip route show` + `nft list table inet netc`), and the same pass with
+# the desired-state cache removed. Nothing touches the host's own namespace.
+# Usage: bench/apply.sh [path/to/netc]   (default: target/release/netc)
 set -euo pipefail
 NETC=${1:-${CARGO_TARGET_DIR:-target}/release/netc}
 NS=netc-bench-$$
@@ -64,6 +65,10 @@ full=$(ms $t0 $t1)
 routes=$(ip -n $NS route | grep -c 'proto static')
 t0=$(date +%s%N); apply; t1=$(date +%s%N)
 again=$(ms $t0 $t1)
+# The same converged pass without the desired-state cache (what an edited intent costs).
+rm -f "$WORK/state/desired.json"
+t0=$(date +%s%N); apply; t1=$(date +%s%N)
+uncached=$(ms $t0 $t1)
 t0=$(date +%s%N)
 ip -n $NS route show >/dev/null
 ip netns exec $NS nft list table inet netc >/dev/null
@@ -83,6 +88,7 @@ perproc=$(ms $t0 $t1)
 echo "routes installed by netc: $routes"
 echo "netc apply (full, incl. parse/validate/plan/emit, 1000 routes + 500 rules): ${full} ms"
 echo "netc apply (converged re-apply, no changes):                              ${again} ms"
+echo "netc apply (converged, desired-state cache removed first):                 ${uncached} ms"
 echo "(c) observing only: ip route show + nft list table inet netc:             ${observe} ms"
 echo "(a) ip -batch + one nft -f:                                               ${floor} ms"
 echo "(b) one 'ip route add' process per route (routes only):                   ${perproc} ms"
