@@ -12,6 +12,9 @@ use std::time::Duration;
 
 use netc::apply::probe::{self, IcmpSocket, Target};
 
+mod lab;
+use lab::run;
+
 struct Pair {
     a: String,
     b: String,
@@ -23,18 +26,6 @@ impl Drop for Pair {
             let _ = Command::new("ip").args(["netns", "del", ns]).status();
         }
     }
-}
-
-fn sh(cmd: &[&str]) {
-    let out = Command::new(cmd[0])
-        .args(&cmd[1..])
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// Namespaces a (10.9.0.1/24, fd09::1/64) and b (10.9.0.2/24, fd09::2/64) on one veth pair.
@@ -54,10 +45,10 @@ fn pair() -> Option<Pair> {
         b: format!("netc-probe-{id}-b"),
     };
     for ns in [&pair.a, &pair.b] {
-        sh(&["ip", "netns", "add", ns]);
+        run(&["ip", "netns", "add", ns]);
         // No duplicate address detection: the link-local address is usable at once too.
         for key in ["all", "default"] {
-            sh(&[
+            run(&[
                 "ip",
                 "netns",
                 "exec",
@@ -69,7 +60,7 @@ fn pair() -> Option<Pair> {
             ]);
         }
     }
-    sh(&[
+    run(&[
         "ip", "-n", &pair.a, "link", "add", "eth0", "type", "veth", "peer", "name", "eth0",
         "netns", &pair.b,
     ]);
@@ -77,10 +68,10 @@ fn pair() -> Option<Pair> {
         (&pair.a, "10.9.0.1/24", "fd09::1/64"),
         (&pair.b, "10.9.0.2/24", "fd09::2/64"),
     ] {
-        sh(&["ip", "-n", ns, "addr", "add", v4, "dev", "eth0"]);
-        sh(&["ip", "-n", ns, "addr", "add", v6, "dev", "eth0", "nodad"]);
-        sh(&["ip", "-n", ns, "link", "set", "lo", "up"]);
-        sh(&["ip", "-n", ns, "link", "set", "eth0", "up"]);
+        run(&["ip", "-n", ns, "addr", "add", v4, "dev", "eth0"]);
+        run(&["ip", "-n", ns, "addr", "add", v6, "dev", "eth0", "nodad"]);
+        run(&["ip", "-n", ns, "link", "set", "lo", "up"]);
+        run(&["ip", "-n", ns, "link", "set", "eth0", "up"]);
     }
     // A fresh link drops the first IPv6 packet while the neighbour is resolved: warm the path up
     // with iputils ping (a test tool here, not what is tested).
@@ -118,7 +109,7 @@ fn echo(ns: &str, ip: &str, kind: IcmpSocket) -> std::io::Result<bool> {
 fn icmp_echo_on_ping_and_raw_sockets_v4_and_v6() {
     let Some(pair) = pair() else { return };
     // Ping sockets allowed for every group (as root's group 0 needs) in namespace a.
-    sh(&[
+    run(&[
         "ip",
         "netns",
         "exec",
@@ -144,7 +135,7 @@ fn icmp_echo_on_ping_and_raw_sockets_v4_and_v6() {
         }
     }
     // Dropping echo requests in b makes it unreachable, whatever the socket.
-    sh(&[
+    run(&[
         "ip",
         "netns",
         "exec",
@@ -162,7 +153,7 @@ fn icmp_echo_on_ping_and_raw_sockets_v4_and_v6() {
 fn reachable_falls_back_to_a_raw_socket_when_ping_sockets_are_not_allowed() {
     let Some(pair) = pair() else { return };
     // The kernel default "1 0": no group may open a ping socket.
-    sh(&[
+    run(&[
         "ip",
         "netns",
         "exec",
