@@ -23,7 +23,7 @@ use serde::Serialize;
 use crate::diagnostic::code;
 use crate::intent::Span;
 use crate::intent::values::{self, Protocol};
-use crate::plan::{Plan, WorkloadPlan};
+use crate::plan::{Plan, WorkloadOrigin, WorkloadPlan};
 pub use policy::Dir;
 use policy::{Compiled, CompiledPeer, PortMatch, Rule};
 
@@ -289,7 +289,16 @@ impl<'p> Connectivity<'p> {
                 if w.host_network {
                     nodes
                         .iter()
-                        .flat_map(|&n| node_addresses(&self.plan.nodes[n]))
+                        .flat_map(|&n| {
+                            let node = &self.plan.nodes[n];
+                            // The API server answers at its node's API address (a specific
+                            // `bindAddress`, else the advertised one), which need not be the
+                            // node's primary address.
+                            match (w.origin, node.api_address()) {
+                                (WorkloadOrigin::ApiServer, Some(ip)) => vec![IpNet::from(ip)],
+                                _ => node_addresses(node),
+                            }
+                        })
                         .collect()
                 } else if w.nodes.is_empty() {
                     self.plan.pod_cidrs.clone()
@@ -740,4 +749,31 @@ pub fn exposure(c: &Connectivity<'_>) -> Vec<Exposure> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Connectivity;
+    use crate::diagnostic::SourceFile;
+    use crate::intent::Syntax;
+    use crate::pipeline;
+
+    /// The API server's addresses, as `explain` evaluates flows to it.
+    fn api_server_addresses(text: &str) -> Vec<String> {
+        let checked = pipeline::check(&SourceFile::new("i.yaml", text), Syntax::Yaml);
+        let plan = checked.plan.expect("plan");
+        let c = Connectivity::new(&plan);
+        let api = c.resolve("kube-system/kube-apiserver").expect("endpoint");
+        c.addresses(&api).iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn the_api_server_is_where_it_is_bound() {
+        let example = include_str!("../../examples/kubeadm-calico-overlay.yaml");
+        assert_eq!(api_server_addresses(example), ["10.0.1.100/32"]);
+        // Bound to the data interface's address instead: only there, not the primary address.
+        let data = example.replace("bindAddress: 10.0.1.100", "bindAddress: 10.10.0.100");
+        assert_ne!(data, example);
+        assert_eq!(api_server_addresses(&data), ["10.10.0.100/32"]);
+    }
 }
