@@ -1373,3 +1373,34 @@ fn a_full_apply_lists_the_table_once_after_loading_it() {
     assert!(again.contains("no changes"), "{again}");
     assert_eq!(std::fs::read_to_string(&log).unwrap_or_default(), runs);
 }
+
+/// A worker thread that panics after the firewall table it loads beside the routes took
+/// effect (the test-only `NETC_PANIC_AT_STEP`): the step may have taken effect, so it is rolled
+/// back with the routes, and the host is as before (no new table left loaded).
+#[test]
+fn a_panic_after_the_table_load_beside_the_routes_still_rolls_the_table_back() {
+    let Some(lab) = Lab::new(NODES) else { return };
+    let file = lab.file("intent.yaml", &full_intent());
+    let steps = plan_steps(&lab, "n1", &file, "worker-1");
+    let firewall = steps
+        .iter()
+        .position(|s| s.starts_with("load nftables"))
+        .expect("a firewall step");
+    assert!(steps[firewall - 1].starts_with("add route"), "{steps:?}");
+    let before = lab.dump("n1");
+    let out = lab.apply(
+        "n1",
+        &file,
+        "worker-1",
+        &[],
+        &[("NETC_PANIC_AT_STEP", &(firewall + 1).to_string())],
+    );
+    let t = text(&out);
+    assert!(!out.status.success(), "{t}");
+    assert!(
+        t.contains(&format!("rolling back {} applied step(s)", firewall + 1))
+            && t.contains("every applied step was rolled back"),
+        "{t}"
+    );
+    lab::assert_same(&before, &lab.dump("n1"), "after a panic beside the routes");
+}

@@ -12,6 +12,11 @@ use super::{ApplyError, files, firewall, sysctl};
 /// The environment variable of the test-only fault switch: `NETC_FAULT_AT_STEP=K` makes the
 /// K-th step (1-based) of an apply fail before it runs, to exercise rollback. Unset by default.
 pub const FAULT_ENV: &str = "NETC_FAULT_AT_STEP";
+/// The test-only panic switch: `NETC_PANIC_AT_STEP=K` makes the worker thread that runs step K
+/// beside the main thread panic there, to prove a panicking worker does not skip rollback: the
+/// firewall step loaded beside a route batch panics after its load, a file write staged ahead
+/// of its step after staging. Steps on the main thread ignore it. Unset by default.
+pub const PANIC_ENV: &str = "NETC_PANIC_AT_STEP";
 
 /// Route protocol number netc's routes carry (`proto static` in `ip route`).
 pub const ROUTE_PROTOCOL: u8 = 4;
@@ -433,6 +438,11 @@ pub fn fault_step() -> Option<usize> {
     std::env::var(FAULT_ENV).ok()?.trim().parse().ok()
 }
 
+/// The step (1-based) whose worker thread the panic switch ([`PANIC_ENV`]) panics, if set.
+fn panic_step() -> Option<usize> {
+    std::env::var(PANIC_ENV).ok()?.trim().parse().ok()
+}
+
 fn is_route(step: &Step) -> bool {
     matches!(step, Step::AddRoute(_) | Step::DeleteRoute(_))
 }
@@ -477,6 +487,7 @@ pub fn execute(
     mut on_step: impl FnMut(usize, &Step),
 ) -> Result<(), (ApplyError, Vec<Step>)> {
     let fault = fault_step();
+    let panic_at = panic_step();
     // The first run of file writes that has steps before it is written and synced under
     // temporary names on another thread while those steps run; each file still takes its
     // place (a rename) only at its own step.
@@ -488,7 +499,16 @@ pub fn execute(
         let mut staging = early.and_then(|(start, end)| {
             let writes = writes(&steps[start..end])?;
             let root = &root;
-            Some((start, scope.spawn(move || files::stage(root, &writes))))
+            Some((
+                start,
+                scope.spawn(move || {
+                    let staged = files::stage(root, &writes);
+                    if panic_at.is_some_and(|k| k > start && k <= end) {
+                        panic!("{PANIC_ENV}: staging files panicked");
+                    }
+                    staged
+                }),
+            ))
         });
         let mut applied = Vec::new();
         let mut i = 0;
@@ -513,6 +533,9 @@ pub fn execute(
                     let firewall = beside.map(|step| {
                         scope.spawn(move || {
                             run_firewall(step)?;
+                            if panic_at == Some(end + 1) {
+                                panic!("{PANIC_ENV}: the firewall step panicked after its load");
+                            }
                             // Listed here too, while the routes still go in: the verification
                             // after the steps need not list it again.
                             let nftables = matches!(
@@ -533,12 +556,7 @@ pub fn execute(
                         })
                     });
                     let routes = exec.run_routes(&steps[i..end]);
-                    let firewall = firewall.map(|h| {
-                        h.join().unwrap_or_else(|_| {
-                            Err(ApplyError::Unsupported("the firewall step panicked".into()))
-                        })
-                    });
-                    (routes, firewall)
+                    (routes, firewall.map(|h| h.join()))
                 });
                 let mut first_error = None;
                 for (k, result) in routes.into_iter().enumerate() {
@@ -555,13 +573,22 @@ pub fn execute(
                 let mut next = end;
                 if let Some(result) = firewall {
                     match result {
-                        Ok(listing) => {
+                        Ok(Ok(listing)) => {
                             exec.listing = listing;
                             applied.push(steps[end].clone());
                             on_step(end, &steps[end]);
                         }
-                        Err(e) => {
+                        Ok(Err(e)) => {
                             first_error.get_or_insert(e);
+                        }
+                        // A panic may come after the load took effect: the step is rolled
+                        // back in any case (restoring what it replaces is harmless if it did
+                        // not take effect).
+                        Err(_) => {
+                            applied.push(steps[end].clone());
+                            first_error.get_or_insert(ApplyError::Unsupported(
+                                "the firewall step panicked".into(),
+                            ));
                         }
                     }
                     next = end + 1;

@@ -456,7 +456,8 @@ fn spawn_watchdog(opts: &Options) -> Result<(), ApplyError> {
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
-        .env_remove(execute::FAULT_ENV);
+        .env_remove(execute::FAULT_ENV)
+        .env_remove(execute::PANIC_ENV);
     // Its own session: the watchdog outlives the terminal (and ssh session) that started it.
     cmd.process_group(0);
     cmd.spawn().map(|_| ()).map_err(|e| ApplyError::Io {

@@ -176,7 +176,8 @@ impl Lab {
             .arg("--state-dir")
             .arg(state)
             .args(extra)
-            .env_remove("NETC_FAULT_AT_STEP");
+            .env_remove("NETC_FAULT_AT_STEP")
+            .env_remove("NETC_PANIC_AT_STEP");
         for (k, v) in env {
             cmd.env(k, v);
         }
