@@ -1404,3 +1404,37 @@ fn a_panic_after_the_table_load_beside_the_routes_still_rolls_the_table_back() {
     );
     lab::assert_same(&before, &lab.dump("n1"), "after a panic beside the routes");
 }
+
+/// The files written ahead of their steps on another thread: when that thread panics while an
+/// earlier step fails on the main thread, the apply still rolls back what it applied (it does
+/// not die with the panic), and no temporary file is left under `--root`.
+#[test]
+fn a_panic_while_staging_files_does_not_skip_the_rollback_of_an_earlier_failure() {
+    let Some(lab) = Lab::new(NODES) else { return };
+    let file = lab.file("intent.yaml", &full_intent());
+    let steps = plan_steps(&lab, "n1", &file, "worker-1");
+    let first_write = (1..steps.len())
+        .find(|&j| steps[j].starts_with("write file") && !steps[j - 1].contains(" file "))
+        .expect("a run of file writes after other steps");
+    assert!(first_write >= 2, "{steps:?}");
+    let before = lab.dump("n1");
+    let out = lab.apply(
+        "n1",
+        &file,
+        "worker-1",
+        &[],
+        &[
+            // The step just before the writes fails; the staging of the first write panics.
+            ("NETC_FAULT_AT_STEP", &first_write.to_string()),
+            ("NETC_PANIC_AT_STEP", &(first_write + 1).to_string()),
+        ],
+    );
+    let t = text(&out);
+    assert!(!out.status.success(), "{t}");
+    assert!(
+        t.contains(&format!("rolling back {} applied step(s)", first_write - 1))
+            && t.contains("every applied step was rolled back"),
+        "{t}"
+    );
+    lab::assert_same(&before, &lab.dump("n1"), "after a panic while staging");
+}

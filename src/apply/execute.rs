@@ -462,6 +462,20 @@ fn writes(steps: &[Step]) -> Option<Vec<(&str, &[u8])>> {
         .collect()
 }
 
+/// The thread staging a run of file writes ahead of its steps, and where the run starts. When
+/// no step took it (an earlier step failed), it is joined on drop and a panic of it discarded:
+/// a panic leaving [`execute`]'s scope would skip the rollback. Its temporary files are gone
+/// with its result, or its unwinding.
+struct Staging<'scope, T>(Option<(usize, std::thread::ScopedJoinHandle<'scope, T>)>);
+
+impl<T> Drop for Staging<'_, T> {
+    fn drop(&mut self) {
+        if let Some((_, handle)) = self.0.take() {
+            let _ = handle.join();
+        }
+    }
+}
+
 /// Where the run of steps matching `kind` from `i` ends: at the first other step, or before
 /// the step the fault switch fails at.
 fn run_end(steps: &[Step], i: usize, fault: Option<usize>, kind: fn(&Step) -> bool) -> usize {
@@ -496,7 +510,7 @@ pub fn execute(
         .map(|start| (start, run_end(steps, start, fault, is_write)));
     let root = exec.root.clone();
     std::thread::scope(|scope| {
-        let mut staging = early.and_then(|(start, end)| {
+        let mut staging = Staging(early.and_then(|(start, end)| {
             let writes = writes(&steps[start..end])?;
             let root = &root;
             Some((
@@ -509,7 +523,7 @@ pub fn execute(
                     staged
                 }),
             ))
-        });
+        }));
         let mut applied = Vec::new();
         let mut i = 0;
         while i < steps.len() {
@@ -601,14 +615,14 @@ pub fn execute(
             }
             if is_write(step) {
                 let end = run_end(steps, i, fault, is_write);
-                let staged = match staging.take() {
+                let staged = match staging.0.take() {
                     Some((start, handle)) if start == i => {
                         Some(handle.join().unwrap_or_else(|_| {
                             Err((0, ApplyError::Unsupported("writing files panicked".into())))
                         }))
                     }
                     other => {
-                        staging = other;
+                        staging.0 = other;
                         None
                     }
                 };
