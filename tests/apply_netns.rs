@@ -1081,6 +1081,27 @@ fn apply_installs_the_containerd_proxy_drop_in() {
 const FROM_CACHE: &str = "desired state from the cache";
 const DERIVED: &str = "desired state derived from";
 
+/// The state directory holds the installed files' contents (state, `--try`'s pending record,
+/// the desired-state cache; a proxy URL may carry a password): netc creates it owner-only.
+#[test]
+fn the_state_directory_netc_creates_is_owner_only() {
+    let Some(lab) = Lab::new(NODES) else { return };
+    let file = lab.file("intent.yaml", &full_intent());
+    let state = lab.dir.join("fresh").join("state");
+    let out = lab
+        .apply_command("n1", &file, "worker-1", &state, &[], &[])
+        .output()
+        .expect("run netc");
+    ok(out);
+    assert!(state.join("desired.json").exists());
+    for dir in [&state, &lab.dir.join("fresh")] {
+        let mode = std::os::unix::fs::PermissionsExt::mode(
+            &std::fs::metadata(dir).expect("state dir").permissions(),
+        );
+        assert_eq!(mode & 0o777, 0o700, "{}: mode {mode:o}", dir.display());
+    }
+}
+
 /// An unchanged intent takes its desired state from the cache in the state directory (parse,
 /// check, plan and emit skipped), yet the host is still observed: a route deleted by hand is
 /// restored on a hit. Any change of the key is a miss: an edited intent, another node; a

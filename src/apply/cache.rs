@@ -85,6 +85,7 @@ pub fn store(state_dir: &Path, key: &Key, derived: &Derived) -> Result<(), super
         derived,
     })
     .map_err(|e| super::ApplyError::State(format!("cannot serialize the cache: {e}")))?;
+    super::state::create_dir(state_dir)?;
     files::write_unsynced(state_dir, &format!("/{FILE}"), &bytes)
 }
 

@@ -111,10 +111,7 @@ fn acquire_state_dir(
     start: Instant,
     timeout: Duration,
 ) -> Result<File, ApplyError> {
-    std::fs::create_dir_all(state_dir).map_err(|e| ApplyError::Io {
-        object: format!("state directory {}", state_dir.display()),
-        source: e,
-    })?;
+    super::state::create_dir(state_dir)?;
     let path = state_dir.join("lock");
     let file = OpenOptions::new()
         .create(true)

@@ -273,6 +273,21 @@ pub(super) fn store_json<T: Serialize>(
     files::write(dir, &path, &bytes)
 }
 
+/// Creates the state directory when it is missing: owner-only, since what is kept there
+/// (ownership, `--try`'s pending record, the desired-state cache) holds the installed files'
+/// contents, and a proxy URL may carry a password. An existing directory keeps its mode.
+pub fn create_dir(dir: &Path) -> Result<(), ApplyError> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|e| ApplyError::Io {
+            object: format!("state directory {}", dir.display()),
+            source: e,
+        })
+}
+
 /// Reads the ownership record (empty when netc never applied here). Refuses a record of a
 /// version this netc does not know, and one written for another node than `node`.
 pub fn load(dir: &Path, node: &str) -> Result<Owned, ApplyError> {
