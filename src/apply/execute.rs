@@ -493,7 +493,7 @@ fn run_end(steps: &[Step], i: usize, fault: Option<usize>, kind: fn(&Step) -> bo
 /// firewall step right after such a run is loaded at the same time, on another thread (the
 /// routing table and the firewall are independent; one nftables transaction or firewalld
 /// call): if it took effect it is applied (after the routes), whatever the routes did. A run
-/// of consecutive file writes is synced in one pass ([`files::write_batch`]): each file still
+/// of consecutive file writes is synced in one pass ([`files::stage`]): each file still
 /// replaces its target atomically, and only those in place count as applied.
 pub fn execute(
     exec: &mut Executor,

@@ -295,7 +295,7 @@ pub fn write_unsynced(root: &Path, path: &str, contents: &[u8]) -> Result<(), Ap
 }
 
 fn write_with(root: &Path, path: &str, contents: &[u8], sync: bool) -> Result<(), ApplyError> {
-    let staged = Staged::new(root, path, contents)?;
+    let mut staged = Staged::new(root, path, contents)?;
     if sync {
         staged.sync()?;
     }
@@ -306,20 +306,9 @@ fn write_with(root: &Path, path: &str, contents: &[u8], sync: bool) -> Result<()
     Ok(())
 }
 
-/// Writes several files as [`write`] does, each atomically, with one sync pass instead of two
-/// syncs per file: [`stage`], then [`StagedFiles::commit`]. On failure returns the index of
-/// the file it concerns; files before it are in place (and were reported through
-/// `renamed`), the temporary files of the others are removed.
-pub fn write_batch(
-    root: &Path,
-    files: &[(&str, &[u8])],
-    renamed: impl FnMut(usize),
-) -> Result<(), (usize, ApplyError)> {
-    stage(root, files)?.commit(renamed)
-}
-
 /// Files written and synced under their temporary names, not yet in place: nothing on the
-/// host reads them until [`StagedFiles::commit`]. Dropped instead, their temporary files are
+/// host reads them until [`StagedFiles::commit`]. Several files are written as [`write`]
+/// writes one, each atomically, with one sync pass instead of two syncs per file. Dropped instead, their temporary files are
 /// removed (the directories made for them stay, as after a rollback of [`write`]).
 pub struct StagedFiles(Vec<Staged>);
 
@@ -345,8 +334,8 @@ pub fn stage(root: &Path, files: &[(&str, &[u8])]) -> Result<StagedFiles, (usize
 impl StagedFiles {
     /// Renames each file over its target in order (`renamed(i)` once file `i` is in place),
     /// then syncs each directory. No file is renamed before the data of all is on disk.
-    pub fn commit(self, mut renamed: impl FnMut(usize)) -> Result<(), (usize, ApplyError)> {
-        for (i, s) in self.0.iter().enumerate() {
+    pub fn commit(mut self, mut renamed: impl FnMut(usize)) -> Result<(), (usize, ApplyError)> {
+        for (i, s) in self.0.iter_mut().enumerate() {
             s.commit().map_err(|e| (i, e))?;
             renamed(i);
         }
@@ -363,7 +352,7 @@ struct Staged {
     at: Beneath,
     tmp: CString,
     file: std::fs::File,
-    committed: std::cell::Cell<bool>,
+    committed: bool,
 }
 
 impl Staged {
@@ -404,7 +393,7 @@ impl Staged {
             at,
             tmp,
             file: std::fs::File::from(fd),
-            committed: std::cell::Cell::new(false),
+            committed: false,
         };
         (|| {
             (&staged.file).write_all(contents)?;
@@ -432,7 +421,7 @@ impl Staged {
     }
 
     /// Renames the temporary file over the target.
-    fn commit(&self) -> Result<(), ApplyError> {
+    fn commit(&mut self) -> Result<(), ApplyError> {
         // SAFETY: both names are NUL-terminated; `at.dir` is an open directory.
         let rc = unsafe {
             libc::renameat(
@@ -445,7 +434,7 @@ impl Staged {
         if rc != 0 {
             return Err(self.at.io(std::io::Error::last_os_error()));
         }
-        self.committed.set(true);
+        self.committed = true;
         Ok(())
     }
 
@@ -461,7 +450,7 @@ impl Staged {
 
 impl Drop for Staged {
     fn drop(&mut self) {
-        if !self.committed.get() {
+        if !self.committed {
             // SAFETY: `tmp` is NUL-terminated; removing our own temporary file.
             unsafe { libc::unlinkat(self.at.dir.as_raw_fd(), self.tmp.as_ptr(), 0) };
         }
@@ -534,15 +523,15 @@ mod tests {
         std::fs::create_dir_all(root.join("etc/in-the-way.conf")).unwrap();
         std::fs::write(root.join("etc/a.conf"), "old a\n").unwrap();
         let mut renamed = Vec::new();
-        let failed = write_batch(
+        let failed = stage(
             root,
             &[
                 ("/etc/a.conf", b"new a\n"),
                 ("/etc/in-the-way.conf", b"x\n"),
                 ("/etc/b.conf", b"new b\n"),
             ],
-            |i| renamed.push(i),
-        );
+        )
+        .and_then(|staged| staged.commit(|i| renamed.push(i)));
         assert!(
             matches!(failed, Err((1, ApplyError::Unsupported(m))) if m.contains("not a regular file"))
         );
@@ -554,11 +543,11 @@ mod tests {
         // No temporary file is left behind.
         assert_eq!(names(&root.join("etc")), ["a.conf", "in-the-way.conf"]);
 
-        write_batch(
+        stage(
             root,
             &[("/etc/a.conf", b"new a\n"), ("/etc/sub/b.conf", b"new b\n")],
-            |i| renamed.push(i),
         )
+        .and_then(|staged| staged.commit(|i| renamed.push(i)))
         .unwrap();
         assert_eq!(renamed, [0, 1]);
         assert_eq!(
