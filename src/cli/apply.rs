@@ -8,7 +8,11 @@ use clap::Args;
 
 use super::check::report;
 use super::{Cli, Format, exit};
+use crate::apply::desired::Derived;
 use crate::apply::{self, ApplyError, Event, Options};
+use crate::diagnostic::SourceFile;
+use crate::intent::Syntax;
+use crate::pipeline::{self, Checked};
 
 /// The longest `--try` (one day): it is a safety net for the next minutes, and the bound keeps
 /// the deadline (now + SECS) far from overflowing.
@@ -183,13 +187,17 @@ pub(super) fn run(args: &ApplyArgs, cli: &Cli) -> u8 {
             return exit::USAGE;
         }
     };
-    // An unchanged intent (same bytes, file name, node, --root and netc build) skips the
-    // front end: its desired state is the one derived last time.
-    let key = apply::cache::Key::new(src.text.as_bytes(), file, node, &args.root);
-    let cached = apply::cache::load(&args.state_dir, &key);
+    let (derived, cached) = match desired_state(&src, &opts) {
+        Ok(found) => found,
+        Err(checked) => {
+            report(&src, &checked.diagnostics, args.format);
+            eprintln!("netc: {file} has errors; nothing applied");
+            return exit::FINDINGS;
+        }
+    };
     if cli.verbose {
         printer.event(Event::Note {
-            message: if cached.is_some() {
+            message: if cached {
                 format!(
                     "{node}: desired state from the cache (intent, node, --root and netc unchanged)"
                 )
@@ -198,24 +206,6 @@ pub(super) fn run(args: &ApplyArgs, cli: &Cli) -> u8 {
             },
         });
     }
-    let derived = match cached {
-        Some(derived) => Ok(derived),
-        None => {
-            let checked = crate::pipeline::check(&src, crate::intent::Syntax::from_path(file));
-            let Some(plan) = checked.valid_plan() else {
-                report(&src, &checked.diagnostics, args.format);
-                eprintln!("netc: {file} has errors; nothing applied");
-                return exit::FINDINGS;
-            };
-            apply::derive(plan, &opts).inspect(|derived| {
-                // A dry run leaves the state directory alone; a cache that cannot be written
-                // only costs the next run a derivation.
-                if !args.dry_run {
-                    let _ = apply::cache::store(&args.state_dir, &key, derived);
-                }
-            })
-        }
-    };
     match derived.and_then(|derived| apply::apply(&derived, &opts, &mut |e| printer.event(e))) {
         Ok(r) => {
             if args.format == Format::Json {
@@ -249,7 +239,6 @@ pub(super) fn run(args: &ApplyArgs, cli: &Cli) -> u8 {
 
 /// `--watch`: the agent. Runs until SIGTERM/SIGINT, then exits 0.
 fn watch(file: &str, opts: Options, args: &ApplyArgs, cli: &Cli) -> u8 {
-    let agent_opts = opts.clone();
     let agent = apply::agent::AgentOptions {
         apply: opts,
         file: PathBuf::from(file),
@@ -262,37 +251,23 @@ fn watch(file: &str, opts: Options, args: &ApplyArgs, cli: &Cli) -> u8 {
         let generation = apply::status::generation(src.text.as_bytes());
         // A restarted agent (a new pod on the same node, same intent) finds the desired state
         // it derived before; passes over an unchanged file reuse the one in memory.
-        let key = apply::cache::Key::new(
-            src.text.as_bytes(),
-            file,
-            &agent_opts.node,
-            &agent_opts.root,
-        );
-        if let Some(derived) = apply::cache::load(&agent_opts.state_dir, &key) {
-            return Ok(apply::agent::Intent {
-                generation,
-                derived: Ok(derived),
-                cached: true,
-            });
-        }
-        let checked = crate::pipeline::check(&src, crate::intent::Syntax::from_path(file));
-        let derived = match checked.valid_plan() {
-            Some(plan) => apply::derive(plan, &agent_opts).map_err(|e| e.to_string()),
-            None => Err(checked
-                .diagnostics
-                .iter()
-                .filter(|d| d.is_error())
-                .map(|d| format!("{:?}", d.to_report(&src)))
-                .collect::<Vec<_>>()
-                .join("\n")),
+        let (derived, cached) = match desired_state(&src, &agent.apply) {
+            Ok((derived, cached)) => (derived.map_err(|e| e.to_string()), cached),
+            Err(checked) => (
+                Err(checked
+                    .diagnostics
+                    .iter()
+                    .filter(|d| d.is_error())
+                    .map(|d| format!("{:?}", d.to_report(&src)))
+                    .collect::<Vec<_>>()
+                    .join("\n")),
+                false,
+            ),
         };
-        if let Ok(derived) = &derived {
-            let _ = apply::cache::store(&agent_opts.state_dir, &key, derived);
-        }
         Ok(apply::agent::Intent {
             generation,
             derived,
-            cached: false,
+            cached,
         })
     };
     let mut log = |line: String| {
@@ -313,4 +288,31 @@ fn watch(file: &str, opts: Options, args: &ApplyArgs, cli: &Cli) -> u8 {
     };
     apply::agent::run(&agent, &mut load, &mut log);
     exit::OK
+}
+
+/// The node's desired state for the intent `src` (read from `opts.source`), and whether it came
+/// from `apply::cache`: an unchanged intent (same bytes, file name, node, `--root` and netc
+/// build) skips the front end and takes the state derived last time; otherwise it is checked,
+/// derived from its Plan and cached (except on a dry run, which leaves the state directory
+/// alone; a cache that cannot be written only costs the next run a derivation). `Err` is the
+/// check of an intent with errors.
+fn desired_state(
+    src: &SourceFile,
+    opts: &Options,
+) -> Result<(Result<Derived, ApplyError>, bool), Box<Checked>> {
+    let key = apply::cache::Key::new(src.text.as_bytes(), &opts.source, &opts.node, &opts.root);
+    if let Some(derived) = apply::cache::load(&opts.state_dir, &key) {
+        return Ok((Ok(derived), true));
+    }
+    let checked = pipeline::check(src, Syntax::from_path(&opts.source));
+    let Some(plan) = checked.valid_plan() else {
+        return Err(Box::new(checked));
+    };
+    let derived = apply::derive(plan, opts);
+    if let Ok(derived) = &derived
+        && !opts.dry_run
+    {
+        let _ = apply::cache::store(&opts.state_dir, &key, derived);
+    }
+    Ok((derived, false))
 }
