@@ -8,7 +8,7 @@
 //!
 //! `apply` installs `sysctl.conf`, `modules.conf`, `proxy.env` and the runtime's proxy file where
 //! systemd reads them ([`SYSCTL_PATH`], [`MODULES_PATH`], [`PROXY_ENV_PATH`],
-//! [`RuntimeProxy::path`]); it programs the routes itself over netlink, so `routes.txt` is
+//! and [`RuntimeProxy`]'s path); it programs the routes itself over netlink, so `routes.txt` is
 //! for people and other tools.
 
 use serde::Serialize;
@@ -88,17 +88,17 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
                         installed(path),
                     )?;
                 }
-                RuntimeProxy::EnvFile { unit, path } => {
-                    let file = path.rsplit('/').next().unwrap_or(unit);
+                RuntimeProxy::EnvFile { service } => {
+                    let unit = format!("{service}.service");
                     put(
                         sink,
-                        &format!("{dir}/{file}.env"),
+                        &format!("{dir}/{service}.env"),
                         "host/proxy.env",
                         &Page {
-                            reader: Some(unit),
+                            reader: Some(&unit),
                             ..page(Items::Vars(vars))
                         },
-                        installed(path),
+                        installed(&format!("/etc/default/{service}")),
                     )?;
                 }
             }
@@ -115,23 +115,20 @@ pub const CONTAINERD_PROXY_PATH: &str = "/etc/systemd/system/containerd.service.
 
 /// Where a node's container runtime reads its proxy, each from its distribution's own docs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RuntimeProxy {
+enum RuntimeProxy {
     /// A drop-in of the runtime's own systemd unit (`Environment=` lines).
     DropIn {
         unit: &'static str,
         path: &'static str,
     },
-    /// The environment file the distribution's service reads (`EnvironmentFile=-/etc/default/%N`
-    /// in the units rancher/rke2 and k3s-io/k3s `install.sh` write); the service passes it on to
-    /// its embedded containerd and the kubelet.
-    EnvFile {
-        unit: &'static str,
-        path: &'static str,
-    },
+    /// The environment file of the distribution's service, `/etc/default/<service>` (its unit
+    /// reads `EnvironmentFile=-/etc/default/%N`, in the units rancher/rke2 and k3s-io/k3s
+    /// `install.sh` write); the service passes it on to its embedded containerd and the kubelet.
+    EnvFile { service: &'static str },
 }
 
 impl RuntimeProxy {
-    pub fn of(distribution: Distribution, control_plane: bool) -> Self {
+    fn of(distribution: Distribution, control_plane: bool) -> Self {
         use RuntimeProxy::{DropIn, EnvFile};
         match (distribution, control_plane) {
             // kubeadm and "the hard way" run containerd from its own unit.
@@ -146,30 +143,17 @@ impl RuntimeProxy {
             },
             // RKE2 docs, "Configuring an HTTP proxy": /etc/default/rke2-server or rke2-agent.
             (Distribution::Rke2, true) => EnvFile {
-                unit: "rke2-server.service",
-                path: "/etc/default/rke2-server",
+                service: "rke2-server",
             },
             (Distribution::Rke2, false) => EnvFile {
-                unit: "rke2-agent.service",
-                path: "/etc/default/rke2-agent",
+                service: "rke2-agent",
             },
             // k3s install.sh: the server is k3s.service, an agent k3s-agent.service; their
             // own `.service.env` holds install.sh's token and URL, so netc uses /etc/default.
-            (Distribution::K3s, true) => EnvFile {
-                unit: "k3s.service",
-                path: "/etc/default/k3s",
-            },
+            (Distribution::K3s, true) => EnvFile { service: "k3s" },
             (Distribution::K3s, false) => EnvFile {
-                unit: "k3s-agent.service",
-                path: "/etc/default/k3s-agent",
+                service: "k3s-agent",
             },
-        }
-    }
-
-    /// Where the file is installed on the node.
-    pub fn path(self) -> &'static str {
-        match self {
-            Self::DropIn { path, .. } | Self::EnvFile { path, .. } => path,
         }
     }
 }
@@ -204,7 +188,7 @@ struct Page<'a> {
     source: &'a str,
     node: &'a str,
     /// The service that reads the file, when it is installed for one (an RKE2/k3s env file).
-    reader: Option<&'static str>,
+    reader: Option<&'a str>,
     #[serde(flatten)]
     items: Items<'a>,
 }
