@@ -7,12 +7,12 @@
 //! Needs root (CI runs as root); fails loudly without it unless `NETC_SKIP_NETNS=1`.
 
 mod lab;
-use lab::{ok, text};
+use lab::{Lab, ok, text};
 
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use lab::Lab;
+mod build_common;
 
 const NODES: &[(&str, &str)] = &[
     ("n1", "172.16.0.3/24"),
@@ -50,9 +50,7 @@ fn sh_quote(arg: &str) -> String {
 /// `cmd` run inside a pseudo-terminal (`script -qec CMD /dev/null`): what the terminal showed,
 /// lines without the terminal's `\r`. `None` without `script`.
 fn on_a_terminal(cmd: &Command) -> Option<String> {
-    let have_script = std::env::var_os("PATH")
-        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join("script").is_file()));
-    if !have_script {
+    if !build_common::have("script") {
         eprintln!("script (util-linux) is not installed: skipping");
         return None;
     }
