@@ -2,13 +2,14 @@
 # Installs what netc's test suite runs for real: the reference CNI plugins, nft, iproute2,
 # firewalld (firewall-offline-cmd, and the daemon on a private D-Bus system bus inside a test
 # namespace only: tests/lab/firewalld.rs), dbus-daemon, kubernetes-validate, jsonschema and
-# jsonpatch (RFC 6902: applies kubeadm's JSON patch files, tests/build_node_addressing.rs).
+# jsonpatch (RFC 6902: applies kubeadm's JSON patch files, tests/build_node_addressing.rs), man-db
+# and groff (`man -l` renders `netc man`, tests/cli_man.rs).
 # Idempotent; needs root (or sudo) on Debian 12.
 set -euo pipefail
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
-debs=(containernetworking-plugins nftables firewalld dbus dbus-daemon iproute2 iputils-ping netcat-openbsd procps systemd util-linux python3 python3-pip)
+debs=(containernetworking-plugins nftables firewalld dbus dbus-daemon iproute2 iputils-ping netcat-openbsd procps systemd util-linux python3 python3-pip man-db groff-base)
 missing=()
 for p in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

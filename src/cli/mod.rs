@@ -5,6 +5,7 @@ mod build;
 mod check;
 mod diff;
 mod explain;
+mod man;
 mod progress;
 pub mod schema;
 mod status;
@@ -53,6 +54,8 @@ pub enum Command {
     Status(status::StatusArgs),
     /// Print the JSON Schema of the intent file.
     Schema,
+    /// Print the manual page (roff; `netc man | man -l -`), or write every page with `--out-dir`.
+    Man(man::ManArgs),
     /// Print a shell completion script (`netc completions bash > /etc/bash_completion.d/netc`).
     Completions {
         #[arg(value_enum)]
@@ -81,6 +84,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::DiffConnectivity(args) => explain::run_diff(args, &cli),
         Command::Status(args) => status::run(args, &cli),
         Command::Schema => schema::run(),
+        Command::Man(args) => man::run(args),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(*shell, &mut cmd, "netc", &mut std::io::stdout());
