@@ -3,7 +3,8 @@
 # firewalld (firewall-offline-cmd, and the daemon on a private D-Bus system bus inside a test
 # namespace only: tests/lab/firewalld.rs), dbus-daemon, kubernetes-validate, jsonschema and
 # jsonpatch (RFC 6902: applies kubeadm's JSON patch files, tests/build_node_addressing.rs), man-db
-# and groff (`man -l` renders `netc man`, tests/cli_man.rs).
+# and groff (`man -l` renders `netc man`, tests/cli_man.rs), pre-commit (runs the exported hooks,
+# tests/precommit.rs).
 # Idempotent; needs root (or sudo) on Debian 12.
 set -euo pipefail
 
@@ -27,8 +28,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   [ "$own_policy" -eq 0 ] || as_root rm -f /usr/sbin/policy-rc.d
 fi
 
-py=(kubernetes-validate jsonschema pyyaml jsonpatch)
-if ! python3 -c 'import kubernetes_validate, jsonschema, yaml, jsonpatch' 2>/dev/null; then
+py=(kubernetes-validate jsonschema pyyaml jsonpatch pre-commit)
+if ! python3 -c 'import kubernetes_validate, jsonschema, yaml, jsonpatch, pre_commit' 2>/dev/null \
+  || ! command -v pre-commit >/dev/null; then
   # Debian's own python3 is "externally managed" (PEP 668); a pyenv/venv python is not.
   python3 -m pip install -q --disable-pip-version-check "${py[@]}" 2>/dev/null \
     || as_root python3 -m pip install -q --disable-pip-version-check --break-system-packages "${py[@]}"

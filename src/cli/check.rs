@@ -6,8 +6,8 @@ use std::os::unix::fs::OpenOptionsExt;
 use clap::Args;
 
 use super::{Cli, Format, exit};
-use crate::diagnostic::{Diag, Severity, SourceFile};
-use crate::intent::Syntax;
+use crate::diagnostic::{Diag, Severity, SourceFile, code};
+use crate::intent::{self, Syntax};
 use crate::{output, pipeline};
 
 #[derive(Debug, Args)]
@@ -119,9 +119,18 @@ pub(crate) fn report(src: &SourceFile, diags: &[Diag], format: Format) -> bool {
     diags.iter().any(Diag::is_error)
 }
 
+/// Whether the file failed to parse as an intent (only then is it asked whether it is one).
+fn has_parse_error(checked: &pipeline::Checked) -> bool {
+    checked
+        .diagnostics
+        .iter()
+        .any(|d| d.is_error() && d.code == code::PARSE)
+}
+
 pub(super) fn run(args: &CheckArgs, cli: &Cli) -> u8 {
     let mut code = exit::OK;
-    let (mut checked_files, mut errors, mut warnings) = (0usize, 0usize, 0usize);
+    let (mut checked_files, mut skipped, mut errors, mut warnings) =
+        (0usize, 0usize, 0usize, 0usize);
     for path in &args.files {
         let (src, checked) = match read_and_check(path) {
             Ok(loaded) => loaded,
@@ -130,6 +139,20 @@ pub(super) fn run(args: &CheckArgs, cli: &Cli) -> u8 {
                 continue;
             }
         };
+        // A file that is no intent at all (a manifest kept beside the intent, netc's own
+        // output) is skipped with a note: a pre-commit `files:` pattern matches those too.
+        if has_parse_error(&checked)
+            && let Some(why) = intent::not_an_intent(&src.text, Syntax::from_path(path))
+        {
+            skipped += 1;
+            if !cli.quiet {
+                eprintln!(
+                    "netc: note: skipped {}: {why}",
+                    crate::diagnostic::escape_controls(path)
+                );
+            }
+            continue;
+        }
         checked_files += 1;
         errors += checked.diagnostics.iter().filter(|d| d.is_error()).count();
         warnings += checked
@@ -142,8 +165,12 @@ pub(super) fn run(args: &CheckArgs, cli: &Cli) -> u8 {
         }
     }
     if !cli.quiet && args.format == Format::Human {
+        let skipped = match skipped {
+            0 => String::new(),
+            n => format!(" ({n} skipped: not intents)"),
+        };
         eprintln!(
-            "netc: checked {checked_files} file(s): {errors} error(s), {warnings} warning(s)"
+            "netc: checked {checked_files} file(s){skipped}: {errors} error(s), {warnings} warning(s)"
         );
     }
     code

@@ -1,5 +1,6 @@
 //! Stage 1 of the pipeline: read an intent file (YAML or KDL) into the typed, spanned model.
 
+mod foreign;
 mod kdl;
 pub mod model;
 mod scalars;
@@ -8,6 +9,7 @@ mod suggest;
 pub mod values;
 mod yaml;
 
+pub use foreign::{GENERATED_MARK, INTENT_KIND, NotAnIntent, not_an_intent};
 pub use model::*;
 pub use spanned::{Span, Spanned};
 
