@@ -175,10 +175,15 @@ fn second_apply_says_no_changes_and_changes_nothing() {
         !text(&lab.exec("n1", &["ip", "link"])).contains("vx100"),
         "dry run changed the host"
     );
+    // --exit-code (issue 16 item 8): 1 while changes are pending, 0 once the node matches.
+    let pending = lab.apply("n1", &file, "worker-1", &["--dry-run", "--exit-code"], &[]);
+    assert_eq!(pending.status.code(), Some(1), "{}", text(&pending));
     ok(lab.apply("n1", &file, "worker-1", &[], &[]));
     let before = lab.dump("n1");
     let again = ok(lab.apply("n1", &file, "worker-1", &[], &[]));
     assert!(again.contains("no changes"), "{again}");
+    let none = lab.apply("n1", &file, "worker-1", &["--dry-run", "--exit-code"], &[]);
+    assert_eq!(none.status.code(), Some(0), "{}", text(&none));
     lab::assert_same(&before, &lab.dump("n1"), "after apply");
     // A changed intent applies only the difference.
     // Same file name: the headers of the written files name it.

@@ -87,6 +87,13 @@ fn check_reports_a_hand_edit_and_a_missing_file_with_a_diff() {
     let o = run(&["diff", "intent.yaml", "-o", "out"], t.path());
     assert_eq!(code(&o), 0);
     assert_eq!(text(&o.stdout), diff);
+    // With --exit-code (issue 16 item 8), differences are exit 1, as `git diff --exit-code`.
+    let o = run(
+        &["diff", "intent.yaml", "-o", "out", "--exit-code"],
+        t.path(),
+    );
+    assert_eq!(code(&o), 1, "{}", text(&o.stderr));
+    assert_eq!(text(&o.stdout), diff);
 
     std::fs::remove_file(t.path().join("out/kubeadm/join-worker-1.yaml")).unwrap();
     let o = run(&["build", "intent.yaml", "-o", "out", "--check"], t.path());
@@ -100,6 +107,11 @@ fn check_reports_a_hand_edit_and_a_missing_file_with_a_diff() {
     );
     let o = run(&["build", "intent.yaml", "-o", "out", "--check"], t.path());
     assert_eq!(code(&o), 0);
+    let o = run(
+        &["diff", "intent.yaml", "-o", "out", "--exit-code"],
+        t.path(),
+    );
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
 }
 
 #[test]

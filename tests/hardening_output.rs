@@ -10,7 +10,7 @@
 mod build_common;
 
 use std::io::Write;
-use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
+use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -532,29 +532,72 @@ fn try_seconds_are_bounded_on_the_command_line() {
 // ---- item 14 (reading): intent inputs are bounded in size and kind ----
 
 #[test]
-fn intent_inputs_that_are_not_regular_files_are_refused() {
+fn intent_inputs_that_are_directories_are_refused_and_endless_devices_bounded() {
     let t = tempfile::tempdir().unwrap();
+    // /dev/zero is read as a stream, and stops at the 64 MiB bound (not at its kind).
     let r = run_in(t.path(), &["check", "/dev/zero"], None);
     assert_eq!(r.code, Some(2), "{}", r.text());
     assert!(
-        r.stderr.contains("/dev/zero") && r.stderr.contains("not a regular file"),
+        r.stderr.contains("/dev/zero") && r.stderr.contains("64 MiB"),
         "{}",
         r.text()
     );
-    mkfifo(&t.path().join("fifo.yaml"));
-    for cmd in ["check", "build"] {
-        let mut args = vec![cmd, "fifo.yaml"];
-        if cmd == "build" {
-            args.extend(["-o", "out"]);
-        }
-        let r = run_in(t.path(), &args, None);
-        assert_eq!(r.code, Some(2), "{cmd}: {}", r.text());
-        assert!(r.stderr.contains("FIFO"), "{}", r.text());
-    }
     std::fs::create_dir(t.path().join("dir.yaml")).unwrap();
     let r = run_in(t.path(), &["check", "dir.yaml"], None);
     assert_eq!(r.code, Some(2), "{}", r.text());
     assert!(r.stderr.contains("directory"), "{}", r.text());
+}
+
+/// Issue 16 item 1: a FIFO (`<(cat f)`, `<(git show main:net.yaml)`) is read like stdin.
+#[test]
+fn intent_inputs_from_fifos_are_read() {
+    let t = tempfile::tempdir().unwrap();
+    let example = std::fs::read(repo().join(EXAMPLE)).unwrap();
+    for cmd in ["check", "build"] {
+        let fifo = t.path().join(format!("{cmd}.yaml"));
+        mkfifo(&fifo);
+        let writer = {
+            let (fifo, bytes) = (fifo.clone(), example.clone());
+            std::thread::spawn(move || std::fs::write(fifo, bytes))
+        };
+        let name = format!("{cmd}.yaml");
+        let mut args = vec![cmd, name.as_str()];
+        if cmd == "build" {
+            args.extend(["-o", "out"]);
+        }
+        let r = run_in(t.path(), &args, None);
+        if !writer.is_finished() {
+            // netc never opened it: unblock the writer before failing.
+            let _ = std::fs::OpenOptions::new()
+                .read(true)
+                .custom_flags(libc::O_NONBLOCK)
+                .open(&fifo);
+        }
+        let _ = writer.join();
+        assert_eq!(r.code, Some(0), "{cmd}: {}", r.text());
+    }
+    assert!(t.path().join("out/kubeadm/init.yaml").is_file());
+
+    // The README's own line, through bash's process substitution.
+    let copy = t.path().join("new.yaml");
+    std::fs::copy(repo().join(EXAMPLE), &copy).unwrap();
+    let out = std::process::Command::new("timeout")
+        .args(["30", "bash", "-c"])
+        .arg(format!(
+            "'{}' diff-connectivity <(cat new.yaml) new.yaml && '{}' check <(cat new.yaml)",
+            env!("CARGO_BIN_EXE_netc"),
+            env!("CARGO_BIN_EXE_netc")
+        ))
+        .current_dir(t.path())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("bash");
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]

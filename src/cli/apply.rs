@@ -30,6 +30,10 @@ pub struct ApplyArgs {
     /// Show the steps and change nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// With --dry-run: exit 1 when the plan has steps (changes pending), 0 when the node
+    /// already matches (as `git diff --exit-code`).
+    #[arg(long, requires = "dry_run")]
+    pub exit_code: bool,
     /// Prefix of every file written (CNI conflists, sysctl.d, modules-load.d, ...).
     #[arg(long, value_name = "DIR", default_value = "/")]
     pub root: PathBuf,
@@ -225,7 +229,11 @@ pub(super) fn run(args: &ApplyArgs, cli: &Cli) -> u8 {
                 };
                 println!("{msg}");
             }
-            exit::OK
+            if args.exit_code && r.dry_run && r.changes > 0 {
+                exit::FINDINGS
+            } else {
+                exit::OK
+            }
         }
         Err(e) => {
             if args.format == Format::Json {

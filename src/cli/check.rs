@@ -26,10 +26,11 @@ pub const MAX_INTENT_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Reads an intent file (or stdin for `-`); the error is already a message for the user.
 ///
-/// Only regular files are read (a device such as `/dev/zero` never ends, a FIFO blocks until
-/// someone writes to it: both are refused before they are opened), and no more than
-/// [`MAX_INTENT_BYTES`]: a file's size is checked before it is read, standard input is read no
-/// further than one byte past the limit.
+/// A regular file (or a symbolic link to one) has its size checked before it is read. A FIFO
+/// (`netc check <(git show main:net.yaml)`) or a character device (`/dev/stdin`) is a stream,
+/// read as standard input is: no further than one byte past [`MAX_INTENT_BYTES`], so an
+/// endless one (`/dev/zero`) stops at the bound. Directories, sockets and block devices are
+/// refused before they are opened.
 pub(crate) fn read_source(path: &str) -> Result<SourceFile, String> {
     let too_large = |what: &str| {
         format!(
@@ -46,30 +47,41 @@ pub(crate) fn read_source(path: &str) -> Result<SourceFile, String> {
         bytes
     } else {
         let cannot = |e: &dyn std::fmt::Display| format!("netc: cannot read {path}: {e}");
-        let not_regular = |ty: std::fs::FileType| {
+        let refused = |ty: std::fs::FileType| {
             format!(
-                "netc: cannot read {path}: it is {}, not a regular file (`-` reads the intent \
-                 from standard input)",
+                "netc: cannot read {path}: it is {}, not a file or a pipe (`-` reads the \
+                 intent from standard input)",
                 output::file_kind(ty)
             )
         };
         // Follows a symbolic link (an intent may be one), then looks before opening.
         let meta = std::fs::metadata(path).map_err(|e| cannot(&e))?;
-        if !meta.is_file() {
-            return Err(not_regular(meta.file_type()));
+        let stream = is_stream(meta.file_type());
+        if !meta.is_file() && !stream {
+            return Err(refused(meta.file_type()));
         }
-        if meta.len() > MAX_INTENT_BYTES {
+        if meta.is_file() && meta.len() > MAX_INTENT_BYTES {
             return Err(too_large(path));
         }
-        // O_NONBLOCK: should the file be swapped for a FIFO after the check, open still returns.
+        // A regular file is opened with O_NONBLOCK: should it be swapped for a FIFO after the
+        // check, open still returns (and the kind is checked again below). A stream is opened
+        // as `cat` opens it: a FIFO waits for its writer.
+        let flags = if stream {
+            libc::O_NOCTTY
+        } else {
+            libc::O_NONBLOCK | libc::O_NOCTTY
+        };
         let file = std::fs::OpenOptions::new()
             .read(true)
-            .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+            .custom_flags(flags)
             .open(path)
             .map_err(|e| cannot(&e))?;
-        let meta = file.metadata().map_err(|e| cannot(&e))?;
-        if !meta.is_file() {
-            return Err(not_regular(meta.file_type()));
+        let opened = file.metadata().map_err(|e| cannot(&e))?;
+        if opened.is_file() != meta.is_file() || is_stream(opened.file_type()) != stream {
+            return Err(refused(opened.file_type()));
+        }
+        if opened.is_file() && opened.len() > MAX_INTENT_BYTES {
+            return Err(too_large(path));
         }
         let bytes = read_at_most(file).map_err(|e| cannot(&e))?;
         if bytes.len() as u64 > MAX_INTENT_BYTES {
@@ -82,6 +94,12 @@ pub(crate) fn read_source(path: &str) -> Result<SourceFile, String> {
         format!("netc: cannot read {what}: not UTF-8 text")
     })?;
     Ok(SourceFile::new(path, text))
+}
+
+/// A FIFO or a character device: read as a stream, up to the bound.
+fn is_stream(ty: std::fs::FileType) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    ty.is_fifo() || ty.is_char_device()
 }
 
 /// Reads up to one byte more than [`MAX_INTENT_BYTES`] (so the caller can tell it was more).

@@ -18,6 +18,10 @@ pub struct DiffArgs {
     /// Diagnostic output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
+    /// Exit 1 when DIR differs from what build would write, 0 when it is up to date (as
+    /// `git diff --exit-code`).
+    #[arg(long)]
+    pub exit_code: bool,
 }
 
 pub(super) fn run(args: &DiffArgs, cli: &Cli) -> u8 {
@@ -25,7 +29,11 @@ pub(super) fn run(args: &DiffArgs, cli: &Cli) -> u8 {
         match changes(plan, &args.file, &args.out) {
             Ok(ch) => {
                 print_changes(&ch, &args.out, colour_stdout(), cli.quiet);
-                exit::OK
+                if args.exit_code && !ch.is_empty() {
+                    exit::FINDINGS
+                } else {
+                    exit::OK
+                }
             }
             Err(code) => code,
         }
