@@ -206,8 +206,19 @@ fn check_fleet(label: &str, source: &str, intent: &str, art: &Artifacts) {
     ] {
         assert!(tolerated.contains(&key), "{label}: {key} not tolerated");
     }
-    assert!(container["readinessProbe"]["exec"].is_object(), "{label}");
+    // Readiness is this intent applied: `netc status` is given the file the agent applies.
+    let intent_path = format!("/etc/netc-intent/{key}");
+    assert_eq!(
+        container["readinessProbe"]["exec"]["command"],
+        serde_json::json!(["netc", "status", intent_path]),
+        "{label}"
+    );
     assert!(container["livenessProbe"]["exec"].is_object(), "{label}");
+    // Restricted-style hardening where the agent allows it.
+    let sc = &container["securityContext"];
+    assert_eq!(sc["allowPrivilegeEscalation"], false, "{label}");
+    assert_eq!(sc["readOnlyRootFilesystem"], true, "{label}");
+    assert_eq!(sc["seccompProfile"]["type"], "RuntimeDefault", "{label}");
 }
 
 #[test]

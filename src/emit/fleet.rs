@@ -238,10 +238,12 @@ fn daemon_set(
     if loads_modules {
         add.push("SYS_MODULE");
     }
+    // The intent as the pod sees it: what the agent applies and what readiness compares with.
+    let intent_path = format!("{INTENT_DIR}/{intent_file}");
     let mut command: Vec<String> = [
         "netc",
         "apply",
-        &format!("{INTENT_DIR}/{intent_file}"),
+        &intent_path,
         "--watch",
         "--interval",
         &fleet.interval,
@@ -253,10 +255,12 @@ fn daemon_set(
     }
     // Exec probes expand only literal env values, not the Downward API's
     // (kubernetes pkg/kubelet/prober/prober.go: ExpandContainerCommandOnlyStatic), so
-    // `netc status` reads the node from $NODE_NAME itself.
+    // `netc status` reads the node from $NODE_NAME itself. It is given the intent file: ready
+    // means this intent is applied, not merely whatever the agent read last (an agent that
+    // cannot read its file is then not ready).
     let status = || Probe {
         exec: ExecAction {
-            command: vec!["netc".to_owned(), "status".to_owned()],
+            command: vec!["netc".to_owned(), "status".to_owned(), intent_path.clone()],
         },
         period_seconds: 10,
         timeout_seconds: 10,
@@ -306,8 +310,19 @@ fn daemon_set(
                             },
                         },
                     }],
+                    // Pod Security "restricted"-style hardening as far as the agent allows
+                    // (it needs root and the capabilities above): no privilege gain through
+                    // setuid files, nothing written outside the mounts (netc writes only
+                    // under the hostPath mounts), and the runtime's default seccomp filter,
+                    // which allows the module syscalls when SYS_MODULE is granted
+                    // (containerd contrib/seccomp/seccomp_default.go, v1.7/v2.0).
                     security_context: SecurityContext {
                         privileged: false,
+                        allow_privilege_escalation: false,
+                        read_only_root_filesystem: true,
+                        seccomp_profile: SeccompProfile {
+                            kind: "RuntimeDefault",
+                        },
                         capabilities: Capabilities {
                             drop: vec!["ALL"],
                             add,
@@ -479,7 +494,16 @@ struct FieldRef {
 #[serde(rename_all = "camelCase")]
 struct SecurityContext {
     privileged: bool,
+    allow_privilege_escalation: bool,
+    read_only_root_filesystem: bool,
+    seccomp_profile: SeccompProfile,
     capabilities: Capabilities,
+}
+
+#[derive(Serialize)]
+struct SeccompProfile {
+    #[serde(rename = "type")]
+    kind: &'static str,
 }
 
 #[derive(Serialize)]
