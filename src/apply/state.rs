@@ -247,19 +247,83 @@ pub struct Pending {
     pub previous: Owned,
 }
 
+/// The largest record netc reads back (state, pending record, status): far above what any
+/// node's record holds, far below what would exhaust memory.
+pub const MAX_RECORD: u64 = 64 << 20;
+
+/// Reads a record of at most `max` bytes: `Ok(None)` when it does not exist. A FIFO, device,
+/// directory or symbolic link in its place is refused without blocking (opened `O_NONBLOCK |
+/// O_NOFOLLOW`, checked with `fstat`), and a larger file is refused without reading it.
+pub fn read_record(path: &Path, max: u64) -> Result<Option<Vec<u8>>, ApplyError> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let io = |source: std::io::Error| ApplyError::Io {
+        object: format!("state file {}", path.display()),
+        source,
+    };
+    let file = match std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW | libc::O_NOCTTY)
+        .open(path)
+    {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+            return Err(ApplyError::State(format!(
+                "{} is a symbolic link: refusing to read it",
+                path.display()
+            )));
+        }
+        Err(e) => return Err(io(e)),
+    };
+    let meta = file.metadata().map_err(io)?;
+    if !meta.is_file() {
+        return Err(ApplyError::State(format!(
+            "{} is not a regular file: refusing to read it",
+            path.display()
+        )));
+    }
+    if meta.len() > max {
+        return Err(ApplyError::State(format!(
+            "{} is {} bytes, more than a netc record can be ({max}): refusing to read it",
+            path.display(),
+            meta.len()
+        )));
+    }
+    let mut bytes = Vec::new();
+    // The size may grow between fstat and read: never read more than `max` + 1.
+    file.take(max + 1).read_to_end(&mut bytes).map_err(io)?;
+    if bytes.len() as u64 > max {
+        return Err(ApplyError::State(format!(
+            "{} grew past {max} bytes while read: refusing it",
+            path.display()
+        )));
+    }
+    Ok(Some(bytes))
+}
+
 pub(super) fn load_json<T: for<'de> Deserialize<'de>>(
     path: &Path,
 ) -> Result<Option<T>, ApplyError> {
-    match std::fs::read(path) {
-        Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
-            ApplyError::State(format!("{} is not a netc state file: {e}", path.display()))
-        }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(ApplyError::Io {
-            object: format!("state file {}", path.display()),
-            source: e,
-        }),
-    }
+    load_json_bounded(path, MAX_RECORD)
+}
+
+/// [`load_json`] of a record of at most `max` bytes.
+pub(super) fn load_json_bounded<T: for<'de> Deserialize<'de>>(
+    path: &Path,
+    max: u64,
+) -> Result<Option<T>, ApplyError> {
+    let Some(bytes) = read_record(path, max)? else {
+        return Ok(None);
+    };
+    parse_json(&bytes)
+        .map(Some)
+        .map_err(|e| ApplyError::State(format!("{} is not a netc state file: {e}", path.display())))
+}
+
+/// A record's bytes as `T` (the part of reading a record the fuzz target drives).
+pub fn parse_json<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, serde_json::Error> {
+    serde_json::from_slice(bytes)
 }
 
 pub(super) fn store_json<T: Serialize>(
@@ -270,7 +334,7 @@ pub(super) fn store_json<T: Serialize>(
     let bytes = serde_json::to_vec_pretty(value)
         .map_err(|e| ApplyError::State(format!("cannot serialize {name}: {e}")))?;
     let path = format!("/{name}");
-    files::write(dir, &path, &bytes)
+    files::write_private(dir, &path, &bytes, true)
 }
 
 /// Creates the state directory when it is missing: owner-only, since what is kept there

@@ -11,6 +11,8 @@ use super::probe::{self, Target};
 use super::{ApplyError, state};
 
 const STATUS_FILE: &str = "status.json";
+/// How far in the future a recorded pass may be (the record has whole seconds).
+const FUTURE_SLACK: u64 = 1;
 
 /// The generation of an intent: `sha256:` and the hex digest of the file's bytes, so every
 /// node (and `netc status FILE`) names the same intent the same way.
@@ -51,8 +53,19 @@ pub fn store(dir: &Path, status: &Status) -> Result<(), ApplyError> {
     state::store_json(dir, STATUS_FILE, status)
 }
 
+/// The largest status record `netc status` reads (a record is a few kilobytes; the probe must
+/// answer fast whatever sits in its place).
+const MAX_STATUS: u64 = 1 << 20;
+
+/// Reads the record: bounded, regular files only (a FIFO or device in its place is refused
+/// without blocking), see [`state::read_record`].
 pub fn load(dir: &Path) -> Result<Option<Status>, ApplyError> {
-    state::load_json(&dir.join(STATUS_FILE))
+    state::load_json_bounded(&dir.join(STATUS_FILE), MAX_STATUS)
+}
+
+/// A status record from its bytes, as [`load`] reads it.
+pub fn parse(bytes: &[u8]) -> Result<Status, serde_json::Error> {
+    state::parse_json(bytes)
 }
 
 /// A probe of `netc status`, run now.
@@ -127,7 +140,14 @@ pub fn readiness(
         reasons.push(format!("the last pass failed: {failure}"));
     }
     let max_age = record.interval_secs.saturating_mul(3).saturating_add(10);
-    if now.saturating_sub(record.last_pass) > max_age {
+    // A pass "in the future" (the clock was stepped back, or the record was forged) says
+    // nothing about now: stale until the agent writes a record with the current clock.
+    if record.last_pass > now.saturating_add(FUTURE_SLACK) {
+        reasons.push(format!(
+            "the last pass is recorded {}s in the future (clock stepped back?): stale",
+            record.last_pass - now
+        ));
+    } else if now.saturating_sub(record.last_pass) > max_age {
         reasons.push(format!(
             "the last pass is {}s old (the agent passes every {}s)",
             now.saturating_sub(record.last_pass),
@@ -211,6 +231,49 @@ mod tests {
             ..record()
         };
         assert!(!readiness("worker-1", Some(&unverified), None, 1010).ready);
+    }
+
+    #[test]
+    fn a_record_from_the_future_is_stale() {
+        let r = Status {
+            last_pass: 1000 + 3600,
+            ..record()
+        };
+        let v = readiness("worker-1", Some(&r), None, 1000);
+        assert!(!v.ready, "{:?}", v.reasons);
+        assert!(v.reasons[0].contains("future"), "{:?}", v.reasons);
+        // Within a second: the same pass, rounded.
+        let r = Status {
+            last_pass: 1001,
+            ..record()
+        };
+        assert!(readiness("worker-1", Some(&r), None, 1000).ready);
+    }
+
+    #[test]
+    fn load_refuses_fifos_and_huge_records_without_blocking() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join(STATUS_FILE);
+        let c = std::ffi::CString::new(path.to_str().expect("utf-8")).expect("no NUL");
+        // SAFETY: a NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let (tx, rx) = std::sync::mpsc::channel();
+        let d = dir.path().to_owned();
+        std::thread::spawn(move || {
+            let _ = tx.send(load(&d).map(|_| ()).map_err(|e| e.to_string()));
+        });
+        let got = rx
+            .recv_timeout(std::time::Duration::from_secs(5))
+            .expect("load blocked on a FIFO");
+        assert!(got.expect_err("a FIFO").contains("not a regular file"));
+        std::fs::remove_file(&path).expect("rm");
+        // A sparse record far over the bound: refused by its size, not read.
+        let f = std::fs::File::create(&path).expect("create");
+        f.set_len(3 << 30).expect("sparse");
+        let e = load(dir.path()).expect_err("too big").to_string();
+        assert!(e.contains("more than a netc record"), "{e}");
+        std::fs::write(&path, serde_json::to_vec(&record()).expect("json")).expect("write");
+        assert_eq!(load(dir.path()).expect("reads"), Some(record()));
     }
 
     #[test]
