@@ -1427,6 +1427,29 @@ fn name_invalid_firewall_rule_names_and_node_names_too_long_for_a_file() {
     builds(&text).expect("the longest accepted node name builds");
 }
 
+/// Issue 17 item 12: a node whose build directory would be a shared artifact's path.
+#[test]
+fn name_invalid_node_named_like_a_shared_artifact() {
+    for (distribution, name) in [("k3s", "flannel-net-conf.json"), ("rke2", "manifests")] {
+        let text = edit(&[
+            (
+                "distribution: kubeadm",
+                &format!("distribution: {distribution}"),
+            ),
+            ("name: worker-2", &format!("name: {name}")),
+        ]);
+        let r = run(&text);
+        let d = r.expect(code::NAME_INVALID, 29, name);
+        assert!(d.message.contains("shared artifact"), "{}", d.message);
+        // The same name on another distribution, or another name, builds.
+        let other = text.replace(&format!("name: {name}"), "name: worker-2");
+        run(&other).lacks(code::NAME_INVALID);
+    }
+    let kubeadm = edit(&[("name: worker-2", "name: manifests")]);
+    run(&kubeadm).lacks(code::NAME_INVALID);
+    builds(&kubeadm).expect("builds");
+}
+
 #[test]
 fn iface_invalid_names_nftables_cannot_quote() {
     let text = edit(&[

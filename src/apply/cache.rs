@@ -86,7 +86,7 @@ pub fn store(state_dir: &Path, key: &Key, derived: &Derived) -> Result<(), super
     })
     .map_err(|e| super::ApplyError::State(format!("cannot serialize the cache: {e}")))?;
     super::state::create_dir(state_dir)?;
-    files::write_unsynced(state_dir, &format!("/{FILE}"), &bytes)
+    files::write_private(state_dir, &format!("/{FILE}"), &bytes, false)
 }
 
 #[cfg(test)]

@@ -277,25 +277,82 @@ fn temporary_name(name: &CStr) -> std::io::Result<CString> {
         filled += n as usize;
     }
     let hex: String = random.iter().map(|b| format!("{b:02x}")).collect();
-    c_string(&format!(".{}.netc-{hex}", name.to_string_lossy()))
+    // `.<name>.netc-<hex>`, the name cut so the whole stays a valid file name (NAME_MAX, 255
+    // bytes): any name the target itself may have gets a temporary name.
+    let keep = NAME_MAX - ".".len() - ".netc-".len() - hex.len();
+    let name = name.to_string_lossy();
+    let mut cut = name.len().min(keep);
+    while !name.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    c_string(&format!(".{}.netc-{hex}", &name[..cut]))
+}
+
+/// The longest file name (one path component) Linux file systems take.
+pub const NAME_MAX: usize = 255;
+
+/// Who may read a file netc writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Access {
+    /// A new file 0644; an existing one keeps its mode.
+    Public,
+    /// Holds credentials (a proxy URL may carry a password): a new file 0600, an existing one
+    /// narrowed to 0640 at most (an administrator's `root:<group>` 0640 is kept).
+    Credentials,
+    /// netc's own record: 0600, whatever the file's mode was.
+    Record,
+}
+
+impl Access {
+    fn of_installed(host_path: &str) -> Self {
+        if crate::emit::holds_credentials(host_path) {
+            Access::Credentials
+        } else {
+            Access::Public
+        }
+    }
+
+    fn mode(self, existing: Option<u32>) -> u32 {
+        match (self, existing) {
+            (Access::Public, None) => 0o644,
+            (Access::Public, Some(mode)) => mode,
+            (Access::Credentials, None) | (Access::Record, _) => 0o600,
+            (Access::Credentials, Some(mode)) => mode & 0o7640,
+        }
+    }
 }
 
 /// Writes `contents` atomically: readers see the old file or the new one, never a part. The
 /// temporary file is created with `O_EXCL | O_NOFOLLOW` under an unpredictable name beside the
 /// target and renamed over it; a symbolic link at the target is refused, never followed.
 /// An existing file's permission bits are kept; a new file gets 0644.
+/// A file that holds credentials (`emit::holds_credentials`) is written 0600 (an existing one
+/// narrowed to 0640 at most).
 pub fn write(root: &Path, path: &str, contents: &[u8]) -> Result<(), ApplyError> {
-    write_with(root, path, contents, true)
+    write_with(root, path, contents, true, Access::of_installed(path))
 }
 
-/// [`write`] without syncing: as atomic for readers, but a crash may lose the new file or leave
-/// an empty one (for files whose loss costs nothing, such as `apply::cache`).
-pub fn write_unsynced(root: &Path, path: &str, contents: &[u8]) -> Result<(), ApplyError> {
-    write_with(root, path, contents, false)
+/// [`write`] of netc's own records (state, status, the desired-state cache): owner-only, 0600,
+/// whatever the file's mode was (they hold installed files' contents). Without `sync`, as
+/// atomic for readers, but a crash may lose the new file or leave an empty one (for files whose
+/// loss costs nothing, such as `apply::cache`).
+pub fn write_private(
+    root: &Path,
+    path: &str,
+    contents: &[u8],
+    sync: bool,
+) -> Result<(), ApplyError> {
+    write_with(root, path, contents, sync, Access::Record)
 }
 
-fn write_with(root: &Path, path: &str, contents: &[u8], sync: bool) -> Result<(), ApplyError> {
-    let mut staged = Staged::new(root, path, contents)?;
+fn write_with(
+    root: &Path,
+    path: &str,
+    contents: &[u8],
+    sync: bool,
+    access: Access,
+) -> Result<(), ApplyError> {
+    let mut staged = Staged::new(root, path, contents, access)?;
     if sync {
         staged.sync()?;
     }
@@ -317,7 +374,7 @@ pub struct StagedFiles(Vec<Staged>);
 pub fn stage(root: &Path, files: &[(&str, &[u8])]) -> Result<StagedFiles, (usize, ApplyError)> {
     let mut staged = Vec::with_capacity(files.len());
     for (i, (path, contents)) in files.iter().enumerate() {
-        match Staged::new(root, path, contents) {
+        match Staged::new(root, path, contents, Access::of_installed(path)) {
             Ok(s) => staged.push(s),
             Err(e) => return Err((i, e)),
         }
@@ -356,16 +413,16 @@ struct Staged {
 }
 
 impl Staged {
-    fn new(root: &Path, path: &str, contents: &[u8]) -> Result<Staged, ApplyError> {
+    fn new(root: &Path, path: &str, contents: &[u8], access: Access) -> Result<Staged, ApplyError> {
         let at = Beneath::open(root, path, true)?.ok_or_else(|| {
             ApplyError::Unsupported(format!("cannot create the directory of {path}"))
         })?;
         let mode = match openat(&at.dir, &at.name, libc::O_PATH | libc::O_NOFOLLOW, 0) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => 0o644,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => access.mode(None),
             Err(e) => return Err(at.io(e)),
             Ok(fd) => match std::fs::File::from(fd).metadata() {
                 Ok(m) if m.file_type().is_symlink() => return Err(at.link_refused()),
-                Ok(m) if m.is_file() => m.permissions().mode() & 0o7777,
+                Ok(m) if m.is_file() => access.mode(Some(m.permissions().mode() & 0o7777)),
                 Ok(_) => {
                     return Err(ApplyError::Unsupported(format!(
                         "refusing {}: not a regular file",
@@ -584,5 +641,70 @@ mod tests {
             read(&root, "/etc/a.conf").unwrap().as_deref(),
             Some(&b"new\n"[..])
         );
+    }
+
+    /// Issue 17 item 11: every file name a file system takes can be written, whatever the
+    /// temporary name beside it (`kubeadm/join-<242-character node>.yaml` failed).
+    #[test]
+    fn the_longest_file_names_are_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let node = "a".repeat(crate::emit::MAX_NODE_NAME_IN_FILE_NAME);
+        for name in [format!("join-{node}.yaml"), "é".repeat(127) + "x"] {
+            assert!(name.len() <= NAME_MAX, "{}", name.len());
+            let path = format!("/etc/kubernetes/{name}");
+            write(root, &path, b"x\n").unwrap_or_else(|e| panic!("{}: {e}", name.len()));
+            stage(root, &[(path.as_str(), &b"y\n"[..])])
+                .and_then(|s| s.commit(|_| {}))
+                .unwrap_or_else(|(_, e)| panic!("{e}"));
+            assert_eq!(read(root, &path).unwrap().as_deref(), Some(&b"y\n"[..]));
+        }
+        assert_eq!(names(&root.join("etc/kubernetes")).len(), 2);
+    }
+
+    /// Issue 17 item 17: files holding credentials are owner-only, whatever the umask and the
+    /// mode an older netc gave them; other files keep 0644 or their mode; records are 0600.
+    #[test]
+    fn credentials_are_installed_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let mode = |p: &str| {
+            std::fs::metadata(under(root, p).unwrap())
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o7777
+        };
+        let proxy = crate::emit::host::PROXY_ENV_PATH;
+        let drop_in = crate::emit::host::CONTAINERD_PROXY_PATH;
+        for p in [
+            proxy,
+            drop_in,
+            "/etc/default/rke2-server",
+            "/etc/default/k3s-agent",
+        ] {
+            assert!(crate::emit::holds_credentials(p), "{p}");
+            write(root, p, b"HTTPS_PROXY=http://u:secret@proxy:3128\n").unwrap();
+            assert_eq!(mode(p), 0o600, "{p}");
+        }
+        // An older netc's 0644 file is narrowed when rewritten.
+        std::fs::set_permissions(
+            under(root, proxy).unwrap(),
+            std::fs::Permissions::from_mode(0o644),
+        )
+        .unwrap();
+        stage(root, &[(proxy, &b"NO_PROXY=x\n"[..])])
+            .and_then(|s| s.commit(|_| {}))
+            .unwrap_or_else(|(_, e)| panic!("{e}"));
+        assert_eq!(mode(proxy), 0o640);
+        assert!(!crate::emit::holds_credentials(
+            "/etc/sysctl.d/90-netc.conf"
+        ));
+        write(root, "/etc/sysctl.d/90-netc.conf", b"x\n").unwrap();
+        assert_eq!(mode("/etc/sysctl.d/90-netc.conf"), 0o644);
+        write(root, "/var/lib/netc/state.json", b"{}").unwrap();
+        write_private(root, "/var/lib/netc/state.json", b"{}", true).unwrap();
+        assert_eq!(mode("/var/lib/netc/state.json"), 0o600);
     }
 }

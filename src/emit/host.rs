@@ -107,6 +107,23 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
     Ok(())
 }
 
+/// Whether the file netc installs at `host_path` holds credentials: the proxy environment and
+/// every runtime proxy file (a proxy URL may carry a user and password). `apply` installs these
+/// owner-only (0600); systemd, which reads them, runs as root.
+pub fn holds_credentials(host_path: &str) -> bool {
+    use Distribution::{Canonical, K3s, Kubeadm, Manual, Rke2};
+    host_path == PROXY_ENV_PATH
+        || [Kubeadm, Rke2, K3s, Canonical, Manual]
+            .into_iter()
+            .flat_map(|d| [RuntimeProxy::of(d, true), RuntimeProxy::of(d, false)])
+            .any(|r| match r {
+                RuntimeProxy::DropIn { path, .. } => path == host_path,
+                RuntimeProxy::EnvFile { service } => {
+                    host_path.strip_prefix("/etc/default/") == Some(service)
+                }
+            })
+}
+
 /// The containerd drop-in's file name under `host/<node>/`.
 pub const CONTAINERD_PROXY_FILE: &str = "containerd-proxy.conf";
 /// Where the drop-in goes on a kubeadm or manual node: a `containerd.service.d` drop-in

@@ -17,6 +17,8 @@ use crate::plan::{FlannelBackend, FlannelSettings, NodePlan, Plan, PluginSetting
 const SUPERVISOR_PORT: u16 = 9345;
 /// RKE2's configuration file (docs.rke2.io, "Configuration File").
 pub const CONFIG_PATH: &str = "/etc/rancher/rke2/config.yaml";
+/// Where the build output keeps the manifests (`rke2/manifests/<name>`).
+pub const MANIFESTS_ARTIFACT_DIR: &str = "rke2/manifests";
 /// The directory an RKE2 server deploys manifests (and HelmChartConfigs) from.
 pub const MANIFESTS_DIR: &str = "/var/lib/rancher/rke2/server/manifests";
 
@@ -140,7 +142,7 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
         // Servers deploy what is in their manifests directory; agents have none.
         let host_path = format!("{MANIFESTS_DIR}/{name}");
         sink.put_installed(
-            format!("rke2/manifests/{name}"),
+            format!("{MANIFESTS_ARTIFACT_DIR}/{name}"),
             bytes,
             Install::role_file(Role::ControlPlane, host_path),
         )?;
@@ -155,7 +157,7 @@ pub fn chart_manifest(ctx: Context<'_>) -> Result<Option<(String, Vec<u8>)>, Emi
         return Ok(None);
     };
     let name = format!("{chart}-config.yaml");
-    let path = format!("rke2/manifests/{name}");
+    let path = format!("{MANIFESTS_ARTIFACT_DIR}/{name}");
     let doc = HelmChartConfig {
         api_version: "helm.cattle.io/v1",
         kind: "HelmChartConfig",
@@ -264,7 +266,10 @@ fn flannel_values(f: &FlannelSettings) -> FlannelValues {
 }
 
 fn values_yaml<T: Serialize>(chart: &str, values: &T) -> Result<String, EmitError> {
-    to_yaml(&format!("rke2/manifests/{chart}-config.yaml"), values)
+    to_yaml(
+        &format!("{MANIFESTS_ARTIFACT_DIR}/{chart}-config.yaml"),
+        values,
+    )
 }
 
 /// The chart to configure and its `valuesContent`, for CNIs RKE2 bundles.

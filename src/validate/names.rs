@@ -47,7 +47,7 @@ fn label(what: &str, t: &Text, out: &mut Vec<Diag>) {
     }
 }
 
-pub(super) fn check(intent: &NetworkIntent, _plan: &Plan, out: &mut Vec<Diag>) {
+pub(super) fn check(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
     subdomain("metadata.name", &intent.metadata.name, out);
     if let Some(domain) = &intent.cluster.dns_domain {
         subdomain("dnsDomain", domain, out);
@@ -68,6 +68,28 @@ pub(super) fn check(intent: &NetworkIntent, _plan: &Plan, out: &mut Vec<Diag>) {
                 .help(format!(
                     "netc writes `firewall/<node>.firewalld.sh` and the like, and a file name \
                      holds at most 255 bytes: use at most {MAX_NODE_NAME_IN_FILE_NAME} characters"
+                )),
+            );
+        }
+    }
+    // A node's build directory must not land on a shared artifact (`k3s/<node>/config.yaml`
+    // beside `k3s/flannel-net-conf.json`): build would fail, or mix the node's files into a
+    // shared directory.
+    let shared = crate::emit::shared_beside_node_dirs(plan.distribution);
+    for node in &intent.nodes {
+        if let Some((dir, name)) = shared.iter().find(|(_, n)| *n == node.name.value) {
+            out.push(
+                Diag::error(
+                    code::NAME_INVALID,
+                    format!(
+                        "node name `{name}` is the name of a shared artifact: `{dir}/{name}` \
+                         would be both the shared one and node {name}'s directory"
+                    ),
+                )
+                .label(node.name.span, "collides with a shared artifact")
+                .help(format!(
+                    "netc writes each node's files under `{dir}/<node>/` and `{dir}/{name}` for \
+                     every node: rename the node"
                 )),
             );
         }
