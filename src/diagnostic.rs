@@ -1,6 +1,8 @@
 //! Findings about an intent file: one type for parse errors and validation rules alike,
 //! rendered by miette for people and as JSON lines for machines.
 
+pub mod rules;
+
 use std::fmt;
 
 use miette::{LabeledSpan, Report, SourceSpan};
@@ -72,6 +74,7 @@ pub mod code {
     pub const DIFF_DISRUPTIVE: &str = "netc::diff::disruptive";
     pub const FLEET_INVALID: &str = "netc::fleet::invalid";
     pub const KUBE_PROXY_MODE_MISMATCH: &str = "netc::kube-proxy::mode-mismatch";
+    pub const LINT_INVALID: &str = "netc::lint::invalid";
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]

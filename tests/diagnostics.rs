@@ -1866,3 +1866,128 @@ fn bind_address_not_applied_on_rke2_and_canonical_warned_on_manual() {
     assert!(d.message.contains("127.0.0.1:6443"), "{}", d.message);
     r.clean();
 }
+
+// ---------------------------------------------------------------------------------------------
+// lint.allow and netc::lint::invalid (issue 16 item 7)
+
+/// Two namespaces that deny egress without DNS: a `netc::policy::dns-blocked` warning each.
+fn two_dns_blocked(first_lint: &str, top_lint: &str) -> String {
+    edit_and_append(
+        &calico(),
+        &format!(
+            "policies:
+  - namespace: production
+    defaultDeny: [ingress, egress]
+    allowDNS: false
+{first_lint}  - namespace: staging
+    defaultDeny: [ingress, egress]
+    allowDNS: false
+{top_lint}"
+        ),
+    )
+}
+
+#[test]
+fn lint_allow_accepts_warnings_top_level_and_per_policy() {
+    let r = run(&two_dns_blocked("", ""));
+    r.expect(code::POLICY_DNS_BLOCKED, 36, "false");
+    r.expect(code::POLICY_DNS_BLOCKED, 39, "false");
+    // Per policy: only the finding inside that policy is accepted.
+    let r = run(&two_dns_blocked(
+        "    lint: {allow: [netc::policy::dns-blocked]}\n",
+        "",
+    ));
+    let blocked: Vec<_> = r
+        .diags
+        .iter()
+        .filter(|d| d.code == code::POLICY_DNS_BLOCKED)
+        .collect();
+    assert_eq!(blocked.len(), 1, "{}", r.listing());
+    r.expect(code::POLICY_DNS_BLOCKED, 40, "false");
+    r.lacks(code::LINT_INVALID);
+    // Top level: every finding of the code.
+    let r = run(&two_dns_blocked(
+        "",
+        "lint:\n  allow: [netc::policy::dns-blocked]\n",
+    ));
+    r.lacks(code::POLICY_DNS_BLOCKED);
+    r.clean();
+}
+
+#[test]
+fn lint_invalid_unknown_or_error_code() {
+    let r = run(&two_dns_blocked(
+        "",
+        "lint:\n  allow:\n    - netc::policy::dns-blocke\n    - netc::cidr::overlap\n",
+    ));
+    let d = r.expect(code::LINT_INVALID, 42, "netc::policy::dns-blocke");
+    assert!(
+        d.help
+            .as_deref()
+            .unwrap_or("")
+            .contains("netc::policy::dns-blocked"),
+        "{:?}",
+        d.help
+    );
+    let d = r.expect(code::LINT_INVALID, 43, "netc::cidr::overlap");
+    assert!(d.message.contains("error"), "{}", d.message);
+    // The valid-looking but wrong entries accept nothing.
+    r.expect(code::POLICY_DNS_BLOCKED, 36, "false");
+}
+
+/// The catalogue behind SARIF's rules and `lint.allow` lists exactly the README's codes.
+#[test]
+fn the_code_catalogue_is_the_readme_table() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).expect("README");
+    let table = readme
+        .split("\n## Diagnostics\n")
+        .nth(1)
+        .expect("a Diagnostics section");
+    let mut documented: Vec<String> = Vec::new();
+    for line in table.lines().skip_while(|l| !l.starts_with("| `")) {
+        if !line.starts_with("| `") {
+            break;
+        }
+        let first = line.split(" | ").next().unwrap_or("");
+        documented.extend(
+            first
+                .split('`')
+                .filter(|s| s.starts_with("netc::"))
+                .map(str::to_owned),
+        );
+    }
+    let mut catalogued: Vec<String> = netc::diagnostic::rules::RULES
+        .iter()
+        .map(|r| r.code.to_owned())
+        .collect();
+    documented.sort();
+    catalogued.sort();
+    assert_eq!(documented, catalogued);
+}
+
+#[test]
+fn deny_warnings_fails_on_a_warning_the_intent_does_not_accept() {
+    let dir = tempfile::tempdir().unwrap();
+    // Without the VXLAN settings calico has no use for: only the DNS warnings are left.
+    let text = two_dns_blocked("", "").replace("  vxlan: {port: 8472, vni: 1}\n", "");
+    let warn = dir.path().join("warn.yaml");
+    std::fs::write(&warn, &text).unwrap();
+    let accepted = dir.path().join("accepted.yaml");
+    std::fs::write(
+        &accepted,
+        format!("{text}lint: {{allow: [netc::policy::dns-blocked]}}\n"),
+    )
+    .unwrap();
+    let netc = |args: &[&std::path::Path], deny: bool| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_netc"));
+        c.arg("check").args(args).env("NO_COLOR", "1");
+        if deny {
+            c.arg("--deny-warnings");
+        }
+        c.output().unwrap().status.code()
+    };
+    assert_eq!(netc(&[&warn], false), Some(0));
+    assert_eq!(netc(&[&warn], true), Some(1));
+    assert_eq!(netc(&[&accepted], true), Some(0));
+}

@@ -18,6 +18,10 @@ pub struct CheckArgs {
     /// Diagnostic output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
+    /// Exit 1 when there are warnings, not only errors (CI). An intent accepts a warning it
+    /// means to keep with `lint: {allow: [CODE]}` (top level, or in one policy).
+    #[arg(long)]
+    pub deny_warnings: bool,
 }
 
 /// The largest intent netc reads, in bytes (64 MiB). A 10,000-node intent is 2.5 MB; the
@@ -173,12 +177,15 @@ pub(super) fn run(args: &CheckArgs, cli: &Cli) -> u8 {
         }
         checked_files += 1;
         errors += checked.diagnostics.iter().filter(|d| d.is_error()).count();
-        warnings += checked
+        let file_warnings = checked
             .diagnostics
             .iter()
             .filter(|d| d.severity == Severity::Warning)
             .count();
-        if report(&src, &checked.diagnostics, args.format) && code == exit::OK {
+        warnings += file_warnings;
+        let failed = report(&src, &checked.diagnostics, args.format)
+            || (args.deny_warnings && file_warnings > 0);
+        if failed && code == exit::OK {
             code = exit::FINDINGS;
         }
     }

@@ -47,6 +47,19 @@ pub struct NetworkIntent {
     /// Optional: run `netc apply` on every node as a DaemonSet (`netc build` emits `fleet/`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fleet: Option<Fleet>,
+    /// Findings this intent accepts, anywhere in the file (`allow: [netc::policy::shadowed]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lint: Option<Lint>,
+}
+
+/// Findings an intent accepts: warnings (and notes) of the listed codes are not reported.
+/// Errors cannot be accepted.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Lint {
+    /// Diagnostic codes whose warnings are accepted: `netc::policy::api-server-unreachable`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allow: Vec<Text>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -448,6 +461,10 @@ pub struct Policy {
     /// Egress allowances: traffic `from` the selected pods `to` peers.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub egress: Vec<EgressRule>,
+    /// Findings accepted for this policy only: warnings of the listed codes whose place is
+    /// inside this policy are not reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lint: Option<Lint>,
 }
 
 #[derive(

@@ -17,6 +17,7 @@ mod fleet;
 mod header;
 mod iface;
 mod kube_proxy;
+mod lint;
 mod mtu;
 mod names;
 mod nodes;
@@ -51,6 +52,7 @@ const FAMILIES: &[Family] = &[
     connectivity::check,
     proxy::check,
     fleet::check,
+    lint::check,
 ];
 
 /// Runs every rule. Findings come in a stable order: by rule family, then by position.
@@ -63,7 +65,7 @@ pub fn validate(intent: &NetworkIntent, plan: &Plan) -> Vec<Diag> {
         found.sort_by_key(|d| d.primary_span().map_or(usize::MAX, |s| s.offset));
         out.extend(found);
     }
-    out
+    lint::accept(intent, out)
 }
 
 /// `n` things as "1 node" / "3 nodes".
