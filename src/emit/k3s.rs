@@ -64,6 +64,10 @@ struct ServerConfig {
     #[serde(skip_serializing_if = "Option::is_none")]
     bind_address: Option<String>,
     flannel_backend: &'static str,
+    /// k3s-io/k3s `pkg/cli/cmds/server.go` `flannel-ipv6-masq` ("Enable IPv6 masquerading for
+    /// pod", default false): k3s masquerades IPv4 pod egress always, IPv6 only with it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    flannel_ipv6_masq: bool,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     disable_network_policy: bool,
     #[serde(flatten)]
@@ -151,6 +155,11 @@ fn node_config(plan: &Plan, node: &NodePlan) -> Config {
         server_only: node.is_control_plane().then(|| ServerConfig {
             bind_address: node.specific_bind_address().map(|ip| ip.to_string()),
             flannel_backend: flannel_backend(plan),
+            flannel_ipv6_masq: flannel.is_some_and(|f| f.ip_masq)
+                && plan
+                    .pod_cidrs
+                    .iter()
+                    .any(|n| matches!(n, ipnet::IpNet::V6(_))),
             disable_network_policy: flannel.is_none(),
             network: distribution::server_network(plan),
         }),

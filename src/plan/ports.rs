@@ -100,13 +100,18 @@ fn kubernetes_claims(
     let all = || Scope::All;
     if role == Role::ControlPlane {
         out.push(claim("kube-apiserver", tcp(6443), all(), role_span));
-        out.push(claim(
-            "kube-controller-manager",
-            tcp(10257),
-            all(),
-            role_span,
-        ));
-        out.push(claim("kube-scheduler", tcp(10259), all(), role_span));
+        // k3s runs kube-controller-manager and kube-scheduler with `bind-address` on the
+        // loopback address (k3s-io/k3s `pkg/daemons/control/server.go`, `controllerManager`
+        // and `scheduler` argsMap): nothing outside the node reaches 10257/10259.
+        if dist != Distribution::K3s {
+            out.push(claim(
+                "kube-controller-manager",
+                tcp(10257),
+                all(),
+                role_span,
+            ));
+            out.push(claim("kube-scheduler", tcp(10259), all(), role_span));
+        }
         match dist {
             Distribution::Canonical => {
                 out.push(claim("k8sd", tcp(6400), all(), role_span));
