@@ -117,6 +117,7 @@ fn manual_flannel_node_gets_what_build_emits_at_the_intents_paths() {
                 "etc/kubernetes/kubelet.conf.d/20-netc-network.conf",
                 "manual/NODE/kubelet-config.yaml",
             ),
+            ("etc/netc/manual/kubelet.env", "manual/NODE/kubelet.env"),
             (
                 "var/lib/kube-proxy/kube-proxy-config.yaml",
                 "manual/NODE/kube-proxy-config.yaml",

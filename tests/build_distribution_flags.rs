@@ -1,6 +1,8 @@
 //! Distribution flags that decide a data path, as each distribution reads them (issue 15):
 //! k3s masquerades IPv6 pod egress only with `flannel-ipv6-masq`; k3s binds
-//! kube-controller-manager and kube-scheduler to loopback, so the firewall opens neither.
+//! kube-controller-manager and kube-scheduler to loopback, so the firewall opens neither; a
+//! manual kubelet reads netc's `kubelet.conf.d` drop-in only with `--config-dir`, which netc's
+//! `kubelet.env` passes.
 
 mod build_common;
 
@@ -78,4 +80,52 @@ fn k3s_opens_no_controller_manager_or_scheduler_port() {
     assert_eq!(opened(&k3s), Vec::<u16>::new());
     let kubeadm = plan_of("kubeadm.yaml", &example("kubeadm-flannel.yaml"));
     assert_eq!(opened(&kubeadm), vec![10257, 10259]);
+}
+
+/// Finding 6: from Kubernetes 1.30 a manual node's kubelet settings are a `--config-dir`
+/// drop-in, and `manual/<node>/kubelet.env` (installed beside the control plane's flags files)
+/// passes that flag; below 1.30 they are the `--config` file and no flag is needed.
+#[test]
+fn manual_kubelet_gets_its_config_dir_flag() {
+    let text = example("hard-way-manual.yaml");
+    let files = emit_text("manual.yaml", &text);
+    let envs: Vec<&String> = files
+        .keys()
+        .filter(|p| p.starts_with("manual/") && p.ends_with("/kubelet.env"))
+        .collect();
+    let configs = files
+        .keys()
+        .filter(|p| p.starts_with("manual/") && p.ends_with("/kubelet-config.yaml"))
+        .count();
+    assert_eq!(envs.len(), configs, "one kubelet.env per node: {envs:?}");
+    for path in envs {
+        let env = String::from_utf8_lossy(&files[path]).into_owned();
+        let args = env
+            .lines()
+            .find_map(|l| l.strip_prefix("ARGS="))
+            .unwrap_or_else(|| panic!("{path}: no ARGS\n{env}"));
+        assert_eq!(
+            args, "'--config-dir=/etc/kubernetes/kubelet.conf.d'",
+            "{path}"
+        );
+        assert!(
+            env.contains("EnvironmentFile=/etc/netc/manual/kubelet.env"),
+            "{env}"
+        );
+    }
+    // The drop-in's directory is the one the flag names.
+    let plan = plan_of("manual.yaml", &text);
+    assert_eq!(
+        netc::emit::manual::kubelet_config_path(&plan)
+            .rsplit_once('/')
+            .map(|p| p.0),
+        Some("/etc/kubernetes/kubelet.conf.d")
+    );
+    let old = text.replace("kubernetesVersion: v1.32.3", "kubernetesVersion: v1.29.4");
+    let files = emit_text("manual-129.yaml", &old);
+    assert!(
+        !files.keys().any(|p| p.ends_with("/kubelet.env")),
+        "{:?}",
+        files.keys()
+    );
 }

@@ -169,6 +169,26 @@ fn flanneld_rbac_grants_what_kube_subnet_mgr_needs() {
         kind("Namespace")["metadata"]["name"],
         sa["metadata"]["namespace"]
     );
+    // Issue 15 finding 7: the kubeconfig's token is a long-lived ServiceAccount token Secret's
+    // (a `kubectl create token` token expires after an hour), created after its account.
+    let secret = kind("Secret");
+    assert_eq!(secret["type"], "kubernetes.io/service-account-token");
+    assert_eq!(secret["metadata"]["namespace"], sa["metadata"]["namespace"]);
+    assert_eq!(
+        secret["metadata"]["annotations"]["kubernetes.io/service-account.name"],
+        sa["metadata"]["name"]
+    );
+    let position = |k: &str| objects.iter().position(|o| o["kind"] == k);
+    assert!(position("ServiceAccount") < position("Secret"));
+    let kubeconfig = text(&art["flannel/kubeconfig"]);
+    assert!(
+        !kubeconfig.contains("create token")
+            && kubeconfig.contains(&format!(
+                "secret {}",
+                secret["metadata"]["name"].as_str().expect("name")
+            )),
+        "{kubeconfig}"
+    );
 }
 
 fn docs(bytes: &[u8]) -> Vec<Value> {

@@ -2,7 +2,8 @@
 //! runs it under systemd with the paths of the Plan's [`HostFlanneld`]; `flannel/kubeconfig`
 //! is what it reads to reach the API server; `flannel/flanneld-rbac.yaml` is its identity
 //! there (the ServiceAccount, ClusterRole and ClusterRoleBinding of flannel-io/flannel
-//! `Documentation/kube-flannel.yml`), applied once with `kubectl apply -f`.
+//! `Documentation/kube-flannel.yml`, and a long-lived token Secret for the kubeconfig),
+//! applied once with `kubectl apply -f`.
 //!
 //! On kubeadm flannel is the kube-flannel DaemonSet; k3s and RKE2 embed or chart it: none of
 //! them gets any of these files.
@@ -19,6 +20,11 @@ use crate::plan::{FlannelSettings, HostFlanneld};
 /// flanneld's ServiceAccount and its namespace (kube-flannel.yml's).
 pub const SERVICE_ACCOUNT: &str = "flannel";
 pub const NAMESPACE: &str = "kube-flannel";
+/// The ServiceAccount token Secret the control plane fills with a token that does not expire
+/// (Kubernetes documentation, "Secrets": `kubernetes.io/service-account-token`, created by hand
+/// with the `kubernetes.io/service-account.name` annotation; the token controller adds
+/// `data.token` and `data.ca.crt`).
+pub const TOKEN_SECRET: &str = "flannel-token";
 /// Where systemd reads the unit.
 pub const UNIT_PATH: &str = "/etc/systemd/system/flanneld.service";
 
@@ -43,14 +49,20 @@ pub fn emit(
     )?;
 
     let path = "flannel/kubeconfig";
+    // The token is the long-lived one of the `flannel-token` Secret (flanneld-rbac.yaml): a
+    // `kubectl create token` token expires after an hour (its default `--duration`), and
+    // flanneld then loses the node list.
     let notes = [
         format!(
-            "PLACEHOLDERS: put the cluster CA certificate at {} and a token of ServiceAccount",
+            "PLACEHOLDERS: put the cluster CA certificate at {} and the token of Secret",
             host.ca_cert
         ),
         format!(
-            "{NAMESPACE}/{SERVICE_ACCOUNT} at {} (kubectl -n {NAMESPACE} create token {SERVICE_ACCOUNT}).",
+            "{NAMESPACE}/{TOKEN_SECRET} (flanneld-rbac.yaml; it does not expire) at {}:",
             host.token
+        ),
+        format!(
+            "kubectl -n {NAMESPACE} get secret {TOKEN_SECRET} -o jsonpath='{{.data.token}}' | base64 -d"
         ),
     ];
     let notes: Vec<&str> = notes.iter().map(String::as_str).collect();
@@ -110,6 +122,25 @@ enum RbacObject {
     ServiceAccount(Object),
     ClusterRole(ClusterRole),
     ClusterRoleBinding(ClusterRoleBinding),
+    Secret(TokenSecret),
+}
+
+/// v1 Secret of type `kubernetes.io/service-account-token`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TokenSecret {
+    api_version: &'static str,
+    kind: &'static str,
+    metadata: SecretMetadata,
+    #[serde(rename = "type")]
+    kind_of_secret: &'static str,
+}
+
+#[derive(Serialize)]
+struct SecretMetadata {
+    name: &'static str,
+    namespace: &'static str,
+    annotations: std::collections::BTreeMap<&'static str, &'static str>,
 }
 
 #[derive(Serialize)]
@@ -223,6 +254,19 @@ fn rbac() -> Vec<RbacObject> {
                 name: SERVICE_ACCOUNT,
                 namespace: NAMESPACE,
             }],
+        }),
+        // After its ServiceAccount: the token controller fills it only for an existing one.
+        RbacObject::Secret(TokenSecret {
+            api_version: "v1",
+            kind: "Secret",
+            metadata: SecretMetadata {
+                name: TOKEN_SECRET,
+                namespace: NAMESPACE,
+                annotations: [("kubernetes.io/service-account.name", SERVICE_ACCOUNT)]
+                    .into_iter()
+                    .collect(),
+            },
+            kind_of_secret: "kubernetes.io/service-account-token",
         }),
     ]
 }

@@ -8,7 +8,7 @@
 //!   systemd `EnvironmentFile`s with one `ARGS=` line;
 //! - every node: `kubelet-config.yaml` (KubeletConfiguration: `clusterDNS`, `clusterDomain`,
 //!   `resolvConf`, and with the bridge plugin the node's `podCIDR`; a `--config-dir` drop-in
-//!   from Kubernetes 1.30) and `kube-proxy-config.yaml`
+//!   from Kubernetes 1.30, with `kubelet.env` passing `--config-dir`) and `kube-proxy-config.yaml`
 //!   (KubeProxyConfiguration: `clusterCIDR`, `mode`, `bindAddress`, the kubeconfig), and
 //!   `kube-proxy.kubeconfig`, that kubeconfig: the API endpoint, the CA and client certificate
 //!   by path.
@@ -43,6 +43,12 @@ pub const KUBELET_CONFIG: &str = "/var/lib/kubelet/kubelet-config.yaml";
 /// From 1.30 (KEP-3983 beta: `--config-dir`, merged over `--config`; files end in `.conf`)
 /// the settings are a drop-in, so the rest of the lesson's kubelet-config.yaml stays yours.
 pub const KUBELET_DROP_IN: &str = "/etc/kubernetes/kubelet.conf.d/20-netc-network.conf";
+/// The directory kubelet's `--config-dir` names: kubelet reads no drop-in without the flag
+/// (kubernetes/kubernetes `cmd/kubelet/app/options/options.go`, `--config-dir`, default
+/// empty), and the lesson's unit (`units/kubelet.service`) passes only `--config`.
+pub const KUBELET_DROP_IN_DIR: &str = "/etc/kubernetes/kubelet.conf.d";
+/// kubelet's flags file (`ARGS='--config-dir=...'`), beside the control plane's.
+pub const KUBELET_ENV: &str = "/etc/netc/manual/kubelet.env";
 /// The lesson's kube-proxy `--config`, and the kubeconfig it names.
 pub const KUBE_PROXY_CONFIG: &str = "/var/lib/kube-proxy/kube-proxy-config.yaml";
 pub const KUBE_PROXY_KUBECONFIG: &str = "/var/lib/kube-proxy/kubeconfig";
@@ -102,6 +108,19 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
                 sink.put_installed(path, bytes, Install::file(&node.name, install_path))?;
             }
         }
+        let kubelet_path = kubelet_config_path(plan);
+        if kubelet_path == KUBELET_DROP_IN {
+            let path = format!("{dir}/kubelet.env");
+            let page = FlagsFile {
+                source: ctx.source,
+                component: "kubelet",
+                node: &node.name,
+                install_path: KUBELET_ENV,
+                args: vec![format!("--config-dir={KUBELET_DROP_IN_DIR}")],
+            };
+            let bytes = text::render("manual/flags.env", &page)?.into_bytes();
+            sink.put_installed(path, bytes, Install::file(&node.name, KUBELET_ENV))?;
+        }
         let path = format!("{dir}/kubelet-config.yaml");
         let mut kubelet = kubeadm::kubelet_configuration(plan);
         kubelet.resolv_conf = Some(RESOLV_CONF.to_owned());
@@ -109,9 +128,10 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
         if plan.cni.bridge().is_some() {
             kubelet.pod_cidr = distribution::cidr_list(&node.pod_cidrs);
         }
-        let kubelet_path = kubelet_config_path(plan);
         let note = if kubelet_path == KUBELET_DROP_IN {
-            format!("A kubelet --config-dir drop-in ({kubelet_path}), merged over your --config.")
+            format!(
+                "A kubelet --config-dir drop-in ({kubelet_path}), merged over your --config; kubelet.env passes the flag."
+            )
         } else {
             format!("kubelet --config {kubelet_path}: add your authentication and TLS settings.")
         };
