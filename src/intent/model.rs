@@ -10,6 +10,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::spanned::Spanned;
+use super::values;
 
 pub type Text = Spanned<String>;
 
@@ -21,8 +22,10 @@ pub type Labels = BTreeMap<Text, Text>;
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct NetworkIntent {
     /// Always `netc/v1alpha1`.
+    #[schemars(extend("const" = values::API_VERSION))]
     pub api_version: Text,
     /// Always `NetworkIntent`.
+    #[schemars(extend("const" = super::foreign::INTENT_KIND))]
     pub kind: Text,
     pub metadata: Metadata,
     pub cluster: Cluster,
@@ -32,6 +35,7 @@ pub struct NetworkIntent {
     pub host_overlay: Option<HostOverlay>,
     /// Networks nothing may overlap (docker0, corporate ranges, ...).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(inner(regex(pattern = values::CIDR_PATTERN)))]
     pub reserved: Vec<Text>,
     pub nodes: Vec<Node>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -76,8 +80,10 @@ pub struct Cluster {
     pub kubernetes_version: Text,
     /// One CIDR, or a list of one IPv4 and one IPv6 CIDR for dual-stack.
     #[serde(rename = "podCIDR")]
+    #[schemars(with = "Networks")]
     pub pod_cidr: Spanned<CidrList>,
     #[serde(rename = "serviceCIDR")]
+    #[schemars(with = "Networks")]
     pub service_cidr: Spanned<CidrList>,
     /// Prefix length of each node's pod subnet (IPv4). Default 24.
     #[serde(
@@ -132,6 +138,15 @@ pub enum Distribution {
     /// writes each component's network settings (flags files, KubeProxyConfiguration,
     /// KubeletConfiguration) and, with flannel, runs flanneld on the host.
     Manual,
+}
+
+/// The schema of a [`CidrList`] of networks (`podCIDR`, `serviceCIDR`): each a CIDR.
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum Networks {
+    One(#[schemars(regex(pattern = values::CIDR_PATTERN))] String),
+    Many(#[schemars(inner(regex(pattern = values::CIDR_PATTERN)))] Vec<String>),
 }
 
 /// One CIDR or a list of them (dual-stack: one per family).
@@ -220,6 +235,7 @@ pub struct Cni {
     pub mtu: Option<Spanned<Mtu>>,
     /// Data-plane interface (flannel --iface, calico autodetection, canal_iface).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = values::INTERFACE_NAME_PATTERN))]
     pub interface: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vxlan: Option<VxlanPort>,
@@ -275,12 +291,15 @@ pub struct VxlanPort {
     /// UDP port. Default: flannel and Cilium 8472, Calico 4789; the IANA port 4789 for host
     /// overlays.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
     pub port: Option<Spanned<u16>>,
     /// VXLAN network identifier. Default: flannel 1, Calico 4096 (Cilium's cannot be set).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(max = values::MAX_VNI))]
     pub vni: Option<Spanned<u32>>,
     /// Underlay interface (host overlay only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = values::INTERFACE_NAME_PATTERN))]
     pub interface: Option<Text>,
 }
 
@@ -322,8 +341,10 @@ pub struct FlannelPaths {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct HostOverlay {
     /// Name of the bridge the VXLAN device is enslaved to.
+    #[schemars(regex(pattern = values::INTERFACE_NAME_PATTERN))]
     pub bridge: Text,
     /// Overlay subnet; node N gets its (N+1)th address on the bridge.
+    #[schemars(regex(pattern = values::CIDR_PATTERN))]
     pub subnet: Text,
     pub vxlan: VxlanPort,
 }
@@ -335,11 +356,13 @@ pub struct Node {
     pub name: Text,
     pub role: Spanned<Role>,
     /// The node's primary address with its prefix (`10.0.1.100/24`).
+    #[schemars(regex(pattern = values::CIDR_PATTERN))]
     pub address: Text,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub interfaces: Vec<Interface>,
     /// Pin of the node's pod subnet; otherwise allocated in node order.
     #[serde(rename = "podCIDR", default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = values::CIDR_PATTERN))]
     pub pod_cidr: Option<Text>,
     /// Dual-stack: the node's address of the other IP family, with its prefix
     /// (`fd00:10::100/64`). The kubelet's `node-ip` then lists both, in the order of the
@@ -372,6 +395,7 @@ pub enum Role {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Interface {
+    #[schemars(regex(pattern = values::INTERFACE_NAME_PATTERN))]
     pub name: Text,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mtu: Option<Spanned<u32>>,
@@ -379,6 +403,7 @@ pub struct Interface {
     pub purpose: Option<Spanned<Purpose>>,
     /// Address on this interface, with prefix, when it is not the node's primary address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = values::CIDR_PATTERN))]
     pub address: Option<Text>,
 }
 
@@ -410,6 +435,7 @@ pub struct Firewall {
     pub zone: Option<Text>,
     /// Ports never blocked by anything netc emits or applies, e.g. `tcp/22`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(inner(regex(pattern = values::PORT_RANGE_PATTERN)))]
     pub management_access: Vec<Text>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rules: Vec<FirewallRule>,
@@ -427,6 +453,7 @@ pub enum FirewallBackend {
 pub struct FirewallRule {
     pub name: Text,
     /// `tcp/9100`, `udp/30000-32767`.
+    #[schemars(inner(regex(pattern = values::PORT_RANGE_PATTERN)))]
     pub ports: Vec<Text>,
     /// Source networks allowed; empty = anywhere.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
