@@ -473,13 +473,38 @@ pub enum FirewallAction {
     Drop,
 }
 
+/// One entry of `policies`. Two forms:
+///
+/// - without `name`: the namespace's defaults (`defaultDeny`, `allowDNS`) and one-rule
+///   allowances, each rule its own NetworkPolicy named after the rule (one such entry per
+///   namespace);
+/// - with `name`: exactly one NetworkPolicy of that name, as Kubernetes writes it: the pods of
+///   `podSelector`/`podExpressions`, `policyTypes`, and any number of rules in both directions
+///   (rule index = position in `rules`/`egress`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Policy {
     pub namespace: Text,
+    /// The NetworkPolicy's name (a DNS-1123 subdomain, at most 253 characters): the entry is
+    /// that one object, its rules share `podSelector`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<Text>,
+    /// Named entries: labels of the pods the policy applies to; absent (with no
+    /// `podExpressions`) = every pod of the namespace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pod_selector: Option<Labels>,
+    /// Named entries: `matchExpressions` of the policy's pod selector (ANDed with `podSelector`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pod_expressions: Vec<SelectorExpression>,
+    /// Named entries: the directions the policy isolates (`[ingress]`, `[egress]`, both).
+    /// Default as Kubernetes: ingress, plus egress when `egress` has rules. Always written out
+    /// in the emitted object.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policy_types: Vec<Spanned<Direction>>,
+    /// Unnamed entries: deny every connection in these directions not allowed by a rule.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub default_deny: Vec<Spanned<Direction>>,
-    /// Allow DNS to kube-dns; default true whenever egress is denied.
+    /// Unnamed entries: allow DNS to kube-dns; default true whenever egress is denied.
     #[serde(rename = "allowDNS", default, skip_serializing_if = "Option::is_none")]
     pub allow_dns: Option<Spanned<bool>>,
     /// Ingress allowances: traffic `from` peers `to` the selected pods.
@@ -494,6 +519,20 @@ pub struct Policy {
     pub lint: Option<Lint>,
 }
 
+/// One `matchExpressions` requirement of a Kubernetes label selector (LabelSelectorRequirement).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SelectorExpression {
+    /// The label key.
+    pub key: Text,
+    /// `In` (the label is one of `values`), `NotIn` (absent, or none of `values`), `Exists`,
+    /// `DoesNotExist`.
+    pub operator: Text,
+    /// Required (non-empty) for `In`/`NotIn`; empty or absent for `Exists`/`DoesNotExist`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<Text>,
+}
+
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
 )]
@@ -506,10 +545,16 @@ pub enum Direction {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct IngressRule {
-    pub name: Text,
-    /// Labels of the protected pods; absent = every pod of the namespace.
+    /// Required in an unnamed entry, where it names the NetworkPolicy; optional in a named one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<Text>,
+    /// Unnamed entries: labels of the protected pods; absent (with no `toExpressions`) =
+    /// every pod of the namespace.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to: Option<Labels>,
+    /// Unnamed entries: `matchExpressions` of the protected pods' selector.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub to_expressions: Vec<SelectorExpression>,
     /// Who may connect. Absent = nobody (the rule only isolates the selected pods); an
     /// explicit empty list `[]` = every source, as in Kubernetes (`ports` still apply).
     #[serde(default, skip_serializing_if = "PeerList::is_absent")]
@@ -522,10 +567,16 @@ pub struct IngressRule {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct EgressRule {
-    pub name: Text,
-    /// Labels of the pods the allowance is for; absent = every pod of the namespace.
+    /// Required in an unnamed entry, where it names the NetworkPolicy; optional in a named one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<Text>,
+    /// Unnamed entries: labels of the pods the allowance is for; absent (with no
+    /// `fromExpressions`) = every pod of the namespace.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from: Option<Labels>,
+    /// Unnamed entries: `matchExpressions` of the selector of the pods the allowance is for.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub from_expressions: Vec<SelectorExpression>,
     /// Where they may connect. Absent = nowhere (the rule only isolates the selected pods); an
     /// explicit empty list `[]` = every destination, as in Kubernetes (`ports` still apply).
     #[serde(default, skip_serializing_if = "PeerList::is_absent")]
@@ -572,8 +623,12 @@ impl<'a> IntoIterator for &'a PeerList {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Peer {
+    /// Labels of the peer pods (`podSelector.matchLabels`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pods: Option<Labels>,
+    /// `matchExpressions` of the peer pods' selector (ANDed with `pods`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pod_expressions: Vec<SelectorExpression>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespace: Option<NamespaceSelector>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -613,10 +668,15 @@ pub struct Workload {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct NamespaceSelector {
+    /// The namespace's name (matched on `kubernetes.io/metadata.name`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<Text>,
+    /// Labels of the namespaces (`namespaceSelector.matchLabels`); `{}` = every namespace.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub labels: Option<Labels>,
+    /// `matchExpressions` of the namespace selector (ANDed with `name` and `labels`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub expressions: Vec<SelectorExpression>,
 }
 
 /// The DaemonSet that runs `netc apply --watch` on every node.
