@@ -75,6 +75,9 @@ pub mod code {
     pub const FLEET_INVALID: &str = "netc::fleet::invalid";
     pub const KUBE_PROXY_MODE_MISMATCH: &str = "netc::kube-proxy::mode-mismatch";
     pub const LINT_INVALID: &str = "netc::lint::invalid";
+    /// `netc apply` refusals before any step (not `check` findings: they depend on the host).
+    pub const APPLY_NOT_THIS_NODE: &str = "netc::apply::not-this-node";
+    pub const APPLY_MISSING_INTERFACE: &str = "netc::apply::missing-interface";
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]

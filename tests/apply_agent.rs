@@ -561,3 +561,240 @@ fn sigterm_mid_pass_finishes_the_pass_and_leaves_no_partial_step() {
     restarted.wait_log("(desired state from the cache)", Duration::from_secs(30));
     assert_eq!(restarted.terminate(), Some(0), "{}", restarted.log());
 }
+
+/// Holds the host lock of namespace `short` (as root, from this test process) until dropped.
+fn hold_host_lock(lab: &Lab, short: &str) -> std::fs::File {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    let _ = std::fs::DirBuilder::new()
+        .mode(0o700)
+        .create(lab.lock_dir());
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .mode(0o600)
+        .open(lab.host_lock(short))
+        .expect("host lock file");
+    file.lock().expect("take the host lock");
+    file
+}
+
+fn liveness(lab: &Lab, agent: &Agent) -> (i32, String) {
+    let out = Command::new("ip")
+        .args(["netns", "exec", &lab.ns(&agent.short), lab::NETC, "status"])
+        .args(["--liveness", "--node", &agent.node, "--state-dir"])
+        .arg(&agent.state)
+        .output()
+        .expect("netc status --liveness");
+    (out.status.code().unwrap_or(-1), text(&out))
+}
+
+#[test]
+fn an_agent_waiting_for_the_lock_says_by_whom_and_stops_at_once_on_sigterm() {
+    let Some(lab) = Lab::new(&[("n1", "172.16.0.3/24")]) else {
+        return;
+    };
+    add_data_interface(&lab, "n1");
+    let file = lab.file("intent.yaml", &intent(8080));
+    let lock = hold_host_lock(&lab, "n1");
+    let mut agent = Agent::start(&lab, "n1", "worker-1", &file, &[]);
+    agent.wait_log(
+        "blocked: waiting for the apply lock",
+        Duration::from_secs(20),
+    );
+    let me = format!("held by pid {}", std::process::id());
+    let (code, verdict) = agent.status(&lab, None);
+    assert_eq!(code, 1, "{verdict}");
+    assert!(
+        verdict["blocked"].as_str().is_some_and(|b| b.contains(&me)),
+        "status does not say who blocks the agent: {verdict}"
+    );
+    // The default --lock-timeout is 60 s: SIGTERM must not wait for it.
+    let start = Instant::now();
+    assert_eq!(agent.terminate(), Some(0), "{}", agent.log());
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "SIGTERM took {:?} to end a lock wait:\n{}",
+        start.elapsed(),
+        agent.log()
+    );
+    drop(lock);
+}
+
+#[test]
+fn a_pass_that_fails_for_a_transient_reason_is_retried_with_backoff() {
+    let Some(lab) = Lab::new(&[("n1", "172.16.0.3/24")]) else {
+        return;
+    };
+    add_data_interface(&lab, "n1");
+    let file = lab.file("intent.yaml", &intent(8080));
+    let lock = hold_host_lock(&lab, "n1");
+    let state = lab.path("n1", "state");
+    let log = lab.dir.join("agent-retry.log");
+    let out = std::fs::File::create(&log).expect("log");
+    let mut agent = Agent {
+        child: Some(
+            lab.apply_command(
+                "n1",
+                &file,
+                "worker-1",
+                &state,
+                &["--watch", "--interval", "1s", "--lock-timeout", "1"],
+                &[],
+            )
+            .stdout(Stdio::from(out.try_clone().expect("log")))
+            .stderr(Stdio::from(out))
+            .spawn()
+            .expect("agent"),
+        ),
+        log,
+        short: "n1".into(),
+        node: "worker-1".into(),
+        state,
+    };
+    agent.wait_log("(attempt 2)", Duration::from_secs(30));
+    let (code, verdict) = agent.status(&lab, Some(&file));
+    assert_eq!(code, 1, "{verdict}");
+    assert!(verdict["retry"]["attempt"].as_u64() >= Some(1), "{verdict}");
+    assert!(
+        verdict["retry"]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("another netc apply holds")),
+        "{verdict}"
+    );
+    // The lock goes: the same intent is applied at the next attempt, without a new file.
+    drop(lock);
+    agent.wait_ready(&lab, &file, Duration::from_secs(30));
+    assert_eq!(agent.terminate(), Some(0));
+}
+
+#[test]
+fn a_second_agent_on_one_state_dir_is_refused_and_status_reads_the_agents_file() {
+    let Some(lab) = Lab::new(&[("n1", "172.16.0.3/24")]) else {
+        return;
+    };
+    add_data_interface(&lab, "n1");
+    let mut cm = ConfigMap::new(&lab, &intent(8080));
+    let mut agent = Agent::start(&lab, "n1", "worker-1", &cm.file(), &[]);
+    agent.wait_ready(&lab, &cm.file(), Duration::from_secs(30));
+    let second = lab
+        .apply_command(
+            "n1",
+            &cm.file(),
+            "worker-1",
+            &agent.state,
+            &["--watch", "--interval", "1s"],
+            &[],
+        )
+        .output()
+        .expect("second agent");
+    assert_eq!(second.status.code(), Some(2), "{}", text(&second));
+    assert!(
+        text(&second).contains("another netc agent runs on state directory"),
+        "{}",
+        text(&second)
+    );
+    // The agent stops; the file changes after. `netc status` without FILE reads the file the
+    // agent reads: its intent is not the one applied.
+    assert_eq!(agent.terminate(), Some(0));
+    let (code, verdict) = agent.status(&lab, None);
+    assert_eq!(code, 0, "{verdict}");
+    cm.update(&intent(8081));
+    let (code, verdict) = agent.status(&lab, None);
+    assert_eq!(
+        code, 1,
+        "status ready for a file the agent never applied: {verdict}"
+    );
+    assert!(
+        verdict["reasons"][0]
+            .as_str()
+            .is_some_and(|r| r.contains("is not applied")),
+        "{verdict}"
+    );
+}
+
+#[test]
+fn a_failed_intent_is_not_applied_again_by_a_restarted_agent_and_liveness_holds() {
+    let Some(lab) = Lab::new(&[("n1", "172.16.0.3/24")]) else {
+        return;
+    };
+    add_data_interface(&lab, "n1");
+    let file = lab.file("intent.yaml", &intent(8080));
+    // A file netc did not write where the intent installs one: a conflict, the intent's own
+    // fault on this host.
+    let root = lab.path("n1", "root");
+    std::fs::create_dir_all(root.join("etc/sysctl.d")).expect("dir");
+    std::fs::write(root.join("etc/sysctl.d/90-netc.conf"), "# someone else's\n").expect("file");
+    let mut agent = Agent::start(&lab, "n1", "worker-1", &file, &[]);
+    agent.wait_log("not applied", Duration::from_secs(30));
+    assert!(agent.log().contains("90-netc.conf"), "{}", agent.log());
+    let (code, verdict) = agent.status(&lab, Some(&file));
+    assert_eq!(code, 1, "{verdict}");
+    // Alive and passing, though its intent failed: the liveness probe does not restart it.
+    let (code, out) = liveness(&lab, &agent);
+    assert_eq!(code, 0, "{out}");
+    assert!(agent.state.join("failed.json").exists());
+    assert_eq!(agent.terminate(), Some(0));
+    // A stopped agent is not alive.
+    std::thread::sleep(Duration::from_millis(200));
+    let (code, out) = liveness(&lab, &agent);
+    assert_eq!(code, 1, "{out}");
+
+    // A restarted agent (a new pod) does not apply the same intent again.
+    let again = Agent::start(&lab, "n1", "worker-1", &file, &[]);
+    again.wait_log("failed before", Duration::from_secs(20));
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(
+        !again.log().contains("not applied") && !again.log().contains("applied:"),
+        "the restarted agent applied the failed intent again:\n{}",
+        again.log()
+    );
+    let (code, verdict) = again.status(&lab, Some(&file));
+    assert_eq!(code, 1, "{verdict}");
+    assert!(
+        verdict["failure"]
+            .as_str()
+            .is_some_and(|f| f.contains("not retried until the file changes")),
+        "{verdict}"
+    );
+}
+
+#[test]
+fn links_created_before_a_sigkill_are_recorded_and_adopted() {
+    let Some(lab) = Lab::new(&[("n1", "172.16.0.3/24")]) else {
+        return;
+    };
+    add_data_interface(&lab, "n1");
+    let file = lab.file("intent.yaml", &intent(8080));
+    let mut agent = Agent::start(
+        &lab,
+        "n1",
+        "worker-1",
+        &file,
+        &[("NETC_AGENT_STEP_DELAY_MS", "3000")],
+    );
+    agent.wait_log("applied: create", Duration::from_secs(30));
+    // SIGKILL: no rollback, no record written after the step.
+    let mut child = agent.child.take().expect("agent");
+    child.kill().expect("SIGKILL");
+    child.wait().expect("wait");
+    let created: Vec<String> = ["cni0", "scbr0", "vx100"]
+        .into_iter()
+        .filter(|l| lab.exec("n1", &["ip", "link", "show", l]).status.success())
+        .map(str::to_owned)
+        .collect();
+    assert!(!created.is_empty(), "no link created before the kill");
+    // The next apply adopts them: no conflict, and they are netc's.
+    let out = lab.apply("n1", &file, "worker-1", &[], &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(agent.state.join("state.json")).expect("state"))
+            .expect("state JSON");
+    for link in &created {
+        let entry = state["links"]
+            .as_array()
+            .and_then(|ls| ls.iter().find(|l| l["name"] == link.as_str()))
+            .unwrap_or_else(|| panic!("{link} is not recorded as netc's: {state}"));
+        assert!(entry["index"].is_u64(), "{link} has no identity: {entry}");
+    }
+}

@@ -600,14 +600,15 @@ fn applies_with_different_state_dirs_in_one_namespace_serialise() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("run netc");
-    // Wait until it holds the namespace's lock: its abstract socket is listed.
+    // Wait until it holds the namespace's lock: its file is locked.
+    let host_lock = lab.host_lock("n1");
     let held = (0..200).any(|_| {
-        let unix = text(&lab.exec("n1", &["cat", "/proc/net/unix"]));
-        if unix.contains("@netc/apply.lock") {
-            return true;
+        let busy = std::fs::File::open(&host_lock)
+            .is_ok_and(|f| matches!(f.try_lock(), Err(std::fs::TryLockError::WouldBlock)));
+        if !busy {
+            std::thread::sleep(std::time::Duration::from_millis(100));
         }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-        false
+        busy
     });
     // A second apply in the same namespace with another state directory must wait too.
     let state_b = lab.path("n1", "state-b");
@@ -1463,4 +1464,326 @@ fn a_panic_while_staging_files_does_not_skip_the_rollback_of_an_earlier_failure(
         "{t}"
     );
     lab::assert_same(&before, &lab.dump("n1"), "after a panic while staging");
+}
+
+/// `netc apply` in `short` with its own `--lock-dir` (not the lab's).
+fn apply_with_lock_dir(
+    lab: &Lab,
+    short: &str,
+    file: &std::path::Path,
+    lock_dir: &std::path::Path,
+) -> std::process::Output {
+    std::process::Command::new("ip")
+        .args(["netns", "exec", &lab.ns(short), lab::NETC, "apply"])
+        .arg(file)
+        .args(["--node", "worker-1", "--root"])
+        .arg(lab.path(short, "root"))
+        .arg("--state-dir")
+        .arg(lab.path(short, "state"))
+        .arg("--lock-dir")
+        .arg(lock_dir)
+        .output()
+        .expect("run netc")
+}
+
+/// Runs `script` with /usr/bin/python3 as `nobody` inside namespace `short`.
+fn as_nobody(lab: &Lab, short: &str, script: &str) -> std::process::Command {
+    let mut cmd = std::process::Command::new("ip");
+    cmd.args(["netns", "exec", &lab.ns(short), "setpriv", "--reuid=65534"])
+        .args([
+            "--regid=65534",
+            "--clear-groups",
+            "/usr/bin/python3",
+            "-c",
+            script,
+        ]);
+    cmd
+}
+
+#[test]
+fn an_unprivileged_process_can_neither_block_nor_take_the_apply_lock() {
+    use std::io::BufRead;
+    use std::os::unix::fs::PermissionsExt;
+    let Some(lab) = Lab::new(NODES) else { return };
+    let file = lab.file("intent.yaml", &full_intent());
+    // The old lock's name, bound by an unprivileged process: abstract sockets have no
+    // permissions.
+    let mut squatter = as_nobody(
+        &lab,
+        "n1",
+        "import socket,time\ns=socket.socket(socket.AF_UNIX)\ns.bind('\\0netc/apply.lock')\n\
+         s.listen(1)\nprint('bound',flush=True)\ntime.sleep(60)\n",
+    )
+    .stdout(std::process::Stdio::piped())
+    .spawn()
+    .expect("python3 as nobody");
+    let mut line = String::new();
+    std::io::BufReader::new(squatter.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("read");
+    let out = lab.apply("n1", &file, "worker-1", &["--lock-timeout", "2"], &[]);
+    let _ = squatter.kill();
+    let _ = squatter.wait();
+    assert_eq!(line.trim(), "bound");
+    assert!(
+        out.status.success(),
+        "an unprivileged process blocked apply: {}",
+        text(&out)
+    );
+    // The lock: a file in a directory only root can enter, which nobody can open.
+    let mode = std::fs::metadata(lab.lock_dir())
+        .expect("lock dir")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o700);
+    let lock = lab.host_lock("n1");
+    assert!(lock.exists());
+    let take = as_nobody(
+        &lab,
+        "n1",
+        &format!(
+            "import fcntl\nf=open({:?},'r')\nfcntl.flock(f,fcntl.LOCK_EX|fcntl.LOCK_NB)\n",
+            lock.display().to_string()
+        ),
+    )
+    .output()
+    .expect("python3 as nobody");
+    assert!(!take.status.success(), "nobody took the apply lock");
+    // A lock directory others can write is refused (anyone could create the lock file there).
+    let open_dir = lab.dir.join("open-run");
+    std::fs::create_dir(&open_dir).expect("dir");
+    std::fs::set_permissions(&open_dir, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    let out = apply_with_lock_dir(&lab, "n1", &file, &open_dir);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("lock directory"), "{}", text(&out));
+}
+
+#[test]
+fn a_one_shot_apply_writes_the_status_record_netc_status_reads() {
+    let Some(lab) = Lab::new(NODES) else { return };
+    let file = lab.file("intent.yaml", &full_intent());
+    ok(lab.apply("n1", &file, "worker-1", &[], &[]));
+    let status = |file: Option<&std::path::Path>, json: bool| {
+        let mut cmd = std::process::Command::new("ip");
+        cmd.args(["netns", "exec", &lab.ns("n1"), lab::NETC, "status"]);
+        if let Some(f) = file {
+            cmd.arg(f);
+        }
+        cmd.args(["--node", "worker-1", "--state-dir"])
+            .arg(lab.path("n1", "state"));
+        if json {
+            cmd.args(["--format", "json"]);
+        }
+        cmd.output().expect("netc status")
+    };
+    let out = status(Some(&file), true);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let verdict: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(verdict["record"], "apply", "{verdict}");
+    assert_eq!(verdict["verified"], true, "{verdict}");
+    let out = status(None, false);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("(one-shot apply)"), "{}", text(&out));
+    // Another intent in the file: not the one applied.
+    std::fs::write(&file, intent("iptables", ETH0, false, "")).expect("edit");
+    let out = status(None, false);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+}
+
+/// The pid of the `--try` watchdog of the state directory `state` (a process this test
+/// started through netc), found by its command line.
+fn watchdog_pid(state: &std::path::Path) -> Option<i32> {
+    let wanted = state.display().to_string();
+    std::fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
+        let pid: i32 = e.file_name().to_str()?.parse().ok()?;
+        let cmdline = std::fs::read(e.path().join("cmdline")).ok()?;
+        let args: Vec<String> = cmdline
+            .split(|b| *b == 0)
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect();
+        (args.iter().any(|a| a == "--revert-pending") && args.contains(&wanted)).then_some(pid)
+    })
+}
+
+#[test]
+fn an_expired_try_whose_watchdog_died_is_reverted_by_the_next_apply() {
+    let Some(lab) = Lab::new(NODES) else { return };
+    let file = lab.file("intent.yaml", &full_intent());
+    let state = lab.path("n1", "state");
+    ok(lab.apply("n1", &file, "worker-1", &["--try", "2"], &[]));
+    let pid = watchdog_pid(&state).expect("the watchdog runs");
+    // SAFETY: kill(2) of the watchdog this test's apply started.
+    unsafe { libc::kill(pid, libc::SIGKILL) };
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    assert!(
+        state.join("pending.json").exists(),
+        "the watchdog reverted before it died"
+    );
+    let status = std::process::Command::new("ip")
+        .args(["netns", "exec", &lab.ns("n1"), lab::NETC, "status"])
+        .args(["--node", "worker-1", "--state-dir"])
+        .arg(&state)
+        .output()
+        .expect("netc status");
+    assert_eq!(status.status.code(), Some(1), "{}", text(&status));
+    assert!(
+        text(&status).contains("not confirmed by its deadline"),
+        "{}",
+        text(&status)
+    );
+    let out = lab.apply("n1", &file, "worker-1", &[], &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("reverting an unconfirmed --try"),
+        "{}",
+        text(&out)
+    );
+    assert!(!state.join("pending.json").exists());
+    ok(lab.apply("n1", &file, "worker-1", &[], &[]));
+}
+
+#[test]
+fn foreign_links_the_plan_would_change_are_conflicts() {
+    let Some(lab) = Lab::new(NODES) else { return };
+    let ns = lab.ns("n1");
+    // A bridge of the overlay's name with an address, down, and a VXLAN device with the
+    // overlay's parameters: exactly what the plan wants, but not netc's.
+    lab::run(&["ip", "-n", &ns, "link", "add", "scbr0", "type", "bridge"]);
+    lab::run(&[
+        "ip",
+        "-n",
+        &ns,
+        "addr",
+        "add",
+        "10.99.0.1/24",
+        "dev",
+        "scbr0",
+    ]);
+    lab::run(&[
+        "ip",
+        "-n",
+        &ns,
+        "link",
+        "add",
+        "vx100",
+        "type",
+        "vxlan",
+        "id",
+        "100",
+        "dstport",
+        "4789",
+        "local",
+        "172.16.0.3",
+        "dev",
+        "eth0",
+    ]);
+    let file = lab.file("intent.yaml", &full_intent());
+    let before = lab.dump("n1");
+    let out = lab.apply("n1", &file, "worker-1", &[], &[]);
+    let t = text(&out);
+    assert!(!out.status.success(), "{t}");
+    assert!(
+        t.contains("link scbr0 exists (bridge) and was not created by netc"),
+        "{t}"
+    );
+    assert!(
+        t.contains("link vx100 exists (vxlan) and was not created by netc"),
+        "{t}"
+    );
+    lab::assert_same(&before, &lab.dump("n1"), "after a refused apply");
+    // --force takes them over: they are netc's from then on.
+    ok(lab.apply("n1", &file, "worker-1", &["--force"], &[]));
+    let state = std::fs::read_to_string(lab.path("n1", "state").join("state.json")).expect("state");
+    assert!(
+        state.contains("\"scbr0\"") && state.contains("\"vx100\""),
+        "{state}"
+    );
+}
+
+#[test]
+fn an_edited_cache_is_a_miss_and_only_inet_netc_is_ever_loaded() {
+    let Some(lab) = Lab::new(NODES) else { return };
+    let file = lab.file("intent.yaml", &full_intent());
+    ok(lab.apply("n1", &file, "worker-1", &[], &[]));
+    let state = lab.path("n1", "state");
+    let cache = state.join("desired.json");
+    let text_of = std::fs::read_to_string(&cache).expect("cache");
+    let (header, body) = text_of.split_once('\n').expect("header line");
+    let mut derived: serde_json::Value = serde_json::from_str(body).expect("cache body");
+    derived["files"]["/etc/cron.d/evil"] = "* * * * * root sh -c id\n".into();
+    std::fs::write(&cache, format!("{header}\n{derived}")).expect("edit the cache");
+    let out = lab.apply("n1", &file, "worker-1", &["-v"], &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("derived from"), "{}", text(&out));
+    assert!(!lab.path("n1", "root").join("etc/cron.d/evil").exists());
+
+    // Whatever the source of nftables text (here undo steps in a pending --try record), a
+    // command on another table is refused before anything is loaded.
+    let ns = lab.ns("n1");
+    lab::run(&[
+        "ip", "netns", "exec", &ns, "nft", "add", "table", "ip", "filter",
+    ]);
+    let previous: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(state.join("state.json")).expect("state"))
+            .expect("state JSON");
+    let pending = serde_json::json!({
+        "deadline": 1,
+        "root": lab.path("n1", "root"),
+        "undo": [{
+            "step": "firewall", "backend": "nftables", "zone": "", "from": null,
+            "to": "table inet netc\ndelete table inet netc\ndelete table ip filter\n",
+        }],
+        "previous": previous,
+    });
+    std::fs::write(state.join("pending.json"), pending.to_string()).expect("pending");
+    let out = lab.apply("n1", &file, "worker-1", &[], &[]);
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("touching more than table inet netc"),
+        "{}",
+        text(&out)
+    );
+    let tables = text(&lab.exec("n1", &["nft", "list", "tables"]));
+    assert!(tables.contains("table ip filter"), "{tables}");
+}
+
+#[test]
+fn apply_refuses_a_node_that_is_not_this_host_or_an_interface_it_lacks() {
+    let Some(lab) = Lab::new(NODES) else { return };
+    let file = lab.file("intent.yaml", &full_intent());
+    let before = lab.dump("n1");
+    for extra in [&[][..], &["--force"][..]] {
+        let out = lab.apply("n1", &file, "worker-2", extra, &[]);
+        let t = text(&out);
+        assert!(!out.status.success(), "{t}");
+        assert!(t.contains("[netc::apply::not-this-node]"), "{t}");
+        assert!(t.contains("node worker-1's address"), "{t}");
+        assert!(!t.contains("--force"), "{t}");
+    }
+    lab::assert_same(&before, &lab.dump("n1"), "after refusing another node");
+    // An interface the node declares that this host lacks.
+    let missing = lab.file(
+        "missing.yaml",
+        &intent(
+            "iptables",
+            "{name: eth0, purpose: management}, {name: data9}",
+            false,
+            "",
+        ),
+    );
+    let out = lab.apply("n1", &missing, "worker-1", &["--force"], &[]);
+    let t = text(&out);
+    assert!(!out.status.success(), "{t}");
+    assert!(
+        t.contains("[netc::apply::missing-interface]") && t.contains("data9"),
+        "{t}"
+    );
+    assert!(!t.contains("--force"), "{t}");
+    lab::assert_same(
+        &before,
+        &lab.dump("n1"),
+        "after refusing a missing interface",
+    );
+    // Preparing an image under --root: --assume-node skips the check.
+    ok(lab.apply("n1", &missing, "worker-1", &["--assume-node"], &[]));
 }

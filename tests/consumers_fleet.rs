@@ -171,7 +171,15 @@ fn check_fleet(label: &str, source: &str, intent: &str, art: &Artifacts) {
     );
     // Every directory apply writes into, and nothing else, is mounted read-write.
     let mut want = install_dirs(source, intent);
-    want.extend(["/var/lib/netc", "/run/xtables.lock", "/proc/sys/net"].map(str::to_owned));
+    want.extend(
+        [
+            "/var/lib/netc",
+            "/run/netc",
+            "/run/xtables.lock",
+            "/proc/sys/net",
+        ]
+        .map(str::to_owned),
+    );
     let (writable, all) = mounts(&ds);
     assert_eq!(writable, want, "{label}: writable host paths");
     assert!(
@@ -213,7 +221,13 @@ fn check_fleet(label: &str, source: &str, intent: &str, art: &Artifacts) {
         serde_json::json!(["netc", "status", intent_path]),
         "{label}"
     );
-    assert!(container["livenessProbe"]["exec"].is_object(), "{label}");
+    // Liveness is the agent alive and passing, not its intent applied (a restart would only
+    // apply a failed intent again).
+    assert_eq!(
+        container["livenessProbe"]["exec"]["command"],
+        serde_json::json!(["netc", "status", "--liveness"]),
+        "{label}"
+    );
     // Restricted-style hardening where the agent allows it.
     let sc = &container["securityContext"];
     assert_eq!(sc["allowPrivilegeEscalation"], false, "{label}");

@@ -718,6 +718,9 @@ fn a_corrupt_state_file_is_an_io_error() {
             &root.display().to_string(),
             "--state-dir",
             &state.display().to_string(),
+            // Not the machine's /run/netc.
+            "--lock-dir",
+            &t.path().join("run").display().to_string(),
         ],
         None,
     );

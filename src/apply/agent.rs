@@ -48,7 +48,8 @@ fn install_signal_handlers() {
     }
 }
 
-fn stopping() -> bool {
+/// Whether the agent was told to stop (SIGTERM, SIGINT): a lock wait ends at once.
+pub fn stopping() -> bool {
     STOP.load(Ordering::SeqCst)
 }
 
@@ -95,19 +96,40 @@ fn identity(path: &Path) -> Identity {
     })
 }
 
+/// The longest wait before retrying a transient failure.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(300);
+
+/// The wait before attempt `attempt + 1`, after `attempt` transient failures: 1 s, 2 s, 4 s, …
+/// up to [`MAX_BACKOFF`].
+pub fn backoff(attempt: u32) -> Duration {
+    Duration::from_secs(1u64 << attempt.saturating_sub(1).min(16)).min(MAX_BACKOFF)
+}
+
 /// Runs passes until SIGTERM or SIGINT. `load` reads FILE (an `Err` is a message: the file
-/// cannot be read); `log` gets one line per event worth a log line.
+/// cannot be read); `log` gets one line per event worth a log line. Refuses to start (`Err`)
+/// when another agent holds the state directory.
 pub fn run(
     opts: &AgentOptions,
     load: &mut dyn FnMut() -> Result<Intent, String>,
     log: &mut dyn FnMut(String),
-) {
+) -> Result<(), super::ApplyError> {
     install_signal_handlers();
+    // One agent per state directory, for its whole life.
+    let _agent_lock = super::lock::agent(&opts.apply.state_dir)?;
     let node = opts.apply.node.clone();
+    let state_dir = &opts.apply.state_dir;
+    let file = std::path::absolute(&opts.file)
+        .unwrap_or_else(|_| opts.file.clone())
+        .display()
+        .to_string();
     let mut current: Option<Intent> = None;
     // Why `current` is not applied, until FILE changes.
     let mut current_failure: Option<String> = None;
     let mut last_good: Option<(String, Derived)> = None;
+    // A generation that failed before (this agent or one before it, as recorded in the state
+    // directory): not applied again until FILE changes.
+    let mut known_failed = status::load_failed(state_dir);
+    let mut retry: Option<status::Retry> = None;
     let mut drift_total = 0u64;
     let mut probes = Vec::new();
     let mut seen: Identity = None;
@@ -117,6 +139,27 @@ pub fn run(
         opts.interval.as_secs_f64(),
         opts.file.display()
     ));
+    let base = Status {
+        kind: status::RecordKind::Agent,
+        node: node.clone(),
+        file: Some(file),
+        pid: Some(std::process::id()),
+        updated: 0,
+        lock_timeout_secs: opts.apply.lock_timeout.as_secs(),
+        blocked: None,
+        retry: None,
+        notes: Vec::new(),
+        generation: String::new(),
+        applied_generation: None,
+        last_pass: 0,
+        interval_secs: opts.interval.as_secs().max(1),
+        verified: false,
+        drift_corrected: 0,
+        last_corrections: Vec::new(),
+        probes: Vec::new(),
+        failure: None,
+    };
+    let mut last_record = base.clone();
     while !stopping() {
         let now_seen = identity(&opts.file);
         if first || now_seen != seen {
@@ -125,19 +168,39 @@ pub fn run(
             match load() {
                 Ok(intent) => {
                     if current.as_ref().map(|c| &c.generation) != Some(&intent.generation) {
+                        retry = None;
                         current_failure = match &intent.derived {
-                            Ok(_) => {
-                                log(format!(
-                                    "{node}: intent {}{}",
-                                    short(&intent.generation),
-                                    if intent.cached {
-                                        " (desired state from the cache)"
-                                    } else {
-                                        ""
-                                    }
-                                ));
-                                None
-                            }
+                            Ok(_) => match known_failed
+                                .as_ref()
+                                .filter(|f| f.generation == intent.generation)
+                            {
+                                Some(failed) => {
+                                    log(format!(
+                                        "{node}: intent {} failed before (at {}): not applying \
+                                         it again until {} changes",
+                                        short(&intent.generation),
+                                        failed.at,
+                                        opts.file.display()
+                                    ));
+                                    Some(format!(
+                                        "intent {} failed (not retried until the file changes): {}",
+                                        short(&intent.generation),
+                                        failed.failure
+                                    ))
+                                }
+                                None => {
+                                    log(format!(
+                                        "{node}: intent {}{}",
+                                        short(&intent.generation),
+                                        if intent.cached {
+                                            " (desired state from the cache)"
+                                        } else {
+                                            ""
+                                        }
+                                    ));
+                                    None
+                                }
+                            },
                             Err(diagnostics) => {
                                 log(format!(
                                     "{node}: intent {} has errors; keeping the last good intent\n{diagnostics}",
@@ -153,12 +216,16 @@ pub fn run(
             }
         }
 
+        // A transient failure is retried once its backoff has passed; meanwhile the pass only
+        // corrects drift of the last good intent.
+        let retry_due = retry.as_ref().is_none_or(|r| now() >= r.at);
         let rollout = match &current {
             Some(Intent {
                 generation,
                 derived: Ok(derived),
                 ..
             }) if current_failure.is_none()
+                && retry_due
                 && last_good.as_ref().map(|(g, _)| g) != Some(generation) =>
             {
                 Some((generation.clone(), derived))
@@ -173,6 +240,7 @@ pub fn run(
         let mut steps: Vec<String> = Vec::new();
         let mut pass_failure = None;
         let mut verified = false;
+        let mut notes = Vec::new();
         if let Some(derived) = target {
             let what = if rollout.is_some() {
                 "applied"
@@ -189,11 +257,30 @@ pub fn run(
                     }
                 }
                 Event::Note { message } => log(format!("{node}: {message}")),
+                Event::Waiting { message } => {
+                    log(format!("{node}: blocked: {message}"));
+                    // `netc status` says so while the wait lasts.
+                    let blocked = Status {
+                        blocked: Some(format!("{message} (since {})", now())),
+                        updated: now(),
+                        ..last_record.clone()
+                    };
+                    if let Err(e) = status::store(state_dir, &blocked) {
+                        log(format!("{node}: cannot record the status: {e}"));
+                    }
+                }
                 Event::RollingBack { steps } => {
                     log(format!("{node}: rolling back {steps} applied step(s)"))
                 }
                 Event::Plan { .. } => {}
             });
+            if let Ok(report) = &result
+                && let Some(deadline) = report.reverted_try
+            {
+                notes.push(format!(
+                    "reverted an unconfirmed --try apply whose deadline ({deadline}) had passed"
+                ));
+            }
             match (result, &rollout) {
                 (Ok(report), Some((generation, derived))) => {
                     log(format!(
@@ -204,11 +291,36 @@ pub fn run(
                     last_good = Some((generation.clone(), (*derived).clone()));
                     probes = report.probes;
                     verified = true;
+                    retry = None;
+                    if known_failed.take().is_some()
+                        && let Err(e) = status::clear_failed(state_dir)
+                    {
+                        log(format!("{node}: cannot clear the failure record: {e}"));
+                    }
                 }
                 (Ok(report), None) => {
                     drift_total += report.changes as u64;
                     probes = report.probes;
                     verified = true;
+                }
+                (Err(e), Some((generation, _))) if e.is_transient() => {
+                    let attempt = retry
+                        .as_ref()
+                        .filter(|r| &r.generation == generation)
+                        .map_or(1, |r| r.attempt + 1);
+                    let wait = backoff(attempt);
+                    log(format!(
+                        "{node}: intent {} not applied (attempt {attempt}): {e}; retrying in {}s",
+                        short(generation),
+                        wait.as_secs()
+                    ));
+                    retry = Some(status::Retry {
+                        generation: generation.clone(),
+                        attempt,
+                        at: now() + wait.as_secs(),
+                        reason: e.to_string(),
+                    });
+                    pass_failure = Some(format!("intent {}: {e}", short(generation)));
                 }
                 (Err(e), Some((generation, _))) => {
                     log(format!(
@@ -216,18 +328,28 @@ pub fn run(
                         short(generation)
                     ));
                     current_failure = Some(format!("intent {}: {e}", short(generation)));
+                    retry = None;
+                    // Recorded, so a restarted agent does not apply it again.
+                    let failed = status::Failed {
+                        generation: generation.clone(),
+                        failure: e.to_string(),
+                        at: now(),
+                    };
+                    if let Err(e) = status::store_failed(state_dir, &failed) {
+                        log(format!("{node}: cannot record the failure: {e}"));
+                    }
+                    known_failed = Some(failed);
                 }
                 (Err(e), None) => {
                     log(format!("{node}: pass failed: {e}"));
                     pass_failure = Some(e.to_string());
                 }
             }
-        } else if current_failure.is_none() {
+        } else if current_failure.is_none() && retry.is_none() {
             pass_failure = Some(format!("no valid intent in {}", opts.file.display()));
         }
 
         let record = Status {
-            node: node.clone(),
             generation: current
                 .as_ref()
                 .map(|c| c.generation.clone())
@@ -235,23 +357,35 @@ pub fn run(
                 .unwrap_or_default(),
             applied_generation: last_good.as_ref().map(|(g, _)| g.clone()),
             last_pass: now(),
-            interval_secs: opts.interval.as_secs().max(1),
+            updated: now(),
             verified,
             drift_corrected: drift_total,
             last_corrections: if rollout.is_none() { steps } else { Vec::new() },
             probes: probes.clone(),
-            failure: current_failure.clone().or(pass_failure),
+            failure: current_failure
+                .clone()
+                .or(pass_failure)
+                .or_else(|| retry.as_ref().map(|r| r.reason.clone())),
+            retry: retry.clone(),
+            notes,
+            ..base.clone()
         };
-        if let Err(e) = status::store(&opts.apply.state_dir, &record) {
+        if let Err(e) = status::store(state_dir, &record) {
             log(format!("{node}: cannot record the status: {e}"));
         }
+        last_record = record;
 
-        let deadline = Instant::now() + opts.interval;
+        let mut deadline = Instant::now() + opts.interval;
+        if let Some(r) = &retry {
+            let wait = Duration::from_secs(r.at.saturating_sub(now()));
+            deadline = deadline.min(Instant::now() + wait);
+        }
         while !stopping() && Instant::now() < deadline && identity(&opts.file) == seen {
             std::thread::sleep(POLL.min(deadline.saturating_duration_since(Instant::now())));
         }
     }
     log(format!("{node}: agent stopped"));
+    Ok(())
 }
 
 /// Parses `30s`, `2m`, `1h`, `500ms` or plain seconds.
@@ -296,5 +430,15 @@ mod tests {
         assert!(parse_interval("2d").is_err());
         assert!(parse_interval("s").is_err());
         assert!(parse_interval("99999h").is_err());
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_its_cap() {
+        assert_eq!(backoff(1), Duration::from_secs(1));
+        assert_eq!(backoff(2), Duration::from_secs(2));
+        assert_eq!(backoff(4), Duration::from_secs(8));
+        assert_eq!(backoff(9), Duration::from_secs(256));
+        assert_eq!(backoff(10), MAX_BACKOFF);
+        assert_eq!(backoff(u32::MAX), MAX_BACKOFF);
     }
 }

@@ -120,6 +120,13 @@ pub struct Derived {
     address: Option<IpNet>,
     /// The management interface the intent declares.
     management_interface: Option<String>,
+    /// The interfaces of this host the node's plan uses: the ones the node declares, the host
+    /// overlay's underlay, the CNI's data-plane interface ([`Derived::check_host`]).
+    #[serde(default)]
+    interfaces: Vec<String>,
+    /// The other nodes' addresses: a host holding one of them is that node, not this one.
+    #[serde(default)]
+    others: Vec<(String, IpAddr)>,
     /// Links netc creates, bridges first; the host overlay's VXLAN device is added by
     /// [`Derived::resolve`] (after them), once its underlay is known.
     links: Vec<LinkSpec>,
@@ -248,10 +255,28 @@ pub fn derive(
 
     let (files, firewall) = installed(plan, node, artifacts)?;
 
+    let mut interfaces: Vec<String> = node.interfaces.iter().map(|i| i.name.clone()).collect();
+    let used = [
+        plan.host_overlay.as_ref().and_then(|o| o.underlay.clone()),
+        plan.cni.interface.clone(),
+    ];
+    for name in used.into_iter().flatten() {
+        if !interfaces.contains(&name) {
+            interfaces.push(name);
+        }
+    }
+
     Ok(Derived {
         node: node.name.clone(),
         address: node.address,
         management_interface: node.management_interface().map(|i| i.name.clone()),
+        interfaces,
+        others: plan
+            .nodes
+            .iter()
+            .filter(|n| n.name != node.name)
+            .filter_map(|n| Some((n.name.clone(), n.ip()?)))
+            .collect(),
         links,
         overlay_device,
         mtus,
@@ -274,6 +299,71 @@ pub fn derive(
 }
 
 impl Derived {
+    /// Whether this host is the node: its address is on one of the host's interfaces (or, the
+    /// address not being local yet, one of the interfaces it declares exists), and every
+    /// interface its plan uses exists. Checked before any step: `--force` does not skip it.
+    pub fn check_host(&self, observed: &Observed) -> Result<(), ApplyError> {
+        use crate::diagnostic::code;
+        let has = |name: &str| observed.link(name).is_some();
+        if let Some(address) = self.address {
+            let local = observed
+                .addresses
+                .iter()
+                .any(|a| a.net.addr() == address.addr());
+            let other = self.others.iter().find(|(_, ip)| {
+                *ip != address.addr() && observed.addresses.iter().any(|a| a.net.addr() == *ip)
+            });
+            if let (false, Some((name, ip))) = (local, other) {
+                return Err(ApplyError::WrongHost {
+                    code: code::APPLY_NOT_THIS_NODE,
+                    message: format!(
+                        "this host is not node {}: it holds {ip}, node {name}'s address, not \
+                         {}; run the apply with --node {name} here, or on node {}",
+                        self.node,
+                        address.addr(),
+                        self.node
+                    ),
+                });
+            }
+            let declared_present = self.interfaces.iter().any(|i| has(i));
+            if !local && !declared_present {
+                let declared = if self.interfaces.is_empty() {
+                    "it declares no interface".to_owned()
+                } else {
+                    format!(
+                        "none of the interfaces it declares ({}) exists",
+                        self.interfaces.join(", ")
+                    )
+                };
+                return Err(ApplyError::WrongHost {
+                    code: code::APPLY_NOT_THIS_NODE,
+                    message: format!(
+                        "this host is not node {}: no interface here holds its address {} and                          {declared}; run the apply on that node (an image build under --root                          may pass --assume-node)",
+                        self.node,
+                        address.addr()
+                    ),
+                });
+            }
+        }
+        let missing: Vec<&str> = self
+            .interfaces
+            .iter()
+            .map(String::as_str)
+            .filter(|i| !has(i))
+            .collect();
+        if !missing.is_empty() {
+            return Err(ApplyError::WrongHost {
+                code: code::APPLY_MISSING_INTERFACE,
+                message: format!(
+                    "node {} uses interface(s) this host does not have: {} (create them, or fix                      the intent; an image build under --root may pass --assume-node)",
+                    self.node,
+                    missing.join(", ")
+                ),
+            });
+        }
+        Ok(())
+    }
+
     /// The sysctl keys and file paths the desired state names (what to observe besides the
     /// kernel's objects).
     pub fn sysctl_keys(&self) -> impl Iterator<Item = &str> {

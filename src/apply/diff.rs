@@ -36,6 +36,8 @@ pub struct Changes {
     pub owned_after: Owned,
     /// Foreign objects in the way (each message names the object).
     pub conflicts: Vec<String>,
+    /// What the host lacks (an interface, a sysctl): no `--force` makes it appear.
+    pub missing: Vec<String>,
     /// Steps that would cut the management path (refused unless `--force`).
     pub refusals: Vec<String>,
     /// State entries whose object is no longer netc's: left alone and forgotten.
@@ -203,7 +205,7 @@ pub fn diff_with(
             continue;
         }
         match observed.sysctls.get(key).cloned().flatten() {
-            None => out.conflicts.push(format!(
+            None => out.missing.push(format!(
                 "sysctl {key} does not exist on this kernel (is its module loaded?)"
             )),
             Some(current) if current != *value => g.sysctls.push(Step::SetSysctl {
@@ -222,15 +224,17 @@ pub fn diff_with(
             .filter(|r| observed.link(name).is_some_and(|l| r.is(l, observed)))
     };
 
-    // Links. `deleted`: the indices of links this plan deletes (replaced or dropped).
+    // Links. `deleted`: the indices of links this plan deletes (replaced or dropped);
+    // `foreign`: links the intent wants that exist and netc did not create.
     let mut deleted: Vec<u32> = Vec::new();
+    let mut foreign: Vec<(String, Option<String>)> = Vec::new();
     for spec in &desired.links {
         let name = spec.name();
         let was_owned = owned_link(name);
         if let LinkSpec::Vxlan { underlay, .. } = spec
             && observed.link(underlay).is_none()
         {
-            out.conflicts.push(format!(
+            out.missing.push(format!(
                 "underlay interface {underlay} of {name} does not exist"
             ));
             continue;
@@ -271,6 +275,13 @@ pub fn diff_with(
                         spec: spec.clone(),
                         ..record.clone()
                     });
+                } else {
+                    // Foreign: left alone when the plan changes nothing of it (checked once
+                    // every step is known); taken over with --force.
+                    foreign.push((name.to_owned(), link.kind.clone()));
+                    if force {
+                        out.owned_after.links.push(OwnedLink::new(spec.clone()));
+                    }
                 }
             }
             Some(link) => match spec_of(link, observed) {
@@ -341,7 +352,7 @@ pub fn diff_with(
         match observed.link(name) {
             None if desired.links.iter().any(|l| l.name() == name) => {}
             None => out
-                .conflicts
+                .missing
                 .push(format!("interface {name} is declared but does not exist")),
             Some(link) if link.mtu != *mtu => {
                 if Some(name.as_str()) == management_if {
@@ -705,6 +716,26 @@ pub fn diff_with(
         }
     }
 
+    // A link netc did not create is never changed without --force: not brought up, not
+    // re-MTU'd, not given an address, a forwarding entry, a port or a bridge.
+    if !force {
+        for (name, kind) in &foreign {
+            let changes: Vec<String> = [&g.links, &g.mtus, &g.addresses, &g.fdb]
+                .into_iter()
+                .flatten()
+                .filter(|step| changes_link(step, name))
+                .map(ToString::to_string)
+                .collect();
+            if !changes.is_empty() {
+                out.conflicts.push(format!(
+                    "link {name} exists ({}) and was not created by netc; the plan would change                      it: {}",
+                    kind.as_deref().unwrap_or("device"),
+                    changes.join("; ")
+                ));
+            }
+        }
+    }
+
     let Groups {
         sysctls,
         deletes_routes,
@@ -735,6 +766,19 @@ pub fn diff_with(
     ]
     .concat();
     out
+}
+
+/// Whether `step` changes the link `name` (itself, or as the bridge a port joins or leaves).
+fn changes_link(step: &Step, name: &str) -> bool {
+    match step {
+        Step::SetMaster { link, from, to } => {
+            link == name || from.as_deref() == Some(name) || to.as_deref() == Some(name)
+        }
+        Step::SetUp { link, .. } | Step::SetMtu { link, .. } => link == name,
+        Step::AddAddress(a) | Step::DeleteAddress(a) => a.link == name,
+        Step::AddFdb(e) | Step::DeleteFdb(e) => e.link == name,
+        _ => false,
+    }
 }
 
 /// Lines joined as a text, `None` when there are none.

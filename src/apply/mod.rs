@@ -66,16 +66,29 @@ pub enum ApplyError {
     MissingModules(Vec<String>),
     #[error("objects not owned by netc are in the way (use --force to take them over):\n  {}", .0.join("\n  "))]
     Conflicts(Vec<String>),
+    /// What the host lacks (an interface, a sysctl of the kernel): `--force` cannot help.
+    #[error("this host lacks what the plan needs:\n  {}", .0.join("\n  "))]
+    HostLacks(Vec<String>),
+    /// The node given is not this host (`netc::apply::not-this-node`), or an interface the
+    /// node's plan uses is missing (`netc::apply::missing-interface`).
+    #[error("[{code}] {message}")]
+    WrongHost { code: &'static str, message: String },
     #[error("refusing to cut the management path (use --force if you are sure):\n  {}", .0.join("\n  "))]
     Refused(Vec<String>),
     #[error("another netc apply holds {path} (waited {waited}s)")]
     Locked { path: String, waited: u64 },
+    #[error("stopped while {what}")]
+    Interrupted { what: String },
+    #[error(
+        "another netc agent runs on state directory {state_dir} ({holder}): one agent per state directory"
+    )]
+    AgentRunning { state_dir: String, holder: String },
     #[error("state: {0}")]
     State(String),
     #[error(
-        "a --try apply is waiting for confirmation: run `netc apply --confirm` (or wait for its revert)"
+        "a --try apply is waiting for confirmation until {deadline} (Unix time): run `netc apply --confirm` (or wait for its revert)"
     )]
-    PendingTry,
+    PendingTry { deadline: u64 },
     #[error("fault injected at step {step} ({what}) by NETC_FAULT_AT_STEP")]
     Fault { step: usize, what: String },
     #[error("verification failed after applying:\n  {}", .0.join("\n  "))]
@@ -87,6 +100,25 @@ pub enum ApplyError {
         cause: Box<ApplyError>,
         errors: Vec<String>,
     },
+}
+
+impl ApplyError {
+    /// Whether the failure lies outside the intent and may pass on its own (a lock held by
+    /// another apply, an I/O error of the state directory, a pending `--try`, a stop request):
+    /// the agent retries it with backoff. Everything else is the intent's own fault on this
+    /// host (a conflict, a refusal, a failed verification or probe: rolled back) and waits for
+    /// a new intent.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            ApplyError::Locked { .. }
+            | ApplyError::Io { .. }
+            | ApplyError::State(_)
+            | ApplyError::PendingTry { .. }
+            | ApplyError::Interrupted { .. } => true,
+            ApplyError::RolledBack { cause, errors } => errors.is_empty() && cause.is_transient(),
+            _ => false,
+        }
+    }
 }
 
 fn rolled_back(errors: &[String]) -> String {
@@ -112,6 +144,11 @@ pub struct Options {
     /// `--try SECS`.
     pub try_secs: Option<u64>,
     pub lock_timeout: Duration,
+    /// `--lock-dir`: where the host lock lives ([`lock::DEFAULT_DIR`]).
+    pub lock_dir: PathBuf,
+    /// `--assume-node` (only with a `--root` other than `/`): skip the check that this host is
+    /// the node (an image build prepares a node's files elsewhere).
+    pub assume_node: bool,
     /// The agent (`apply --watch`): probe connectivity around every change, as `--try` does
     /// without the watchdog, reporting the targets that answer in [`Report::probes`]; and
     /// write back files netc wrote that were edited since (drift, not a conflict).
@@ -139,6 +176,10 @@ pub enum Event {
     Note {
         message: String,
     },
+    /// A lock is busy: the apply waits (the message names the lock and its holder).
+    Waiting {
+        message: String,
+    },
 }
 
 /// The outcome of a successful apply.
@@ -153,6 +194,10 @@ pub struct Report {
     /// no change: that answer now).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub probes: Vec<probe::Target>,
+    /// The deadline of an unconfirmed `--try` whose watchdog did not revert it: this apply
+    /// reverted it first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reverted_try: Option<u64>,
 }
 
 fn now() -> u64 {
@@ -262,13 +307,41 @@ pub fn apply(
     opts: &Options,
     on_event: &mut dyn FnMut(Event),
 ) -> Result<Report, ApplyError> {
-    let _lock = lock::acquire(&opts.state_dir, opts.lock_timeout)?;
-    if state::load_pending(&opts.state_dir)?.is_some() {
-        return Err(ApplyError::PendingTry);
+    let _lock = lock::acquire(
+        &opts.state_dir,
+        &opts.lock_dir,
+        &mut lock::Wait {
+            timeout: opts.lock_timeout,
+            on_busy: &mut |message| {
+                on_event(Event::Waiting {
+                    message: message.to_owned(),
+                })
+            },
+        },
+    )?;
+    // A --try whose watchdog died is reverted by the first apply after its deadline.
+    let mut reverted_try = None;
+    if let Some(pending) = state::load_pending(&opts.state_dir)? {
+        if opts.dry_run || now() < pending.deadline {
+            return Err(ApplyError::PendingTry {
+                deadline: pending.deadline,
+            });
+        }
+        on_event(Event::Note {
+            message: format!(
+                "reverting an unconfirmed --try apply whose deadline ({}) has passed",
+                pending.deadline
+            ),
+        });
+        revert_locked(&opts.state_dir, &pending)?;
+        reverted_try = Some(pending.deadline);
     }
     let owned = state::load(&opts.state_dir, &opts.node)?;
     let mut nl = open_netlink()?;
     let (desired, observed) = observe_all(&mut nl, opts, derived, &owned)?;
+    if !opts.assume_node {
+        derived.check_host(&observed)?;
+    }
     modules::ensure(&desired.modules)?;
 
     let mut changes = diff::diff_with(&desired, &observed, &owned, opts.force, opts.agent);
@@ -276,6 +349,9 @@ pub fn apply(
         on_event(Event::Note {
             message: message.clone(),
         });
+    }
+    if !changes.missing.is_empty() {
+        return Err(ApplyError::HostLacks(changes.missing));
     }
     if !changes.conflicts.is_empty() {
         return Err(ApplyError::Conflicts(changes.conflicts));
@@ -293,6 +369,7 @@ pub fn apply(
         dry_run: opts.dry_run,
         revert_at,
         probes: Vec::new(),
+        reverted_try,
     };
     if opts.dry_run {
         return Ok(report(steps.len(), None));
@@ -318,7 +395,37 @@ pub fn apply(
         Vec::new()
     };
 
+    // What this pass creates is recorded before it is created (pending entries, identities
+    // filled in after): a pass killed half-way leaves a record a later pass adopts or removes
+    // the objects by, instead of finding them foreign.
+    let pending = owned.with_pending(&changes.owned_after);
+    let had_record = state::exists(&opts.state_dir);
+    if pending != owned {
+        state::store(&opts.state_dir, &pending)?;
+    }
     let mut exec = Executor::new(nl, opts.root.clone(), opts.sysctl_dir.clone());
+    // After a complete rollback the pending entries name nothing: the record before is put back.
+    let undo = |exec: &mut Executor,
+                applied: &[Step],
+                observed: &Observed,
+                cause: ApplyError,
+                on_event: &mut dyn FnMut(Event)| {
+        let error = undo(exec, applied, observed, cause, on_event);
+        if matches!(&error, ApplyError::RolledBack { errors, .. } if errors.is_empty())
+            && pending != owned
+            && let Err(e) = if had_record {
+                state::store(&opts.state_dir, &owned)
+            } else {
+                state::remove(&opts.state_dir)
+            }
+        {
+            return ApplyError::RolledBack {
+                cause: Box::new(error),
+                errors: vec![format!("cannot restore the ownership record: {e}")],
+            };
+        }
+        error
+    };
     let total = steps.len();
     let outcome = execute::execute(&mut exec, &steps, |i, step| {
         on_event(Event::Step {
@@ -453,6 +560,8 @@ fn spawn_watchdog(opts: &Options) -> Result<(), ApplyError> {
         .arg("--revert-pending")
         .arg("--state-dir")
         .arg(&opts.state_dir)
+        .arg("--lock-dir")
+        .arg(&opts.lock_dir)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -468,7 +577,13 @@ fn spawn_watchdog(opts: &Options) -> Result<(), ApplyError> {
 
 /// `netc apply --confirm`: keeps a `--try` apply. Returns whether one was pending.
 pub fn confirm(state_dir: &std::path::Path, timeout: Duration) -> Result<bool, ApplyError> {
-    let _lock = lock::acquire_state_only(state_dir, timeout)?;
+    let _lock = lock::acquire_state_only(
+        state_dir,
+        &mut lock::Wait {
+            timeout,
+            on_busy: &mut |_| {},
+        },
+    )?;
     let pending = state::load_pending(state_dir)?.is_some();
     state::clear_pending(state_dir)?;
     Ok(pending)
@@ -476,7 +591,11 @@ pub fn confirm(state_dir: &std::path::Path, timeout: Duration) -> Result<bool, A
 
 /// The watchdog of `--try`: waits for the deadline, then reverts unless confirmed meanwhile.
 /// Returns whether it reverted.
-pub fn revert_pending(state_dir: &std::path::Path, wait: bool) -> Result<bool, ApplyError> {
+pub fn revert_pending(
+    state_dir: &std::path::Path,
+    lock_dir: &std::path::Path,
+    wait: bool,
+) -> Result<bool, ApplyError> {
     loop {
         let Some(pending) = state::load_pending(state_dir)? else {
             return Ok(false);
@@ -488,26 +607,40 @@ pub fn revert_pending(state_dir: &std::path::Path, wait: bool) -> Result<bool, A
             ));
             continue;
         }
-        let _lock = lock::acquire(state_dir, Duration::from_secs(60))?;
-        // Confirmed while we waited for the lock?
+        let _lock = lock::acquire(
+            state_dir,
+            lock_dir,
+            &mut lock::Wait {
+                timeout: Duration::from_secs(60),
+                on_busy: &mut |_| {},
+            },
+        )?;
+        // Confirmed (or reverted by a later apply) while we waited for the lock?
         let Some(pending) = state::load_pending(state_dir)? else {
             return Ok(false);
         };
-        let mut exec = Executor::new(
-            open_netlink()?,
-            pending.root.clone(),
-            pending.sysctl_dir.clone(),
-        );
-        let errors = rollback::rollback(&mut exec, &pending.undo);
-        state::store(state_dir, &pending.previous)?;
-        state::clear_pending(state_dir)?;
-        return if errors.is_empty() {
-            Ok(true)
-        } else {
-            Err(ApplyError::RolledBack {
-                cause: Box::new(ApplyError::Unsupported("--try was not confirmed".into())),
-                errors,
-            })
-        };
+        revert_locked(state_dir, &pending)?;
+        return Ok(true);
+    }
+}
+
+/// Reverts the pending `--try` apply `pending` (under the lock): its undo steps, its previous
+/// ownership record, and no pending record.
+fn revert_locked(state_dir: &std::path::Path, pending: &Pending) -> Result<(), ApplyError> {
+    let mut exec = Executor::new(
+        open_netlink()?,
+        pending.root.clone(),
+        pending.sysctl_dir.clone(),
+    );
+    let errors = rollback::rollback(&mut exec, &pending.undo);
+    state::store(state_dir, &pending.previous)?;
+    state::clear_pending(state_dir)?;
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApplyError::RolledBack {
+            cause: Box::new(ApplyError::Unsupported("--try was not confirmed".into())),
+            errors,
+        })
     }
 }

@@ -195,6 +195,57 @@ impl Owned {
         self.files.iter().find(|f| f.path == path)
     }
 
+    /// This record with, as pending entries, what `after` adds that this record does not
+    /// list: links (without an identity yet: a pass killed after creating one adopts it by its
+    /// kind and parameters), addresses, forwarding entries, routes, the firewall part, and files
+    /// that did not exist (their hash is of what will be written). Stored before a pass creates
+    /// anything.
+    pub fn with_pending(&self, after: &Owned) -> Owned {
+        let mut out = self.clone();
+        out.node.clone_from(&after.node);
+        for l in &after.links {
+            if self.owns_link(l.name()).is_none() {
+                out.links.push(OwnedLink::new(l.spec.clone()));
+            }
+        }
+        for a in &after.addresses {
+            if !self.addresses.iter().any(|o| o.spec == a.spec) {
+                out.addresses.push(OwnedAddress {
+                    spec: a.spec.clone(),
+                    index: None,
+                });
+            }
+        }
+        for e in &after.fdb {
+            if !self.fdb.iter().any(|o| o.spec == e.spec) {
+                out.fdb.push(OwnedFdb {
+                    spec: e.spec.clone(),
+                    index: None,
+                });
+            }
+        }
+        for r in &after.routes {
+            if !self.routes.iter().any(|o| o.spec == r.spec) {
+                out.routes.push(r.clone());
+            }
+        }
+        if self.firewall.is_none()
+            && let Some(fw) = &after.firewall
+        {
+            out.firewall = Some(FirewallRecord {
+                listing: String::new(),
+                generation: None,
+                ..fw.clone()
+            });
+        }
+        for f in &after.files {
+            if self.owns_file(&f.path).is_none() {
+                out.files.push(f.clone());
+            }
+        }
+        out
+    }
+
     /// Fills in the identity of what was just created (link indices and MACs, the indices of
     /// the links addresses and forwarding entries sit on) from the host as observed after.
     pub fn record_identity(&mut self, observed: &Observed) {
@@ -390,6 +441,16 @@ pub fn load(dir: &Path, node: &str) -> Result<Owned, ApplyError> {
         )));
     }
     Ok(owned)
+}
+
+/// Whether an ownership record exists (netc applied here before).
+pub fn exists(dir: &Path) -> bool {
+    dir.join(STATE_FILE).exists()
+}
+
+/// Removes the ownership record (a first apply rolled back whole leaves none).
+pub fn remove(dir: &Path) -> Result<(), ApplyError> {
+    files::remove(dir, &format!("/{STATE_FILE}"))
 }
 
 /// Writes the ownership record atomically.

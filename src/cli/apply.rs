@@ -60,6 +60,14 @@ pub struct ApplyArgs {
     /// Take over foreign objects in the way, and allow changes to the management path.
     #[arg(long)]
     pub force: bool,
+    /// Where the host's apply lock lives (a directory only root can write; the DaemonSet mounts
+    /// the host's `/run/netc`).
+    #[arg(long, value_name = "DIR", default_value = apply::lock::DEFAULT_DIR)]
+    pub lock_dir: PathBuf,
+    /// With `--root` (not `/`): skip the check that this host is the node (its address or a
+    /// declared interface here, every interface it uses present), e.g. to prepare an image.
+    #[arg(long, requires = "root")]
+    pub assume_node: bool,
     /// Seconds to wait for another apply's lock.
     #[arg(long, value_name = "SECS", default_value_t = 60)]
     pub lock_timeout: u64,
@@ -76,9 +84,10 @@ pub struct ApplyArgs {
 /// could not read or write what it needs, or was asked for a node the intent does not have).
 fn exit_code(e: &ApplyError) -> u8 {
     match e {
-        ApplyError::State(_) | ApplyError::Io { .. } | ApplyError::UnknownNode { .. } => {
-            exit::USAGE
-        }
+        ApplyError::State(_)
+        | ApplyError::Io { .. }
+        | ApplyError::UnknownNode { .. }
+        | ApplyError::AgentRunning { .. } => exit::USAGE,
         _ => exit::FINDINGS,
     }
 }
@@ -122,7 +131,7 @@ impl Printer {
             Event::RollingBack { steps } => {
                 let _ = writeln!(out, "rolling back {steps} applied step(s)");
             }
-            Event::Note { message } => {
+            Event::Note { message } | Event::Waiting { message } => {
                 let _ = writeln!(out, "{message}");
             }
         }
@@ -137,7 +146,7 @@ pub(super) fn run(args: &ApplyArgs, cli: &Cli) -> u8 {
     };
     let timeout = Duration::from_secs(args.lock_timeout);
     if args.revert_pending {
-        return match apply::revert_pending(&args.state_dir, true) {
+        return match apply::revert_pending(&args.state_dir, &args.lock_dir, true) {
             Ok(_) => exit::OK,
             Err(e) => {
                 eprintln!("netc: {e}");
@@ -177,8 +186,14 @@ pub(super) fn run(args: &ApplyArgs, cli: &Cli) -> u8 {
         force: args.force,
         try_secs: args.try_secs,
         lock_timeout: timeout,
+        lock_dir: args.lock_dir.clone(),
+        assume_node: args.assume_node,
         agent: args.watch,
     };
+    if args.assume_node && args.root == std::path::Path::new("/") {
+        eprintln!("netc: --assume-node needs a --root other than / (it is for preparing images)");
+        return exit::USAGE;
+    }
     if args.watch {
         // The agent starts whatever FILE holds: an unreadable or invalid intent is reported by
         // `netc status` (and logged) until the file is fixed, not a crash loop.
@@ -210,7 +225,15 @@ pub(super) fn run(args: &ApplyArgs, cli: &Cli) -> u8 {
             },
         });
     }
-    match derived.and_then(|derived| apply::apply(&derived, &opts, &mut |e| printer.event(e))) {
+    let outcome =
+        derived.and_then(|derived| apply::apply(&derived, &opts, &mut |e| printer.event(e)));
+    record_one_shot(
+        &opts,
+        file,
+        &apply::status::generation(src.text.as_bytes()),
+        &outcome,
+    );
+    match outcome {
         Ok(r) => {
             if args.format == Format::Json {
                 if !cli.quiet {
@@ -294,8 +317,83 @@ fn watch(file: &str, opts: Options, args: &ApplyArgs, cli: &Cli) -> u8 {
         };
         let _ = out.flush();
     };
-    apply::agent::run(&agent, &mut load, &mut log);
-    exit::OK
+    match apply::agent::run(&agent, &mut load, &mut log) {
+        Ok(()) => exit::OK,
+        Err(e) => {
+            eprintln!("netc: {e}");
+            exit_code(&e)
+        }
+    }
+}
+
+/// Writes the status record of a one-shot apply (the one an agent pass writes, of kind
+/// `apply`), so `netc status` can tell whether the node runs the intent. Nothing is recorded
+/// for a dry run, nor for a failure to get the lock (the record is the lock holder's).
+fn record_one_shot(
+    opts: &Options,
+    file: &str,
+    generation: &str,
+    outcome: &Result<apply::Report, ApplyError>,
+) {
+    if opts.dry_run
+        || matches!(
+            outcome,
+            Err(ApplyError::Locked { .. }
+                | ApplyError::Interrupted { .. }
+                | ApplyError::AgentRunning { .. })
+        )
+    {
+        return;
+    }
+    let now = apply::agent::unix_now();
+    let previous = apply::status::load(&opts.state_dir).ok().flatten();
+    let applied = match outcome {
+        Ok(_) => Some(generation.to_owned()),
+        // A failed apply changed nothing that stays: the host is still what it was.
+        Err(_) => previous.and_then(|p| p.applied_generation),
+    };
+    let record = apply::status::Status {
+        kind: apply::status::RecordKind::Apply,
+        node: opts.node.clone(),
+        file: std::path::absolute(file)
+            .ok()
+            .map(|p| p.display().to_string()),
+        pid: None,
+        updated: now,
+        lock_timeout_secs: opts.lock_timeout.as_secs(),
+        blocked: None,
+        retry: None,
+        notes: match outcome {
+            Ok(r) => r
+                .reverted_try
+                .map(|d| {
+                    format!("reverted an unconfirmed --try apply whose deadline ({d}) had passed")
+                })
+                .into_iter()
+                .chain(r.revert_at.map(|at| {
+                    format!("a --try apply: reverts at {at} unless `netc apply --confirm`")
+                }))
+                .collect(),
+            Err(_) => Vec::new(),
+        },
+        generation: generation.to_owned(),
+        applied_generation: applied,
+        last_pass: now,
+        interval_secs: 0,
+        verified: outcome.is_ok(),
+        drift_corrected: 0,
+        last_corrections: Vec::new(),
+        probes: outcome
+            .as_ref()
+            .map(|r| r.probes.clone())
+            .unwrap_or_default(),
+        failure: outcome.as_ref().err().map(ToString::to_string),
+    };
+    // The apply's own outcome is what the user asked for; a record it cannot write is said,
+    // not fatal.
+    if let Err(e) = apply::status::store(&opts.state_dir, &record) {
+        eprintln!("netc: cannot record the status: {e}");
+    }
 }
 
 /// The node's desired state for the intent `src` (read from `opts.source`), and whether it came
@@ -309,7 +407,11 @@ fn desired_state(
     opts: &Options,
 ) -> Result<(Result<Derived, ApplyError>, bool), Box<Checked>> {
     let key = apply::cache::Key::new(src.text.as_bytes(), &opts.source, &opts.node, &opts.root);
-    if let Some(derived) = apply::cache::load(&opts.state_dir, &key) {
+    // No secret (none yet, or the lock directory unusable): no cache hit, the intent is derived.
+    if opts.state_dir.join(apply::cache::FILE).exists()
+        && let Some(secret) = apply::cache::secret(&opts.lock_dir, false)
+        && let Some(derived) = apply::cache::load(&opts.state_dir, &secret, &key)
+    {
         return Ok((Ok(derived), true));
     }
     let checked = pipeline::check(src, Syntax::from_path(&opts.source));
@@ -319,8 +421,9 @@ fn desired_state(
     let derived = apply::derive(plan, opts);
     if let Ok(derived) = &derived
         && !opts.dry_run
+        && let Some(secret) = apply::cache::secret(&opts.lock_dir, true)
     {
-        let _ = apply::cache::store(&opts.state_dir, &key, derived);
+        let _ = apply::cache::store(&opts.state_dir, &secret, &key, derived);
     }
     Ok((derived, false))
 }

@@ -1,6 +1,8 @@
-//! `netc status --node NAME [FILE]`: whether the agent's last pass applied the intent and the
-//! node's connectivity holds now. Exit 0 when ready, 1 when not, 2 when the record or FILE
-//! cannot be read. Read-only and lock-free: the DaemonSet's readinessProbe.
+//! `netc status --node NAME [FILE]`: whether the agent's last pass (or the last one-shot apply)
+//! applied the intent and the node's connectivity holds now. Exit 0 when ready, 1 when not, 2
+//! when the record or FILE cannot be read. Read-only and lock-free: the DaemonSet's
+//! readinessProbe. `--liveness`: only whether the agent is alive and passing (its
+//! livenessProbe), whatever its intent did.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -22,6 +24,10 @@ pub struct StatusArgs {
     /// The agent's state directory.
     #[arg(long, value_name = "DIR", default_value = apply::state::DEFAULT_DIR)]
     pub state_dir: PathBuf,
+    /// Only whether the agent is alive and passing (the livenessProbe): its process runs and it
+    /// wrote its record recently, whether or not its intent applied.
+    #[arg(long, conflicts_with = "file")]
+    pub liveness: bool,
     /// `json`: the per-node status as one JSON object.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
@@ -45,10 +51,49 @@ pub(super) fn run(args: &StatusArgs, cli: &Cli) -> u8 {
             return exit::USAGE;
         }
     };
+    if args.liveness {
+        let alive = |pid: u32| std::path::Path::new(&format!("/proc/{pid}")).exists();
+        return match status::liveness(
+            &args.node,
+            record.as_ref(),
+            apply::agent::unix_now(),
+            &alive,
+        ) {
+            Ok(()) => {
+                if !cli.quiet {
+                    println!("{}: agent alive", args.node);
+                }
+                exit::OK
+            }
+            Err(reason) => {
+                if !cli.quiet {
+                    println!("{}: agent not alive: {reason}", args.node);
+                }
+                exit::FINDINGS
+            }
+        };
+    }
+    // Without FILE: the file the record names, as it is now (the agent may not have read an
+    // edit yet, or cannot read it).
+    let expected = expected.map(Ok).or_else(|| {
+        let file = record.as_ref()?.file.as_deref()?;
+        Some(
+            super::check::read_source(file)
+                .map(|src| status::generation(src.text.as_bytes()))
+                .map_err(|message| format!("cannot read the intent {file}: {message}")),
+        )
+    });
+    let pending_try = apply::state::load_pending(&args.state_dir)
+        .ok()
+        .flatten()
+        .map(|p| p.deadline);
     let verdict = status::readiness(
         &args.node,
         record.as_ref(),
-        expected.as_deref(),
+        &status::Context {
+            expected,
+            pending_try,
+        },
         apply::agent::unix_now(),
     );
     let mut out = std::io::stdout().lock();
@@ -58,15 +103,20 @@ pub(super) fn run(args: &StatusArgs, cli: &Cli) -> u8 {
         }
     } else if !cli.quiet {
         let generation = verdict.generation.as_deref().map_or("none", status::short);
+        let by = match verdict.record {
+            Some(status::RecordKind::Agent) => " (agent pass)",
+            Some(status::RecordKind::Apply) => " (one-shot apply)",
+            None => "",
+        };
         if verdict.ready {
             let _ = writeln!(
                 out,
-                "{}: ready: intent {generation} applied, verified, {} probe(s) answer",
+                "{}: ready: intent {generation} applied, verified{by}, {} probe(s) answer",
                 verdict.node,
                 verdict.probes.len()
             );
         } else {
-            let _ = writeln!(out, "{}: not ready (intent {generation})", verdict.node);
+            let _ = writeln!(out, "{}: not ready (intent {generation}){by}", verdict.node);
             for reason in &verdict.reasons {
                 let _ = writeln!(out, "  {reason}");
             }

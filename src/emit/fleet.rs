@@ -215,6 +215,14 @@ fn daemon_set(
         "DirectoryOrCreate",
         false,
     );
+    // The host's apply lock (and the desired-state cache's secret): the agent and a one-shot
+    // `netc apply` on the host take the same lock file.
+    host(
+        crate::apply::lock::DEFAULT_DIR,
+        crate::apply::lock::DEFAULT_DIR,
+        "DirectoryOrCreate",
+        false,
+    );
     host(XTABLES_LOCK, XTABLES_LOCK, "FileOrCreate", false);
     if loads_modules {
         host(MODULES_DIR, MODULES_DIR, "Directory", true);
@@ -266,9 +274,13 @@ fn daemon_set(
         timeout_seconds: 10,
         failure_threshold: 3,
     };
-    // Liveness restarts an agent only after a long run of failed checks (a wedged agent); a
-    // failing probe alone is readiness's business.
+    // Liveness is its own check, `netc status --liveness`: the agent process runs and writes
+    // its record. A failed intent is readiness's business: restarting the agent for it would
+    // only apply it again. Restarted after a long run of failed checks (a wedged agent).
     let liveness = Probe {
+        exec: ExecAction {
+            command: ["netc", "status", "--liveness"].map(str::to_owned).into(),
+        },
         failure_threshold: 30,
         period_seconds: 20,
         ..status()

@@ -28,9 +28,7 @@ pub use cni::{
 pub use host::{ModuleRequirement, Route, Routes, Sysctl, required_no_proxy, static_pod_routes};
 pub(crate) use mtu::data_path_interfaces;
 pub use policies::{
-    NAMESPACE_NAME_LABEL, ObjectPlan, Operator, PeerPlan, Peers, PolicyPlan, PolicyRulePlan,
-    PolicySpans, Requirement, Selector, peer_selectors, policy_types, rule_name,
-    selector as policy_selector,
+    NAMESPACE_NAME_LABEL, PeerPlan, Peers, PolicyPlan, PolicyRulePlan, PolicySpans,
 };
 pub use ports::{PortClaim, Scope};
 pub(crate) use subnets::bounds as network_bounds;

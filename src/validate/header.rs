@@ -7,8 +7,8 @@ use crate::intent::NetworkIntent;
 use crate::intent::values::KubeVersion;
 use crate::plan::Plan;
 
-use crate::intent::INTENT_KIND as KIND;
-use crate::intent::values::API_VERSION;
+const API_VERSION: &str = "netc/v1alpha1";
+const KIND: &str = "NetworkIntent";
 
 pub(super) fn check(intent: &NetworkIntent, _plan: &Plan, out: &mut Vec<Diag>) {
     let api = &intent.api_version;

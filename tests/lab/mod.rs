@@ -175,6 +175,8 @@ impl Lab {
             .arg(&root)
             .arg("--state-dir")
             .arg(state)
+            .arg("--lock-dir")
+            .arg(self.lock_dir())
             .args(extra)
             .env_remove("NETC_FAULT_AT_STEP")
             .env_remove("NETC_PANIC_AT_STEP");
@@ -182,6 +184,19 @@ impl Lab {
             cmd.env(k, v);
         }
         cmd
+    }
+
+    /// The lab's `--lock-dir` (not the machine's `/run/netc`).
+    pub fn lock_dir(&self) -> PathBuf {
+        self.dir.join("run")
+    }
+
+    /// The host lock file of namespace `short` (`apply-net-<namespace inode>.lock`).
+    pub fn host_lock(&self, short: &str) -> PathBuf {
+        use std::os::unix::fs::MetadataExt;
+        let ns = std::fs::metadata(format!("/run/netns/{}", self.ns(short)))
+            .expect("the namespace's bind mount");
+        self.lock_dir().join(format!("apply-net-{}.lock", ns.ino()))
     }
 
     /// Writes a file into the lab directory.

@@ -24,6 +24,125 @@ pub fn loadable(listing: &str) -> String {
     format!("{REPLACE_TABLE}{listing}")
 }
 
+/// `Ok` when every command of the nftables text `script` is about the table `inet netc` only:
+/// at the top level only `table inet netc` (with its block) and `add`/`create`/`delete`/
+/// `destroy`/`flush`/`insert`/`replace`/`reset`/`list` of `inet netc` or of an object in it,
+/// besides `define`/`redefine`/`undefine` of variables; `include` nowhere. Anything else
+/// (`flush ruleset`, another table, a table without its family) is refused, naming it.
+pub fn only_netc(script: &str) -> Result<(), String> {
+    let mut depth = 0usize;
+    let mut statement: Vec<String> = Vec::new();
+    let mut word = String::new();
+    let mut chars = script.chars().peekable();
+    let mut in_string = false;
+    let check = |statement: &mut Vec<String>| -> Result<(), String> {
+        let words: Vec<&str> = statement.iter().map(String::as_str).collect();
+        let ok = matches!(
+            words.as_slice(),
+            [] | ["table", "inet", "netc", ..]
+                | ["define" | "redefine" | "undefine", ..]
+                | [
+                    "add"
+                        | "create"
+                        | "delete"
+                        | "destroy"
+                        | "flush"
+                        | "insert"
+                        | "replace"
+                        | "reset"
+                        | "list",
+                    _,
+                    "inet",
+                    "netc",
+                    ..,
+                ]
+        );
+        let text = words.join(" ");
+        statement.clear();
+        if ok {
+            Ok(())
+        } else {
+            Err(format!(
+                "nftables text touching more than table inet netc: `{}` (netc loads only its own \
+                 table)",
+                crate::diagnostic::escape_controls(&text.chars().take(80).collect::<String>())
+            ))
+        }
+    };
+    let mut include = false;
+    let mut end_word = |word: &mut String, statement: &mut Vec<String>, depth: usize| {
+        include |= word == "include";
+        if !word.is_empty() {
+            if depth == 0 {
+                statement.push(std::mem::take(word));
+            } else {
+                word.clear();
+            }
+        }
+    };
+    while let Some(c) = chars.next() {
+        if in_string {
+            match c {
+                '\\' => {
+                    chars.next();
+                }
+                '"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => in_string = true,
+            '#' => {
+                // A comment, to the end of the line.
+                for c in chars.by_ref() {
+                    if c == '\n' {
+                        break;
+                    }
+                }
+                end_word(&mut word, &mut statement, depth);
+                if depth == 0 {
+                    check(&mut statement)?;
+                }
+            }
+            '\\' if chars.peek() == Some(&'\n') => {
+                chars.next();
+                end_word(&mut word, &mut statement, depth);
+            }
+            '{' => {
+                end_word(&mut word, &mut statement, depth);
+                depth += 1;
+            }
+            '}' => {
+                end_word(&mut word, &mut statement, depth);
+                depth = depth
+                    .checked_sub(1)
+                    .ok_or("nftables text with an unbalanced `}`")?;
+            }
+            ';' | '\n' => {
+                end_word(&mut word, &mut statement, depth);
+                if depth == 0 {
+                    check(&mut statement)?;
+                }
+            }
+            c if c.is_whitespace() => end_word(&mut word, &mut statement, depth),
+            c => word.push(c),
+        }
+    }
+    end_word(&mut word, &mut statement, depth);
+    if include {
+        return Err(
+            "nftables text with an `include` (netc loads only its own table, from the text \
+             itself)"
+                .to_owned(),
+        );
+    }
+    if depth != 0 {
+        return Err("nftables text with an unbalanced `{`".to_owned());
+    }
+    check(&mut statement)
+}
+
 fn tool_error(tool: &str, message: impl ToString) -> ApplyError {
     ApplyError::Tool {
         tool: tool.into(),
@@ -65,6 +184,9 @@ impl FirewallDriver for Nftables {
     /// transaction; `None` deletes the table.
     fn replace(&self, _from: Option<&str>, to: Option<&str>) -> Result<(), ApplyError> {
         let script = to.unwrap_or(REPLACE_TABLE);
+        // Whatever the text came from (an emitter, the cache, a pending --try's undo steps, a
+        // listing), nothing but netc's own table is ever loaded.
+        only_netc(script).map_err(|why| ApplyError::Refused(vec![why]))?;
         if let Some(outcome) = libnftables::run(script) {
             return outcome
                 .map(drop)
@@ -127,5 +249,36 @@ mod tests {
         assert_eq!(Nftables.rule_count(emitted), 2);
         assert_eq!(Nftables.rule_count(listing), 2);
         assert_eq!(Nftables.rule_count(&loadable(listing)), 2);
+        assert_eq!(only_netc(emitted), Ok(()));
+        assert_eq!(only_netc(&loadable(listing)), Ok(()));
+        assert_eq!(only_netc(REPLACE_TABLE), Ok(()));
+    }
+
+    #[test]
+    fn text_touching_another_table_is_refused() {
+        for ok in [
+            "add rule inet netc input tcp dport 22 accept\n",
+            "flush table inet netc; add chain inet netc c { type filter hook input priority 0; }\n",
+            "define ports = { 22, 80 }\ntable inet netc {\n chain c { tcp dport $ports accept comment \"flush ruleset\" }\n}\n",
+            "# table ip filter in a comment\ntable inet netc\n",
+            "table inet netc { chain include_x { } }\n",
+        ] {
+            assert_eq!(only_netc(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            "flush ruleset\n",
+            "table inet netc\ndelete table ip filter\n",
+            "table inet netc { }\ntable ip nat { chain c { } }\n",
+            "table inet netc { chain c { } }; delete table ip nat\n",
+            "table netc { }\n",
+            "add rule ip filter INPUT accept\n",
+            "delete table inet netc2\n",
+            "table inet netc {\n include \"/etc/x.nft\"\n}\n",
+            "include \"/etc/x.nft\"\n",
+            "table inet netc {\n",
+            "}\nflush ruleset\n",
+        ] {
+            assert!(only_netc(bad).is_err(), "accepted: {bad}");
+        }
     }
 }
