@@ -25,3 +25,14 @@ tp, tc = float(tp), float(tc)
 print(f"| {n} nodes, 2000 policies | {int(size)/1e6:.1f} MB | {tp*1000:.0f} ms | {tc*1000:.0f} ms | {tc/tp:.2f}x | {int(rp)/1024:.0f} MB | {int(rc)/1024:.0f} MB |")
 PY
 done
+
+# Findings: 20,000 findings spread over a 10,000-node intent, located (line, column) and
+# printed as JSON and as the terminal report (miette, colour off when piped).
+f="$out/intent-findings.yaml"
+[ -s "$f" ] || python3 bench/gen_intent.py 10000 2000 0 20000 > "$f"
+n=$("$netc" check --format json "$f" 2>/dev/null | wc -l || true)
+hyperfine -N -i --warmup 1 --runs 5 --export-json "$out/h-findings.json" \
+  "$netc check --format json $f" "$netc check $f" >/dev/null
+read -r tj th < <(python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"]; print(r[0]["median"], r[1]["median"])' "$out/h-findings.json")
+printf '\n| intent | findings | check --format json | check (report) |\n|---|---|---|---|\n'
+python3 -c 'import sys; n,tj,th=sys.argv[1:]; print(f"| 10,000 nodes, 2000 policies, {int(n):,} findings | {int(n):,} | {float(tj)*1000:.0f} ms | {float(th)*1000:.0f} ms |")' "$n" "$tj" "$th"

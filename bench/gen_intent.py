@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Writes a large, valid netc intent: N nodes (with interfaces) and P policies.
 
-usage: gen_intent.py NODES POLICIES [WORKLOADS] > intent.yaml
+usage: gen_intent.py NODES POLICIES [WORKLOADS [FINDINGS]] > intent.yaml
 Nodes sit on 100.64.0.0/10 with a /24 pod subnet each out of 10.0.0.0/8; policies (ingress
 rules, each with an egress twin and an ipBlock peer) are spread over 200 namespaces.
 WORKLOADS (default 0) workloads for `netc explain --matrix`, in the same namespaces, labelled
 so the policies' selectors match them (svc-P, client-P, db-P in turn).
+FINDINGS (default 0) firewall rules named `Bad_I` (not DNS-1123 labels): one finding each.
 """
 import sys
 
@@ -13,6 +14,7 @@ import sys
 def main() -> None:
     nodes, policies = int(sys.argv[1]), int(sys.argv[2])
     workloads = int(sys.argv[3]) if len(sys.argv) > 3 else 0
+    findings = int(sys.argv[4]) if len(sys.argv) > 4 else 0
     w = sys.stdout.write
     w("apiVersion: netc/v1alpha1\nkind: NetworkIntent\nmetadata: {name: bench}\n")
     w("cluster:\n  distribution: rke2\n  kubernetesVersion: v1.31.4\n")
@@ -22,6 +24,8 @@ def main() -> None:
     w("reserved: [172.17.0.0/16, 192.168.0.0/16]\n")
     w("firewall:\n  backend: nftables\n  managementAccess: [tcp/22]\n  rules:\n")
     w("    - {name: node-exporter, ports: [tcp/9100], from: [100.64.0.0/10], roles: [worker]}\n")
+    for i in range(findings):
+        w(f"    - {{name: Bad_{i}, ports: [tcp/9100]}}\n")
     w("nodes:\n")
     for i in range(nodes):
         role = "control-plane" if i < 3 else "worker"

@@ -203,6 +203,17 @@ impl miette::Diagnostic for Diag {
 pub struct SourceFile {
     pub name: String,
     pub text: String,
+    /// Where each line starts, indexed once on first use (`line_col` is then a binary search,
+    /// not a rescan of the text per finding).
+    lines: std::sync::OnceLock<LineIndex>,
+}
+
+/// The byte offset of each line's start, and whether the text is ASCII (a column is then a
+/// byte difference).
+#[derive(Clone, Debug)]
+struct LineIndex {
+    starts: Vec<usize>,
+    ascii: bool,
 }
 
 impl SourceFile {
@@ -210,16 +221,39 @@ impl SourceFile {
         Self {
             name: name.into(),
             text: text.into(),
+            lines: std::sync::OnceLock::new(),
         }
+    }
+
+    fn index(&self) -> &LineIndex {
+        self.lines.get_or_init(|| LineIndex {
+            starts: std::iter::once(0)
+                .chain(
+                    self.text
+                        .bytes()
+                        .enumerate()
+                        .filter(|&(_, b)| b == b'\n')
+                        .map(|(i, _)| i + 1),
+                )
+                .collect(),
+            ascii: self.text.is_ascii(),
+        })
     }
 
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
-        let before = self.text.get(..offset).unwrap_or("");
-        let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let column = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
+        let index = self.index();
+        // The last line start at or before `offset` (starts[0] = 0 <= offset always).
+        let line = index.starts.partition_point(|&s| s <= offset);
+        let line_start = index.starts[line - 1];
+        let column = if index.ascii {
+            offset - line_start
+        } else {
+            self.text
+                .get(line_start..offset)
+                .map_or(0, |s| s.chars().count())
+        } + 1;
         (line, column)
     }
 
@@ -517,5 +551,30 @@ impl miette::SourceCode for Excerpt {
             column,
             inner.line_count(),
         )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SourceFile;
+
+    /// The indexed lookup agrees with counting from the start, on ASCII and non-ASCII text,
+    /// at every offset (line starts, ends, past the end).
+    #[test]
+    fn line_col_agrees_with_a_rescan() {
+        for text in ["", "a", "ab\ncd\n\nef", "é\nxé€y\n\n€", "\n\n"] {
+            let src = SourceFile::new("t", text);
+            for offset in 0..=text.len() + 2 {
+                let o = offset.min(text.len());
+                if !text.is_char_boundary(o) {
+                    continue;
+                }
+                let before = &text[..o];
+                let line = before.matches('\n').count() + 1;
+                let start = before.rfind('\n').map_or(0, |i| i + 1);
+                let column = before[start..].chars().count() + 1;
+                assert_eq!(src.line_col(offset), (line, column), "{text:?} at {offset}");
+            }
+        }
     }
 }

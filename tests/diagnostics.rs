@@ -1270,6 +1270,47 @@ fn ten_thousand_nodes_validate_clean() {
     assert!(r.diags.is_empty(), "{}", r.listing());
 }
 
+/// BASE with `n` firewall rules whose names are not DNS-1123 labels: `n` findings spread over
+/// the file (issue 17 item 10; `bench/check.sh` times the same with the release build).
+fn intent_with_findings(n: usize) -> String {
+    let mut s = BASE.to_owned();
+    s.push_str("  rules:\n");
+    for i in 0..n {
+        let _ = writeln!(s, "    - {{name: Bad_{i}, ports: [tcp/9100]}}");
+    }
+    s
+}
+
+/// Issue 17 item 10: locating 20,000 findings is linear in the file (lines indexed once), not
+/// a rescan from the start per finding (16k findings took 36 s).
+#[test]
+fn twenty_thousand_findings_are_located_in_linear_time() {
+    use std::time::Instant;
+    let r = run(&intent_with_findings(20_000));
+    assert_eq!(
+        r.diags
+            .iter()
+            .filter(|d| d.code == code::NAME_INVALID)
+            .count(),
+        20_000
+    );
+    let t = Instant::now();
+    let mut lines = 0;
+    for d in &r.diags {
+        lines += d.to_json(&r.src).line.unwrap_or(0);
+    }
+    let took = t.elapsed();
+    assert!(lines > 0);
+    // The last finding is on the last line, each at its own line.
+    let last = r.diags.last().expect("findings").to_json(&r.src);
+    assert_eq!(last.line, Some(r.src.text.lines().count()));
+    assert_eq!(last.column, Some(14));
+    assert!(
+        took < std::time::Duration::from_secs(3),
+        "locating 20,000 findings took {took:?}"
+    );
+}
+
 /// `cargo test --release --test diagnostics -- --ignored --nocapture perf`: the cost of each
 /// stage on 10,000 nodes (validation should be at most about twice parsing).
 #[test]
