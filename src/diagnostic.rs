@@ -351,6 +351,12 @@ pub fn escape_controls(text: &str) -> String {
     escape(text, false)
 }
 
+/// [`escape_controls`] keeping line breaks: a message of several lines (an apply error listing
+/// conflicts) whose parts may hold file or interface names.
+pub fn escape_message(text: &str) -> String {
+    escape(text, true)
+}
+
 fn escape(text: &str, keep_newlines: bool) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {

@@ -10,7 +10,7 @@ use super::check::report;
 use super::{Cli, Format, exit};
 use crate::apply::desired::Derived;
 use crate::apply::{self, ApplyError, Event, Options};
-use crate::diagnostic::SourceFile;
+use crate::diagnostic::{SourceFile, escape_message};
 use crate::intent::Syntax;
 use crate::pipeline::{self, Checked};
 
@@ -149,7 +149,7 @@ pub(super) fn run(args: &ApplyArgs, cli: &Cli) -> u8 {
         return match apply::revert_pending(&args.state_dir, &args.lock_dir, true) {
             Ok(_) => exit::OK,
             Err(e) => {
-                eprintln!("netc: {e}");
+                errln!("netc: {}", escape_message(&e.to_string()));
                 exit_code(&e)
             }
         };
@@ -163,17 +163,17 @@ pub(super) fn run(args: &ApplyArgs, cli: &Cli) -> u8 {
                 exit::OK
             }
             Ok(false) => {
-                eprintln!("netc: no --try apply is waiting for confirmation");
+                errln!("netc: no --try apply is waiting for confirmation");
                 exit::FINDINGS
             }
             Err(e) => {
-                eprintln!("netc: {e}");
+                errln!("netc: {}", escape_message(&e.to_string()));
                 exit_code(&e)
             }
         };
     }
     let (Some(file), Some(node)) = (&args.file, &args.node) else {
-        eprintln!("netc: apply needs FILE and --node");
+        errln!("netc: apply needs FILE and --node");
         return exit::USAGE;
     };
     let opts = Options {
@@ -202,7 +202,7 @@ pub(super) fn run(args: &ApplyArgs, cli: &Cli) -> u8 {
     let src = match super::check::read_source(file) {
         Ok(src) => src,
         Err(message) => {
-            eprintln!("{message}");
+            errln!("{message}");
             return exit::USAGE;
         }
     };
@@ -210,7 +210,7 @@ pub(super) fn run(args: &ApplyArgs, cli: &Cli) -> u8 {
         Ok(found) => found,
         Err(checked) => {
             report(&src, &checked.diagnostics, args.format);
-            eprintln!("netc: {file} has errors; nothing applied");
+            errln!("netc: {file} has errors; nothing applied");
             return exit::FINDINGS;
         }
     };
@@ -250,7 +250,7 @@ pub(super) fn run(args: &ApplyArgs, cli: &Cli) -> u8 {
                     ),
                     (n, false, None) => format!("{}: applied {n} change(s), verified", r.node),
                 };
-                println!("{msg}");
+                outln!("{msg}");
             }
             if args.exit_code && r.dry_run && r.changes > 0 {
                 exit::FINDINGS
@@ -262,7 +262,7 @@ pub(super) fn run(args: &ApplyArgs, cli: &Cli) -> u8 {
             if args.format == Format::Json {
                 printer.json(&serde_json::json!({"event": "error", "message": e.to_string()}));
             }
-            eprintln!("netc: {e}");
+            errln!("netc: {}", escape_message(&e.to_string()));
             exit_code(&e)
         }
     }

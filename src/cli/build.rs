@@ -8,6 +8,7 @@ use clap::Args;
 use super::check::{read_and_check, report};
 use super::progress::{CountingSink, Progress};
 use super::{Cli, Format, exit};
+use crate::diagnostic::{escape_controls, escape_message};
 use crate::emit::{self, Context};
 use crate::output::{self, Change};
 use crate::plan::Plan;
@@ -45,6 +46,11 @@ pub(super) fn with_plan(file: &str, format: Format, then: impl FnOnce(&Plan) -> 
     }
 }
 
+/// A path as the terminal may see it: control characters escaped, as in diagnostics.
+fn shown(path: &Path) -> String {
+    escape_controls(&path.to_string_lossy())
+}
+
 /// Whether to colour a diff: stdout is a terminal and `NO_COLOR` is unset or empty.
 pub(super) fn colour_stdout() -> bool {
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
@@ -57,14 +63,14 @@ pub(super) fn changes(plan: &Plan, file: &str, out: &Path) -> Result<Vec<Change>
         eprintln!(
             "netc: note: {} does not exist, but an interrupted build left the previous tree at \
              {}; the next `netc build` puts it back first (compared here: an empty {})",
-            out.display(),
-            old.display(),
-            out.display()
+            shown(out),
+            shown(&old),
+            shown(out)
         );
     }
     let ctx = Context::new(plan, file);
     output::compare(out, file, |sink| emit::emit_all(ctx, sink)).map_err(|e| {
-        eprintln!("netc: {e}");
+        eprintln!("netc: {}", escape_message(&e.to_string()));
         exit::USAGE
     })
 }
@@ -79,11 +85,11 @@ pub(super) fn print_changes(changes: &[Change], out: &Path, colour: bool, quiet:
     }
     let s = output::summary(changes);
     if changes.is_empty() {
-        eprintln!("netc: {} is up to date", out.display());
+        eprintln!("netc: {} is up to date", shown(out));
     } else {
         eprintln!(
             "netc: {} differs from the build: {} changed, {} missing, {} stale file(s)",
-            out.display(),
+            shown(out),
             s.changed,
             s.missing,
             s.stale
@@ -125,7 +131,7 @@ fn build(plan: &Plan, args: &BuildArgs, cli: &Cli) -> u8 {
                 eprintln!(
                     "netc: wrote {} file(s) to {}{}{}",
                     w.files,
-                    args.out.display(),
+                    shown(&args.out),
                     if w.removed > 0 {
                         format!(", removed {} stale", w.removed)
                     } else {
@@ -141,7 +147,11 @@ fn build(plan: &Plan, args: &BuildArgs, cli: &Cli) -> u8 {
             exit::OK
         }
         Err(e) => {
-            eprintln!("netc: {e}; {} left unchanged", args.out.display());
+            eprintln!(
+                "netc: {}; {} left unchanged",
+                escape_message(&e.to_string()),
+                shown(&args.out)
+            );
             exit::USAGE
         }
     }

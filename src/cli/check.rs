@@ -135,7 +135,7 @@ pub(crate) fn report(src: &SourceFile, diags: &[Diag], format: Format) -> bool {
                     let _ = writeln!(out, "{line}");
                 }
             }
-            Format::Human => eprintln!("{:?}", d.to_report(src)),
+            Format::Human => errln!("{:?}", d.to_report(src)),
         }
     }
     diags.iter().any(Diag::is_error)

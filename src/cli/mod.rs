@@ -1,5 +1,23 @@
 //! The command line: one clap definition of every command and flag, and the dispatcher.
 
+/// `eprintln!` that never panics: when stderr is closed (EPIPE) the line is lost, not the run.
+/// For `apply`, which keeps SIGPIPE ignored ([`run`]) so that it always finishes what it
+/// changed and records it.
+macro_rules! errln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
+
+/// `println!` that never panics (see [`errln!`]).
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 mod apply;
 mod build;
 mod check;
@@ -73,8 +91,30 @@ pub enum Format {
     Json,
 }
 
+/// Whether the command may change the host: `apply`, except `--dry-run`.
+fn changes_host(command: &Command) -> bool {
+    matches!(command, Command::Apply(a) if !a.dry_run || a.watch || a.confirm || a.revert_pending)
+}
+
+/// Writing to a closed pipe (`netc check f | head`) ends the process quietly, as coreutils
+/// do: SIGPIPE back to its default action, which Rust's runtime sets to "ignore" (every write
+/// would then fail with EPIPE and `println!` panic). Not for a command that changes the host:
+/// `apply` must finish (or roll back) and record what it changed whatever happens to its
+/// output, so it keeps SIGPIPE ignored and its output ignores EPIPE ([`errln!`], [`outln!`]).
+/// `build` may be ended at any write: DIR is replaced in one rename with its manifest, and an
+/// interrupted build's staging directory is removed by the next one.
+fn quiet_on_closed_pipe(command: &Command) {
+    if !changes_host(command) {
+        // SAFETY: setting a signal's disposition to its default; no handler runs.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
+    }
+}
+
 /// Runs the command line and returns the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
+    quiet_on_closed_pipe(&cli.command);
     let code = match &cli.command {
         Command::Check(args) => check::run(args, &cli),
         Command::Build(args) => build::run(args, &cli),

@@ -47,7 +47,10 @@ pub(super) fn run(args: &StatusArgs, cli: &Cli) -> u8 {
     let record = match status::load(&args.state_dir) {
         Ok(record) => record,
         Err(e) => {
-            eprintln!("netc: {e}");
+            eprintln!(
+                "netc: {}",
+                crate::diagnostic::escape_message(&e.to_string())
+            );
             return exit::USAGE;
         }
     };
