@@ -158,7 +158,7 @@ pub const RULES: &[Rule] = &[
     Rule {
         code: code::NAME_INVALID,
         severities: &[E],
-        summary: r#"node, namespace, policy and firewall rule names not DNS-1123; a node name too long for the file names netc writes (over 242 characters)"#,
+        summary: r#"node, namespace, policy and firewall rule names not DNS-1123; a node name too long for the file names netc writes (over 242 characters); a node named like a shared artifact beside the per-node directories (`flannel-net-conf.json` on k3s, `manifests` on RKE2)"#,
     },
     Rule {
         code: code::PROXY_INVALID,
