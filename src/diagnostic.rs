@@ -2,6 +2,7 @@
 //! rendered by miette for people and as JSON lines for machines.
 
 pub mod rules;
+pub mod sarif;
 
 use std::fmt;
 

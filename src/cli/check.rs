@@ -15,13 +15,26 @@ pub struct CheckArgs {
     /// Intent files (.yaml/.yml, or .kdl); `-` reads YAML from standard input.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<String>,
-    /// Diagnostic output format.
+    /// Diagnostic output format: `sarif` writes one SARIF 2.1.0 log of every file's findings
+    /// (GitHub code scanning).
     #[arg(long, value_enum, default_value_t)]
-    pub format: Format,
+    pub format: CheckFormat,
     /// Exit 1 when there are warnings, not only errors (CI). An intent accepts a warning it
     /// means to keep with `lint: {allow: [CODE]}` (top level, or in one policy).
     #[arg(long)]
     pub deny_warnings: bool,
+}
+
+/// How `check` prints its findings.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum CheckFormat {
+    /// miette's graphical report (colour unless NO_COLOR or not a terminal).
+    #[default]
+    Human,
+    /// One JSON object per finding, one per line.
+    Json,
+    /// One SARIF 2.1.0 log on standard output, after every file is checked.
+    Sarif,
 }
 
 /// The largest intent netc reads, in bytes (64 MiB). A 10,000-node intent is 2.5 MB; the
@@ -153,6 +166,7 @@ pub(super) fn run(args: &CheckArgs, cli: &Cli) -> u8 {
     let mut code = exit::OK;
     let (mut checked_files, mut skipped, mut errors, mut warnings) =
         (0usize, 0usize, 0usize, 0usize);
+    let mut sarif = Vec::new();
     for path in &args.files {
         let (src, checked) = match read_and_check(path) {
             Ok(loaded) => loaded,
@@ -183,13 +197,34 @@ pub(super) fn run(args: &CheckArgs, cli: &Cli) -> u8 {
             .filter(|d| d.severity == Severity::Warning)
             .count();
         warnings += file_warnings;
-        let failed = report(&src, &checked.diagnostics, args.format)
-            || (args.deny_warnings && file_warnings > 0);
-        if failed && code == exit::OK {
+        let has_errors = checked.diagnostics.iter().any(Diag::is_error);
+        match args.format {
+            CheckFormat::Human => {
+                report(&src, &checked.diagnostics, Format::Human);
+            }
+            CheckFormat::Json => {
+                report(&src, &checked.diagnostics, Format::Json);
+            }
+            CheckFormat::Sarif => sarif.push((src, checked.diagnostics)),
+        }
+        if (has_errors || (args.deny_warnings && file_warnings > 0)) && code == exit::OK {
             code = exit::FINDINGS;
         }
     }
-    if !cli.quiet && args.format == Format::Human {
+    if args.format == CheckFormat::Sarif {
+        let cwd = std::env::current_dir().unwrap_or_default();
+        let log = crate::diagnostic::sarif::log(&sarif, &cwd);
+        match serde_json::to_string_pretty(&log) {
+            Ok(text) => {
+                let _ = writeln!(std::io::stdout().lock(), "{text}");
+            }
+            Err(e) => {
+                eprintln!("netc: cannot write the SARIF log: {e}");
+                return exit::USAGE;
+            }
+        }
+    }
+    if !cli.quiet && args.format == CheckFormat::Human {
         let skipped = match skipped {
             0 => String::new(),
             n => format!(" ({n} skipped: not intents)"),
