@@ -601,6 +601,48 @@ fn flannel_paths_must_be_absolute() {
     );
 }
 
+/// Issue 17 item 8: paths that pass as absolute but break apply or the agent's mounts.
+#[test]
+fn flannel_paths_normalised_outside_netc_dirs_and_distinct() {
+    let manual = ("distribution: kubeadm", "distribution: manual");
+    let with = |binary: &str, net_conf: &str, kubeconfig: &str| {
+        edit(&[
+            manual,
+            (
+                FLANNEL_PATHS.0,
+                &format!(
+                    "{}  flannel:\n    paths: {{binary: {binary}, netConf: {net_conf}, kubeconfig: {kubeconfig}}}\n",
+                    FLANNEL_PATHS.0
+                ),
+            ),
+        ])
+    };
+    let ok = (
+        "/opt/bin/flanneld",
+        "/etc/kube-flannel/net-conf.json",
+        "/etc/kube-flannel/kubeconfig",
+    );
+    run(&with(ok.0, ok.1, ok.2)).lacks(code::CNI_PATH_INVALID);
+    for (net_conf, why) in [
+        ("/kube-flannel.json", "directly in `/`"),
+        ("/etc/./x.json", "not normalised"),
+        ("/etc//x.json", "not normalised"),
+        ("/etc/netc-intent/x.json", "netc owns"),
+        ("/var/lib/netc/net-conf.json", "netc owns"),
+    ] {
+        let r = run(&with(ok.0, net_conf, ok.2));
+        let d = r.expect(code::CNI_PATH_INVALID, 22, net_conf);
+        assert!(d.message.contains(why), "{net_conf}: {}", d.message);
+    }
+    // netConf = kubeconfig, and a kubeconfig named like the token written beside it.
+    let r = run(&with(ok.0, "/etc/kube-flannel/kubeconfig", ok.2));
+    let d = r.expect(code::CNI_PATH_INVALID, 22, "/etc/kube-flannel/kubeconfig");
+    assert!(d.message.contains("both"), "{}", d.message);
+    let r = run(&with(ok.0, ok.1, "/etc/kube-flannel/token"));
+    let d = r.expect(code::CNI_PATH_INVALID, 22, "/etc/kube-flannel/token");
+    assert!(d.message.contains("token"), "{}", d.message);
+}
+
 #[test]
 fn flannel_paths_without_host_flanneld_are_a_warning() {
     // On kubeadm flannel is the kube-flannel DaemonSet: no flanneld on the host to place.
@@ -1550,12 +1592,14 @@ fn parse_missing_key_labels_the_map_that_lacks_it() {
 fn fleet_invalid_settings_and_tolerations() {
     let r = run(&edit_and_append(
         &[],
-        "fleet:\n  image: \"\"\n  namespace: Net_System\n  maxUnavailable: 0\n  interval: 30\n  tolerations:\n    - {operator: Equal, effect: NoSchedule}\n    - {key: a, operator: Exists, value: x}\n    - {key: b, effect: NoSchedule, tolerationSeconds: 60}\n",
+        "fleet:\n  image: \"\"\n  namespace: Net_System\n  maxUnavailable: 0\n  interval: 25h\n  tolerations:\n    - {operator: Equal, effect: NoSchedule}\n    - {key: a, operator: Exists, value: x}\n    - {key: b, effect: NoSchedule, tolerationSeconds: 60}\n",
     ));
     r.expect(code::FLEET_INVALID, 34, "\"\"");
     r.expect(code::NAME_INVALID, 35, "Net_System");
     r.expect(code::FLEET_INVALID, 36, "0");
-    r.expect(code::FLEET_INVALID, 37, "30");
+    // Past the agent's 24 h: the one range of plan::fleet::parse_interval (issue 17 item 8).
+    let d = r.expect(code::FLEET_INVALID, 37, "25h");
+    assert!(d.message.contains("100ms to 24h"), "{}", d.message);
     let d = r.expect(code::FLEET_INVALID, 39, "Equal");
     assert!(d.message.contains("without a key"), "{}", d.message);
     let d = r.expect(code::FLEET_INVALID, 40, "a");
@@ -1569,6 +1613,52 @@ fn fleet_invalid_settings_and_tolerations() {
     ));
     r.clean();
     r.lacks(code::FLEET_INVALID);
+}
+
+/// Issue 17 item 8: what the agent reads and the API server validates, checked the same way.
+#[test]
+fn fleet_interval_selector_and_toleration_labels_as_the_api_server_checks_them() {
+    for (interval, ok) in [
+        ("500ms", true),
+        ("24h", true),
+        ("90", true),
+        ("50ms", false),
+        ("25h", false),
+    ] {
+        let r = run(&edit_and_append(
+            &[],
+            &format!("fleet:\n  image: registry.example/netc:1.0\n  interval: {interval}\n"),
+        ));
+        if ok {
+            r.lacks(code::FLEET_INVALID);
+        } else {
+            r.expect(code::FLEET_INVALID, 35, interval);
+        }
+        // The agent's own parser agrees.
+        assert_eq!(
+            netc::apply::agent::parse_interval(interval).is_ok(),
+            ok,
+            "{interval}"
+        );
+    }
+    let r = run(&edit_and_append(
+        &[],
+        "fleet:\n  image: registry.example/netc:1.0\n  nodeSelector: {\"bad key!\": x, role: \"not valid\", \"example.com/ok\": \"\"}\n  tolerations:\n    - {key: \"-dash\", operator: Exists}\n    - {key: dedicated, value: \"a b\"}\n",
+    ));
+    let d = r.expect(code::FLEET_INVALID, 35, "bad key!");
+    assert!(d.message.contains("label key"), "{}", d.message);
+    r.expect(code::FLEET_INVALID, 35, "not valid");
+    r.expect(code::FLEET_INVALID, 37, "-dash");
+    r.expect(code::FLEET_INVALID, 38, "a b");
+    assert_eq!(
+        r.diags
+            .iter()
+            .filter(|d| d.code == code::FLEET_INVALID)
+            .count(),
+        4,
+        "{}",
+        r.listing()
+    );
 }
 
 #[test]

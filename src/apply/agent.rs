@@ -388,27 +388,10 @@ pub fn run(
     Ok(())
 }
 
-/// Parses `30s`, `2m`, `1h`, `500ms` or plain seconds.
+/// Parses `30s`, `2m`, `1h`, `500ms` or plain seconds: the plan's parser and range, the
+/// same `check` applies to `fleet.interval`.
 pub fn parse_interval(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let n: u64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` is not a duration (e.g. 30s, 2m, 500ms)"))?;
-    let d = match unit {
-        "" | "s" => Duration::from_secs(n),
-        "ms" => Duration::from_millis(n),
-        "m" => Duration::from_secs(n.saturating_mul(60)),
-        "h" => Duration::from_secs(n.saturating_mul(3600)),
-        _ => return Err(format!("`{text}`: unit must be ms, s, m or h")),
-    };
-    if d < Duration::from_millis(100) || d > Duration::from_secs(24 * 3600) {
-        return Err(format!("`{text}`: the interval must be 100ms to 24h"));
-    }
-    Ok(d)
+    crate::plan::fleet::parse_interval(text)
 }
 
 /// The Unix time now (for `netc status`).

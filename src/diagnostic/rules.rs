@@ -113,7 +113,7 @@ pub const RULES: &[Rule] = &[
     Rule {
         code: code::CNI_PATH_INVALID,
         severities: &[E],
-        summary: r#"a `cni.flannel.paths` entry that is not an absolute file path"#,
+        summary: r#"a `cni.flannel.paths` entry that is not an absolute, normalised file path outside `/` itself and the directories netc owns (its state dir, the fleet's intent mount), or two of flanneld's files (the kubeconfig's `ca.crt` and `token` included) on one path"#,
     },
     Rule {
         code: code::MTU_TOO_LARGE,
@@ -213,7 +213,7 @@ pub const RULES: &[Rule] = &[
     Rule {
         code: code::FLEET_INVALID,
         severities: &[E],
-        summary: r#"`fleet:` the API server or the agent would refuse: an empty image, `maxUnavailable: 0`, an interval that is not `<n>s`/`<n>m`/`<n>h`, a toleration without key but not `Exists`, `Exists` with a value, `tolerationSeconds` without `NoExecute`"#,
+        summary: r#"`fleet:` the API server or the agent would refuse: an empty image, `maxUnavailable: 0`, an interval the agent refuses (one parser and range, 100ms to 24h), a `nodeSelector` or toleration key or value the API server refuses as a label, a toleration without key but not `Exists`, `Exists` with a value, `tolerationSeconds` without `NoExecute`"#,
     },
     Rule {
         code: code::NODES_ADDRESS_FAMILY,

@@ -147,8 +147,24 @@ impl InstallDirs {
     }
 }
 
-/// `/etc/cni/net.d` → `etc-cni-net-d` (a DNS-1123 label, as volume names must be).
+/// `/etc/cni/net.d` → `etc-cni-net-d-<hash>`: a DNS-1123 label (at most 63 characters, as
+/// volume names must be) that no other path gets. The readable part is cut and lossy (`_`,
+/// `.`, `-` all become `-`), so the first 10 hex digits of the path's SHA-256 keep names of
+/// different paths apart.
 fn volume_name(path: &str) -> String {
+    let hash = &state::sha256(path.as_bytes())[..10];
+    let mut name = readable(path);
+    name.truncate(63 - 1 - hash.len());
+    let name = name.trim_end_matches('-');
+    if name.is_empty() {
+        format!("h-{hash}")
+    } else {
+        format!("{name}-{hash}")
+    }
+}
+
+/// The path in volume-name characters: lower-case letters, digits and `-`.
+fn readable(path: &str) -> String {
     let name: String = path
         .trim_matches('/')
         .chars()
@@ -160,9 +176,7 @@ fn volume_name(path: &str) -> String {
             }
         })
         .collect();
-    let mut name = name.trim_matches('-').to_owned();
-    name.truncate(63);
-    name.trim_end_matches('-').to_owned()
+    name.trim_matches('-').to_owned()
 }
 
 fn daemon_set(
@@ -587,8 +601,24 @@ mod tests {
     }
 
     #[test]
-    fn volume_names_are_labels() {
-        assert_eq!(volume_name("/etc/cni/net.d"), "etc-cni-net-d");
-        assert_eq!(volume_name("/run/xtables.lock"), "run-xtables-lock");
+    fn volume_names_are_distinct_labels() {
+        assert!(volume_name("/etc/cni/net.d").starts_with("etc-cni-net-d-"));
+        assert!(volume_name("/run/xtables.lock").starts_with("run-xtables-lock-"));
+        // Issue 17 item 8: paths the readable part cannot tell apart.
+        let long = format!("/opt/{}", "d".repeat(70));
+        let pairs = [
+            ("/etc/a_b", "/etc/a-b"),
+            ("/etc/a.b", "/etc/a-b"),
+            (&*format!("{long}/x"), &*format!("{long}/y")),
+            ("/", "/-"),
+        ];
+        for (a, b) in pairs {
+            let (na, nb) = (volume_name(a), volume_name(b));
+            assert_ne!(na, nb, "{a} {b}");
+            for n in [na, nb] {
+                assert!(crate::intent::values::is_dns1123_label(&n), "{n}");
+                assert_ne!(n, "intent");
+            }
+        }
     }
 }

@@ -5,6 +5,7 @@
 //! explains it agree.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use serde::Serialize;
 
@@ -13,6 +14,34 @@ use crate::intent::{Fleet, TaintEffect, TolerationOperator};
 pub const DEFAULT_NAMESPACE: &str = "netc-system";
 pub const DEFAULT_MAX_UNAVAILABLE: u32 = 1;
 pub const DEFAULT_INTERVAL: &str = "30s";
+/// The agent's interval range, the one `netc apply --interval` and `check` both apply.
+pub const MIN_INTERVAL: Duration = Duration::from_millis(100);
+pub const MAX_INTERVAL: Duration = Duration::from_secs(24 * 3600);
+
+/// Parses an interval as the agent reads it: `30s`, `2m`, `1h`, `500ms` or plain seconds,
+/// from [`MIN_INTERVAL`] to [`MAX_INTERVAL`]. The one parser of `fleet.interval` (lowered here,
+/// checked by `validate`) and of `netc apply --interval`.
+pub fn parse_interval(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration (e.g. 30s, 2m, 500ms)"))?;
+    let d = match unit {
+        "" | "s" => Duration::from_secs(n),
+        "ms" => Duration::from_millis(n),
+        "m" => Duration::from_secs(n.saturating_mul(60)),
+        "h" => Duration::from_secs(n.saturating_mul(3600)),
+        _ => return Err(format!("`{text}`: unit must be ms, s, m or h")),
+    };
+    if !(MIN_INTERVAL..=MAX_INTERVAL).contains(&d) {
+        return Err(format!("`{text}`: the interval must be 100ms to 24h"));
+    }
+    Ok(d)
+}
 
 /// Taints the agent always tolerates: it sets up the node's networking, so it must run while
 /// the node is not ready (no pod network yet), unreachable, or waiting for its cloud
@@ -30,6 +59,10 @@ pub struct FleetPlan {
     pub max_unavailable: u32,
     /// As written (`30s`): what `netc apply --interval` reads.
     pub interval: String,
+    /// `interval` parsed as the agent parses it; `Err` (the reason) when the agent would refuse
+    /// it (`validate` reports it).
+    #[serde(skip)]
+    pub interval_parsed: Result<Duration, String>,
     pub node_selector: BTreeMap<String, String>,
     /// netc's own tolerations first, then the intent's, in order.
     pub tolerations: Vec<TolerationPlan>,
@@ -62,6 +95,10 @@ pub(super) fn lower(fleet: &Fleet, intent_text: &str) -> FleetPlan {
         effect: t.effect.as_ref().map(|e| e.value),
         toleration_seconds: t.toleration_seconds.as_ref().map(|s| s.value),
     });
+    let interval = fleet
+        .interval
+        .as_ref()
+        .map_or_else(|| DEFAULT_INTERVAL.to_owned(), |i| i.value.clone());
     FleetPlan {
         image: fleet.image.value.clone(),
         namespace: fleet
@@ -72,10 +109,8 @@ pub(super) fn lower(fleet: &Fleet, intent_text: &str) -> FleetPlan {
             .max_unavailable
             .as_ref()
             .map_or(DEFAULT_MAX_UNAVAILABLE, |m| m.value),
-        interval: fleet
-            .interval
-            .as_ref()
-            .map_or_else(|| DEFAULT_INTERVAL.to_owned(), |i| i.value.clone()),
+        interval_parsed: parse_interval(&interval),
+        interval,
         node_selector: fleet
             .node_selector
             .iter()
@@ -84,5 +119,32 @@ pub(super) fn lower(fleet: &Fleet, intent_text: &str) -> FleetPlan {
             .collect(),
         tolerations: own.chain(user).collect(),
         intent_text: intent_text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn intervals_parse_with_units_and_bounds() {
+        assert_eq!(parse_interval("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_interval("5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_interval("24h"), Ok(MAX_INTERVAL));
+        assert_eq!(parse_interval("100ms"), Ok(MIN_INTERVAL));
+        assert_eq!(parse_interval("7"), Ok(Duration::from_secs(7)));
+        for bad in [
+            "",
+            "s",
+            "0s",
+            "25h",
+            "99ms",
+            "1.5m",
+            "-1s",
+            "1d",
+            "99999999999999999999h",
+        ] {
+            assert!(parse_interval(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -370,6 +370,23 @@ fn flannel_paths(intent: &NetworkIntent, out: &mut Vec<Diag>) {
             "names a directory, not a file"
         } else if p.split('/').any(|c| c == "..") {
             "climbs out with `..`"
+        } else if p[1..].split('/').any(|c| c.is_empty() || c == ".") {
+            "is not normalised (`//` or `/./`): write it as the plain path"
+        } else if !p[1..].contains('/') {
+            "sits directly in `/`: netc's agent would mount the whole root file system"
+        } else if let Some(owned) = OWNED_DIRS.iter().find(|d| {
+            p.strip_prefix(**d)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        }) {
+            out.push(
+                Diag::error(
+                    code::CNI_PATH_INVALID,
+                    format!("cni.flannel.paths.{key} {p:?} is under {owned}, which netc owns"),
+                )
+                .label(path.span, "under a directory netc owns")
+                .help("netc keeps its state there or mounts its intent there (fleet): choose another directory"),
+            );
+            continue;
         } else {
             continue;
         };
@@ -386,9 +403,63 @@ fn flannel_paths(intent: &NetworkIntent, out: &mut Vec<Diag>) {
     }
 }
 
+/// Directories netc or its DaemonSet owns: its state, the intent's ConfigMap mount, the files
+/// and kernel interfaces the agent's pod mounts. A flanneld file there would be shadowed by a
+/// mount or mixed with netc's own records.
+const OWNED_DIRS: &[&str] = &[
+    crate::apply::state::DEFAULT_DIR,
+    crate::emit::fleet::INTENT_DIR,
+    crate::emit::fleet::XTABLES_LOCK,
+    crate::apply::sysctl::CONTAINER_DIR,
+    "/proc",
+    "/sys",
+];
+
+/// The files host flanneld reads are distinct (the kubeconfig's `ca.crt` and `token` beside it
+/// included): one path for two of them makes one overwrite the other when applied.
+fn flannel_paths_distinct(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
+    let (Some(host), Some(paths)) = (
+        plan.cni.flannel().and_then(|f| f.host.as_ref()),
+        intent.cni.flannel.as_ref().and_then(|f| f.paths.as_ref()),
+    ) else {
+        return;
+    };
+    let files = [
+        ("binary", &host.binary),
+        ("netConf", &host.net_conf),
+        ("kubeconfig", &host.kubeconfig),
+        ("the kubeconfig's ca.crt", &host.ca_cert),
+        ("the kubeconfig's token", &host.token),
+    ];
+    let span_of = |key: &str| match key {
+        "binary" => paths.binary.as_ref(),
+        "netConf" => paths.net_conf.as_ref(),
+        _ => paths.kubeconfig.as_ref(),
+    };
+    for (i, (a, pa)) in files.iter().enumerate() {
+        for (b, pb) in &files[i + 1..] {
+            if pa != pb {
+                continue;
+            }
+            let Some(t) = span_of(b).or_else(|| span_of(a)) else {
+                continue;
+            };
+            out.push(
+                Diag::error(
+                    code::CNI_PATH_INVALID,
+                    format!("cni.flannel.paths: {a} and {b} are both {pa:?}"),
+                )
+                .label(t.span, "the same file twice")
+                .help("give each of flanneld's files its own path"),
+            );
+        }
+    }
+}
+
 pub(super) fn check(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
     unsupported(intent, plan, out);
     flannel_paths(intent, out);
+    flannel_paths_distinct(intent, plan, out);
     not_applied(intent, plan, out);
     policy_not_enforced(intent, out);
     host_gw_needs_l2(intent, plan, out);

@@ -2,31 +2,19 @@
 //!
 //! Toleration rules are Kubernetes' own (pkg/apis/core/validation/validation.go,
 //! validateTolerations): an empty key needs `operator: Exists`, `Exists` takes no value,
-//! `tolerationSeconds` needs `effect: NoExecute`. The interval is what `netc apply --interval`
-//! reads: a whole number of seconds, minutes or hours.
+//! `tolerationSeconds` needs `effect: NoExecute`; a toleration's key is a label key and its
+//! value a label value (validateTolerations: ValidateLabelName, ValidateLabelValue), as are the
+//! `nodeSelector`'s keys and values (ValidateNodeSelector → ValidateLabels). The interval is
+//! parsed once, in the plan, by the parser and range `netc apply --interval` uses
+//! (`plan::fleet::parse_interval`).
 
+use super::policy::{is_qualified_name, key_problem};
 use crate::diagnostic::{Diag, code};
 use crate::intent::values::is_dns1123_label;
-use crate::intent::{NetworkIntent, TaintEffect, TolerationOperator};
+use crate::intent::{NetworkIntent, TaintEffect, Text, TolerationOperator};
 use crate::plan::Plan;
 
-/// Seconds in an interval (`30s`, `5m`, `1h`); `None` when it does not parse or is zero.
-pub fn interval_seconds(text: &str) -> Option<u64> {
-    let unit = match text.chars().last()? {
-        's' => 1,
-        'm' => 60,
-        'h' => 3600,
-        _ => return None,
-    };
-    let digits = &text[..text.len() - 1];
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let n: u64 = digits.parse().ok()?;
-    (n > 0).then(|| n.checked_mul(unit)).flatten()
-}
-
-pub(super) fn check(intent: &NetworkIntent, _plan: &Plan, out: &mut Vec<Diag>) {
+pub(super) fn check(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
     let Some(fleet) = &intent.fleet else {
         return;
     };
@@ -62,17 +50,22 @@ pub(super) fn check(intent: &NetworkIntent, _plan: &Plan, out: &mut Vec<Diag>) {
             .help("use 1 (the default) to update one node at a time"),
         );
     }
-    if let Some(i) = &fleet.interval
-        && interval_seconds(&i.value).is_none()
-    {
+    if let (Some(i), Some(Err(why))) = (
+        &fleet.interval,
+        plan.fleet.as_ref().map(|f| &f.interval_parsed),
+    ) {
         out.push(
             Diag::error(
                 code::FLEET_INVALID,
-                format!("fleet interval `{}` is not a duration", i.value),
+                format!("fleet interval {why}: the agent would refuse it"),
             )
             .label(i.span, "interval")
-            .help("write a whole number of seconds, minutes or hours: `30s`, `5m`, `1h`"),
+            .help("write a duration from 100ms to 24h: `500ms`, `30s`, `5m`, `1h`"),
         );
+    }
+    for (k, v) in fleet.node_selector.iter().flatten() {
+        label_key("fleet nodeSelector", k, out);
+        label_value("fleet nodeSelector", v, out);
     }
     for t in &fleet.tolerations {
         let operator = t
@@ -86,6 +79,12 @@ pub(super) fn check(intent: &NetworkIntent, _plan: &Plan, out: &mut Vec<Diag>) {
             .map(|k| k.span)
             .or(t.operator.as_ref().map(|o| o.span))
             .or(t.effect.as_ref().map(|e| e.span));
+        if let Some(k) = t.key.as_ref().filter(|k| !k.value.is_empty()) {
+            label_key("toleration", k, out);
+        }
+        if let Some(v) = &t.value {
+            label_value("toleration", v, out);
+        }
         let mut push = |message: &str, help: &str| {
             let mut d = Diag::error(code::FLEET_INVALID, message.to_owned()).help(help.to_owned());
             if let Some(span) = span {
@@ -118,17 +117,30 @@ pub(super) fn check(intent: &NetworkIntent, _plan: &Plan, out: &mut Vec<Diag>) {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::interval_seconds;
+/// A label key as the API server validates it (a nodeSelector key, a toleration key).
+fn label_key(what: &str, k: &Text, out: &mut Vec<Diag>) {
+    if let Some(why) = key_problem(&k.value) {
+        out.push(
+            Diag::error(
+                code::FLEET_INVALID,
+                format!("{what} key `{}` is not a valid label key", k.value),
+            )
+            .label(k.span, "invalid key")
+            .help(why),
+        );
+    }
+}
 
-    #[test]
-    fn intervals() {
-        assert_eq!(interval_seconds("30s"), Some(30));
-        assert_eq!(interval_seconds("5m"), Some(300));
-        assert_eq!(interval_seconds("1h"), Some(3600));
-        for bad in ["", "s", "0s", "30", "1.5m", "-1s", "30 s", "1d"] {
-            assert_eq!(interval_seconds(bad), None, "{bad}");
-        }
+/// A label value as the API server validates it: empty, or at most 63 characters.
+fn label_value(what: &str, v: &Text, out: &mut Vec<Diag>) {
+    if !v.value.is_empty() && !is_qualified_name(&v.value) {
+        out.push(
+            Diag::error(
+                code::FLEET_INVALID,
+                format!("{what} value `{}` is not a valid label value", v.value),
+            )
+            .label(v.span, "invalid value")
+            .help("a label value is empty or at most 63 letters, digits, `.`, `_` or `-`, starting and ending with a letter or digit"),
+        );
     }
 }
