@@ -4,7 +4,8 @@
 //! (`distribution: manual`). kubernetes-validate has no schema for KubeletConfiguration,
 //! KubeProxyConfiguration or a kubeconfig (it warns "Couldn't find schema"): those are checked
 //! against the upstream field list in `build_kubeadm_fields.rs`. The inline intent covers what the
-//! examples do not: egress rules, port ranges (`endPort`), named ports, `allowDNS: false`.
+//! examples do not: egress rules, port ranges (`endPort`), named ports, `allowDNS: false`, a
+//! named multi-rule policy with `matchExpressions` of every operator.
 
 #[path = "consumers/support.rs"]
 mod support;
@@ -59,6 +60,18 @@ policies:
   - namespace: batch
     defaultDeny: [egress]
     allowDNS: false
+  - namespace: payments
+    name: api.whole-policy
+    podSelector: {app: api}
+    podExpressions: [{key: track, operator: NotIn, values: [canary, beta]}]
+    policyTypes: [ingress, egress]
+    rules:
+      - from: [{podExpressions: [{key: tier, operator: In, values: [web]}, {key: legacy, operator: DoesNotExist}]}]
+        ports: [tcp/8443]
+      - from: [{namespace: {expressions: [{key: team, operator: Exists}]}, pods: {app: probe}}]
+    egress:
+      - to: []
+        ports: [udp/53]
 "#;
 
 fn validate(label: &str, files: &[String], dir: &Path) {

@@ -1066,6 +1066,83 @@ fn policy_invalid_ports_without_peers_but_empty_list_passes() {
 }
 
 #[test]
+fn policy_invalid_match_expressions_as_the_api_server_refuses_them() {
+    // ValidateLabelSelectorRequirement: the operator, values for In/NotIn, none for
+    // Exists/DoesNotExist, label key and value syntax.
+    let r = run(&edit_and_append(
+        &calico(),
+        "policies:
+  - namespace: production
+    rules:
+      - name: web
+        toExpressions:
+          - {key: app, operator: in, values: [web]}
+          - {key: tier, operator: NotIn}
+        from:
+          - podExpressions: [{key: -bad, operator: Exists}]
+          - namespace: {expressions: [{key: team, operator: DoesNotExist, values: [ops]}]}
+          - podExpressions: [{key: env, operator: In, values: [bad_value_]}]
+",
+    ));
+    r.expect(code::POLICY_INVALID, 38, "in");
+    r.expect(code::POLICY_INVALID, 39, "NotIn");
+    r.expect(code::POLICY_INVALID, 41, "-bad");
+    let d = r.expect(code::POLICY_INVALID, 42, "ops");
+    r.also_labels(d, 42, "DoesNotExist");
+    r.expect(code::POLICY_INVALID, 43, "bad_value_");
+    // The same expressions written correctly pass.
+    let r = run(&edit_and_append(
+        &calico(),
+        "policies:
+  - namespace: production
+    rules:
+      - name: web
+        toExpressions:
+          - {key: app, operator: In, values: [web]}
+          - {key: tier, operator: NotIn, values: [db]}
+        from:
+          - podExpressions: [{key: bad, operator: Exists, values: []}]
+          - namespace: {expressions: [{key: team, operator: DoesNotExist}]}
+",
+    ));
+    r.lacks(code::POLICY_INVALID);
+}
+
+#[test]
+fn policy_invalid_mixing_the_named_and_unnamed_forms() {
+    let r = run(&edit_and_append(
+        &calico(),
+        "policies:
+  - namespace: production
+    name: api
+    defaultDeny: [ingress]
+    allowDNS: true
+    policyTypes: [egress]
+    rules:
+      - {to: {app: api}, from: []}
+      - {from: [{pods: {app: web}}]}
+  - namespace: production
+    podSelector: {app: web}
+    rules:
+      - {from: []}
+  - namespace: production
+    name: api
+    rules: [{from: []}]
+",
+    ));
+    r.expect(code::POLICY_INVALID, 36, "ingress");
+    r.expect(code::POLICY_INVALID, 37, "true");
+    r.expect(code::POLICY_INVALID, 40, "app");
+    // Ingress rules under policyTypes [egress]: Kubernetes would ignore them.
+    let d = r.expect(code::POLICY_INVALID, 35, "api");
+    r.also_labels(d, 38, "egress");
+    r.expect(code::POLICY_INVALID, 43, "app");
+    r.expect(code::POLICY_INVALID, 42, "production");
+    let d = r.expect(code::POLICY_INVALID, 47, "api");
+    r.also_labels(d, 35, "api");
+}
+
+#[test]
 fn policy_dns_blocked_is_a_warning() {
     let r = run(&edit_and_append(
         &calico(),

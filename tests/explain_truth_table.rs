@@ -820,6 +820,116 @@ const CASES: &[Case] = &[
     ),
 ];
 
+// matchExpressions: "Set-based requirement" of the Labels and Selectors concept page
+// (kubernetes.io/docs/concepts/overview/working-with-objects/labels/#set-based-requirement):
+// `In` needs the key with one of the values; `NotIn` matches objects without the key or with
+// none of the values; `exists` (`Exists`) the key present; `!key` (`DoesNotExist`) absent;
+// "all of the requirements must be satisfied" (with matchLabels: LabelSelector, API reference).
+const SEL_IN: &str = "Labels §Set-based: In = key present with one of the values";
+const SEL_NOTIN: &str = "Labels §Set-based: NotIn = key absent, or none of the values";
+const SEL_EXISTS: &str = "Labels §Set-based: Exists = key present, any value";
+const SEL_DNE: &str = "Labels §Set-based: DoesNotExist = key absent";
+const SEL_AND: &str = "API LabelSelector: matchLabels and matchExpressions are ANDed";
+const POD_IN: &str = "
+  - namespace: prod
+    rules:
+      - {name: api-from-tiers, to: {app: api}, from: [{podExpressions: [{key: tier, operator: In, values: [front, back]}]}]}";
+const POD_NOTIN: &str = "
+  - namespace: prod
+    rules:
+      - {name: api-not-front, to: {app: api}, from: [{podExpressions: [{key: tier, operator: NotIn, values: [front]}]}]}";
+const POD_EXISTS: &str = "
+  - namespace: prod
+    rules:
+      - {name: api-tiered, to: {app: api}, from: [{podExpressions: [{key: tier, operator: Exists}]}]}";
+const POD_DNE: &str = "
+  - namespace: prod
+    rules:
+      - {name: api-untiered, to: {app: api}, from: [{podExpressions: [{key: tier, operator: DoesNotExist}]}]}";
+const POD_AND: &str = "
+  - namespace: prod
+    rules:
+      - {name: api-web-not-front, to: {app: api}, from: [{pods: {app: web}, podExpressions: [{key: tier, operator: NotIn, values: [front]}], namespace: {}}]}";
+const NS_IN: &str = "
+  - namespace: prod
+    rules:
+      - {name: api-from-dev, to: {app: api}, from: [{namespace: {expressions: [{key: env, operator: In, values: [dev, qa]}]}}]}";
+const NS_NOTIN: &str = "
+  - namespace: prod
+    rules:
+      - {name: api-not-prod, to: {app: api}, from: [{namespace: {expressions: [{key: env, operator: NotIn, values: [prod]}]}}]}";
+const NS_EXISTS: &str = "
+  - namespace: prod
+    rules:
+      - {name: api-from-teams, to: {app: api}, from: [{namespace: {expressions: [{key: team, operator: Exists}]}}]}";
+const NS_DNE: &str = "
+  - namespace: prod
+    rules:
+      - {name: api-no-team, to: {app: api}, from: [{namespace: {expressions: [{key: team, operator: DoesNotExist}]}}]}";
+const SUBJECT_NOTIN: &str = "
+  - namespace: prod
+    rules:
+      - {name: all-but-api, toExpressions: [{key: app, operator: NotIn, values: [api]}], from: [{pods: {app: nothing}}]}";
+
+/// matchExpressions per operator: present / absent key, in / not in the values, on pod,
+/// namespace and subject selectors.
+const EXPRESSION_CASES: &[Case] = &[
+    case(SEL_IN, POD_IN, "prod/web", "prod/api", "tcp/9000", true),
+    case(SEL_IN, POD_IN, "prod/db", "prod/api", "tcp/9000", false),
+    case(
+        SEL_NOTIN, POD_NOTIN, "prod/web", "prod/api", "tcp/9000", false,
+    ),
+    case(
+        SEL_NOTIN, POD_NOTIN, "prod/db", "prod/api", "tcp/9000", true,
+    ),
+    case(
+        SEL_EXISTS, POD_EXISTS, "prod/web", "prod/api", "tcp/9000", true,
+    ),
+    case(
+        SEL_EXISTS, POD_EXISTS, "prod/db", "prod/api", "tcp/9000", false,
+    ),
+    case(SEL_DNE, POD_DNE, "prod/web", "prod/api", "tcp/9000", false),
+    case(SEL_DNE, POD_DNE, "prod/db", "prod/api", "tcp/9000", true),
+    case(SEL_AND, POD_AND, "prod/web", "prod/api", "tcp/9000", false),
+    case(SEL_AND, POD_AND, "dev/web", "prod/api", "tcp/9000", true),
+    case(SEL_AND, POD_AND, "dev/tool", "prod/api", "tcp/9000", false),
+    case(SEL_IN, NS_IN, "dev/tool", "prod/api", "tcp/9000", true),
+    case(SEL_IN, NS_IN, "mon/prom", "prod/api", "tcp/9000", false),
+    case(
+        SEL_NOTIN, NS_NOTIN, "mon/prom", "prod/api", "tcp/9000", true,
+    ),
+    case(
+        SEL_NOTIN, NS_NOTIN, "dev/tool", "prod/api", "tcp/9000", true,
+    ),
+    case(
+        SEL_NOTIN, NS_NOTIN, "prod/web", "prod/api", "tcp/9000", false,
+    ),
+    case(
+        SEL_EXISTS, NS_EXISTS, "mon/prom", "prod/api", "tcp/9000", true,
+    ),
+    case(
+        SEL_EXISTS, NS_EXISTS, "dev/tool", "prod/api", "tcp/9000", false,
+    ),
+    case(SEL_DNE, NS_DNE, "dev/tool", "prod/api", "tcp/9000", true),
+    case(SEL_DNE, NS_DNE, "mon/prom", "prod/api", "tcp/9000", false),
+    case(
+        SEL_NOTIN,
+        SUBJECT_NOTIN,
+        "prod/web",
+        "prod/db",
+        "tcp/5432",
+        false,
+    ),
+    case(
+        SEL_NOTIN,
+        SUBJECT_NOTIN,
+        "prod/web",
+        "prod/api",
+        "tcp/9000",
+        true,
+    ),
+];
+
 fn intent(policies: &str) -> String {
     if policies.is_empty() {
         BASE.to_owned()
@@ -870,6 +980,22 @@ fn truth_table_from_the_kubernetes_documentation() {
         CASES.len(),
         failures.join("\n")
     );
+}
+
+#[test]
+fn match_expressions_per_operator() {
+    let mut failures = Vec::new();
+    for (i, c) in EXPRESSION_CASES.iter().enumerate() {
+        match ask(&intent(c.policies), c.from, c.to, c.port) {
+            Ok(e) if e.allowed == c.allowed => {}
+            Ok(e) => failures.push(format!(
+                "case {i} ({}): {} -> {}: expected allowed={}, got {}\n  ingress: {}",
+                c.cite, c.from, c.to, c.allowed, e.allowed, e.ingress.reason
+            )),
+            Err(msg) => failures.push(format!("case {i} ({}): {msg}", c.cite)),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 /// The answer names the deciding rules and the layer that decided.

@@ -45,6 +45,11 @@ fn check_skips_files_that_are_no_intent() {
     )
     .expect("write");
     std::fs::write(
+        d.join("typo.yaml"),
+        "apiVersion: netc/v1alpha1\nkind: NetworkIntnet\n",
+    )
+    .expect("write");
+    std::fs::write(
         d.join("broken-intent.yaml"),
         "apiVersion: netc/v1alpha1\nkind: NetworkIntent\nmetadata: {name: x}\nclutser: {}\n",
     )
@@ -92,8 +97,9 @@ fn check_skips_files_that_are_no_intent() {
     assert_eq!(out.status.code(), Some(0));
     assert!(text(&out).is_empty(), "{}", text(&out));
 
-    // Without a kind, or with kind NetworkIntent, a broken file is still a broken intent.
-    for bad in ["nokind.yaml", "broken-intent.yaml"] {
+    // Without a kind, with kind NetworkIntent or netc's apiVersion, a broken file is still a
+    // broken intent.
+    for bad in ["nokind.yaml", "broken-intent.yaml", "typo.yaml"] {
         let out = netc()
             .arg("check")
             .arg(d.join(bad))

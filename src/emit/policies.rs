@@ -1,6 +1,8 @@
 //! `policies/<namespace>.yaml`: networking.k8s.io/v1 NetworkPolicies, one file per namespace,
-//! one document per policy, in a fixed order: `default-deny-ingress`, `default-deny-egress`,
-//! `allow-dns`, then one policy per intent rule (named after it), ingress rules first.
+//! one document per policy, entries in intent order. An unnamed entry writes, in a fixed order,
+//! `default-deny-ingress`, `default-deny-egress`, `allow-dns`, then one policy per intent rule
+//! (named after it), ingress rules first; a named entry writes exactly one policy of its name
+//! with all its rules and `policyTypes`.
 //!
 //! Only a denied direction gets the DNS allowance: a policy that selects pods for egress
 //! isolates them, so an `allow-dns` without `default-deny-egress` would itself deny egress.
@@ -12,7 +14,7 @@ use serde::Serialize;
 use super::{ArtifactSink, Context, EmitError, yaml_documents};
 use crate::intent::Span;
 use crate::intent::values::{PolicyPort, Protocol};
-use crate::plan::{NAMESPACE_NAME_LABEL, PeerPlan, Peers, PolicyPlan, PolicyRulePlan};
+use crate::plan::{NAMESPACE_NAME_LABEL, PeerPlan, Peers, PolicyPlan, PolicyRulePlan, Selector};
 
 /// The namespace and labels of cluster DNS pods (the Plan's CoreDNS workload).
 pub const DNS_NAMESPACE: &str = crate::plan::SYSTEM_NAMESPACE;
@@ -65,12 +67,23 @@ pub struct Spec {
     pub egress: Vec<EgressRule>,
 }
 
-/// `matchLabels` only; an empty selector (`{}`) selects every pod.
+/// `matchLabels` and `matchExpressions`; an empty selector (`{}`) selects every pod.
 #[derive(Clone, Debug, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LabelSelector {
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub match_labels: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub match_expressions: Vec<LabelSelectorRequirement>,
+}
+
+/// One `matchExpressions` entry (meta/v1 LabelSelectorRequirement).
+#[derive(Clone, Debug, Serialize)]
+pub struct LabelSelectorRequirement {
+    pub key: String,
+    pub operator: &'static str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -135,12 +148,18 @@ pub fn policies(p: &PolicyPlan) -> Vec<NetworkPolicy> {
 pub struct SourcedPolicy {
     pub policy: NetworkPolicy,
     pub span: Span,
+    /// Per emitted ingress / egress rule, the intent rule it comes from.
+    pub rule_spans: [Vec<Span>; 2],
 }
 
 /// [`policies`] with the span each policy comes from.
 pub fn sourced_policies(p: &PolicyPlan) -> Vec<SourcedPolicy> {
     let policy = |name: &str, span: Span, selector: LabelSelector, spec: SpecParts| SourcedPolicy {
         span,
+        rule_spans: [
+            vec![span; spec.ingress.len()],
+            vec![span; spec.egress.len()],
+        ],
         policy: NetworkPolicy {
             api_version: "networking.k8s.io/v1",
             kind: "NetworkPolicy",
@@ -157,6 +176,46 @@ pub fn sourced_policies(p: &PolicyPlan) -> Vec<SourcedPolicy> {
             },
         },
     };
+    if let Some(object) = &p.object {
+        // A named entry is one object. A rule without peers cannot occur here (`check`
+        // refuses it), so every intent rule is one emitted rule, index for index.
+        let ingress: Vec<&PolicyRulePlan> = p.ingress.iter().filter(|r| admits(r)).collect();
+        let egress: Vec<&PolicyRulePlan> = p.egress.iter().filter(|r| admits(r)).collect();
+        let mut types = Vec::new();
+        if object.ingress {
+            types.push("Ingress");
+        }
+        if object.egress {
+            types.push("Egress");
+        }
+        let mut s = policy(
+            &object.name,
+            object.span,
+            selector(&object.selector),
+            SpecParts {
+                types,
+                ingress: ingress
+                    .iter()
+                    .map(|r| IngressRule {
+                        from: peers(r),
+                        ports: ports(r),
+                    })
+                    .collect(),
+                egress: egress
+                    .iter()
+                    .map(|r| EgressRule {
+                        to: peers(r),
+                        ports: ports(r),
+                    })
+                    .collect(),
+            },
+        );
+        s.rule_spans = [
+            ingress.iter().map(|r| r.span).collect(),
+            egress.iter().map(|r| r.span).collect(),
+        ];
+        return vec![s];
+    }
     let mut out = Vec::new();
     if p.deny_ingress {
         out.push(policy(
@@ -245,9 +304,30 @@ impl SpecParts {
     }
 }
 
-fn selector(labels: &BTreeMap<String, String>) -> LabelSelector {
+/// Whether a rule admits anyone (its peer key is present).
+fn admits(rule: &PolicyRulePlan) -> bool {
+    !matches!(&rule.peers, Peers::Only(list) if list.is_empty())
+}
+
+fn selector(s: &Selector) -> LabelSelector {
     LabelSelector {
-        match_labels: labels.clone(),
+        match_labels: s.labels.clone(),
+        match_expressions: s
+            .expressions
+            .iter()
+            .map(|r| LabelSelectorRequirement {
+                key: r.key.clone(),
+                operator: r.operator.as_str(),
+                values: r.values.clone(),
+            })
+            .collect(),
+    }
+}
+
+fn label_selector(labels: BTreeMap<String, String>) -> LabelSelector {
+    LabelSelector {
+        match_labels: labels,
+        match_expressions: Vec::new(),
     }
 }
 
@@ -256,11 +336,11 @@ fn dns_rule() -> EgressRule {
     let ns = BTreeMap::from([(NAMESPACE_NAME_LABEL.to_owned(), DNS_NAMESPACE.to_owned())]);
     EgressRule {
         to: vec![Peer {
-            pod_selector: Some(selector(&BTreeMap::from([(
+            pod_selector: Some(label_selector(BTreeMap::from([(
                 DNS_POD_LABEL.0.to_owned(),
                 DNS_POD_LABEL.1.to_owned(),
             )]))),
-            namespace_selector: Some(selector(&ns)),
+            namespace_selector: Some(label_selector(ns)),
             ip_block: None,
         }],
         ports: [Protocol::Udp, Protocol::Tcp]

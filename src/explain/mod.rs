@@ -23,7 +23,7 @@ use serde::Serialize;
 use crate::diagnostic::code;
 use crate::intent::Span;
 use crate::intent::values::{self, Protocol};
-use crate::plan::{Plan, WorkloadOrigin, WorkloadPlan};
+use crate::plan::{Plan, Selector, WorkloadOrigin, WorkloadPlan};
 pub use policy::Dir;
 use policy::{Compiled, CompiledPeer, PortMatch, Rule};
 
@@ -424,7 +424,7 @@ impl<'p> Connectivity<'p> {
                         policy: Some(p.id()),
                         node: None,
                         what: format!("{way} rule {} allows", ri + 1),
-                        span: p.span,
+                        span: rule.span,
                         line: None,
                     });
                 }
@@ -656,13 +656,12 @@ pub struct Exposure {
     pub line: Option<usize>,
 }
 
-fn selector_text(sel: &BTreeMap<String, String>) -> String {
-    let pairs: Vec<String> = sel.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    pairs.join(",")
+fn selector_text(sel: &Selector) -> String {
+    sel.text()
 }
 
 /// "every pod" / "pods labelled app=web".
-fn pods_text(sel: Option<&BTreeMap<String, String>>) -> String {
+fn pods_text(sel: Option<&Selector>) -> String {
     match sel {
         Some(sel) if !sel.is_empty() => format!("pods labelled {}", selector_text(sel)),
         _ => "every pod".to_owned(),
@@ -742,7 +741,7 @@ pub fn exposure(c: &Connectivity<'_>) -> Vec<Exposure> {
                     direction: dir,
                     rule: i + 1,
                     admits,
-                    span: p.span,
+                    span: rule.span,
                     line: None,
                 });
             }

@@ -12,6 +12,8 @@
 //!   `namespaceSelector` alone every pod of the matching namespaces; with both, the pods
 //!   matching the pod selector inside the matching namespaces (AND in one peer, OR across
 //!   peers). `ipBlock` matches addresses in `cidr` outside every `except`.
+//! - A selector's `matchLabels` and `matchExpressions` are ANDed (`plan::Selector::matches`,
+//!   the Kubernetes label-selector rules).
 //! - A port matches on protocol and number, up to `endPort` inclusive; a named port matches the
 //!   destination pod's container port of that name and protocol.
 //! - hostNetwork pods are never selected: they share the node's address, so peers reach them
@@ -26,7 +28,7 @@ use crate::emit::policies::{
 };
 use crate::intent::Span;
 use crate::intent::values::Protocol;
-use crate::plan::Plan;
+use crate::plan::{Operator, Plan, Requirement, Selector};
 
 /// A direction of a policy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
@@ -42,7 +44,7 @@ pub struct Compiled {
     pub namespace: String,
     pub name: String,
     pub span: Span,
-    pub selector: BTreeMap<String, String>,
+    pub selector: Selector,
     /// `Some` when `policyTypes` has Ingress: the rules (possibly none).
     pub ingress: Option<Vec<Rule>>,
     pub egress: Option<Vec<Rule>>,
@@ -64,6 +66,8 @@ impl Compiled {
 
 #[derive(Clone, Debug)]
 pub struct Rule {
+    /// The intent rule it comes from.
+    pub span: Span,
     /// `None`: no `from`/`to`, every peer.
     pub peers: Option<Vec<CompiledPeer>>,
     /// `None`: no `ports`, every port.
@@ -73,8 +77,8 @@ pub struct Rule {
 #[derive(Clone, Debug)]
 pub enum CompiledPeer {
     Selectors {
-        pods: Option<BTreeMap<String, String>>,
-        namespaces: Option<BTreeMap<String, String>>,
+        pods: Option<Selector>,
+        namespaces: Option<Selector>,
     },
     Block {
         cidr: IpNet,
@@ -95,8 +99,23 @@ pub enum PortMatch {
     Named(String),
 }
 
-fn labels(s: &LabelSelector) -> BTreeMap<String, String> {
-    s.match_labels.clone()
+/// The emitted selector read back (an operator netc did not write cannot occur: the emitter
+/// writes `Operator::as_str`).
+fn labels(s: &LabelSelector) -> Selector {
+    Selector {
+        labels: s.match_labels.clone(),
+        expressions: s
+            .match_expressions
+            .iter()
+            .filter_map(|r| {
+                Some(Requirement {
+                    key: r.key.clone(),
+                    operator: Operator::parse(r.operator)?,
+                    values: r.values.clone(),
+                })
+            })
+            .collect(),
+    }
 }
 
 fn protocol(p: &str) -> Protocol {
@@ -130,8 +149,9 @@ fn port(p: &Port) -> CompiledPort {
     }
 }
 
-fn rule(peers: &[Peer], ports: &[Port]) -> Rule {
+fn rule(span: Span, peers: &[Peer], ports: &[Port]) -> Rule {
     Rule {
+        span,
         peers: (!peers.is_empty()).then(|| peers.iter().filter_map(peer).collect()),
         ports: (!ports.is_empty()).then(|| ports.iter().map(port).collect()),
     }
@@ -148,10 +168,17 @@ fn compile(s: &SourcedPolicy) -> Compiled {
         ingress: has("Ingress").then(|| {
             spec.ingress
                 .iter()
-                .map(|r| rule(&r.from, &r.ports))
+                .zip(&s.rule_spans[0])
+                .map(|(r, span)| rule(*span, &r.from, &r.ports))
                 .collect()
         }),
-        egress: has("Egress").then(|| spec.egress.iter().map(|r| rule(&r.to, &r.ports)).collect()),
+        egress: has("Egress").then(|| {
+            spec.egress
+                .iter()
+                .zip(&s.rule_spans[1])
+                .map(|(r, span)| rule(*span, &r.to, &r.ports))
+                .collect()
+        }),
     }
 }
 
@@ -164,9 +191,9 @@ pub fn compile_all(plan: &Plan) -> Vec<Compiled> {
         .collect()
 }
 
-/// `matchLabels` semantics: every pair present in `labels`.
-pub fn selects(selector: &BTreeMap<String, String>, labels: &BTreeMap<String, String>) -> bool {
-    selector.iter().all(|(k, v)| labels.get(k) == Some(v))
+/// Label-selector semantics: `matchLabels` and `matchExpressions`, ANDed.
+pub fn selects(selector: &Selector, labels: &BTreeMap<String, String>) -> bool {
+    selector.matches(labels)
 }
 
 /// Whether every address of every range of `ranges` in `cidr`'s family lies in `cidr` and in

@@ -10,6 +10,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::spanned::Spanned;
+use super::values;
 
 pub type Text = Spanned<String>;
 
@@ -21,8 +22,10 @@ pub type Labels = BTreeMap<Text, Text>;
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct NetworkIntent {
     /// Always `netc/v1alpha1`.
+    #[schemars(extend("const" = values::API_VERSION))]
     pub api_version: Text,
     /// Always `NetworkIntent`.
+    #[schemars(extend("const" = super::foreign::INTENT_KIND))]
     pub kind: Text,
     pub metadata: Metadata,
     pub cluster: Cluster,
@@ -32,6 +35,7 @@ pub struct NetworkIntent {
     pub host_overlay: Option<HostOverlay>,
     /// Networks nothing may overlap (docker0, corporate ranges, ...).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(inner(regex(pattern = values::CIDR_PATTERN)))]
     pub reserved: Vec<Text>,
     pub nodes: Vec<Node>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -76,8 +80,10 @@ pub struct Cluster {
     pub kubernetes_version: Text,
     /// One CIDR, or a list of one IPv4 and one IPv6 CIDR for dual-stack.
     #[serde(rename = "podCIDR")]
+    #[schemars(with = "Networks")]
     pub pod_cidr: Spanned<CidrList>,
     #[serde(rename = "serviceCIDR")]
+    #[schemars(with = "Networks")]
     pub service_cidr: Spanned<CidrList>,
     /// Prefix length of each node's pod subnet (IPv4). Default 24.
     #[serde(
@@ -132,6 +138,15 @@ pub enum Distribution {
     /// writes each component's network settings (flags files, KubeProxyConfiguration,
     /// KubeletConfiguration) and, with flannel, runs flanneld on the host.
     Manual,
+}
+
+/// The schema of a [`CidrList`] of networks (`podCIDR`, `serviceCIDR`): each a CIDR.
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum Networks {
+    One(#[schemars(regex(pattern = values::CIDR_PATTERN))] String),
+    Many(#[schemars(inner(regex(pattern = values::CIDR_PATTERN)))] Vec<String>),
 }
 
 /// One CIDR or a list of them (dual-stack: one per family).
@@ -220,6 +235,7 @@ pub struct Cni {
     pub mtu: Option<Spanned<Mtu>>,
     /// Data-plane interface (flannel --iface, calico autodetection, canal_iface).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = values::INTERFACE_NAME_PATTERN))]
     pub interface: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vxlan: Option<VxlanPort>,
@@ -275,12 +291,15 @@ pub struct VxlanPort {
     /// UDP port. Default: flannel and Cilium 8472, Calico 4789; the IANA port 4789 for host
     /// overlays.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
     pub port: Option<Spanned<u16>>,
     /// VXLAN network identifier. Default: flannel 1, Calico 4096 (Cilium's cannot be set).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(max = values::MAX_VNI))]
     pub vni: Option<Spanned<u32>>,
     /// Underlay interface (host overlay only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = values::INTERFACE_NAME_PATTERN))]
     pub interface: Option<Text>,
 }
 
@@ -322,8 +341,10 @@ pub struct FlannelPaths {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct HostOverlay {
     /// Name of the bridge the VXLAN device is enslaved to.
+    #[schemars(regex(pattern = values::INTERFACE_NAME_PATTERN))]
     pub bridge: Text,
     /// Overlay subnet; node N gets its (N+1)th address on the bridge.
+    #[schemars(regex(pattern = values::CIDR_PATTERN))]
     pub subnet: Text,
     pub vxlan: VxlanPort,
 }
@@ -335,11 +356,13 @@ pub struct Node {
     pub name: Text,
     pub role: Spanned<Role>,
     /// The node's primary address with its prefix (`10.0.1.100/24`).
+    #[schemars(regex(pattern = values::CIDR_PATTERN))]
     pub address: Text,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub interfaces: Vec<Interface>,
     /// Pin of the node's pod subnet; otherwise allocated in node order.
     #[serde(rename = "podCIDR", default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = values::CIDR_PATTERN))]
     pub pod_cidr: Option<Text>,
     /// Dual-stack: the node's address of the other IP family, with its prefix
     /// (`fd00:10::100/64`). The kubelet's `node-ip` then lists both, in the order of the
@@ -372,6 +395,7 @@ pub enum Role {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Interface {
+    #[schemars(regex(pattern = values::INTERFACE_NAME_PATTERN))]
     pub name: Text,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mtu: Option<Spanned<u32>>,
@@ -379,6 +403,7 @@ pub struct Interface {
     pub purpose: Option<Spanned<Purpose>>,
     /// Address on this interface, with prefix, when it is not the node's primary address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = values::CIDR_PATTERN))]
     pub address: Option<Text>,
 }
 
@@ -410,6 +435,7 @@ pub struct Firewall {
     pub zone: Option<Text>,
     /// Ports never blocked by anything netc emits or applies, e.g. `tcp/22`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(inner(regex(pattern = values::PORT_RANGE_PATTERN)))]
     pub management_access: Vec<Text>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rules: Vec<FirewallRule>,
@@ -427,6 +453,7 @@ pub enum FirewallBackend {
 pub struct FirewallRule {
     pub name: Text,
     /// `tcp/9100`, `udp/30000-32767`.
+    #[schemars(inner(regex(pattern = values::PORT_RANGE_PATTERN)))]
     pub ports: Vec<Text>,
     /// Source networks allowed; empty = anywhere.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -446,13 +473,38 @@ pub enum FirewallAction {
     Drop,
 }
 
+/// One entry of `policies`. Two forms:
+///
+/// - without `name`: the namespace's defaults (`defaultDeny`, `allowDNS`) and one-rule
+///   allowances, each rule its own NetworkPolicy named after the rule (one such entry per
+///   namespace);
+/// - with `name`: exactly one NetworkPolicy of that name, as Kubernetes writes it: the pods of
+///   `podSelector`/`podExpressions`, `policyTypes`, and any number of rules in both directions
+///   (rule index = position in `rules`/`egress`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Policy {
     pub namespace: Text,
+    /// The NetworkPolicy's name (a DNS-1123 subdomain, at most 253 characters): the entry is
+    /// that one object, its rules share `podSelector`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<Text>,
+    /// Named entries: labels of the pods the policy applies to; absent (with no
+    /// `podExpressions`) = every pod of the namespace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pod_selector: Option<Labels>,
+    /// Named entries: `matchExpressions` of the policy's pod selector (ANDed with `podSelector`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pod_expressions: Vec<SelectorExpression>,
+    /// Named entries: the directions the policy isolates (`[ingress]`, `[egress]`, both).
+    /// Default as Kubernetes: ingress, plus egress when `egress` has rules. Always written out
+    /// in the emitted object.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policy_types: Vec<Spanned<Direction>>,
+    /// Unnamed entries: deny every connection in these directions not allowed by a rule.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub default_deny: Vec<Spanned<Direction>>,
-    /// Allow DNS to kube-dns; default true whenever egress is denied.
+    /// Unnamed entries: allow DNS to kube-dns; default true whenever egress is denied.
     #[serde(rename = "allowDNS", default, skip_serializing_if = "Option::is_none")]
     pub allow_dns: Option<Spanned<bool>>,
     /// Ingress allowances: traffic `from` peers `to` the selected pods.
@@ -467,6 +519,20 @@ pub struct Policy {
     pub lint: Option<Lint>,
 }
 
+/// One `matchExpressions` requirement of a Kubernetes label selector (LabelSelectorRequirement).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SelectorExpression {
+    /// The label key.
+    pub key: Text,
+    /// `In` (the label is one of `values`), `NotIn` (absent, or none of `values`), `Exists`,
+    /// `DoesNotExist`.
+    pub operator: Text,
+    /// Required (non-empty) for `In`/`NotIn`; empty or absent for `Exists`/`DoesNotExist`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<Text>,
+}
+
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
 )]
@@ -479,10 +545,16 @@ pub enum Direction {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct IngressRule {
-    pub name: Text,
-    /// Labels of the protected pods; absent = every pod of the namespace.
+    /// Required in an unnamed entry, where it names the NetworkPolicy; optional in a named one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<Text>,
+    /// Unnamed entries: labels of the protected pods; absent (with no `toExpressions`) =
+    /// every pod of the namespace.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to: Option<Labels>,
+    /// Unnamed entries: `matchExpressions` of the protected pods' selector.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub to_expressions: Vec<SelectorExpression>,
     /// Who may connect. Absent = nobody (the rule only isolates the selected pods); an
     /// explicit empty list `[]` = every source, as in Kubernetes (`ports` still apply).
     #[serde(default, skip_serializing_if = "PeerList::is_absent")]
@@ -495,10 +567,16 @@ pub struct IngressRule {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct EgressRule {
-    pub name: Text,
-    /// Labels of the pods the allowance is for; absent = every pod of the namespace.
+    /// Required in an unnamed entry, where it names the NetworkPolicy; optional in a named one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<Text>,
+    /// Unnamed entries: labels of the pods the allowance is for; absent (with no
+    /// `fromExpressions`) = every pod of the namespace.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from: Option<Labels>,
+    /// Unnamed entries: `matchExpressions` of the selector of the pods the allowance is for.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub from_expressions: Vec<SelectorExpression>,
     /// Where they may connect. Absent = nowhere (the rule only isolates the selected pods); an
     /// explicit empty list `[]` = every destination, as in Kubernetes (`ports` still apply).
     #[serde(default, skip_serializing_if = "PeerList::is_absent")]
@@ -545,8 +623,12 @@ impl<'a> IntoIterator for &'a PeerList {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Peer {
+    /// Labels of the peer pods (`podSelector.matchLabels`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pods: Option<Labels>,
+    /// `matchExpressions` of the peer pods' selector (ANDed with `pods`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pod_expressions: Vec<SelectorExpression>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespace: Option<NamespaceSelector>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -586,10 +668,15 @@ pub struct Workload {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct NamespaceSelector {
+    /// The namespace's name (matched on `kubernetes.io/metadata.name`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<Text>,
+    /// Labels of the namespaces (`namespaceSelector.matchLabels`); `{}` = every namespace.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub labels: Option<Labels>,
+    /// `matchExpressions` of the namespace selector (ANDed with `name` and `labels`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub expressions: Vec<SelectorExpression>,
 }
 
 /// The DaemonSet that runs `netc apply --watch` on every node.

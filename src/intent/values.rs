@@ -320,7 +320,7 @@ pub fn is_dns1123_subdomain(s: &str) -> bool {
 /// A Linux interface name: 1-15 bytes, no `/`, `:`, whitespace, not `.` or `..`.
 pub fn is_interface_name(s: &str) -> bool {
     !s.is_empty()
-        && s.len() <= 15
+        && s.len() <= MAX_INTERFACE_NAME
         && s != "."
         && s != ".."
         && !s
@@ -406,6 +406,64 @@ pub fn is_no_proxy_entry(text: &str) -> bool {
             c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':' | '/' | '*' | '[' | ']')
         })
 }
+
+// What the JSON Schema (`netc schema`) can say about these syntaxes, from the same definitions
+// the checks above use: `intent/model.rs` references these in `#[schemars(...)]` attributes.
+// A pattern accepts everything its parser accepts (an editor never flags a value `check`
+// takes); `check` may refuse more (host bits, an address's family, a name's byte length).
+// The tests below hold each pattern to its parser; `tests/schema_validator.rs` runs a real
+// JSON Schema validator and `check` on the same good and bad intents.
+
+/// The only `apiVersion` this netc reads.
+pub const API_VERSION: &str = "netc/v1alpha1";
+
+/// The largest VXLAN network identifier (24 bits).
+pub const MAX_VNI: u32 = (1 << 24) - 1;
+
+/// The longest Linux interface name, in bytes (`IFNAMSIZ` 16 with its NUL, include/uapi/linux/if.h).
+pub const MAX_INTERFACE_NAME: usize = 15;
+
+/// [`is_interface_name`]: 1-15 characters, none of `/`, `:`, whitespace or NUL, not `.` or
+/// `..` (the schema counts characters, the kernel and `check` bytes).
+pub const INTERFACE_NAME_PATTERN: &str = r"^(?!\.\.?$)[^/:\s\x00]{1,15}$";
+
+/// A port number as [`parse_port_range`] reads it (`u16` text, 1-65535: leading zeros and a
+/// `+` are what Rust's integer parsing takes).
+macro_rules! port_number {
+    () => {
+        r"\+?0*(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
+    };
+}
+
+/// [`parse_port_range`]: `tcp/22`, `udp/30000-32767`, the protocol in any case (the order of
+/// the two ends is `check`'s).
+pub const PORT_RANGE_PATTERN: &str = concat!(
+    r"^\s*(?:[Tt][Cc][Pp]|[Uu][Dd][Pp]|[Ss][Cc][Tt][Pp])/",
+    port_number!(),
+    "(?:-",
+    port_number!(),
+    r")?\s*$"
+);
+
+/// An IPv4 octet as ipnet's parser reads it (leading zeros taken).
+macro_rules! octet {
+    () => {
+        r"0*(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+    };
+}
+
+/// [`parse_network`] and [`parse_interface_address`]: an IPv4 address with a prefix of 0-32, or
+/// something IPv6-shaped (hex digits, `:` and `.`) with a prefix of 0-128. Host bits and the
+/// exact IPv6 grammar are `check`'s (`netc::cidr::invalid`).
+pub const CIDR_PATTERN: &str = concat!(
+    r"^\s*(?:",
+    octet!(),
+    r"(?:\.",
+    octet!(),
+    r"){3}/0*(?:3[0-2]|[12]?[0-9])",
+    r"|[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*/0*(?:12[0-8]|1[01][0-9]|[1-9]?[0-9])",
+    r")\s*$"
+);
 
 #[cfg(test)]
 mod tests {

@@ -28,7 +28,9 @@ pub use cni::{
 pub use host::{ModuleRequirement, Route, Routes, Sysctl, required_no_proxy, static_pod_routes};
 pub(crate) use mtu::data_path_interfaces;
 pub use policies::{
-    NAMESPACE_NAME_LABEL, PeerPlan, Peers, PolicyPlan, PolicyRulePlan, PolicySpans,
+    NAMESPACE_NAME_LABEL, ObjectPlan, Operator, PeerPlan, Peers, PolicyPlan, PolicyRulePlan,
+    PolicySpans, Requirement, Selector, peer_selectors, policy_types, rule_name,
+    selector as policy_selector,
 };
 pub use ports::{PortClaim, Scope};
 pub(crate) use subnets::bounds as network_bounds;

@@ -10,14 +10,29 @@ use std::collections::{BTreeMap, HashMap};
 
 use ipnet::IpNet;
 
-use super::policy::{is_qualified_name, key_problem};
+use super::policy::{is_qualified_name, key_problem, rule_text};
 use crate::diagnostic::{Diag, code};
 use crate::explain::{Connectivity, Endpoint};
 use crate::intent::values::{self, PolicyPort, PortRange, Protocol};
-use crate::intent::{Labels, NetworkIntent, Peer, Span, Text};
+use crate::intent::{Direction, NetworkIntent, Peer, Policy, Span, Text};
 use crate::plan::{
-    API_SERVER_PORT, NAMESPACE_NAME_LABEL, PeerPlan, Peers, Plan, PolicyRulePlan, WorkloadOrigin,
+    API_SERVER_PORT, NAMESPACE_NAME_LABEL, PeerPlan, Peers, Plan, PolicyRulePlan, Selector,
+    WorkloadOrigin,
 };
+use crate::plan::{peer_selectors, policy_selector as selector};
+
+/// Every peer of an entry's rules, with the rule's text.
+fn rule_peers(policy: &Policy) -> Vec<(Text, &Peer)> {
+    let ingress = policy.rules.iter().enumerate().flat_map(|(i, r)| {
+        let name = rule_text(policy, r.name.as_ref(), Direction::Ingress, i);
+        r.from.iter().map(move |p| (name.clone(), p))
+    });
+    let egress = policy.egress.iter().enumerate().flat_map(|(i, r)| {
+        let name = rule_text(policy, r.name.as_ref(), Direction::Egress, i);
+        r.to.iter().map(move |p| (name.clone(), p))
+    });
+    ingress.chain(egress).collect()
+}
 
 pub(super) fn check(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
     workloads(intent, plan, out);
@@ -25,21 +40,12 @@ pub(super) fn check(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
         for rules in [&p.ingress, &p.egress] {
             shadowed(rules, &p.namespace, out);
         }
-        for rule in &policy.egress {
-            dns_one_protocol(&rule.name, &rule.ports, out);
+        for (i, rule) in policy.egress.iter().enumerate() {
+            let name = rule_text(policy, rule.name.as_ref(), Direction::Egress, i);
+            dns_one_protocol(&name, &rule.ports, out);
         }
-        let peers = policy
-            .rules
-            .iter()
-            .flat_map(|r| r.from.iter().map(move |p| (&r.name, p)))
-            .chain(
-                policy
-                    .egress
-                    .iter()
-                    .flat_map(|r| r.to.iter().map(move |p| (&r.name, p))),
-            );
-        for (rule, peer) in peers {
-            ipblock_covers_cluster(rule, peer, plan, out);
+        for (rule, peer) in rule_peers(policy) {
+            ipblock_covers_cluster(&rule, peer, plan, out);
         }
     }
     if intent.workloads.is_empty() || intent.policies.is_empty() {
@@ -167,10 +173,6 @@ fn workloads(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
     }
 }
 
-fn subset(a: &BTreeMap<String, String>, b: &BTreeMap<String, String>) -> bool {
-    a.iter().all(|(k, v)| b.get(k) == Some(v))
-}
-
 fn net_contains(a: &IpNet, b: &IpNet) -> bool {
     a.contains(b)
 }
@@ -188,16 +190,19 @@ fn peer_covers(a: &PeerPlan, b: &PeerPlan, ns: &str) -> bool {
                 namespaces: nb,
             },
         ) => {
-            let own = BTreeMap::from([(NAMESPACE_NAME_LABEL.to_owned(), ns.to_owned())]);
+            let own = Selector::from_labels(BTreeMap::from([(
+                NAMESPACE_NAME_LABEL.to_owned(),
+                ns.to_owned(),
+            )]));
             let ns_ok = match (na, nb) {
                 (None, None) => true,
-                (Some(sa), Some(sb)) => subset(sa, sb),
-                (Some(sa), None) => subset(sa, &own),
-                (None, Some(sb)) => sb == &own,
+                (Some(sa), Some(sb)) => sa.covers(sb),
+                (Some(sa), None) => sa.covers(&own),
+                (None, Some(sb)) => own.covers(sb),
             };
             let pods_ok = match (pa, pb) {
                 (None, _) => true,
-                (Some(x), Some(y)) => subset(x, y),
+                (Some(x), Some(y)) => x.covers(y),
                 (Some(x), None) => x.is_empty(),
             };
             ns_ok && pods_ok
@@ -254,7 +259,7 @@ fn rule_covers(a: &PolicyRulePlan, b: &PolicyRulePlan, ns: &str) -> bool {
             && b.ports
                 .iter()
                 .all(|y| a.ports.iter().any(|x| port_covers(x, y))));
-    subset(&a.selector, &b.selector) && peers && ports
+    a.selector.covers(&b.selector) && peers && ports
 }
 
 fn shadowed(rules: &[PolicyRulePlan], ns: &str, out: &mut Vec<Diag>) {
@@ -391,18 +396,12 @@ fn ipblock_covers_cluster(rule: &Text, peer: &Peer, plan: &Plan, out: &mut Vec<D
     );
 }
 
-fn labels_map(l: &Labels) -> BTreeMap<String, String> {
-    l.iter()
-        .map(|(k, v)| (k.value.clone(), v.value.clone()))
-        .collect()
-}
-
 fn unmatched(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
     let wl = &plan.workloads;
-    let pods_in = |ns: &str, sel: &BTreeMap<String, String>| {
+    let pods_in = |ns: &str, sel: &Selector| {
         wl.list
             .iter()
-            .any(|w| !w.host_network && w.namespace == ns && subset(sel, &w.labels))
+            .any(|w| !w.host_network && w.namespace == ns && sel.matches(&w.labels))
     };
     let mut warn = |span: Span, message: String| {
         out.push(
@@ -418,52 +417,80 @@ fn unmatched(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
         if !intent.workloads.iter().any(|w| &w.namespace.value == ns) {
             continue;
         }
-        let subjects = policy
-            .rules
-            .iter()
-            .map(|r| (&r.name, r.to.as_ref()))
-            .chain(policy.egress.iter().map(|r| (&r.name, r.from.as_ref())));
-        for (name, sel) in subjects {
-            let Some(sel) = sel else { continue };
-            if !pods_in(ns, &labels_map(sel)) {
-                let span = sel.keys().next().map_or(name.span, |k| k.span);
+        // The pods each rule (or the named policy) is about: (what, selector, span).
+        let mut subjects = Vec::new();
+        if let Some(name) = &policy.name {
+            if policy.pod_selector.is_some() || !policy.pod_expressions.is_empty() {
+                let span = policy
+                    .pod_selector
+                    .as_ref()
+                    .and_then(|l| l.keys().next().map(|k| k.span))
+                    .or_else(|| policy.pod_expressions.first().map(|e| e.key.span))
+                    .unwrap_or(name.span);
+                subjects.push((
+                    format!("policy {}", name.value),
+                    selector(policy.pod_selector.as_ref(), &policy.pod_expressions),
+                    span,
+                ));
+            }
+        } else {
+            let rules = policy
+                .rules
+                .iter()
+                .enumerate()
+                .map(|(i, r)| {
+                    (
+                        r.name.as_ref(),
+                        r.to.as_ref(),
+                        &r.to_expressions,
+                        Direction::Ingress,
+                        i,
+                    )
+                })
+                .chain(policy.egress.iter().enumerate().map(|(i, r)| {
+                    (
+                        r.name.as_ref(),
+                        r.from.as_ref(),
+                        &r.from_expressions,
+                        Direction::Egress,
+                        i,
+                    )
+                }));
+            for (name, labels, exprs, dir, i) in rules {
+                if labels.is_none() && exprs.is_empty() {
+                    continue;
+                }
+                let name = rule_text(policy, name, dir, i);
+                let span = labels
+                    .and_then(|l| l.keys().next().map(|k| k.span))
+                    .or_else(|| exprs.first().map(|e| e.key.span))
+                    .unwrap_or(name.span);
+                subjects.push((
+                    format!("rule {}", name.value),
+                    selector(labels, exprs),
+                    span,
+                ));
+            }
+        }
+        for (what, sel, span) in subjects {
+            if !pods_in(ns, &sel) {
                 warn(
                     span,
-                    format!(
-                        "rule {} selects no declared pod of namespace {ns}",
-                        name.value
-                    ),
+                    format!("{what} selects no declared pod of namespace {ns}"),
                 );
             }
         }
-        let peers = policy
-            .rules
-            .iter()
-            .flat_map(|r| r.from.iter().map(move |p| (&r.name, p)))
-            .chain(
-                policy
-                    .egress
-                    .iter()
-                    .flat_map(|r| r.to.iter().map(move |p| (&r.name, p))),
-            );
-        for (name, peer) in peers {
+        for (name, peer) in rule_peers(policy) {
             if peer.cidr.is_some() {
                 continue;
             }
-            let pods = peer.pods.as_ref().map(labels_map).unwrap_or_default();
-            let namespaces = peer.namespace.as_ref().map(|n| {
-                let mut sel = n.labels.as_ref().map(labels_map).unwrap_or_default();
-                if let Some(name) = &n.name {
-                    sel.insert(NAMESPACE_NAME_LABEL.to_owned(), name.value.clone());
-                }
-                sel
-            });
+            let (pods, namespaces) = peer_selectors(peer);
             let any = wl.list.iter().any(|w| {
                 !w.host_network
-                    && subset(&pods, &w.labels)
+                    && pods.as_ref().is_none_or(|p| p.matches(&w.labels))
                     && match &namespaces {
                         None => &w.namespace == ns,
-                        Some(sel) => subset(sel, &wl.namespace_labels(&w.namespace)),
+                        Some(sel) => sel.matches(&wl.namespace_labels(&w.namespace)),
                     }
             });
             if !any {
@@ -471,10 +498,19 @@ fn unmatched(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
                     .pods
                     .as_ref()
                     .and_then(|l| l.keys().next().map(|k| k.span))
+                    .or_else(|| peer.pod_expressions.first().map(|e| e.key.span))
                     .or_else(|| {
-                        peer.namespace
-                            .as_ref()
-                            .and_then(|n| n.name.as_ref().map(|t| t.span))
+                        peer.namespace.as_ref().and_then(|n| {
+                            n.name
+                                .as_ref()
+                                .map(|t| t.span)
+                                .or_else(|| {
+                                    n.labels
+                                        .as_ref()
+                                        .and_then(|l| l.keys().next().map(|k| k.span))
+                                })
+                                .or_else(|| n.expressions.first().map(|e| e.key.span))
+                        })
                     })
                     .unwrap_or(name.span);
                 warn(

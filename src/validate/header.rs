@@ -7,8 +7,8 @@ use crate::intent::NetworkIntent;
 use crate::intent::values::KubeVersion;
 use crate::plan::Plan;
 
-const API_VERSION: &str = "netc/v1alpha1";
-const KIND: &str = "NetworkIntent";
+use crate::intent::INTENT_KIND as KIND;
+use crate::intent::values::API_VERSION;
 
 pub(super) fn check(intent: &NetworkIntent, _plan: &Plan, out: &mut Vec<Diag>) {
     let api = &intent.api_version;

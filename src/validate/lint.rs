@@ -6,7 +6,7 @@
 //! first label) lies inside that policy.
 
 use crate::diagnostic::{Diag, Severity, Span, code, rules};
-use crate::intent::{Labels, Lint, NetworkIntent, Peer, Policy, Text};
+use crate::intent::{Labels, Lint, NetworkIntent, Peer, Policy, SelectorExpression, Text};
 use crate::plan::Plan;
 
 pub(super) fn check(intent: &NetworkIntent, _plan: &Plan, out: &mut Vec<Diag>) {
@@ -89,34 +89,51 @@ fn extent(p: &Policy) -> Option<Span> {
     let labels = |l: &Labels, spans: &mut Vec<Span>| {
         spans.extend(l.iter().flat_map(|(k, v)| [k.span, v.span]));
     };
+    let exprs = |e: &[SelectorExpression], spans: &mut Vec<Span>| {
+        for x in e {
+            spans.push(x.key.span);
+            spans.push(x.operator.span);
+            spans.extend(x.values.iter().map(|v| v.span));
+        }
+    };
+    spans.extend(p.name.iter().map(|n| n.span));
+    spans.extend(p.policy_types.iter().map(|t| t.span));
+    if let Some(l) = &p.pod_selector {
+        labels(l, &mut spans);
+    }
+    exprs(&p.pod_expressions, &mut spans);
     let peers = |ps: &[Peer], spans: &mut Vec<Span>| {
         for peer in ps {
             if let Some(l) = &peer.pods {
                 labels(l, spans);
             }
+            exprs(&peer.pod_expressions, spans);
             if let Some(ns) = &peer.namespace {
                 spans.extend(ns.name.iter().map(|n| n.span));
                 if let Some(l) = &ns.labels {
                     labels(l, spans);
                 }
+                exprs(&ns.expressions, spans);
             }
             spans.extend(peer.cidr.iter().map(|c| c.span));
             texts(&peer.except, spans);
         }
     };
     for r in &p.rules {
-        spans.push(r.name.span);
+        spans.extend(r.name.iter().map(|n| n.span));
         if let Some(l) = &r.to {
             labels(l, &mut spans);
         }
+        exprs(&r.to_expressions, &mut spans);
         peers(&r.from, &mut spans);
         texts(&r.ports, &mut spans);
     }
     for r in &p.egress {
-        spans.push(r.name.span);
+        spans.extend(r.name.iter().map(|n| n.span));
         if let Some(l) = &r.from {
             labels(l, &mut spans);
         }
+        exprs(&r.from_expressions, &mut spans);
         peers(&r.to, &mut spans);
         texts(&r.ports, &mut spans);
     }

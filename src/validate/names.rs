@@ -1,8 +1,8 @@
 //! `netc::name::invalid`: names Kubernetes and the host tools will refuse.
 //!
 //! Node names and `metadata.name` are DNS-1123 subdomains (Kubernetes object names), the
-//! cluster domain too (kubeadm's ValidateNetworking); namespaces and policy rule names become
-//! object names and labels, so they are DNS-1123 labels, as are firewall rule names (they
+//! cluster domain too (kubeadm's ValidateNetworking), and so are policy and policy rule names
+//! (NetworkPolicy names); namespaces are DNS-1123 labels, as are firewall rule names (they
 //! become nftables comments and firewalld script comments). firewalld zone names are at most 17
 //! characters. A node name also names files (`firewall/<node>.firewalld.sh`), so it is short
 //! enough for a file name.
@@ -99,11 +99,20 @@ pub(super) fn check(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
     }
     for policy in &intent.policies {
         label("namespace", &policy.namespace, out);
-        for rule in &policy.rules {
-            label("policy rule name", &rule.name, out);
+        // A policy's name and an unnamed entry's rule names are NetworkPolicy names: DNS-1123
+        // subdomains, up to 253 characters (ValidateNetworkPolicyName in kubernetes/kubernetes
+        // pkg/apis/networking/validation/validation.go is NameIsDNSSubdomain). A rule name in
+        // a named policy names nothing in Kubernetes; it keeps the same syntax.
+        if let Some(name) = &policy.name {
+            subdomain("policy name", name, out);
         }
-        for rule in &policy.egress {
-            label("policy rule name", &rule.name, out);
+        let rule_names = policy
+            .rules
+            .iter()
+            .filter_map(|r| r.name.as_ref())
+            .chain(policy.egress.iter().filter_map(|r| r.name.as_ref()));
+        for name in rule_names {
+            subdomain("policy rule name", name, out);
         }
         let peers = policy
             .rules

@@ -9,8 +9,10 @@ use std::collections::HashMap;
 
 use crate::diagnostic::{Diag, code};
 use crate::intent::values::{self, PolicyPort, Protocol, is_dns1123_subdomain};
-use crate::intent::{Direction, Labels, NetworkIntent, Peer, PeerList, Policy, Span, Text};
-use crate::plan::Plan;
+use crate::intent::{
+    Direction, Labels, NetworkIntent, Peer, PeerList, Policy, SelectorExpression, Span, Text,
+};
+use crate::plan::{Operator, Plan};
 
 /// `[A-Za-z0-9._-]{1,63}` with alphanumeric ends: a label name, and a non-empty label value.
 pub(super) fn is_qualified_name(s: &str) -> bool {
@@ -88,23 +90,30 @@ fn labels_span(l: &Labels) -> Span {
 }
 
 fn peer(rule: &Text, p: &Peer, out: &mut Vec<Diag>) {
-    if let Some(pods) = &p.pods {
-        labels("pod selector", pods, out);
+    selector("pod selector", p.pods.as_ref(), &p.pod_expressions, out);
+    if let Some(ns) = &p.namespace {
+        selector(
+            "namespace selector",
+            ns.labels.as_ref(),
+            &ns.expressions,
+            out,
+        );
     }
-    if let Some(ns) = &p.namespace
-        && let Some(l) = &ns.labels
-    {
-        labels("namespace selector", l, out);
-    }
-    let selector_span = p.pods.as_ref().map(labels_span).or_else(|| {
-        p.namespace.as_ref().map(|ns| {
-            ns.name
-                .as_ref()
-                .map(|n| n.span)
-                .or_else(|| ns.labels.as_ref().map(labels_span))
-                .unwrap_or_default()
-        })
-    });
+    let selector_span = p
+        .pods
+        .as_ref()
+        .map(labels_span)
+        .or_else(|| p.pod_expressions.first().map(|e| e.key.span))
+        .or_else(|| {
+            p.namespace.as_ref().map(|ns| {
+                ns.name
+                    .as_ref()
+                    .map(|n| n.span)
+                    .or_else(|| ns.labels.as_ref().map(labels_span))
+                    .or_else(|| ns.expressions.first().map(|e| e.key.span))
+                    .unwrap_or_default()
+            })
+        });
     match &p.cidr {
         Some(cidr) => {
             if let Some(sel) = selector_span {
@@ -177,6 +186,7 @@ fn peer(rule: &Text, p: &Peer, out: &mut Vec<Diag>) {
 fn allows_dns(policy: &Policy) -> bool {
     policy.egress.iter().any(|r| {
         r.from.is_none()
+            && r.from_expressions.is_empty()
             && !r.to.is_absent()
             && (r.ports.is_empty()
                 || r.ports
@@ -248,64 +258,416 @@ fn dns_blocked(policy: &Policy, out: &mut Vec<Diag>) {
     );
 }
 
+/// The text a diagnostic calls a rule by, and where it points: the rule's name, else (a rule
+/// of a named entry without one) `ingress rule N of NAME` at the entry's name.
+pub(super) fn rule_text(
+    policy: &Policy,
+    name: Option<&Text>,
+    dir: Direction,
+    index: usize,
+) -> Text {
+    match (name, &policy.name) {
+        (Some(n), _) => n.clone(),
+        (None, Some(object)) => Text::new(
+            format!(
+                "{} of {}",
+                crate::plan::rule_name(None, dir, index),
+                object.value
+            ),
+            object.span,
+        ),
+        (None, None) => Text::new(
+            crate::plan::rule_name(None, dir, index),
+            policy.namespace.span,
+        ),
+    }
+}
+
+/// `matchExpressions` as the API server validates them (ValidateLabelSelectorRequirement in
+/// kubernetes/kubernetes staging/src/k8s.io/apimachinery/pkg/apis/meta/v1/validation/
+/// validation.go): the operator is one of `In`, `NotIn`, `Exists`, `DoesNotExist`; `values`
+/// must be non-empty for In/NotIn and empty for Exists/DoesNotExist; the key is a label key and
+/// each value a label value.
+fn expressions(what: &str, list: &[SelectorExpression], out: &mut Vec<Diag>) {
+    for e in list {
+        if let Some(why) = key_problem(&e.key.value) {
+            out.push(
+                Diag::error(
+                    code::POLICY_INVALID,
+                    format!(
+                        "`{}` ({what} expression) is not a valid label key",
+                        e.key.value
+                    ),
+                )
+                .label(e.key.span, "invalid label key")
+                .help(why),
+            );
+        }
+        for v in &e.values {
+            if !v.value.is_empty() && !is_qualified_name(&v.value) {
+                out.push(
+                    Diag::error(
+                        code::POLICY_INVALID,
+                        format!("`{}` ({what} expression on {}) is not a valid label value", v.value, e.key.value),
+                    )
+                    .label(v.span, "invalid label value")
+                    .help("a label value is empty or at most 63 letters, digits, `.`, `_` or `-`, starting and ending with a letter or digit"),
+                );
+            }
+        }
+        match Operator::parse(&e.operator.value) {
+            None => out.push(
+                Diag::error(
+                    code::POLICY_INVALID,
+                    format!(
+                        "`{}` ({what} expression on {}) is not a valid selector operator",
+                        e.operator.value, e.key.value
+                    ),
+                )
+                .label(e.operator.span, "invalid operator")
+                .help("the operators are `In`, `NotIn`, `Exists` and `DoesNotExist`, spelled so"),
+            ),
+            Some(op) if op.takes_values() && e.values.is_empty() => out.push(
+                Diag::error(
+                    code::POLICY_INVALID,
+                    format!(
+                        "{what} expression `{} {}` has no values",
+                        e.key.value,
+                        op.as_str()
+                    ),
+                )
+                .label(e.operator.span, "needs `values`")
+                .help(format!(
+                    "`values` must be specified when the operator is `In` or `NotIn`: list them, or use `{}`",
+                    if op == Operator::In { "Exists" } else { "DoesNotExist" }
+                )),
+            ),
+            Some(op) if !op.takes_values() && !e.values.is_empty() => {
+                let mut d = Diag::error(
+                    code::POLICY_INVALID,
+                    format!(
+                        "{what} expression `{} {}` lists values",
+                        e.key.value,
+                        op.as_str()
+                    ),
+                )
+                .label(e.values[0].span, "values not allowed here")
+                .label(e.operator.span, "operator");
+                d = d.help(format!(
+                    "`values` may not be specified when the operator is `Exists` or `DoesNotExist`: drop them, or use `{}`",
+                    if op == Operator::Exists { "In" } else { "NotIn" }
+                ));
+                out.push(d);
+            }
+            Some(_) => {}
+        }
+    }
+}
+
+/// A selector's labels and expressions.
+fn selector(
+    what: &str,
+    labels_: Option<&Labels>,
+    exprs: &[SelectorExpression],
+    out: &mut Vec<Diag>,
+) {
+    if let Some(l) = labels_ {
+        labels(what, l, out);
+    }
+    expressions(what, exprs, out);
+}
+
+fn forbidden(span: Span, message: String, label: &str, help: &str, out: &mut Vec<Diag>) {
+    out.push(
+        Diag::error(code::POLICY_INVALID, message)
+            .label(span, label.to_owned())
+            .help(help.to_owned()),
+    );
+}
+
+/// The keys only one of the two entry forms has.
+fn entry_form(policy: &Policy, out: &mut Vec<Diag>) {
+    match &policy.name {
+        Some(name) => {
+            let what = &name.value;
+            for d in &policy.default_deny {
+                forbidden(
+                    d.span,
+                    format!("named policy {what} has `defaultDeny`"),
+                    "defaultDeny in a named policy",
+                    "a named policy is one NetworkPolicy: isolate with `policyTypes` (a type with no rules denies that direction), or put `defaultDeny` in an entry without `name`",
+                    out,
+                );
+            }
+            if let Some(a) = &policy.allow_dns {
+                forbidden(
+                    a.span,
+                    format!("named policy {what} has `allowDNS`"),
+                    "allowDNS in a named policy",
+                    "`allowDNS` belongs to the namespace's unnamed entry; in a named policy write the DNS egress rule itself",
+                    out,
+                );
+            }
+            for (i, r) in policy.rules.iter().enumerate() {
+                let span =
+                    r.to.as_ref()
+                        .map(labels_span)
+                        .or_else(|| r.to_expressions.first().map(|e| e.key.span));
+                if let Some(span) = span {
+                    forbidden(
+                        span,
+                        format!(
+                            "ingress rule {} of named policy {what} selects its own pods",
+                            i + 1
+                        ),
+                        "rule selector in a named policy",
+                        "in a named policy, `podSelector`/`podExpressions` select the pods of every rule: move the labels there, or make a separate policy",
+                        out,
+                    );
+                }
+            }
+            for (i, r) in policy.egress.iter().enumerate() {
+                let span = r
+                    .from
+                    .as_ref()
+                    .map(labels_span)
+                    .or_else(|| r.from_expressions.first().map(|e| e.key.span));
+                if let Some(span) = span {
+                    forbidden(
+                        span,
+                        format!(
+                            "egress rule {} of named policy {what} selects its own pods",
+                            i + 1
+                        ),
+                        "rule selector in a named policy",
+                        "in a named policy, `podSelector`/`podExpressions` select the pods of every rule: move the labels there, or make a separate policy",
+                        out,
+                    );
+                }
+            }
+            let (ingress, egress) = crate::plan::policy_types(policy);
+            if !ingress && let Some(r) = policy.rules.first() {
+                let span = r.name.as_ref().map_or(name.span, |n| n.span);
+                out.push(
+                    Diag::error(
+                        code::POLICY_INVALID,
+                        format!("named policy {what} has ingress rules but its policyTypes leave out ingress"),
+                    )
+                    .label(span, "ingress rule")
+                    .label(policy.policy_types.first().map_or(name.span, |t| t.span), "policyTypes")
+                    .help("add `ingress` to `policyTypes`: Kubernetes ignores the rules of a type the policy does not list"),
+                );
+            }
+            if !egress && let Some(r) = policy.egress.first() {
+                let span = r.name.as_ref().map_or(name.span, |n| n.span);
+                out.push(
+                    Diag::error(
+                        code::POLICY_INVALID,
+                        format!("named policy {what} has egress rules but its policyTypes leave out egress"),
+                    )
+                    .label(span, "egress rule")
+                    .label(policy.policy_types.first().map_or(name.span, |t| t.span), "policyTypes")
+                    .help("add `egress` to `policyTypes`: Kubernetes ignores the rules of a type the policy does not list"),
+                );
+            }
+        }
+        None => {
+            let span = policy
+                .pod_selector
+                .as_ref()
+                .map(labels_span)
+                .or_else(|| policy.pod_expressions.first().map(|e| e.key.span))
+                .or_else(|| policy.policy_types.first().map(|t| t.span));
+            if let Some(span) = span {
+                forbidden(
+                    span,
+                    format!(
+                        "a policy entry of namespace {} without `name` has `podSelector`, `podExpressions` or `policyTypes`",
+                        policy.namespace.value
+                    ),
+                    "needs a named policy",
+                    "give the entry a `name` (it is then one NetworkPolicy of that name), or select pods per rule with `to` (ingress) / `from` (egress)",
+                    out,
+                );
+            }
+            let unnamed = policy
+                .rules
+                .iter()
+                .map(|r| (r.name.is_none(), Direction::Ingress))
+                .chain(
+                    policy
+                        .egress
+                        .iter()
+                        .map(|r| (r.name.is_none(), Direction::Egress)),
+                );
+            let mut counts = [0usize, 0usize];
+            for (missing, dir) in unnamed {
+                let k = usize::from(dir == Direction::Egress);
+                counts[k] += 1;
+                if missing {
+                    forbidden(
+                        policy.namespace.span,
+                        format!(
+                            "{} rule {} of namespace {}'s unnamed entry has no name",
+                            if k == 0 { "ingress" } else { "egress" },
+                            counts[k],
+                            policy.namespace.value
+                        ),
+                        "entry with an unnamed rule",
+                        "in an entry without `name`, each rule is its own NetworkPolicy named after the rule: give it a `name`, or give the entry a `name` to make it one policy",
+                        out,
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// The NetworkPolicy names an entry writes, with the spans they come from.
+fn object_names(policy: &Policy) -> Vec<(String, Span)> {
+    if let Some(name) = &policy.name {
+        return vec![(name.value.clone(), name.span)];
+    }
+    let mut out = Vec::new();
+    for d in &policy.default_deny {
+        match d.value {
+            Direction::Ingress => out.push(("default-deny-ingress".to_owned(), d.span)),
+            Direction::Egress => {
+                out.push(("default-deny-egress".to_owned(), d.span));
+                if policy.allow_dns.as_ref().is_none_or(|a| a.value) {
+                    out.push((
+                        "allow-dns".to_owned(),
+                        policy.allow_dns.as_ref().map_or(d.span, |a| a.span),
+                    ));
+                }
+            }
+        }
+    }
+    let names = policy
+        .rules
+        .iter()
+        .filter_map(|r| r.name.as_ref())
+        .chain(policy.egress.iter().filter_map(|r| r.name.as_ref()));
+    out.extend(names.map(|n| (n.value.clone(), n.span)));
+    out
+}
+
 pub(super) fn check(intent: &NetworkIntent, _plan: &Plan, out: &mut Vec<Diag>) {
     let mut namespaces: HashMap<&str, Span> = HashMap::new();
+    // NetworkPolicy names per namespace, across entries.
+    let mut objects: HashMap<(&str, String), Span> = HashMap::new();
     for policy in &intent.policies {
-        if let Some(first) =
-            namespaces.insert(policy.namespace.value.as_str(), policy.namespace.span)
+        if policy.name.is_none()
+            && let Some(first) =
+                namespaces.insert(policy.namespace.value.as_str(), policy.namespace.span)
         {
             out.push(
                 Diag::error(
                     code::POLICY_INVALID,
                     format!(
-                        "namespace {} has two policy entries",
+                        "namespace {} has two policy entries without `name`",
                         policy.namespace.value
                     ),
                 )
                 .label(policy.namespace.span, "declared again")
                 .label(first, "first declared here")
-                .help("merge the two entries' rules into one"),
+                .help("merge the two entries' rules into one, or give one a `name` (one NetworkPolicy of that name)"),
             );
         }
-        let mut rule_names: HashMap<&str, Span> = HashMap::new();
-        let names = policy
-            .rules
-            .iter()
-            .map(|r| &r.name)
-            .chain(policy.egress.iter().map(|r| &r.name));
-        for name in names {
-            if let Some(first) = rule_names.insert(name.value.as_str(), name.span) {
+        entry_form(policy, out);
+        let mut seen_here: HashMap<String, Span> = HashMap::new();
+        for (name, span) in object_names(policy) {
+            if let Some(first) = seen_here.insert(name.clone(), span) {
                 out.push(
                     Diag::error(
                         code::POLICY_INVALID,
-                        format!("rule name {} is used twice in namespace {}", name.value, policy.namespace.value),
+                        format!("rule name {name} is used twice in namespace {}", policy.namespace.value),
                     )
-                    .label(name.span, "used again")
+                    .label(span, "used again")
                     .label(first, "first used here")
                     .help("rule names become NetworkPolicy names: make each unique within its namespace"),
                 );
+                continue;
+            }
+            if let Some(first) =
+                objects.insert((policy.namespace.value.as_str(), name.clone()), span)
+            {
+                out.push(
+                    Diag::error(
+                        code::POLICY_INVALID,
+                        format!(
+                            "NetworkPolicy {}/{name} would be written by two entries",
+                            policy.namespace.value
+                        ),
+                    )
+                    .label(span, "written again")
+                    .label(first, "first written here")
+                    .help("NetworkPolicy names are unique within a namespace: rename one"),
+                );
             }
         }
-        for rule in &policy.rules {
-            if let Some(to) = &rule.to {
-                labels("rule `to` selector", to, out);
-            }
-            ports(&rule.name, &rule.ports, out);
-            ports_without_peers(&rule.name, &rule.from, "from", &rule.ports, out);
+        selector(
+            "policy podSelector",
+            policy.pod_selector.as_ref(),
+            &policy.pod_expressions,
+            out,
+        );
+        for (i, rule) in policy.rules.iter().enumerate() {
+            let name = rule_text(policy, rule.name.as_ref(), Direction::Ingress, i);
+            selector(
+                "rule `to` selector",
+                rule.to.as_ref(),
+                &rule.to_expressions,
+                out,
+            );
+            ports(&name, &rule.ports, out);
+            ports_without_peers(&name, &rule.from, "from", &rule.ports, out);
+            no_peers_in_named(policy, &name, &rule.from, "from", &rule.ports, out);
             for p in &rule.from {
-                peer(&rule.name, p, out);
+                peer(&name, p, out);
             }
         }
-        for rule in &policy.egress {
-            if let Some(from) = &rule.from {
-                labels("rule `from` selector", from, out);
-            }
-            ports(&rule.name, &rule.ports, out);
-            ports_without_peers(&rule.name, &rule.to, "to", &rule.ports, out);
+        for (i, rule) in policy.egress.iter().enumerate() {
+            let name = rule_text(policy, rule.name.as_ref(), Direction::Egress, i);
+            selector(
+                "rule `from` selector",
+                rule.from.as_ref(),
+                &rule.from_expressions,
+                out,
+            );
+            ports(&name, &rule.ports, out);
+            ports_without_peers(&name, &rule.to, "to", &rule.ports, out);
+            no_peers_in_named(policy, &name, &rule.to, "to", &rule.ports, out);
             for p in &rule.to {
-                peer(&rule.name, p, out);
+                peer(&name, p, out);
             }
         }
         dns_blocked(policy, out);
     }
+}
+
+/// In a named policy every rule is a rule of the object, so a rule admitting nobody (its peer
+/// key absent) would be a rule Kubernetes reads as "everyone": refuse it (with ports,
+/// `ports_without_peers` already did).
+fn no_peers_in_named(
+    policy: &Policy,
+    rule: &Text,
+    peers: &PeerList,
+    key: &str,
+    ports: &[Text],
+    out: &mut Vec<Diag>,
+) {
+    if policy.name.is_none() || !peers.is_absent() || !ports.is_empty() {
+        return;
+    }
+    out.push(
+        Diag::error(
+            code::POLICY_INVALID,
+            format!("rule {} has no `{key}`: it admits nobody", rule.value),
+        )
+        .label(rule.span, "rule without peers")
+        .help(format!(
+            "write `{key}: []` for every peer (Kubernetes' rule without `{key}`), or list the peers; a named policy isolates with `policyTypes` alone"
+        )),
+    );
 }

@@ -16,8 +16,7 @@ use crate::intent::values::{self, PortRange};
 use crate::intent::{FirewallAction, NetworkIntent, Role, Span, Spanned, Text, VxlanPort};
 use crate::plan::{Plan, PortClaim, Scope};
 
-/// VXLAN network identifiers are 24 bits.
-const MAX_VNI: u32 = (1 << 24) - 1;
+use crate::intent::values::MAX_VNI;
 
 fn vxlan_values(what: &str, v: &VxlanPort, out: &mut Vec<Diag>) {
     if let Some(p) = &v.port
