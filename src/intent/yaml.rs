@@ -48,13 +48,235 @@ fn to_diag(err: &serde_saphyr::Error, text: &str) -> Diag {
             .label(force_known(map, text), format!("needs `{field}`"))
             .help(missing_field_help(field));
     }
+    if let Some(tab) = tab_in_indentation(text, span.offset, message.contains("tab")) {
+        let (line, column) = line_col(text, tab);
+        return Diag::error(
+            code::PARSE,
+            format!("tabs are not allowed for indentation in YAML (line {line}, column {column})"),
+        )
+        .label(Span::new(tab, 1), "a tab")
+        .help("indent with spaces only (YAML reads a tab in indentation as an error)");
+    }
+    if let Some(rest) = message.strip_prefix("duplicate mapping key: ") {
+        let key = rest.split(", set ").next().unwrap_or(rest).trim();
+        return duplicate_key(text, span, key);
+    }
     let help = match did_you_mean(&message) {
         Some(s) => format!("did you mean `{s}`?"),
         None => "see `netc schema` for the keys and types an intent takes".to_owned(),
     };
-    Diag::error(code::PARSE, message)
+    Diag::error(code::PARSE, in_user_words(&message))
         .label(force_known(span, text), "here")
         .help(help)
+}
+
+/// The parser's and serde's wording, in the words of the file's author: no type names of
+/// Rust, no settings of the parser library.
+fn in_user_words(message: &str) -> String {
+    const WHOLE: &[(&str, &str)] = &[
+        ("invalid u8", "not a whole number from 0 to 255"),
+        ("invalid u16", "not a whole number from 0 to 65535"),
+        ("invalid u32", "not a whole number from 0 to 4294967295"),
+        (
+            "invalid u64",
+            "not a whole number from 0 to 18446744073709551615",
+        ),
+        ("invalid i64", "not a whole number"),
+        ("invalid boolean", "not a boolean: write true or false"),
+        (
+            "invalid enum variant",
+            "not one of the values this key takes",
+        ),
+        (
+            "expected mapping start",
+            "expected a map here (`key: value` lines, or `{key: value}`)",
+        ),
+        (
+            "expected sequence start",
+            "expected a list here (`- item` lines, or `[a, b]`)",
+        ),
+        ("expected string scalar", "expected a text value here"),
+        (
+            "cannot deserialize tagged scalar into string",
+            "a YAML tag (`!!type`) is not taken here: write the value alone",
+        ),
+        (
+            "externally tagged enum expected scalar or mapping",
+            "expected one word here (one of the values this key takes)",
+        ),
+    ];
+    if let Some((_, plain)) = WHOLE.iter().find(|(m, _)| *m == message) {
+        return (*plain).to_owned();
+    }
+    if message.starts_with("cannot deserialize null into") {
+        return "a value is missing here (the key is empty or `~`)".to_owned();
+    }
+    if message.starts_with("non-finite float") {
+        return "not a number netc takes (`.inf` and `.nan` are YAML's infinity and not-a-number)"
+            .to_owned();
+    }
+    if message.starts_with("tabs disallowed") {
+        return "a tab where YAML takes only spaces".to_owned();
+    }
+    let mut out = message.to_owned();
+    for (rust, plain) in [
+        ("`u8`", "a whole number from 0 to 255"),
+        ("`u16`", "a whole number from 0 to 65535"),
+        ("`u32`", "a whole number from 0 to 4294967295"),
+        ("`u64`", "a whole number"),
+        ("u8", "a whole number from 0 to 255"),
+        ("u16", "a whole number from 0 to 65535"),
+        ("u32", "a whole number from 0 to 4294967295"),
+        ("u64", "a whole number"),
+        ("i64", "a whole number"),
+        ("f64", "a number"),
+        ("unit value", "an empty value"),
+    ] {
+        if let Some(i) = out.find(&format!("expected {rust}")) {
+            out.replace_range(
+                i + "expected ".len()..i + "expected ".len() + rust.len(),
+                plain,
+            );
+        }
+        out = out.replace(
+            &format!("invalid type: {rust}"),
+            &format!("invalid type: {plain}"),
+        );
+    }
+    out
+}
+
+/// 1-based line and column (in characters) of byte `at` in `text`.
+fn line_col(text: &str, at: usize) -> (usize, usize) {
+    let before = text.get(..at).unwrap_or("");
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (
+        before.bytes().filter(|&b| b == b'\n').count() + 1,
+        before.get(line_start..).map_or(0, |l| l.chars().count()) + 1,
+    )
+}
+
+/// The offset of a tab in the indentation of a line near an error at `at` (its own line, the
+/// line before, or the next one: the parser may stop on either side of it). With `any`, the
+/// parser said it was a tab: the nearest tab-indented line after the line before the error,
+/// else the first one in the file.
+fn tab_in_indentation(text: &str, at: usize, any: bool) -> Option<usize> {
+    let at = at.min(text.len());
+    let mut tabs = Vec::new();
+    let mut offset = 0usize;
+    for line in text.split_inclusive('\n') {
+        let indent = line.len() - line.trim_start_matches([' ', '\t']).len();
+        if let Some(i) = line.get(..indent).and_then(|w| w.find('\t')) {
+            tabs.push((offset, offset + i));
+        }
+        offset += line.len();
+    }
+    let line_start = |o: usize| {
+        text.get(..o)
+            .and_then(|t| t.rfind('\n'))
+            .map_or(0, |i| i + 1)
+    };
+    let this = line_start(at);
+    let before = if this > 0 { line_start(this - 1) } else { 0 };
+    let after = text
+        .get(at..)
+        .and_then(|t| t.find('\n'))
+        .map_or(text.len(), |i| at + i + 1);
+    let next_end = text
+        .get(after..)
+        .and_then(|t| t.find('\n'))
+        .map_or(text.len(), |i| after + i + 1);
+    let near = tabs
+        .iter()
+        .find(|&&(start, _)| start >= before && start < next_end)
+        .map(|&(_, tab)| tab);
+    if near.is_some() || !any {
+        return near;
+    }
+    tabs.iter()
+        .find(|&&(start, _)| start >= before)
+        .or(tabs.first())
+        .map(|&(_, tab)| tab)
+}
+
+/// `key` is set twice in one map: the parser points at the second; the first is the nearest
+/// earlier `key:` of the same map (same indentation, no line indented less between them; or
+/// earlier in the same flow map on the line).
+fn duplicate_key(text: &str, second: Span, key: &str) -> Diag {
+    let second = force_known(second, text);
+    let second = Span::new(second.offset, key.len().min(text.len() - second.offset));
+    let first = first_occurrence(text, second.offset, key);
+    let (l2, _) = line_col(text, second.offset);
+    let message = match first {
+        Some(f) => {
+            let (l1, _) = line_col(text, f);
+            if l1 == l2 {
+                format!("`{key}` is set twice on line {l1}")
+            } else {
+                format!("`{key}` is set twice: lines {l1} and {l2}")
+            }
+        }
+        None => format!("`{key}` is set twice in one map (line {l2})"),
+    };
+    let mut diag = Diag::error(code::PARSE, message).label(second, "set again here");
+    if let Some(f) = first {
+        diag = diag.label(Span::new(f, key.len()), "first set here");
+    }
+    diag.help(format!(
+        "a YAML map takes each key once: keep one `{key}` (merge what the two say)"
+    ))
+}
+
+fn first_occurrence(text: &str, at: usize, key: &str) -> Option<usize> {
+    let is_key_at = |o: usize| {
+        text.get(o..).is_some_and(|t| {
+            let t = t.strip_prefix(['"', '\'']).unwrap_or(t);
+            t.strip_prefix(key).is_some_and(|r| {
+                let r = r.strip_prefix(['"', '\'']).unwrap_or(r);
+                r.trim_start_matches(' ').starts_with(':')
+            })
+        })
+    };
+    let line_start = text
+        .get(..at)
+        .and_then(|t| t.rfind('\n'))
+        .map_or(0, |i| i + 1);
+    // Earlier in a flow map on the same line: after `{`, `,` and spaces.
+    let head = text.get(line_start..at).unwrap_or("");
+    if head.contains('{') {
+        for (i, c) in head.char_indices() {
+            if matches!(c, '{' | ',') {
+                let k = i + 1 + (head.len() - i - 1 - head[i + 1..].trim_start().len());
+                if line_start + k < at && is_key_at(line_start + k) {
+                    return Some(line_start + k);
+                }
+            }
+        }
+    }
+    let column = head.chars().count();
+    let mut end = line_start;
+    while end > 0 {
+        let start = text
+            .get(..end - 1)
+            .and_then(|t| t.rfind('\n'))
+            .map_or(0, |i| i + 1);
+        let line = text.get(start..end - 1).unwrap_or("");
+        end = start;
+        let content = line.trim_start_matches(' ');
+        if content.is_empty() || content.starts_with('#') {
+            continue;
+        }
+        let indent = line.len() - content.len();
+        // `- key: v`: an item whose map starts at the key's column.
+        let dash = content.len() - content.trim_start_matches(['-', ' ']).len();
+        if indent + dash == column && is_key_at(start + indent + dash) {
+            return Some(start + indent + dash);
+        }
+        if indent < column || (dash > 0 && indent + dash == column) {
+            return None;
+        }
+    }
+    None
 }
 
 /// What holds a map: a key, a list item, or the document itself.
