@@ -119,6 +119,18 @@ fn cases() -> Vec<(String, Plan, Artifacts)> {
             "v-kubeadm-canal",
             kubeadm.replace("plugin: flannel", "plugin: canal"),
         ),
+        // Finding 10: no MTU declared anywhere, so none written; the CNI detects it.
+        ("v-kubeadm-flannel-no-mtu", no_mtu(&kubeadm)),
+        (
+            "v-rke2-calico-no-mtu",
+            no_mtu(&rke2).replace("plugin: canal", "plugin: calico"),
+        ),
+        (
+            "v-rke2-cilium-no-mtu",
+            no_mtu(&rke2)
+                .replace("plugin: canal", "plugin: cilium")
+                .replace("vxlan: {port: 8472, vni: 1}", "vxlan: {port: 8472}"),
+        ),
         (
             "v-kubeadm-flannel-port-vni",
             kubeadm.replace("vxlan: {port: 8472, vni: 1}", "vxlan: {port: 9999, vni: 7}"),
@@ -129,6 +141,14 @@ fn cases() -> Vec<(String, Plan, Artifacts)> {
         out.push((name.to_owned(), plan, art));
     }
     out
+}
+
+/// An intent whose interfaces declare no MTU and whose `cni.mtu` is `auto`.
+fn no_mtu(intent: &str) -> String {
+    intent
+        .replace(", mtu: 1500", "")
+        .replace(", mtu: 9000", "")
+        .replace("mtu: 1500, ", "")
 }
 
 /// An intent without its `policies:` and `workloads:` (the last two sections of the examples).
@@ -308,7 +328,7 @@ fn iface_arg(args: &[String]) -> Option<String> {
 fn read_net_conf(plan: &Plan, conf: &Value, r: &mut Rendered) {
     let f = plan.cni.flannel().expect("flannel settings");
     let be = &conf["Backend"];
-    let mtu = |m: u32| json!(m);
+    let mtu = |m: Option<u32>| json!(m);
     match &f.backend {
         FlannelBackend::Vxlan { port, vni, mtu: m } => {
             r.facts
@@ -604,8 +624,9 @@ fn read_cilium(plan: &Plan, docs: &[Value], r: &mut Rendered) {
             .facts
             .push(("routing-mode", s("native"), d["routing-mode"].clone())),
     }
+    // The chart writes `mtu` only for a non-zero `MTU`.
     r.facts
-        .push(("mtu", json!(c.mtu.to_string()), d["mtu"].clone()));
+        .push(("mtu", json!(c.mtu.map(|m| m.to_string())), d["mtu"].clone()));
     let devices = d["devices"].as_str().unwrap_or("");
     r.facts
         .push(("devices", json!(c.devices.join(" ")), json!(devices)));
@@ -873,4 +894,46 @@ fn render_check_passes() {
             text(&out.stderr)
         );
     }
+}
+
+/// Finding 10: with no MTU known (no interface MTU declared, `cni.mtu` not a number), flannel's
+/// `Backend.MTU`, Calico's Installation `mtu` and Cilium's `MTU` are left out so each CNI
+/// detects the interface's MTU; an explicit `cni.mtu` still pins them.
+#[test]
+fn no_known_mtu_leaves_the_cni_to_detect_it() {
+    let kubeadm = include_str!("../examples/kubeadm-flannel.yaml");
+    let rke2 = include_str!("../examples/rke2-canal.yaml");
+    let (plan, art) = build("kubeadm-flannel-no-mtu.yaml", &no_mtu(kubeadm));
+    assert!(!plan.cni.mtu_known);
+    let conf: Value = serde_json::from_slice(&art["flannel/net-conf.json"]).expect("JSON");
+    assert_eq!(conf["Backend"].get("MTU"), None, "{conf}");
+    let values = |art: &Artifacts, chart: &str| -> Value {
+        let hcc: Value =
+            serde_saphyr::from_str(&text(&art[&format!("rke2/manifests/{chart}-config.yaml")]))
+                .expect("YAML");
+        serde_saphyr::from_str(hcc["spec"]["valuesContent"].as_str().expect("values"))
+            .expect("YAML")
+    };
+    let (_, art) = build(
+        "rke2-calico-no-mtu.yaml",
+        &no_mtu(rke2).replace("plugin: canal", "plugin: calico"),
+    );
+    let v = values(&art, "rke2-calico");
+    assert_eq!(v["installation"]["calicoNetwork"].get("mtu"), None, "{v}");
+    let (_, art) = build(
+        "rke2-cilium-no-mtu.yaml",
+        &no_mtu(rke2)
+            .replace("plugin: canal", "plugin: cilium")
+            .replace("vxlan: {port: 8472, vni: 1}", "vxlan: {port: 8472}"),
+    );
+    let v = values(&art, "rke2-cilium");
+    assert_eq!(v.get("MTU"), None, "{v}");
+    // Given: written.
+    let (plan, art) = build(
+        "kubeadm-flannel-mtu.yaml",
+        &no_mtu(kubeadm).replace("mtu: auto", "mtu: 1400"),
+    );
+    assert!(plan.cni.mtu_known);
+    let conf: Value = serde_json::from_slice(&art["flannel/net-conf.json"]).expect("JSON");
+    assert_eq!(conf["Backend"]["MTU"], json!(1450), "{conf}");
 }

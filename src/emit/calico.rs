@@ -69,7 +69,9 @@ pub struct InstallationSpec {
 pub struct CalicoNetwork {
     pub bgp: &'static str,
     pub ip_pools: Vec<OperatorPool>,
-    pub mtu: u32,
+    /// Left out when the MTU is not known: Calico detects it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mtu: Option<u32>,
     #[serde(
         rename = "nodeAddressAutodetectionV4",
         skip_serializing_if = "Option::is_none"

@@ -64,8 +64,9 @@ pub struct Datapath {
     pub ipv6_native_routing_cidr: Option<IpNet>,
     /// The underlying network's MTU; Cilium takes its tunnel and WireGuard overhead off it
     /// for pod routes (cilium/cilium `pkg/mtu/mtu.go`).
-    #[serde(rename = "MTU")]
-    pub mtu: u32,
+    /// Left out when the MTU is not known: Cilium detects it.
+    #[serde(rename = "MTU", skip_serializing_if = "Option::is_none")]
+    pub mtu: Option<u32>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub devices: Vec<String>,
     #[serde(rename = "enableIPv4Masquerade")]

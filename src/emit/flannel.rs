@@ -81,8 +81,9 @@ pub enum Backend {
         #[serde(rename = "VNI")]
         vni: u32,
         port: u16,
-        #[serde(rename = "MTU")]
-        mtu: u32,
+        /// Left out when the MTU is not known: flannel takes the interface's.
+        #[serde(rename = "MTU", skip_serializing_if = "Option::is_none")]
+        mtu: Option<u32>,
     },
     #[serde(rename = "host-gw")]
     HostGw,
@@ -91,8 +92,8 @@ pub enum Backend {
         listen_port: u16,
         #[serde(rename = "ListenPortV6", skip_serializing_if = "Option::is_none")]
         listen_port_v6: Option<u16>,
-        #[serde(rename = "MTU")]
-        mtu: u32,
+        #[serde(rename = "MTU", skip_serializing_if = "Option::is_none")]
+        mtu: Option<u32>,
         /// k3s writes 25 for its `wireguard-native` backend; netc keeps that.
         #[serde(skip_serializing_if = "Option::is_none")]
         persistent_keepalive_interval: Option<u32>,

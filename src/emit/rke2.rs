@@ -287,7 +287,7 @@ fn flannel_values(f: &FlannelSettings, chart: FlannelChart) -> FlannelValues {
             backend: "vxlan",
             backend_port: Some(*port),
             vni: Some(*vni),
-            mtu: Some(*mtu),
+            mtu: *mtu,
             ..base
         },
         FlannelBackend::Wireguard {
@@ -298,7 +298,7 @@ fn flannel_values(f: &FlannelSettings, chart: FlannelChart) -> FlannelValues {
             backend: "wireguard",
             backend_port: Some(*listen_port),
             backend_port_v6: *listen_port_v6,
-            mtu: Some(*mtu),
+            mtu: *mtu,
             ..base
         },
     }

@@ -57,6 +57,12 @@ pub struct CniPlan {
     pub mtu: u32,
     /// Whether `mtu` was derived (`auto` or absent) rather than given.
     pub mtu_auto: bool,
+    /// Whether the intent tells the data path's MTU: `cni.mtu` as a number, or a declared MTU
+    /// on every data-path interface of every node. Otherwise `mtu` rests on a 1500 guess, and
+    /// the CNIs that detect the MTU themselves get none (flannel's `Backend.MTU`: the
+    /// interface's, `pkg/backend/vxlan`; Calico's Installation `mtu`: autodetected, tigera/operator
+    /// `api/v1/installation_types.go`; Cilium's `MTU`: 0 = the device's, cilium `pkg/mtu`).
+    pub mtu_known: bool,
     /// Bytes the CNI's own data path takes off the underlay MTU, as the plugin counts them.
     pub own_overhead: u32,
     /// Bytes each pod packet gains on the wire: `own_overhead` plus a host overlay under it.
@@ -206,15 +212,20 @@ pub const FLANNELD_KUBECONFIG: &str = "/etc/kube-flannel/kubeconfig";
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "kebab-case")]
 pub enum FlannelBackend {
-    /// `MTU` is the underlay MTU: the device gets `MTU - 50` (`pkg/backend/vxlan/device.go`).
-    Vxlan { port: u16, vni: u32, mtu: u32 },
+    /// `MTU` is the underlay MTU: the device gets `MTU - 50` (`pkg/backend/vxlan/device.go`);
+    /// `None`: left out, flannel takes the interface's.
+    Vxlan {
+        port: u16,
+        vni: u32,
+        mtu: Option<u32>,
+    },
     /// No knobs but `Type`; pods get the interface's MTU.
     HostGw,
-    /// `MTU` is the underlay MTU: the device gets `MTU - 80`.
+    /// `MTU` is the underlay MTU: the device gets `MTU - 80`; `None`: the interface's.
     Wireguard {
         listen_port: u16,
         listen_port_v6: Option<u16>,
-        mtu: u32,
+        mtu: Option<u32>,
     },
 }
 
@@ -224,8 +235,9 @@ pub struct CalicoSettings {
     pub pools: Vec<CalicoPool>,
     /// `calicoNetwork.bgp`: BIRD runs and peers on TCP 179.
     pub bgp: bool,
-    /// `calicoNetwork.mtu`: the pod veth MTU (Calico sizes its tunnel devices itself).
-    pub mtu: u32,
+    /// `calicoNetwork.mtu`: the pod veth MTU (Calico sizes its tunnel devices itself);
+    /// `None`: left out, Calico detects it.
+    pub mtu: Option<u32>,
     /// `nodeAddressAutodetectionV4/V6.interface`: Calico matches the regex unanchored, so an
     /// exact name is `^name$` (`eth1` alone would also pick `veth1a2b`).
     pub interface_regex: Option<String>,
@@ -297,8 +309,8 @@ pub struct CiliumSettings {
     /// `Some(port)`: `routingMode: tunnel` over VXLAN on `port`; `None`: native routing.
     pub tunnel_port: Option<u16>,
     /// `MTU`: the underlying network's MTU; Cilium takes its tunnel (50) and WireGuard (80)
-    /// overhead off it for pod routes (`pkg/mtu/mtu.go`).
-    pub mtu: u32,
+    /// overhead off it for pod routes (`pkg/mtu/mtu.go`); `None`: left out, Cilium detects it.
+    pub mtu: Option<u32>,
     /// `devices`.
     pub devices: Vec<String>,
     /// `encryption: {enabled: true, type: wireguard}`.
@@ -428,6 +440,17 @@ fn node_data_mtu(intent: &NetworkIntent, node: &NodePlan) -> u32 {
         .unwrap_or(DEFAULT_INTERFACE_MTU)
 }
 
+/// Whether every data-path interface of the node is declared with its MTU.
+fn node_mtu_declared(intent: &NetworkIntent, node: &NodePlan) -> bool {
+    let names = data_path_interfaces(intent, node);
+    !names.is_empty()
+        && names.iter().all(|name| {
+            node.interfaces
+                .iter()
+                .any(|i| i.name == *name && i.mtu_declared)
+        })
+}
+
 /// The intent's CNI values, with their spans, for the settings and the `not_applied` list.
 struct Given<'a> {
     intent: &'a NetworkIntent,
@@ -437,6 +460,8 @@ struct Given<'a> {
     pod_mtu: u32,
     path_mtu: u32,
     own_overhead: u32,
+    /// `CniPlan::mtu_known`.
+    mtu_known: bool,
     not_applied: Vec<NotApplied>,
 }
 
@@ -547,7 +572,15 @@ impl Given<'_> {
         }
     }
 
-    fn flannel(&mut self, target: &'static str, k3s_default_mtus: &[u32]) -> FlannelSettings {
+    /// Flannel's settings; `pin_mtu`: write `Backend.MTU` even when the MTU is not known
+    /// (Canal's veth MTU is sized from it).
+    fn flannel(
+        &mut self,
+        target: &'static str,
+        k3s_default_mtus: &[u32],
+        pin_mtu: bool,
+    ) -> FlannelSettings {
+        let pin = pin_mtu || self.mtu_known;
         let (ip_masq, _) = self.nat_outgoing();
         let v6 = self.has_v6();
         let (backend, device_mtu) = match self.encapsulation {
@@ -576,7 +609,7 @@ impl Given<'_> {
                     FlannelBackend::Wireguard {
                         listen_port: FLANNEL_WIREGUARD_PORT,
                         listen_port_v6: v6.then_some(FLANNEL_WIREGUARD_PORT_V6),
-                        mtu,
+                        mtu: pin.then_some(mtu),
                     },
                     self.pod_mtu,
                 )
@@ -586,7 +619,7 @@ impl Given<'_> {
                 FlannelBackend::Vxlan {
                     port: self.port().map_or(FLANNEL_VXLAN_PORT, |p| p.0),
                     vni: self.vni().map_or(FLANNEL_VXLAN_VNI, |v| v.0),
-                    mtu: self.pod_mtu + FLANNEL_VXLAN_DEVICE_OVERHEAD,
+                    mtu: pin.then_some(self.pod_mtu + FLANNEL_VXLAN_DEVICE_OVERHEAD),
                 },
                 self.pod_mtu,
             ),
@@ -595,9 +628,11 @@ impl Given<'_> {
             FlannelBackend::Vxlan { port, vni, mtu } => {
                 *port != FLANNEL_VXLAN_PORT
                     || *vni != FLANNEL_VXLAN_VNI
-                    || k3s_default_mtus.iter().any(|m| m != mtu)
+                    || mtu.is_some_and(|mtu| k3s_default_mtus.iter().any(|m| *m != mtu))
             }
-            FlannelBackend::Wireguard { mtu, .. } => k3s_default_mtus.iter().any(|m| m != mtu),
+            FlannelBackend::Wireguard { mtu, .. } => {
+                mtu.is_some_and(|mtu| k3s_default_mtus.iter().any(|m| *m != mtu))
+            }
             FlannelBackend::HostGw => false,
         };
         FlannelSettings {
@@ -703,6 +738,8 @@ pub(super) fn cni_plan(
         .map(|n| n.data_mtu)
         .min()
         .unwrap_or(DEFAULT_INTERFACE_MTU);
+    let mtu_known = matches!(cni.mtu.as_ref().map(|m| m.value), Some(Mtu::Bytes(_)))
+        || (!nodes.is_empty() && nodes.iter().all(|n| node_mtu_declared(intent, n)));
     let (mtu, mtu_auto) = match cni.mtu.as_ref().map(|m| m.value) {
         Some(Mtu::Bytes(b)) => (b, false),
         Some(Mtu::Auto) | None => (path_mtu.saturating_sub(overhead), true),
@@ -721,6 +758,7 @@ pub(super) fn cni_plan(
         pod_mtu: mtu,
         path_mtu: path_mtu.saturating_sub(overhead - own),
         own_overhead: own,
+        mtu_known,
         not_applied: Vec::new(),
     };
     let settings = match plugin {
@@ -766,6 +804,7 @@ pub(super) fn cni_plan(
         encapsulation,
         mtu,
         mtu_auto,
+        mtu_known,
         own_overhead: own,
         overhead,
         interface: cni.interface.as_ref().map(|i| i.value.clone()),
@@ -782,7 +821,7 @@ fn flannel_settings(given: &mut Given<'_>, k3s_default_mtus: &[u32]) -> FlannelS
         _ => "flannel",
     };
     given.block_size_has_no_effect(target);
-    let settings = given.flannel(target, k3s_default_mtus);
+    let settings = given.flannel(target, k3s_default_mtus, false);
     let (masq, span) = given.nat_outgoing();
     if !masq && let Some(span) = span {
         match given.distribution {
@@ -821,7 +860,9 @@ fn canal_settings(given: &mut Given<'_>) -> CanalSettings {
         _ => "canal",
     };
     given.block_size_has_no_effect(target);
-    let flannel = given.flannel(target, &[]);
+    // Canal pins flannel's MTU: its pod veths are sized from flannel.1's (`veth_mtu`), which
+    // Calico's own detection would not take the VXLAN header off.
+    let flannel = given.flannel(target, &[], true);
     let (masquerade, _) = given.nat_outgoing();
     CanalSettings {
         // rke2-charts `rke2-canal` values: `calico.vethuMTU` must not exceed flannel.1's MTU,
@@ -873,7 +914,7 @@ fn calico_settings(given: &mut Given<'_>) -> CalicoSettings {
         // tigera/operator `pkg/controller/installation/core_controller.go` (fillDefaults):
         // with `bgp` unset the operator enables BGP, which k8s-snap never sets.
         bgp: canonical || calico_bgp(encap),
-        mtu: given.pod_mtu,
+        mtu: given.mtu_known.then_some(given.pod_mtu),
         interface_regex: given.interface().map(|i| anchored_regex(&i)),
         vxlan_port: CALICO_VXLAN_PORT,
         vxlan_vni: CALICO_VXLAN_VNI,
@@ -955,7 +996,7 @@ fn calico_settings(given: &mut Given<'_>) -> CalicoSettings {
             }
         }
         if given.explicit_mtu().is_some() {
-            settings.mtu = given.path_mtu.saturating_sub(given.own_overhead);
+            settings.mtu = Some(given.path_mtu.saturating_sub(given.own_overhead));
         }
     }
     settings
@@ -1002,7 +1043,9 @@ fn cilium_settings(given: &mut Given<'_>) -> CiliumSettings {
     let (masquerade, nat_span) = given.nat_outgoing();
     let mut settings = CiliumSettings {
         tunnel_port,
-        mtu: given.pod_mtu + given.own_overhead,
+        mtu: given
+            .mtu_known
+            .then_some(given.pod_mtu + given.own_overhead),
         devices: given.interface().into_iter().collect(),
         wireguard: given.encapsulation == Encapsulation::Wireguard,
         masquerade,
@@ -1018,7 +1061,7 @@ fn cilium_settings(given: &mut Given<'_>) -> CiliumSettings {
                 target,
                 "k8s-snap has no MTU annotation: Cilium detects the MTU from the device",
             );
-            settings.mtu = given.path_mtu;
+            settings.mtu = Some(given.path_mtu);
         }
         if !masquerade && let Some(span) = nat_span {
             given.no_knob(
