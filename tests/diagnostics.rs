@@ -501,7 +501,11 @@ fn pin_outside_misaligned_shared_and_overlapping() {
 
 #[test]
 fn slash_32_pin_with_mask_32_passes() {
+    // The bridge plugin takes pins (flannel does not: pinned_pod_cidr_reaches_no_ipam_cni).
     let r = run(&edit(&[
+        ("plugin: flannel", "plugin: bridge"),
+        ("encapsulation: vxlan", "encapsulation: none"),
+        ("  vxlan: {port: 8472, vni: 1}\n", ""),
         ("podCIDR: 10.244.0.0/16", "podCIDR: 10.244.0.0/28"),
         ("nodeCIDRMaskSize: 24", "nodeCIDRMaskSize: 32"),
         (
@@ -510,6 +514,63 @@ fn slash_32_pin_with_mask_32_passes() {
         ),
     ]));
     r.clean();
+}
+
+/// Issue 15 (Low): a pinned `nodes[].podCIDR` reaches only the bridge plugin; flannel and
+/// Canal take the node's `spec.podCIDR` from kube-controller-manager, Calico and Cilium their
+/// own IPAM: reported (a warning), never dropped silently.
+#[test]
+fn pinned_pod_cidr_reaches_no_ipam_cni() {
+    let pin = (
+        "address: 10.0.1.101/24,",
+        "address: 10.0.1.101/24, podCIDR: 10.244.7.0/24,",
+    );
+    let r = run(&edit(&[pin]));
+    let d = r.expect(code::CNI_SETTING_NOT_APPLIED, 28, "10.244.7.0/24");
+    // A warning: a Node created with its spec.podCIDR keeps it (the help says so).
+    assert!(
+        !d.is_error() && d.message.contains("nodes[].podCIDR") && d.message.contains("flannel"),
+        "{}",
+        d.message
+    );
+    for plugin in ["calico", "canal", "cilium"] {
+        let r = run(&edit(&[
+            pin,
+            ("plugin: flannel", &format!("plugin: {plugin}")),
+            ("vxlan: {port: 8472, vni: 1}", "vxlan: {port: 8472}"),
+        ]));
+        let d = r.expect(code::CNI_SETTING_NOT_APPLIED, 28, "10.244.7.0/24");
+        assert!(d.message.contains(plugin), "{}", d.message);
+    }
+    // The bridge plugin's host-local range is the pin.
+    run(&edit(&[
+        pin,
+        ("plugin: flannel", "plugin: bridge"),
+        ("encapsulation: vxlan", "encapsulation: none"),
+        ("  vxlan: {port: 8472, vni: 1}\n", ""),
+    ]))
+    .lacks(code::CNI_SETTING_NOT_APPLIED);
+}
+
+/// Issue 15 (Low): k8s-snap gives its Cilium only the pod CIDR lists, so `nodeCIDRMaskSize`
+/// other than Cilium's /24 reaches kube-controller-manager alone.
+#[test]
+fn canonical_cilium_takes_no_node_mask() {
+    let canonical = [
+        ("distribution: kubeadm", "distribution: canonical"),
+        ("plugin: flannel", "plugin: cilium"),
+        ("vxlan: {port: 8472, vni: 1}", "vxlan: {port: 8472}"),
+    ];
+    run(&edit(&canonical)).lacks(code::CNI_SETTING_NOT_APPLIED);
+    let mut edits = canonical.to_vec();
+    edits.push(("nodeCIDRMaskSize: 24", "nodeCIDRMaskSize: 25"));
+    let r = run(&edit(&edits));
+    let d = r.expect(code::CNI_SETTING_NOT_APPLIED, 11, "25");
+    assert!(
+        d.is_error() && d.message.contains("Canonical Kubernetes' built-in Cilium"),
+        "{}",
+        d.message
+    );
 }
 
 #[test]

@@ -45,6 +45,10 @@ pub const CILIUM_WIREGUARD_PORT: u16 = 51871;
 /// cilium/cilium `pkg/mtu/mtu.go`: `TunnelOverhead = 50` (IPv4 underlay) and
 /// `WireguardOverhead = 80`, both taken off the `MTU` value for pod routes.
 pub const CILIUM_TUNNEL_OVERHEAD: u32 = 50;
+/// cilium/cilium `install/kubernetes/cilium/values.yaml`: `ipam.operator.clusterPoolIPv4MaskSize`
+/// 24 and `clusterPoolIPv6MaskSize` 120.
+pub const CILIUM_POOL_MASK_V4: u8 = 24;
+pub const CILIUM_POOL_MASK_V6: u8 = 120;
 pub const CILIUM_WIREGUARD_OVERHEAD: u32 = 80;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -645,6 +649,98 @@ impl Given<'_> {
         }
     }
 
+    /// `nodes[].podCIDR` with a CNI whose pods get addresses from elsewhere, a warning (the
+    /// pin is not dropped silently). Flannel and Canal run host-local over the node's
+    /// `spec.podCIDR`, which kube-controller-manager's node IPAM allocates in its own order
+    /// (netc writes no pin there; a Node created with `spec.podCIDR` before its kubelet
+    /// registers keeps it). Calico (IPAM blocks from its pools) and Cilium (cluster-pool IPAM)
+    /// never read it. Only the bridge plugin takes the pin (its host-local range, kubelet's
+    /// `podCIDR`, netc's routes).
+    fn pinned_pod_cidrs(&mut self, plugin: CniPlugin) {
+        let (target, instead, by_hand): (&'static str, &str, bool) = match plugin {
+            CniPlugin::Flannel => (
+                "flannel",
+                "pods get the node's spec.podCIDR, which kube-controller-manager allocates in its own order",
+                true,
+            ),
+            CniPlugin::Canal => (
+                "canal",
+                "pods get the node's spec.podCIDR, which kube-controller-manager allocates in its own order",
+                true,
+            ),
+            CniPlugin::Calico => (
+                "calico",
+                "Calico's IPAM hands out blocks from its pools to whichever node needs one",
+                false,
+            ),
+            CniPlugin::Cilium => (
+                "cilium",
+                "Cilium's cluster-pool IPAM hands each node a range of its own choosing",
+                false,
+            ),
+            CniPlugin::Bridge | CniPlugin::None => return,
+        };
+        // One finding for all pins (a 10,000-node intent gets one line), at the first.
+        let mut pins = self.intent.nodes.iter().filter_map(|n| n.pod_cidr.as_ref());
+        let Some(first) = pins.next() else { return };
+        let more = pins.count();
+        let value = if more == 0 {
+            first.value.clone()
+        } else {
+            format!("{} (and {more} more nodes' pins)", first.value)
+        };
+        let instead = format!("{instead}; only the bridge plugin takes a pinned node subnet");
+        if by_hand {
+            self.no_knob("nodes[].podCIDR", value, first.span, target, instead);
+            if let Some(last) = self.not_applied.last_mut() {
+                last.by_hand = Some(
+                    "create each Node with its spec.podCIDR before its kubelet registers \
+                     (kube-controller-manager keeps a podCIDR a Node already has), or remove \
+                     the pins"
+                        .to_owned(),
+                );
+            }
+        } else {
+            self.no_effect("nodes[].podCIDR", value, first.span, target, instead);
+        }
+    }
+
+    /// Canonical Kubernetes' Cilium: k8s-snap passes Cilium only the pod CIDR lists
+    /// (canonical/k8s-snap `src/k8s/pkg/k8sd/features/cilium/network/values.go`,
+    /// `ipam.operator.clusterPoolIPv4PodCIDRList`/`IPv6`), so Cilium's cluster-pool IPAM sizes
+    /// node ranges with its own defaults (cilium `install/kubernetes/cilium/values.yaml`:
+    /// `clusterPoolIPv4MaskSize: 24`, `clusterPoolIPv6MaskSize: 120`); the intent's mask
+    /// reaches only kube-controller-manager, whose `spec.podCIDR` Cilium does not use.
+    fn canonical_cilium_node_masks(&mut self) {
+        let c = &self.intent.cluster;
+        for (key, given, default) in [
+            (
+                "cluster.nodeCIDRMaskSize",
+                c.node_cidr_mask_size.as_ref(),
+                CILIUM_POOL_MASK_V4,
+            ),
+            (
+                "cluster.nodeCIDRMaskSizeV6",
+                c.node_cidr_mask_size_v6.as_ref(),
+                CILIUM_POOL_MASK_V6,
+            ),
+        ] {
+            if let Some(m) = given
+                && m.value != default
+            {
+                self.no_knob(
+                    key,
+                    m.value,
+                    m.span,
+                    CANONICAL_CILIUM,
+                    format!(
+                        "k8s-snap gives Cilium no mask size: its cluster-pool IPAM hands each node a /{default}"
+                    ),
+                );
+            }
+        }
+    }
+
     /// `cni.flannel.paths.*` given, with their spans.
     fn flannel_paths(&self) -> Vec<(&'static str, String, Span)> {
         let Some(p) = self
@@ -776,6 +872,10 @@ pub(super) fn cni_plan(
             PluginSettings::None
         }
     };
+    given.pinned_pod_cidrs(plugin);
+    if plugin == CniPlugin::Cilium && distribution == Distribution::Canonical {
+        given.canonical_cilium_node_masks();
+    }
     // `cni.flannel.paths` without flannel: no flanneld to place.
     let other = match plugin {
         CniPlugin::Flannel => None,
