@@ -9,6 +9,7 @@ pub mod cli;
 pub mod diagnostic;
 pub mod emit;
 pub mod explain;
+pub mod import;
 pub mod intent;
 pub mod output;
 pub mod pipeline;

@@ -23,6 +23,7 @@ mod build;
 mod check;
 mod diff;
 mod explain;
+mod import;
 mod man;
 mod progress;
 pub mod schema;
@@ -68,6 +69,9 @@ pub enum Command {
     Explain(explain::ExplainArgs),
     /// The connections two intents allow differently, and disruptive host-level changes.
     DiffConnectivity(explain::DiffConnectivityArgs),
+    /// Existing manifests as intent: `netc import policies FILE...|DIR` prints `policies:` and
+    /// `workloads:`.
+    Import(import::ImportArgs),
     /// Whether this node's agent applied the intent and its connectivity holds (readinessProbe).
     Status(status::StatusArgs),
     /// Print the JSON Schema of the intent file.
@@ -122,6 +126,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Apply(args) => apply::run(args, &cli),
         Command::Explain(args) => explain::run(args, &cli),
         Command::DiffConnectivity(args) => explain::run_diff(args, &cli),
+        Command::Import(args) => import::run(args, &cli),
         Command::Status(args) => status::run(args, &cli),
         Command::Schema => schema::run(),
         Command::Man(args) => man::run(args),

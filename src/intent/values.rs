@@ -317,6 +317,24 @@ pub fn is_dns1123_subdomain(s: &str) -> bool {
     !s.is_empty() && s.len() <= 253 && s.split('.').all(is_dns1123_label)
 }
 
+/// A Kubernetes object name (`IsDNS1123Subdomain` in kubernetes/kubernetes staging/src/k8s.io/
+/// apimachinery/pkg/util/validation/validation.go): at most 253 of `[a-z0-9.-]`, dot-separated
+/// parts each starting and ending with a letter or digit; unlike DNS, no 63-character limit per
+/// part (`allow-traffic-from-vendor-system-to-kube-system-on-all-ports-with-typo` is a valid
+/// NetworkPolicy name).
+pub fn is_object_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 253
+        && s.split('.').all(|part| {
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && !part.starts_with('-')
+                && !part.ends_with('-')
+        })
+}
+
 /// A Linux interface name: 1-15 bytes, no `/`, `:`, whitespace, not `.` or `..`.
 pub fn is_interface_name(s: &str) -> bool {
     !s.is_empty()

@@ -9,7 +9,7 @@
 
 use crate::diagnostic::{Diag, code};
 use crate::emit::MAX_NODE_NAME_IN_FILE_NAME;
-use crate::intent::values::{is_dns1123_label, is_dns1123_subdomain};
+use crate::intent::values::{is_dns1123_label, is_dns1123_subdomain, is_object_name};
 use crate::intent::{NetworkIntent, Text};
 use crate::plan::Plan;
 
@@ -100,19 +100,29 @@ pub(super) fn check(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
     for policy in &intent.policies {
         label("namespace", &policy.namespace, out);
         // A policy's name and an unnamed entry's rule names are NetworkPolicy names: DNS-1123
-        // subdomains, up to 253 characters (ValidateNetworkPolicyName in kubernetes/kubernetes
-        // pkg/apis/networking/validation/validation.go is NameIsDNSSubdomain). A rule name in
-        // a named policy names nothing in Kubernetes; it keeps the same syntax.
-        if let Some(name) = &policy.name {
-            subdomain("policy name", name, out);
-        }
-        let rule_names = policy
-            .rules
-            .iter()
-            .filter_map(|r| r.name.as_ref())
-            .chain(policy.egress.iter().filter_map(|r| r.name.as_ref()));
-        for name in rule_names {
-            subdomain("policy rule name", name, out);
+        // subdomains as Kubernetes checks them, up to 253 characters with no 63 limit per part
+        // (ValidateNetworkPolicyName in kubernetes/kubernetes pkg/apis/networking/validation/
+        // validation.go is NameIsDNSSubdomain). A rule name in a named policy names nothing in
+        // Kubernetes; it keeps the same syntax.
+        let names = policy.name.iter().map(|n| ("policy name", n)).chain(
+            policy
+                .rules
+                .iter()
+                .filter_map(|r| r.name.as_ref())
+                .chain(policy.egress.iter().filter_map(|r| r.name.as_ref()))
+                .map(|n| ("policy rule name", n)),
+        );
+        for (what, name) in names {
+            if !is_object_name(&name.value) {
+                out.push(
+                    Diag::error(
+                        code::NAME_INVALID,
+                        format!("{what} `{}` is not a Kubernetes object name", name.value),
+                    )
+                    .label(name.span, "invalid name")
+                    .help("use lower-case letters, digits, `-` and `.`, each `.`-separated part starting and ending with a letter or digit, at most 253 characters"),
+                );
+            }
         }
         let peers = policy
             .rules
