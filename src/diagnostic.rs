@@ -79,6 +79,10 @@ pub mod code {
     /// `netc apply` refusals before any step (not `check` findings: they depend on the host).
     pub const APPLY_NOT_THIS_NODE: &str = "netc::apply::not-this-node";
     pub const APPLY_MISSING_INTERFACE: &str = "netc::apply::missing-interface";
+    pub const KUBE_PROXY_NOT_APPLIED: &str = "netc::kube-proxy::setting-not-applied";
+    pub const PROFILE_VERSION_UNSUPPORTED: &str = "netc::profile::version-unsupported";
+    pub const PROFILE_VERSION_UNVERIFIED: &str = "netc::profile::version-unverified";
+    pub const CNI_BUILTIN_FLAVOR: &str = "netc::cni::builtin-flavor";
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]

@@ -716,6 +716,8 @@ fn firewalls_open_the_datastore_and_bgp_ports_the_cluster_uses() {
             let version = match dist {
                 "rke2" => "v1.31.4+rke2r1",
                 "k3s" => "v1.31.4+k3s1",
+                // k8s-snap 1.33: its moonray flavor still runs Calico, and k8s-dqlite exists.
+                "canonical" => "v1.33.0",
                 _ => "v1.31.2",
             };
             let mut y = format!(

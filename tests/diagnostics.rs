@@ -2260,3 +2260,90 @@ fn deny_warnings_fails_on_a_warning_the_intent_does_not_accept() {
     assert_eq!(netc(&[&warn], true), Some(1));
     assert_eq!(netc(&[&accepted], true), Some(0));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Target profiles (`plan/profile/`): facts asked outside the versions they are known for.
+
+/// BASE as a Canonical Kubernetes cluster at `version` with `plugin`.
+fn canonical(version: &str, plugin: &str, edits: &[(&str, &str)]) -> String {
+    let version_line = format!("  kubernetesVersion: {version}");
+    let plugin_line = format!("  plugin: {plugin}");
+    let mut all = vec![
+        ("  distribution: kubeadm", "  distribution: canonical"),
+        ("  kubernetesVersion: v1.31.2", version_line.as_str()),
+        ("  plugin: flannel", plugin_line.as_str()),
+        ("  vxlan: {port: 8472, vni: 1}\n", ""),
+    ];
+    all.extend_from_slice(edits);
+    edit(&all)
+}
+
+#[test]
+fn profile_version_below_every_range() {
+    let r = run(&edit(&[("v1.31.2", "v1.21.0")]));
+    let d = r.expect(code::PROFILE_VERSION_UNSUPPORTED, 8, "v1.21.0");
+    assert!(d.message.contains("1.22"), "{}", d.message);
+    r.also_labels(d, 7, "kubeadm");
+    let r = run(&canonical("v1.29.4", "cilium", &[]));
+    r.expect(code::PROFILE_VERSION_UNSUPPORTED, 8, "v1.29.4");
+}
+
+#[test]
+fn profile_version_newer_than_verified_warns() {
+    let r = run(&edit(&[("v1.31.2", "v1.37.0")]));
+    let d = r.expect(code::PROFILE_VERSION_UNVERIFIED, 8, "v1.37.0");
+    assert_eq!(d.severity, Severity::Warning);
+    r.clean();
+    run(&edit(&[("v1.31.2", "v1.36.1")])).lacks(code::PROFILE_VERSION_UNVERIFIED);
+}
+
+#[test]
+fn canonical_calico_only_in_the_moonray_releases() {
+    // k8s-snap's default build runs Cilium; its moonray flavor (1.32-1.33) ran Calico.
+    let r = run(&canonical("v1.35.0", "calico", &[]));
+    let d = r.expect(code::CNI_UNSUPPORTED, 16, "calico");
+    assert!(d.message.contains("1.32–1.33"), "{}", d.message);
+    r.also_labels(d, 8, "v1.35.0");
+    let r = run(&canonical("v1.33.2", "calico", &[]));
+    let d = r.expect(code::CNI_BUILTIN_FLAVOR, 16, "calico");
+    assert_eq!(d.severity, Severity::Warning);
+    assert!(d.message.contains("Cilium"), "{}", d.message);
+    r.lacks(code::CNI_UNSUPPORTED);
+    let r = run(&canonical("v1.35.0", "cilium", &[]));
+    r.lacks(code::CNI_BUILTIN_FLAVOR);
+    r.clean();
+}
+
+#[test]
+fn kube_proxy_nftables_needs_1_29() {
+    let r = run(&edit(&[
+        ("v1.31.2", "v1.28.9"),
+        ("{mode: iptables}", "{mode: nftables}"),
+    ]));
+    let d = r.expect(code::KUBE_PROXY_INVALID, 14, "nftables");
+    r.also_labels(d, 8, "v1.28.9");
+    for v in ["v1.29.0", "v1.30.5", "v1.31.2"] {
+        run(&edit(&[
+            ("v1.31.2", v),
+            ("{mode: iptables}", "{mode: nftables}"),
+        ]))
+        .clean();
+    }
+}
+
+#[test]
+fn canonical_1_36_has_no_k8s_dqlite_and_no_kube_proxy() {
+    let ds = [(
+        "  kubeProxy: {mode: iptables}",
+        "  kubeProxy: {mode: iptables}\n  datastore: k8s-dqlite",
+    )];
+    let r = run(&canonical("v1.36.0", "cilium", &ds));
+    let d = r.expect(code::DATASTORE_UNSUPPORTED, 15, "k8s-dqlite");
+    r.also_labels(d, 8, "v1.36.0");
+    run(&canonical("v1.35.0", "cilium", &ds)).lacks(code::DATASTORE_UNSUPPORTED);
+    let r = run(&canonical("v1.36.0", "cilium", &[]));
+    let d = r.expect(code::KUBE_PROXY_NOT_APPLIED, 14, "iptables");
+    assert_eq!(d.severity, Severity::Warning);
+    r.clean();
+    run(&canonical("v1.35.0", "cilium", &[])).lacks(code::KUBE_PROXY_NOT_APPLIED);
+}

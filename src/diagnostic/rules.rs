@@ -173,7 +173,7 @@ pub const RULES: &[Rule] = &[
     Rule {
         code: code::KUBE_PROXY_INVALID,
         severities: &[E],
-        summary: r#"a kube-proxy setting kube-proxy refuses: `ipvsScheduler` not one of its IPVS schedulers (rr, wrr, lc, wlc, lblc, lblcr, sh, dh, sed, nq); not a Go duration, negative timeout or count, count above int32, `ipvs.syncPeriod` ≤ 0, `ipvs.minSyncPeriod` > `syncPeriod` (default 30s), an `excludeCIDRs` entry that is not a CIDR"#,
+        summary: r#"a kube-proxy setting kube-proxy refuses: `mode: nftables` below Kubernetes 1.29 (on 1.29–1.30 netc writes the `NFTablesProxyMode` gate the mode needs); `ipvsScheduler` not one of its IPVS schedulers (rr, wrr, lc, wlc, lblc, lblcr, sh, dh, sed, nq); not a Go duration, negative timeout or count, count above int32, `ipvs.syncPeriod` ≤ 0, `ipvs.minSyncPeriod` > `syncPeriod` (default 30s), an `excludeCIDRs` entry that is not a CIDR"#,
     },
     Rule {
         code: code::WORKLOAD_INVALID,
@@ -233,7 +233,7 @@ pub const RULES: &[Rule] = &[
     Rule {
         code: code::DATASTORE_UNSUPPORTED,
         severities: &[E],
-        summary: r#"`datastore: k8s-dqlite` on a distribution other than Canonical Kubernetes"#,
+        summary: r#"`datastore: k8s-dqlite` on a distribution other than Canonical Kubernetes, or on Canonical Kubernetes 1.36+ (`datastore-type` is `etcd \| external` there)"#,
     },
     Rule {
         code: code::KUBE_PROXY_MODE_MISMATCH,
@@ -244,5 +244,25 @@ pub const RULES: &[Rule] = &[
         code: code::LINT_INVALID,
         severities: &[E],
         summary: r#"a `lint.allow` entry that is not a netc code, or names a code that is only ever an error (errors cannot be accepted)"#,
+    },
+    Rule {
+        code: code::KUBE_PROXY_NOT_APPLIED,
+        severities: &[W],
+        summary: r#"`cluster.kubeProxy` on a target that runs no kube-proxy (Canonical Kubernetes 1.36: Cilium replaces it)"#,
+    },
+    Rule {
+        code: code::PROFILE_VERSION_UNSUPPORTED,
+        severities: &[E],
+        summary: r#"a fact the cluster needs (see "Target profiles") is not known for its `kubernetesVersion` (e.g. kubeadm below 1.22, Canonical Kubernetes below 1.30)"#,
+    },
+    Rule {
+        code: code::PROFILE_VERSION_UNVERIFIED,
+        severities: &[W],
+        summary: r#"`kubernetesVersion` newer than the newest release the profiles are verified against (1.36)"#,
+    },
+    Rule {
+        code: code::CNI_BUILTIN_FLAVOR,
+        severities: &[W],
+        summary: r#"`plugin: calico` on Canonical Kubernetes 1.32–1.33: only its moonray flavor runs Calico; the default build runs Cilium"#,
     },
 ];

@@ -153,7 +153,13 @@ fn node_args(plan: &Plan, node: Option<&NodePlan>) -> NodeArgs {
         } else {
             Args::new()
         },
-        extra_node_kube_proxy_args: flag_map(&distribution::kube_proxy_flags(plan)),
+        // k8s-snap 1.36 runs no kube-proxy (Cilium replaces it; the key is "no longer used"):
+        // `check` reports kube-proxy settings as not applied, and nothing is written.
+        extra_node_kube_proxy_args: if plan.profile.kube_proxy_runs {
+            flag_map(&distribution::kube_proxy_flags(plan))
+        } else {
+            Args::new()
+        },
         extra_node_kubelet_args: node
             .and_then(|n| distribution::node_ip_flag(plan, n))
             .map(|flag| flag_map(&[flag]))

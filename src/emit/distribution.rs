@@ -157,7 +157,14 @@ pub fn kube_proxy_flags(plan: &Plan) -> Vec<(&'static str, String)> {
                 flags.push(("ipvs-exclude-cidrs", cidrs.join(",")));
             }
         }
-        KubeProxyMode::Nftables => flags.push(("proxy-mode", "nftables".to_owned())),
+        KubeProxyMode::Nftables => {
+            flags.push(("proxy-mode", "nftables".to_owned()));
+            // The profile's fact: the Alpha gate on 1.29–1.30 (kube-proxy's validation
+            // refuses the mode without it).
+            if let Some(g) = plan.profile.kube_proxy_gate {
+                flags.push(("feature-gates", format!("{g}=true")));
+            }
+        }
     }
     // KubeProxyConntrackConfiguration's flags. RKE2 and k3s start kube-proxy with
     // `conntrack-max-per-core=0` and both timeouts `0s` (k3s `pkg/daemons/agent`), and a

@@ -18,7 +18,6 @@ use crate::plan::{NAMESPACE_NAME_LABEL, PeerPlan, Peers, PolicyPlan, PolicyRuleP
 
 /// The namespace and labels of cluster DNS pods (the Plan's CoreDNS workload).
 pub const DNS_NAMESPACE: &str = crate::plan::SYSTEM_NAMESPACE;
-pub const DNS_POD_LABEL: (&str, &str) = crate::plan::CLUSTER_DNS_LABEL;
 /// Marks every object netc writes.
 pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "netc");
 
@@ -237,7 +236,7 @@ pub fn sourced_policies(p: &PolicyPlan) -> Vec<SourcedPolicy> {
                 "allow-dns",
                 p.spans.allow_dns,
                 LabelSelector::default(),
-                SpecParts::egress(vec![dns_rule()]),
+                SpecParts::egress(vec![dns_rule(p.dns_label)]),
             ));
         }
     }
@@ -332,13 +331,14 @@ fn label_selector(labels: BTreeMap<String, String>) -> LabelSelector {
 }
 
 /// UDP and TCP 53 to the cluster DNS pods.
-fn dns_rule() -> EgressRule {
+/// Egress to CoreDNS on 53 (UDP and TCP), selected by the distribution's CoreDNS label.
+fn dns_rule(label: (&str, &str)) -> EgressRule {
     let ns = BTreeMap::from([(NAMESPACE_NAME_LABEL.to_owned(), DNS_NAMESPACE.to_owned())]);
     EgressRule {
         to: vec![Peer {
             pod_selector: Some(label_selector(BTreeMap::from([(
-                DNS_POD_LABEL.0.to_owned(),
-                DNS_POD_LABEL.1.to_owned(),
+                label.0.to_owned(),
+                label.1.to_owned(),
             )]))),
             namespace_selector: Some(label_selector(ns)),
             ip_block: None,

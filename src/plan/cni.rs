@@ -17,7 +17,7 @@ use super::{DEFAULT_INTERFACE_MTU, HostOverlayPlan, NodePlan};
 use crate::intent::{CniPlugin, Distribution, Encapsulation, Mtu, NetworkIntent, Span};
 
 /// Flannel's VXLAN port when `Backend.Port` is 0: the Linux kernel's VXLAN default (8472).
-pub const FLANNEL_VXLAN_PORT: u16 = 8472;
+pub const FLANNEL_VXLAN_PORT: u16 = super::profile::FLANNEL_VXLAN_PORT;
 /// flannel-io/flannel `pkg/backend/vxlan/vxlan.go`: `defaultVNI = 1` on Linux.
 pub const FLANNEL_VXLAN_VNI: u32 = 1;
 /// flannel-io/flannel `pkg/backend/vxlan/device.go`: the `flannel.<VNI>` device gets `MTU - 50`.
@@ -26,22 +26,22 @@ pub const FLANNEL_VXLAN_DEVICE_OVERHEAD: u32 = 50;
 /// `MTU` for the `flannel-wg` device whatever the underlay family.
 pub const FLANNEL_WIREGUARD_DEVICE_OVERHEAD: u32 = 80;
 /// flannel's wireguard backend `ListenPort` / `ListenPortV6` defaults.
-pub const FLANNEL_WIREGUARD_PORT: u16 = 51820;
-pub const FLANNEL_WIREGUARD_PORT_V6: u16 = 51821;
+pub const FLANNEL_WIREGUARD_PORT: u16 = super::profile::FLANNEL_WIREGUARD_PORT;
+pub const FLANNEL_WIREGUARD_PORT_V6: u16 = super::profile::FLANNEL_WIREGUARD_PORT_V6;
 /// Calico FelixConfiguration defaults (projectcalico/api `felixconfig.go`): `vxlanPort` 4789,
 /// `vxlanVNI` 4096, `wireguardListeningPort` 51820, `wireguardListeningPortV6` 51821.
-pub const CALICO_VXLAN_PORT: u16 = 4789;
+pub const CALICO_VXLAN_PORT: u16 = super::profile::CALICO_VXLAN_PORT;
 pub const CALICO_VXLAN_VNI: u32 = 4096;
-pub const CALICO_WIREGUARD_PORT: u16 = 51820;
-pub const CALICO_WIREGUARD_PORT_V6: u16 = 51821;
+pub const CALICO_WIREGUARD_PORT: u16 = super::profile::CALICO_WIREGUARD_PORT;
+pub const CALICO_WIREGUARD_PORT_V6: u16 = super::profile::CALICO_WIREGUARD_PORT_V6;
 /// The operator's IPv4 block size default (tigera/operator `api/v1/installation_types.go`).
 pub const CALICO_BLOCK_SIZE_V4: u8 = 26;
 /// Calico's IPv6 IPAM block size default.
 pub const CALICO_BLOCK_SIZE_V6: u8 = 122;
 /// cilium/cilium `install/kubernetes/cilium/values.yaml`: `tunnelPort` 0 = 8472 for VXLAN.
-pub const CILIUM_VXLAN_PORT: u16 = 8472;
+pub const CILIUM_VXLAN_PORT: u16 = super::profile::CILIUM_VXLAN_PORT;
 /// cilium/cilium `pkg/wireguard/agent/agent.go`: `listenPort = 51871`.
-pub const CILIUM_WIREGUARD_PORT: u16 = 51871;
+pub const CILIUM_WIREGUARD_PORT: u16 = super::profile::CILIUM_WIREGUARD_PORT;
 /// cilium/cilium `pkg/mtu/mtu.go`: `TunnelOverhead = 50` (IPv4 underlay) and
 /// `WireguardOverhead = 80`, both taken off the `MTU` value for pod routes.
 pub const CILIUM_TUNNEL_OVERHEAD: u32 = 50;

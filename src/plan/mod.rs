@@ -11,6 +11,7 @@ mod host;
 mod mtu;
 mod policies;
 mod ports;
+pub mod profile;
 mod subnets;
 mod workloads;
 
@@ -36,8 +37,7 @@ pub use ports::{PortClaim, Scope};
 pub(crate) use subnets::bounds as network_bounds;
 pub use subnets::capacity as subnet_capacity;
 pub use workloads::{
-    API_SERVER_PORT, CLUSTER_DNS_LABEL, NamedPort, SYSTEM_NAMESPACE, WorkloadOrigin, WorkloadPlan,
-    WorkloadsPlan,
+    API_SERVER_PORT, NamedPort, SYSTEM_NAMESPACE, WorkloadOrigin, WorkloadPlan, WorkloadsPlan,
 };
 
 use crate::intent::values::{self, KubeVersion, PortRange};
@@ -84,6 +84,8 @@ pub struct Plan {
     pub proxy: Option<ProxyPlan>,
     /// The DaemonSet running `netc apply --watch` (`fleet:`).
     pub fleet: Option<fleet::FleetPlan>,
+    /// The consumer facts for this distribution at this version (`profile/`).
+    pub profile: profile::Profile,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -297,12 +299,10 @@ impl Plan {
         self.nodes.iter().find(|n| n.name == name)
     }
 
-    /// The kubeadm API version this Kubernetes version uses (`v1beta4` from 1.31).
+    /// The kubeadm API version this Kubernetes version uses (the profile's fact: `v1beta4`
+    /// from 1.31).
     pub fn kubeadm_api(&self) -> &'static str {
-        match self.kubernetes_version {
-            Some(v) if (v.major, v.minor) < (1, 31) => "kubeadm.k8s.io/v1beta3",
-            _ => "kubeadm.k8s.io/v1beta4",
-        }
+        self.profile.kubeadm_api
     }
 
     /// Whether the control plane runs etcd (and listens on its ports): Canonical Kubernetes
@@ -462,10 +462,13 @@ pub fn lower(intent: &NetworkIntent, source_text: &str) -> Plan {
         &mut nodes,
     );
     let firewall = firewall_plan(intent);
+    let kubernetes_version = KubeVersion::parse(&c.kubernetes_version);
+    let profile =
+        profile::Profile::resolve(c.distribution.value, kubernetes_version, kube_proxy.mode);
     let mut plan = Plan {
         name: intent.metadata.name.value.clone(),
         distribution: c.distribution.value,
-        kubernetes_version: KubeVersion::parse(&c.kubernetes_version),
+        kubernetes_version,
         kubernetes_version_text: c.kubernetes_version.value.clone(),
         pod_cidrs,
         service_cidrs,
@@ -484,15 +487,16 @@ pub fn lower(intent: &NetworkIntent, source_text: &str) -> Plan {
         reserved: networks(intent.reserved.iter().map(|t| t.value.as_str())),
         nodes,
         firewall,
-        policies: policies::lower(&intent.policies),
+        policies: policies::lower(&intent.policies, profile.dns_label),
         workloads: WorkloadsPlan::default(),
         proxy: None,
         fleet: intent.fleet.as_ref().map(|f| fleet::lower(f, source_text)),
+        profile,
     };
     ports::claim_all(intent, &mut plan);
     host::derive(&mut plan);
     plan.proxy = host::proxy_plan(intent, &plan);
-    plan.workloads = workloads::lower(intent, &plan.nodes);
+    plan.workloads = workloads::lower(intent, &plan.nodes, plan.profile.dns_label);
     plan
 }
 

@@ -27,6 +27,9 @@ pub struct PolicyPlan {
     pub deny_egress: bool,
     /// Whether egress to cluster DNS is allowed (default: whenever egress is denied).
     pub allow_dns: bool,
+    /// The label the DNS allowance selects CoreDNS pods by: the distribution's own
+    /// (`Profile::dns_label`).
+    pub dns_label: (&'static str, &'static str),
     pub ingress: Vec<PolicyRulePlan>,
     pub egress: Vec<PolicyRulePlan>,
 }
@@ -343,11 +346,14 @@ pub fn policy_types(p: &Policy) -> (bool, bool) {
     }
 }
 
-pub(super) fn lower(policies: &[Policy]) -> Vec<PolicyPlan> {
-    policies.iter().map(lower_one).collect()
+pub(super) fn lower(
+    policies: &[Policy],
+    dns_label: (&'static str, &'static str),
+) -> Vec<PolicyPlan> {
+    policies.iter().map(|p| lower_one(p, dns_label)).collect()
 }
 
-fn lower_one(p: &Policy) -> PolicyPlan {
+fn lower_one(p: &Policy, dns_label: (&'static str, &'static str)) -> PolicyPlan {
     let deny = |dir| {
         p.default_deny
             .iter()
@@ -392,6 +398,7 @@ fn lower_one(p: &Policy) -> PolicyPlan {
             .allow_dns
             .as_ref()
             .map_or(deny_egress.is_some(), |a| a.value),
+        dns_label,
         ingress: p
             .rules
             .iter()

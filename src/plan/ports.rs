@@ -10,6 +10,7 @@ use super::cni::{
     CALICO_WIREGUARD_PORT, CALICO_WIREGUARD_PORT_V6, CILIUM_WIREGUARD_PORT, FlannelBackend,
     FlannelSettings, PluginSettings,
 };
+use super::profile;
 use crate::intent::values::{PortRange, Protocol};
 use crate::intent::{Distribution, NetworkIntent, Role, Span};
 
@@ -90,12 +91,13 @@ struct ControlPlane {
 
 /// Claims of the Kubernetes components of a node, by distribution and role.
 fn kubernetes_claims(
-    dist: Distribution,
+    plan: &Plan,
     role: Role,
     role_span: Span,
     dist_span: Span,
     cp: ControlPlane,
 ) -> Vec<PortClaim> {
+    let dist = plan.distribution;
     let mut out = Vec::new();
     let all = || Scope::All;
     if role == Role::ControlPlane {
@@ -114,7 +116,6 @@ fn kubernetes_claims(
         }
         match dist {
             Distribution::Canonical => {
-                out.push(claim("k8sd", tcp(6400), all(), role_span));
                 // canonical/k8s-snap-api `api/type_bootstrap_config.go`: `datastore-type`
                 // k8s-dqlite listens on `k8s-dqlite-port` (default 9000), etcd on `etcd-port`
                 // and `etcd-peer-port` (2379, 2380).
@@ -152,6 +153,10 @@ fn kubernetes_claims(
                 ));
             }
         }
+    }
+    // Canonical Kubernetes: k8sd serves its REST API on every node (the profile's fact).
+    if let Some(port) = plan.profile.k8sd_port {
+        out.push(claim("k8sd", tcp(port), all(), dist_span));
     }
     out.push(claim("kubelet", tcp(10250), all(), dist_span));
     // kube-proxy's healthz listens on 0.0.0.0:10256 by default (KubeProxyConfiguration
@@ -245,9 +250,19 @@ fn cni_claims(plan: &Plan, intent: &NetworkIntent) -> Vec<PortClaim> {
                 ));
             }
             if c.bgp {
-                out.push(claim("calico BGP", tcp(179), scope.clone(), plugin_span));
+                out.push(claim(
+                    "calico BGP",
+                    tcp(profile::CALICO_BGP_PORT),
+                    scope.clone(),
+                    plugin_span,
+                ));
             }
-            out.push(claim("calico typha", tcp(5473), Scope::All, plugin_span));
+            out.push(claim(
+                "calico typha",
+                tcp(profile::CALICO_TYPHA_PORT),
+                Scope::All,
+                plugin_span,
+            ));
         }
         PluginSettings::Cilium(c) => {
             if let Some(port) = c.tunnel_port {
@@ -262,8 +277,18 @@ fn cni_claims(plan: &Plan, intent: &NetworkIntent) -> Vec<PortClaim> {
                     plugin_span,
                 ));
             }
-            out.push(claim("cilium health", tcp(4240), Scope::All, plugin_span));
-            out.push(claim("hubble", tcp(4244), Scope::All, plugin_span));
+            out.push(claim(
+                "cilium health",
+                tcp(profile::CILIUM_HEALTH_PORT),
+                Scope::All,
+                plugin_span,
+            ));
+            out.push(claim(
+                "hubble",
+                tcp(profile::CILIUM_HUBBLE_PORT),
+                Scope::All,
+                plugin_span,
+            ));
         }
         PluginSettings::Bridge(_) | PluginSettings::None => {}
     }
@@ -297,11 +322,18 @@ pub(super) fn claim_all(intent: &NetworkIntent, plan: &mut Plan) {
             .as_ref()
             .map_or(dist_span, |d| d.span),
     };
-    for (node, spec) in plan.nodes.iter_mut().zip(&intent.nodes) {
-        let mut claims =
-            kubernetes_claims(plan.distribution, node.role, spec.role.span, dist_span, cp);
-        claims.extend(cni.iter().cloned());
-        claims.extend(overlay.iter().cloned());
+    let claims: Vec<Vec<PortClaim>> = plan
+        .nodes
+        .iter()
+        .zip(&intent.nodes)
+        .map(|(node, spec)| {
+            let mut claims = kubernetes_claims(plan, node.role, spec.role.span, dist_span, cp);
+            claims.extend(cni.iter().cloned());
+            claims.extend(overlay.iter().cloned());
+            claims
+        })
+        .collect();
+    for (node, claims) in plan.nodes.iter_mut().zip(claims) {
         node.ports = claims;
     }
 }

@@ -13,12 +13,12 @@ use crate::intent::{NetworkIntent, Span};
 /// The namespace of the cluster's own workloads.
 pub const SYSTEM_NAMESPACE: &str = "kube-system";
 
-/// CoreDNS's pod labels and container ports as every supported distribution deploys it:
-/// kubeadm (kubernetes/kubernetes `cmd/kubeadm/app/phases/addons/dns/manifests.go`,
-/// `CoreDNSDeployment`) and k3s (k3s-io/k3s `manifests/coredns.yaml`) both label the pods
-/// `k8s-app: kube-dns` and name the ports `dns` (UDP 53), `dns-tcp` (TCP 53) and `metrics`
-/// (TCP 9153). `emit::policies`' DNS allowance selects the same label.
-pub const CLUSTER_DNS_LABEL: (&str, &str) = ("k8s-app", "kube-dns");
+/// CoreDNS's container ports as every supported distribution deploys it: kubeadm
+/// (kubernetes/kubernetes `cmd/kubeadm/app/phases/addons/dns/manifests.go`,
+/// `CoreDNSDeployment`) and k3s (k3s-io/k3s `manifests/coredns.yaml`) name them `dns` (UDP
+/// 53), `dns-tcp` (TCP 53) and `metrics` (TCP 9153). Its pod label is a per-distribution
+/// fact (`profile`, `Profile::dns_label`: `k8s-app: coredns` on Canonical Kubernetes), which
+/// `emit::policies`' DNS allowance selects too.
 const CLUSTER_DNS_PORTS: [(&str, Protocol, u16); 3] = [
     ("dns", Protocol::Udp, 53),
     ("dns-tcp", Protocol::Tcp, 53),
@@ -108,7 +108,11 @@ fn labels(l: &crate::intent::Labels) -> BTreeMap<String, String> {
         .collect()
 }
 
-pub(super) fn lower(intent: &NetworkIntent, nodes: &[NodePlan]) -> WorkloadsPlan {
+pub(super) fn lower(
+    intent: &NetworkIntent,
+    nodes: &[NodePlan],
+    dns_label: (&str, &str),
+) -> WorkloadsPlan {
     let mut out = WorkloadsPlan::default();
     let name_label = |ns: &str, out: &mut WorkloadsPlan| {
         out.namespace_labels
@@ -153,10 +157,7 @@ pub(super) fn lower(intent: &NetworkIntent, nodes: &[NodePlan]) -> WorkloadsPlan
         out.list.push(WorkloadPlan {
             namespace: SYSTEM_NAMESPACE.to_owned(),
             name: "coredns".to_owned(),
-            labels: BTreeMap::from([(
-                CLUSTER_DNS_LABEL.0.to_owned(),
-                CLUSTER_DNS_LABEL.1.to_owned(),
-            )]),
+            labels: BTreeMap::from([(dns_label.0.to_owned(), dns_label.1.to_owned())]),
             ports: CLUSTER_DNS_PORTS
                 .iter()
                 .map(|(name, protocol, port)| NamedPort {

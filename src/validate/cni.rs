@@ -8,7 +8,7 @@
 //! | kubeadm   | flannel, calico, canal, cilium, bridge, none | kubeadm installs no CNI; netc writes any of them |
 //! | rke2      | canal (its default), calico, cilium, flannel, none | RKE2's `cni` flag takes exactly these; no bridge |
 //! | k3s       | flannel (built in), calico, canal, cilium, none | others run with `flannel-backend: none`; a bare bridge conflist is not offered |
-//! | canonical | cilium, calico | the snap's own network feature; a second CNI (or none) conflicts with it |
+//! | canonical | cilium, calico | the snap's own network feature (Cilium; Calico only in the moonray flavor: `plan/profile/canonical.rs`, `validate/profile.rs`); a second CNI (or none) conflicts with it |
 //! | manual    | flannel, bridge, none | "the hard way": the bridge plugin with static routes, or flanneld on the host (systemd); netc writes no operator or chart for the others |
 //!
 //! # Which encapsulations each plugin can be told to use
@@ -112,7 +112,7 @@ fn unsupported(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
     if !plugins_of(d).contains(&p) {
         let message = if d == Distribution::Canonical {
             format!(
-                "Canonical Kubernetes ships its own network (cilium or calico); cni.plugin {} would be a second CNI",
+                "Canonical Kubernetes ships its own network (Cilium; Calico only in its moonray flavor, k8s-snap 1.32–1.33); cni.plugin {} would be a second CNI",
                 plugin_name(p)
             )
         } else {

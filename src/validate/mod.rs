@@ -23,6 +23,7 @@ mod names;
 mod nodes;
 mod policy;
 mod ports;
+mod profile;
 mod proxy;
 
 use crate::diagnostic::Diag;
@@ -35,6 +36,7 @@ type Family = fn(&NetworkIntent, &Plan, &mut Vec<Diag>);
 /// The families in report order: the document first, then values, then cross-layer rules.
 const FAMILIES: &[Family] = &[
     header::check,
+    profile::check,
     names::check,
     cluster::check,
     cidr::check,

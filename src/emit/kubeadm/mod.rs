@@ -256,6 +256,14 @@ pub(super) fn kube_proxy_configuration(plan: &Plan) -> KubeProxyConfiguration {
         }),
         bind_address: None,
         client_connection: None,
+        // The profile's fact: `mode: nftables` is refused below 1.29 (`check`) and needs its
+        // Alpha gate on 1.29–1.30.
+        feature_gates: plan
+            .profile
+            .kube_proxy_gate
+            .map(|g| (g, true))
+            .into_iter()
+            .collect(),
     }
 }
 

@@ -192,6 +192,9 @@ pub struct KubeProxyConfiguration {
     pub client_connection: Option<ClientConnection>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub conntrack: Option<Conntrack>,
+    /// `featureGates` (`NFTablesProxyMode: true` for mode nftables on 1.29–1.30).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub feature_gates: BTreeMap<&'static str, bool>,
 }
 
 /// `clientConnection` (k8s.io/component-base `ClientConnectionConfiguration`).

@@ -1,0 +1,80 @@
+//! Canonical Kubernetes' facts (k8s-snap; a snap track is a Kubernetes minor, `1.32-classic`).
+
+use super::{Fact, Key, Target, Value, Versions};
+use crate::intent::values::Protocol;
+use crate::intent::{CniPlugin, Datastore};
+
+const T: Target = Target::Canonical;
+
+pub(super) const FACTS: &[Fact] = &[
+    Fact {
+        target: T,
+        key: Key::BuiltinCni,
+        versions: Versions::from(1, 30),
+        value: Value::Plugin(CniPlugin::Cilium),
+        source: "canonical/k8s-snap `src/k8s/pkg/k8sd/features/implementation_default.go` (`applyNetwork: cilium.ApplyNetwork`; release-1.32…release-1.35, k8sd after 2026-01 #2296)",
+    },
+    Fact {
+        target: T,
+        key: Key::BuiltinCniAlternative,
+        versions: Versions::between((1, 32), (1, 33)),
+        value: Value::Plugin(CniPlugin::Calico),
+        source: "canonical/k8s-snap `src/k8s/pkg/k8sd/features/implementation_moonray.go` (moonray flavor only: release-1.32, release-1.33; removed 2025-08-06, 165810bc8 #1682)",
+    },
+    Fact {
+        target: T,
+        key: Key::DnsLabel,
+        versions: Versions::from(1, 30),
+        value: Value::Label("k8s-app", "coredns"),
+        source: "canonical/k8s-snap `k8s/manifests/charts/coredns-1.39.2.tgz` `templates/_helpers.tpl` (`coredns.k8sapplabel`: the chart name; no override), `tests/integration/tests/test_dns.py` (`k8s-app=coredns`)",
+    },
+    Fact {
+        target: T,
+        key: Key::K8sdPort,
+        versions: Versions::from(1, 30),
+        value: Value::Port(Protocol::Tcp, 6400),
+        source: "canonical/k8s-snap `docs/canonicalk8s/snap/reference/ports-and-services.md` (\"Services on all nodes\": k8sd 6400/tcp; release-1.36)",
+    },
+    Fact {
+        target: T,
+        key: Key::ApiServerPort,
+        versions: Versions::from(1, 30),
+        value: Value::Port(Protocol::Tcp, 6443),
+        source: "canonical/k8s-snap `docs/canonicalk8s/snap/reference/ports-and-services.md` (kube-apiserver `*:6443`)",
+    },
+    Fact {
+        target: T,
+        key: Key::ApiServerPortSetting,
+        versions: Versions::from(1, 30),
+        value: Value::Nothing,
+        source: "canonical/k8s-snap `docs/canonicalk8s/_parts/bootstrap_config.md` (no API server port key netc writes; its components reach the API server on localhost:6443)",
+    },
+    Fact {
+        target: T,
+        key: Key::Datastores,
+        versions: Versions::between((1, 30), (1, 35)),
+        value: Value::Datastores(&[Datastore::Etcd, Datastore::K8sDqlite]),
+        source: "canonical/k8s-snap `docs/canonicalk8s/_parts/bootstrap_config.md` (`datastore-type`: `k8s-dqlite | etcd | external`; release-1.32…release-1.35)",
+    },
+    Fact {
+        target: T,
+        key: Key::Datastores,
+        versions: Versions::from(1, 36),
+        value: Value::Datastores(&[Datastore::Etcd]),
+        source: "canonical/k8s-snap `docs/canonicalk8s/_parts/bootstrap_config.md` (`datastore-type`: `etcd | external`; release-1.36, d924cc27f #2741)",
+    },
+    Fact {
+        target: T,
+        key: Key::KubeProxyRuns,
+        versions: Versions::between((1, 30), (1, 35)),
+        value: Value::Flag(true),
+        source: "canonical/k8s-snap `k8s/wrappers/services/kube-proxy`, `docs/canonicalk8s/_parts/bootstrap_config.md` (`extra-node-kube-proxy-args`; release-1.35)",
+    },
+    Fact {
+        target: T,
+        key: Key::KubeProxyRuns,
+        versions: Versions::from(1, 36),
+        value: Value::Flag(false),
+        source: "canonical/k8s-snap `docs/canonicalk8s/_parts/bootstrap_config.md` (`extra-node-kube-proxy-args` \"no longer used\": Cilium's kube-proxy replacement; release-1.36)",
+    },
+];

@@ -1,0 +1,45 @@
+//! k3s's facts (a k3s release is `v<kubernetes>+k3sN`: its Kubernetes version selects).
+
+use super::{Fact, Key, Target, Value, Versions};
+use crate::intent::CniPlugin;
+use crate::intent::values::Protocol;
+
+const T: Target = Target::K3s;
+
+pub(super) const FACTS: &[Fact] = &[
+    Fact {
+        target: T,
+        key: Key::BuiltinCni,
+        versions: Versions::from(1, 22),
+        value: Value::Plugin(CniPlugin::Flannel),
+        source: "k3s-io/k3s `pkg/cli/cmds/server.go` (`flannel-backend`, default `vxlan`)",
+    },
+    Fact {
+        target: T,
+        key: Key::DnsLabel,
+        versions: Versions::from(1, 22),
+        value: Value::Label("k8s-app", "kube-dns"),
+        source: "k3s-io/k3s `manifests/coredns.yaml` (Deployment `coredns` pod labels)",
+    },
+    Fact {
+        target: T,
+        key: Key::ApiServerPort,
+        versions: Versions::from(1, 22),
+        value: Value::Port(Protocol::Tcp, 6443),
+        source: "k3s-io/k3s `pkg/cli/cmds/server.go` (`https-listen-port`, default 6443)",
+    },
+    Fact {
+        target: T,
+        key: Key::ApiServerPortSetting,
+        versions: Versions::from(1, 22),
+        value: Value::Text("https-listen-port"),
+        source: "k3s-io/k3s `pkg/cli/cmds/server.go` (`https-listen-port`)",
+    },
+    Fact {
+        target: T,
+        key: Key::KubeProxyHealthz,
+        versions: Versions::from(1, 22),
+        value: Value::Text("127.0.0.1:10256"),
+        source: "k3s-io/k3s `pkg/daemons/agent/agent_linux.go` (`kubeProxyArgs`: `healthz-bind-address=127.0.0.1`)",
+    },
+];

@@ -1,0 +1,52 @@
+//! RKE2's facts (an RKE2 release is `v<kubernetes>+rke2rN`: its Kubernetes version selects).
+
+use super::{Fact, Key, Target, Value, Versions};
+use crate::intent::CniPlugin;
+use crate::intent::values::Protocol;
+
+const T: Target = Target::Rke2;
+
+pub(super) const FACTS: &[Fact] = &[
+    Fact {
+        target: T,
+        key: Key::BuiltinCni,
+        versions: Versions::from(1, 22),
+        value: Value::Plugin(CniPlugin::Canal),
+        source: "rancher/rke2 `pkg/cli/cmds/server.go` (`cni` flag, default `canal`)",
+    },
+    Fact {
+        target: T,
+        key: Key::DnsLabel,
+        versions: Versions::from(1, 22),
+        value: Value::Label("k8s-app", "kube-dns"),
+        source: "rancher/rke2-charts `packages/rke2-coredns/generated-changes/patch/values.yaml.patch` (`k8sApp: kube-dns`, read by `_helpers.tpl` `coredns.k8sapplabel`)",
+    },
+    Fact {
+        target: T,
+        key: Key::ApiServerPort,
+        versions: Versions::from(1, 22),
+        value: Value::Port(Protocol::Tcp, 6443),
+        source: "rancher/rke2 `pkg/podtemplate/spec.go` (kube-apiserver probed at `https://localhost:6443`)",
+    },
+    Fact {
+        target: T,
+        key: Key::ApiServerPortSetting,
+        versions: Versions::from(1, 22),
+        value: Value::Nothing,
+        source: "rancher/rke2 `pkg/podtemplate/spec.go` (the port is fixed: probes and kubeconfigs use 6443)",
+    },
+    Fact {
+        target: T,
+        key: Key::Port("supervisor"),
+        versions: Versions::from(1, 22),
+        value: Value::Port(Protocol::Tcp, 9345),
+        source: "rancher/rke2 `pkg/cli/cmds/server.go` (supervisor `9345`)",
+    },
+    Fact {
+        target: T,
+        key: Key::KubeProxyHealthz,
+        versions: Versions::from(1, 22),
+        value: Value::Text("127.0.0.1:10256"),
+        source: "k3s-io/k3s `pkg/daemons/agent/agent_linux.go` (`kubeProxyArgs`: `healthz-bind-address=127.0.0.1`, shared by RKE2)",
+    },
+];

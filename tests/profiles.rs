@@ -1,0 +1,320 @@
+//! Target profiles (`src/plan/profile/`): the facts each target is built with depend on its
+//! version, and the files say so. Each test here failed before the profiles existed:
+//!
+//! - Canonical Kubernetes' CoreDNS is labelled `k8s-app: coredns`: the DNS allowance and
+//!   `explain`'s CoreDNS workload select that label there, `k8s-app: kube-dns` elsewhere;
+//! - k8sd's 6400/tcp is open on every Canonical node, workers included;
+//! - kube-proxy `mode: nftables` carries the `NFTablesProxyMode` gate on 1.29–1.30 on every
+//!   target that passes kube-proxy configuration, and not from 1.31;
+//! - Canonical Kubernetes 1.36 gets no `extra-node-kube-proxy-args` (it runs no kube-proxy);
+//! - the README's fact table is exactly what the profiles hold.
+
+mod build_common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use netc::diagnostic::SourceFile;
+use netc::intent::Syntax;
+use netc::pipeline;
+use serde_json::Value;
+
+type Files = BTreeMap<String, Vec<u8>>;
+
+/// A three-node intent (one control plane) with egress denied in `default` (where the CNI
+/// enforces policies: not flannel outside k3s).
+fn intent(dist: &str, version: &str, plugin: &str, kube_proxy: &str) -> String {
+    let mut text = format!(
+        "apiVersion: netc/v1alpha1
+kind: NetworkIntent
+metadata: {{name: profiles}}
+cluster:
+  distribution: {dist}
+  kubernetesVersion: {version}
+  podCIDR: 10.244.0.0/16
+  serviceCIDR: 10.96.0.0/16
+  kubeProxy: {{mode: {kube_proxy}}}
+cni: {{plugin: {plugin}, encapsulation: vxlan}}
+nodes:
+  - {{name: cp-1, role: control-plane, address: 10.0.1.10/24}}
+  - {{name: worker-1, role: worker, address: 10.0.1.11/24}}
+  - {{name: worker-2, role: worker, address: 10.0.1.12/24}}
+firewall: {{backend: nftables, managementAccess: [tcp/22]}}
+"
+    );
+    if plugin != "flannel" || dist == "k3s" {
+        text.push_str("policies:\n  - {namespace: default, defaultDeny: [ingress, egress]}\n");
+    }
+    text
+}
+
+fn text<'a>(files: &'a Files, path: &str) -> &'a str {
+    std::str::from_utf8(files.get(path).unwrap_or_else(|| panic!("no {path}"))).expect("utf-8")
+}
+
+/// Every YAML document of a file (the header comment skipped).
+fn documents(files: &Files, path: &str) -> Vec<Value> {
+    text(files, path)
+        .split("\n---")
+        .filter(|d| {
+            d.lines()
+                .any(|l| !l.starts_with('#') && !l.trim().is_empty())
+        })
+        .map(|d| serde_saphyr::from_str(d).expect("YAML"))
+        .collect()
+}
+
+/// The label the emitted allow-dns policy selects CoreDNS pods by.
+fn dns_selector(files: &Files) -> (String, String) {
+    let docs = documents(files, "policies/default.yaml");
+    let dns = docs
+        .iter()
+        .find(|d| d["metadata"]["name"] == "allow-dns")
+        .expect("allow-dns policy");
+    let labels = dns["spec"]["egress"][0]["to"][0]["podSelector"]["matchLabels"]
+        .as_object()
+        .expect("matchLabels");
+    assert_eq!(labels.len(), 1, "{labels:?}");
+    let (k, v) = labels.iter().next().expect("one label");
+    (k.clone(), v.as_str().expect("string").to_owned())
+}
+
+#[test]
+fn dns_allowance_selects_each_distributions_coredns_label() {
+    // kubeadm `manifests.go`, k3s `manifests/coredns.yaml`, rke2-coredns `k8sApp: kube-dns`,
+    // the hard way's coredns/deployment manifest: kube-dns. Canonical's chart: coredns.
+    for (dist, version, plugin, want) in [
+        ("kubeadm", "v1.31.2", "calico", "kube-dns"),
+        ("k3s", "v1.31.4+k3s1", "flannel", "kube-dns"),
+        ("rke2", "v1.31.4+rke2r1", "canal", "kube-dns"),
+        ("manual", "v1.31.2", "flannel", "kube-dns"),
+        ("canonical", "v1.32.0", "cilium", "coredns"),
+        ("canonical", "v1.36.0", "cilium", "coredns"),
+    ] {
+        let text = intent(dist, version, plugin, "iptables");
+        let files = build_common::emit_text("p.yaml", &text);
+        if files.contains_key("policies/default.yaml") {
+            assert_eq!(
+                dns_selector(&files),
+                ("k8s-app".to_owned(), want.to_owned()),
+                "{dist} {version}"
+            );
+        } else {
+            assert_eq!(dist, "manual", "no policies file");
+        }
+        // explain's built-in CoreDNS workload carries the same label.
+        let src = SourceFile::new("p.yaml", text);
+        let checked = pipeline::check(&src, Syntax::Yaml);
+        let plan = checked.valid_plan().expect("valid");
+        let i = plan
+            .workloads
+            .find("kube-system", "coredns")
+            .expect("CoreDNS workload");
+        assert_eq!(
+            plan.workloads.list[i]
+                .labels
+                .get("k8s-app")
+                .map(String::as_str),
+            Some(want),
+            "{dist}: explain's CoreDNS"
+        );
+    }
+}
+
+#[test]
+fn explain_lets_canonical_pods_reach_coredns() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("c.yaml");
+    let text = intent("canonical", "v1.35.0", "cilium", "iptables").replace(
+        "policies:\n",
+        "workloads:\n  - {namespace: default, name: web, labels: {app: web}}\npolicies:\n",
+    );
+    std::fs::write(&path, text).expect("write");
+    let out = build_common::netc()
+        .args(["explain"])
+        .arg(&path)
+        .args([
+            "--from",
+            "default/web",
+            "--to",
+            "kube-system/coredns",
+            "--port",
+            "udp/53",
+            "--format",
+            "json",
+        ])
+        .output()
+        .expect("netc explain");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    assert_eq!(v["allowed"], Value::Bool(true), "{v}");
+}
+
+/// The TCP ports an nftables file accepts (`tcp dport N` / `N-M`).
+fn nft_tcp_ports(text: &str) -> Vec<u16> {
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let Some(rest) = line.trim().strip_prefix("tcp dport ") else {
+            continue;
+        };
+        let spec = rest.split_whitespace().next().unwrap_or("");
+        let (a, b) = spec.split_once('-').unwrap_or((spec, spec));
+        if let (Ok(a), Ok(b)) = (a.parse::<u16>(), b.parse::<u16>()) {
+            out.extend(a..=b);
+        }
+    }
+    out
+}
+
+#[test]
+fn k8sd_is_open_on_every_canonical_node() {
+    for version in ["v1.32.0", "v1.36.0"] {
+        let files = build_common::emit_text(
+            "p.yaml",
+            &intent("canonical", version, "cilium", "iptables"),
+        );
+        for node in ["cp-1", "worker-1", "worker-2"] {
+            let open = nft_tcp_ports(text(&files, &format!("firewall/{node}.nft")));
+            assert!(open.contains(&6400), "{version} {node}: k8sd 6400 not open");
+            assert!(
+                open.contains(&4240),
+                "{version} {node}: cilium health 4240 not open"
+            );
+        }
+    }
+    let files = build_common::emit_text(
+        "p.yaml",
+        &intent("kubeadm", "v1.31.2", "cilium", "iptables"),
+    );
+    assert!(!nft_tcp_ports(text(&files, "firewall/worker-1.nft")).contains(&6400));
+}
+
+/// The kube-proxy feature gates each target writes for `mode: nftables` at `version`.
+fn nftables_gates(dist: &str, version: &str) -> Vec<String> {
+    let plugin = if dist == "rke2" { "canal" } else { "flannel" };
+    let files = build_common::emit_text("p.yaml", &intent(dist, version, plugin, "nftables"));
+    let mut gates = Vec::new();
+    match dist {
+        "kubeadm" | "manual" => {
+            let path = if dist == "kubeadm" {
+                "kubeadm/init.yaml".to_owned()
+            } else {
+                files
+                    .keys()
+                    .find(|k| {
+                        k.starts_with("manual/") && k.contains("kube-proxy") && k.ends_with(".yaml")
+                    })
+                    .expect("manual kube-proxy configuration")
+                    .clone()
+            };
+            for d in documents(&files, &path) {
+                if d["kind"] == "KubeProxyConfiguration" {
+                    assert_eq!(d["mode"], "nftables");
+                    for (k, v) in d["featureGates"].as_object().into_iter().flatten() {
+                        gates.push(format!("{k}={v}"));
+                    }
+                }
+            }
+        }
+        "rke2" | "k3s" => {
+            let path = format!("{dist}/cp-1/config.yaml");
+            let path = if files.contains_key(&path) {
+                path
+            } else {
+                files
+                    .keys()
+                    .find(|k| {
+                        k.starts_with(&format!("{dist}/"))
+                            && k.contains("cp-1")
+                            && k.ends_with(".yaml")
+                    })
+                    .expect("server config")
+                    .clone()
+            };
+            let doc = &documents(&files, &path)[0];
+            let args: Vec<&str> = doc["kube-proxy-arg"]
+                .as_array()
+                .expect("kube-proxy-arg")
+                .iter()
+                .filter_map(Value::as_str)
+                .collect();
+            assert!(args.contains(&"proxy-mode=nftables"), "{args:?}");
+            for a in args {
+                if let Some(g) = a.strip_prefix("feature-gates=") {
+                    gates.push(g.to_owned());
+                }
+            }
+        }
+        _ => unreachable!(),
+    }
+    gates
+}
+
+#[test]
+fn nftables_mode_carries_its_gate_on_1_29_and_1_30() {
+    for (dist, suffix) in [
+        ("kubeadm", ""),
+        ("manual", ""),
+        ("rke2", "+rke2r1"),
+        ("k3s", "+k3s1"),
+    ] {
+        for minor in [29, 30] {
+            let gates = nftables_gates(dist, &format!("v1.{minor}.4{suffix}"));
+            assert_eq!(gates, ["NFTablesProxyMode=true"], "{dist} 1.{minor}");
+        }
+        for minor in [31, 33, 36] {
+            let gates = nftables_gates(dist, &format!("v1.{minor}.1{suffix}"));
+            assert!(gates.is_empty(), "{dist} 1.{minor}: {gates:?}");
+        }
+    }
+}
+
+#[test]
+fn canonical_1_36_writes_no_kube_proxy_arguments() {
+    let proxy_args = |version: &str| {
+        let files =
+            build_common::emit_text("p.yaml", &intent("canonical", version, "cilium", "ipvs"));
+        let doc = &documents(&files, "canonical/bootstrap.yaml")[0];
+        doc.get("extra-node-kube-proxy-args").cloned()
+    };
+    assert!(proxy_args("v1.35.0").is_some(), "1.35 runs kube-proxy");
+    assert_eq!(proxy_args("v1.36.0"), None);
+}
+
+const TABLE_BEGIN: &str =
+    "<!-- profile facts: generated by tests/profiles.rs from src/plan/profile/ -->\n";
+const TABLE_END: &str = "<!-- end of profile facts -->";
+
+/// The README's fact table equals `profile::table()`; `NETC_UPDATE_README=1` rewrites it.
+#[test]
+fn readme_fact_table_is_generated_from_the_profiles() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
+    let readme = std::fs::read_to_string(&path).expect("README.md");
+    let start = readme
+        .find(TABLE_BEGIN)
+        .expect("README has the fact table markers")
+        + TABLE_BEGIN.len();
+    let end = start + readme[start..].find(TABLE_END).expect("end marker");
+    let table = netc::plan::profile::table();
+    if readme[start..end] != table {
+        if std::env::var_os("NETC_UPDATE_README").is_some() {
+            let updated = format!("{}{table}{}", &readme[..start], &readme[end..]);
+            std::fs::write(&path, updated).expect("write README.md");
+        } else {
+            panic!(
+                "README.md's fact table is stale: NETC_UPDATE_README=1 cargo test --test profiles"
+            );
+        }
+    }
+    // Every fact is a row.
+    assert_eq!(
+        table.lines().count(),
+        netc::plan::profile::all().count() + 2,
+        "one row per fact"
+    );
+}
