@@ -3,7 +3,7 @@
 # corpus: fuzz/seeds/<target>/ (the inputs of past crashes) plus the examples. Any crash,
 # panic, timeout or out-of-memory fails the script; the input is left in fuzz/artifacts/.
 #
-#   FUZZ_TARGETS="kdl"      only these targets (default: yaml kdl pipeline)
+#   FUZZ_TARGETS="kdl"      only these targets (default: yaml kdl pipeline records)
 #   FUZZ_SECONDS=600        run time per target
 #   FUZZ_ARGS="-runs=N"     more libFuzzer flags (a run count instead of a time, ...)
 #
@@ -11,7 +11,7 @@
 # accept them (see fuzz/README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-targets=${FUZZ_TARGETS:-yaml kdl pipeline}
+targets=${FUZZ_TARGETS:-yaml kdl pipeline records}
 seconds=${FUZZ_SECONDS:-60}
 if ! command -v cargo-fuzz >/dev/null 2>&1; then
     cargo install cargo-fuzz --locked
@@ -24,6 +24,8 @@ for target in $targets; do
     case $target in
         yaml) cp examples/*.yaml "$corpus"/ ;;
         kdl) cp examples/*.kdl "$corpus"/ ;;
+        # The agent's records (status.json, state.json, desired.json): their seeds only.
+        records) ;;
         *) cp examples/*.yaml examples/*.kdl "$corpus"/ ;;
     esac
     echo "fuzz-smoke: $target for ${seconds}s"

@@ -188,7 +188,9 @@ struct Header {
 /// The cached desired state under `key`; `None` on any miss (absent, unreadable, corrupt,
 /// another key, or a MAC that does not match under `secret`).
 pub fn load(state_dir: &Path, secret: &[u8; 32], key: &Key) -> Option<Derived> {
-    let bytes = std::fs::read(state_dir.join(FILE)).ok()?;
+    // Bounded, regular files only: a FIFO or a huge file in its place is a miss, not a hang.
+    let bytes =
+        super::state::read_record(&state_dir.join(FILE), super::state::MAX_RECORD).ok()??;
     let newline = bytes.iter().position(|&b| b == b'\n')?;
     let (header, body) = (&bytes[..newline], &bytes[newline + 1..]);
     let header: Header = serde_json::from_slice(header).ok()?;
