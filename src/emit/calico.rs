@@ -24,13 +24,48 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
         return Ok(());
     };
     let path = "calico/installation.yaml";
+    sink.read_by(
+        path,
+        crate::emit::Consumer::new(
+            crate::emit::Stage::Network,
+            "the Tigera operator",
+            "kubectl apply -f calico/installation.yaml",
+        )
+        .at("the cluster")
+        .noted(
+            "after the operator's own tigera-operator.yaml; the operator creates the IP pools \
+             from this Installation: apply this file, not ippool.yaml",
+        ),
+    );
     sink.put(path.to_owned(), yaml(ctx, path, &installation(calico))?)?;
     let path = "calico/ippool.yaml";
+    sink.read_by(
+        path,
+        crate::emit::Consumer::new(
+            crate::emit::Stage::Network,
+            "calicoctl (Calico installed from its manifest, without the operator)",
+            "calicoctl apply -f calico/ippool.yaml",
+        )
+        .at("the cluster")
+        .noted(
+            "the same pools as installation.yaml, for a manifest install without the Tigera \
+             operator only: apply one of the two, never both",
+        ),
+    );
     sink.put(
         path.to_owned(),
         yaml_documents(ctx, path, &ip_pools(calico))?,
     )?;
     let path = "calico/felixconfiguration.yaml";
+    sink.read_by(
+        path,
+        crate::emit::Consumer::new(
+            crate::emit::Stage::Network,
+            "Felix (through calicoctl or the Calico API server)",
+            "calicoctl apply -f calico/felixconfiguration.yaml",
+        )
+        .at("the cluster"),
+    );
     sink.put(
         path.to_owned(),
         yaml(ctx, path, &felix_configuration(calico))?,

@@ -24,6 +24,16 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
     let Some(canal) = plan.cni.canal().filter(|_| applies(plan)) else {
         return Ok(());
     };
+    sink.read_by(
+        PATH,
+        crate::emit::Consumer::new(
+            crate::emit::Stage::Network,
+            "Canal's DaemonSet (the canal-config ConfigMap of canal.yaml)",
+            "kubectl apply -f canal/canal-config.yaml",
+        )
+        .at("the cluster (kube-system)")
+        .noted("before canal.yaml, in place of canal.yaml's own canal-config"),
+    );
     sink.put(PATH.to_owned(), yaml(ctx, PATH, &config_map(plan, canal)?)?)
 }
 

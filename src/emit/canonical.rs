@@ -99,6 +99,15 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
     let bootstrap = bootstrap_config(plan, init);
     let bytes = yaml_documents_noted(ctx, path, &[], &[bootstrap])?;
     // `k8s bootstrap` runs on the first control-plane node only; the others join.
+    sink.read_by(
+        path,
+        crate::emit::Consumer::new(
+            crate::emit::Stage::Bootstrap,
+            "k8s bootstrap (Canonical Kubernetes)",
+            format!("k8s bootstrap --file {CONFIG_DIR}/bootstrap.yaml"),
+        )
+        .at("the first control-plane node"),
+    );
     match init {
         Some(first) => sink.put_installed(
             path.to_owned(),
@@ -114,6 +123,14 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
         let path = format!("canonical/join-{}.yaml", node.name);
         let bytes = yaml_documents_noted(ctx, &path, JOIN_NOTE, &[join_config(plan, node)])?;
         let host_path = format!("{CONFIG_DIR}/join-{}.yaml", node.name);
+        sink.read_by(
+            &path,
+            crate::emit::Consumer::new(
+                crate::emit::Stage::Join,
+                "k8s join-cluster (Canonical Kubernetes)",
+                format!("k8s join-cluster <join token> --file {host_path}"),
+            ),
+        );
         sink.put_installed(path, bytes, Install::file(&node.name, host_path))?;
     }
     Ok(())

@@ -19,6 +19,15 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
         return Ok(());
     };
     let path = "cilium/values.yaml";
+    sink.read_by(
+        path,
+        crate::emit::Consumer::new(
+            crate::emit::Stage::Network,
+            "Helm (the cilium chart)",
+            "helm install cilium cilium/cilium --namespace kube-system -f cilium/values.yaml",
+        )
+        .at("the cluster (kube-system)"),
+    );
     sink.put(path.to_owned(), yaml(ctx, path, &values(ctx.plan, cilium))?)?;
     Ok(())
 }

@@ -97,6 +97,16 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
         };
         let mut bytes = CLOUD_CONFIG.as_bytes().to_vec();
         bytes.extend(yaml_documents_noted(ctx, &path, NOTES, &[doc])?);
+        sink.read_by(
+            &path,
+            crate::emit::Consumer::new(
+                crate::emit::Stage::Nodes,
+                "cloud-init (the edge provider's bootstrap)",
+                "give it to the machine as its cloud-init user data",
+            )
+            .at("the machine's user data")
+            .noted("instead of running netc apply and the distribution's bootstrap by hand"),
+        );
         sink.put(path, bytes)?;
     }
     Ok(())

@@ -35,9 +35,17 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
                 };
                 let path = format!("cni/{}/10-netc-bridge.conflist", node.name);
                 let bytes = json(&path, &list)?;
+                sink.read_by(
+                    &path,
+                    crate::emit::Consumer::netc_apply("the container runtime (CNI)"),
+                );
                 sink.put_installed(path, bytes, installed(node, "10-netc-bridge.conflist"))?;
                 let path = format!("cni/{}/99-loopback.conf", node.name);
                 let bytes = json(&path, &loopback_conf())?;
+                sink.read_by(
+                    &path,
+                    crate::emit::Consumer::netc_apply("the container runtime (CNI)"),
+                );
                 sink.put_installed(path, bytes, installed(node, "99-loopback.conf"))?;
             }
         }
@@ -46,6 +54,10 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
             for node in ctx.nodes() {
                 let path = format!("cni/{}/10-flannel.conflist", node.name);
                 let bytes = json(&path, &list)?;
+                sink.read_by(
+                    &path,
+                    crate::emit::Consumer::netc_apply("the container runtime (CNI)"),
+                );
                 sink.put_installed(path, bytes, installed(node, "10-flannel.conflist"))?;
             }
         }

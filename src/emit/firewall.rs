@@ -38,11 +38,25 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
                 };
                 let text = text::render("firewall/firewalld.sh", &script)?;
                 // Not installed: `apply` programs the zone from the same entries itself.
+                sink.read_by(
+                    &path,
+                    crate::emit::Consumer::new(
+                        crate::emit::Stage::Nodes,
+                        "firewall-cmd (firewalld)",
+                        format!("sh {path}"),
+                    )
+                    .at(format!("{}'s firewalld", node.name))
+                    .noted("netc apply adds the same entries itself; the script is for doing it by hand"),
+                );
                 sink.put(path, text.into_bytes())?;
             }
             FirewallBackend::Nftables => {
                 let path = format!("firewall/{}.nft", node.name);
                 let text = text::render("firewall/netc.nft", &nft_file(ctx, &fw))?;
+                sink.read_by(
+                    &path,
+                    crate::emit::Consumer::netc_apply("nftables (one nft -f transaction)"),
+                );
                 sink.put_installed(
                     path,
                     text.into_bytes(),

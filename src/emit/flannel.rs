@@ -36,6 +36,7 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
     let bytes = json(path, &conf)?;
     if let Some(host) = &flannel.host {
         // Host flanneld reads it on every node; the DaemonSet (kubeadm) mounts the ConfigMap.
+        sink.read_by(path, crate::emit::Consumer::netc_apply("host flanneld"));
         sink.put_installed(
             path.to_owned(),
             bytes,
@@ -43,8 +44,23 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
         )?;
         return flanneld::emit(ctx, flannel, host, sink);
     }
+    sink.read_by(
+        path,
+        crate::emit::Consumer::new(crate::emit::Stage::Network, "people", "none")
+            .noted("for reading: kube-flannel-cfg.yaml carries it to the kube-flannel DaemonSet"),
+    );
     sink.put(path.to_owned(), bytes)?;
     let path = "flannel/kube-flannel-cfg.yaml";
+    sink.read_by(
+        path,
+        crate::emit::Consumer::new(
+            crate::emit::Stage::Network,
+            "the kube-flannel DaemonSet (its kube-flannel-cfg ConfigMap)",
+            "kubectl apply -k flannel/",
+        )
+        .at("the cluster (kube-flannel)")
+        .noted("the overlay in flannel/ patches it into flannel's release manifest"),
+    );
     let cm = config_map(path, &conf)?;
     sink.put(path.to_owned(), yaml(ctx, path, &cm)?)?;
     Ok(())

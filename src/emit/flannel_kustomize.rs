@@ -101,6 +101,15 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
             path: "/spec/template/spec/containers/0/args/-",
             value: format!("--iface={iface}"),
         }];
+        sink.read_by(
+            &path,
+            crate::emit::Consumer::new(
+                crate::emit::Stage::Network,
+                "kustomize",
+                "kubectl apply -k flannel/",
+            )
+            .at("the cluster (kube-flannel)"),
+        );
         let bytes = yaml_documents_noted(ctx, &path, &[], &[ops])?;
         sink.put(path, bytes)?;
     }
@@ -111,6 +120,15 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
         resources: vec![MANIFEST],
         patches,
     };
+    sink.read_by(
+        &path,
+        crate::emit::Consumer::new(
+            crate::emit::Stage::Network,
+            "kustomize",
+            "kubectl apply -k flannel/",
+        )
+        .at("the cluster (kube-flannel)"),
+    );
     let bytes = yaml_documents_noted(ctx, &path, NOTES, &[k])?;
     sink.put(path, bytes)?;
     Ok(())

@@ -42,6 +42,10 @@ pub fn emit(
         binary: &host.binary,
         args: flanneld_args(flannel, host),
     };
+    sink.read_by(
+        path,
+        crate::emit::Consumer::netc_apply("systemd (host flanneld)"),
+    );
     sink.put_installed(
         path.to_owned(),
         text::render("flannel/flanneld.service", &unit)?.into_bytes(),
@@ -75,6 +79,7 @@ pub fn emit(
             token_file: host.token.clone(),
         },
     );
+    sink.read_by(path, crate::emit::Consumer::netc_apply("host flanneld"));
     sink.put_installed(
         path.to_owned(),
         yaml_documents_noted(ctx, path, &notes, &[config])?,
@@ -83,6 +88,10 @@ pub fn emit(
 
     // Cluster objects: `kubectl apply -f`, never a node's file.
     let path = "flannel/flanneld-rbac.yaml";
+    sink.read_by(
+        path,
+        crate::emit::Consumer::kubectl(crate::emit::Stage::Bootstrap, path),
+    );
     sink.put(path.to_owned(), yaml_documents(ctx, path, &rbac())?)?;
     Ok(())
 }

@@ -51,6 +51,10 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
     };
 
     let path = "fleet/namespace.yaml";
+    sink.read_by(
+        path,
+        crate::emit::Consumer::kubectl(crate::emit::Stage::Fleet, "fleet/"),
+    );
     let namespace = Object {
         api_version: "v1",
         kind: "Namespace",
@@ -64,6 +68,10 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
     sink.put(path.to_owned(), yaml(ctx, path, &namespace)?)?;
 
     let path = "fleet/serviceaccount.yaml";
+    sink.read_by(
+        path,
+        crate::emit::Consumer::kubectl(crate::emit::Stage::Fleet, "fleet/"),
+    );
     let account = Object {
         api_version: "v1",
         kind: "ServiceAccount",
@@ -76,6 +84,10 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
     sink.put(path.to_owned(), yaml(ctx, path, &account)?)?;
 
     let path = "fleet/configmap.yaml";
+    sink.read_by(
+        path,
+        crate::emit::Consumer::kubectl(crate::emit::Stage::Fleet, "fleet/"),
+    );
     let cm = Object {
         api_version: "v1",
         kind: "ConfigMap",
@@ -88,6 +100,10 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
     sink.put(path.to_owned(), yaml(ctx, path, &cm)?)?;
 
     let path = "fleet/daemonset.yaml";
+    sink.read_by(
+        path,
+        crate::emit::Consumer::kubectl(crate::emit::Stage::Fleet, "fleet/"),
+    );
     let ds = Object {
         api_version: "apps/v1",
         kind: "DaemonSet",

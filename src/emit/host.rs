@@ -13,7 +13,7 @@
 
 use serde::Serialize;
 
-use super::{ArtifactSink, Context, EmitError, Install, text};
+use super::{ArtifactSink, Consumer, Context, EmitError, Install, Stage, text};
 use crate::intent::Distribution;
 use crate::plan::{ModuleRequirement, Routes, Sysctl};
 
@@ -42,6 +42,7 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
             "host/sysctl.conf",
             &page(Items::Sysctls(&node.sysctls)),
             installed(SYSCTL_PATH),
+            Consumer::netc_apply("systemd-sysctl (netc apply also sets them at once)"),
         )?;
         put(
             sink,
@@ -49,6 +50,7 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
             "host/modules.conf",
             &page(Items::Modules(&node.modules)),
             installed(MODULES_PATH),
+            Consumer::netc_apply("systemd-modules-load (netc apply also loads them at once)"),
         )?;
         if !node.routes.is_empty() {
             put(
@@ -57,6 +59,12 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
                 "host/routes.txt",
                 &page(Items::Routes(&node.routes)),
                 None,
+                Consumer::new(
+                    Stage::Nodes,
+                    "people and other tools",
+                    "netc apply {intent} --node NODE",
+                )
+                .noted("for reading: netc apply programs these routes itself, over netlink"),
             )?;
         }
         if let Some(vars) = &proxy {
@@ -66,6 +74,7 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
                 "host/proxy.env",
                 &page(Items::Vars(vars)),
                 installed(PROXY_ENV_PATH),
+                Consumer::netc_apply("systemd units and shells (EnvironmentFile=, .)"),
             )?;
             let runtime = RuntimeProxy::of(ctx.plan.distribution, node.is_control_plane());
             match runtime {
@@ -86,6 +95,9 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
                             vars: upper,
                         },
                         installed(path),
+                        Consumer::netc_apply(format!("systemd ({unit}'s drop-in)")).noted(
+                            "then systemctl daemon-reload and restart the container runtime",
+                        ),
                     )?;
                 }
                 RuntimeProxy::EnvFile { service } => {
@@ -99,6 +111,8 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
                             ..page(Items::Vars(vars))
                         },
                         installed(&format!("/etc/default/{service}")),
+                        Consumer::netc_apply(format!("{unit} (EnvironmentFile=)"))
+                            .noted(format!("then systemctl restart {service}")),
                     )?;
                 }
             }
@@ -191,7 +205,9 @@ fn put<T: Serialize>(
     template: &str,
     ctx: &T,
     install: Option<Install>,
+    consumer: Consumer,
 ) -> Result<(), EmitError> {
+    sink.read_by(path, consumer);
     let bytes = text::render(template, ctx)?.into_bytes();
     match install {
         Some(install) => sink.put_installed(path.to_owned(), bytes, install),

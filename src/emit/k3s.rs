@@ -87,11 +87,19 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
             TOKEN_NOTE
         };
         let bytes = yaml_documents_noted(ctx, &path, notes, &[node_config(plan, node)])?;
+        sink.read_by(
+            &path,
+            crate::emit::Consumer::netc_apply("k3s (then start k3s)"),
+        );
         sink.put_installed(path, bytes, Install::file(&node.name, CONFIG_PATH))?;
     }
     if let Some(f) = custom_flannel(plan) {
         let conf = flannel::net_conf(plan, f);
         // Every node's `flannel-conf` names it.
+        sink.read_by(
+            FLANNEL_CONF_ARTIFACT,
+            crate::emit::Consumer::netc_apply("k3s's flannel (flannel-conf)"),
+        );
         sink.put_installed(
             FLANNEL_CONF_ARTIFACT.to_owned(),
             json(FLANNEL_CONF_ARTIFACT, &conf)?,

@@ -105,6 +105,12 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
                         .collect(),
                 };
                 let bytes = text::render("manual/flags.env", &page)?.into_bytes();
+                sink.read_by(
+                    &path,
+                    crate::emit::Consumer::netc_apply(
+                        "the component's systemd unit (EnvironmentFile=)",
+                    ),
+                );
                 sink.put_installed(path, bytes, Install::file(&node.name, install_path))?;
             }
         }
@@ -119,6 +125,10 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
                 args: vec![format!("--config-dir={KUBELET_DROP_IN_DIR}")],
             };
             let bytes = text::render("manual/flags.env", &page)?.into_bytes();
+            sink.read_by(
+                &path,
+                crate::emit::Consumer::netc_apply("the kubelet's systemd unit (EnvironmentFile=)"),
+            );
             sink.put_installed(path, bytes, Install::file(&node.name, KUBELET_ENV))?;
         }
         let path = format!("{dir}/kubelet-config.yaml");
@@ -136,6 +146,7 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
             format!("kubelet --config {kubelet_path}: add your authentication and TLS settings.")
         };
         let bytes = yaml_documents_noted(ctx, &path, &[&note], &[kubelet])?;
+        sink.read_by(&path, crate::emit::Consumer::netc_apply("the kubelet"));
         sink.put_installed(path, bytes, Install::file(&node.name, kubelet_path))?;
 
         let path = format!("{dir}/kube-proxy-config.yaml");
@@ -145,6 +156,10 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
             kubeconfig: KUBE_PROXY_KUBECONFIG.to_owned(),
         });
         let bytes = yaml(ctx, &path, &proxy)?;
+        sink.read_by(
+            &path,
+            crate::emit::Consumer::netc_apply("kube-proxy (--config)"),
+        );
         sink.put_installed(path, bytes, Install::file(&node.name, KUBE_PROXY_CONFIG))?;
 
         let path = format!("{dir}/kube-proxy.kubeconfig");
@@ -162,6 +177,10 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
             "PLACEHOLDERS: put the cluster CA at {KUBE_PROXY_CA} and the {KUBE_PROXY_USER} client certificate and key at {KUBE_PROXY_CERT}, {KUBE_PROXY_KEY}."
         );
         let bytes = yaml_documents_noted(ctx, &path, &[&note], &[config])?;
+        sink.read_by(
+            &path,
+            crate::emit::Consumer::netc_apply("kube-proxy (its kubeconfig)"),
+        );
         sink.put_installed(
             path,
             bytes,

@@ -18,6 +18,7 @@ pub mod flannel_kustomize;
 pub mod flanneld;
 pub mod fleet;
 pub mod host;
+pub mod index;
 pub mod k3s;
 pub mod kubeadm;
 pub mod kubeconfig;
@@ -27,6 +28,8 @@ pub mod rke2;
 pub mod text;
 
 use serde::Serialize;
+
+pub use index::{Consumer, INDEX_PATH, Stage};
 
 use crate::intent::{Distribution, Role};
 use crate::plan::{NodePlan, Plan};
@@ -53,6 +56,12 @@ pub use host::holds_credentials;
 
 /// Where emitters put finished files. Paths are relative, `/`-separated (`cni/worker-1/10-netc.conflist`).
 pub trait ArtifactSink {
+    /// Says, before the file's `put`, who reads `path`, where it goes and how it is applied
+    /// (INDEX.md and the YAML header lines). Sinks that only write or compare ignore it.
+    fn read_by(&mut self, path: &str, consumer: Consumer) {
+        let _ = (path, consumer);
+    }
+
     /// Takes one finished file. Emitters call it once per path.
     fn put(&mut self, path: String, contents: Vec<u8>) -> Result<(), EmitError>;
 
@@ -203,6 +212,8 @@ impl ArtifactSink for std::collections::BTreeMap<String, Vec<u8>> {
 
 #[derive(Debug, thiserror::Error)]
 pub enum EmitError {
+    #[error("no emitter said who reads {0} (ArtifactSink::read_by)")]
+    Undescribed(String),
     #[error("two emitters wrote {0}")]
     DuplicatePath(String),
     #[error("cannot serialize {path}: {message}")]
@@ -269,8 +280,10 @@ impl<'a> Context<'a> {
 
 /// Runs every emitter that applies to the Plan, in a fixed order.
 pub fn emit_all(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitError> {
-    emit_installable(ctx, sink)?;
-    fleet::emit(ctx, sink)
+    let mut indexed = index::Indexed::new(sink, ctx.source);
+    emit_installable(ctx, &mut indexed)?;
+    fleet::emit(ctx, &mut indexed)?;
+    indexed.finish()
 }
 
 /// Every emitter but the fleet's, whose mounts are derived from what these install.

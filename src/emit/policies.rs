@@ -33,6 +33,10 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
             continue;
         }
         let path = format!("policies/{namespace}.yaml");
+        sink.read_by(
+            &path,
+            crate::emit::Consumer::kubectl(crate::emit::Stage::Policies, &path),
+        );
         let bytes = yaml_documents(ctx, &path, &docs)?;
         sink.put(path, bytes)?;
     }

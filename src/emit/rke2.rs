@@ -148,11 +148,21 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
         let path = format!("rke2/{}/config.yaml", node.name);
         let bytes =
             yaml_documents_noted(ctx, &path, notes(plan, node), &[node_config(plan, node)])?;
+        sink.read_by(
+            &path,
+            crate::emit::Consumer::netc_apply("RKE2 (then start rke2-server or rke2-agent)"),
+        );
         sink.put_installed(path, bytes, Install::file(&node.name, CONFIG_PATH))?;
     }
     if let Some((name, bytes)) = chart_manifest(ctx)? {
         // Servers deploy what is in their manifests directory; agents have none.
         let host_path = format!("{MANIFESTS_DIR}/{name}");
+        sink.read_by(
+            &format!("{MANIFESTS_ARTIFACT_DIR}/{name}"),
+            crate::emit::Consumer::netc_apply(
+                "RKE2's deploy controller (the servers' manifests directory)",
+            ),
+        );
         sink.put_installed(
             format!("{MANIFESTS_ARTIFACT_DIR}/{name}"),
             bytes,

@@ -57,6 +57,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         "host/containerd-proxy.conf",
         include_str!("../../templates/host/containerd-proxy.conf.j2"),
     ),
+    (
+        "index.md",
+        include_str!("../../templates/index/INDEX.md.j2"),
+    ),
 ];
 
 fn build_environment() -> Result<Environment<'static>, Error> {

@@ -53,6 +53,15 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
     let docs = init_documents(plan, init);
     let bytes = yaml_documents(ctx, path, &docs)?;
     // `kubeadm init` runs on the first control-plane node only; the others join.
+    sink.read_by(
+        path,
+        crate::emit::Consumer::new(
+            crate::emit::Stage::Bootstrap,
+            "kubeadm init",
+            format!("kubeadm init --config {CONFIG_DIR}/init.yaml"),
+        )
+        .at("the first control-plane node"),
+    );
     match init {
         Some(first) => sink.put_installed(
             path.to_owned(),
@@ -70,10 +79,22 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
         let doc = Document::Join(join_configuration(plan, node, role));
         let bytes = yaml_documents_noted(ctx, &path, JOIN_NOTES, &[doc])?;
         let host_path = format!("{CONFIG_DIR}/join-{}.yaml", node.name);
+        sink.read_by(
+            &path,
+            crate::emit::Consumer::new(
+                crate::emit::Stage::Join,
+                "kubeadm join",
+                format!("kubeadm join --config {host_path}"),
+            ),
+        );
         sink.put_installed(path, bytes, Install::file(&node.name, host_path))?;
     }
     for node in ctx.nodes() {
         for file in patch_files(ctx, node)? {
+            sink.read_by(
+                &file.path,
+                crate::emit::Consumer::netc_apply("kubeadm (the node's patches.directory)"),
+            );
             sink.put_installed(
                 file.path,
                 file.bytes,
