@@ -159,9 +159,7 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
         let host_path = format!("{MANIFESTS_DIR}/{name}");
         sink.read_by(
             &format!("{MANIFESTS_ARTIFACT_DIR}/{name}"),
-            crate::emit::Consumer::netc_apply(
-                "RKE2's deploy controller (the servers' manifests directory)",
-            ),
+            chart_consumer(),
         );
         sink.put_installed(
             format!("{MANIFESTS_ARTIFACT_DIR}/{name}"),
@@ -191,7 +189,21 @@ pub fn chart_manifest(ctx: Context<'_>) -> Result<Option<(String, Vec<u8>)>, Emi
             values_content: values,
         },
     };
-    Ok(Some((name, super::yaml(ctx, &path, &doc)?)))
+    let bytes = super::index::described(
+        ctx.source,
+        super::yaml(ctx, &path, &doc)?,
+        &chart_consumer(),
+        Some(&Install::role_file(
+            Role::ControlPlane,
+            format!("{MANIFESTS_DIR}/{name}"),
+        )),
+    );
+    Ok(Some((name, bytes)))
+}
+
+/// Who reads the chart's HelmChartConfig (the file and its cloud-init copy say the same).
+fn chart_consumer() -> crate::emit::Consumer {
+    crate::emit::Consumer::netc_apply("RKE2's deploy controller (the servers' manifests directory)")
 }
 
 /// The node's `config.yaml` without the header (for the cloud-init `cluster.config` string).

@@ -91,10 +91,7 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
     }
     for node in ctx.nodes() {
         for file in patch_files(ctx, node)? {
-            sink.read_by(
-                &file.path,
-                crate::emit::Consumer::netc_apply("kubeadm (the node's patches.directory)"),
-            );
+            sink.read_by(&file.path, patch_consumer());
             sink.put_installed(
                 file.path,
                 file.bytes,
@@ -119,12 +116,23 @@ pub fn patch_files(ctx: Context<'_>, node: &NodePlan) -> Result<Vec<PatchFile>, 
         return Ok(Vec::new());
     };
     let path = format!("kubeadm/patches/{}/{name}", node.name);
-    let bytes = yaml_documents_noted(ctx, &path, PATCH_NOTES, &[ops])?;
+    let host_path = format!("{PATCHES_DIR}/{name}");
+    let bytes = super::index::described(
+        ctx.source,
+        yaml_documents_noted(ctx, &path, PATCH_NOTES, &[ops])?,
+        &patch_consumer(),
+        Some(&Install::file(&node.name, host_path.clone())),
+    );
     Ok(vec![PatchFile {
         path,
-        host_path: format!("{PATCHES_DIR}/{name}"),
+        host_path,
         bytes,
     }])
+}
+
+/// Who reads a node's patch file (the file and its cloud-init copy say the same).
+fn patch_consumer() -> crate::emit::Consumer {
+    crate::emit::Consumer::netc_apply("kubeadm (the node's patches.directory)")
 }
 
 /// The node's kube-apiserver patch file (its name and RFC 6902 operations), when it has a
