@@ -50,12 +50,64 @@ pub fn targets(derived: &Derived, observed: &Observed) -> Vec<Target> {
         .collect();
     out.extend(derived.peers.iter().copied().map(Target::Ping));
     if let Some(endpoint) = &derived.api_endpoint
-        && let Ok(mut addrs) = endpoint.to_socket_addrs()
-        && let Some(addr) = addrs.next()
+        && let Some(addr) = resolve_endpoint(endpoint)
     {
         out.push(Target::Tcp(addr));
     }
     out
+}
+
+/// How long resolving the API endpoint's name may take: a pass never waits on DNS longer.
+pub const RESOLVE_WAIT: Duration = Duration::from_secs(2);
+/// How long a resolution (or its failure) is reused: the agent's passes over one intent
+/// resolve its endpoint once, not on every pass (an unresolvable name cost each pass seconds).
+const RESOLVED_FOR: Duration = Duration::from_secs(600);
+
+/// The API endpoint's first address: resolved at most once per [`RESOLVED_FOR`] per name, and
+/// within [`RESOLVE_WAIT`] (`None` when it did not resolve in time).
+pub fn resolve_endpoint(endpoint: &str) -> Option<SocketAddr> {
+    resolve_with(endpoint, RESOLVE_WAIT, |e| {
+        e.to_socket_addrs().ok().and_then(|mut a| a.next())
+    })
+}
+
+type Resolved = (String, Instant, Option<SocketAddr>);
+
+fn resolve_with(
+    endpoint: &str,
+    wait: Duration,
+    resolve: fn(&str) -> Option<SocketAddr>,
+) -> Option<SocketAddr> {
+    static CACHE: std::sync::Mutex<Vec<Resolved>> = std::sync::Mutex::new(Vec::new());
+    // An address needs no resolver (and no cache).
+    if let Ok(addr) = endpoint.parse::<SocketAddr>() {
+        return Some(addr);
+    }
+    let now = Instant::now();
+    if let Ok(cache) = CACHE.lock()
+        && let Some((_, _, addr)) = cache
+            .iter()
+            .find(|(e, at, _)| e == endpoint && now.duration_since(*at) < RESOLVED_FOR)
+    {
+        return *addr;
+    }
+    // getaddrinfo cannot be cancelled: it runs on its own thread, abandoned past `wait`.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let name = endpoint.to_owned();
+    let spawned = std::thread::Builder::new()
+        .name("netc-resolve".into())
+        .spawn(move || {
+            let _ = tx.send(resolve(&name));
+        });
+    let addr = match spawned {
+        Ok(_) => rx.recv_timeout(wait).ok().flatten(),
+        Err(_) => None,
+    };
+    if let Ok(mut cache) = CACHE.lock() {
+        cache.retain(|(e, at, _)| e != endpoint && now.duration_since(*at) < RESOLVED_FOR);
+        cache.push((endpoint.to_owned(), now, addr));
+    }
+    addr
 }
 
 /// Whether the target answers within a second.
@@ -186,6 +238,50 @@ pub fn reachable_all(targets: &[Target]) -> Vec<bool> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    /// Issue 17 item 19: a resolver that hangs costs one bounded wait, once per name.
+    #[test]
+    fn endpoint_names_resolve_once_and_within_the_bound() {
+        use std::sync::atomic::AtomicUsize;
+        static CALLS: AtomicUsize = AtomicUsize::new(0);
+        fn hanging(_: &str) -> Option<SocketAddr> {
+            CALLS.fetch_add(1, Ordering::SeqCst);
+            std::thread::sleep(Duration::from_secs(30));
+            None
+        }
+        let t = Instant::now();
+        assert_eq!(
+            resolve_with(
+                "api.never.invalid:6443",
+                Duration::from_millis(200),
+                hanging
+            ),
+            None
+        );
+        assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+        let t = Instant::now();
+        assert_eq!(
+            resolve_with(
+                "api.never.invalid:6443",
+                Duration::from_millis(200),
+                hanging
+            ),
+            None
+        );
+        assert!(
+            t.elapsed() < Duration::from_millis(100),
+            "{:?}",
+            t.elapsed()
+        );
+        assert_eq!(CALLS.load(Ordering::SeqCst), 1);
+        // An address is taken as it is.
+        assert_eq!(
+            resolve_with("10.0.0.1:6443", Duration::from_millis(200), hanging),
+            Some("10.0.0.1:6443".parse().expect("addr"))
+        );
+    }
+
     use super::checksum;
 
     #[test]
