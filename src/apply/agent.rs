@@ -7,12 +7,19 @@
 //! back on failure — so drift (a deleted route, a changed MTU, a flushed `inet netc` table, an
 //! edited conflist) is corrected by the same steps an apply runs, one log line per correction.
 //!
-//! A new intent that fails (invalid, refused, rolled back because verification or a probe
-//! failed) is not retried until FILE changes again: the agent keeps correcting drift against
-//! the last intent that applied, and records the failure so `netc status` reports not ready.
+//! A new intent that fails for its own reason (invalid, a conflict, refused, rolled back because
+//! verification or a probe failed) is not retried until FILE changes again, and is recorded in
+//! `<state-dir>/failed.json` so a restarted agent does not apply it again either: the agent keeps
+//! correcting drift against the last intent that applied, and records the failure so `netc
+//! status` reports not ready. A failure outside the intent ([`ApplyError::is_transient`]: a lock
+//! timeout, a state-dir I/O error, a pending `--try`) is retried with [`backoff`].
+//!
+//! One agent per state directory: it holds `<state-dir>/agent.lock` for its life.
 //!
 //! SIGTERM and SIGINT only set a flag: the pass under way finishes (or rolls back) and releases
-//! the lock, then the agent exits 0.
+//! the lock, then the agent exits 0; a wait for a lock ends at once.
+//!
+//! [`ApplyError::is_transient`]: super::ApplyError::is_transient
 
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
