@@ -83,6 +83,7 @@ pub mod code {
     pub const PROFILE_VERSION_UNSUPPORTED: &str = "netc::profile::version-unsupported";
     pub const PROFILE_VERSION_UNVERIFIED: &str = "netc::profile::version-unverified";
     pub const CNI_BUILTIN_FLAVOR: &str = "netc::cni::builtin-flavor";
+    pub const ENDPOINT_PORT_UNSUPPORTED: &str = "netc::endpoint::port-unsupported";
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]

@@ -2347,3 +2347,19 @@ fn canonical_1_36_has_no_k8s_dqlite_and_no_kube_proxy() {
     r.clean();
     run(&canonical("v1.35.0", "cilium", &[])).lacks(code::KUBE_PROXY_NOT_APPLIED);
 }
+
+#[test]
+fn endpoint_port_on_the_node_itself_needs_a_port_setting() {
+    let port = [("10.0.1.100:6443", "10.0.1.100:8443")];
+    let r = run(&canonical("v1.35.0", "cilium", &port));
+    let d = r.expect(code::ENDPOINT_PORT_UNSUPPORTED, 13, "10.0.1.100:8443");
+    r.also_labels(d, 7, "canonical");
+    // kubeadm takes it (localAPIEndpoint.bindPort); a load balancer's address is no node's.
+    run(&edit(&port)).lacks(code::ENDPOINT_PORT_UNSUPPORTED);
+    run(&canonical(
+        "v1.35.0",
+        "cilium",
+        &[("10.0.1.100:6443", "10.0.9.9:8443")],
+    ))
+    .lacks(code::ENDPOINT_PORT_UNSUPPORTED);
+}

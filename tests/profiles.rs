@@ -318,3 +318,36 @@ fn readme_fact_table_is_generated_from_the_profiles() {
         "one row per fact"
     );
 }
+
+#[test]
+fn api_server_listens_on_the_endpoint_port_of_its_own_address() {
+    let text = intent("kubeadm", "v1.31.2", "calico", "iptables").replace(
+        "  kubeProxy:",
+        "  controlPlaneEndpoint: 10.0.1.10:8443\n  kubeProxy:",
+    );
+    let files = build_common::emit_text("p.yaml", &text);
+    let init = documents(&files, "kubeadm/init.yaml");
+    let init_cfg = init
+        .iter()
+        .find(|d| d["kind"] == "InitConfiguration")
+        .expect("InitConfiguration");
+    assert_eq!(init_cfg["localAPIEndpoint"]["bindPort"], 8443);
+    let open = nft_tcp_ports(text_of(&files, "firewall/cp-1.nft"));
+    assert!(open.contains(&8443) && !open.contains(&6443), "{open:?}");
+    // manual: --secure-port.
+    let text = intent("manual", "v1.31.2", "flannel", "iptables").replace(
+        "  kubeProxy:",
+        "  controlPlaneEndpoint: 10.0.1.10:8443\n  kubeProxy:",
+    );
+    let files = build_common::emit_text("p.yaml", &text);
+    let env = files
+        .iter()
+        .find(|(k, _)| k.ends_with("kube-apiserver.env"))
+        .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+        .expect("kube-apiserver.env");
+    assert!(env.contains("--secure-port=8443"), "{env}");
+}
+
+fn text_of<'a>(files: &'a Files, path: &str) -> &'a str {
+    text(files, path)
+}

@@ -265,4 +265,9 @@ pub const RULES: &[Rule] = &[
         severities: &[W],
         summary: r#"`plugin: calico` on Canonical Kubernetes 1.32–1.33: only its moonray flavor runs Calico; the default build runs Cilium"#,
     },
+    Rule {
+        code: code::ENDPOINT_PORT_UNSUPPORTED,
+        severities: &[E],
+        summary: r#"`controlPlaneEndpoint` at a control-plane node's own address with a port other than 6443 on RKE2, k3s or Canonical Kubernetes (netc writes no API server port there); on kubeadm (`localAPIEndpoint.bindPort`) and manual (`--secure-port`) the API server and the firewall take the endpoint's port"#,
+    },
 ];

@@ -50,6 +50,9 @@ use crate::intent::{
 pub const DEFAULT_NODE_MASK_V4: u8 = 24;
 /// Default prefix length of a node's IPv6 pod subnet.
 pub const DEFAULT_NODE_MASK_V6: u8 = 64;
+/// kube-apiserver's secure port on every target (`profile`: kubeadm `DefaultAPIBindPort`,
+/// kube-apiserver `--secure-port`, k3s `https-listen-port`, RKE2 and Canonical fixed).
+pub const DEFAULT_API_SERVER_PORT: u16 = 6443;
 /// An interface MTU when the intent does not give one.
 pub const DEFAULT_INTERFACE_MTU: u32 = 1500;
 
@@ -69,6 +72,10 @@ pub struct Plan {
     pub dns_domain: String,
     pub cluster_dns: Option<IpAddr>,
     pub control_plane_endpoint: Option<String>,
+    /// The port kube-apiserver listens on: the control-plane endpoint's port when the endpoint
+    /// is a control-plane node's own address (nothing else would answer there), else the
+    /// target's default (6443, `profile`).
+    pub api_server_port: u16,
     pub kube_proxy: KubeProxyPlan,
     /// `cluster.datastore` as given; `None` = the distribution's default (etcd; SQLite on a
     /// single k3s server).
@@ -480,6 +487,7 @@ pub fn lower(intent: &NetworkIntent, source_text: &str) -> Plan {
             .map_or_else(|| "cluster.local".to_owned(), |d| d.value.clone()),
         cluster_dns,
         control_plane_endpoint: c.control_plane_endpoint.as_ref().map(|e| e.value.clone()),
+        api_server_port: DEFAULT_API_SERVER_PORT,
         kube_proxy,
         datastore: c.datastore.as_ref().map(|d| d.value),
         cni,
@@ -493,11 +501,37 @@ pub fn lower(intent: &NetworkIntent, source_text: &str) -> Plan {
         fleet: intent.fleet.as_ref().map(|f| fleet::lower(f, source_text)),
         profile,
     };
+    plan.api_server_port = own_endpoint_port(&plan).unwrap_or(DEFAULT_API_SERVER_PORT);
     ports::claim_all(intent, &mut plan);
     host::derive(&mut plan);
     plan.proxy = host::proxy_plan(intent, &plan);
     plan.workloads = workloads::lower(intent, &plan.nodes, plan.profile.dns_label);
     plan
+}
+
+/// The control-plane endpoint's port, when the endpoint's host is one of a control-plane
+/// node's own addresses (then that node's API server must listen on it).
+fn own_endpoint_port(plan: &Plan) -> Option<u16> {
+    let endpoint = plan.control_plane_endpoint.as_deref()?;
+    let (host, port) = if let Some(rest) = endpoint.strip_prefix('[') {
+        let (host, after) = rest.split_once(']')?;
+        (host, after.strip_prefix(':')?)
+    } else if endpoint.parse::<IpAddr>().is_ok() {
+        return None; // a bare IPv6 address: no port
+    } else {
+        endpoint.rsplit_once(':')?
+    };
+    let ip: IpAddr = host.parse().ok()?;
+    let port: u16 = port.parse().ok()?;
+    let own = plan.nodes.iter().filter(|n| n.is_control_plane()).any(|n| {
+        n.address.map(|a| a.addr()) == Some(ip)
+            || n.secondary_address.map(|a| a.addr()) == Some(ip)
+            || n.bind_address == Some(ip)
+            || n.interfaces
+                .iter()
+                .any(|i| i.address.map(|a| a.addr()) == Some(ip))
+    });
+    own.then_some(port)
 }
 
 fn firewall_plan(intent: &NetworkIntent) -> Option<FirewallPlan> {

@@ -101,7 +101,12 @@ fn kubernetes_claims(
     let mut out = Vec::new();
     let all = || Scope::All;
     if role == Role::ControlPlane {
-        out.push(claim("kube-apiserver", tcp(6443), all(), role_span));
+        out.push(claim(
+            "kube-apiserver",
+            tcp(plan.api_server_port),
+            all(),
+            role_span,
+        ));
         // k3s runs kube-controller-manager and kube-scheduler with `bind-address` on the
         // loopback address (k3s-io/k3s `pkg/daemons/control/server.go`, `controllerManager`
         // and `scheduler` argsMap): nothing outside the node reaches 10257/10259.

@@ -229,6 +229,7 @@ fn init_configuration(plan: &Plan, init: Option<&NodePlan>) -> InitConfiguration
         },
         local_api_endpoint: init.and_then(NodePlan::api_address).map(|ip| ApiEndpoint {
             advertise_address: ip.to_string(),
+            bind_port: bind_port(plan),
         }),
         patches: init.and_then(patches),
     }
@@ -326,10 +327,17 @@ fn join_configuration(plan: &Plan, node: &NodePlan, role: ClusterRole) -> JoinCo
             (ClusterRole::ControlPlane, Some(ip)) => Some(JoinControlPlane {
                 local_api_endpoint: ApiEndpoint {
                     advertise_address: ip.to_string(),
+                    bind_port: bind_port(plan),
                 },
             }),
             _ => None,
         },
         patches: patches(node),
     }
+}
+
+/// `localAPIEndpoint.bindPort` when the API server listens on another port than kubeadm's
+/// default (the control-plane endpoint is the node's own address with another port).
+fn bind_port(plan: &Plan) -> Option<u16> {
+    (plan.api_server_port != crate::plan::DEFAULT_API_SERVER_PORT).then_some(plan.api_server_port)
 }

@@ -103,6 +103,10 @@ pub struct NodeRegistration {
 #[serde(rename_all = "camelCase")]
 pub struct ApiEndpoint {
     pub advertise_address: String,
+    /// `bindPort` (default 6443): the control-plane endpoint's port when the endpoint is the
+    /// node's own address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bind_port: Option<u16>,
 }
 
 #[derive(Serialize)]
