@@ -351,3 +351,58 @@ fn api_server_listens_on_the_endpoint_port_of_its_own_address() {
 fn text_of<'a>(files: &'a Files, path: &str) -> &'a str {
     text(files, path)
 }
+
+/// The version matrix (Kubernetes 1.29, 1.30, 1.31 and the newest, 1.36; k8s-snap 1.32 and
+/// 1.36; k3s and RKE2 releases of the same minors): each cluster's files read back with the
+/// rules of its version: kubeadm's config API, kube-proxy's nftables gate, Canonical's
+/// kube-proxy arguments and datastore, the CoreDNS label the DNS allowance selects.
+#[test]
+fn version_matrix_reads_back_with_each_versions_rules() {
+    let mut checked = 0;
+    for (dist, suffix) in [("kubeadm", ""), ("rke2", "+rke2r1"), ("k3s", "+k3s1")] {
+        for minor in [29u32, 30, 31, 36] {
+            let version = format!("v1.{minor}.2{suffix}");
+            let gates = nftables_gates(dist, &version);
+            let want_gate = matches!(minor, 29 | 30);
+            assert_eq!(!gates.is_empty(), want_gate, "{dist} {version}: {gates:?}");
+            let plugin = if dist == "rke2" { "canal" } else { "calico" };
+            let files =
+                build_common::emit_text("m.yaml", &intent(dist, &version, plugin, "iptables"));
+            if dist == "kubeadm" {
+                let api = if minor < 31 { "v1beta3" } else { "v1beta4" };
+                for d in documents(&files, "kubeadm/init.yaml") {
+                    if let Some(v) = d["apiVersion"].as_str()
+                        && v.starts_with("kubeadm.k8s.io/")
+                    {
+                        assert_eq!(v, format!("kubeadm.k8s.io/{api}"), "{version}");
+                    }
+                }
+            }
+            if files.contains_key("policies/default.yaml") {
+                assert_eq!(dns_selector(&files).1, "kube-dns", "{dist} {version}");
+            }
+            checked += 1;
+        }
+    }
+    for (version, runs_kube_proxy) in [("v1.32.0", true), ("v1.36.0", false)] {
+        let files =
+            build_common::emit_text("m.yaml", &intent("canonical", version, "cilium", "ipvs"));
+        let doc = &documents(&files, "canonical/bootstrap.yaml")[0];
+        assert_eq!(
+            doc.get("extra-node-kube-proxy-args").is_some(),
+            runs_kube_proxy,
+            "{version}"
+        );
+        assert_eq!(doc["datastore-type"], "etcd", "{version}");
+        assert_eq!(dns_selector(&files).1, "coredns", "{version}");
+        for node in ["cp-1", "worker-1"] {
+            let open = nft_tcp_ports(text(&files, &format!("firewall/{node}.nft")));
+            assert!(
+                open.contains(&6400) && open.contains(&4240),
+                "{version} {node}"
+            );
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, 14);
+}
