@@ -470,6 +470,12 @@ fn try_reverts_unless_confirmed() {
     let before = lab.dump("n1");
     let out = ok(lab.apply("n1", &file, "worker-1", &["--try", "2"], &[]));
     assert!(out.contains("reverting in 2s"), "{out}");
+    // The exact command that keeps the changes (issue 16 item 14).
+    let confirm_line = format!(
+        "netc apply --confirm --state-dir {}",
+        lab.path("n1", "state").display()
+    );
+    assert!(out.contains(&confirm_line), "{out}");
     assert!(text(&lab.exec("n1", &["ip", "link"])).contains("vx100"));
     // A second apply meanwhile is refused: the first is not settled.
     let blocked = lab.apply("n1", &file, "worker-1", &[], &[]);
@@ -488,7 +494,12 @@ fn try_reverts_unless_confirmed() {
     }
     assert!(reverted, "--try did not revert:\n{}", lab.dump("n1"));
 
-    ok(lab.apply("n1", &file, "worker-1", &["--try", "3"], &[]));
+    // -q still says the deadline and the command.
+    let quiet = ok(lab.apply("n1", &file, "worker-1", &["-q", "--try", "3"], &[]));
+    assert!(
+        quiet.contains("reverting in 3s") && quiet.contains(&confirm_line),
+        "{quiet}"
+    );
     let state = lab.path("n1", "state");
     let confirm = std::process::Command::new(lab::NETC)
         .args(["apply", "--confirm", "--state-dir"])

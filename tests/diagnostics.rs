@@ -2363,3 +2363,40 @@ fn endpoint_port_on_the_node_itself_needs_a_port_setting() {
     ))
     .lacks(code::ENDPOINT_PORT_UNSUPPORTED);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Issue 16 item 14: other tools' role names, a kubernetesVersion YAML reads as a number
+
+#[test]
+fn parse_role_names_of_other_tools_suggest_netc_s() {
+    for (role, suggestion) in [("server", "control-plane"), ("master", "control-plane")] {
+        let r = run(&edit(&[("role: control-plane", &format!("role: {role}"))]));
+        let d = r.expect(code::PARSE, 24, role);
+        assert_eq!(
+            d.help.as_deref(),
+            Some(format!("did you mean `{suggestion}`?").as_str())
+        );
+    }
+    let r = run(&edit(&[(
+        "{name: worker-1, role: worker,",
+        "{name: worker-1, role: agent,",
+    )]));
+    let d = r.expect(code::PARSE, 28, "agent");
+    assert_eq!(d.help.as_deref(), Some("did you mean `worker`?"));
+}
+
+#[test]
+fn parse_kubernetes_version_as_a_yaml_number() {
+    let r = run(&edit(&[(
+        "kubernetesVersion: v1.31.2",
+        "kubernetesVersion: 1.31",
+    )]));
+    let d = r.expect(code::PARSE, 8, "1.31");
+    assert!(d.message.contains("number"), "{}", d.message);
+    // Quoted, it is a string, as the JSON Schema takes it.
+    let r = run(&edit(&[(
+        "kubernetesVersion: v1.31.2",
+        "kubernetesVersion: \"1.31.2\"",
+    )]));
+    r.lacks(code::PARSE);
+}

@@ -209,9 +209,17 @@ fn matrix_in_every_format() {
     let md = stdout(&netc(&[
         "explain", EXAMPLE, "--matrix", "md", "--port", "tcp/9000",
     ]));
-    assert_eq!(md.lines().count(), 2 + endpoints);
+    // The table, then the legend the text matrix has (issue 16 item 14).
+    let (table, legend) = md.split_once("\n\n").expect("a legend after the table");
+    assert_eq!(table.lines().count(), 2 + endpoints);
     assert!(
-        md.lines().all(|l| l.starts_with('|') && l.ends_with('|')),
+        table
+            .lines()
+            .all(|l| l.starts_with('|') && l.ends_with('|')),
+        "{md}"
+    );
+    assert!(
+        legend.starts_with("cells: all = every checked port allowed"),
         "{md}"
     );
 
@@ -291,4 +299,49 @@ fn diff_connectivity_reports_removed_and_fails_on_request() {
     let o = netc(&["diff-connectivity", EXAMPLE, EXAMPLE, "--fail-on-removed"]);
     assert_eq!(o.status.code(), Some(0));
     assert_eq!(stdout(&o), "connections added: 0\nconnections removed: 0\n");
+}
+
+/// Issue 16 item 14: `--port 9100` is tcp/9100 (kubectl's convention); an unknown
+/// `namespace/name` says to declare it under `workloads:`.
+#[test]
+fn a_port_without_protocol_is_tcp_and_unknown_workloads_say_where_to_declare_them() {
+    let args = |port: &str| {
+        netc(&[
+            "explain",
+            EXAMPLE,
+            "--from",
+            "shop/frontend",
+            "--to",
+            "shop/backend",
+            "--port",
+            port,
+            "--format",
+            "json",
+        ])
+    };
+    let tcp = args("tcp/9000");
+    let bare = args("9000");
+    assert_eq!(
+        bare.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&bare.stderr)
+    );
+    assert_eq!(stdout(&bare), stdout(&tcp));
+    let o = netc(&[
+        "explain",
+        EXAMPLE,
+        "--from",
+        "apps/web",
+        "--to",
+        "shop/backend",
+        "--port",
+        "9000",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("apps/web") && err.contains("declare it under `workloads:`"),
+        "{err}"
+    );
 }

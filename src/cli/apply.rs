@@ -239,18 +239,24 @@ pub(super) fn run(args: &ApplyArgs, cli: &Cli) -> u8 {
                 if !cli.quiet {
                     printer.json(&serde_json::json!({"event": "done", "report": r}));
                 }
-            } else if !cli.quiet {
+            } else {
+                // A pending --try is said even with -q: the deadline and the command that
+                // keeps the changes are what the operator must act on.
                 let msg = match (r.changes, r.dry_run, r.revert_at) {
-                    (0, _, _) => format!("{}: no changes", r.node),
-                    (n, true, _) => format!("{}: {n} change(s) planned (dry run)", r.node),
-                    (n, false, Some(_)) => format!(
-                        "{}: applied {n} change(s), verified; reverting in {}s unless `netc apply --confirm`",
+                    (n, false, Some(_)) if n > 0 => Some(format!(
+                        "{}: applied {n} change(s), verified; reverting in {}s unless confirmed by: {}",
                         r.node,
-                        args.try_secs.unwrap_or(0)
-                    ),
-                    (n, false, None) => format!("{}: applied {n} change(s), verified", r.node),
+                        args.try_secs.unwrap_or(0),
+                        confirm_command(&args.state_dir)
+                    )),
+                    _ if cli.quiet => None,
+                    (0, _, _) => Some(format!("{}: no changes", r.node)),
+                    (n, true, _) => Some(format!("{}: {n} change(s) planned (dry run)", r.node)),
+                    (n, false, _) => Some(format!("{}: applied {n} change(s), verified", r.node)),
                 };
-                outln!("{msg}");
+                if let Some(msg) = msg {
+                    outln!("{msg}");
+                }
             }
             if args.exit_code && r.dry_run && r.changes > 0 {
                 exit::FINDINGS
@@ -266,6 +272,21 @@ pub(super) fn run(args: &ApplyArgs, cli: &Cli) -> u8 {
             exit_code(&e)
         }
     }
+}
+
+/// The exact command that confirms a pending `--try` for this state directory.
+fn confirm_command(state_dir: &std::path::Path) -> String {
+    let dir = state_dir.to_string_lossy();
+    let plain = !dir.is_empty()
+        && dir
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/._-+:@%".contains(&b));
+    let dir = if plain {
+        dir.into_owned()
+    } else {
+        format!("'{}'", dir.replace('\'', r"'\''"))
+    };
+    format!("netc apply --confirm --state-dir {dir}")
 }
 
 /// `--watch`: the agent. Runs until SIGTERM/SIGINT, then exits 0.

@@ -21,9 +21,10 @@ pub struct ExplainArgs {
     /// Destination: `NAMESPACE/NAME`, `node/NAME`, a CIDR or an address.
     #[arg(long, value_name = "ENDPOINT", required_unless_present_any = ["matrix", "exposure"])]
     pub to: Option<String>,
-    /// `tcp/8080`, `udp/53`, or a named port of the destination (`tcp/http`); default: each
-    /// port the destination declares.
-    #[arg(long, value_name = "PROTO/PORT")]
+    /// `tcp/8080`, `udp/53`, or a named port of the destination (`tcp/http`); without a
+    /// protocol it is TCP (`9100` = `tcp/9100`, as kubectl); default: each port the
+    /// destination declares.
+    #[arg(long, value_name = "PROTO/PORT", value_parser = tcp_by_default)]
     pub port: Option<String>,
     /// Output format of the answer (and of diagnostics).
     #[arg(long, value_enum, default_value_t)]
@@ -204,6 +205,15 @@ pub struct DiffConnectivityArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
+}
+
+/// `--port 9100` is `tcp/9100` (kubectl's convention: a port without a protocol is TCP).
+fn tcp_by_default(port: &str) -> Result<String, String> {
+    Ok(if port.contains('/') {
+        port.to_owned()
+    } else {
+        format!("tcp/{port}")
+    })
 }
 
 /// Loads one side: its source and Plan, or the exit code after reporting its errors.

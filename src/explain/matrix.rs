@@ -162,6 +162,8 @@ fn dot_id(s: &str) -> String {
 
 impl Matrix {
     pub fn render(&self, format: MatrixFormat) -> String {
+        /// What a cell says (the text and Markdown matrices).
+        const LEGEND: &str = "cells: all = every checked port allowed, - = none, ? = no port to check (declare ports or pass --port)";
         let mut out = String::new();
         match format {
             MatrixFormat::Txt => {
@@ -196,7 +198,8 @@ impl Matrix {
                 for (j, name) in self.endpoints.iter().enumerate() {
                     let _ = writeln!(out, "#{j} = {name}");
                 }
-                out.push_str("cells: all = every checked port allowed, - = none, ? = no port to check (declare ports or pass --port)\n");
+                out.push_str(LEGEND);
+                out.push('\n');
             }
             MatrixFormat::Md => {
                 out.push_str("| from \\ to |");
@@ -215,6 +218,8 @@ impl Matrix {
                     }
                     out.push('\n');
                 }
+                // The same legend as the text matrix, as a paragraph after the table.
+                let _ = writeln!(out, "\n{LEGEND}");
             }
             MatrixFormat::Csv => {
                 out.push_str("from,to,port,allowed\n");

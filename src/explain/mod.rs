@@ -232,8 +232,14 @@ impl<'p> Connectivity<'p> {
             return Ok(Endpoint::Node(i));
         }
         let known: Vec<String> = plan.workloads.list.iter().map(WorkloadPlan::id).collect();
+        let declare = match text.split_once('/') {
+            Some((ns, name)) => format!(
+                "; to explain it, declare it under `workloads:` (`- {{namespace: {ns}, name: {name}, labels: {{...}}}}`)"
+            ),
+            None => String::new(),
+        };
         Err(format!(
-            "`{text}` is no workload, node, CIDR or address (workloads: {})",
+            "`{text}` is no workload, node, CIDR or address (workloads: {}){declare}",
             known.join(", ")
         ))
     }

@@ -6,6 +6,18 @@
 pub(crate) fn did_you_mean(message: &str) -> Option<String> {
     let unknown = between(message, "unknown field `", "`")
         .or_else(|| between(message, "unknown variant `", "`"))?;
+    // Other tools' names for a node's role (k3s/RKE2 server and agent, the old kubeadm master).
+    if message.contains("expected one of control-plane, worker")
+        || message.contains("expected `control-plane` or `worker`")
+    {
+        match unknown.to_lowercase().as_str() {
+            "server" | "master" | "controlplane" | "control_plane" | "controller" => {
+                return Some("control-plane".to_owned());
+            }
+            "agent" | "node" | "minion" => return Some("worker".to_owned()),
+            _ => {}
+        }
+    }
     let expected = message.split_once("expected ")?.1;
     let expected = expected.split(" at line ").next().unwrap_or(expected);
     let expected = expected.strip_prefix("one of ").unwrap_or(expected);

@@ -6,8 +6,26 @@ use crate::diagnostic::{Diag, code};
 use crate::intent::Span;
 
 pub(super) fn parse(text: &str) -> Result<NetworkIntent, Box<Diag>> {
-    serde_saphyr::from_str_with_options::<NetworkIntent>(text, options(text.len()))
-        .map_err(|e| Box::new(to_diag(&e, text)))
+    let intent = serde_saphyr::from_str_with_options::<NetworkIntent>(text, options(text.len()))
+        .map_err(|e| Box::new(to_diag(&e, text)))?;
+    // YAML reads `kubernetesVersion: 1.31` as a number (1.31, and 1.30 as 1.3), which the
+    // parser would hand over as the string "1.31": the JSON Schema refuses it as a number, and
+    // so does `check`.
+    let version = &intent.cluster.kubernetes_version;
+    if let Some(raw) = text.get(version.span.offset..version.span.offset + version.span.len)
+        && !raw.starts_with(['"', '\''])
+        && raw.trim().parse::<f64>().is_ok()
+    {
+        return Err(Box::new(
+            Diag::error(
+                code::PARSE,
+                format!("kubernetesVersion `{}` is a number in YAML, not a version", raw.trim()),
+            )
+            .label(version.span, "a number")
+            .help("write the version as Kubernetes does, a string: `kubernetesVersion: v1.31.2` (YAML would read 1.30 as 1.3)"),
+        ));
+    }
+    Ok(intent)
 }
 
 /// serde-saphyr's default budget (250,000 nodes) refuses a legitimate 10,000-node intent.
