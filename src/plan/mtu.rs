@@ -2,7 +2,7 @@
 //! their smallest MTU).
 
 use super::NodePlan;
-use crate::intent::{NetworkIntent, Purpose};
+use crate::intent::{CniPlugin, Distribution, NetworkIntent, Purpose};
 
 /// Whether the CNI's data path runs over the host overlay's bridge (a nested overlay).
 pub(crate) fn cni_over_host_overlay(intent: &NetworkIntent) -> bool {
@@ -27,6 +27,25 @@ pub(crate) fn data_path_interfaces<'a>(
     } else {
         intent.cni.interface.as_ref().map(|i| i.value.as_str())
     };
+    // Cilium's tunnel endpoint is the node's InternalIP, the kubelet's node-ip (cilium/cilium
+    // `pkg/node/address.go` `GetNodeIP` prefers the internal IP; `devices` only picks the
+    // BPF NodePort/masquerade devices): its VXLAN and WireGuard ride the interface carrying
+    // the node's address, whatever `cni.interface` names, so netc sizes Cilium's `MTU` for
+    // that interface and the named one together. Canonical Kubernetes' Cilium takes no MTU
+    // from netc (it detects one from its `devices`): there the named interface stays the data
+    // path, whose per-node MTUs `check` compares.
+    if intent.cni.plugin.value == CniPlugin::Cilium
+        && intent.cluster.distribution.value != Distribution::Canonical
+        && !cni_over_host_overlay(intent)
+    {
+        let mut out = node_ip_interfaces(node);
+        if let Some(name) = named
+            && !out.contains(&name)
+        {
+            out.push(name);
+        }
+        return out;
+    }
     if let Some(name) = named {
         return vec![name];
     }
@@ -41,4 +60,22 @@ pub(crate) fn data_path_interfaces<'a>(
     } else {
         data
     }
+}
+
+/// The interfaces that may carry the node's address (its InternalIP): the one declared with
+/// that address, else the management interface, else the only interface, else all of them
+/// (the data path is then as small as the smallest).
+fn node_ip_interfaces(node: &NodePlan) -> Vec<&str> {
+    let ip = node.ip();
+    if let Some(i) = node
+        .interfaces
+        .iter()
+        .find(|i| ip.is_some() && i.address.map(|a| a.addr()) == ip)
+    {
+        return vec![i.name.as_str()];
+    }
+    if let Some(i) = node.management_interface() {
+        return vec![i.name.as_str()];
+    }
+    node.interfaces.iter().map(|i| i.name.as_str()).collect()
 }

@@ -189,10 +189,12 @@ fn kubernetes_claims(
 /// (`cni.rs`), so the firewall opens exactly the ports the CNI listens on.
 fn cni_claims(plan: &Plan, intent: &NetworkIntent) -> Vec<PortClaim> {
     let cni = &plan.cni;
-    let scope = cni
-        .interface
-        .as_ref()
-        .map_or(Scope::All, |i| Scope::Interface(i.clone()));
+    // Cilium tunnels between node IPs (`mtu.rs`: the interface carrying each node's address,
+    // not `cni.interface`): its ports are open on every interface.
+    let scope = match (&cni.settings, &cni.interface) {
+        (PluginSettings::Cilium(_), _) | (_, None) => Scope::All,
+        (_, Some(i)) => Scope::Interface(i.clone()),
+    };
     let plugin_span = intent.cni.plugin.span;
     let vxlan = intent.cni.vxlan.as_ref();
     let port_span = vxlan
