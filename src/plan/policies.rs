@@ -149,19 +149,37 @@ impl Requirement {
         }
     }
 
+    fn as_ref(&self) -> ReqRef<'_> {
+        ReqRef {
+            key: &self.key,
+            operator: self.operator,
+            values: &self.values,
+        }
+    }
+}
+
+/// A requirement, borrowed (a `matchLabels` pair is `In` with its one value).
+#[derive(Clone, Copy)]
+struct ReqRef<'a> {
+    key: &'a str,
+    operator: Operator,
+    values: &'a [String],
+}
+
+impl ReqRef<'_> {
     /// Whether every label set this requirement matches, `other` matches too (sound, not
     /// complete: `false` when unsure).
-    fn implies(&self, other: &Requirement) -> bool {
+    fn implies(&self, other: &ReqRef<'_>) -> bool {
         if self.key != other.key {
             return false;
         }
         let subset = |a: &[String], b: &[String]| a.iter().all(|x| b.contains(x));
         let disjoint = |a: &[String], b: &[String]| !a.iter().any(|x| b.contains(x));
         match (self.operator, other.operator) {
-            (Operator::In, Operator::In) => subset(&self.values, &other.values),
-            (Operator::In, Operator::NotIn) => disjoint(&self.values, &other.values),
+            (Operator::In, Operator::In) => subset(self.values, other.values),
+            (Operator::In, Operator::NotIn) => disjoint(self.values, other.values),
             (Operator::In, Operator::Exists) => !self.values.is_empty(),
-            (Operator::NotIn, Operator::NotIn) => subset(&other.values, &self.values),
+            (Operator::NotIn, Operator::NotIn) => subset(other.values, self.values),
             (Operator::DoesNotExist, Operator::NotIn | Operator::DoesNotExist) => true,
             (Operator::Exists, Operator::Exists) => true,
             _ => false,
@@ -194,25 +212,26 @@ impl Selector {
             && self.expressions.iter().all(|r| r.matches(labels))
     }
 
-    /// Every requirement, `matchLabels` pairs as `In` with one value.
-    fn requirements(&self) -> impl Iterator<Item = Requirement> + '_ {
+    /// Every requirement, `matchLabels` pairs as `In` with one value (borrowed: `covers` runs
+    /// for every pair of rules of a namespace).
+    fn requirements(&self) -> impl Iterator<Item = ReqRef<'_>> + Clone {
         self.labels
             .iter()
-            .map(|(k, v)| Requirement {
-                key: k.clone(),
+            .map(|(k, v)| ReqRef {
+                key: k,
                 operator: Operator::In,
-                values: vec![v.clone()],
+                values: std::slice::from_ref(v),
             })
-            .chain(self.expressions.iter().cloned())
+            .chain(self.expressions.iter().map(Requirement::as_ref))
     }
 
     /// Whether every label set `other` matches, `self` matches too (`self` is at least as
     /// broad). Sound, not complete: each of `self`'s requirements must follow from one of
     /// `other`'s.
     pub fn covers(&self, other: &Selector) -> bool {
-        let theirs: Vec<Requirement> = other.requirements().collect();
+        let theirs = other.requirements();
         self.requirements()
-            .all(|mine| theirs.iter().any(|t| t.implies(&mine)))
+            .all(|mine| theirs.clone().any(|t| t.implies(&mine)))
     }
 
     /// `app=web,tier in (a,b),!legacy`: the kubectl selector syntax, for messages.

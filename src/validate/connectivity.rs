@@ -36,6 +36,7 @@ fn rule_peers(policy: &Policy) -> Vec<(Text, &Peer)> {
 
 pub(super) fn check(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
     workloads(intent, plan, out);
+    let subnets = NodeSubnets::new(plan);
     for (policy, p) in intent.policies.iter().zip(&plan.policies) {
         for rules in [&p.ingress, &p.egress] {
             shadowed(rules, &p.namespace, out);
@@ -45,7 +46,7 @@ pub(super) fn check(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
             dns_one_protocol(&name, &rule.ports, out);
         }
         for (rule, peer) in rule_peers(policy) {
-            ipblock_covers_cluster(&rule, peer, plan, out);
+            ipblock_covers_cluster(&rule, peer, plan, &subnets, out);
         }
     }
     if intent.workloads.is_empty() || intent.policies.is_empty() {
@@ -338,7 +339,44 @@ fn dns_one_protocol(rule: &Text, texts: &[Text], out: &mut Vec<Diag>) {
     );
 }
 
-fn ipblock_covers_cluster(rule: &Text, peer: &Peer, plan: &Plan, out: &mut Vec<Diag>) {
+/// Every node's pod subnets sorted by start address, so the one holding a block is found by
+/// binary search instead of a scan of every node for every ipBlock (nodes × policies).
+struct NodeSubnets(Vec<(IpNet, usize)>);
+
+impl NodeSubnets {
+    fn new(plan: &Plan) -> Self {
+        let mut v: Vec<(IpNet, usize)> = plan
+            .nodes
+            .iter()
+            .enumerate()
+            .flat_map(|(i, n)| n.pod_cidrs.iter().map(move |s| (*s, i)))
+            .collect();
+        v.sort_by_key(|(s, i)| (s.network(), s.prefix_len(), *i));
+        NodeSubnets(v)
+    }
+
+    /// The node subnet containing `block` (node subnets do not overlap: `cidr::overlap`).
+    fn containing(&self, block: &IpNet) -> Option<(IpNet, usize)> {
+        let at = self
+            .0
+            .partition_point(|(s, _)| s.network() <= block.network());
+        self.0[..at]
+            .iter()
+            .rev()
+            .take_while(|(s, _)| s.addr().is_ipv4() == block.addr().is_ipv4())
+            .take(1)
+            .find(|(s, _)| s.contains(block))
+            .copied()
+    }
+}
+
+fn ipblock_covers_cluster(
+    rule: &Text,
+    peer: &Peer,
+    plan: &Plan,
+    subnets: &NodeSubnets,
+    out: &mut Vec<Diag>,
+) {
     let Some(text) = &peer.cidr else {
         return;
     };
@@ -366,10 +404,9 @@ fn ipblock_covers_cluster(rule: &Text, peer: &Peer, plan: &Plan, out: &mut Vec<D
         if block.prefix_len() < node_mask {
             return None;
         }
-        plan.nodes.iter().find_map(|n| {
-            let sub = n.pod_cidrs.iter().find(|s| s.contains(&block))?;
-            (!excepted(&block)).then(|| format!("part of node {}'s pod subnet {sub}", n.name))
-        })
+        let (sub, n) = subnets.containing(&block)?;
+        (!excepted(&block))
+            .then(|| format!("part of node {}'s pod subnet {sub}", plan.nodes[n].name))
     };
     let pods = || {
         plan.pod_cidrs.iter().find_map(|p| {
