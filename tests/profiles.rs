@@ -194,6 +194,38 @@ fn k8sd_is_open_on_every_canonical_node() {
     assert!(!nft_tcp_ports(text(&files, "firewall/worker-1.nft")).contains(&6400));
 }
 
+/// kube-proxy's healthz 10256/tcp is opened only where the profile says it listens beyond
+/// loopback: kubeadm and manual (`0.0.0.0:10256`); not k3s, RKE2, k8s-snap 1.32
+/// (`127.0.0.1`), nor k8s-snap 1.36 (no kube-proxy at all).
+#[test]
+fn kube_proxy_healthz_is_opened_where_the_profile_says_it_listens() {
+    use netc::intent::{Distribution, KubeProxyMode, values::KubeVersion};
+    use netc::plan::profile::Profile;
+    for (dist, version, plugin, want) in [
+        ("kubeadm", "v1.31.2", "calico", true),
+        ("manual", "v1.31.2", "flannel", true),
+        ("k3s", "v1.31.2+k3s1", "flannel", false),
+        ("rke2", "v1.31.2+rke2r1", "canal", false),
+        ("canonical", "v1.32.0", "cilium", false),
+        ("canonical", "v1.36.0", "cilium", false),
+    ] {
+        let files = build_common::emit_text("p.yaml", &intent(dist, version, plugin, "iptables"));
+        let open = nft_tcp_ports(text(&files, "firewall/worker-1.nft"));
+        assert_eq!(open.contains(&10256), want, "{dist} {version}");
+    }
+    let v = |minor| KubeVersion {
+        major: 1,
+        minor,
+        patch: 0,
+    };
+    let runs = |d, minor| Profile::resolve(d, Some(v(minor)), KubeProxyMode::Iptables);
+    assert!(runs(Distribution::Kubeadm, 36).kube_proxy_healthz_open);
+    assert!(!runs(Distribution::Canonical, 35).kube_proxy_healthz_open);
+    let p = runs(Distribution::Canonical, 36);
+    assert!(!p.kube_proxy_runs && !p.kube_proxy_healthz_open);
+    assert!(p.missing.is_empty(), "{:?}", p.missing);
+}
+
 /// The kube-proxy feature gates each target writes for `mode: nftables` at `version`.
 fn nftables_gates(dist: &str, version: &str) -> Vec<String> {
     let plugin = if dist == "rke2" { "canal" } else { "flannel" };

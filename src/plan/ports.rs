@@ -165,9 +165,9 @@ fn kubernetes_claims(
     }
     out.push(claim("kubelet", tcp(10250), all(), dist_span));
     // kube-proxy's healthz listens on 0.0.0.0:10256 by default (KubeProxyConfiguration
-    // `healthzBindAddress`); k3s and RKE2 start it with `healthz-bind-address=127.0.0.1`
-    // (k3s `pkg/daemons/agent/agent_linux.go`, `kubeProxyArgs`), so nothing listens outside.
-    if matches!(dist, Distribution::Kubeadm | Distribution::Manual) {
+    // `healthzBindAddress`); k3s, RKE2 and k8s-snap bind it to 127.0.0.1, and Canonical 1.36
+    // runs no kube-proxy: the profile's `kube-proxy healthz bind` / `kube-proxy runs` decide.
+    if plan.profile.kube_proxy_healthz_open {
         out.push(claim("kube-proxy health", tcp(10256), all(), dist_span));
     }
     out.push(claim(

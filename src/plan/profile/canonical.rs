@@ -77,4 +77,11 @@ pub(super) const FACTS: &[Fact] = &[
         value: Value::Flag(false),
         source: "canonical/k8s-snap `docs/canonicalk8s/_parts/bootstrap_config.md` (`extra-node-kube-proxy-args` \"no longer used\": Cilium's kube-proxy replacement; release-1.36)",
     },
+    Fact {
+        target: T,
+        key: Key::KubeProxyHealthz,
+        versions: Versions::between((1, 30), (1, 35)),
+        value: Value::Text("127.0.0.1:10256"),
+        source: "canonical/k8s-snap `src/k8s/pkg/k8sd/setup/kube_proxy.go` (`KubeProxy`: `--healthz-bind-address=127.0.0.1`; release-1.35)",
+    },
 ];

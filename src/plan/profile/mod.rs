@@ -310,6 +310,9 @@ pub struct Profile {
     pub k8sd_port: Option<u16>,
     /// Whether kube-proxy runs at all (Canonical 1.36 does not run it).
     pub kube_proxy_runs: bool,
+    /// Whether kube-proxy's healthz (10256/tcp) listens beyond loopback (the profile's
+    /// `kube-proxy healthz bind`; false where kube-proxy does not run).
+    pub kube_proxy_healthz_open: bool,
     /// The feature gate kube-proxy needs for its mode (`NFTablesProxyMode` on 1.29–1.30).
     pub kube_proxy_gate: Option<&'static str>,
     /// The datastores the control plane can run.
@@ -367,6 +370,12 @@ impl Profile {
             ask(target, Key::KubeProxyRuns).map(|f| f.value),
             Some(Value::Flag(false))
         );
+        // Asked only where kube-proxy runs (Canonical 1.36 has no range for it).
+        let kube_proxy_healthz_open = kube_proxy_runs
+            && matches!(
+                ask(target, Key::KubeProxyHealthz).map(|f| f.value),
+                Some(Value::Text(bind)) if !bind.starts_with("127.")
+            );
         let kube_proxy_gate = if kube_proxy_mode == KubeProxyMode::Nftables && kube_proxy_runs {
             match ask(Target::KubeProxy, Key::NftablesMode).map(|f| f.value) {
                 Some(Value::Gate(g)) => Some(g),
@@ -399,6 +408,7 @@ impl Profile {
             kubeadm_api,
             k8sd_port,
             kube_proxy_runs,
+            kube_proxy_healthz_open,
             kube_proxy_gate,
             datastores,
             builtin_cni,
