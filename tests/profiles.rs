@@ -226,6 +226,58 @@ fn kube_proxy_healthz_is_opened_where_the_profile_says_it_listens() {
     assert!(p.missing.is_empty(), "{:?}", p.missing);
 }
 
+/// The CNIs each distribution offers are its profile's `CniPlugins` facts (Canonical: its
+/// built-in network facts, Cilium and the moonray flavor's Calico): `check` refuses a plugin
+/// outside them and lists exactly the profile's plugins.
+#[test]
+fn offered_cni_plugins_are_the_profiles_facts() {
+    use netc::intent::{CniPlugin, Distribution, KubeProxyMode, values::KubeVersion};
+    use netc::plan::profile::Profile;
+    let v = Some(KubeVersion {
+        major: 1,
+        minor: 31,
+        patch: 2,
+    });
+    let offered = |d| Profile::resolve(d, v, KubeProxyMode::Iptables).cni_plugins;
+    use CniPlugin::*;
+    assert_eq!(
+        offered(Distribution::Rke2),
+        [Canal, Calico, Cilium, Flannel, None]
+    );
+    assert_eq!(
+        offered(Distribution::K3s),
+        [Flannel, Calico, Canal, Cilium, None]
+    );
+    assert_eq!(
+        offered(Distribution::Kubeadm),
+        [Flannel, Calico, Canal, Cilium, Bridge, None]
+    );
+    assert_eq!(offered(Distribution::Manual), [Flannel, Bridge, None]);
+    assert_eq!(offered(Distribution::Canonical), [Cilium, Calico]);
+    for (dist, version, plugin, help) in [
+        (
+            "rke2",
+            "v1.31.2+rke2r1",
+            "bridge",
+            "canal, calico, cilium, flannel, none",
+        ),
+        ("manual", "v1.31.2", "calico", "flannel, bridge, none"),
+    ] {
+        let text = intent(dist, version, plugin, "iptables");
+        let checked = pipeline::check(&SourceFile::new("c.yaml", &text), Syntax::Yaml);
+        let d = checked
+            .diagnostics
+            .iter()
+            .find(|d| d.code == "netc::cni::unsupported")
+            .unwrap_or_else(|| panic!("{dist} {plugin}: {:?}", checked.diagnostics));
+        assert!(
+            d.help.as_deref().is_some_and(|h| h.ends_with(help)),
+            "{dist}: {:?}",
+            d.help
+        );
+    }
+}
+
 /// The kube-proxy feature gates each target writes for `mode: nftables` at `version`.
 fn nftables_gates(dist: &str, version: &str) -> Vec<String> {
     let plugin = if dist == "rke2" { "canal" } else { "flannel" };

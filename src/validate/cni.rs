@@ -3,6 +3,9 @@
 //!
 //! # What each distribution offers (what netc emits for it)
 //!
+//! The plugins are the profiles' `CniPlugins` facts (`plan/profile/`, with their versions and
+//! sources, in the README's fact table); this table explains them.
+//!
 //! | distribution | plugins | why |
 //! |---|---|---|
 //! | kubeadm   | flannel, calico, canal, cilium, bridge, none | kubeadm installs no CNI; netc writes any of them |
@@ -73,17 +76,6 @@ pub(super) fn encapsulation_name(e: Encapsulation) -> &'static str {
     }
 }
 
-fn plugins_of(d: Distribution) -> &'static [CniPlugin] {
-    use CniPlugin::*;
-    match d {
-        Distribution::Kubeadm => &[Flannel, Calico, Canal, Cilium, Bridge, None],
-        Distribution::Rke2 => &[Canal, Calico, Cilium, Flannel, None],
-        Distribution::K3s => &[Flannel, Calico, Canal, Cilium, None],
-        Distribution::Canonical => &[Cilium, Calico],
-        Distribution::Manual => &[Flannel, Bridge, None],
-    }
-}
-
 fn encapsulations_of(d: Distribution, p: CniPlugin) -> &'static [Encapsulation] {
     use Encapsulation::*;
     match (d, p) {
@@ -109,7 +101,9 @@ fn unsupported(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
     let dist = &intent.cluster.distribution;
     let plugin = &intent.cni.plugin;
     let (d, p) = (dist.value, plugin.value);
-    if !plugins_of(d).contains(&p) {
+    // The distribution's profile says which CNIs it offers at this version (`CniPlugins`).
+    let offered = &plan.profile.cni_plugins;
+    if !offered.contains(&p) {
         let message = if d == Distribution::Canonical {
             format!(
                 "Canonical Kubernetes ships its own network (Cilium; Calico only in its moonray flavor, k8s-snap 1.32–1.33); cni.plugin {} would be a second CNI",
@@ -132,7 +126,7 @@ fn unsupported(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
                 .help(format!(
                     "with {}, use one of: {}",
                     distribution_name(d),
-                    list(plugins_of(d), plugin_name)
+                    list(offered, plugin_name)
                 )),
         );
         return; // the encapsulation question has no answer for a plugin that is not there

@@ -42,4 +42,17 @@ pub(super) const FACTS: &[Fact] = &[
         value: Value::Text("127.0.0.1:10256"),
         source: "k3s-io/k3s `pkg/daemons/agent/agent_linux.go` (`kubeProxyArgs`: `healthz-bind-address=127.0.0.1`)",
     },
+    Fact {
+        target: T,
+        key: Key::CniPlugins,
+        versions: Versions::from(1, 22),
+        value: Value::Plugins(&[
+            CniPlugin::Flannel,
+            CniPlugin::Calico,
+            CniPlugin::Canal,
+            CniPlugin::Cilium,
+            CniPlugin::None,
+        ]),
+        source: "k3s-io/k3s `pkg/cli/cmds/server.go` (`flannel-backend`: `none` lets another CNI run; netc writes flannel built in, or calico/canal/cilium with `flannel-backend: none`; no bare bridge)",
+    },
 ];

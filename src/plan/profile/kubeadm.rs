@@ -1,6 +1,7 @@
 //! kubeadm's facts.
 
 use super::{Fact, Key, Target, Value, Versions};
+use crate::intent::CniPlugin;
 use crate::intent::values::Protocol;
 
 pub const API_V1BETA3: &str = "kubeadm.k8s.io/v1beta3";
@@ -50,5 +51,19 @@ pub(super) const FACTS: &[Fact] = &[
         versions: Versions::from(1, 22),
         value: Value::Text("0.0.0.0:10256"),
         source: "kubernetes/kubernetes `pkg/proxy/apis/config/v1alpha1/defaults.go` (`HealthzBindAddress`)",
+    },
+    Fact {
+        target: T,
+        key: Key::CniPlugins,
+        versions: Versions::from(1, 22),
+        value: Value::Plugins(&[
+            CniPlugin::Flannel,
+            CniPlugin::Calico,
+            CniPlugin::Canal,
+            CniPlugin::Cilium,
+            CniPlugin::Bridge,
+            CniPlugin::None,
+        ]),
+        source: "kubernetes/website `content/en/docs/setup/production-environment/tools/kubeadm/create-cluster-kubeadm.md` (\"kubeadm does not install a Pod network add-on\": any CNI)",
     },
 ];

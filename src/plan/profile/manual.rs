@@ -1,6 +1,7 @@
 //! A control plane run from binaries ("Kubernetes the hard way").
 
 use super::{Fact, Key, Target, Value, Versions};
+use crate::intent::CniPlugin;
 use crate::intent::values::Protocol;
 
 const T: Target = Target::Manual;
@@ -33,5 +34,12 @@ pub(super) const FACTS: &[Fact] = &[
         versions: Versions::from(1, 22),
         value: Value::Text("0.0.0.0:10256"),
         source: "kubernetes/kubernetes `pkg/proxy/apis/config/v1alpha1/defaults.go` (`HealthzBindAddress`)",
+    },
+    Fact {
+        target: T,
+        key: Key::CniPlugins,
+        versions: Versions::from(1, 22),
+        value: Value::Plugins(&[CniPlugin::Flannel, CniPlugin::Bridge, CniPlugin::None]),
+        source: "kelseyhightower/kubernetes-the-hard-way `docs/11-pod-network-routes.md` (the bridge plugin with static routes; netc adds flanneld on the host and writes no operator or chart)",
     },
 ];

@@ -150,6 +150,8 @@ pub enum Key {
     BuiltinCni,
     /// A CNI the distribution also runs as its own (Canonical's moonray flavor: Calico).
     BuiltinCniAlternative,
+    /// The CNIs netc can set up on the distribution (`cni.plugin` values it accepts there).
+    CniPlugins,
     /// The label CoreDNS pods carry (what a DNS allowance selects).
     DnsLabel,
     /// The API server's secure port, when nothing sets another.
@@ -176,6 +178,7 @@ impl Key {
             Self::KubeadmApi => "kubeadm config API".into(),
             Self::BuiltinCni => "built-in CNI".into(),
             Self::BuiltinCniAlternative => "built-in CNI (other flavor)".into(),
+            Self::CniPlugins => "CNI plugins offered".into(),
             Self::DnsLabel => "CoreDNS pod label".into(),
             Self::ApiServerPort => "API server port".into(),
             Self::ApiServerPortSetting => "API server port setting".into(),
@@ -197,6 +200,7 @@ pub enum Value {
     Label(&'static str, &'static str),
     Port(Protocol, u16),
     Plugin(CniPlugin),
+    Plugins(&'static [CniPlugin]),
     Flag(bool),
     Datastores(&'static [Datastore]),
     /// A feature gate kube-proxy needs on (`NFTablesProxyMode`).
@@ -214,6 +218,10 @@ impl fmt::Display for Value {
             Self::Label(k, v) => write!(f, "`{k}: {v}`"),
             Self::Port(p, n) => write!(f, "{n}/{}", p.as_str()),
             Self::Plugin(p) => write!(f, "{}", plugin_name(*p)),
+            Self::Plugins(ps) => {
+                let names: Vec<&str> = ps.iter().map(|p| plugin_name(*p)).collect();
+                write!(f, "{}", names.join(", "))
+            }
             Self::Flag(b) => write!(f, "{}", if *b { "yes" } else { "no" }),
             Self::Datastores(ds) => {
                 let names: Vec<&str> = ds.iter().map(|d| datastore_name(*d)).collect();
@@ -319,6 +327,10 @@ pub struct Profile {
     pub datastores: &'static [Datastore],
     /// The CNIs the distribution runs as its own, at this version (Canonical).
     pub builtin_cni: Vec<CniPlugin>,
+    /// The CNIs netc can set up on the distribution at this version (`CniPlugins`; on
+    /// Canonical every CNI its built-in network facts name, whichever version: the versions
+    /// its Calico holds for are `validate/profile.rs`'s diagnostic).
+    pub cni_plugins: Vec<CniPlugin>,
     /// Facts this cluster asked for outside every known range.
     pub missing: Vec<Missing>,
 }
@@ -401,6 +413,24 @@ impl Profile {
                 builtin_cni.push(p);
             }
         }
+        let cni_plugins = if target == Target::Canonical {
+            let mut all: Vec<CniPlugin> = Vec::new();
+            for key in [Key::BuiltinCni, Key::BuiltinCniAlternative] {
+                for f in known(target, key) {
+                    if let Value::Plugin(p) = f.value
+                        && !all.contains(&p)
+                    {
+                        all.push(p);
+                    }
+                }
+            }
+            all
+        } else {
+            match ask(target, Key::CniPlugins).map(|f| f.value) {
+                Some(Value::Plugins(ps)) => ps.to_vec(),
+                _ => Vec::new(),
+            }
+        };
         Self {
             target,
             version,
@@ -412,6 +442,7 @@ impl Profile {
             kube_proxy_gate,
             datastores,
             builtin_cni,
+            cni_plugins,
             missing,
         }
     }

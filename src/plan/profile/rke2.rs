@@ -49,4 +49,17 @@ pub(super) const FACTS: &[Fact] = &[
         value: Value::Text("127.0.0.1:10256"),
         source: "k3s-io/k3s `pkg/daemons/agent/agent_linux.go` (`kubeProxyArgs`: `healthz-bind-address=127.0.0.1`, shared by RKE2)",
     },
+    Fact {
+        target: T,
+        key: Key::CniPlugins,
+        versions: Versions::from(1, 22),
+        value: Value::Plugins(&[
+            CniPlugin::Canal,
+            CniPlugin::Calico,
+            CniPlugin::Cilium,
+            CniPlugin::Flannel,
+            CniPlugin::None,
+        ]),
+        source: "rancher/rke2 `pkg/cli/cmds/server.go` (`CNIItems`: calico, canal, cilium, flannel; `cni` \"one of none, ...\"; no bridge), rancher/rke2-docs `docs/networking/basic_network_options.md`",
+    },
 ];
