@@ -199,7 +199,7 @@ fn k8sd_is_open_on_every_canonical_node() {
 /// (`127.0.0.1`), nor k8s-snap 1.36 (no kube-proxy at all).
 #[test]
 fn kube_proxy_healthz_is_opened_where_the_profile_says_it_listens() {
-    use netc::intent::{Distribution, KubeProxyMode, values::KubeVersion};
+    use netc::intent::{CniPlugin, Distribution, KubeProxyMode, values::KubeVersion};
     use netc::plan::profile::Profile;
     for (dist, version, plugin, want) in [
         ("kubeadm", "v1.31.2", "calico", true),
@@ -218,7 +218,14 @@ fn kube_proxy_healthz_is_opened_where_the_profile_says_it_listens() {
         minor,
         patch: 0,
     };
-    let runs = |d, minor| Profile::resolve(d, Some(v(minor)), KubeProxyMode::Iptables);
+    let runs = |d, minor| {
+        Profile::resolve(
+            d,
+            Some(v(minor)),
+            KubeProxyMode::Iptables,
+            CniPlugin::Flannel,
+        )
+    };
     assert!(runs(Distribution::Kubeadm, 36).kube_proxy_healthz_open);
     assert!(!runs(Distribution::Canonical, 35).kube_proxy_healthz_open);
     let p = runs(Distribution::Canonical, 36);
@@ -238,7 +245,7 @@ fn offered_cni_plugins_are_the_profiles_facts() {
         minor: 31,
         patch: 2,
     });
-    let offered = |d| Profile::resolve(d, v, KubeProxyMode::Iptables).cni_plugins;
+    let offered = |d| Profile::resolve(d, v, KubeProxyMode::Iptables, CniPlugin::None).cni_plugins;
     use CniPlugin::*;
     assert_eq!(
         offered(Distribution::Rke2),
@@ -276,6 +283,39 @@ fn offered_cni_plugins_are_the_profiles_facts() {
             d.help
         );
     }
+}
+
+/// The encapsulations a distribution narrows a plugin to are profile facts with versions:
+/// k3s's flannel takes `wireguard-native` from 1.24 (v1.23.6+k3s1), Canonical's Cilium only
+/// VXLAN. Outside them `check` refuses, naming the target and version.
+#[test]
+fn distribution_encapsulations_are_versioned_profile_facts() {
+    let unsupported = |dist: &str, version: &str, plugin: &str, encap: &str| {
+        let text = intent(dist, version, plugin, "iptables")
+            .replace("encapsulation: vxlan", &format!("encapsulation: {encap}"));
+        let checked = pipeline::check(&SourceFile::new("e.yaml", &text), Syntax::Yaml);
+        checked
+            .diagnostics
+            .iter()
+            .find(|d| d.code == "netc::cni::unsupported")
+            .map(|d| d.message.clone())
+    };
+    let m = unsupported("k3s", "v1.23.4+k3s1", "flannel", "wireguard").expect("refused");
+    assert!(m.contains("k3s 1.23"), "{m}");
+    assert_eq!(
+        unsupported("k3s", "v1.24.2+k3s1", "flannel", "wireguard"),
+        None
+    );
+    assert_eq!(
+        unsupported("k3s", "v1.23.4+k3s1", "flannel", "host-gw"),
+        None
+    );
+    let m = unsupported("canonical", "v1.32.0", "cilium", "wireguard").expect("refused");
+    assert!(m.contains("Canonical Kubernetes (k8s-snap) 1.32"), "{m}");
+    assert_eq!(
+        unsupported("kubeadm", "v1.31.2", "cilium", "wireguard"),
+        None
+    );
 }
 
 /// The kube-proxy feature gates each target writes for `mode: nftables` at `version`.

@@ -470,8 +470,12 @@ pub fn lower(intent: &NetworkIntent, source_text: &str) -> Plan {
     );
     let firewall = firewall_plan(intent);
     let kubernetes_version = KubeVersion::parse(&c.kubernetes_version);
-    let profile =
-        profile::Profile::resolve(c.distribution.value, kubernetes_version, kube_proxy.mode);
+    let profile = profile::Profile::resolve(
+        c.distribution.value,
+        kubernetes_version,
+        kube_proxy.mode,
+        intent.cni.plugin.value,
+    );
     let mut plan = Plan {
         name: intent.metadata.name.value.clone(),
         distribution: c.distribution.value,

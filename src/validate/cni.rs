@@ -25,9 +25,10 @@
 //! | bridge  | none, host-gw | netc programs static routes either way |
 //! | none    | none | the CNI you install decides |
 //!
-//! Canonical Kubernetes narrows this: its Cilium runs VXLAN only; its Calico takes the pool
-//! encapsulations of its `calico/encapsulation-v4` annotation (ipip, vxlan, vxlan-cross-subnet,
-//! none/bgp) and has no WireGuard setting.
+//! A distribution narrows this with its profile's `Encapsulations` facts (versioned, sourced):
+//! Canonical Kubernetes' Cilium runs VXLAN only; its Calico takes the pool encapsulations of
+//! its `calico/encapsulation-v4` annotation (ipip, vxlan, vxlan-cross-subnet, none/bgp) and has
+//! no WireGuard setting; k3s's flannel takes `wireguard-native` only from 1.24.
 //!
 //! Values a target cannot take (the Plan's `CniPlan::not_applied`, decided next to the
 //! settings in `plan/cni.rs`) are `netc::cni::setting-not-applied`.
@@ -65,27 +66,19 @@ fn distribution_name(d: Distribution) -> &'static str {
 }
 
 pub(super) fn encapsulation_name(e: Encapsulation) -> &'static str {
-    match e {
-        Encapsulation::Vxlan => "vxlan",
-        Encapsulation::VxlanCrossSubnet => "vxlan-cross-subnet",
-        Encapsulation::Ipip => "ipip",
-        Encapsulation::Bgp => "bgp",
-        Encapsulation::HostGw => "host-gw",
-        Encapsulation::Wireguard => "wireguard",
-        Encapsulation::None => "none",
-    }
+    crate::plan::profile::encapsulation_name(e)
 }
 
-fn encapsulations_of(d: Distribution, p: CniPlugin) -> &'static [Encapsulation] {
+/// The encapsulations a plugin can be told to use (the distribution's profile narrows them:
+/// `Profile::encapsulations`).
+fn encapsulations_of(p: CniPlugin) -> &'static [Encapsulation] {
     use Encapsulation::*;
-    match (d, p) {
-        (Distribution::Canonical, CniPlugin::Cilium) => &[Vxlan],
-        (Distribution::Canonical, CniPlugin::Calico) => &[Ipip, Vxlan, VxlanCrossSubnet, Bgp, None],
-        (_, CniPlugin::Flannel | CniPlugin::Canal) => &[Vxlan, HostGw, Wireguard],
-        (_, CniPlugin::Calico) => &[Ipip, Vxlan, VxlanCrossSubnet, Bgp, None, Wireguard],
-        (_, CniPlugin::Cilium) => &[Vxlan, Wireguard, None],
-        (_, CniPlugin::Bridge) => &[None, HostGw],
-        (_, CniPlugin::None) => &[None],
+    match p {
+        CniPlugin::Flannel | CniPlugin::Canal => &[Vxlan, HostGw, Wireguard],
+        CniPlugin::Calico => &[Ipip, Vxlan, VxlanCrossSubnet, Bgp, None, Wireguard],
+        CniPlugin::Cilium => &[Vxlan, Wireguard, None],
+        CniPlugin::Bridge => &[None, HostGw],
+        CniPlugin::None => &[None],
     }
 }
 
@@ -132,17 +125,21 @@ fn unsupported(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
         return; // the encapsulation question has no answer for a plugin that is not there
     }
     let encap = plan.cni.encapsulation;
-    let allowed = encapsulations_of(d, p);
+    let allowed = plan
+        .profile
+        .encapsulations
+        .unwrap_or_else(|| encapsulations_of(p));
     if !allowed.contains(&encap) {
         let span = intent
             .cni
             .encapsulation
             .as_ref()
             .map_or(plugin.span, |e| e.span);
-        let on = if d == Distribution::Canonical {
-            " on Canonical Kubernetes"
-        } else {
-            ""
+        // The distribution narrowed the plugin's encapsulations: say which one, at which version.
+        let on = match (plan.profile.encapsulations, plan.profile.version) {
+            (Some(_), Some(v)) => format!(" on {} {v}", plan.profile.target.name()),
+            (Some(_), None) => format!(" on {}", plan.profile.target.name()),
+            _ => String::new(),
         };
         out.push(
             Diag::error(

@@ -2,7 +2,7 @@
 
 use super::{Fact, Key, Target, Value, Versions};
 use crate::intent::values::Protocol;
-use crate::intent::{CniPlugin, Datastore};
+use crate::intent::{CniPlugin, Datastore, Encapsulation};
 
 const T: Target = Target::Canonical;
 
@@ -83,5 +83,25 @@ pub(super) const FACTS: &[Fact] = &[
         versions: Versions::between((1, 30), (1, 35)),
         value: Value::Text("127.0.0.1:10256"),
         source: "canonical/k8s-snap `src/k8s/pkg/k8sd/setup/kube_proxy.go` (`KubeProxy`: `--healthz-bind-address=127.0.0.1`; release-1.35)",
+    },
+    Fact {
+        target: T,
+        key: Key::Encapsulations(CniPlugin::Cilium),
+        versions: Versions::from(1, 30),
+        value: Value::Encapsulations(&[Encapsulation::Vxlan]),
+        source: "canonical/k8s-snap `src/k8s/pkg/k8sd/features/cilium/network/values.go` (the Cilium values k8sd applies: tunnel routing over VXLAN; no native-routing or WireGuard annotation)",
+    },
+    Fact {
+        target: T,
+        key: Key::Encapsulations(CniPlugin::Calico),
+        versions: Versions::between((1, 32), (1, 33)),
+        value: Value::Encapsulations(&[
+            Encapsulation::Ipip,
+            Encapsulation::Vxlan,
+            Encapsulation::VxlanCrossSubnet,
+            Encapsulation::Bgp,
+            Encapsulation::None,
+        ]),
+        source: "canonical/k8s-snap `src/k8s/pkg/k8sd/features/calico/` (moonray flavor: `k8sd/v1alpha1/calico/encapsulation-v4` takes the IP pool encapsulations; no WireGuard setting; release-1.32, release-1.33)",
     },
 ];

@@ -1,8 +1,8 @@
 //! k3s's facts (a k3s release is `v<kubernetes>+k3sN`: its Kubernetes version selects).
 
 use super::{Fact, Key, Target, Value, Versions};
-use crate::intent::CniPlugin;
 use crate::intent::values::Protocol;
+use crate::intent::{CniPlugin, Encapsulation};
 
 const T: Target = Target::K3s;
 
@@ -54,5 +54,23 @@ pub(super) const FACTS: &[Fact] = &[
             CniPlugin::None,
         ]),
         source: "k3s-io/k3s `pkg/cli/cmds/server.go` (`flannel-backend`: `none` lets another CNI run; netc writes flannel built in, or calico/canal/cilium with `flannel-backend: none`; no bare bridge)",
+    },
+    Fact {
+        target: T,
+        key: Key::Encapsulations(CniPlugin::Flannel),
+        versions: Versions::between((1, 22), (1, 23)),
+        value: Value::Encapsulations(&[Encapsulation::Vxlan, Encapsulation::HostGw]),
+        source: "k3s-io/k3s `pkg/cli/cmds/server.go` (`flannel-backend`: vxlan, host-gw, and the old `wireguard`/`ipsec` backends netc does not write; `wireguard-native` only from v1.23.6+k3s1, so not across 1.23)",
+    },
+    Fact {
+        target: T,
+        key: Key::Encapsulations(CniPlugin::Flannel),
+        versions: Versions::from(1, 24),
+        value: Value::Encapsulations(&[
+            Encapsulation::Vxlan,
+            Encapsulation::HostGw,
+            Encapsulation::Wireguard,
+        ]),
+        source: "k3s-io/k3s `pkg/cli/cmds/server.go` (`flannel-backend` valid values: 'none', 'vxlan', 'host-gw', 'wireguard-native'; `wireguard` replaced by `wireguard-native` in v1.27.1+k3s1, k3s-io/k3s#7297)",
     },
 ];

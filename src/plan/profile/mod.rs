@@ -24,7 +24,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::intent::values::{KubeVersion, Protocol};
-use crate::intent::{CniPlugin, Datastore, Distribution, KubeProxyMode};
+use crate::intent::{CniPlugin, Datastore, Distribution, Encapsulation, KubeProxyMode};
 
 pub use calico::{
     BGP_PORT as CALICO_BGP_PORT, TYPHA_PORT as CALICO_TYPHA_PORT, VXLAN_PORT as CALICO_VXLAN_PORT,
@@ -152,6 +152,9 @@ pub enum Key {
     BuiltinCniAlternative,
     /// The CNIs netc can set up on the distribution (`cni.plugin` values it accepts there).
     CniPlugins,
+    /// The encapsulations the distribution lets a CNI take, where it narrows the plugin's own
+    /// (k3s's flannel backends, Canonical's built-in network).
+    Encapsulations(CniPlugin),
     /// The label CoreDNS pods carry (what a DNS allowance selects).
     DnsLabel,
     /// The API server's secure port, when nothing sets another.
@@ -179,6 +182,7 @@ impl Key {
             Self::BuiltinCni => "built-in CNI".into(),
             Self::BuiltinCniAlternative => "built-in CNI (other flavor)".into(),
             Self::CniPlugins => "CNI plugins offered".into(),
+            Self::Encapsulations(p) => format!("{} encapsulations", plugin_name(p)),
             Self::DnsLabel => "CoreDNS pod label".into(),
             Self::ApiServerPort => "API server port".into(),
             Self::ApiServerPortSetting => "API server port setting".into(),
@@ -201,6 +205,7 @@ pub enum Value {
     Port(Protocol, u16),
     Plugin(CniPlugin),
     Plugins(&'static [CniPlugin]),
+    Encapsulations(&'static [Encapsulation]),
     Flag(bool),
     Datastores(&'static [Datastore]),
     /// A feature gate kube-proxy needs on (`NFTablesProxyMode`).
@@ -220,6 +225,10 @@ impl fmt::Display for Value {
             Self::Plugin(p) => write!(f, "{}", plugin_name(*p)),
             Self::Plugins(ps) => {
                 let names: Vec<&str> = ps.iter().map(|p| plugin_name(*p)).collect();
+                write!(f, "{}", names.join(", "))
+            }
+            Self::Encapsulations(es) => {
+                let names: Vec<&str> = es.iter().map(|e| encapsulation_name(*e)).collect();
                 write!(f, "{}", names.join(", "))
             }
             Self::Flag(b) => write!(f, "{}", if *b { "yes" } else { "no" }),
@@ -242,6 +251,18 @@ pub fn plugin_name(p: CniPlugin) -> &'static str {
         CniPlugin::Cilium => "cilium",
         CniPlugin::Bridge => "bridge",
         CniPlugin::None => "none",
+    }
+}
+
+pub fn encapsulation_name(e: Encapsulation) -> &'static str {
+    match e {
+        Encapsulation::Vxlan => "vxlan",
+        Encapsulation::VxlanCrossSubnet => "vxlan-cross-subnet",
+        Encapsulation::Ipip => "ipip",
+        Encapsulation::Bgp => "bgp",
+        Encapsulation::HostGw => "host-gw",
+        Encapsulation::Wireguard => "wireguard",
+        Encapsulation::None => "none",
     }
 }
 
@@ -331,18 +352,23 @@ pub struct Profile {
     /// Canonical every CNI its built-in network facts name, whichever version: the versions
     /// its Calico holds for are `validate/profile.rs`'s diagnostic).
     pub cni_plugins: Vec<CniPlugin>,
+    /// The encapsulations the distribution lets `cni.plugin` take at this version, where it
+    /// narrows the plugin's own (`Encapsulations` facts); `None` = the plugin's own decide.
+    pub encapsulations: Option<&'static [Encapsulation]>,
     /// Facts this cluster asked for outside every known range.
     pub missing: Vec<Missing>,
 }
 
 impl Profile {
-    /// Resolves the facts a cluster of `dist` at `version` with `kube_proxy_mode` needs. A
+    /// Resolves the facts a cluster of `dist` at `version` with `kube_proxy_mode` and
+    /// `plugin` needs. A
     /// fact without a range for the version is recorded in `missing`, and the newest known
     /// value is used meanwhile (so `lower` never fails; `check` reports it).
     pub fn resolve(
         dist: Distribution,
         version: Option<KubeVersion>,
         kube_proxy_mode: KubeProxyMode,
+        plugin: CniPlugin,
     ) -> Self {
         let target = Target::of(dist);
         let version = version.map(Minor::of);
@@ -431,6 +457,16 @@ impl Profile {
                 _ => Vec::new(),
             }
         };
+        // Canonical's Calico outside the versions that ship it is `validate/profile.rs`'s
+        // diagnostic: its encapsulations are not asked for there.
+        let encapsulations = if target == Target::Canonical && !builtin_cni.contains(&plugin) {
+            None
+        } else {
+            match ask(target, Key::Encapsulations(plugin)).map(|f| f.value) {
+                Some(Value::Encapsulations(es)) => Some(es),
+                _ => None,
+            }
+        };
         Self {
             target,
             version,
@@ -443,6 +479,7 @@ impl Profile {
             datastores,
             builtin_cni,
             cni_plugins,
+            encapsulations,
             missing,
         }
     }
