@@ -233,6 +233,7 @@ fn policies_say_what_the_intent_says() {
             "api-to-db",
             "api-to-anything",
             "web-to-ntp",
+            "api.whole-policy",
         ]
     );
     for d in &payments {
