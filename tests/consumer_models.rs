@@ -1,8 +1,11 @@
 //! Consumer models: every example, and a generated matrix of distribution × plugin ×
 //! encapsulation × {default, custom VXLAN port/VNI, explicit MTU, jumbo data interface, mixed
 //! jumbo}, is built and its files are read back the way each consumer reads them
-//! (`consumer_models/readers.rs`), never through netc's Plan. For every cluster `check`
-//! accepts:
+//! (`consumer_models/readers.rs`), never through netc's Plan. The default variant also runs
+//! across a version matrix (`matrix_versions`: Kubernetes 1.29, 1.30, 1.31, 1.36; k8s-snap 1.32
+//! and 1.36; RKE2 and k3s 1.31 and 1.36), each file read back with the rules of its version
+//! (kubeadm's config API, kube-proxy's nftables gate, Canonical 1.36's missing kube-proxy, the
+//! CoreDNS label a DNS allowance selects). For every cluster `check` accepts:
 //!
 //! - the firewall (nftables and firewalld) opens every UDP port the CNI will use and no other
 //!   (besides DHCP, NodePorts, the host overlay and the intent's own rules);
@@ -79,6 +82,21 @@ struct Spec {
     /// Whether eth1 is declared `purpose: data`.
     eth1_data: bool,
     firewall: &'static str,
+    /// `kubernetesVersion` (`None`: the distribution's default version, `default_version`).
+    version: Option<&'static str>,
+}
+
+/// The versions the default variant runs at (the other variants run at `default_version`):
+/// Kubernetes 1.29, 1.30, 1.31 and the newest the profiles know (1.36) for kubeadm and a
+/// hand-run cluster, k8s-snap 1.32 and 1.36, RKE2 and k3s releases of 1.31 and 1.36. kubeadm
+/// and manual run them with kube-proxy `mode: nftables` (its gate differs by version).
+fn matrix_versions(dist: &str) -> &'static [&'static str] {
+    match dist {
+        "kubeadm" | "manual" => &["v1.29.4", "v1.30.2", "v1.31.2", "v1.36.0"],
+        "rke2" => &["v1.31.4+rke2r1", "v1.36.0+rke2r1"],
+        "k3s" => &["v1.31.3+k3s1", "v1.36.0+k3s1"],
+        _ => &["v1.32.0", "v1.36.0"],
+    }
 }
 
 impl Spec {
@@ -95,6 +113,7 @@ impl Spec {
             eth1: [None; 3],
             eth1_data: false,
             firewall: "nftables",
+            version: None,
         }
     }
 
@@ -122,6 +141,10 @@ impl Spec {
     }
 
     fn version(&self) -> &'static str {
+        self.version.unwrap_or_else(|| self.default_version())
+    }
+
+    fn default_version(&self) -> &'static str {
         match self.dist {
             "kubeadm" => "v1.31.2",
             "rke2" => "v1.31.4+rke2r1",
@@ -194,6 +217,7 @@ impl Spec {
                 .map(|m| if uses_eth1 { m.unwrap_or(1500) } else { 1500 })
                 .collect(),
             canonical_builtin: self.plugin,
+            version: readers::minor_of(self.version()),
         }
     }
 }
@@ -271,6 +295,28 @@ fn verify(label: &str, files: &Files, hosts: &Hosts, expect: &Expect) -> Vec<Str
         fail(format!("DNS {dns} outside the service CIDR"));
     }
 
+    // The DNS allowance selects the label CoreDNS carries on this distribution and version.
+    for (path, _) in files.range::<String, _>("policies/".to_owned()..) {
+        if !path.starts_with("policies/") {
+            break;
+        }
+        for d in readers::yaml_docs(files, path) {
+            if d["metadata"]["name"] != "allow-dns" {
+                continue;
+            }
+            let (k, v) = readers::coredns_label(&expect.dist, hosts.version);
+            for rule in d["spec"]["egress"].as_array().into_iter().flatten() {
+                for to in rule["to"].as_array().into_iter().flatten() {
+                    let labels = &to["podSelector"]["matchLabels"];
+                    if !labels.is_null() && labels[k] != v {
+                        fail(format!(
+                            "{path}: allow-dns selects {labels}, CoreDNS is {k}: {v}"
+                        ));
+                    }
+                }
+            }
+        }
+    }
     let Some(dp) = dp else {
         if expect.plugin != "none" {
             fail(format!("no CNI configuration read for {}", expect.plugin));
@@ -371,11 +417,28 @@ fn generated_matrix_agrees_with_its_consumers() {
     for &dist in DISTRIBUTIONS {
         for &plugin in PLUGINS {
             for &encap in ENCAPSULATIONS {
-                for &variant in VARIANTS {
+                // Every variant at the distribution's default version, then the default
+                // variant at each version of the version matrix.
+                let runs = VARIANTS.iter().map(|&v| (v, None)).chain(
+                    matrix_versions(dist)
+                        .iter()
+                        .map(|&version| (Variant::Default, Some(version))),
+                );
+                for (variant, version) in runs {
                     for firewall in ["nftables", "firewalld"] {
                         let mut spec = Spec::new(dist, plugin, encap).with_variant(variant);
                         spec.firewall = firewall;
-                        let label = format!("{dist}/{plugin}/{encap}/{variant:?}/{firewall}");
+                        if version.is_some() {
+                            spec.version = version;
+                            if matches!(dist, "kubeadm" | "manual") {
+                                spec.cluster_extra
+                                    .push("kubeProxy: {mode: nftables}".into());
+                            }
+                        }
+                        let label = format!(
+                            "{dist}/{plugin}/{encap}/{variant:?}/{firewall}/{}",
+                            spec.version()
+                        );
                         let (diags, files) = run("matrix.yaml", &spec.yaml());
                         let Some(files) = files else {
                             assert!(!errors(&diags).is_empty(), "{label}: no files, no errors");
@@ -446,6 +509,11 @@ fn example_hosts(intent: &Value) -> Hosts {
     Hosts {
         node_mtus,
         canonical_builtin: builtin,
+        version: readers::minor_of(
+            intent["cluster"]["kubernetesVersion"]
+                .as_str()
+                .unwrap_or("v1.31.0"),
+        ),
     }
 }
 

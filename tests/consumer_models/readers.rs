@@ -30,11 +30,64 @@ use serde_json::Value;
 pub type Files = BTreeMap<String, Vec<u8>>;
 
 /// Facts about the hosts that are not in any emitted file: each node's data-path MTU (the
-/// interface the CNI uses), and which CNI Canonical Kubernetes has built in.
+/// interface the CNI uses), which CNI Canonical Kubernetes has built in, and the Kubernetes
+/// minor the cluster runs (a consumer's rules depend on it).
 #[derive(Clone, Debug)]
 pub struct Hosts {
     pub node_mtus: Vec<u32>,
     pub canonical_builtin: &'static str,
+    /// `(1, 31)` for `v1.31.4+rke2r1` (a k8s-snap track is the same minor).
+    pub version: (u32, u32),
+}
+
+/// The Kubernetes minor of a `kubernetesVersion` (`v1.31.4+k3s1` -> `(1, 31)`).
+pub fn minor_of(version: &str) -> (u32, u32) {
+    let v = version.trim_start_matches('v');
+    let mut parts = v.split(['.', '+', '-']);
+    let major = parts.next().and_then(|p| p.parse().ok()).expect("major");
+    let minor = parts.next().and_then(|p| p.parse().ok()).expect("minor");
+    (major, minor)
+}
+
+/// The kubeadm config API a kubeadm of this minor reads: `v1beta4` from 1.31 (kubernetes
+/// `cmd/kubeadm/app/apis/kubeadm/v1beta4/doc.go`: introduced in v1.31; `v1beta3` is what
+/// 1.22–1.30 take).
+pub fn kubeadm_api(version: (u32, u32)) -> &'static str {
+    if version < (1, 31) {
+        "kubeadm.k8s.io/v1beta3"
+    } else {
+        "kubeadm.k8s.io/v1beta4"
+    }
+}
+
+/// kube-proxy's validation of `mode: nftables` at this minor (kubernetes
+/// `pkg/proxy/apis/config/validation/validation.go` `validateProxyModeLinux`, `NFTablesProxyMode`
+/// in `pkg/features/kube_features.go`: Alpha 1.29–1.30, default off; Beta on from 1.31): a
+/// KubeProxyConfiguration kube-proxy would refuse panics here.
+pub fn check_kube_proxy_mode(path: &str, proxy: &Value, version: (u32, u32)) {
+    if proxy["mode"] != "nftables" {
+        return;
+    }
+    assert!(version >= (1, 29), "{path}: nftables mode before 1.29");
+    if version <= (1, 30) {
+        assert_eq!(
+            proxy["featureGates"]["NFTablesProxyMode"],
+            Value::Bool(true),
+            "{path}: nftables on {version:?} needs the NFTablesProxyMode gate"
+        );
+    }
+}
+
+/// The label CoreDNS pods carry on each distribution (what a DNS allowance must select):
+/// `k8s-app: coredns` on Canonical Kubernetes (k8s-snap's coredns chart `_helpers.tpl`,
+/// `tests/integration/tests/test_dns.py`), `k8s-app: kube-dns` elsewhere (kubeadm's CoreDNS
+/// manifest, k3s `manifests/coredns.yaml`, rke2-coredns `k8sApp: kube-dns`).
+pub fn coredns_label(dist: &str, _version: (u32, u32)) -> (&'static str, &'static str) {
+    if dist == "canonical" {
+        ("k8s-app", "coredns")
+    } else {
+        ("k8s-app", "kube-dns")
+    }
 }
 
 impl Hosts {
@@ -624,6 +677,19 @@ fn kubeadm(files: &Files, hosts: &Hosts) -> (ClusterNet, Option<DataPath>) {
             .cloned()
             .unwrap_or(Value::Null)
     };
+    for d in &docs {
+        if let Some(api) = d["apiVersion"].as_str()
+            && api.starts_with("kubeadm.k8s.io/")
+        {
+            assert_eq!(
+                api,
+                kubeadm_api(hosts.version),
+                "kubeadm {:?} reads {}",
+                hosts.version,
+                kubeadm_api(hosts.version)
+            );
+        }
+    }
     let cluster = kind("ClusterConfiguration");
     let kubelet = kind("KubeletConfiguration");
     let service_cidrs = nets(&cluster["networking"]["serviceSubnet"]);
@@ -640,6 +706,7 @@ fn kubeadm(files: &Files, hosts: &Hosts) -> (ClusterNet, Option<DataPath>) {
         .and_then(addr)
         .or(dns_service);
     let proxy = kind("KubeProxyConfiguration");
+    check_kube_proxy_mode("kubeadm/init.yaml", &proxy, hosts.version);
     let pod_cidrs = nets(&cluster["networking"]["podSubnet"]);
     if !proxy["clusterCIDR"].is_null() {
         assert_eq!(
@@ -744,6 +811,7 @@ fn manual(files: &Files, hosts: &Hosts) -> (ClusterNet, Option<DataPath>) {
     }
     for path in of("/kube-proxy-config.yaml") {
         let proxy = yaml(files, path);
+        check_kube_proxy_mode(path, &proxy, hosts.version);
         assert_eq!(
             nets(&proxy["clusterCIDR"]),
             pod_cidrs,
@@ -906,6 +974,14 @@ fn rke2(files: &Files, hosts: &Hosts) -> (ClusterNet, Option<DataPath>) {
 
 fn canonical(files: &Files, hosts: &Hosts) -> (ClusterNet, Option<DataPath>) {
     let boot = yaml(files, "canonical/bootstrap.yaml");
+    // k8s-snap 1.36 runs no kube-proxy (`extra-node-kube-proxy-args` "no longer used").
+    if hosts.version >= (1, 36) {
+        assert!(
+            boot.get("extra-node-kube-proxy-args").is_none(),
+            "canonical {:?}: extra-node-kube-proxy-args",
+            hosts.version
+        );
+    }
     let or = |v: &Value, d: &str| {
         if v.is_null() {
             nets(&Value::String(d.to_owned()))
