@@ -102,7 +102,7 @@ pub fn secret(lock_dir: &Path, create: bool) -> Option<[u8; 32]> {
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let mut secret = [0u8; 32];
-            random(&mut secret).ok()?;
+            super::files::fill_random(&mut secret).ok()?;
             // Two processes may race here: the loser reads the winner's secret.
             match open(true) {
                 Ok(mut file) => {
@@ -120,24 +120,6 @@ pub fn secret(lock_dir: &Path, create: bool) -> Option<[u8; 32]> {
 fn secret_again(path: &Path) -> Option<[u8; 32]> {
     let bytes = std::fs::read(path).ok()?;
     bytes.try_into().ok()
-}
-
-fn random(buf: &mut [u8]) -> std::io::Result<()> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        // SAFETY: the buffer is valid for `len - filled` bytes from `filled`.
-        let n =
-            unsafe { libc::getrandom(buf[filled..].as_mut_ptr().cast(), buf.len() - filled, 0) };
-        if n < 0 {
-            let e = std::io::Error::last_os_error();
-            if e.kind() == std::io::ErrorKind::Interrupted {
-                continue;
-            }
-            return Err(e);
-        }
-        filled += n as usize;
-    }
-    Ok(())
 }
 
 /// HMAC-SHA256 (RFC 2104) under `secret` (zero-padded to the 64-byte block) of the

@@ -254,19 +254,13 @@ pub fn read(root: &Path, path: &str) -> Result<Option<Vec<u8>>, ApplyError> {
     Ok(Some(bytes))
 }
 
-/// A temporary name nobody can guess: 128 bits from the kernel's random pool.
-fn temporary_name(name: &CStr) -> std::io::Result<CString> {
-    let mut random = [0u8; 16];
+/// Fills `buf` from the kernel's random pool (`getrandom(2)`, retried on EINTR).
+pub(crate) fn fill_random(buf: &mut [u8]) -> std::io::Result<()> {
     let mut filled = 0;
-    while filled < random.len() {
+    while filled < buf.len() {
         // SAFETY: the buffer is valid for `len - filled` bytes from `filled`.
-        let n = unsafe {
-            libc::getrandom(
-                random[filled..].as_mut_ptr().cast(),
-                random.len() - filled,
-                0,
-            )
-        };
+        let n =
+            unsafe { libc::getrandom(buf[filled..].as_mut_ptr().cast(), buf.len() - filled, 0) };
         if n < 0 {
             let e = std::io::Error::last_os_error();
             if e.kind() == std::io::ErrorKind::Interrupted {
@@ -276,6 +270,13 @@ fn temporary_name(name: &CStr) -> std::io::Result<CString> {
         }
         filled += n as usize;
     }
+    Ok(())
+}
+
+/// A temporary name nobody can guess: 128 bits from the kernel's random pool.
+fn temporary_name(name: &CStr) -> std::io::Result<CString> {
+    let mut random = [0u8; 16];
+    fill_random(&mut random)?;
     let hex: String = random.iter().map(|b| format!("{b:02x}")).collect();
     // `.<name>.netc-<hex>`, the name cut so the whole stays a valid file name (NAME_MAX, 255
     // bytes): any name the target itself may have gets a temporary name.
