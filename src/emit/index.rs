@@ -212,7 +212,11 @@ fn resolve(consumer: &Consumer, install: Option<&Install>, source: &str) -> (Str
         (None, Some(at)) => at.clone(),
         (None, None) => "the build output only".to_owned(),
     };
-    let mut command = consumer.command.replace("{intent}", source);
+    // The intent's file name as header comments show it: control characters escaped, so a
+    // name cannot add a line to INDEX.md or to a YAML header.
+    let mut command = consumer
+        .command
+        .replace("{intent}", &text::comment_text(source));
     if let Some(Install {
         on: OnNodes::Node(node),
         ..
