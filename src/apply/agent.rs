@@ -265,8 +265,8 @@ pub fn run(
                 }
                 Event::Note { message } => log(format!("{node}: {message}")),
                 Event::Waiting { message } => {
-                    log(format!("{node}: blocked: {message}"));
-                    // `netc status` says so while the wait lasts.
+                    // `netc status` says so while the wait lasts: recorded before the log line,
+                    // so whoever reads the log and then the status sees the block.
                     let blocked = Status {
                         blocked: Some(format!("{message} (since {})", now())),
                         updated: now(),
@@ -275,6 +275,7 @@ pub fn run(
                     if let Err(e) = status::store(state_dir, &blocked) {
                         log(format!("{node}: cannot record the status: {e}"));
                     }
+                    log(format!("{node}: blocked: {message}"));
                 }
                 Event::RollingBack { steps } => {
                     log(format!("{node}: rolling back {steps} applied step(s)"))
