@@ -458,6 +458,17 @@ fn api_server_listens_on_the_endpoint_port_of_its_own_address() {
     assert_eq!(init_cfg["localAPIEndpoint"]["bindPort"], 8443);
     let open = nft_tcp_ports(text_of(&files, "firewall/cp-1.nft"));
     assert!(open.contains(&8443) && !open.contains(&6443), "{open:?}");
+    // explain's built-in kube-apiserver workload listens on the same port.
+    let checked = pipeline::check(&SourceFile::new("p.yaml", text.clone()), Syntax::Yaml);
+    let plan = checked.valid_plan().expect("valid");
+    let api = plan
+        .workloads
+        .list
+        .iter()
+        .find(|w| w.origin == netc::plan::WorkloadOrigin::ApiServer)
+        .expect("kube-apiserver workload");
+    let ports: Vec<String> = api.ports.iter().map(|p| p.port.to_string()).collect();
+    assert_eq!(ports, ["tcp/8443"]);
     // manual: --secure-port.
     let text = intent("manual", "v1.31.2", "flannel", "iptables").replace(
         "  kubeProxy:",

@@ -49,9 +49,6 @@ pub fn cidr_list(nets: &[IpNet]) -> Option<String> {
     )
 }
 
-/// The API server's kube-apiserver secure port.
-pub const API_PORT: u16 = 6443;
-
 /// `host:port` of the API server every node talks to: the control-plane endpoint, else the
 /// first control-plane node's API address (`NodePlan::api_address`) on port 6443; `None`
 /// without either.
@@ -59,7 +56,7 @@ pub fn api_server_endpoint(plan: &Plan) -> Option<String> {
     if let Some(e) = &plan.control_plane_endpoint {
         return Some(e.clone());
     }
-    init_api_address(plan).map(|ip| host_port(ip, API_PORT))
+    init_api_address(plan).map(|ip| host_port(ip, plan.api_server_port))
 }
 
 /// The first control-plane node's API address: where the others join when no control-plane

@@ -20,7 +20,6 @@ use super::{ArtifactSink, Context, EmitError, Install, flannel, json, yaml_docum
 use crate::intent::Distribution;
 use crate::plan::{FlannelBackend, FlannelSettings, NodePlan, Plan, PluginSettings};
 
-const API_PORT: u16 = 6443;
 /// k3s' configuration file (docs.k3s.io, "Configuration File").
 pub const CONFIG_PATH: &str = "/etc/rancher/k3s/config.yaml";
 
@@ -140,7 +139,10 @@ pub fn flannel_backend(plan: &Plan) -> &'static str {
 /// `https://<first server>:6443`, where further servers and agents join.
 pub fn server_url(plan: &Plan) -> Option<String> {
     let ip = distribution::init_api_address(plan)?;
-    Some(format!("https://{}", distribution::host_port(ip, API_PORT)))
+    Some(format!(
+        "https://{}",
+        distribution::host_port(ip, plan.api_server_port)
+    ))
 }
 
 fn node_config(plan: &Plan, node: &NodePlan) -> Config {

@@ -202,7 +202,7 @@ fn apiserver_flags(plan: &Plan, node: &NodePlan) -> Vec<(&'static str, String)> 
     if let Some(ip) = node.bind_address {
         flags.push(("bind-address", ip.to_string()));
     }
-    if plan.api_server_port != crate::plan::DEFAULT_API_SERVER_PORT {
+    if plan.api_server_port != crate::plan::API_SERVER_PORT {
         flags.push(("secure-port", plan.api_server_port.to_string()));
     }
     if let Some(services) = distribution::cidr_list(&plan.service_cidrs) {

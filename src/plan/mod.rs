@@ -50,9 +50,6 @@ use crate::intent::{
 pub const DEFAULT_NODE_MASK_V4: u8 = 24;
 /// Default prefix length of a node's IPv6 pod subnet.
 pub const DEFAULT_NODE_MASK_V6: u8 = 64;
-/// kube-apiserver's secure port on every target (`profile`: kubeadm `DefaultAPIBindPort`,
-/// kube-apiserver `--secure-port`, k3s `https-listen-port`, RKE2 and Canonical fixed).
-pub const DEFAULT_API_SERVER_PORT: u16 = 6443;
 /// An interface MTU when the intent does not give one.
 pub const DEFAULT_INTERFACE_MTU: u32 = 1500;
 
@@ -491,7 +488,7 @@ pub fn lower(intent: &NetworkIntent, source_text: &str) -> Plan {
             .map_or_else(|| "cluster.local".to_owned(), |d| d.value.clone()),
         cluster_dns,
         control_plane_endpoint: c.control_plane_endpoint.as_ref().map(|e| e.value.clone()),
-        api_server_port: DEFAULT_API_SERVER_PORT,
+        api_server_port: API_SERVER_PORT,
         kube_proxy,
         datastore: c.datastore.as_ref().map(|d| d.value),
         cni,
@@ -505,11 +502,16 @@ pub fn lower(intent: &NetworkIntent, source_text: &str) -> Plan {
         fleet: intent.fleet.as_ref().map(|f| fleet::lower(f, source_text)),
         profile,
     };
-    plan.api_server_port = own_endpoint_port(&plan).unwrap_or(DEFAULT_API_SERVER_PORT);
+    plan.api_server_port = own_endpoint_port(&plan).unwrap_or(API_SERVER_PORT);
     ports::claim_all(intent, &mut plan);
     host::derive(&mut plan);
     plan.proxy = host::proxy_plan(intent, &plan);
-    plan.workloads = workloads::lower(intent, &plan.nodes, plan.profile.dns_label);
+    plan.workloads = workloads::lower(
+        intent,
+        &plan.nodes,
+        plan.profile.dns_label,
+        plan.api_server_port,
+    );
     plan
 }
 

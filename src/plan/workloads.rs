@@ -24,8 +24,10 @@ const CLUSTER_DNS_PORTS: [(&str, Protocol, u16); 3] = [
     ("dns-tcp", Protocol::Tcp, 53),
     ("metrics", Protocol::Tcp, 9153),
 ];
-/// The API server's secure port on the control-plane nodes (kubeadm's static pod labels it
-/// `component: kube-apiserver`, `tier: control-plane`; it runs with `hostNetwork: true`).
+/// kube-apiserver's default secure port on every target (kubeadm `DefaultAPIBindPort`,
+/// kube-apiserver `--secure-port`, k3s `https-listen-port`, RKE2 and Canonical fixed); the
+/// cluster's own is `Plan::api_server_port` (the endpoint's port where the endpoint is a
+/// control-plane node's own address).
 pub const API_SERVER_PORT: u16 = 6443;
 
 /// Where a workload comes from.
@@ -112,6 +114,7 @@ pub(super) fn lower(
     intent: &NetworkIntent,
     nodes: &[NodePlan],
     dns_label: (&str, &str),
+    api_server_port: u16,
 ) -> WorkloadsPlan {
     let mut out = WorkloadsPlan::default();
     let name_label = |ns: &str, out: &mut WorkloadsPlan| {
@@ -181,7 +184,7 @@ pub(super) fn lower(
             ]),
             ports: vec![NamedPort {
                 name: "https".to_owned(),
-                port: PortRange::single(Protocol::Tcp, API_SERVER_PORT),
+                port: PortRange::single(Protocol::Tcp, api_server_port),
             }],
             host_network: true,
             nodes: nodes

@@ -131,7 +131,7 @@ pub(super) fn check(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
                 .label(bind.span, "bind address")
                 .help(format!(
                     "write https://{} as the server of those kubeconfigs (netc's kube-proxy kubeconfig already does)",
-                    distribution::host_port(ip, distribution::API_PORT)
+                    distribution::host_port(ip, plan.api_server_port)
                 )),
             ),
             Distribution::Kubeadm | Distribution::K3s => {}

@@ -16,8 +16,7 @@ use crate::explain::{Connectivity, Endpoint};
 use crate::intent::values::{self, PolicyPort, PortRange, Protocol};
 use crate::intent::{Direction, NetworkIntent, Peer, Policy, Span, Text};
 use crate::plan::{
-    API_SERVER_PORT, NAMESPACE_NAME_LABEL, PeerPlan, Peers, Plan, PolicyRulePlan, Selector,
-    WorkloadOrigin,
+    NAMESPACE_NAME_LABEL, PeerPlan, Peers, Plan, PolicyRulePlan, Selector, WorkloadOrigin,
 };
 use crate::plan::{peer_selectors, policy_selector as selector};
 
@@ -576,8 +575,10 @@ fn api_server_unreachable(
     else {
         return;
     };
-    let Ok(port) = c.resolve_port(&format!("tcp/{API_SERVER_PORT}"), &Endpoint::Workload(api))
-    else {
+    let Ok(port) = c.resolve_port(
+        &format!("tcp/{}", plan.api_server_port),
+        &Endpoint::Workload(api),
+    ) else {
         return;
     };
     for (policy, p) in intent.policies.iter().zip(&plan.policies) {
@@ -619,13 +620,15 @@ fn api_server_unreachable(
             Diag::warning(
                 code::POLICY_API_SERVER_UNREACHABLE,
                 format!(
-                    "namespace {} denies egress and {names} cannot reach the API server (tcp/{API_SERVER_PORT} on the control-plane nodes)",
-                    p.namespace
+                    "namespace {} denies egress and {names} cannot reach the API server (tcp/{} on the control-plane nodes)",
+                    p.namespace,
+                    plan.api_server_port
                 ),
             )
             .label(span, "egress denied")
             .help(format!(
-                "pods that use the Kubernetes API (controllers, operators, service-account clients) need an egress rule to the control-plane addresses on tcp/{API_SERVER_PORT}; ignore this if none of them does"
+                "pods that use the Kubernetes API (controllers, operators, service-account clients) need an egress rule to the control-plane addresses on tcp/{}; ignore this if none of them does",
+                plan.api_server_port
             )),
         );
     }

@@ -88,7 +88,7 @@ fn api_server_port(intent: &NetworkIntent, plan: &Plan, v: Minor, out: &mut Vec<
     let Some(endpoint) = &intent.cluster.control_plane_endpoint else {
         return;
     };
-    if plan.api_server_port == crate::plan::DEFAULT_API_SERVER_PORT {
+    if plan.api_server_port == crate::plan::API_SERVER_PORT {
         return;
     }
     let target = plan.profile.target;

@@ -339,5 +339,5 @@ fn join_configuration(plan: &Plan, node: &NodePlan, role: ClusterRole) -> JoinCo
 /// `localAPIEndpoint.bindPort` when the API server listens on another port than kubeadm's
 /// default (the control-plane endpoint is the node's own address with another port).
 fn bind_port(plan: &Plan) -> Option<u16> {
-    (plan.api_server_port != crate::plan::DEFAULT_API_SERVER_PORT).then_some(plan.api_server_port)
+    (plan.api_server_port != crate::plan::API_SERVER_PORT).then_some(plan.api_server_port)
 }

@@ -39,7 +39,7 @@ pub(super) const FACTS: &[Fact] = &[
         target: T,
         key: Key::ApiServerPort,
         versions: Versions::from(1, 30),
-        value: Value::Port(Protocol::Tcp, 6443),
+        value: Value::Port(Protocol::Tcp, crate::plan::API_SERVER_PORT),
         source: "canonical/k8s-snap `docs/canonicalk8s/snap/reference/ports-and-services.md` (kube-apiserver `*:6443`)",
     },
     Fact {

@@ -35,7 +35,7 @@ pub(super) const FACTS: &[Fact] = &[
         target: T,
         key: Key::ApiServerPort,
         versions: Versions::from(1, 22),
-        value: Value::Port(Protocol::Tcp, 6443),
+        value: Value::Port(Protocol::Tcp, crate::plan::API_SERVER_PORT),
         source: "kubernetes/kubernetes `cmd/kubeadm/app/apis/kubeadm/v1beta4/defaults.go` (`DefaultAPIBindPort`)",
     },
     Fact {

@@ -25,7 +25,7 @@ pub(super) const FACTS: &[Fact] = &[
         target: T,
         key: Key::ApiServerPort,
         versions: Versions::from(1, 22),
-        value: Value::Port(Protocol::Tcp, 6443),
+        value: Value::Port(Protocol::Tcp, crate::plan::API_SERVER_PORT),
         source: "rancher/rke2 `pkg/podtemplate/spec.go` (kube-apiserver probed at `https://localhost:6443`)",
     },
     Fact {
