@@ -75,14 +75,7 @@ pub fn host_port(ip: IpAddr, port: u16) -> String {
 
 /// The host part of `host[:port]` (`[fd00::1]:6443` → `fd00::1`).
 pub fn endpoint_host(endpoint: &str) -> &str {
-    if let Some(rest) = endpoint.strip_prefix('[') {
-        return rest.split(']').next().unwrap_or(rest);
-    }
-    if endpoint.parse::<IpAddr>().is_ok() {
-        // A bare IPv6 address has colons but no port.
-        return endpoint;
-    }
-    endpoint.split(':').next().unwrap_or(endpoint)
+    crate::intent::values::endpoint_parts(endpoint).0
 }
 
 /// The addresses the node's kubelet must register with, when the kubelet could pick others:

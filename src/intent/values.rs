@@ -384,6 +384,22 @@ pub fn is_endpoint(text: &str) -> bool {
     }
 }
 
+/// The host and the port of an endpoint [`is_endpoint`] accepts (`[fd00::1]:6443` →
+/// (`fd00::1`, `6443`); a bare IPv6 address has no port).
+pub fn endpoint_parts(text: &str) -> (&str, Option<&str>) {
+    if let Some(rest) = text.strip_prefix('[') {
+        let (host, after) = rest.split_once(']').unwrap_or((rest, ""));
+        return (host, after.strip_prefix(':'));
+    }
+    if text.parse::<std::net::Ipv6Addr>().is_ok() {
+        return (text, None);
+    }
+    match text.rsplit_once(':') {
+        Some((host, port)) => (host, Some(port)),
+        None => (text, None),
+    }
+}
+
 /// A proxy URL as curl and Go's `http.ProxyFromEnvironment` read `HTTP(S)_PROXY`:
 /// `scheme://[user[:password]@]host[:port][/]`, scheme `http`, `https`, `socks5` or `socks5h`.
 /// Whitespace, control characters (a NUL) and `'` are refused: the value is written into a

@@ -519,16 +519,9 @@ pub fn lower(intent: &NetworkIntent, source_text: &str) -> Plan {
 /// node's own addresses (then that node's API server must listen on it).
 fn own_endpoint_port(plan: &Plan) -> Option<u16> {
     let endpoint = plan.control_plane_endpoint.as_deref()?;
-    let (host, port) = if let Some(rest) = endpoint.strip_prefix('[') {
-        let (host, after) = rest.split_once(']')?;
-        (host, after.strip_prefix(':')?)
-    } else if endpoint.parse::<IpAddr>().is_ok() {
-        return None; // a bare IPv6 address: no port
-    } else {
-        endpoint.rsplit_once(':')?
-    };
+    let (host, port) = crate::intent::values::endpoint_parts(endpoint);
     let ip: IpAddr = host.parse().ok()?;
-    let port: u16 = port.parse().ok()?;
+    let port: u16 = port?.parse().ok()?;
     let own = plan.nodes.iter().filter(|n| n.is_control_plane()).any(|n| {
         n.address.map(|a| a.addr()) == Some(ip)
             || n.secondary_address.map(|a| a.addr()) == Some(ip)
