@@ -272,19 +272,7 @@ fn first_occurrence(text: &str, at: usize, key: &str) -> Option<usize> {
         }
     }
     let column = head.chars().count();
-    let mut end = line_start;
-    while end > 0 {
-        let start = text
-            .get(..end - 1)
-            .and_then(|t| t.rfind('\n'))
-            .map_or(0, |i| i + 1);
-        let line = text.get(start..end - 1).unwrap_or("");
-        end = start;
-        let content = line.trim_start_matches(' ');
-        if content.is_empty() || content.starts_with('#') {
-            continue;
-        }
-        let indent = line.len() - content.len();
+    for (start, indent, content) in lines_above(text, line_start) {
         // `- key: v`: an item whose map starts at the key's column.
         let dash = content.len() - content.trim_start_matches(['-', ' ']).len();
         if indent + dash == column && is_key_at(start + indent + dash) {
@@ -295,6 +283,27 @@ fn first_occurrence(text: &str, at: usize, key: &str) -> Option<usize> {
         }
     }
     None
+}
+
+/// The lines above the one starting at byte `line_start`, nearest first, without blank and
+/// comment lines: each line's start, its indentation (spaces) and its content after them.
+fn lines_above(text: &str, line_start: usize) -> impl Iterator<Item = (usize, usize, &str)> {
+    let mut end = line_start;
+    std::iter::from_fn(move || {
+        while end > 0 {
+            let start = text
+                .get(..end - 1)
+                .and_then(|t| t.rfind('\n'))
+                .map_or(0, |i| i + 1);
+            let line = text.get(start..end - 1).unwrap_or("");
+            end = start;
+            let content = line.trim_start_matches(' ');
+            if !content.is_empty() && !content.starts_with('#') {
+                return Some((start, line.len() - content.len(), content));
+            }
+        }
+        None
+    })
 }
 
 /// What holds a map: a key, a list item, or the document itself.
@@ -344,19 +353,7 @@ fn enclosing_map(text: &str, at: usize) -> (Span, Holder) {
         };
     }
     let column = before.chars().count();
-    let mut end = line_start;
-    while end > 0 {
-        let start = text
-            .get(..end - 1)
-            .and_then(|t| t.rfind('\n'))
-            .map_or(0, |i| i + 1);
-        let line = text.get(start..end - 1).unwrap_or("");
-        end = start;
-        let content = line.trim_start_matches(' ');
-        if content.is_empty() || content.starts_with('#') {
-            continue;
-        }
-        let indent = line.len() - content.len();
+    for (start, indent, content) in lines_above(text, line_start) {
         if let Some(item) = content.strip_prefix('-') {
             // `- key: v`: the item's map starts at its first key.
             let first = indent + 1 + (item.len() - item.trim_start_matches(' ').len());
