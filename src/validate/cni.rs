@@ -43,17 +43,7 @@ use crate::diagnostic::{Diag, code};
 use crate::intent::values;
 use crate::intent::{CniPlugin, Distribution, Encapsulation, NetworkIntent};
 use crate::plan::Plan;
-
-fn plugin_name(p: CniPlugin) -> &'static str {
-    match p {
-        CniPlugin::Flannel => "flannel",
-        CniPlugin::Calico => "calico",
-        CniPlugin::Canal => "canal",
-        CniPlugin::Cilium => "cilium",
-        CniPlugin::Bridge => "bridge",
-        CniPlugin::None => "none",
-    }
-}
+use crate::plan::profile::plugin_name;
 
 fn distribution_name(d: Distribution) -> &'static str {
     match d {
