@@ -101,15 +101,7 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
             path: "/spec/template/spec/containers/0/args/-",
             value: format!("--iface={iface}"),
         }];
-        sink.read_by(
-            &path,
-            crate::emit::Consumer::new(
-                crate::emit::Stage::Network,
-                "kustomize",
-                "kubectl apply -k flannel/",
-            )
-            .at("the cluster (kube-flannel)"),
-        );
+        sink.read_by(&path, overlay_consumer());
         let bytes = yaml_documents_noted(ctx, &path, &[], &[ops])?;
         sink.put(path, bytes)?;
     }
@@ -120,16 +112,18 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
         resources: vec![MANIFEST],
         patches,
     };
-    sink.read_by(
-        &path,
-        crate::emit::Consumer::new(
-            crate::emit::Stage::Network,
-            "kustomize",
-            "kubectl apply -k flannel/",
-        )
-        .at("the cluster (kube-flannel)"),
-    );
+    sink.read_by(&path, overlay_consumer());
     let bytes = yaml_documents_noted(ctx, &path, NOTES, &[k])?;
     sink.put(path, bytes)?;
     Ok(())
+}
+
+/// Who reads the overlay's files, and how they are applied.
+fn overlay_consumer() -> crate::emit::Consumer {
+    crate::emit::Consumer::new(
+        crate::emit::Stage::Network,
+        "kustomize",
+        "kubectl apply -k flannel/",
+    )
+    .at("the cluster (kube-flannel)")
 }
