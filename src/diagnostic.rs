@@ -84,6 +84,7 @@ pub mod code {
     pub const PROFILE_VERSION_UNVERIFIED: &str = "netc::profile::version-unverified";
     pub const CNI_BUILTIN_FLAVOR: &str = "netc::cni::builtin-flavor";
     pub const ENDPOINT_PORT_UNSUPPORTED: &str = "netc::endpoint::port-unsupported";
+    pub const FIREWALL_NOT_APPLIED: &str = "netc::firewall::setting-not-applied";
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]

@@ -2400,3 +2400,74 @@ fn parse_kubernetes_version_as_a_yaml_number() {
     )]));
     r.lacks(code::PARSE);
 }
+
+#[test]
+fn firewall_zone_with_nftables_is_a_warning() {
+    let zone = [(
+        "  backend: nftables",
+        "  backend: nftables\n  zone: trusted",
+    )];
+    let r = run(&edit(&zone));
+    let d = r.expect(code::FIREWALL_NOT_APPLIED, 32, "trusted");
+    assert_eq!(d.severity, Severity::Warning);
+    r.also_labels(d, 31, "nftables");
+    r.clean();
+    // firewalld takes the zone; nftables without one has nothing to report.
+    run(&edit(&[(
+        "  backend: nftables",
+        "  backend: firewalld\n  zone: trusted",
+    )]))
+    .lacks(code::FIREWALL_NOT_APPLIED);
+    run(BASE).lacks(code::FIREWALL_NOT_APPLIED);
+}
+
+#[test]
+fn verbose_check_says_which_node_lowers_an_auto_mtu() {
+    let bin = env!("CARGO_BIN_EXE_netc");
+    let dir = std::env::temp_dir().join(format!("netc-mtu-note-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("intent.yaml");
+    // One worker's eth0 has MTU 1400, the others 9000: auto takes the smallest.
+    let text = BASE.replace("mtu: 1500", "mtu: 9000").replacen(
+        "{name: eth0, mtu: 9000}",
+        "{name: eth0, mtu: 1400}",
+        1,
+    );
+    assert!(text.contains("mtu: 1400"), "the base changed:\n{text}");
+    std::fs::write(&path, &text).expect("write");
+    let out = Command::new(bin)
+        .args(["check", "-v"])
+        .arg(&path)
+        .output()
+        .expect("runs");
+    let quiet = Command::new(bin)
+        .arg("check")
+        .arg(&path)
+        .output()
+        .expect("runs");
+    let _ = std::fs::remove_dir_all(&dir);
+    // Without -v there is no note.
+    assert!(!String::from_utf8_lossy(&quiet.stderr).contains("pod MTU"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let note = stderr
+        .lines()
+        .find(|l| l.contains("pod MTU"))
+        .unwrap_or_else(|| panic!("no MTU note:\n{stderr}"));
+    assert!(
+        note.contains("pod MTU 1350 (auto)") && note.contains("interface eth0 (MTU 1400)"),
+        "{note}"
+    );
+    assert!(
+        note.contains("lowers the pod MTU of every node") && note.contains("MTU 9000"),
+        "{note}"
+    );
+    // Which node: the one whose eth0 is 1400.
+    let node = text
+        .lines()
+        .find(|l| l.contains("mtu: 1400"))
+        .and_then(|l| l.split("name: ").nth(1))
+        .and_then(|n| n.split([',', '}']).next())
+        .expect("a node line");
+    assert!(note.contains(&format!("node {node}'s")), "{note}");
+}

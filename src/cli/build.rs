@@ -102,6 +102,11 @@ pub(super) fn run(args: &BuildArgs, cli: &Cli) -> u8 {
 }
 
 fn build(plan: &Plan, args: &BuildArgs, cli: &Cli) -> u8 {
+    if cli.verbose
+        && let Some(note) = super::check::mtu_note(plan)
+    {
+        eprintln!("netc: note: {note}");
+    }
     if args.check {
         return match changes(plan, &args.file, &args.out) {
             Ok(ch) => {

@@ -154,6 +154,34 @@ pub(crate) fn report(src: &SourceFile, diags: &[Diag], format: Format) -> bool {
     diags.iter().any(Diag::is_error)
 }
 
+/// Where a derived pod MTU (`cni.mtu: auto` or absent) comes from: the node, interface and
+/// MTU of the smallest data path, and whether that one node lowers it for every node.
+pub(super) fn mtu_note(plan: &crate::plan::Plan) -> Option<String> {
+    let limit = plan.cni.mtu_limit.as_ref()?;
+    let path = match &limit.interface {
+        Some(i) => format!(
+            "node {}'s interface {} (MTU {})",
+            limit.node, i, limit.interface_mtu
+        ),
+        None => format!(
+            "node {} (MTU {}: no data-path interface with a declared MTU, the default)",
+            limit.node, limit.interface_mtu
+        ),
+    };
+    let overhead = plan.cni.overhead;
+    let mut note = format!(
+        "pod MTU {} (auto) = {path} less {overhead} bytes of encapsulation",
+        plan.cni.mtu
+    );
+    if limit.lowers() {
+        note.push_str(&format!(
+            "; this one data path lowers the pod MTU of every node (the largest is MTU {})",
+            limit.largest
+        ));
+    }
+    Some(note)
+}
+
 /// Whether the file failed to parse as an intent (only then is it asked whether it is one).
 fn has_parse_error(checked: &pipeline::Checked) -> bool {
     checked
@@ -190,6 +218,13 @@ pub(super) fn run(args: &CheckArgs, cli: &Cli) -> u8 {
             continue;
         }
         checked_files += 1;
+        if cli.verbose
+            && args.format == CheckFormat::Human
+            && let Some(plan) = checked.valid_plan()
+            && let Some(note) = mtu_note(plan)
+        {
+            eprintln!("netc: note: {note}");
+        }
         errors += checked.diagnostics.iter().filter(|d| d.is_error()).count();
         let file_warnings = checked
             .diagnostics

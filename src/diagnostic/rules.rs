@@ -270,4 +270,9 @@ pub const RULES: &[Rule] = &[
         severities: &[E],
         summary: r#"`controlPlaneEndpoint` at a control-plane node's own address with a port other than 6443 on RKE2, k3s or Canonical Kubernetes (netc writes no API server port there); on kubeadm (`localAPIEndpoint.bindPort`) and manual (`--secure-port`) the API server and the firewall take the endpoint's port"#,
     },
+    Rule {
+        code: code::FIREWALL_NOT_APPLIED,
+        severities: &[W],
+        summary: r#"`firewall.zone` with the nftables backend (a firewalld zone; the nftables table has none, so the setting has no effect)"#,
+    },
 ];

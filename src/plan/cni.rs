@@ -83,6 +83,30 @@ pub struct CniPlan {
     /// some pods more than the path to other nodes carries (`check` reports it).
     #[serde(skip)]
     pub pod_mtu_per_node: Option<&'static str>,
+    /// With a derived MTU (`auto` or absent): the node, interface and MTU of the smallest data
+    /// path, which `mtu` is derived from (`check -v` and `build -v` say so).
+    #[serde(skip)]
+    pub mtu_limit: Option<MtuLimit>,
+}
+
+/// The data path that sets a derived pod MTU: the smallest among the nodes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MtuLimit {
+    pub node: String,
+    /// The interface with that MTU; `None` when the node declares no data-path interface
+    /// (netc assumes the 1500 default).
+    pub interface: Option<String>,
+    pub interface_mtu: u32,
+    /// The largest data-path MTU among the nodes: above `interface_mtu` when one node
+    /// lowers the pod MTU for all.
+    pub largest: u32,
+}
+
+impl MtuLimit {
+    /// Whether one node's smaller data path lowers the pod MTU of every node.
+    pub fn lowers(&self) -> bool {
+        self.largest > self.interface_mtu
+    }
 }
 
 impl CniPlan {
@@ -840,6 +864,11 @@ pub(super) fn cni_plan(
         Some(Mtu::Bytes(b)) => (b, false),
         Some(Mtu::Auto) | None => (path_mtu.saturating_sub(overhead), true),
     };
+    let mtu_limit = if mtu_auto {
+        mtu_limit(intent, nodes)
+    } else {
+        None
+    };
     // The MTU each node's embedded flannel would pick by itself: its interface's, less a
     // host overlay under it.
     let k3s_default_mtus: Vec<u32> = nodes
@@ -911,7 +940,25 @@ pub(super) fn cni_plan(
         settings,
         not_applied: given.not_applied,
         pod_mtu_per_node,
+        mtu_limit,
     }
+}
+
+/// The first node with the smallest data-path MTU, and its interface of that MTU.
+fn mtu_limit(intent: &NetworkIntent, nodes: &[NodePlan]) -> Option<MtuLimit> {
+    let smallest = nodes.iter().min_by_key(|n| n.data_mtu)?;
+    let largest = nodes.iter().map(|n| n.data_mtu).max()?;
+    let interface = data_path_interfaces(intent, smallest)
+        .iter()
+        .filter_map(|name| smallest.interfaces.iter().find(|i| i.name == *name))
+        .find(|i| i.mtu == smallest.data_mtu)
+        .map(|i| i.name.clone());
+    Some(MtuLimit {
+        node: smallest.name.clone(),
+        interface,
+        interface_mtu: smallest.data_mtu,
+        largest,
+    })
 }
 
 fn flannel_settings(given: &mut Given<'_>, k3s_default_mtus: &[u32]) -> FlannelSettings {

@@ -23,7 +23,7 @@ use serde::Serialize;
 pub use cni::{
     BridgeSettings, CalicoPool, CalicoSettings, CanalSettings, CiliumSettings, CniPlan,
     FLANNELD_BINARY, FLANNELD_KUBECONFIG, FLANNELD_NET_CONF, FlannelBackend, FlannelSettings,
-    HostFlanneld, NotApplied, PluginSettings, PoolEncap, anchored_regex, calico_bgp,
+    HostFlanneld, MtuLimit, NotApplied, PluginSettings, PoolEncap, anchored_regex, calico_bgp,
     default_encapsulation, enforces_network_policies, own_overhead,
 };
 pub use host::{ModuleRequirement, Route, Routes, Sysctl, required_no_proxy, static_pod_routes};

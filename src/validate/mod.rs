@@ -13,6 +13,7 @@ mod cni;
 mod connectivity;
 mod datastore;
 mod dns;
+mod firewall;
 mod fleet;
 mod header;
 mod iface;
@@ -50,6 +51,7 @@ const FAMILIES: &[Family] = &[
     iface::check,
     kube_proxy::check,
     ports::check,
+    firewall::check,
     policy::check,
     connectivity::check,
     proxy::check,
