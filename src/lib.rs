@@ -7,6 +7,7 @@
 pub mod apply;
 pub mod cli;
 pub mod diagnostic;
+pub mod digest;
 pub mod emit;
 pub mod explain;
 pub mod import;

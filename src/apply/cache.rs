@@ -61,7 +61,7 @@ impl Key {
             h.update((part.len() as u64).to_le_bytes());
             h.update(part);
         }
-        Self(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+        Self(crate::digest::hex(&h.finalize()))
     }
 }
 
@@ -136,11 +136,7 @@ fn hmac(secret: &[u8; 32], chunks: &[&[u8]]) -> String {
     let mut outer = sha2::Sha256::new();
     outer.update(block.map(|b| b ^ 0x5c));
     outer.update(inner.finalize());
-    outer
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::digest::hex(&outer.finalize())
 }
 
 /// The MAC of an entry: of its key (length-prefixed, so key and body cannot slide into each

@@ -19,10 +19,10 @@ use super::firewall::{self, Backend};
 use super::netlink::{Link, Route};
 use super::observe::Observed;
 use super::state::{
-    FirewallRecord, Owned, OwnedAddress, OwnedFdb, OwnedFile, OwnedLink, OwnedRoute, sha256,
+    FirewallRecord, Owned, OwnedAddress, OwnedFdb, OwnedFile, OwnedLink, OwnedRoute,
 };
 use super::step::{LinkSnapshot, RouteThrough, Step, mac_text};
-use super::sysctl;
+use crate::digest::sha256;
 
 /// The route protocol the kernel gives the routes it derives from addresses (`proto kernel`).
 const KERNEL_ROUTE_PROTOCOL: u8 = 2;
@@ -201,7 +201,7 @@ pub fn diff_with(
 
     // Sysctls (run-time part; the persisted file is one of the files).
     for (key, value) in &desired.sysctls {
-        if !sysctl::runtime(key) {
+        if !crate::plan::layout::runtime_sysctl(key) {
             continue;
         }
         match observed.sysctls.get(key).cloned().flatten() {

@@ -32,8 +32,8 @@ use std::time::{Duration, Instant};
 
 use super::ApplyError;
 
-/// The default directory of the host lock: on tmpfs, root's.
-pub const DEFAULT_DIR: &str = "/run/netc";
+/// The default directory of the host lock.
+pub use crate::plan::layout::LOCK_DIR as DEFAULT_DIR;
 /// The file in the state directory an agent holds for its whole life.
 pub const AGENT_FILE: &str = "agent.lock";
 

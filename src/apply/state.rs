@@ -13,7 +13,7 @@ use super::step::{Step, mac_text};
 use super::{ApplyError, files};
 
 /// The default state directory.
-pub const DEFAULT_DIR: &str = "/var/lib/netc";
+pub use crate::plan::layout::STATE_DIR as DEFAULT_DIR;
 const STATE_FILE: &str = "state.json";
 const PENDING_FILE: &str = "pending.json";
 /// The record's format. Version 2 added identities (link index and MAC, route protocol, file
@@ -172,18 +172,9 @@ impl OwnedFile {
     pub fn new(path: &str, contents: &[u8]) -> Self {
         Self {
             path: path.to_owned(),
-            sha256: Some(sha256(contents)),
+            sha256: Some(crate::digest::sha256(contents)),
         }
     }
-}
-
-/// Lower-case hex SHA-256.
-pub fn sha256(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 impl Owned {

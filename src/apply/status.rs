@@ -7,7 +7,6 @@
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use super::probe::{self, Target};
 use super::{ApplyError, state};
@@ -19,9 +18,7 @@ const FUTURE_SLACK: u64 = 1;
 /// The generation of an intent: `sha256:` and the hex digest of the file's bytes, so every
 /// node (and `netc status FILE`) names the same intent the same way.
 pub fn generation(intent: &[u8]) -> String {
-    let digest = Sha256::digest(intent);
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    format!("sha256:{hex}")
+    crate::digest::sha256_tagged(intent)
 }
 
 /// Who wrote the record.

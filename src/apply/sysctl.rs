@@ -3,7 +3,7 @@
 //!
 //! The directory is `/proc/sys` unless `netc apply --sysctl-dir` names another: a container
 //! sees `/proc/sys` read-only, so the fleet's DaemonSet mounts the host's `/proc/sys/net` at
-//! [`CONTAINER_DIR`]`/net` (`emit::fleet`), as Cilium's agent does.
+//! `plan::layout::SYSCTL_CONTAINER_DIR``/net` (`emit::fleet`), as Cilium's agent does.
 //!
 //! Only keys under `net.` are written at run time. They belong to the network namespace of the
 //! caller, so netc run inside a namespace never changes the host's; any other key is only
@@ -14,14 +14,8 @@ use std::path::{Path, PathBuf};
 use super::ApplyError;
 
 /// Where sysctls are read and written outside a container.
-pub const DEFAULT_DIR: &str = "/proc/sys";
-/// Where the fleet's DaemonSet mounts the host's `/proc/sys/net` (its parent).
-pub const CONTAINER_DIR: &str = "/host/proc/sys";
-
-/// Whether netc writes `key` at run time (it is per network namespace).
-pub fn runtime(key: &str) -> bool {
-    key.starts_with("net.")
-}
+pub use crate::plan::layout::SYSCTL_DIR as DEFAULT_DIR;
+use crate::plan::layout::runtime_sysctl as runtime;
 
 fn proc_path(dir: &Path, key: &str) -> Option<PathBuf> {
     // A key is dot-separated; a `/` or `..` inside would escape /proc/sys.

@@ -15,9 +15,10 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::{ArtifactSink, Context, EmitError, Install, Target, yaml};
-use crate::apply::{state, sysctl};
+use crate::digest;
 use crate::intent::{Syntax, TaintEffect, TolerationOperator};
 use crate::plan::fleet::FleetPlan;
+use crate::plan::layout;
 
 /// Name of the DaemonSet, its ServiceAccount and the `app.kubernetes.io/name` label.
 pub const AGENT_NAME: &str = "netc-agent";
@@ -42,7 +43,7 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
         Syntax::Kdl => "intent.kdl",
         Syntax::Yaml => "intent.yaml",
     };
-    let hash = state::sha256(fleet.intent_text.as_bytes());
+    let hash = digest::sha256(fleet.intent_text.as_bytes());
     let config_map = format!("netc-intent-{}", &hash[..10]);
     let meta = |name: &str| ObjectMeta {
         name: name.to_owned(),
@@ -168,7 +169,7 @@ impl InstallDirs {
 /// `.`, `-` all become `-`), so the first 10 hex digits of the path's SHA-256 keep names of
 /// different paths apart.
 fn volume_name(path: &str) -> String {
-    let hash = &state::sha256(path.as_bytes())[..10];
+    let hash = &digest::sha256(path.as_bytes())[..10];
     let mut name = readable(path);
     name.truncate(63 - 1 - hash.len());
     let name = name.trim_end_matches('-');
@@ -207,7 +208,7 @@ fn daemon_set(
         .plan
         .nodes
         .iter()
-        .any(|n| n.sysctls.iter().any(|s| sysctl::runtime(&s.key)));
+        .any(|n| n.sysctls.iter().any(|s| layout::runtime_sysctl(&s.key)));
     let mut volumes = vec![Volume {
         name: "intent".to_owned(),
         host_path: None,
@@ -240,16 +241,16 @@ fn daemon_set(
         host(dir, dir, "DirectoryOrCreate", false);
     }
     host(
-        state::DEFAULT_DIR,
-        state::DEFAULT_DIR,
+        layout::STATE_DIR,
+        layout::STATE_DIR,
         "DirectoryOrCreate",
         false,
     );
     // The host's apply lock (and the desired-state cache's secret): the agent and a one-shot
     // `netc apply` on the host take the same lock file.
     host(
-        crate::apply::lock::DEFAULT_DIR,
-        crate::apply::lock::DEFAULT_DIR,
+        layout::LOCK_DIR,
+        layout::LOCK_DIR,
         "DirectoryOrCreate",
         false,
     );
@@ -259,11 +260,11 @@ fn daemon_set(
     }
     // The container's own /proc/sys is read-only; the host's net sysctls, mounted elsewhere,
     // are writable with NET_ADMIN (and are the host network namespace's: hostNetwork).
-    let net_sysctls = format!("{}/net", sysctl::DEFAULT_DIR);
+    let net_sysctls = format!("{}/net", layout::SYSCTL_DIR);
     if writes_sysctls {
         host(
             &net_sysctls,
-            &format!("{}/net", sysctl::CONTAINER_DIR),
+            &format!("{}/net", layout::SYSCTL_CONTAINER_DIR),
             "Directory",
             false,
         );
@@ -289,7 +290,10 @@ fn daemon_set(
     .map(str::to_owned)
     .into();
     if writes_sysctls {
-        command.extend(["--sysctl-dir".to_owned(), sysctl::CONTAINER_DIR.to_owned()]);
+        command.extend([
+            "--sysctl-dir".to_owned(),
+            layout::SYSCTL_CONTAINER_DIR.to_owned(),
+        ]);
     }
     // Exec probes expand only literal env values, not the Downward API's
     // (kubernetes pkg/kubelet/prober/prober.go: ExpandContainerCommandOnlyStatic), so

@@ -21,6 +21,7 @@ use ipnet::IpNet;
 use serde::Serialize;
 
 use crate::diagnostic::code;
+use crate::digest::count;
 use crate::intent::Span;
 use crate::intent::values::{self, Protocol};
 use crate::plan::{Plan, Selector, WorkloadOrigin, WorkloadPlan};
@@ -635,14 +636,6 @@ impl<'p> Connectivity<'p> {
 /// A node's primary address, which its host traffic leaves from and node peers name.
 fn node_addresses(n: &crate::plan::NodePlan) -> Vec<IpNet> {
     n.address.iter().map(|a| IpNet::from(a.addr())).collect()
-}
-
-fn count(n: usize, what: &str) -> String {
-    if n == 1 {
-        format!("1 {what}")
-    } else {
-        format!("{n} {what}s")
-    }
 }
 
 /// What one rule admits beyond the declared workloads: any pod of any namespace a selector

@@ -2,9 +2,7 @@
 //! build can tell its own files (replace or drop them) from everyone else's (keep them).
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
 use super::OutputError;
 use super::confined::{ConfinedDir, path_problem};
@@ -82,12 +80,5 @@ impl Manifest {
 
 /// `sha256:<hex>` of some contents.
 pub fn digest(contents: &[u8]) -> String {
-    let hash = Sha256::digest(contents);
-    let mut out = String::with_capacity(7 + 64);
-    out.push_str("sha256:");
-    for b in hash {
-        // Writing to a String cannot fail.
-        let _ = write!(out, "{b:02x}");
-    }
-    out
+    crate::digest::sha256_tagged(contents)
 }

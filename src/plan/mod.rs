@@ -8,6 +8,7 @@ mod cni;
 pub mod firewall;
 pub mod fleet;
 mod host;
+pub mod layout;
 mod mtu;
 mod policies;
 mod ports;

@@ -388,10 +388,10 @@ fn flannel_paths(intent: &NetworkIntent, out: &mut Vec<Diag>) {
 /// and kernel interfaces the agent's pod mounts. A flanneld file there would be shadowed by a
 /// mount or mixed with netc's own records.
 const OWNED_DIRS: &[&str] = &[
-    crate::apply::state::DEFAULT_DIR,
+    crate::plan::layout::STATE_DIR,
     crate::emit::fleet::INTENT_DIR,
     crate::emit::fleet::XTABLES_LOCK,
-    crate::apply::sysctl::CONTAINER_DIR,
+    crate::plan::layout::SYSCTL_CONTAINER_DIR,
     "/proc",
     "/sys",
 ];

@@ -28,6 +28,7 @@ mod profile;
 mod proxy;
 
 use crate::diagnostic::Diag;
+use crate::digest::count;
 use crate::intent::NetworkIntent;
 use crate::plan::Plan;
 
@@ -70,15 +71,6 @@ pub fn validate(intent: &NetworkIntent, plan: &Plan) -> Vec<Diag> {
         out.extend(found);
     }
     lint::accept(intent, out)
-}
-
-/// `n` things as "1 node" / "3 nodes".
-fn count(n: usize, what: &str) -> String {
-    if n == 1 {
-        format!("1 {what}")
-    } else {
-        format!("{n} {what}s")
-    }
 }
 
 /// The nodes a repeated finding applies to: the first two names and how many in all, so a
