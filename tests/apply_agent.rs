@@ -798,3 +798,86 @@ fn links_created_before_a_sigkill_are_recorded_and_adopted() {
         assert!(entry["index"].is_u64(), "{link} has no identity: {entry}");
     }
 }
+
+/// Issue 17 item 18: a pass killed right after it rewrote a file netc owns (a new intent) leaves
+/// a record in which the new contents are netc's: the next apply keeps the file as netc's, with
+/// the new hash, instead of forgetting it.
+#[test]
+fn a_file_rewritten_before_a_sigkill_stays_owned() {
+    let Some(lab) = Lab::new(&[("n1", "172.16.0.3/24")]) else {
+        return;
+    };
+    add_data_interface(&lab, "n1");
+    let first = intent(8080);
+    let file = lab.file("intent.yaml", &first);
+    lab::ok(lab.apply("n1", &file, "worker-1", &[], &[]));
+    // The new intent changes the conflist (data0's MTU is the pods' MTU).
+    let second = first.replace("mtu: 1400", "mtu: 1300");
+    assert_ne!(first, second);
+    std::fs::write(&file, &second).expect("edit the intent");
+    let mut agent = Agent::start(
+        &lab,
+        "n1",
+        "worker-1",
+        &file,
+        &[("NETC_AGENT_STEP_DELAY_MS", "3000")],
+    );
+    agent.wait_log("applied: update file", Duration::from_secs(30));
+    let mut child = agent.child.take().expect("agent");
+    child.kill().expect("SIGKILL");
+    child.wait().expect("wait");
+    let out = lab.apply("n1", &file, "worker-1", &[], &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(agent.state.join("state.json")).expect("state"))
+            .expect("state JSON");
+    let root = lab.path("n1", "root");
+    let conflists: Vec<&serde_json::Value> = state["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .filter(|f| f["path"].as_str().is_some_and(|p| p.ends_with(".conflist")))
+        .collect();
+    assert!(
+        !conflists.is_empty(),
+        "no conflist recorded as netc's: {state}"
+    );
+    for entry in conflists {
+        let path = entry["path"].as_str().expect("path");
+        let on_disk = std::fs::read(root.join(path.trim_start_matches('/'))).expect("conflist");
+        assert!(
+            String::from_utf8_lossy(&on_disk).contains("1300"),
+            "{path} not rewritten"
+        );
+        assert_eq!(
+            entry["sha256"].as_str(),
+            Some(netc::digest::sha256(&on_disk).as_str()),
+            "{entry}"
+        );
+        assert!(entry.get("pending").is_none(), "{entry}");
+    }
+}
+
+/// Issue 17 item 17: the agent narrows a state directory that exists readable by others (the
+/// fleet's hostPath `DirectoryOrCreate` makes it 0755) to owner-only.
+#[test]
+fn the_agent_narrows_an_existing_state_directory() {
+    use std::os::unix::fs::PermissionsExt;
+    let Some(lab) = Lab::new(&[("n1", "172.16.0.3/24")]) else {
+        return;
+    };
+    add_data_interface(&lab, "n1");
+    let file = lab.file("intent.yaml", &intent(8080));
+    let state = lab.path("n1", "state");
+    std::fs::create_dir_all(&state).expect("state dir");
+    std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let agent = Agent::start(&lab, "n1", "worker-1", &file, &[]);
+    agent.wait_log("applied (", Duration::from_secs(30));
+    let mode = std::fs::metadata(&state)
+        .expect("state dir")
+        .permissions()
+        .mode()
+        & 0o7777;
+    assert_eq!(mode, 0o700, "mode {mode:o}:\n{}", agent.log());
+    assert!(agent.log().contains("was mode 755"), "{}", agent.log());
+}

@@ -145,6 +145,7 @@ fn observed_empty(desired: &Desired) -> Observed {
         nft_generation: None,
         firewall_firewalld: None,
         files: desired.files.keys().map(|p| (p.clone(), None)).collect(),
+        ..Observed::default()
     }
 }
 
@@ -338,6 +339,22 @@ fn converged_host_needs_no_steps() {
     check("converged", &desired, &observed, &owned);
 }
 
+/// Issue 17 item 17: netc's file with the right contents but readable by others (an older
+/// netc's credentials file, 0644) is written again (which narrows it); a foreign one is not.
+#[test]
+fn an_owned_file_too_open_is_written_again() {
+    let desired = desired_bridge();
+    let mut observed = observed_converged(&desired);
+    observed.too_open.insert(CONFLIST.to_owned());
+    let owned = owned_after(&desired);
+    let changes = diff(&desired, &observed, &owned, false);
+    let steps: Vec<String> = changes.steps.iter().map(ToString::to_string).collect();
+    assert_eq!(steps, [format!("update file {CONFLIST}")]);
+    let mut foreign = owned.clone();
+    foreign.files.clear();
+    assert!(diff(&desired, &observed, &foreign, false).steps.is_empty());
+}
+
 #[test]
 fn changed_route_is_replaced_alone() {
     let before = desired_bridge();
@@ -463,6 +480,7 @@ fn state_entries_that_name_other_objects_are_left_alone() {
     owned.files.push(OwnedFile {
         path: "/etc/netc/legacy.conf".to_owned(),
         sha256: None,
+        pending: None,
     });
     let changes = diff(&desired, &observed, &owned, false);
     assert!(changes.steps.is_empty(), "{:?}", changes.steps);

@@ -1093,6 +1093,29 @@ fn apply_installs_the_containerd_proxy_drop_in() {
         let emitted = std::fs::read(out.join(artifact)).expect("emitted file");
         assert!(got == emitted, "{host} differs from {artifact}");
     }
+    // Issue 17 item 17: an older netc installed them (and the cache) 0644. Same contents:
+    // the next apply still narrows them to 0600.
+    use std::os::unix::fs::PermissionsExt;
+    let credentials = [
+        root.join("etc/systemd/system/containerd.service.d/http-proxy.conf"),
+        root.join("etc/netc/proxy.env"),
+        lab.path("n1", "state").join("desired.json"),
+    ];
+    for path in &credentials {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    }
+    ok(lab.apply("n1", &file, "worker-1", &[], &[]));
+    for path in &credentials {
+        let mode = std::fs::metadata(path).expect("file").permissions().mode() & 0o7777;
+        assert_eq!(mode, 0o600, "{}: mode {mode:o}", path.display());
+    }
+    // Narrowed once: the apply after changes nothing.
+    let again = lab.apply("n1", &file, "worker-1", &[], &[]);
+    assert!(
+        again.status.success() && !text(&again).contains("update file"),
+        "{}",
+        text(&again)
+    );
 }
 
 const FROM_CACHE: &str = "desired state from the cache";

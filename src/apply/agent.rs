@@ -123,6 +123,16 @@ pub fn run(
     install_signal_handlers();
     // One agent per state directory, for its whole life.
     let _agent_lock = super::lock::agent(&opts.apply.state_dir)?;
+    // What the state directory keeps holds the installed files' contents: owner-only, also
+    // when the DaemonSet's hostPath made it 0755.
+    if let Some(mode) = super::state::narrow_dir(&opts.apply.state_dir)? {
+        log(format!(
+            "{}: state directory {} was mode {mode:o}: narrowed to {:o}",
+            opts.apply.node,
+            opts.apply.state_dir.display(),
+            mode & 0o7700
+        ));
+    }
     let node = opts.apply.node.clone();
     let state_dir = &opts.apply.state_dir;
     let file = std::path::absolute(&opts.file)

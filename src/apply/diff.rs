@@ -668,10 +668,18 @@ pub fn diff_with(
             Some(current) => {
                 // A version 1 record has no hash: the file is netc's by the record alone, as
                 // that version had it (it is one the intent writes anyway).
-                let unchanged = record
-                    .is_some_and(|r| r.sha256.as_ref().is_none_or(|h| *h == sha256(&current)));
+                let unchanged = record.is_some_and(|r| r.holds(&current));
                 if current == *contents {
                     if unchanged {
+                        // netc's file as it should be, but readable by others (an older netc
+                        // installed credentials 0644): written again, which narrows it.
+                        if observed.too_open.contains(path) {
+                            g.files.push(Step::WriteFile {
+                                path: path.clone(),
+                                from: Some(current),
+                                to: contents.clone(),
+                            });
+                        }
                         out.owned_after.files.push(OwnedFile::new(path, contents));
                     }
                 } else if unchanged || force || (revert_edits && record.is_some()) {
@@ -701,7 +709,7 @@ pub fn diff_with(
             continue;
         };
         match &record.sha256 {
-            Some(h) if *h == sha256(&current) => g.files.push(Step::RemoveFile {
+            Some(_) if record.holds(&current) => g.files.push(Step::RemoveFile {
                 path: path.clone(),
                 from: current,
             }),

@@ -227,6 +227,11 @@ fn refuse_or(shown: &Path, root: &Path, e: std::io::Error) -> ApplyError {
 /// Current contents, `None` if absent. A symbolic link or anything but a regular file is
 /// refused (reading a FIFO would block).
 pub fn read(root: &Path, path: &str) -> Result<Option<Vec<u8>>, ApplyError> {
+    Ok(read_with_mode(root, path)?.map(|(bytes, _)| bytes))
+}
+
+/// [`read`], with the file's permission bits.
+pub fn read_with_mode(root: &Path, path: &str) -> Result<Option<(Vec<u8>, u32)>, ApplyError> {
     let Some(at) = Beneath::open(root, path, false)? else {
         return Ok(None);
     };
@@ -251,7 +256,7 @@ pub fn read(root: &Path, path: &str) -> Result<Option<Vec<u8>>, ApplyError> {
     }
     let mut bytes = Vec::new();
     file.read_to_end(&mut bytes).map_err(|e| at.io(e))?;
-    Ok(Some(bytes))
+    Ok(Some((bytes, meta.permissions().mode() & 0o7777)))
 }
 
 /// Fills `buf` from the kernel's random pool (`getrandom(2)`, retried on EINTR).
@@ -297,8 +302,8 @@ pub const NAME_MAX: usize = 255;
 enum Access {
     /// A new file 0644; an existing one keeps its mode.
     Public,
-    /// Holds credentials (a proxy URL may carry a password): a new file 0600, an existing one
-    /// narrowed to 0640 at most (an administrator's `root:<group>` 0640 is kept).
+    /// Holds credentials (a proxy URL may carry a password): a new file 0600; an existing one
+    /// others may read is narrowed to 0600 (an administrator's `root:<group>` 0640 is kept).
     Credentials,
     /// netc's own record: 0600, whatever the file's mode was.
     Record,
@@ -318,9 +323,17 @@ impl Access {
             (Access::Public, None) => 0o644,
             (Access::Public, Some(mode)) => mode,
             (Access::Credentials, None) | (Access::Record, _) => 0o600,
+            (Access::Credentials, Some(mode)) if mode & 0o007 != 0 => 0o600,
             (Access::Credentials, Some(mode)) => mode & 0o7640,
         }
     }
+}
+
+/// Whether the installed file `host_path`, now of permission bits `mode`, is readable by more
+/// than netc would install it for ([`write`] narrows it): a file holding credentials that
+/// others may read, whatever its contents.
+pub fn too_open(host_path: &str, mode: u32) -> bool {
+    Access::of_installed(host_path).mode(Some(mode)) != mode
 }
 
 /// Writes `contents` atomically: readers see the old file or the new one, never a part. The
@@ -328,7 +341,7 @@ impl Access {
 /// target and renamed over it; a symbolic link at the target is refused, never followed.
 /// An existing file's permission bits are kept; a new file gets 0644.
 /// A file that holds credentials (`emit::holds_credentials`) is written 0600 (an existing one
-/// narrowed to 0640 at most).
+/// others may read narrowed to 0600, an existing 0640 kept).
 pub fn write(root: &Path, path: &str, contents: &[u8]) -> Result<(), ApplyError> {
     write_with(root, path, contents, true, Access::of_installed(path))
 }
@@ -689,16 +702,21 @@ mod tests {
             write(root, p, b"HTTPS_PROXY=http://u:secret@proxy:3128\n").unwrap();
             assert_eq!(mode(p), 0o600, "{p}");
         }
-        // An older netc's 0644 file is narrowed when rewritten.
-        std::fs::set_permissions(
-            under(root, proxy).unwrap(),
-            std::fs::Permissions::from_mode(0o644),
-        )
-        .unwrap();
-        stage(root, &[(proxy, &b"NO_PROXY=x\n"[..])])
-            .and_then(|s| s.commit(|_| {}))
-            .unwrap_or_else(|(_, e)| panic!("{e}"));
-        assert_eq!(mode(proxy), 0o640);
+        // An older netc's 0644 file is narrowed to 0600 when rewritten; an administrator's
+        // 0640 is kept.
+        for (before, after) in [(0o644, 0o600), (0o640, 0o640), (0o604, 0o600)] {
+            std::fs::set_permissions(
+                under(root, proxy).unwrap(),
+                std::fs::Permissions::from_mode(before),
+            )
+            .unwrap();
+            assert_eq!(too_open(proxy, before), before != after, "{before:o}");
+            stage(root, &[(proxy, &b"NO_PROXY=x\n"[..])])
+                .and_then(|s| s.commit(|_| {}))
+                .unwrap_or_else(|(_, e)| panic!("{e}"));
+            assert_eq!(mode(proxy), after, "{before:o}");
+        }
+        assert!(!too_open("/etc/sysctl.d/90-netc.conf", 0o644));
         assert!(!crate::emit::holds_credentials(
             "/etc/sysctl.d/90-netc.conf"
         ));

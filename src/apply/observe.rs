@@ -1,7 +1,7 @@
 //! Reads the current host state: links, addresses, routes and VXLAN forwarding entries over
 //! netlink, netc's part of the firewall, the sysctls and files netc manages.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use super::netlink::{Address, Fdb, Link, Netlink, Route};
@@ -25,6 +25,9 @@ pub struct Observed {
     pub firewall_firewalld: Option<String>,
     /// Host path → current contents (`None`: absent).
     pub files: BTreeMap<String, Option<Vec<u8>>>,
+    /// Host paths of `files` readable by more than netc installs them for
+    /// ([`files::too_open`]: a file holding credentials that others may read).
+    pub too_open: BTreeSet<String>,
 }
 
 impl Observed {
@@ -69,9 +72,16 @@ pub fn observe_host<'a>(
             .insert(key.to_owned(), sysctl::read(sysctl_dir, key));
     }
     for path in file_paths {
+        let file = files::read_with_mode(root, path)?;
+        if file
+            .as_ref()
+            .is_some_and(|(_, mode)| files::too_open(path, *mode))
+        {
+            observed.too_open.insert(path.to_owned());
+        }
         observed
             .files
-            .insert(path.to_owned(), files::read(root, path)?);
+            .insert(path.to_owned(), file.map(|(bytes, _)| bytes));
     }
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! The ownership record: what netc created on this host, in `<state-dir>/state.json`. Only
 //! objects listed here are ever changed back or removed; everything else is foreign.
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -147,6 +148,10 @@ pub struct OwnedFdb {
 pub struct OwnedFile {
     pub path: String,
     pub sha256: Option<String>,
+    /// The SHA-256 of what a pass under way writes over it (recorded before the write, cleared
+    /// once the pass ends): a pass killed between the two finds either contents netc's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -156,14 +161,28 @@ enum FileEntry {
     Record {
         path: String,
         sha256: Option<String>,
+        #[serde(default)]
+        pending: Option<String>,
     },
 }
 
 impl From<FileEntry> for OwnedFile {
     fn from(e: FileEntry) -> Self {
         match e {
-            FileEntry::Legacy(path) => Self { path, sha256: None },
-            FileEntry::Record { path, sha256 } => Self { path, sha256 },
+            FileEntry::Legacy(path) => Self {
+                path,
+                sha256: None,
+                pending: None,
+            },
+            FileEntry::Record {
+                path,
+                sha256,
+                pending,
+            } => Self {
+                path,
+                sha256,
+                pending,
+            },
         }
     }
 }
@@ -173,7 +192,18 @@ impl OwnedFile {
         Self {
             path: path.to_owned(),
             sha256: Some(crate::digest::sha256(contents)),
+            pending: None,
         }
+    }
+
+    /// Whether `contents` are what netc wrote there (or was writing when a pass was cut
+    /// short). A version 1 record kept no hash: the file is netc's by the record alone.
+    pub fn holds(&self, contents: &[u8]) -> bool {
+        let Some(recorded) = &self.sha256 else {
+            return true;
+        };
+        let hash = crate::digest::sha256(contents);
+        *recorded == hash || self.pending.as_ref() == Some(&hash)
     }
 }
 
@@ -188,9 +218,9 @@ impl Owned {
 
     /// This record with, as pending entries, what `after` adds that this record does not
     /// list: links (without an identity yet: a pass killed after creating one adopts it by its
-    /// kind and parameters), addresses, forwarding entries, routes, the firewall part, and files
-    /// that did not exist (their hash is of what will be written). Stored before a pass creates
-    /// anything.
+    /// kind and parameters), addresses, forwarding entries, routes, the firewall part, files
+    /// that did not exist (their hash is of what will be written), and the new hash of files
+    /// the pass rewrites ([`OwnedFile::pending`]). Stored before a pass changes anything.
     pub fn with_pending(&self, after: &Owned) -> Owned {
         let mut out = self.clone();
         out.node.clone_from(&after.node);
@@ -230,8 +260,13 @@ impl Owned {
             });
         }
         for f in &after.files {
-            if self.owns_file(&f.path).is_none() {
-                out.files.push(f.clone());
+            match out.files.iter_mut().find(|o| o.path == f.path) {
+                None => out.files.push(f.clone()),
+                // Rewritten by this pass: the new hash beside the old one.
+                Some(o) if o.sha256.is_some() && o.sha256 != f.sha256 => {
+                    o.pending.clone_from(&f.sha256);
+                }
+                Some(_) => {}
             }
         }
         out
@@ -325,6 +360,11 @@ pub fn read_record(path: &Path, max: u64) -> Result<Option<Vec<u8>>, ApplyError>
             path.display()
         )));
     }
+    // A record an older netc (or a hand copy) left readable by others is narrowed to
+    // owner-only as it is read, even when it is not written again (a cache hit, unchanged
+    // ownership). Best effort: a reader that does not own it (`netc status` as another user)
+    // leaves it as it is.
+    narrow(&file, meta.permissions().mode(), 0o7700);
     if meta.len() > max {
         return Err(ApplyError::State(format!(
             "{} is {} bytes, more than a netc record can be ({max}): refusing to read it",
@@ -379,9 +419,48 @@ pub(super) fn store_json<T: Serialize>(
     files::write_private(dir, &path, &bytes, true)
 }
 
+/// Clears the permission bits of an open file outside `keep` (nothing when none are set).
+fn narrow(file: &std::fs::File, mode: u32, keep: u32) -> bool {
+    let mode = mode & 0o7777;
+    mode & !keep != 0
+        && file
+            .set_permissions(std::fs::Permissions::from_mode(mode & keep))
+            .is_ok()
+}
+
+/// Narrows an existing state directory to owner-only (0700) when others may enter or read it
+/// (the fleet's hostPath `DirectoryOrCreate` makes it 0755): the agent's. Only a real
+/// directory (not a link) this process owns and without the sticky bit (never a shared
+/// `/tmp`). Returns the mode it had when it narrowed it.
+pub fn narrow_dir(dir: &Path) -> Result<Option<u32>, ApplyError> {
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+    let io = |source: std::io::Error| ApplyError::Io {
+        object: format!("state directory {}", dir.display()),
+        source,
+    };
+    let file = match std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW)
+        .open(dir)
+    {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io(e)),
+    };
+    let meta = file.metadata().map_err(io)?;
+    // SAFETY: geteuid has no preconditions.
+    let me = unsafe { libc::geteuid() };
+    let mode = meta.mode() & 0o7777;
+    if meta.uid() != me || mode & 0o1000 != 0 {
+        return Ok(None);
+    }
+    Ok(narrow(&file, mode, 0o7700).then_some(mode))
+}
+
 /// Creates the state directory when it is missing: owner-only, since what is kept there
 /// (ownership, `--try`'s pending record, the desired-state cache) holds the installed files'
-/// contents, and a proxy URL may carry a password. An existing directory keeps its mode.
+/// contents, and a proxy URL may carry a password. An existing directory keeps its mode (the
+/// agent narrows it: [`narrow_dir`]).
 pub fn create_dir(dir: &Path) -> Result<(), ApplyError> {
     use std::os::unix::fs::DirBuilderExt;
     std::fs::DirBuilder::new()
@@ -472,4 +551,65 @@ pub fn store_pending(dir: &Path, pending: &Pending) -> Result<(), ApplyError> {
 
 pub fn clear_pending(dir: &Path) -> Result<(), ApplyError> {
     files::remove(dir, &format!("/{PENDING_FILE}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mode(path: &Path) -> u32 {
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o7777
+    }
+
+    /// Issue 17 item 17: records and the agent's state directory are owner-only even when
+    /// they existed, readable by others, before (an older netc, a hostPath `DirectoryOrCreate`).
+    #[test]
+    fn existing_records_and_state_directory_are_narrowed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("state");
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let record = dir.join("desired.json");
+        std::fs::write(&record, b"{}").unwrap();
+        std::fs::set_permissions(&record, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert_eq!(read_record(&record, MAX_RECORD).unwrap().unwrap(), b"{}");
+        assert_eq!(mode(&record), 0o600);
+        assert_eq!(narrow_dir(&dir).unwrap(), Some(0o755));
+        assert_eq!(mode(&dir), 0o700);
+        assert_eq!(narrow_dir(&dir).unwrap(), None);
+        // A shared directory (sticky bit) is never narrowed; a missing one is nothing.
+        let shared = tmp.path().join("shared");
+        std::fs::create_dir(&shared).unwrap();
+        std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o1777)).unwrap();
+        assert_eq!(narrow_dir(&shared).unwrap(), None);
+        assert_eq!(mode(&shared), 0o1777);
+        assert_eq!(narrow_dir(&tmp.path().join("missing")).unwrap(), None);
+    }
+
+    /// Issue 17 item 18: a file a pass rewrites is recorded with its new hash before the write,
+    /// so a pass killed before or after the rename finds the file netc's either way.
+    #[test]
+    fn a_rewritten_file_is_pending_with_both_hashes() {
+        let before = Owned {
+            files: vec![OwnedFile::new("/etc/a.conf", b"old\n")],
+            ..Owned::default()
+        };
+        let after = Owned {
+            files: vec![
+                OwnedFile::new("/etc/a.conf", b"new\n"),
+                OwnedFile::new("/etc/b.conf", b"b\n"),
+            ],
+            ..Owned::default()
+        };
+        let pending = before.with_pending(&after);
+        let a = pending.owns_file("/etc/a.conf").unwrap();
+        assert!(a.holds(b"old\n") && a.holds(b"new\n") && !a.holds(b"edited\n"));
+        assert!(pending.owns_file("/etc/b.conf").unwrap().holds(b"b\n"));
+        // The pending hash is kept through the record on disk, and absent from a settled one.
+        let text = serde_json::to_string(&pending).unwrap();
+        assert_eq!(parse_json::<Owned>(text.as_bytes()).unwrap(), pending);
+        assert!(!serde_json::to_string(&after).unwrap().contains("pending"));
+        // Unchanged contents add nothing pending.
+        assert_eq!(before.with_pending(&before), before);
+    }
 }
