@@ -22,7 +22,6 @@ use super::state::{
     FirewallRecord, Owned, OwnedAddress, OwnedFdb, OwnedFile, OwnedLink, OwnedRoute,
 };
 use super::step::{LinkSnapshot, RouteThrough, Step, mac_text};
-use crate::digest::sha256;
 
 /// The route protocol the kernel gives the routes it derives from addresses (`proto kernel`).
 const KERNEL_ROUTE_PROTOCOL: u8 = 2;
