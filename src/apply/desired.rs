@@ -14,10 +14,7 @@ use crate::emit::firewall::{FirewalldEntry, firewalld_zone};
 use crate::emit::{NodeArtifact, Target};
 use crate::intent::{CniPlugin, FirewallBackend};
 use crate::plan::firewall::node_firewall;
-use crate::plan::{ModuleRequirement, NodePlan, Plan, nth_address, static_pod_routes};
-
-/// The Linux bridge the reference CNI bridge plugin attaches pods to.
-pub const CNI_BRIDGE: &str = "cni0";
+use crate::plan::{CNI_BRIDGE, ModuleRequirement, NodePlan, Plan, static_pod_routes};
 
 /// A link netc creates.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -181,18 +178,10 @@ pub fn derive(
         links.push(LinkSpec::Bridge {
             name: CNI_BRIDGE.to_owned(),
         });
-        // The gateway address host-local hands to pods (the subnet's first host), so the
-        // node routes to its own pods before the first pod starts.
-        for cidr in &node.pod_cidrs {
-            if let Some(gw) = nth_address(cidr, 1)
-                && let Ok(net) = IpNet::new(gw, cidr.prefix_len())
-            {
-                addresses.push(AddressSpec {
-                    link: CNI_BRIDGE.to_owned(),
-                    net,
-                });
-            }
-        }
+        addresses.extend(node.bridge_gateways.iter().map(|net| AddressSpec {
+            link: CNI_BRIDGE.to_owned(),
+            net: *net,
+        }));
     }
 
     if let Some(overlay) = &plan.host_overlay {

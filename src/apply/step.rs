@@ -272,7 +272,7 @@ mod tests {
         let spec = LinkSpec::Vxlan {
             name: "vx100".into(),
             vni: 100,
-            port: 4789,
+            port: crate::plan::HOST_OVERLAY_VXLAN_PORT,
             local: "172.16.0.3".parse().unwrap(),
             underlay: "eth0".into(),
             master: Some("scbr0".into()),

@@ -19,8 +19,6 @@ use crate::plan::{NodePlan, Plan};
 /// The CNI spec version of every configuration netc writes (the newest the reference
 /// plugins from 1.1 on accept).
 pub const CNI_VERSION: &str = "1.0.0";
-/// The bridge netc's conflist creates on each node.
-pub const BRIDGE: &str = "cni0";
 /// host-local's default state directory, written out so it is visible and overridable.
 pub const HOST_LOCAL_DATA_DIR: &str = "/var/lib/cni/networks";
 
@@ -219,7 +217,7 @@ pub fn bridge_conflist(plan: &Plan, node: &NodePlan) -> Option<ConfList> {
         plugins: vec![
             Plugin::Bridge(BridgeConf {
                 kind: "bridge",
-                bridge: BRIDGE,
+                bridge: crate::plan::CNI_BRIDGE,
                 is_gateway: true,
                 ip_masq: false,
                 hairpin_mode: true,

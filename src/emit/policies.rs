@@ -334,8 +334,7 @@ fn label_selector(labels: BTreeMap<String, String>) -> LabelSelector {
     }
 }
 
-/// UDP and TCP 53 to the cluster DNS pods.
-/// Egress to CoreDNS on 53 (UDP and TCP), selected by the distribution's CoreDNS label.
+/// Egress to CoreDNS on its port (`plan::DNS_PORT`, UDP and TCP), selected by the distribution's CoreDNS label.
 fn dns_rule(label: (&str, &str)) -> EgressRule {
     let ns = BTreeMap::from([(NAMESPACE_NAME_LABEL.to_owned(), DNS_NAMESPACE.to_owned())]);
     EgressRule {
@@ -351,7 +350,7 @@ fn dns_rule(label: (&str, &str)) -> EgressRule {
             .into_iter()
             .map(|protocol| Port {
                 protocol: protocol_name(protocol),
-                port: PortValue::Number(53),
+                port: PortValue::Number(crate::plan::DNS_PORT),
                 end_port: None,
             })
             .collect(),

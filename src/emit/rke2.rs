@@ -13,8 +13,6 @@ use super::{ArtifactSink, Context, EmitError, Install, calico, cilium, yaml_docu
 use crate::intent::{CniPlugin, Distribution, Role};
 use crate::plan::{FlannelBackend, FlannelSettings, NodePlan, Plan, PluginSettings};
 
-/// The RKE2 supervisor port servers and agents register on.
-const SUPERVISOR_PORT: u16 = 9345;
 /// RKE2's configuration file (docs.rke2.io, "Configuration File").
 pub const CONFIG_PATH: &str = "/etc/rancher/rke2/config.yaml";
 /// Where the build output keeps the manifests (`rke2/manifests/<name>`).
@@ -241,12 +239,12 @@ pub fn cni_name(plugin: CniPlugin) -> &'static str {
     }
 }
 
-/// `https://<first server>:9345`, the address every other node registers with.
+/// `https://<first server>:<supervisor port>` (`plan::RKE2_SUPERVISOR_PORT`), the address every other node registers with.
 pub fn supervisor_url(plan: &Plan) -> Option<String> {
     let ip = distribution::init_node(plan)?.ip()?;
     Some(format!(
         "https://{}",
-        distribution::host_port(ip, SUPERVISOR_PORT)
+        distribution::host_port(ip, crate::plan::RKE2_SUPERVISOR_PORT)
     ))
 }
 

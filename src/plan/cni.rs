@@ -16,6 +16,10 @@ use super::mtu::{cni_over_host_overlay, data_path_interfaces};
 use super::{DEFAULT_INTERFACE_MTU, HostOverlayPlan, NodePlan};
 use crate::intent::{CniPlugin, Distribution, Encapsulation, Mtu, NetworkIntent, Span};
 
+/// The bridge netc's bridge-plugin conflist names, and `apply` creates, on each node (the
+/// reference plugin's default, containernetworking/plugins `plugins/main/bridge/bridge.go`
+/// `defaultBrName`).
+pub const CNI_BRIDGE: &str = "cni0";
 /// Flannel's VXLAN port when `Backend.Port` is 0: the Linux kernel's VXLAN default (8472).
 pub const FLANNEL_VXLAN_PORT: u16 = super::profile::FLANNEL_VXLAN_PORT;
 /// flannel-io/flannel `pkg/backend/vxlan/vxlan.go`: `defaultVNI = 1` on Linux.
@@ -69,8 +73,11 @@ pub struct CniPlan {
     pub mtu_known: bool,
     /// Bytes the CNI's own data path takes off the underlay MTU, as the plugin counts them.
     pub own_overhead: u32,
-    /// Bytes each pod packet gains on the wire: `own_overhead` plus a host overlay under it.
+    /// Bytes each pod packet gains on the wire: `own_overhead` plus `host_overlay_overhead`.
     pub overhead: u32,
+    /// Bytes the host overlay under the CNI adds (its VXLAN), 0 when the CNI does not run over
+    /// the overlay's bridge.
+    pub host_overlay_overhead: u32,
     /// Data-plane interface, when the intent names one.
     pub interface: Option<String>,
     /// How the plugin is configured, as its consumers read it.
@@ -458,14 +465,28 @@ pub fn anchored_regex(name: &str) -> String {
     out
 }
 
-/// The MTU of a node's data path: the smallest MTU among its data-path interfaces.
-fn node_data_mtu(intent: &NetworkIntent, node: &NodePlan) -> u32 {
-    data_path_interfaces(intent, node)
+/// The MTU of a node's data path, the smallest MTU among its data-path interfaces, and the
+/// interface it is of (the first declared, on a tie).
+fn node_data_path(intent: &NetworkIntent, node: &NodePlan) -> (u32, Option<String>) {
+    let names = data_path_interfaces(intent, node);
+    node.interfaces
         .iter()
-        .filter_map(|name| node.interfaces.iter().find(|i| i.name == *name))
-        .map(|i| i.mtu)
-        .min()
-        .unwrap_or(DEFAULT_INTERFACE_MTU)
+        .filter(|i| names.contains(&i.name.as_str()))
+        .min_by_key(|i| i.mtu)
+        .map_or((DEFAULT_INTERFACE_MTU, None), |i| {
+            (i.mtu, Some(i.name.clone()))
+        })
+}
+
+/// The bridge plugin's gateway on [`CNI_BRIDGE`] for each pod subnet: its first host.
+fn bridge_gateways(pod_cidrs: &[IpNet]) -> Vec<IpNet> {
+    pod_cidrs
+        .iter()
+        .filter_map(|cidr| {
+            let gateway = super::nth_address(cidr, 1)?;
+            IpNet::new(gateway, cidr.prefix_len()).ok()
+        })
+        .collect()
 }
 
 /// Whether every data-path interface of the node is declared with its MTU.
@@ -846,12 +867,17 @@ pub(super) fn cni_plan(
         .and_then(|n| n.address)
         .is_some_and(|a| matches!(a, IpNet::V6(_)));
     let own = own_overhead(plugin, encapsulation, underlay_v6);
-    let mut overhead = own;
-    if host_overlay.is_some() && cni_over_host_overlay(intent) {
-        overhead += wire_overhead(Encapsulation::Vxlan, underlay_v6);
-    }
+    let host_overlay_overhead = if host_overlay.is_some() && cni_over_host_overlay(intent) {
+        wire_overhead(Encapsulation::Vxlan, underlay_v6)
+    } else {
+        0
+    };
+    let overhead = own + host_overlay_overhead;
     for node in nodes.iter_mut() {
-        node.data_mtu = node_data_mtu(intent, node);
+        (node.data_mtu, node.data_interface) = node_data_path(intent, node);
+        if plugin == CniPlugin::Bridge {
+            node.bridge_gateways = bridge_gateways(&node.pod_cidrs);
+        }
     }
     let path_mtu = nodes
         .iter()
@@ -864,11 +890,7 @@ pub(super) fn cni_plan(
         Some(Mtu::Bytes(b)) => (b, false),
         Some(Mtu::Auto) | None => (path_mtu.saturating_sub(overhead), true),
     };
-    let mtu_limit = if mtu_auto {
-        mtu_limit(intent, nodes)
-    } else {
-        None
-    };
+    let mtu_limit = if mtu_auto { mtu_limit(nodes) } else { None };
     // The MTU each node's embedded flannel would pick by itself: its interface's, less a
     // host overlay under it.
     let k3s_default_mtus: Vec<u32> = nodes
@@ -936,6 +958,7 @@ pub(super) fn cni_plan(
         mtu_known,
         own_overhead: own,
         overhead,
+        host_overlay_overhead,
         interface: cni.interface.as_ref().map(|i| i.value.clone()),
         settings,
         not_applied: given.not_applied,
@@ -945,17 +968,12 @@ pub(super) fn cni_plan(
 }
 
 /// The first node with the smallest data-path MTU, and its interface of that MTU.
-fn mtu_limit(intent: &NetworkIntent, nodes: &[NodePlan]) -> Option<MtuLimit> {
+fn mtu_limit(nodes: &[NodePlan]) -> Option<MtuLimit> {
     let smallest = nodes.iter().min_by_key(|n| n.data_mtu)?;
     let largest = nodes.iter().map(|n| n.data_mtu).max()?;
-    let interface = data_path_interfaces(intent, smallest)
-        .iter()
-        .filter_map(|name| smallest.interfaces.iter().find(|i| i.name == *name))
-        .find(|i| i.mtu == smallest.data_mtu)
-        .map(|i| i.name.clone());
     Some(MtuLimit {
         node: smallest.name.clone(),
-        interface,
+        interface: smallest.data_interface.clone(),
         interface_mtu: smallest.data_mtu,
         largest,
     })

@@ -22,23 +22,23 @@ use ipnet::IpNet;
 use serde::Serialize;
 
 pub use cni::{
-    BridgeSettings, CalicoPool, CalicoSettings, CanalSettings, CiliumSettings, CniPlan,
+    BridgeSettings, CNI_BRIDGE, CalicoPool, CalicoSettings, CanalSettings, CiliumSettings, CniPlan,
     FLANNELD_BINARY, FLANNELD_KUBECONFIG, FLANNELD_NET_CONF, FlannelBackend, FlannelSettings,
     HostFlanneld, MtuLimit, NotApplied, PluginSettings, PoolEncap, anchored_regex, calico_bgp,
     default_encapsulation, enforces_network_policies, own_overhead,
 };
 pub use host::{ModuleRequirement, Route, Routes, Sysctl, required_no_proxy, static_pod_routes};
-pub(crate) use mtu::data_path_interfaces;
 pub use policies::{
     NAMESPACE_NAME_LABEL, ObjectPlan, Operator, PeerPlan, Peers, PolicyPlan, PolicyRulePlan,
     PolicySpans, Requirement, Selector, peer_selectors, policy_types, rule_name,
     selector as policy_selector,
 };
-pub use ports::{PortClaim, Scope};
+pub use ports::{PortClaim, RKE2_SUPERVISOR_PORT, Scope};
 pub(crate) use subnets::bounds as network_bounds;
 pub use subnets::capacity as subnet_capacity;
 pub use workloads::{
-    API_SERVER_PORT, NamedPort, SYSTEM_NAMESPACE, WorkloadOrigin, WorkloadPlan, WorkloadsPlan,
+    API_SERVER_PORT, DNS_PORT, NamedPort, SYSTEM_NAMESPACE, WorkloadOrigin, WorkloadPlan,
+    WorkloadsPlan,
 };
 
 use crate::intent::values::{self, KubeVersion, PortRange};
@@ -53,6 +53,12 @@ pub const DEFAULT_NODE_MASK_V4: u8 = 24;
 pub const DEFAULT_NODE_MASK_V6: u8 = 64;
 /// An interface MTU when the intent does not give one.
 pub const DEFAULT_INTERFACE_MTU: u32 = 1500;
+/// VXLAN's IANA port (RFC 7348 section 5), the host overlay's default.
+pub const VXLAN_IANA_PORT: u16 = 4789;
+/// The host overlay's VXLAN port when the intent gives none.
+pub const HOST_OVERLAY_VXLAN_PORT: u16 = VXLAN_IANA_PORT;
+/// The host overlay's VNI when the intent gives none.
+pub const HOST_OVERLAY_VNI: u32 = 1;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Plan {
@@ -198,6 +204,13 @@ pub struct NodePlan {
     pub overlay_address: Option<IpNet>,
     /// The node's data-path MTU: the smallest MTU of its data-plane interfaces.
     pub data_mtu: u32,
+    /// The data-path interface that MTU is of (the first declared, on a tie); `None` when the
+    /// node declares none of its data-path interfaces (`data_mtu` is then the 1500 guess).
+    pub data_interface: Option<String>,
+    /// With the bridge plugin: the addresses netc gives [`CNI_BRIDGE`], each pod subnet's
+    /// first host (the gateway host-local hands to pods, `isGateway`), so the node routes to
+    /// its own pods before the first pod starts. Empty with any other plugin.
+    pub bridge_gateways: Vec<IpNet>,
     /// Every port something on this node listens on.
     pub ports: Vec<PortClaim>,
     pub modules: Vec<ModuleRequirement>,
@@ -379,11 +392,15 @@ pub fn lower(intent: &NetworkIntent, source_text: &str) -> Plan {
     };
     let host_overlay = intent.host_overlay.as_ref().and_then(|h| {
         let subnet = values::parse_network(&h.subnet).ok()?;
-        let vni = h.vxlan.vni.as_ref().map_or(1, |v| v.value);
+        let vni = h.vxlan.vni.as_ref().map_or(HOST_OVERLAY_VNI, |v| v.value);
         Some(HostOverlayPlan {
             bridge: h.bridge.value.clone(),
             subnet,
-            port: h.vxlan.port.as_ref().map_or(4789, |p| p.value),
+            port: h
+                .vxlan
+                .port
+                .as_ref()
+                .map_or(HOST_OVERLAY_VXLAN_PORT, |p| p.value),
             vni,
             underlay: h.vxlan.interface.as_ref().map(|i| i.value.clone()),
             device: format!("vx{vni}"),
@@ -439,6 +456,8 @@ pub fn lower(intent: &NetworkIntent, source_text: &str) -> Plan {
                 IpNet::new(host, h.subnet.prefix_len()).ok()
             }),
             data_mtu: DEFAULT_INTERFACE_MTU,
+            data_interface: None,
+            bridge_gateways: Vec::new(),
             ports: Vec::new(),
             modules: Vec::new(),
             sysctls: Vec::new(),

@@ -14,6 +14,10 @@ use super::profile;
 use crate::intent::values::{PortRange, Protocol};
 use crate::intent::{Distribution, NetworkIntent, Role, Span};
 
+/// RKE2's supervisor (registration) port on servers, where agents and further servers join
+/// (docs.rke2.io "Inbound Network Rules": TCP 9345, RKE2 supervisor API).
+pub const RKE2_SUPERVISOR_PORT: u16 = 9345;
+
 /// Where a claim listens.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -136,7 +140,12 @@ fn kubernetes_claims(
                 }
             }
             Distribution::Rke2 => {
-                out.push(claim("rke2 supervisor", tcp(9345), all(), role_span));
+                out.push(claim(
+                    "rke2 supervisor",
+                    tcp(RKE2_SUPERVISOR_PORT),
+                    all(),
+                    role_span,
+                ));
                 out.push(claim(
                     "etcd",
                     PortRange::range(Protocol::Tcp, 2379, 2381),

@@ -13,6 +13,8 @@ use crate::intent::{NetworkIntent, Span};
 /// The namespace of the cluster's own workloads.
 pub const SYSTEM_NAMESPACE: &str = "kube-system";
 
+/// The cluster DNS port, UDP and TCP (RFC 1035 4.2; CoreDNS's `dns` and `dns-tcp` ports).
+pub const DNS_PORT: u16 = 53;
 /// CoreDNS's container ports as every supported distribution deploys it: kubeadm
 /// (kubernetes/kubernetes `cmd/kubeadm/app/phases/addons/dns/manifests.go`,
 /// `CoreDNSDeployment`) and k3s (k3s-io/k3s `manifests/coredns.yaml`) name them `dns` (UDP
@@ -20,8 +22,8 @@ pub const SYSTEM_NAMESPACE: &str = "kube-system";
 /// fact (`profile`, `Profile::dns_label`: `k8s-app: coredns` on Canonical Kubernetes), which
 /// `emit::policies`' DNS allowance selects too.
 const CLUSTER_DNS_PORTS: [(&str, Protocol, u16); 3] = [
-    ("dns", Protocol::Udp, 53),
-    ("dns-tcp", Protocol::Tcp, 53),
+    ("dns", Protocol::Udp, DNS_PORT),
+    ("dns-tcp", Protocol::Tcp, DNS_PORT),
     ("metrics", Protocol::Tcp, 9153),
 ];
 /// kube-apiserver's default secure port on every target (kubeadm `DefaultAPIBindPort`,

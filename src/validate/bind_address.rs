@@ -100,10 +100,11 @@ pub(super) fn check(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
                         intent,
                         bind.span,
                         format!(
-                            "bindAddress of node {name}: RKE2 fixes kube-apiserver's bind address at 0.0.0.0 and probes it on https://localhost:6443, so a kube-apiserver-arg bind-address={ip} would fail its own health checks"
+                            "bindAddress of node {name}: RKE2 fixes kube-apiserver's bind address at 0.0.0.0 and probes it on https://localhost:{port}, so a kube-apiserver-arg bind-address={ip} would fail its own health checks",
+                            port = crate::plan::API_SERVER_PORT
                         ),
                     )
-                    .help("remove bindAddress (RKE2's API server listens on every address); restrict who reaches tcp/6443 with firewall rules"),
+                    .help(format!("remove bindAddress (RKE2's API server listens on every address); restrict who reaches tcp/{} with firewall rules", crate::plan::API_SERVER_PORT)),
                 );
                 continue;
             }
@@ -125,7 +126,8 @@ pub(super) fn check(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
                 Diag::warning(
                     code::NODES_BIND_ADDRESS,
                     format!(
-                        "node {name}'s kube-apiserver gets --bind-address={ip}: it no longer answers on https://127.0.0.1:6443, where the lesson's kube-controller-manager, kube-scheduler and admin kubeconfigs point"
+                        "node {name}'s kube-apiserver gets --bind-address={ip}: it no longer answers on https://127.0.0.1:{port}, where the lesson's kube-controller-manager, kube-scheduler and admin kubeconfigs point",
+                        port = crate::plan::API_SERVER_PORT
                     ),
                 )
                 .label(bind.span, "bind address")

@@ -289,7 +289,7 @@ fn shadowed(rules: &[PolicyRulePlan], ns: &str, out: &mut Vec<Diag>) {
 /// Whether `ports` open port 53 for `protocol` (a number, a range, or the CoreDNS port names).
 fn opens_dns(ports: &[PolicyPort], protocol: Protocol) -> bool {
     ports.iter().any(|p| match p {
-        PolicyPort::Numeric(r) => r.contains(&PortRange::single(protocol, 53)),
+        PolicyPort::Numeric(r) => r.contains(&PortRange::single(protocol, crate::plan::DNS_PORT)),
         PolicyPort::Named { protocol: pr, name } => {
             *pr == protocol
                 && matches!(
@@ -333,7 +333,7 @@ fn dns_one_protocol(rule: &Text, texts: &[Text], out: &mut Vec<Diag>) {
         )
         .label(span, "DNS on one protocol")
         .help(format!(
-            "DNS falls back to {lacks} (truncated UDP answers, zone transfers, DNS over TCP): allow port 53 on both, or rely on `allowDNS`"
+            "DNS falls back to {lacks} (truncated UDP answers, zone transfers, DNS over TCP): allow port {} on both, or rely on `allowDNS`", crate::plan::DNS_PORT
         )),
     );
 }

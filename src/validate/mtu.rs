@@ -1,9 +1,9 @@
 //! `netc::mtu::too-large`: a pod packet plus every encapsulation stacked under it must fit
 //! each node's data path.
 //!
-//! The data path of a node and its MTU come from the Plan (`NodePlan.data_mtu`, the smallest
-//! MTU among `data_path_interfaces`); the overhead too (`CniPlan.overhead`, which already adds a
-//! host overlay under the CNI). Nodes with the same interface and MTU are reported together.
+//! The data path of a node, its MTU and the interface that MTU is of come from the Plan
+//! (`NodePlan.data_mtu`, `NodePlan.data_interface`); the overhead too (`CniPlan.overhead`,
+//! `own_overhead` plus `host_overlay_overhead`). Nodes with the same interface and MTU are reported together.
 
 use std::collections::BTreeMap;
 
@@ -13,7 +13,7 @@ use super::NodeSet;
 use super::cni::encapsulation_name;
 use crate::diagnostic::{Diag, code};
 use crate::intent::{Mtu, NetworkIntent, Node, Span};
-use crate::plan::{NodePlan, Plan, data_path_interfaces};
+use crate::plan::{NodePlan, Plan};
 
 /// The smallest MTU an IP network may have: IPv4 576 (RFC 791 datagram), IPv6 1280 (RFC 8200).
 const MIN_MTU_V4: u32 = 576;
@@ -29,7 +29,7 @@ fn overhead_parts(plan: &Plan) -> String {
             encapsulation_name(plan.cni.encapsulation).to_uppercase()
         ));
     }
-    let overlay = plan.cni.overhead - cni;
+    let overlay = plan.cni.host_overlay_overhead;
     if overlay > 0 {
         parts.push(format!("host overlay VXLAN {overlay}"));
     }
@@ -40,25 +40,13 @@ fn overhead_parts(plan: &Plan) -> String {
     }
 }
 
-/// The interface that limits a node's data path: its name, and the span to point at.
-fn limiting_interface<'a>(
-    intent: &'a NetworkIntent,
-    plan_node: &'a NodePlan,
-    node: &'a Node,
-) -> Option<(&'a str, Span)> {
-    let names = data_path_interfaces(intent, plan_node);
-    node.interfaces
-        .iter()
-        .filter(|f| names.contains(&f.name.value.as_str()))
-        .min_by_key(|f| {
-            f.mtu
-                .as_ref()
-                .map_or(crate::plan::DEFAULT_INTERFACE_MTU, |m| m.value)
-        })
-        .map(|f| {
-            let span = f.mtu.as_ref().map_or(f.name.span, |m| m.span);
-            (f.name.value.as_str(), span)
-        })
+/// The interface that limits a node's data path (the plan's `data_interface`): its name, and
+/// the span to point at.
+fn limiting_interface<'a>(plan_node: &NodePlan, node: &'a Node) -> Option<(&'a str, Span)> {
+    let name = plan_node.data_interface.as_deref()?;
+    let f = node.interfaces.iter().find(|f| f.name.value == name)?;
+    let span = f.mtu.as_ref().map_or(f.name.span, |m| m.span);
+    Some((f.name.value.as_str(), span))
 }
 
 struct Group<'a> {
@@ -84,7 +72,7 @@ fn per_node_mtu(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
     }
     let own = plan.cni.own_overhead;
     let span = |(pn, node): (&NodePlan, &Node)| {
-        limiting_interface(intent, pn, node).map_or(node.name.span, |(_, s)| s)
+        limiting_interface(pn, node).map_or(node.name.span, |(_, s)| s)
     };
     out.push(
         Diag::error(
@@ -135,7 +123,7 @@ pub(super) fn check(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
                 if needed <= pn.data_mtu {
                     continue;
                 }
-                let limit = limiting_interface(intent, pn, node);
+                let limit = limiting_interface(pn, node);
                 if limit.is_none() && !node.interfaces.is_empty() {
                     continue; // its data-path interface is undeclared: iface::unknown says so
                 }
@@ -180,8 +168,7 @@ pub(super) fn check(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
                 .zip(&intent.nodes)
                 .min_by_key(|(pn, _)| pn.data_mtu);
             let Some((pn, node)) = smallest else { return };
-            let (iface, span) =
-                limiting_interface(intent, pn, node).unwrap_or(("", node.name.span));
+            let (iface, span) = limiting_interface(pn, node).unwrap_or(("", node.name.span));
             let parts = overhead_parts(plan);
             out.push(
                 Diag::error(

@@ -193,7 +193,9 @@ fn allows_dns(policy: &Policy) -> bool {
                     .iter()
                     .any(|p| match values::parse_policy_port(&p.value) {
                         Ok(PolicyPort::Numeric(range)) => {
-                            range.protocol == Protocol::Udp && range.first <= 53 && 53 <= range.last
+                            range.protocol == Protocol::Udp
+                                && range.first <= crate::plan::DNS_PORT
+                                && crate::plan::DNS_PORT <= range.last
                         }
                         Ok(PolicyPort::Named { protocol, name }) => {
                             protocol == Protocol::Udp && (name == "dns" || name == "domain")

@@ -25,7 +25,11 @@ fn vxlan_values(what: &str, v: &VxlanPort, out: &mut Vec<Diag>) {
         out.push(
             Diag::error(code::PARSE, format!("{what}.port 0 is not a UDP port"))
                 .label(p.span, "port 0")
-                .help("use 1-65535; VXLAN's IANA port is 4789, flannel's default 8472"),
+                .help(format!(
+                    "use 1-65535; VXLAN's IANA port is {}, flannel's default {}",
+                    crate::plan::VXLAN_IANA_PORT,
+                    crate::plan::profile::FLANNEL_VXLAN_PORT
+                )),
         );
     }
     if let Some(n) = &v.vni

@@ -100,15 +100,16 @@ fn api_server_port(intent: &NetworkIntent, plan: &Plan, v: Minor, out: &mut Vec<
             Diag::error(
                 code::ENDPOINT_PORT_UNSUPPORTED,
                 format!(
-                    "controlPlaneEndpoint `{}` is a control-plane node's own address, so its API server must listen on {}; netc cannot move {}'s API server off 6443",
+                    "controlPlaneEndpoint `{}` is a control-plane node's own address, so its API server must listen on {}; netc cannot move {}'s API server off {}",
                     endpoint.value,
                     plan.api_server_port,
-                    target.name()
+                    target.name(),
+                    crate::plan::API_SERVER_PORT
                 ),
             )
             .label(endpoint.span, "the node itself, another port")
             .label(intent.cluster.distribution.span, "distribution")
-            .help("use port 6443 on a node's own address, or put a load balancer's address in controlPlaneEndpoint"),
+            .help(format!("use port {} on a node's own address, or put a load balancer's address in controlPlaneEndpoint", crate::plan::API_SERVER_PORT)),
         );
     }
 }
