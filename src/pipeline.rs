@@ -30,11 +30,11 @@ impl Checked {
 
 /// Parses, lowers and validates one intent file.
 pub fn check(src: &SourceFile, syntax: Syntax) -> Checked {
-    match intent::parse(src, syntax) {
-        Err(diag) => Checked {
+    match intent::parse_all(src, syntax) {
+        Err(diagnostics) => Checked {
             intent: None,
             plan: None,
-            diagnostics: vec![*diag],
+            diagnostics,
         },
         Ok(intent) => {
             let plan = plan::lower(&intent, &src.text);

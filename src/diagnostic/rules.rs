@@ -43,7 +43,7 @@ pub const RULES: &[Rule] = &[
     Rule {
         code: code::PARSE,
         severities: &[E],
-        summary: r#"malformed YAML/KDL, unknown key (with "did you mean"), wrong type, a missing required key (labelled at the map that lacks it, with who needs it)"#,
+        summary: r#"malformed YAML/KDL, unknown key (with "did you mean"), wrong type, a missing required key (labelled at the map that lacks it, with who needs it); every one of them in the file in one run (a syntax error that hides the rest is one)"#,
     },
     Rule {
         code: code::CIDR_INVALID,

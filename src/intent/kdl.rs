@@ -22,8 +22,8 @@
 //! * A node may not mix arguments with properties or children, nor `-` items with named keys.
 //!
 //! A value's span is that of its text (for a property, the value after `=`); a map key's span is
-//! the property or node name. Any error, KDL syntax or model, is one `netc::parse` diagnostic
-//! labelled at the node or entry it is about.
+//! the property or node name. Each error is a `netc::parse` diagnostic labelled at the node or
+//! entry it is about: a syntax error alone, else every mistake of the model (`shape`).
 
 mod de;
 mod lex;
@@ -32,6 +32,7 @@ use ::kdl::{KdlDocument, KdlError, KdlNode};
 use miette::SourceSpan;
 
 use super::model::NetworkIntent;
+use super::shape::{self, Dialect, Tree};
 use super::suggest::{did_you_mean, missing_field, missing_field_help};
 use crate::diagnostic::{Diag, code};
 use crate::intent::Span;
@@ -46,33 +47,47 @@ const MAX_DEPTH: usize = 16;
 /// used (a thread's stack is committed as it is touched).
 const PARSER_STACK: usize = 64 << 20;
 
-pub(super) fn parse(text: &str) -> Result<NetworkIntent, Box<Diag>> {
-    let prepared = lex::prepare(text, MAX_DEPTH).map_err(|e| Box::new(lex_diag(e, text)))?;
-    let work = || -> Result<NetworkIntent, Box<Diag>> {
-        let doc = parse_nodes(&prepared).map_err(|e| Box::new(syntax_diag(&e, text)))?;
+/// Reads the intent; when it cannot be read, every independent mistake of the file (a syntax
+/// error alone; else the model's first error, then the schema walk's, see `shape`).
+pub(super) fn parse(text: &str) -> Result<NetworkIntent, Vec<Diag>> {
+    let prepared = lex::prepare(text, MAX_DEPTH).map_err(|e| vec![lex_diag(e, text)])?;
+    let work = || -> Result<NetworkIntent, Vec<Diag>> {
+        let doc = parse_nodes(&prepared).map_err(|e| vec![syntax_diag(&e, text)])?;
         debug_assert!(
             block_depth(&doc) <= MAX_DEPTH,
             "the pre-pass missed a nesting the parser saw"
         );
-        de::from_document(&doc, fit(Span::new(0, 1), text))
-            .map_err(|e| Box::new(model_diag(e, text)))
+        let whole = fit(Span::new(0, 1), text);
+        de::from_document(&doc, whole).map_err(|e| {
+            let first = model_diag(e, text);
+            let more = match de::from_document::<Tree>(&doc, whole) {
+                Ok(tree) => shape::check(&tree, whole, Dialect::Kdl, text)
+                    .into_iter()
+                    .map(|f| model_diag(de::Error::located(f.message, f.span), text))
+                    .collect(),
+                Err(_) => Vec::new(),
+            };
+            super::merge(first, more, text)
+        })
     };
     std::thread::scope(|scope| {
         let worker = std::thread::Builder::new()
             .name("netc-kdl".to_owned())
             .stack_size(PARSER_STACK)
             .spawn_scoped(scope, work)
-            .map_err(|e| internal(format!("could not start the KDL reader thread: {e}")))?;
+            .map_err(|e| {
+                vec![internal(format!(
+                    "could not start the KDL reader thread: {e}"
+                ))]
+            })?;
         worker
             .join()
-            .unwrap_or_else(|_| Err(internal("the KDL reader failed".to_owned())))
+            .unwrap_or_else(|_| Err(vec![internal("the KDL reader failed".to_owned())]))
     })
 }
 
-fn internal(message: String) -> Box<Diag> {
-    Box::new(
-        Diag::error(code::PARSE, message).help("this is a bug in netc; please report the input"),
-    )
+fn internal(message: String) -> Diag {
+    Diag::error(code::PARSE, message).help("this is a bug in netc; please report the input")
 }
 
 /// Parses each top-level node on its own (see `lex`: the parser's top-level error recovery
@@ -246,7 +261,7 @@ nodes {
     fn err(text: &str) -> Diag {
         match parse(text) {
             Ok(_) => panic!("expected an error for:\n{text}"),
-            Err(d) => *d,
+            Err(d) => d.into_iter().next().expect("one error at least"),
         }
     }
 

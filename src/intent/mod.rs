@@ -4,6 +4,7 @@ mod foreign;
 mod kdl;
 pub mod model;
 mod scalars;
+mod shape;
 mod spanned;
 mod suggest;
 pub mod values;
@@ -33,10 +34,46 @@ impl Syntax {
     }
 }
 
-/// Parses an intent. Malformed input, unknown keys and wrong types are one `netc::parse` diagnostic.
+/// Parses an intent. Malformed input, unknown keys and wrong types are `netc::parse`
+/// diagnostics: the first of them here ([`parse_all`] has every one).
 pub fn parse(src: &SourceFile, syntax: Syntax) -> Result<NetworkIntent, Box<Diag>> {
+    parse_all(src, syntax).map_err(|diags| {
+        Box::new(
+            diags
+                .into_iter()
+                .next()
+                .unwrap_or_else(|| Diag::error(crate::diagnostic::code::PARSE, "not an intent")),
+        )
+    })
+}
+
+/// Parses an intent; when it cannot be read, every independent parse and type error of the
+/// file (at least one), in the order of the text. A syntax error that leaves the rest
+/// unreadable is one.
+pub fn parse_all(src: &SourceFile, syntax: Syntax) -> Result<NetworkIntent, Vec<Diag>> {
     match syntax {
         Syntax::Yaml => yaml::parse(&src.text),
         Syntax::Kdl => kdl::parse(&src.text),
     }
+}
+
+/// The reader's first error and the schema walk's findings as one list in the order of the
+/// text; a finding at the place of one already listed (the first error, found again) is
+/// dropped.
+fn merge(first: Diag, more: Vec<Diag>, src: &str) -> Vec<Diag> {
+    let line = |d: &Diag| {
+        d.primary_span()
+            .map(|s| src.get(..s.offset).map_or(0, |t| t.matches('\n').count()))
+    };
+    let mut out = vec![first];
+    for d in more {
+        let same = out.iter().any(|o| {
+            o.primary_span() == d.primary_span() || (line(o) == line(&d) && o.message == d.message)
+        });
+        if !same {
+            out.push(d);
+        }
+    }
+    out.sort_by_key(|d| d.primary_span().map_or(usize::MAX, |s| s.offset));
+    out
 }

@@ -1,13 +1,32 @@
 //! The YAML front-end (serde-saphyr: pure Rust, maintained, per-value spans).
 
 use super::model::NetworkIntent;
+use super::shape::{self, Dialect, Tree};
 use super::suggest::{did_you_mean, missing_field, missing_field_help};
 use crate::diagnostic::{Diag, code};
 use crate::intent::Span;
 
-pub(super) fn parse(text: &str) -> Result<NetworkIntent, Box<Diag>> {
-    let intent = serde_saphyr::from_str_with_options::<NetworkIntent>(text, options(text.len()))
-        .map_err(|e| Box::new(to_diag(&e, text)))?;
+/// Reads the intent; when it cannot be read, every independent mistake of the file (the
+/// parser's first, then the schema walk's, see `shape`), in the order of the text.
+pub(super) fn parse(text: &str) -> Result<NetworkIntent, Vec<Diag>> {
+    let intent =
+        match serde_saphyr::from_str_with_options::<NetworkIntent>(text, options(text.len())) {
+            Ok(intent) => intent,
+            Err(e) => {
+                let first = to_diag(&e, text);
+                let more =
+                    match serde_saphyr::from_str_with_options::<Tree>(text, options(text.len())) {
+                        Ok(tree @ Tree::Map(_)) => {
+                            shape::check(&tree, Span::default(), Dialect::Yaml, text)
+                                .into_iter()
+                                .map(|f| finding_diag(f.message, f.span, text))
+                                .collect()
+                        }
+                        _ => Vec::new(),
+                    };
+                return Err(super::merge(first, more, text));
+            }
+        };
     // YAML reads `kubernetesVersion: 1.31` as a number (1.31, and 1.30 as 1.3), which the
     // parser would hand over as the string "1.31": the JSON Schema refuses it as a number, and
     // so does `check`.
@@ -16,14 +35,14 @@ pub(super) fn parse(text: &str) -> Result<NetworkIntent, Box<Diag>> {
         && !raw.starts_with(['"', '\''])
         && raw.trim().parse::<f64>().is_ok()
     {
-        return Err(Box::new(
+        return Err(vec![
             Diag::error(
                 code::PARSE,
                 format!("kubernetesVersion `{}` is a number in YAML, not a version", raw.trim()),
             )
             .label(version.span, "a number")
             .help("write the version as Kubernetes does, a string: `kubernetesVersion: v1.31.2` (YAML would read 1.30 as 1.3)"),
-        ));
+        ]);
     }
     Ok(intent)
 }
@@ -41,30 +60,14 @@ fn options(len: usize) -> serde_saphyr::Options {
 }
 
 fn to_diag(err: &serde_saphyr::Error, text: &str) -> Diag {
-    let message = err.without_snippet().to_string();
-    let message = message.lines().next().unwrap_or("malformed YAML");
     // The label shows where; the message says what.
-    let message = match message.rfind(" at line ") {
-        Some(i) => &message[..i],
-        None => message,
-    }
-    .to_owned();
+    let message = shape::yaml_message(err);
     let span = err
         .location()
         .map(|loc| token_span(text, loc.span()))
         .unwrap_or_default();
-    if let Some(field) = missing_field(&message) {
-        // serde-saphyr reports a missing key at the last key it read; the finding is about
-        // the map that lacks it.
-        let (map, holder) = enclosing_map(text, span.offset);
-        let message = match holder {
-            Holder::Key(key) => format!("`{key}` lacks the required key `{field}`"),
-            Holder::Item => format!("this list item lacks the required key `{field}`"),
-            Holder::Document => format!("the intent lacks the required top-level key `{field}`"),
-        };
-        return Diag::error(code::PARSE, message)
-            .label(force_known(map, text), format!("needs `{field}`"))
-            .help(missing_field_help(field));
+    if missing_field(&message).is_some() {
+        return finding_diag(message, span, text);
     }
     if let Some(tab) = tab_in_indentation(text, span.offset, message.contains("tab")) {
         let (line, column) = line_col(text, tab);
@@ -78,6 +81,25 @@ fn to_diag(err: &serde_saphyr::Error, text: &str) -> Diag {
     if let Some(rest) = message.strip_prefix("duplicate mapping key: ") {
         let key = rest.split(", set ").next().unwrap_or(rest).trim();
         return duplicate_key(text, span, key);
+    }
+    finding_diag(message, span, text)
+}
+
+/// A mistake of the model (unknown key, wrong type or value, missing key), from the reader's
+/// message and the place it points at: the typed reader's first, or the schema walk's.
+fn finding_diag(message: String, span: Span, text: &str) -> Diag {
+    if let Some(field) = missing_field(&message) {
+        // serde-saphyr reports a missing key at the last key it read; the finding is about
+        // the map that lacks it.
+        let (map, holder) = enclosing_map(text, span.offset);
+        let message = match holder {
+            Holder::Key(key) => format!("`{key}` lacks the required key `{field}`"),
+            Holder::Item => format!("this list item lacks the required key `{field}`"),
+            Holder::Document => format!("the intent lacks the required top-level key `{field}`"),
+        };
+        return Diag::error(code::PARSE, message)
+            .label(force_known(map, text), format!("needs `{field}`"))
+            .help(missing_field_help(field));
     }
     let help = match did_you_mean(&message) {
         Some(s) => format!("did you mean `{s}`?"),
@@ -441,7 +463,8 @@ mod tests {
     #[test]
     fn labels_stay_inside_the_text_on_char_boundaries() {
         for text in ["", "\u{45e}\0", "a: \u{45e}\u{45e}: [", "kind: [\n\u{45e}"] {
-            let diag = parse(text).expect_err("not an intent");
+            let diags = parse(text).expect_err("not an intent");
+            let diag = &diags[0];
             for l in &diag.labels {
                 assert!(l.span.offset + l.span.len <= text.len(), "{text:?}: {l:?}");
                 assert!(text.is_char_boundary(l.span.offset), "{text:?}: {l:?}");

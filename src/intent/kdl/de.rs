@@ -33,6 +33,14 @@ impl Error {
         }
     }
 
+    /// An error at a known place (the schema walk's findings).
+    pub(super) fn located(message: String, span: Span) -> Self {
+        Self {
+            message,
+            span: Some(span),
+        }
+    }
+
     /// Places an error that has no position yet.
     fn at(mut self, span: Span) -> Self {
         if self.span.is_none() {
