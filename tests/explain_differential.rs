@@ -302,8 +302,14 @@ fn reference(
     };
     let ingress = match world.policy_pod(to) {
         Some(pod) => {
-            // Traffic from the node the pod runs on is always allowed.
-            let local = matches!((from, pod.node), (Ep::Node(n), Some(m)) if *n == m);
+            // Traffic from the node the pod runs on is always allowed; a hostNetwork pod
+            // sends as its node.
+            let sender = match from {
+                Ep::Node(n) => Some(*n),
+                Ep::Pod(i) if world.pods[*i].host_network => world.pods[*i].node,
+                _ => None,
+            };
+            let local = matches!((sender, pod.node), (Some(n), Some(m)) if n == m);
             local || side(world, policies, pod, "Ingress", from, &flow)
         }
         None => true,

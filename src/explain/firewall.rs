@@ -14,8 +14,8 @@ use ipnet::IpNet;
 use super::{Decider, Layer, SideVerdict};
 use crate::intent::values::{PortRange, Protocol};
 use crate::intent::{FirewallAction, FirewallBackend};
-use crate::plan::firewall::{Opening, node_firewall};
-use crate::plan::{NodePlan, Plan};
+use crate::plan::NodePlan;
+use crate::plan::firewall::{NodeFirewall, Opening};
 
 /// Whether `source` (every range of it) lies inside `net`.
 fn inside(net: &IpNet, source: &[IpNet]) -> bool {
@@ -26,25 +26,56 @@ fn hits(range: &PortRange, protocol: Protocol, port: u16) -> bool {
     range.protocol == protocol && range.first <= port && port <= range.last
 }
 
-/// The verdict of `node`'s firewall (`plan::firewall::node_firewall`, the model both backends
-/// are rendered from) on a connection from `source` to `protocol/port`.
+fn unmanaged(node: &NodePlan) -> SideVerdict {
+    SideVerdict::allowed(
+        Layer::None,
+        format!(
+            "node {}: the intent declares no firewall, netc manages none",
+            node.name
+        ),
+        Vec::new(),
+    )
+}
+
+/// The verdict of `node`'s firewall on a connection the node makes to one of its own
+/// addresses (the node itself, a hostNetwork pod on it): the kernel routes it through `lo`,
+/// which both backends accept before any other rule (nftables: the emitted
+/// `iifname "lo" accept`, `templates/firewall/netc.nft.j2`; firewalld: `filter_INPUT`'s
+/// `iifname "lo" accept`, firewalld 1.3.3 `src/firewall/core/nftables.py`
+/// `build_default_rules`).
+pub fn loopback(node: &NodePlan, fw: Option<&NodeFirewall>) -> SideVerdict {
+    if fw.is_none() {
+        return unmanaged(node);
+    }
+    SideVerdict::allowed(
+        Layer::NodeFirewall,
+        format!(
+            "node {}: from the node itself, which arrives on lo and is accepted first",
+            node.name
+        ),
+        vec![Decider {
+            policy: None,
+            node: Some(node.name.clone()),
+            what: "iifname \"lo\" accept".to_owned(),
+            span: Default::default(),
+            line: None,
+        }],
+    )
+}
+
+/// The verdict of `node`'s firewall (`fw`: `plan::firewall::node_firewall`, the model both
+/// backends are rendered from; `None` without a `firewall:` section) on a connection from
+/// `source` (the addresses the node sees, after any masquerade) to `protocol/port`.
 pub fn evaluate(
-    plan: &Plan,
     node: &NodePlan,
+    fw: Option<&NodeFirewall>,
     source: &[IpNet],
     protocol: Protocol,
     port: u16,
 ) -> SideVerdict {
     let layer = Layer::NodeFirewall;
-    let Some(fw) = node_firewall(plan, node) else {
-        return SideVerdict::allowed(
-            Layer::None,
-            format!(
-                "node {}: the intent declares no firewall, netc manages none",
-                node.name
-            ),
-            Vec::new(),
-        );
+    let Some(fw) = fw else {
+        return unmanaged(node);
     };
     let decider = |what: &str, span| Decider {
         policy: None,

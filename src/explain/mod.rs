@@ -8,6 +8,13 @@
 //! traffic leaving a node is not filtered (netc's firewall filters input only), and an address
 //! outside the cluster has no side netc knows. When the CNI does not enforce policies, policy
 //! sides are allowed with `netc::cni::policy-not-enforced`.
+//!
+//! The destination judges the source address it sees. A hostNetwork pod sends as its node
+//! (the node's address; to the node itself, through `lo`). A pod's connection that leaves its
+//! node under the masquerade netc emits (`plan::firewall::NodeFirewall::masquerades`: with the
+//! bridge plugin, pod traffic to anywhere but the pod network) arrives with its node's address,
+//! so another node's firewall judges it as that node; to its own node it is delivered locally
+//! with the pod's address.
 
 pub mod diff;
 mod firewall;
@@ -24,7 +31,8 @@ use crate::diagnostic::code;
 use crate::digest::count;
 use crate::intent::Span;
 use crate::intent::values::{self, Protocol};
-use crate::plan::{Plan, Selector, WorkloadOrigin, WorkloadPlan};
+use crate::plan::firewall::{NodeFirewall, node_firewall};
+use crate::plan::{NodePlan, Plan, Selector, WorkloadOrigin, WorkloadPlan};
 pub use policy::Dir;
 use policy::{Compiled, CompiledPeer, PortMatch, Rule};
 
@@ -144,6 +152,23 @@ pub struct Connectivity<'p> {
     selecting: Vec<[Vec<usize>; 2]>,
     /// Labels of each workload's namespace.
     ns_labels: Vec<BTreeMap<String, String>>,
+    /// Per node: its firewall as emitted (`None` without a `firewall:` section).
+    firewalls: Vec<Option<NodeFirewall>>,
+}
+
+/// Where a connection comes from, as one destination node sees it.
+#[derive(Clone, Debug, PartialEq)]
+enum Seen {
+    /// From the destination node itself: through `lo`.
+    Loopback,
+    /// From node `node`'s address: its host traffic (a node, a hostNetwork pod), or a pod's
+    /// connection `masqueraded` (the emitted masquerade network) by that node.
+    Host {
+        node: usize,
+        masqueraded: Option<IpNet>,
+    },
+    /// From the source's own addresses (a pod not masqueraded, a CIDR).
+    Own,
 }
 
 fn dir_index(dir: Dir) -> usize {
@@ -199,6 +224,7 @@ impl<'p> Connectivity<'p> {
             enforced: crate::plan::enforces_network_policies(plan.distribution, plan.cni.plugin),
             selecting,
             ns_labels,
+            firewalls: plan.nodes.iter().map(|n| node_firewall(plan, n)).collect(),
         }
     }
 
@@ -296,16 +322,7 @@ impl<'p> Connectivity<'p> {
                 if w.host_network {
                     nodes
                         .iter()
-                        .flat_map(|&n| {
-                            let node = &self.plan.nodes[n];
-                            // The API server answers at its node's API address (a specific
-                            // `bindAddress`, else the advertised one), which need not be the
-                            // node's primary address.
-                            match (w.origin, node.api_address()) {
-                                (WorkloadOrigin::ApiServer, Some(ip)) => vec![IpNet::from(ip)],
-                                _ => node_addresses(node),
-                            }
-                        })
+                        .flat_map(|&n| host_network_addresses(w, &self.plan.nodes[n]))
                         .collect()
                 } else if w.nodes.is_empty() {
                     self.plan.pod_cidrs.clone()
@@ -327,6 +344,139 @@ impl<'p> Connectivity<'p> {
         } else {
             all.filter(|&i| w.nodes.contains(&self.plan.nodes[i].name))
                 .collect()
+        }
+    }
+
+    /// The nodes whose host traffic `e` is: a node, or the nodes a hostNetwork pod may run on
+    /// (it sends as its node does).
+    fn host_nodes(&self, e: &Endpoint) -> Option<Vec<usize>> {
+        match e {
+            Endpoint::Node(n) => Some(vec![*n]),
+            Endpoint::Workload(i) if self.workload(*i).host_network => {
+                Some(self.nodes_of(self.workload(*i)))
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether `from` is host traffic of the one node pod `w` is pinned to, which
+    /// NetworkPolicies always allow ("traffic to and from the node where a Pod is running is
+    /// always allowed", kubernetes.io, Network Policies): the node, or a hostNetwork pod there.
+    fn from_own_node(&self, from: &Endpoint, w: &WorkloadPlan) -> bool {
+        w.nodes.len() == 1
+            && self
+                .host_nodes(from)
+                .is_some_and(|h| h.len() == 1 && self.plan.nodes[h[0]].name == w.nodes[0])
+    }
+
+    /// The addresses `to` has on node `d` (a node's, a hostNetwork pod's there).
+    fn addresses_on(&self, to: &Endpoint, d: usize) -> Vec<IpNet> {
+        match to {
+            Endpoint::Workload(i) if self.workload(*i).host_network => {
+                host_network_addresses(self.workload(*i), &self.plan.nodes[d])
+            }
+            _ => node_addresses(&self.plan.nodes[d]),
+        }
+    }
+
+    /// Every way node `d` may see a connection from `from` to `to` (one of `d`'s addresses):
+    /// per node the source may be on, its host traffic (through `lo` on `d` itself), a pod
+    /// masqueraded by its node when the emitted masquerade covers the destination, else the
+    /// source's own addresses.
+    fn seen_at(&self, from: &Endpoint, to: &Endpoint, d: usize) -> Vec<Seen> {
+        let host = |s: usize| {
+            if s == d {
+                Seen::Loopback
+            } else {
+                Seen::Host {
+                    node: s,
+                    masqueraded: None,
+                }
+            }
+        };
+        let mut seen = Vec::new();
+        match from {
+            Endpoint::Cidr(_) => {}
+            Endpoint::Node(s) => seen.push(host(*s)),
+            Endpoint::Workload(i) => {
+                let w = self.workload(*i);
+                let nodes = self.nodes_of(w);
+                if w.host_network {
+                    seen.extend(nodes.into_iter().map(host));
+                } else {
+                    let to_addresses = self.addresses_on(to, d);
+                    let mut own = false;
+                    for s in nodes {
+                        let masq = (s != d)
+                            .then(|| {
+                                self.firewalls[s].as_ref()?.masquerades(
+                                    &self.plan.nodes[s].pod_cidrs,
+                                    &to_addresses,
+                                )
+                            })
+                            .flatten();
+                        match masq {
+                            Some(net) => seen.push(Seen::Host {
+                                node: s,
+                                masqueraded: Some(net),
+                            }),
+                            None => own = true,
+                        }
+                    }
+                    if own {
+                        seen.insert(0, Seen::Own);
+                    }
+                }
+            }
+        }
+        if seen.is_empty() {
+            seen.push(Seen::Own);
+        }
+        seen
+    }
+
+    /// Node `d`'s firewall on a connection from `from` to `to`, seen as `seen`.
+    fn firewall_verdict(
+        &self,
+        d: usize,
+        seen: &Seen,
+        from: &Endpoint,
+        port: &FlowPort,
+    ) -> SideVerdict {
+        let node = &self.plan.nodes[d];
+        let fw = self.firewalls[d].as_ref();
+        match seen {
+            Seen::Loopback => firewall::loopback(node, fw),
+            Seen::Own => {
+                firewall::evaluate(node, fw, &self.addresses(from), port.protocol, port.port)
+            }
+            Seen::Host { node: s, masqueraded } => {
+                let sender = &self.plan.nodes[*s];
+                let source = node_addresses(sender);
+                let mut v = firewall::evaluate(node, fw, &source, port.protocol, port.port);
+                if let Some(net) = masqueraded {
+                    let shown: Vec<String> = source.iter().map(|a| a.addr().to_string()).collect();
+                    v.reason = format!(
+                        "{} leaves node {} masqueraded to {} (its firewall masquerades {net} to \
+                         outside it); {}",
+                        self.describe(from),
+                        sender.name,
+                        shown.join(", "),
+                        v.reason
+                    );
+                    v.rules.insert(
+                        0,
+                        Decider {
+                            policy: None,
+                            node: Some(sender.name.clone()),
+                            what: format!("masquerade of {net} (postrouting)"),
+                            span: Default::default(),
+                            line: None,
+                        },
+                    );
+                }
+                v
+            }
         }
     }
 
@@ -476,31 +626,32 @@ impl<'p> Connectivity<'p> {
     }
 
     /// The node firewall side for a destination node or hostNetwork workload: allowed only
-    /// if every node it may be on accepts.
-    fn firewall_side(&self, nodes: &[usize], from: &Endpoint, port: &FlowPort) -> SideVerdict {
-        let source = self.addresses(from);
-        let verdicts: Vec<SideVerdict> = nodes
-            .iter()
-            .map(|&n| {
-                firewall::evaluate(
-                    self.plan,
-                    &self.plan.nodes[n],
-                    &source,
-                    port.protocol,
-                    port.port,
-                )
-            })
-            .collect();
-        match verdicts.iter().position(|v| !v.allowed) {
-            Some(i) => verdicts[i].clone(),
-            None => verdicts.into_iter().next().unwrap_or_else(|| {
-                SideVerdict::denied(
-                    Layer::None,
-                    "no node in the intent for this destination".to_owned(),
-                    Vec::new(),
-                )
-            }),
+    /// if every node it may be on accepts, however the connection may arrive there
+    /// ([`Self::seen_at`]).
+    fn firewall_side(
+        &self,
+        nodes: &[usize],
+        from: &Endpoint,
+        to: &Endpoint,
+        port: &FlowPort,
+    ) -> SideVerdict {
+        let mut first = None;
+        for &d in nodes {
+            for seen in self.seen_at(from, to, d) {
+                let v = self.firewall_verdict(d, &seen, from, port);
+                if !v.allowed {
+                    return v;
+                }
+                first.get_or_insert(v);
+            }
         }
+        first.unwrap_or_else(|| {
+            SideVerdict::denied(
+                Layer::None,
+                "no node in the intent for this destination".to_owned(),
+                Vec::new(),
+            )
+        })
     }
 
     /// The source's side.
@@ -534,18 +685,13 @@ impl<'p> Connectivity<'p> {
                 format!("{n} is outside what the intent describes: no ingress side"),
                 Vec::new(),
             ),
-            Endpoint::Node(n) => self.firewall_side(&[*n], from, port),
+            Endpoint::Node(n) => self.firewall_side(&[*n], from, to, port),
             Endpoint::Workload(i) => {
                 let w = self.workload(*i);
                 if w.host_network {
-                    return self.firewall_side(&self.nodes_of(w), from, port);
+                    return self.firewall_side(&self.nodes_of(w), from, to, port);
                 }
-                // "traffic to and from the node where a Pod is running is always allowed"
-                // (kubernetes.io, Network Policies).
-                if let Endpoint::Node(n) = from
-                    && w.nodes.len() == 1
-                    && w.nodes[0] == self.plan.nodes[*n].name
-                {
+                if self.from_own_node(from, w) {
                     return SideVerdict::allowed(
                         Layer::NetworkPolicy,
                         format!(
@@ -602,10 +748,7 @@ impl<'p> Connectivity<'p> {
         egress
             && match (to, self.pod(to)) {
                 (Endpoint::Workload(i), Some(_)) => {
-                    let w = self.workload(*i);
-                    let local = matches!(from, Endpoint::Node(n)
-                        if w.nodes.len() == 1 && w.nodes[0] == self.plan.nodes[*n].name);
-                    local || side(Dir::Ingress, *i, from)
+                    self.from_own_node(from, self.workload(*i)) || side(Dir::Ingress, *i, from)
                 }
                 _ => self.ingress_side(from, to, port).allowed,
             }
@@ -633,9 +776,20 @@ impl<'p> Connectivity<'p> {
     }
 }
 
-/// A node's primary address, which its host traffic leaves from and node peers name.
-fn node_addresses(n: &crate::plan::NodePlan) -> Vec<IpNet> {
+/// A node's primary address, which its host traffic leaves from (and a masquerade rewrites
+/// its pods' to) and node peers name.
+fn node_addresses(n: &NodePlan) -> Vec<IpNet> {
     n.address.iter().map(|a| IpNet::from(a.addr())).collect()
+}
+
+/// The addresses a hostNetwork workload answers at on `node`: the node's, except the API
+/// server, which answers at its node's API address (a specific `bindAddress`, else the
+/// advertised one), which need not be the node's primary address.
+fn host_network_addresses(w: &WorkloadPlan, node: &NodePlan) -> Vec<IpNet> {
+    match (w.origin, node.api_address()) {
+        (WorkloadOrigin::ApiServer, Some(ip)) => vec![IpNet::from(ip)],
+        _ => node_addresses(node),
+    }
 }
 
 /// What one rule admits beyond the declared workloads: any pod of any namespace a selector

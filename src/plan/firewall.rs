@@ -38,6 +38,25 @@ pub struct NodeFirewall {
     pub masquerade: Vec<IpNet>,
 }
 
+impl NodeFirewall {
+    /// The network of `masquerade` under which a connection from a pod of `pod_ranges` (the
+    /// sending node's pod subnets) to `destination` leaves this node masqueraded, as the
+    /// emitted rule reads: nftables `ip saddr NET ip daddr != NET masquerade` in the
+    /// `postrouting` chain (`templates/firewall/netc.nft.j2`), firewalld the rich rule
+    /// `source address=NET destination NOT address=NET masquerade` (`emit::firewall`).
+    /// Postrouting sees only traffic leaving the node: a connection to the node's own
+    /// addresses is delivered locally and never masqueraded, which the caller decides.
+    pub fn masquerades(&self, pod_ranges: &[IpNet], destination: &[IpNet]) -> Option<IpNet> {
+        destination.iter().find_map(|d| {
+            self.masquerade.iter().copied().find(|m| {
+                m.addr().is_ipv4() == d.addr().is_ipv4()
+                    && !m.contains(d)
+                    && pod_ranges.iter().any(|r| m.contains(r))
+            })
+        })
+    }
+}
+
 /// One opening: a port range, maybe only from one source network or on one interface.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Opening {
