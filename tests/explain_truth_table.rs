@@ -242,6 +242,8 @@ const NETC_ABSENT: &str = "netc intent: an absent `from` admits nobody, so the p
 const NETC_DNS: &str = "netc intent: allowDNS (default true with egress denied) emits an egress rule to k8s-app=kube-dns in kube-system on UDP and TCP 53";
 const NP_NODE: &str = "NP §intro: traffic to and from the node where a pod runs is always allowed";
 const FW: &str = "netc node firewall (nftables): management, then the intent's rules in order, then claimed ports, then trusted pod/service networks, then policy drop";
+const NP_NODE_HOSTNET: &str = "NP §intro + NP §What you can't do / hostNetwork: a hostNetwork pod sends from its node's address, so it is the node a pod runs on (or not) exactly as node/NAME is";
+const FW_LOOPBACK: &str = "netc node firewall: a node's (or its hostNetwork pod's) connection to its own address arrives on lo, accepted first (netc.nft.j2 `iifname \"lo\" accept`)";
 
 const CASES: &[Case] = &[
     // Isolation
@@ -818,6 +820,41 @@ const CASES: &[Case] = &[
         "tcp/5432",
         false,
     ),
+    // A hostNetwork pod (prod/agent, on worker-1) is its node: what node/worker-1 gets above.
+    case(
+        NP_NODE_HOSTNET,
+        DENY_IN_PROD,
+        "prod/agent",
+        "prod/db",
+        "tcp/5432",
+        true,
+    ),
+    case(
+        NP_NODE_HOSTNET,
+        DENY_IN_PROD,
+        "prod/agent",
+        "prod/api",
+        "tcp/9000",
+        false,
+    ),
+    case(FW, NONE, "prod/agent", "node/cp-1", "tcp/9100", true),
+    case(FW, NONE, "prod/agent", "node/cp-1", "tcp/7000", false),
+    case(
+        FW_LOOPBACK,
+        NONE,
+        "prod/agent",
+        "node/worker-1",
+        "tcp/7000",
+        true,
+    ),
+    case(
+        FW_LOOPBACK,
+        NONE,
+        "node/worker-1",
+        "node/worker-1",
+        "tcp/7000",
+        true,
+    ),
 ];
 
 // matchExpressions: "Set-based requirement" of the Labels and Selectors concept page
@@ -929,6 +966,267 @@ const EXPRESSION_CASES: &[Case] = &[
         true,
     ),
 ];
+
+// The source address the destination sees, with the reference bridge plugin. netc writes its
+// conflist with `ipMasq: false` (`emit::cni`, `BridgeConf::ip_masq`) and masquerades in the
+// node firewall instead (`plan::firewall::host_masquerades`, on unless `natOutgoing: false`):
+// `firewall/NODE.nft`'s postrouting chain `ip saddr 10.244.0.0/16 ip daddr != 10.244.0.0/16
+// masquerade` (firewalld: the rich rule `source address=... destination NOT address=...
+// masquerade`). Postrouting sees only traffic leaving the node, so a pod reaching another
+// node's address arrives from its own node's address; to its own node it keeps its address.
+const BRIDGE_BASE: &str = r#"
+apiVersion: netc/v1alpha1
+kind: NetworkIntent
+metadata: {name: masquerade}
+cluster:
+  distribution: kubeadm
+  kubernetesVersion: v1.31.2
+  podCIDR: 10.244.0.0/16
+  serviceCIDR: 10.96.0.0/12
+cni: {plugin: bridge}
+nodes:
+  - {name: cp-1, role: control-plane, address: 10.0.1.10/24}
+  - {name: worker-1, role: worker, address: 10.0.1.11/24}
+  - {name: worker-2, role: worker, address: 10.0.1.12/24}
+firewall:
+  backend: nftables
+  managementAccess: [tcp/22]
+  rules:
+    - {name: from-cp, ports: [tcp/7100], from: [10.0.1.10/32]}
+workloads:
+  - {namespace: prod, name: web, labels: {app: web}, node: cp-1}
+  - {namespace: prod, name: db, labels: {app: db}, ports: {pg: tcp/5432}, node: worker-1}
+  - {namespace: prod, name: any, labels: {app: any}}
+  - {namespace: prod, name: agent, labels: {app: agent}, ports: {metrics: tcp/9100}, hostNetwork: true, node: worker-2}
+"#;
+
+const MASQ_OTHER: &str = "netc bridge + nftables: firewall/cp-1.nft postrouting `ip saddr 10.244.0.0/16 ip daddr != 10.244.0.0/16 masquerade` (plan::firewall::host_masquerades; conflist ipMasq false): a pod reaching another node arrives from its node's address, not a trusted pod network";
+const MASQ_RULE: &str = "netc bridge + nftables: masqueraded to cp-1's address 10.0.1.10 (firewall/cp-1.nft postrouting), which worker-1's rule from-cp accepts";
+const MASQ_SAME: &str = "netc bridge + nftables: to its own node's address a pod's packet is delivered locally (input, never postrouting): not masqueraded, a trusted pod network";
+const MASQ_ANY: &str = "netc bridge + nftables: a pod that may run on any node is masqueraded (firewall/NODE.nft postrouting) from every node but the destination: allowed only if every way is";
+const MASQ_HOSTNET: &str = "netc bridge + nftables: a hostNetwork destination is its node's address, outside 10.244.0.0/16: the pod is masqueraded by firewall/cp-1.nft postrouting";
+const MASQ_POD: &str = "netc bridge + nftables: pod to pod stays inside 10.244.0.0/16 (`daddr != 10.244.0.0/16` fails): never masqueraded, and bridge enforces no policies";
+const HOSTNET_NODE: &str = "netc: a hostNetwork pod sends from its node's address, as node/NAME does (never masqueraded: host traffic, not from 10.244.0.0/16)";
+const HOSTNET_LO: &str = "netc: a hostNetwork pod reaching its own node arrives on lo, accepted first (netc.nft.j2 `iifname \"lo\" accept`), as node/NAME to itself";
+const NO_MASQ: &str = "netc bridge, natOutgoing: false: BridgeSettings::masquerade off, no postrouting chain in firewall/NODE.nft: the pod keeps its trusted address";
+const MASQ_FIREWALLD: &str = "netc bridge + firewalld: the zone's rich rule `source address=10.244.0.0/16 destination NOT address=10.244.0.0/16 masquerade` (emit::firewall::masquerade_rule): the node's address is outside the trusted zone, the default target rejects";
+
+/// One question on BRIDGE_BASE after `edit` (from, to) replacements.
+struct MasqCase {
+    cite: &'static str,
+    edit: (&'static str, &'static str),
+    from: &'static str,
+    to: &'static str,
+    port: &'static str,
+    allowed: bool,
+}
+
+const fn masq(
+    cite: &'static str,
+    edit: (&'static str, &'static str),
+    from: &'static str,
+    to: &'static str,
+    port: &'static str,
+    allowed: bool,
+) -> MasqCase {
+    MasqCase {
+        cite,
+        edit,
+        from,
+        to,
+        port,
+        allowed,
+    }
+}
+
+const AS_IS: (&str, &str) = ("", "");
+const NAT_OFF: (&str, &str) = (
+    "cni: {plugin: bridge}",
+    "cni: {plugin: bridge, calico: {natOutgoing: false}}",
+);
+const FIREWALLD: (&str, &str) = ("backend: nftables", "backend: firewalld");
+
+const MASQ_CASES: &[MasqCase] = &[
+    masq(
+        MASQ_OTHER,
+        AS_IS,
+        "prod/web",
+        "node/worker-1",
+        "tcp/7000",
+        false,
+    ),
+    masq(
+        MASQ_RULE,
+        AS_IS,
+        "prod/web",
+        "node/worker-1",
+        "tcp/7100",
+        true,
+    ),
+    masq(
+        MASQ_RULE,
+        AS_IS,
+        "prod/db",
+        "node/worker-2",
+        "tcp/7100",
+        false,
+    ),
+    masq(
+        MASQ_SAME,
+        AS_IS,
+        "prod/db",
+        "node/worker-1",
+        "tcp/7000",
+        true,
+    ),
+    masq(MASQ_SAME, AS_IS, "prod/web", "node/cp-1", "tcp/7000", true),
+    masq(
+        MASQ_ANY,
+        AS_IS,
+        "prod/any",
+        "node/worker-1",
+        "tcp/7000",
+        false,
+    ),
+    masq(
+        MASQ_HOSTNET,
+        AS_IS,
+        "prod/web",
+        "prod/agent",
+        "tcp/9100",
+        false,
+    ),
+    masq(MASQ_POD, AS_IS, "prod/web", "prod/db", "tcp/5432", true),
+    masq(
+        HOSTNET_NODE,
+        AS_IS,
+        "prod/agent",
+        "node/worker-1",
+        "tcp/7000",
+        false,
+    ),
+    masq(
+        HOSTNET_NODE,
+        AS_IS,
+        "node/worker-2",
+        "node/worker-1",
+        "tcp/7000",
+        false,
+    ),
+    masq(
+        HOSTNET_NODE,
+        AS_IS,
+        "prod/agent",
+        "node/worker-1",
+        "tcp/22",
+        true,
+    ),
+    masq(
+        HOSTNET_LO,
+        AS_IS,
+        "prod/agent",
+        "node/worker-2",
+        "tcp/7000",
+        true,
+    ),
+    masq(
+        HOSTNET_LO,
+        AS_IS,
+        "node/worker-2",
+        "node/worker-2",
+        "tcp/7000",
+        true,
+    ),
+    masq(
+        NO_MASQ,
+        NAT_OFF,
+        "prod/web",
+        "node/worker-1",
+        "tcp/7000",
+        true,
+    ),
+    masq(
+        NO_MASQ,
+        NAT_OFF,
+        "prod/any",
+        "node/worker-1",
+        "tcp/7000",
+        true,
+    ),
+    masq(
+        MASQ_FIREWALLD,
+        FIREWALLD,
+        "prod/web",
+        "node/worker-1",
+        "tcp/7000",
+        false,
+    ),
+    masq(
+        MASQ_FIREWALLD,
+        FIREWALLD,
+        "prod/db",
+        "node/worker-1",
+        "tcp/7000",
+        true,
+    ),
+];
+
+/// The masquerade netc emits and hostNetwork pods: the firewall judges the address it sees.
+#[test]
+fn masquerade_and_host_network_as_the_destination_sees_them() {
+    let mut failures = Vec::new();
+    for (i, c) in MASQ_CASES.iter().enumerate() {
+        let text = if c.edit.0.is_empty() {
+            BRIDGE_BASE.to_owned()
+        } else {
+            assert!(BRIDGE_BASE.contains(c.edit.0), "case {i}: {:?}", c.edit);
+            BRIDGE_BASE.replace(c.edit.0, c.edit.1)
+        };
+        match ask(&text, c.from, c.to, c.port) {
+            Ok(e) if e.allowed == c.allowed => {}
+            Ok(e) => failures.push(format!(
+                "case {i} ({}): {} -> {} {}: expected allowed={}, got {}\n  ingress: {}",
+                c.cite, c.from, c.to, c.port, c.allowed, e.allowed, e.ingress.reason
+            )),
+            Err(msg) => failures.push(format!("case {i} ({}): {msg}", c.cite)),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+
+    // The answer names the masquerade and the node it comes from, then the deciding rule.
+    let e = ask(BRIDGE_BASE, "prod/web", "node/worker-1", "tcp/7100").expect("asks");
+    let rules: Vec<(Option<&str>, &str)> = e
+        .ingress
+        .rules
+        .iter()
+        .map(|r| (r.node.as_deref(), r.what.as_str()))
+        .collect();
+    assert_eq!(
+        rules,
+        [
+            (Some("cp-1"), "masquerade of 10.244.0.0/16 (postrouting)"),
+            (Some("worker-1"), "firewall rule from-cp"),
+        ],
+        "{}",
+        e.ingress.reason
+    );
+    assert!(
+        e.ingress.reason.contains("masqueraded to 10.0.1.10"),
+        "{}",
+        e.ingress.reason
+    );
+    // The emitted file holds the masquerade the answer names.
+    let src = SourceFile::new("m.yaml", BRIDGE_BASE);
+    let checked = pipeline::check(&src, Syntax::Yaml);
+    let plan = checked.valid_plan().expect("valid");
+    let mut files = std::collections::BTreeMap::new();
+    netc::emit::emit_all(netc::emit::Context::new(plan, "m.yaml"), &mut files).expect("emit");
+    let nft = String::from_utf8_lossy(&files["firewall/cp-1.nft"]).into_owned();
+    assert!(
+        nft.contains("ip saddr 10.244.0.0/16 ip daddr != 10.244.0.0/16 masquerade"),
+        "{nft}"
+    );
+}
 
 fn intent(policies: &str) -> String {
     if policies.is_empty() {

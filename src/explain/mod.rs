@@ -409,10 +409,9 @@ impl<'p> Connectivity<'p> {
                     for s in nodes {
                         let masq = (s != d)
                             .then(|| {
-                                self.firewalls[s].as_ref()?.masquerades(
-                                    &self.plan.nodes[s].pod_cidrs,
-                                    &to_addresses,
-                                )
+                                self.firewalls[s]
+                                    .as_ref()?
+                                    .masquerades(&self.plan.nodes[s].pod_cidrs, &to_addresses)
                             })
                             .flatten();
                         match masq {
@@ -450,7 +449,10 @@ impl<'p> Connectivity<'p> {
             Seen::Own => {
                 firewall::evaluate(node, fw, &self.addresses(from), port.protocol, port.port)
             }
-            Seen::Host { node: s, masqueraded } => {
+            Seen::Host {
+                node: s,
+                masqueraded,
+            } => {
                 let sender = &self.plan.nodes[*s];
                 let source = node_addresses(sender);
                 let mut v = firewall::evaluate(node, fw, &source, port.protocol, port.port);
