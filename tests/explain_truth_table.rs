@@ -1344,3 +1344,59 @@ fn flannel_alone_allows_with_policy_not_enforced() {
     let e = ask(&text, "192.168.9.9", "node/worker-1", "tcp/7000").expect("asks");
     assert!(!e.allowed);
 }
+
+/// `explain --matrix` and `diff-connectivity` see the masquerade too: every matrix cell on
+/// BRIDGE_BASE is the single answer's verdict, and turning the masquerade on removes the
+/// connection to the hostNetwork pod of another node.
+#[test]
+fn matrix_and_diff_connectivity_see_the_masquerade() {
+    let dir = std::env::temp_dir().join(format!("netc-masq-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let new = dir.join("new.yaml");
+    let old = dir.join("old.yaml");
+    std::fs::write(&new, BRIDGE_BASE).expect("write");
+    std::fs::write(&old, BRIDGE_BASE.replace(NAT_OFF.0, NAT_OFF.1)).expect("write");
+    let netc = |args: &[&std::ffi::OsStr]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_netc"))
+            .args(args)
+            .output()
+            .expect("run netc");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let csv = netc(&[
+        "explain".as_ref(),
+        new.as_os_str(),
+        "--matrix".as_ref(),
+        "csv".as_ref(),
+        "--port".as_ref(),
+        "tcp/7000".as_ref(),
+    ]);
+    let mut rows = 0;
+    for line in csv.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let e = ask(BRIDGE_BASE, f[0], f[1], f[2]).expect("asks");
+        assert_eq!(f[3], e.allowed.to_string(), "matrix {line} vs explain");
+        rows += 1;
+    }
+    assert!(
+        csv.contains("prod/web,node/worker-1,tcp/7000,false"),
+        "{csv}"
+    );
+    assert!(csv.contains("prod/db,node/worker-1,tcp/7000,true"), "{csv}");
+    assert!(
+        csv.contains("prod/agent,node/worker-2,tcp/7000,true"),
+        "{csv}"
+    );
+    assert!(rows > 40, "{csv}");
+    let diff = netc(&[
+        "diff-connectivity".as_ref(),
+        old.as_os_str(),
+        new.as_os_str(),
+    ]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        diff.contains("- prod/web -> prod/agent tcp/9100 (metrics)"),
+        "{diff}"
+    );
+    assert!(diff.contains("connections added: 0"), "{diff}");
+}
