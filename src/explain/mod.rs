@@ -362,7 +362,7 @@ impl<'p> Connectivity<'p> {
     /// Whether `from` is host traffic of the one node pod `w` is pinned to, which
     /// NetworkPolicies always allow ("traffic to and from the node where a Pod is running is
     /// always allowed", kubernetes.io, Network Policies): the node, or a hostNetwork pod there.
-    fn from_own_node(&self, from: &Endpoint, w: &WorkloadPlan) -> bool {
+    fn sent_by_own_node(&self, from: &Endpoint, w: &WorkloadPlan) -> bool {
         w.nodes.len() == 1
             && self
                 .host_nodes(from)
@@ -693,7 +693,7 @@ impl<'p> Connectivity<'p> {
                 if w.host_network {
                     return self.firewall_side(&self.nodes_of(w), from, to, port);
                 }
-                if self.from_own_node(from, w) {
+                if self.sent_by_own_node(from, w) {
                     return SideVerdict::allowed(
                         Layer::NetworkPolicy,
                         format!(
@@ -750,7 +750,7 @@ impl<'p> Connectivity<'p> {
         egress
             && match (to, self.pod(to)) {
                 (Endpoint::Workload(i), Some(_)) => {
-                    self.from_own_node(from, self.workload(*i)) || side(Dir::Ingress, *i, from)
+                    self.sent_by_own_node(from, self.workload(*i)) || side(Dir::Ingress, *i, from)
                 }
                 _ => self.ingress_side(from, to, port).allowed,
             }
