@@ -87,7 +87,7 @@ pub mod code {
     pub const FIREWALL_NOT_APPLIED: &str = "netc::firewall::setting-not-applied";
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Error,
@@ -271,7 +271,7 @@ impl SourceFile {
 }
 
 /// The JSON form of one finding (`netc check --format json`, one object per line).
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct JsonDiag<'a> {
     pub code: &'a str,
     pub severity: Severity,
@@ -283,7 +283,7 @@ pub struct JsonDiag<'a> {
     pub labels: Vec<JsonLabel<'a>>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct JsonLabel<'a> {
     pub line: usize,
     pub column: usize,

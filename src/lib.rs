@@ -12,6 +12,7 @@ pub mod emit;
 pub mod explain;
 pub mod import;
 pub mod intent;
+pub mod machine;
 pub mod output;
 pub mod pipeline;
 pub mod plan;

@@ -76,18 +76,16 @@ fn firewalld_backend_programs_a_real_daemon_and_rolls_back() {
         &["--dry-run", "--format", "json"],
         &[],
     ));
-    let steps: Vec<String> = plan
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .find(|v| v["event"] == "plan")
+    let steps: Vec<String> = serde_json::from_str::<serde_json::Value>(&plan)
+        .ok()
         .and_then(|v| {
             v["steps"].as_array().map(|s| {
                 s.iter()
-                    .map(|x| x.as_str().unwrap_or_default().to_owned())
+                    .map(|x| x["description"].as_str().unwrap_or_default().to_owned())
                     .collect()
             })
         })
-        .expect("a plan event");
+        .expect("the apply document");
     let firewall_step = steps
         .iter()
         .position(|s| s == "load firewalld zone rules")

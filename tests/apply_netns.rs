@@ -363,18 +363,17 @@ fn foreign_object_in_the_way_is_a_conflict() {
 /// The number of steps `file` plans on node `short` as `node`.
 fn plan_steps(lab: &Lab, short: &str, file: &std::path::Path, node: &str) -> Vec<String> {
     let plan = ok(lab.apply(short, file, node, &["--dry-run", "--format", "json"], &[]));
-    plan.lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .find(|v| v["event"] == "plan")
+    serde_json::from_str::<serde_json::Value>(&plan)
+        .ok()
         .and_then(|v| {
             v["steps"].as_array().map(|steps| {
                 steps
                     .iter()
-                    .filter_map(|s| s.as_str().map(str::to_owned))
+                    .filter_map(|s| s["description"].as_str().map(str::to_owned))
                     .collect()
             })
         })
-        .expect("a plan event")
+        .expect("the apply document")
 }
 
 /// Applies `file` with a fault at every step K in turn: each must fail, say it rolled back

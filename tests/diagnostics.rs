@@ -1305,7 +1305,14 @@ fn binary_exits_1_and_prints_json() {
     let first = stdout.lines().next().expect("one JSON line");
     let v: serde_json::Value = serde_json::from_str(first).expect("valid JSON");
     for field in [
-        "code", "severity", "message", "file", "line", "column", "help",
+        "formatVersion",
+        "code",
+        "severity",
+        "message",
+        "file",
+        "line",
+        "column",
+        "help",
     ] {
         assert!(v.get(field).is_some(), "no `{field}` in {first}");
     }

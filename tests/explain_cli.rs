@@ -66,7 +66,10 @@ fn explain_json_has_a_boolean_and_exits_zero_when_denied() {
         "json",
     ]);
     assert_eq!(o.status.code(), Some(0), "denied still exits 0");
-    let v: Value = serde_json::from_str(&stdout(&o)).expect("one JSON object");
+    let doc: Value = serde_json::from_str(&stdout(&o)).expect("one JSON object");
+    assert_eq!(doc["formatVersion"], 1);
+    assert_eq!(doc["explanations"].as_array().map(Vec::len), Some(1));
+    let v = &doc["explanations"][0];
     assert_eq!(v["allowed"], Value::Bool(false));
     assert_eq!(v["port"], "tcp/8080 (http)");
     assert_eq!(v["egress"]["allowed"], Value::Bool(false));
@@ -95,7 +98,8 @@ fn explain_json_has_a_boolean_and_exits_zero_when_denied() {
         "--format",
         "json",
     ]);
-    let v: Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    let doc: Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    let v = &doc["explanations"][0];
     assert_eq!(v["allowed"], Value::Bool(true));
     assert_eq!(v["ingress"]["layer"], "node-firewall");
     assert_eq!(
@@ -244,7 +248,8 @@ fn matrix_in_every_format() {
 fn exposure_lists_what_each_rule_admits() {
     let o = netc(&["explain", EXAMPLE, "--exposure", "--format", "json"]);
     let v: Value = serde_json::from_str(&stdout(&o)).expect("JSON");
-    let rows = v.as_array().expect("array");
+    assert_eq!(v["formatVersion"], 1);
+    let rows = v["exposures"].as_array().expect("array");
     let dns = rows
         .iter()
         .find(|r| r["policy"] == "shop/allow-dns")

@@ -161,7 +161,7 @@ pub struct Options {
 pub enum Event {
     /// The steps to run (printed before running, and alone for `--dry-run`).
     Plan {
-        steps: Vec<String>,
+        steps: Vec<Step>,
     },
     /// Step `index` (1-based) of `total` took effect.
     Step {
@@ -361,7 +361,7 @@ pub fn apply(
     }
     let steps = changes.steps;
     on_event(Event::Plan {
-        steps: steps.iter().map(ToString::to_string).collect(),
+        steps: steps.clone(),
     });
     let report = |changes: usize, revert_at: Option<u64>| Report {
         node: opts.node.clone(),

@@ -22,7 +22,9 @@ pub fn generation(intent: &[u8]) -> String {
 }
 
 /// Who wrote the record.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum RecordKind {
     /// A pass of the agent (`netc apply --watch`).
@@ -33,7 +35,7 @@ pub enum RecordKind {
 }
 
 /// A transient failure the agent retries (with backoff).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Retry {
     /// The generation being retried.
@@ -147,14 +149,14 @@ pub fn clear_failed(dir: &Path) -> Result<(), ApplyError> {
 }
 
 /// A probe of `netc status`, run now.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct ProbeResult {
     pub target: String,
     pub reachable: bool,
 }
 
 /// The readiness verdict of `netc status`.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Readiness {
     pub node: String,

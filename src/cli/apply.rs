@@ -12,6 +12,9 @@ use crate::apply::desired::Derived;
 use crate::apply::{self, ApplyError, Event, Options};
 use crate::diagnostic::{SourceFile, escape_message};
 use crate::intent::Syntax;
+use crate::machine::{
+    ApplyDoc, ApplyResult, StepEntry, StepResult, Versioned, WatchEvent, WatchLine,
+};
 use crate::pipeline::{self, Checked};
 
 /// The longest `--try` (one day): it is a safety net for the next minutes, and the bound keeps
@@ -96,21 +99,42 @@ struct Printer {
     format: Format,
     quiet: bool,
     terminal: bool,
+    /// With `--format json`: what the events said, for the one document printed at the end.
+    collected: std::cell::RefCell<Collected>,
+}
+
+/// The events of one apply, as `--format json` reports them.
+#[derive(Default)]
+struct Collected {
+    steps: Vec<apply::step::Step>,
+    /// 0-based indexes of the steps that took effect.
+    applied: std::collections::BTreeSet<usize>,
+    rolled_back: bool,
+    notes: Vec<String>,
 }
 
 impl Printer {
-    fn json(&self, value: &impl serde::Serialize) {
-        if let Ok(line) = serde_json::to_string(value) {
-            let _ = writeln!(std::io::stdout().lock(), "{line}");
-        }
-    }
-
     fn event(&self, event: Event) {
-        if self.quiet {
+        if self.format == Format::Json {
+            let mut c = self.collected.borrow_mut();
+            match event {
+                Event::Plan { steps } => c.steps = steps,
+                Event::Step { index, .. } => {
+                    c.applied.insert(index.saturating_sub(1));
+                }
+                Event::RollingBack { .. } => c.rolled_back = true,
+                Event::Note { message } => c.notes.push(message),
+                Event::Waiting { message } => {
+                    // A wait is said as it happens too: the document comes only at the end.
+                    if !self.quiet {
+                        errln!("netc: {message}");
+                    }
+                    c.notes.push(message);
+                }
+            }
             return;
         }
-        if self.format == Format::Json {
-            self.json(&event);
+        if self.quiet {
             return;
         }
         let mut out = std::io::stdout().lock();
@@ -136,6 +160,49 @@ impl Printer {
             }
         }
     }
+
+    /// The `--format json` document of an apply of `node` (`None`: `--confirm`) that ended as
+    /// `result`, with its report (success) or its error.
+    fn document(
+        &self,
+        node: Option<&str>,
+        dry_run: bool,
+        result: ApplyResult,
+        report: Option<&apply::Report>,
+        error: Option<&ApplyError>,
+    ) -> ApplyDoc {
+        let c = self.collected.borrow();
+        let step_result = |i: usize| match (error, c.applied.contains(&i)) {
+            _ if dry_run => StepResult::Planned,
+            (None, _) => StepResult::Applied,
+            (Some(_), true) if c.rolled_back => StepResult::RolledBack,
+            (Some(_), true) => StepResult::Applied,
+            (Some(_), false) => StepResult::NotApplied,
+        };
+        ApplyDoc {
+            node: node.map(str::to_owned),
+            dry_run,
+            result,
+            changes: report.map_or(0, |r| r.changes),
+            steps: c
+                .steps
+                .iter()
+                .enumerate()
+                .map(|(i, s)| StepEntry::new(s, step_result(i)))
+                .collect(),
+            revert_at: report.and_then(|r| r.revert_at),
+            reverted_try: report.and_then(|r| r.reverted_try),
+            probes: report
+                .map(|r| r.probes.iter().map(ToString::to_string).collect())
+                .unwrap_or_default(),
+            notes: c.notes.clone(),
+            error: error.map(ToString::to_string),
+        }
+    }
+
+    fn print_document(&self, doc: ApplyDoc) {
+        outln!("{}", Versioned::new(doc).pretty().trim_end());
+    }
 }
 
 pub(super) fn run(args: &ApplyArgs, cli: &Cli) -> u8 {
@@ -143,6 +210,7 @@ pub(super) fn run(args: &ApplyArgs, cli: &Cli) -> u8 {
         format: args.format,
         quiet: cli.quiet,
         terminal: std::io::stdout().is_terminal(),
+        collected: Default::default(),
     };
     let timeout = Duration::from_secs(args.lock_timeout);
     if args.revert_pending {
@@ -157,16 +225,30 @@ pub(super) fn run(args: &ApplyArgs, cli: &Cli) -> u8 {
     if args.confirm {
         return match apply::confirm(&args.state_dir, timeout) {
             Ok(true) => {
-                printer.event(Event::Note {
-                    message: "confirmed: the changes stay".into(),
-                });
+                if args.format == Format::Json {
+                    let doc = printer.document(None, false, ApplyResult::Confirmed, None, None);
+                    printer.print_document(doc);
+                } else {
+                    printer.event(Event::Note {
+                        message: "confirmed: the changes stay".into(),
+                    });
+                }
                 exit::OK
             }
             Ok(false) => {
+                if args.format == Format::Json {
+                    let doc =
+                        printer.document(None, false, ApplyResult::NothingPending, None, None);
+                    printer.print_document(doc);
+                }
                 errln!("netc: no --try apply is waiting for confirmation");
                 exit::FINDINGS
             }
             Err(e) => {
+                if args.format == Format::Json {
+                    let doc = printer.document(None, false, ApplyResult::Failed, None, Some(&e));
+                    printer.print_document(doc);
+                }
                 errln!("netc: {}", escape_message(&e.to_string()));
                 exit_code(&e)
             }
@@ -236,9 +318,13 @@ pub(super) fn run(args: &ApplyArgs, cli: &Cli) -> u8 {
     match outcome {
         Ok(r) => {
             if args.format == Format::Json {
-                if !cli.quiet {
-                    printer.json(&serde_json::json!({"event": "done", "report": r}));
-                }
+                let result = match (r.changes, r.dry_run) {
+                    (0, _) => ApplyResult::Unchanged,
+                    (_, true) => ApplyResult::Planned,
+                    (_, false) => ApplyResult::Applied,
+                };
+                let doc = printer.document(Some(node), r.dry_run, result, Some(&r), None);
+                printer.print_document(doc);
             } else {
                 // A pending --try is said even with -q: the deadline and the command that
                 // keeps the changes are what the operator must act on.
@@ -266,7 +352,14 @@ pub(super) fn run(args: &ApplyArgs, cli: &Cli) -> u8 {
         }
         Err(e) => {
             if args.format == Format::Json {
-                printer.json(&serde_json::json!({"event": "error", "message": e.to_string()}));
+                let doc = printer.document(
+                    Some(node),
+                    args.dry_run,
+                    ApplyResult::Failed,
+                    None,
+                    Some(&e),
+                );
+                printer.print_document(doc);
             }
             errln!("netc: {}", escape_message(&e.to_string()));
             exit_code(&e)
@@ -328,11 +421,11 @@ fn watch(file: &str, opts: Options, args: &ApplyArgs, cli: &Cli) -> u8 {
         }
         let mut out = std::io::stdout().lock();
         let _ = if json {
-            writeln!(
-                out,
-                "{}",
-                serde_json::json!({"event": "agent", "message": line})
-            )
+            let line = Versioned::new(WatchLine {
+                event: WatchEvent::Agent,
+                message: line,
+            });
+            writeln!(out, "{}", line.line())
         } else {
             writeln!(out, "{line}")
         };

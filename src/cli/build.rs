@@ -10,6 +10,7 @@ use super::progress::{CountingSink, Progress};
 use super::{Cli, Format, exit};
 use crate::diagnostic::{escape_controls, escape_message};
 use crate::emit::{self, Context};
+use crate::machine::{BuildDoc, DiffDoc, Versioned};
 use crate::output::{self, Change};
 use crate::plan::Plan;
 
@@ -24,7 +25,8 @@ pub struct BuildArgs {
     /// Write nothing: exit 1 and print a unified diff when DIR is not what build would write.
     #[arg(long)]
     pub check: bool,
-    /// Diagnostic output format.
+    /// Output format: `json` prints what was written as one document
+    /// (`schema/build.schema.json`; with `--check`, `schema/diff.schema.json`).
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
 }
@@ -75,9 +77,19 @@ pub(super) fn changes(plan: &Plan, file: &str, out: &Path) -> Result<Vec<Change>
     })
 }
 
-/// Prints the diff of `changes` and a one-line summary on stderr.
-pub(super) fn print_changes(changes: &[Change], out: &Path, colour: bool, quiet: bool) {
-    let text = output::render(changes, colour);
+/// Prints the diff of `changes` (a unified diff, or with `--format json` one document of
+/// structured entries) and a one-line summary on stderr.
+pub(super) fn print_changes(
+    changes: &[Change],
+    out: &Path,
+    format: Format,
+    colour: bool,
+    quiet: bool,
+) {
+    let text = match format {
+        Format::Human => output::render(changes, colour),
+        Format::Json => Versioned::new(DiffDoc::new(out, changes)).pretty(),
+    };
     let stdout = std::io::stdout();
     let _ = stdout.lock().write_all(text.as_bytes());
     if quiet {
@@ -110,7 +122,7 @@ fn build(plan: &Plan, args: &BuildArgs, cli: &Cli) -> u8 {
     if args.check {
         return match changes(plan, &args.file, &args.out) {
             Ok(ch) => {
-                print_changes(&ch, &args.out, colour_stdout(), cli.quiet);
+                print_changes(&ch, &args.out, args.format, colour_stdout(), cli.quiet);
                 if ch.is_empty() {
                     exit::OK
                 } else {
@@ -132,6 +144,15 @@ fn build(plan: &Plan, args: &BuildArgs, cli: &Cli) -> u8 {
     progress.finish();
     match built {
         Ok(w) => {
+            if args.format == Format::Json {
+                let doc = Versioned::new(BuildDoc {
+                    out: args.out.to_string_lossy().into_owned(),
+                    files: w.files,
+                    removed: w.removed,
+                    kept: w.kept,
+                });
+                print!("{}", doc.pretty());
+            }
             if !cli.quiet {
                 eprintln!(
                     "netc: wrote {} file(s) to {}{}{}",

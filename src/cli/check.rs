@@ -31,7 +31,7 @@ pub enum CheckFormat {
     /// miette's graphical report (colour unless NO_COLOR or not a terminal).
     #[default]
     Human,
-    /// One JSON object per finding, one per line.
+    /// One JSON object per finding, one per line (`schema/check.schema.json`).
     Json,
     /// One SARIF 2.1.0 log on standard output, after every file is checked.
     Sarif,
@@ -144,9 +144,8 @@ pub(crate) fn report(src: &SourceFile, diags: &[Diag], format: Format) -> bool {
     for d in diags {
         match format {
             Format::Json => {
-                if let Ok(line) = serde_json::to_string(&d.to_json(src)) {
-                    let _ = writeln!(out, "{line}");
-                }
+                let line = crate::machine::Versioned::new(d.to_json(src)).line();
+                let _ = writeln!(out, "{line}");
             }
             Format::Human => errln!("{:?}", d.to_report(src)),
         }

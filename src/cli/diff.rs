@@ -1,4 +1,5 @@
-//! `netc diff FILE -o DIR`: what build would change in DIR, as a unified diff.
+//! `netc diff FILE -o DIR`: what build would change in DIR, as a unified diff (or, with
+//! `--format json`, one document of structured entries).
 
 use std::path::PathBuf;
 
@@ -15,7 +16,8 @@ pub struct DiffArgs {
     /// The output directory to compare with.
     #[arg(short = 'o', long = "out", value_name = "DIR")]
     pub out: PathBuf,
-    /// Diagnostic output format.
+    /// Output format: `json` prints the differences as one document of structured entries
+    /// (`schema/diff.schema.json`) instead of a unified diff.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
     /// Exit 1 when DIR differs from what build would write, 0 when it is up to date (as
@@ -28,7 +30,7 @@ pub(super) fn run(args: &DiffArgs, cli: &Cli) -> u8 {
     with_plan(&args.file, args.format, |plan| {
         match changes(plan, &args.file, &args.out) {
             Ok(ch) => {
-                print_changes(&ch, &args.out, colour_stdout(), cli.quiet);
+                print_changes(&ch, &args.out, args.format, colour_stdout(), cli.quiet);
                 if args.exit_code && !ch.is_empty() {
                     exit::FINDINGS
                 } else {

@@ -9,6 +9,7 @@ use super::{Cli, Format, exit};
 use crate::diagnostic::{Diag, SourceFile, code};
 use crate::explain::matrix::{self, MatrixFormat};
 use crate::explain::{Connectivity, Decider, Explanation, SideVerdict, exposure};
+use crate::machine::{DiffConnectivityDoc, ExplainDoc, ExposureDoc, Versioned};
 
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
@@ -128,11 +129,10 @@ pub(super) fn run(args: &ExplainArgs, _cli: &Cli) -> u8 {
         }
         match args.format {
             Format::Json => {
-                let _ = writeln!(
-                    out,
-                    "{}",
-                    serde_json::to_string_pretty(&findings).unwrap_or_default()
-                );
+                let doc = Versioned::new(ExposureDoc {
+                    exposures: findings,
+                });
+                let _ = out.write_all(doc.pretty().as_bytes());
             }
             Format::Human => {
                 for f in &findings {
@@ -178,15 +178,25 @@ pub(super) fn run(args: &ExplainArgs, _cli: &Cli) -> u8 {
             declared
         }
     };
-    for port in &ports {
+    let explanations = ports.iter().map(|port| {
         let mut e = c.explain(&from, &to, port);
         lines(&src, &mut e.egress);
         lines(&src, &mut e.ingress);
-        let text = match args.format {
-            Format::Json => serde_json::to_string_pretty(&e).unwrap_or_default() + "\n",
-            Format::Human => explanation_text(&e),
-        };
-        let _ = out.write_all(text.as_bytes());
+        e
+    });
+    match args.format {
+        // One document for every port checked.
+        Format::Json => {
+            let doc = Versioned::new(ExplainDoc {
+                explanations: explanations.collect(),
+            });
+            let _ = out.write_all(doc.pretty().as_bytes());
+        }
+        Format::Human => {
+            for e in explanations {
+                let _ = out.write_all(explanation_text(&e).as_bytes());
+            }
+        }
     }
     exit::OK
 }
@@ -254,22 +264,12 @@ pub(super) fn run_diff(args: &DiffConnectivityArgs, cli: &Cli) -> u8 {
     let mut out = stdout.lock();
     match args.format {
         Format::Json => {
-            #[derive(serde::Serialize)]
-            struct Json<'a> {
-                added: &'a [crate::explain::diff::Flow],
-                removed: &'a [crate::explain::diff::Flow],
-                host: Vec<crate::diagnostic::JsonDiag<'a>>,
-            }
-            let json = Json {
+            let doc = Versioned::new(DiffConnectivityDoc {
                 added: &diff.added,
                 removed: &diff.removed,
                 host: host.iter().map(|d| d.to_json(&new_src)).collect(),
-            };
-            let _ = writeln!(
-                out,
-                "{}",
-                serde_json::to_string_pretty(&json).unwrap_or_default()
-            );
+            });
+            let _ = out.write_all(doc.pretty().as_bytes());
         }
         Format::Human => {
             for (sign, what, flows) in

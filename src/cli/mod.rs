@@ -74,8 +74,9 @@ pub enum Command {
     Import(import::ImportArgs),
     /// Whether this node's agent applied the intent and its connectivity holds (readinessProbe).
     Status(status::StatusArgs),
-    /// Print the JSON Schema of the intent file.
-    Schema,
+    /// Print the JSON Schema of the intent file, or with `--output NAME` that of a command's
+    /// `--format json` document (`schema/NAME.schema.json`).
+    Schema(schema::SchemaArgs),
     /// Print the manual page (roff; `netc man | man -l -`), or write every page with `--out-dir`.
     Man(man::ManArgs),
     /// Print a shell completion script (`netc completions bash > /etc/bash_completion.d/netc`).
@@ -91,7 +92,8 @@ pub enum Format {
     /// miette's graphical report (colour unless NO_COLOR or not a terminal).
     #[default]
     Human,
-    /// One JSON object per diagnostic, one per line.
+    /// JSON: the command's one document (`schema/`), or, when the intent has errors, one
+    /// finding per line as `check --format json` prints them.
     Json,
 }
 
@@ -128,7 +130,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::DiffConnectivity(args) => explain::run_diff(args, &cli),
         Command::Import(args) => import::run(args, &cli),
         Command::Status(args) => status::run(args, &cli),
-        Command::Schema => schema::run(),
+        Command::Schema(args) => schema::run(args),
         Command::Man(args) => man::run(args),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();

@@ -1,4 +1,5 @@
-//! `netc schema`: the JSON Schema of the intent file (kept in `schema/netc.schema.json`).
+//! `netc schema`: the JSON Schema of the intent file (kept in `schema/netc.schema.json`), and
+//! `--output NAME`: that of a command's JSON output (`schema/NAME.schema.json`, [`crate::machine`]).
 
 use super::exit;
 use crate::intent::NetworkIntent;
@@ -16,7 +17,30 @@ pub fn schema_json() -> String {
     text
 }
 
-pub(super) fn run() -> u8 {
-    print!("{}", schema_json());
+/// `netc schema [--output NAME]`.
+#[derive(Debug, clap::Args)]
+pub struct SchemaArgs {
+    /// The schema of a command's JSON output instead: check, explain, explain-exposure,
+    /// explain-matrix, diff-connectivity, status, status-liveness, apply, apply-watch, diff,
+    /// build.
+    #[arg(long, value_name = "NAME", value_parser = output_names())]
+    pub output: Option<String>,
+}
+
+fn output_names() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(crate::machine::OUTPUTS.iter().map(|(name, _)| *name))
+}
+
+pub(super) fn run(args: &SchemaArgs) -> u8 {
+    match &args.output {
+        None => print!("{}", schema_json()),
+        Some(name) => match crate::machine::schema_text(name) {
+            Some(text) => print!("{text}"),
+            None => {
+                eprintln!("netc: no output named {name}");
+                return exit::USAGE;
+            }
+        },
+    }
     exit::OK
 }

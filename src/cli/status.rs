@@ -11,6 +11,7 @@ use clap::Args;
 
 use super::{Cli, Format, exit};
 use crate::apply::{self, status};
+use crate::machine::{LivenessDoc, Versioned};
 
 #[derive(Debug, Args)]
 pub struct StatusArgs {
@@ -28,9 +29,20 @@ pub struct StatusArgs {
     /// wrote its record recently, whether or not its intent applied.
     #[arg(long, conflicts_with = "file")]
     pub liveness: bool,
-    /// `json`: the per-node status as one JSON object.
+    /// `json`: the per-node status as one JSON document (`schema/status.schema.json`; with
+    /// `--liveness`, `schema/status-liveness.schema.json`).
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
+}
+
+/// `--liveness --format json`: the verdict as one document (`reason`: why not alive).
+fn print_liveness(node: &str, reason: Option<String>) {
+    let doc = Versioned::new(LivenessDoc {
+        node: node.to_owned(),
+        alive: reason.is_none(),
+        reason,
+    });
+    print!("{}", doc.pretty());
 }
 
 pub(super) fn run(args: &StatusArgs, cli: &Cli) -> u8 {
@@ -63,13 +75,17 @@ pub(super) fn run(args: &StatusArgs, cli: &Cli) -> u8 {
             &alive,
         ) {
             Ok(()) => {
-                if !cli.quiet {
+                if args.format == Format::Json {
+                    print_liveness(&args.node, None);
+                } else if !cli.quiet {
                     println!("{}: agent alive", args.node);
                 }
                 exit::OK
             }
             Err(reason) => {
-                if !cli.quiet {
+                if args.format == Format::Json {
+                    print_liveness(&args.node, Some(reason));
+                } else if !cli.quiet {
                     println!("{}: agent not alive: {reason}", args.node);
                 }
                 exit::FINDINGS
@@ -101,9 +117,7 @@ pub(super) fn run(args: &StatusArgs, cli: &Cli) -> u8 {
     );
     let mut out = std::io::stdout().lock();
     if args.format == Format::Json {
-        if let Ok(line) = serde_json::to_string(&verdict) {
-            let _ = writeln!(out, "{line}");
-        }
+        let _ = write!(out, "{}", Versioned::new(&verdict).pretty());
     } else if !cli.quiet {
         let generation = verdict.generation.as_deref().map_or("none", status::short);
         let by = match verdict.record {

@@ -12,7 +12,7 @@ use crate::intent::{NetworkIntent, Span};
 use crate::plan::{FlannelBackend, Plan};
 
 /// One connection: source, destination, port (as the matrix names them).
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 pub struct Flow {
     pub from: String,
     pub to: String,

@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::{Connectivity, Endpoint, FlowPort};
 
 /// One connection of the matrix.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Connection<'a> {
     pub from: &'a str,
     pub to: &'a str,
@@ -235,17 +235,11 @@ impl Matrix {
                 }
             }
             MatrixFormat::Json => {
-                #[derive(Serialize)]
-                struct Json<'a> {
-                    endpoints: &'a [String],
-                    connections: Vec<Connection<'a>>,
-                }
-                let json = Json {
+                out = crate::machine::Versioned::new(crate::machine::MatrixDoc {
                     endpoints: &self.endpoints,
                     connections: self.connections().collect(),
-                };
-                out = serde_json::to_string_pretty(&json).unwrap_or_default();
-                out.push('\n');
+                })
+                .pretty();
             }
             MatrixFormat::Dot => {
                 out.push_str("digraph connectivity {\n  rankdir=LR;\n");

@@ -66,7 +66,7 @@ impl fmt::Display for FlowPort {
 }
 
 /// Which layer decided a side.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Layer {
     NetworkPolicy,
@@ -76,7 +76,7 @@ pub enum Layer {
 }
 
 /// A rule that decided a side: a policy (rule) that admits or isolates, a firewall rule.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Decider {
     /// The emitted NetworkPolicy, `namespace/name`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -95,7 +95,7 @@ pub struct Decider {
 }
 
 /// The verdict of one side of a connection.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct SideVerdict {
     pub allowed: bool,
     pub layer: Layer,
@@ -129,7 +129,8 @@ impl SideVerdict {
 }
 
 /// The answer for one connection.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct Explanation {
     pub from: String,
     pub to: String,
@@ -796,7 +797,7 @@ fn host_network_addresses(w: &WorkloadPlan, node: &NodePlan) -> Vec<IpNet> {
 
 /// What one rule admits beyond the declared workloads: any pod of any namespace a selector
 /// could match, any address of an ipBlock.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Exposure {
     /// The emitted NetworkPolicy, `namespace/name`.
     pub policy: String,

@@ -31,7 +31,9 @@ use crate::intent::values::Protocol;
 use crate::plan::{Operator, Plan, Requirement, Selector};
 
 /// A direction of a policy.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Dir {
     Ingress,
