@@ -6,9 +6,12 @@
 //! - A command writes one document on standard output, except the two streams: `check` (and
 //!   any command whose intent has errors) writes one finding per line, and `apply --watch` one
 //!   log line per event, each line a document with its own `formatVersion`.
-//! - Each document is one of the serde types below (or one of the library's types it holds);
-//!   `schema/<name>.schema.json` is generated from the same type by [`schema_text`] (`netc
-//!   schema --output NAME`), and a test keeps the checked-in file equal to it.
+//! - Each document is one of the serde types below (or a library type it holds; `status` is
+//!   `apply::status::Readiness`); `schema/<name>.schema.json` is generated from the same type
+//!   by `cli::schema::output_schema` (`netc schema --output NAME`), and a test keeps the
+//!   checked-in file equal to it.
+//!
+//! Pure (no I/O layer): `explain` renders its matrix with it; the CLI fills the documents.
 //!
 //! SARIF (`check --format sarif`) is not part of this contract: it keeps the SARIF 2.1.0
 //! spec's own names.
@@ -18,8 +21,6 @@ use std::borrow::Cow;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Serialize;
 
-use crate::apply::status::Readiness;
-use crate::apply::step::Step;
 use crate::diagnostic::JsonDiag;
 use crate::explain::diff::Flow;
 use crate::explain::matrix::Connection;
@@ -163,29 +164,6 @@ pub struct DiffDoc {
     pub entries: Vec<DiffEntry>,
 }
 
-impl DiffDoc {
-    pub fn new(out: &std::path::Path, changes: &[crate::output::Change]) -> Self {
-        let text = |b: &Option<Vec<u8>>| b.as_deref().map(|b| String::from_utf8_lossy(b).into());
-        DiffDoc {
-            out: out.to_string_lossy().into_owned(),
-            up_to_date: changes.is_empty(),
-            entries: changes
-                .iter()
-                .map(|c| DiffEntry {
-                    path: c.path.clone(),
-                    change: match (&c.current, &c.wanted) {
-                        (None, _) => FileChange::Added,
-                        (Some(_), Some(_)) => FileChange::Modified,
-                        (Some(_), None) => FileChange::Removed,
-                    },
-                    old: text(&c.current),
-                    new: text(&c.wanted),
-                })
-                .collect(),
-        }
-    }
-}
-
 /// `netc build FILE -o DIR --format json`: what was written.
 #[derive(Clone, Debug, Serialize, JsonSchema)]
 pub struct BuildDoc {
@@ -247,160 +225,6 @@ pub struct StepEntry {
     pub result: StepResult,
 }
 
-impl StepEntry {
-    pub fn new(step: &Step, result: StepResult) -> Self {
-        use crate::apply::desired::LinkSpec;
-        use crate::apply::firewall::Backend;
-        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-        let s = |x: &dyn std::fmt::Display| Some(x.to_string());
-        let link_text = |l: &LinkSpec| match l {
-            LinkSpec::Bridge { .. } => "bridge".to_owned(),
-            LinkSpec::Vxlan {
-                vni,
-                port,
-                local,
-                underlay,
-                master,
-                ..
-            } => {
-                let mut t = format!("vxlan vni {vni} port {port} local {local} dev {underlay}");
-                if let Some(m) = master {
-                    t.push_str(&format!(" master {m}"));
-                }
-                t
-            }
-        };
-        let (kind, object, action, before, after): (_, String, &str, _, _) = match step {
-            Step::SetSysctl { key, from, to } => {
-                (StepKind::Sysctl, key.clone(), "set", s(from), s(to))
-            }
-            Step::DeleteRoute(r) => (
-                StepKind::Route,
-                r.destination.to_string(),
-                "delete",
-                Some(format!("via {}", r.via)),
-                None,
-            ),
-            Step::AddRoute(r) => (
-                StepKind::Route,
-                r.destination.to_string(),
-                "add",
-                None,
-                Some(format!("via {}", r.via)),
-            ),
-            Step::DeleteFdb(f) => (
-                StepKind::Fdb,
-                format!("{} dst {}", f.link, f.destination),
-                "delete",
-                None,
-                None,
-            ),
-            Step::AddFdb(f) => (
-                StepKind::Fdb,
-                format!("{} dst {}", f.link, f.destination),
-                "add",
-                None,
-                None,
-            ),
-            Step::DeleteAddress(a) => (
-                StepKind::Address,
-                format!("{} dev {}", a.net, a.link),
-                "delete",
-                None,
-                None,
-            ),
-            Step::AddAddress(a) => (
-                StepKind::Address,
-                format!("{} dev {}", a.net, a.link),
-                "add",
-                None,
-                None,
-            ),
-            Step::DeleteLink(l) => (
-                StepKind::Link,
-                l.spec.name().to_owned(),
-                "delete",
-                Some(link_text(&l.spec)),
-                None,
-            ),
-            Step::RestoreLink(l) => (
-                StepKind::Link,
-                l.spec.name().to_owned(),
-                "restore",
-                None,
-                Some(link_text(&l.spec)),
-            ),
-            Step::CreateLink(l) => (
-                StepKind::Link,
-                l.name().to_owned(),
-                "create",
-                None,
-                Some(link_text(l)),
-            ),
-            Step::SetMaster { link, from, to } => (
-                StepKind::Link,
-                link.clone(),
-                "set-master",
-                from.clone(),
-                to.clone(),
-            ),
-            Step::SetMtu { link, from, to } => {
-                (StepKind::Link, link.clone(), "set-mtu", s(from), s(to))
-            }
-            Step::SetUp { link, up } => {
-                let state = |up: bool| Some(if up { "up" } else { "down" }.to_owned());
-                (
-                    StepKind::Link,
-                    link.clone(),
-                    "set-state",
-                    state(!up),
-                    state(*up),
-                )
-            }
-            Step::Firewall {
-                backend,
-                zone,
-                from,
-                to,
-            } => {
-                let object = match backend {
-                    Backend::Nftables => "nftables table inet netc".to_owned(),
-                    Backend::Firewalld => format!("firewalld zone {zone}"),
-                };
-                let action = match (from, to) {
-                    (None, Some(_)) => "load",
-                    (Some(_), Some(_)) => "replace",
-                    (_, None) => "remove",
-                };
-                (StepKind::Firewall, object, action, from.clone(), to.clone())
-            }
-            Step::WriteFile { path, from, to } => (
-                StepKind::File,
-                path.clone(),
-                if from.is_some() { "update" } else { "write" },
-                from.as_deref().map(text),
-                Some(text(to)),
-            ),
-            Step::RemoveFile { path, from } => (
-                StepKind::File,
-                path.clone(),
-                "remove",
-                Some(text(from)),
-                None,
-            ),
-        };
-        StepEntry {
-            kind,
-            object,
-            action: action.to_owned(),
-            before,
-            after,
-            description: step.to_string(),
-            result,
-        }
-    }
-}
-
 /// How a `netc apply` ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
@@ -455,76 +279,4 @@ pub struct WatchLine {
 #[serde(rename_all = "lowercase")]
 pub enum WatchEvent {
     Agent,
-}
-
-/// The outputs with a schema: `schema/<name>.schema.json`, and what the document is.
-pub const OUTPUTS: &[(&str, &str)] = &[
-    (
-        "check",
-        "netc check --format json: one finding per line (NDJSON); also what any command prints \
-         with --format json when its intent has errors",
-    ),
-    ("explain", "netc explain FILE --from A --to B --format json"),
-    (
-        "explain-exposure",
-        "netc explain FILE --exposure --format json",
-    ),
-    ("explain-matrix", "netc explain FILE --matrix json"),
-    (
-        "diff-connectivity",
-        "netc diff-connectivity OLD NEW --format json",
-    ),
-    ("status", "netc status --format json"),
-    ("status-liveness", "netc status --liveness --format json"),
-    (
-        "apply",
-        "netc apply --format json (also --dry-run, --confirm)",
-    ),
-    (
-        "apply-watch",
-        "netc apply --watch --format json: one log line per event (NDJSON)",
-    ),
-    (
-        "diff",
-        "netc diff FILE -o DIR --format json (also build --check --format json)",
-    ),
-    ("build", "netc build FILE -o DIR --format json"),
-];
-
-/// The schema of what `T` serializes to (a field skipped when empty is not required).
-fn root<T: JsonSchema>() -> Schema {
-    schemars::generate::SchemaSettings::draft2020_12()
-        .for_serialize()
-        .into_generator()
-        .into_root_schema_for::<T>()
-}
-
-/// The JSON Schema of output `name` (one of [`OUTPUTS`]), as `schema/<name>.schema.json` holds
-/// it; `None` for an unknown name.
-pub fn schema_text(name: &str) -> Option<String> {
-    let (_, title) = OUTPUTS.iter().find(|(n, _)| *n == name)?;
-    let mut schema = match name {
-        "check" => root::<Versioned<JsonDiag<'static>>>(),
-        "explain" => root::<Versioned<ExplainDoc>>(),
-        "explain-exposure" => root::<Versioned<ExposureDoc>>(),
-        "explain-matrix" => root::<Versioned<MatrixDoc<'static>>>(),
-        "diff-connectivity" => root::<Versioned<DiffConnectivityDoc<'static>>>(),
-        "status" => root::<Versioned<Readiness>>(),
-        "status-liveness" => root::<Versioned<LivenessDoc>>(),
-        "apply" => root::<Versioned<ApplyDoc>>(),
-        "apply-watch" => root::<Versioned<WatchLine>>(),
-        "diff" => root::<Versioned<DiffDoc>>(),
-        "build" => root::<Versioned<BuildDoc>>(),
-        _ => return None,
-    };
-    schema.insert(
-        "$id".to_owned(),
-        format!("urn:netc:schema:output:{name}:v{FORMAT_VERSION}").into(),
-    );
-    schema.insert("title".to_owned(), (*title).into());
-    // The wrapper's own doc comment says nothing about this document.
-    schema.remove("description");
-    let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
-    text.push('\n');
-    Some(text)
 }

@@ -88,8 +88,8 @@ fn assert_valid(name: &str, docs: &[Value]) {
 
 #[test]
 fn checked_in_schemas_are_the_generated_ones() {
-    for (name, _) in netc::machine::OUTPUTS {
-        let generated = netc::machine::schema_text(name).expect("a schema");
+    for (name, _) in netc::cli::schema::OUTPUTS {
+        let generated = netc::cli::schema::output_schema(name).expect("a schema");
         let path = schema_path(name);
         let checked_in = std::fs::read_to_string(&path).unwrap_or_default();
         assert!(

@@ -9,11 +9,12 @@ use clap::Args;
 use super::check::report;
 use super::{Cli, Format, exit};
 use crate::apply::desired::Derived;
+use crate::apply::step::Step;
 use crate::apply::{self, ApplyError, Event, Options};
 use crate::diagnostic::{SourceFile, escape_message};
 use crate::intent::Syntax;
 use crate::machine::{
-    ApplyDoc, ApplyResult, StepEntry, StepResult, Versioned, WatchEvent, WatchLine,
+    ApplyDoc, ApplyResult, StepEntry, StepKind, StepResult, Versioned, WatchEvent, WatchLine,
 };
 use crate::pipeline::{self, Checked};
 
@@ -188,7 +189,7 @@ impl Printer {
                 .steps
                 .iter()
                 .enumerate()
-                .map(|(i, s)| StepEntry::new(s, step_result(i)))
+                .map(|(i, s)| step_entry(s, step_result(i)))
                 .collect(),
             revert_at: report.and_then(|r| r.revert_at),
             reverted_try: report.and_then(|r| r.reverted_try),
@@ -364,6 +365,157 @@ pub(super) fn run(args: &ApplyArgs, cli: &Cli) -> u8 {
             errln!("netc: {}", escape_message(&e.to_string()));
             exit_code(&e)
         }
+    }
+}
+
+/// One step of the `--format json` document: what it changes, before and after.
+fn step_entry(step: &Step, result: StepResult) -> StepEntry {
+    use crate::apply::desired::LinkSpec;
+    use crate::apply::firewall::Backend;
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    let s = |x: &dyn std::fmt::Display| Some(x.to_string());
+    let link_text = |l: &LinkSpec| match l {
+        LinkSpec::Bridge { .. } => "bridge".to_owned(),
+        LinkSpec::Vxlan {
+            vni,
+            port,
+            local,
+            underlay,
+            master,
+            ..
+        } => {
+            let mut t = format!("vxlan vni {vni} port {port} local {local} dev {underlay}");
+            if let Some(m) = master {
+                t.push_str(&format!(" master {m}"));
+            }
+            t
+        }
+    };
+    let (kind, object, action, before, after): (_, String, &str, _, _) = match step {
+        Step::SetSysctl { key, from, to } => (StepKind::Sysctl, key.clone(), "set", s(from), s(to)),
+        Step::DeleteRoute(r) => (
+            StepKind::Route,
+            r.destination.to_string(),
+            "delete",
+            Some(format!("via {}", r.via)),
+            None,
+        ),
+        Step::AddRoute(r) => (
+            StepKind::Route,
+            r.destination.to_string(),
+            "add",
+            None,
+            Some(format!("via {}", r.via)),
+        ),
+        Step::DeleteFdb(f) => (
+            StepKind::Fdb,
+            format!("{} dst {}", f.link, f.destination),
+            "delete",
+            None,
+            None,
+        ),
+        Step::AddFdb(f) => (
+            StepKind::Fdb,
+            format!("{} dst {}", f.link, f.destination),
+            "add",
+            None,
+            None,
+        ),
+        Step::DeleteAddress(a) => (
+            StepKind::Address,
+            format!("{} dev {}", a.net, a.link),
+            "delete",
+            None,
+            None,
+        ),
+        Step::AddAddress(a) => (
+            StepKind::Address,
+            format!("{} dev {}", a.net, a.link),
+            "add",
+            None,
+            None,
+        ),
+        Step::DeleteLink(l) => (
+            StepKind::Link,
+            l.spec.name().to_owned(),
+            "delete",
+            Some(link_text(&l.spec)),
+            None,
+        ),
+        Step::RestoreLink(l) => (
+            StepKind::Link,
+            l.spec.name().to_owned(),
+            "restore",
+            None,
+            Some(link_text(&l.spec)),
+        ),
+        Step::CreateLink(l) => (
+            StepKind::Link,
+            l.name().to_owned(),
+            "create",
+            None,
+            Some(link_text(l)),
+        ),
+        Step::SetMaster { link, from, to } => (
+            StepKind::Link,
+            link.clone(),
+            "set-master",
+            from.clone(),
+            to.clone(),
+        ),
+        Step::SetMtu { link, from, to } => {
+            (StepKind::Link, link.clone(), "set-mtu", s(from), s(to))
+        }
+        Step::SetUp { link, up } => {
+            let state = |up: bool| Some(if up { "up" } else { "down" }.to_owned());
+            (
+                StepKind::Link,
+                link.clone(),
+                "set-state",
+                state(!up),
+                state(*up),
+            )
+        }
+        Step::Firewall {
+            backend,
+            zone,
+            from,
+            to,
+        } => {
+            let object = match backend {
+                Backend::Nftables => "nftables table inet netc".to_owned(),
+                Backend::Firewalld => format!("firewalld zone {zone}"),
+            };
+            let action = match (from, to) {
+                (None, Some(_)) => "load",
+                (Some(_), Some(_)) => "replace",
+                (_, None) => "remove",
+            };
+            (StepKind::Firewall, object, action, from.clone(), to.clone())
+        }
+        Step::WriteFile { path, from, to } => (
+            StepKind::File,
+            path.clone(),
+            if from.is_some() { "update" } else { "write" },
+            from.as_deref().map(text),
+            Some(text(to)),
+        ),
+        Step::RemoveFile { path, from } => (
+            StepKind::File,
+            path.clone(),
+            "remove",
+            Some(text(from)),
+            None,
+        ),
+    };
+    StepEntry {
+        kind,
+        object,
+        action: action.to_owned(),
+        before,
+        after,
+        description: step.to_string(),
+        result,
     }
 }
 

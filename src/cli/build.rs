@@ -10,7 +10,7 @@ use super::progress::{CountingSink, Progress};
 use super::{Cli, Format, exit};
 use crate::diagnostic::{escape_controls, escape_message};
 use crate::emit::{self, Context};
-use crate::machine::{BuildDoc, DiffDoc, Versioned};
+use crate::machine::{BuildDoc, DiffDoc, DiffEntry, FileChange, Versioned};
 use crate::output::{self, Change};
 use crate::plan::Plan;
 
@@ -77,6 +77,28 @@ pub(super) fn changes(plan: &Plan, file: &str, out: &Path) -> Result<Vec<Change>
     })
 }
 
+/// The `--format json` document of `changes` to DIR `out`.
+fn diff_doc(out: &Path, changes: &[Change]) -> DiffDoc {
+    let text = |b: &Option<Vec<u8>>| b.as_deref().map(|b| String::from_utf8_lossy(b).into());
+    DiffDoc {
+        out: out.to_string_lossy().into_owned(),
+        up_to_date: changes.is_empty(),
+        entries: changes
+            .iter()
+            .map(|c| DiffEntry {
+                path: c.path.clone(),
+                change: match (&c.current, &c.wanted) {
+                    (None, _) => FileChange::Added,
+                    (Some(_), Some(_)) => FileChange::Modified,
+                    (Some(_), None) => FileChange::Removed,
+                },
+                old: text(&c.current),
+                new: text(&c.wanted),
+            })
+            .collect(),
+    }
+}
+
 /// Prints the diff of `changes` (a unified diff, or with `--format json` one document of
 /// structured entries) and a one-line summary on stderr.
 pub(super) fn print_changes(
@@ -88,7 +110,7 @@ pub(super) fn print_changes(
 ) {
     let text = match format {
         Format::Human => output::render(changes, colour),
-        Format::Json => Versioned::new(DiffDoc::new(out, changes)).pretty(),
+        Format::Json => Versioned::new(diff_doc(out, changes)).pretty(),
     };
     let stdout = std::io::stdout();
     let _ = stdout.lock().write_all(text.as_bytes());
