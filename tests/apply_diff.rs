@@ -22,9 +22,9 @@ use ipnet::IpNet;
 use netc::apply::desired::{AddressSpec, Desired, LinkSpec, Management, RouteSpec};
 use netc::apply::diff::{Changes, diff};
 use netc::apply::firewall::{Backend, FirewallSpec};
-use netc::apply::netlink::{Address, Link, Route};
+use netc::apply::netlink::{Address, Link, Mac, Route};
 use netc::apply::observe::Observed;
-use netc::apply::state::{
+use netc::apply::record::{
     FirewallRecord, Owned, OwnedAddress, OwnedFdb, OwnedFile, OwnedLink, OwnedRoute,
 };
 use similar::TextDiff;
@@ -59,7 +59,7 @@ fn link(index: u32, name: &str, kind: Option<&str>, mtu: u32) -> Link {
         up: true,
         master: None,
         vxlan: None,
-        mac: Some([2, 0, 0, 0, 0, index as u8]),
+        mac: Some(Mac([2, 0, 0, 0, 0, index as u8])),
         bridge: None,
     }
 }
@@ -458,7 +458,7 @@ fn state_entries_that_name_other_objects_are_left_alone() {
             name: "br-old".to_owned(),
         },
         index: Some(21),
-        mac: Some("02:00:00:00:00:15".to_owned()),
+        mac: Some(Mac([2, 0, 0, 0, 0, 0x15])),
     });
     observed.routes.push(Route {
         protocol: 3,

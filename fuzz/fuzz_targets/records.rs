@@ -9,7 +9,7 @@
 use std::path::Path;
 
 use libfuzzer_sys::fuzz_target;
-use netc::apply::{cache, desired::Derived, state, status};
+use netc::apply::{cache, desired::Derived, record, state, status};
 
 /// One state directory for the whole run: each input overwrites the same four files.
 fn dir() -> &'static Path {
@@ -21,7 +21,7 @@ fn dir() -> &'static Path {
 fuzz_target!(|data: &[u8]| {
     // In memory: the parsers alone.
     let _ = status::parse(data);
-    let _ = state::parse_json::<state::Owned>(data);
+    let _ = state::parse_json::<record::Owned>(data);
     let _ = state::parse_json::<Derived>(data);
     // From files, through the readers apply and `netc status` use.
     let dir = dir();

@@ -16,15 +16,12 @@ use ipnet::IpNet;
 
 use super::desired::{AddressSpec, Desired, FdbSpec, LinkSpec, RouteSpec};
 use super::firewall::{self, Backend};
-use super::netlink::{Link, Route};
-use super::observe::Observed;
-use super::state::{
+use super::netlink::{KERNEL_ROUTE_PROTOCOL, Link, Route};
+use super::observe::{LinkIdentity, Observed, Parameters, identify};
+use super::record::{
     FirewallRecord, Owned, OwnedAddress, OwnedFdb, OwnedFile, OwnedLink, OwnedRoute,
 };
-use super::step::{LinkSnapshot, RouteThrough, Step, mac_text};
-
-/// The route protocol the kernel gives the routes it derives from addresses (`proto kernel`).
-const KERNEL_ROUTE_PROTOCOL: u8 = 2;
+use super::step::{LinkSnapshot, RouteThrough, Step};
 
 /// The outcome of comparing.
 #[derive(Debug, Default)]
@@ -59,36 +56,12 @@ struct Groups {
     files: Vec<Step>,
 }
 
-/// The spec of an existing link, if netc can recreate it (bridge or VXLAN).
-pub fn spec_of(link: &Link, observed: &Observed) -> Option<LinkSpec> {
-    match link.kind.as_deref() {
-        Some("bridge") => Some(LinkSpec::Bridge {
-            name: link.name.clone(),
-        }),
-        Some("vxlan") => {
-            let v = link.vxlan.as_ref()?;
-            Some(LinkSpec::Vxlan {
-                name: link.name.clone(),
-                vni: v.vni,
-                port: v.port,
-                local: v.local?,
-                underlay: observed.link_name(v.underlay?)?.to_owned(),
-                master: link
-                    .master
-                    .and_then(|m| observed.link_name(m))
-                    .map(str::to_owned),
-            })
-        }
-        _ => None,
-    }
-}
-
 /// Everything deleting `link` takes with it, so that [`Step::RestoreLink`] can put it back.
 fn snapshot(spec: LinkSpec, link: &Link, observed: &Observed) -> LinkSnapshot {
     LinkSnapshot {
         spec,
         index: Some(link.index),
-        mac: link.mac.as_ref().map(mac_text),
+        mac: link.mac,
         mtu: Some(link.mtu),
         up: link.up,
         port_of: link
@@ -130,46 +103,12 @@ fn snapshot(spec: LinkSpec, link: &Link, observed: &Observed) -> LinkSnapshot {
 
 /// Whether an existing link is the desired one, apart from its bridge membership.
 fn same_link(spec: &LinkSpec, link: &Link, observed: &Observed) -> bool {
-    match (spec, spec_of(link, observed)) {
-        (LinkSpec::Bridge { .. }, Some(LinkSpec::Bridge { .. })) => true,
-        (
-            LinkSpec::Vxlan {
-                vni,
-                port,
-                local,
-                underlay,
-                ..
-            },
-            Some(LinkSpec::Vxlan {
-                vni: v2,
-                port: p2,
-                local: l2,
-                underlay: u2,
-                ..
-            }),
-        ) => *vni == v2 && *port == p2 && *local == l2 && *underlay == u2,
-        _ => false,
-    }
-}
-
-/// Why `link` is not the one `record` names, for notes.
-fn not_the_same(record: &OwnedLink, link: &Link) -> String {
-    let kind = link.kind.as_deref().unwrap_or("device");
-    if kind != record.spec.kind() {
-        return format!("it is a {kind}, netc created a {}", record.spec.kind());
-    }
-    match (record.index, record.mac.as_deref()) {
-        (Some(i), _) if i != link.index => {
-            format!("its index is {}, netc's had {i}", link.index)
-        }
-        (_, Some(m)) if link.mac.as_ref().map(mac_text).as_deref() != Some(m) => format!(
-            "its MAC is {}, netc's had {m}",
-            link.mac
-                .as_ref()
-                .map_or_else(|| "none".to_owned(), mac_text)
-        ),
-        _ => "its parameters differ".to_owned(),
-    }
+    identify(
+        &LinkIdentity::of_spec(spec),
+        link,
+        Parameters::All(observed),
+    )
+    .is_ok()
 }
 
 /// Compares and orders. `force` takes over foreign objects in the way.
@@ -283,7 +222,7 @@ pub fn diff_with(
                     }
                 }
             }
-            Some(link) => match spec_of(link, observed) {
+            Some(link) => match observed.spec_of(link) {
                 Some(old) if was_owned.is_some() || force => {
                     // Deleting a link takes its addresses, routes, ports and entries with it:
                     // the snapshot holds them, so rollback can put every one of them back.
@@ -326,7 +265,9 @@ pub fn diff_with(
                 "the state lists {} {name}, but {name} here is not the link netc created ({}): \
                  left alone",
                 record.spec.kind(),
-                not_the_same(record, link)
+                identify(&record.identity(), link, Parameters::Recorded(observed))
+                    .err()
+                    .map_or_else(String::new, |why| why.to_string())
             ));
             continue;
         }
@@ -335,7 +276,9 @@ pub fn diff_with(
                 "deleting {name} would remove the management interface"
             ));
         }
-        let spec = spec_of(link, observed).unwrap_or_else(|| record.spec.clone());
+        let spec = observed
+            .spec_of(link)
+            .unwrap_or_else(|| record.spec.clone());
         g.deletes_links
             .push(Step::DeleteLink(snapshot(spec, link, observed)));
         deleted.push(link.index);

@@ -5,8 +5,9 @@ use std::path::PathBuf;
 
 use super::desired::{AddressSpec, FdbSpec, LinkSpec, RouteSpec};
 use super::firewall::generation::Generation;
-use super::netlink::{Fdb, Link, LinkExtras, Netlink, NewLink, Route};
-use super::step::{LinkSnapshot, Step, mac_text, parse_mac};
+use super::netlink::{Fdb, Link, LinkExtras, Mac, Netlink, NewLink, ROUTE_PROTOCOL, Route};
+use super::observe::{Parameters, identify};
+use super::step::{LinkSnapshot, Step};
 use super::{ApplyError, files, firewall, sysctl};
 
 /// The environment variable of the test-only fault switch: `NETC_FAULT_AT_STEP=K` makes the
@@ -17,9 +18,6 @@ pub const FAULT_ENV: &str = "NETC_FAULT_AT_STEP";
 /// firewall step loaded beside a route batch panics after its load, a file write staged ahead
 /// of its step after staging. Steps on the main thread ignore it. Unset by default.
 pub const PANIC_ENV: &str = "NETC_PANIC_AT_STEP";
-
-/// Route protocol number netc's routes carry (`proto static` in `ip route`).
-pub const ROUTE_PROTOCOL: u8 = 4;
 
 /// The handles steps need: a netlink socket, `--root`, `--sysctl-dir`, link indices by name.
 pub struct Executor {
@@ -93,9 +91,9 @@ impl Executor {
             }
             Step::DeleteLink(snapshot) => {
                 let link = self.current(snapshot.spec.name())?;
-                if let Some(why) = differs(snapshot, &link) {
+                if let Err(why) = identify(&snapshot.identity(), &link, Parameters::Kind) {
                     return Err(ApplyError::Unsupported(format!(
-                        "not deleting {}: {why} than when planned",
+                        "not deleting {}: not the link planned ({why})",
                         snapshot.spec.name()
                     )));
                 }
@@ -243,12 +241,7 @@ impl Executor {
     /// and reports them all.
     fn restore(&mut self, snapshot: &LinkSnapshot, object: &str) -> Result<(), ApplyError> {
         let name = snapshot.spec.name().to_owned();
-        let mac = match snapshot.mac.as_deref() {
-            Some(text) => Some(parse_mac(text).ok_or_else(|| {
-                ApplyError::State(format!("MAC {text} of {name} is not a MAC address"))
-            })?),
-            None => None,
-        };
+        let mac = snapshot.mac;
         let mut extras = LinkExtras {
             index: snapshot.index.unwrap_or(0),
             mac,
@@ -390,27 +383,8 @@ fn route(r: &RouteSpec) -> Route {
     }
 }
 
-/// Why `link` is not the link `snapshot` was taken of (`None`: it is).
-fn differs(snapshot: &LinkSnapshot, link: &Link) -> Option<String> {
-    if link.kind.as_deref() != Some(snapshot.spec.kind()) {
-        return Some(format!(
-            "it is a {}, not a {}",
-            link.kind.as_deref().unwrap_or("device"),
-            snapshot.spec.kind()
-        ));
-    }
-    if snapshot.index.is_some_and(|i| i != link.index) {
-        return Some("its index is another".into());
-    }
-    let mac = link.mac.as_ref().map(mac_text);
-    if snapshot.mac.is_some() && snapshot.mac != mac {
-        return Some("its MAC is another".into());
-    }
-    None
-}
-
 /// A random, locally administered, unicast MAC address.
-fn random_mac() -> Result<[u8; 6], ApplyError> {
+fn random_mac() -> Result<Mac, ApplyError> {
     let mut mac = [0u8; 6];
     let mut filled = 0;
     while filled < mac.len() {
@@ -430,7 +404,7 @@ fn random_mac() -> Result<[u8; 6], ApplyError> {
         filled += n as usize;
     }
     mac[0] = (mac[0] & 0xfe) | 0x02;
-    Ok(mac)
+    Ok(Mac(mac))
 }
 
 /// The step (1-based) the fault switch fails at, if set.

@@ -30,6 +30,58 @@ use serde::{Deserialize, Serialize};
 /// The routing table netc programs (`main`).
 pub const MAIN_TABLE: u32 = RouteHeader::RT_TABLE_MAIN as u32;
 
+/// The route protocol netc's routes carry (`proto static` in `ip route`: `RTPROT_STATIC` of
+/// `include/uapi/linux/rtnetlink.h`).
+pub const ROUTE_PROTOCOL: u8 = 4;
+/// The route protocol the kernel gives the routes it derives from addresses (`proto kernel`:
+/// `RTPROT_KERNEL`).
+pub const KERNEL_ROUTE_PROTOCOL: u8 = 2;
+
+/// A link-layer (Ethernet) address. Records keep it as text, `aa:bb:cc:dd:ee:ff`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Mac(pub [u8; 6]);
+
+impl std::fmt::Display for Mac {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let [a, b, c, d, e, g] = self.0;
+        write!(f, "{a:02x}:{b:02x}:{c:02x}:{d:02x}:{e:02x}:{g:02x}")
+    }
+}
+
+impl std::fmt::Debug for Mac {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Mac({self})")
+    }
+}
+
+impl std::str::FromStr for Mac {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let bytes: Option<Vec<u8>> = text
+            .split(':')
+            .map(|p| u8::from_str_radix(p, 16).ok())
+            .collect();
+        bytes
+            .and_then(|b| <[u8; 6]>::try_from(b).ok())
+            .map(Mac)
+            .ok_or_else(|| format!("{text} is not a MAC address"))
+    }
+}
+
+impl Serialize for Mac {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Mac {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 /// A network interface as the kernel reports it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Link {
@@ -43,7 +95,7 @@ pub struct Link {
     pub master: Option<u32>,
     pub vxlan: Option<Vxlan>,
     /// The hardware address (`IFLA_ADDRESS`), for Ethernet-like devices.
-    pub mac: Option<[u8; 6]>,
+    pub mac: Option<Mac>,
     /// The settable bridge parameters, for bridges.
     pub bridge: Option<BridgeSettings>,
 }
@@ -121,7 +173,7 @@ impl BridgeSettings {
 pub struct LinkExtras<'a> {
     /// The interface index to ask for (0: any). The kernel honours a free index.
     pub index: u32,
-    pub mac: Option<[u8; 6]>,
+    pub mac: Option<Mac>,
     pub mtu: Option<u32>,
     pub bridge: Option<&'a BridgeSettings>,
 }
@@ -490,7 +542,7 @@ impl Netlink {
         let mut m = LinkMessage::default();
         m.header.index = extras.index;
         if let Some(mac) = extras.mac {
-            m.attributes.push(LinkAttribute::Address(mac.to_vec()));
+            m.attributes.push(LinkAttribute::Address(mac.0.to_vec()));
         }
         if let Some(mtu) = extras.mtu {
             m.attributes.push(LinkAttribute::Mtu(mtu));
@@ -733,7 +785,9 @@ fn link_from(l: LinkMessage) -> Link {
     for attr in l.attributes {
         match attr {
             LinkAttribute::IfName(n) => link.name = n,
-            LinkAttribute::Address(bytes) => link.mac = <[u8; 6]>::try_from(bytes.as_slice()).ok(),
+            LinkAttribute::Address(bytes) => {
+                link.mac = <[u8; 6]>::try_from(bytes.as_slice()).ok().map(Mac)
+            }
             LinkAttribute::Mtu(m) => link.mtu = m,
             LinkAttribute::Controller(m) if m != 0 => link.master = Some(m),
             LinkAttribute::LinkInfo(infos) => {

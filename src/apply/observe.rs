@@ -4,7 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use super::netlink::{Address, Fdb, Link, Netlink, Route};
+use super::desired::LinkSpec;
+use super::netlink::{Address, Fdb, Link, Mac, Netlink, Route};
 use super::{ApplyError, files, sysctl};
 
 /// The host as it is now.
@@ -40,6 +41,144 @@ impl Observed {
             .iter()
             .find(|l| l.index == index)
             .map(|l| l.name.as_str())
+    }
+
+    /// The spec of an existing link, if netc can recreate it (bridge or VXLAN).
+    pub fn spec_of(&self, link: &Link) -> Option<LinkSpec> {
+        match link.kind.as_deref() {
+            Some("bridge") => Some(LinkSpec::Bridge {
+                name: link.name.clone(),
+            }),
+            Some("vxlan") => {
+                let v = link.vxlan.as_ref()?;
+                Some(LinkSpec::Vxlan {
+                    name: link.name.clone(),
+                    vni: v.vni,
+                    port: v.port,
+                    local: v.local?,
+                    underlay: self.link_name(v.underlay?)?.to_owned(),
+                    master: link
+                        .master
+                        .and_then(|m| self.link_name(m))
+                        .map(str::to_owned),
+                })
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Whether `link` is the link `id` names (`Err`: why not). The one place that decides "is this
+/// the same link", for a state entry, a link to delete or restore, and a desired link that
+/// exists. A name alone proves nothing: the kind, then the index and MAC where known, then the
+/// parameters `params` names are compared.
+pub fn identify(
+    id: &LinkIdentity<'_>,
+    link: &Link,
+    params: Parameters<'_>,
+) -> Result<(), Mismatch> {
+    let kind = link.kind.as_deref().unwrap_or("device");
+    if kind != id.spec.kind() {
+        return Err(Mismatch::Kind {
+            is: kind.to_owned(),
+            was: id.spec.kind(),
+        });
+    }
+    if let Some(was) = id.index.filter(|i| *i != link.index) {
+        return Err(Mismatch::Index {
+            is: link.index,
+            was,
+        });
+    }
+    if let Some(was) = id.mac.filter(|m| link.mac != Some(*m)) {
+        return Err(Mismatch::Mac { is: link.mac, was });
+    }
+    let (observed, underlay_counts) = match params {
+        Parameters::Kind => return Ok(()),
+        Parameters::Recorded(o) => (o, false),
+        Parameters::All(o) => (o, true),
+    };
+    let same = match (id.spec, observed.spec_of(link)) {
+        (LinkSpec::Bridge { .. }, Some(LinkSpec::Bridge { .. })) => true,
+        (
+            LinkSpec::Vxlan {
+                vni,
+                port,
+                local,
+                underlay,
+                ..
+            },
+            Some(LinkSpec::Vxlan {
+                vni: v2,
+                port: p2,
+                local: l2,
+                underlay: u2,
+                ..
+            }),
+        ) => *vni == v2 && *port == p2 && *local == l2 && (!underlay_counts || *underlay == u2),
+        _ => false,
+    };
+    if same {
+        Ok(())
+    } else {
+        Err(Mismatch::Parameters)
+    }
+}
+
+/// Which link a state entry, a snapshot or a desired spec names: its kind and parameters, and,
+/// once known, its index and MAC.
+#[derive(Clone, Copy, Debug)]
+pub struct LinkIdentity<'a> {
+    pub spec: &'a LinkSpec,
+    pub index: Option<u32>,
+    pub mac: Option<Mac>,
+}
+
+impl<'a> LinkIdentity<'a> {
+    /// A desired link: its spec alone.
+    pub fn of_spec(spec: &'a LinkSpec) -> Self {
+        Self {
+            spec,
+            index: None,
+            mac: None,
+        }
+    }
+}
+
+/// Which of a link's parameters [`identify`] compares beyond its kind, read from the host as
+/// observed.
+#[derive(Clone, Copy, Debug)]
+pub enum Parameters<'a> {
+    /// None (a snapshot taken of the link as it was: kind, index and MAC suffice).
+    Kind,
+    /// A VXLAN's VNI, port and local address (a state entry: its underlay is not part of the
+    /// identity).
+    Recorded(&'a Observed),
+    /// Everything netc creates it with, the underlay too (whether an existing link is the
+    /// desired one, apart from its bridge membership).
+    All(&'a Observed),
+}
+
+/// Why a link is not the one named.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Mismatch {
+    Kind { is: String, was: &'static str },
+    Index { is: u32, was: u32 },
+    Mac { is: Option<Mac>, was: Mac },
+    Parameters,
+}
+
+impl std::fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Mismatch::Kind { is, was } => write!(f, "it is a {is}, netc created a {was}"),
+            Mismatch::Index { is, was } => write!(f, "its index is {is}, netc's had {was}"),
+            Mismatch::Mac { is, was } => match is {
+                Some(is) => write!(f, "its MAC is {is}, netc's had {was}"),
+                None => write!(f, "its MAC is none, netc's had {was}"),
+            },
+            Mismatch::Parameters => f.write_str("its parameters differ"),
+        }
     }
 }
 
@@ -84,4 +223,91 @@ pub fn observe_host<'a>(
             .insert(path.to_owned(), file.map(|(bytes, _)| bytes));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::apply::netlink::Vxlan;
+
+    fn link(index: u32, name: &str, kind: &str) -> Link {
+        Link {
+            index,
+            name: name.to_owned(),
+            kind: Some(kind.to_owned()),
+            mtu: 1500,
+            up: true,
+            master: None,
+            vxlan: None,
+            mac: Some(Mac([2, 0, 0, 0, 0, index as u8])),
+            bridge: None,
+        }
+    }
+
+    /// The one "is this the same link" decision: kind, then index and MAC where known, then
+    /// the parameters asked for (a VXLAN's underlay only for a desired link).
+    #[test]
+    fn identify_compares_kind_identity_then_parameters() {
+        let mut vx = link(7, "vx100", "vxlan");
+        vx.vxlan = Some(Vxlan {
+            vni: 100,
+            port: 4789,
+            local: Some("172.16.0.3".parse().unwrap()),
+            underlay: Some(3),
+        });
+        let observed = Observed {
+            links: vec![link(2, "eth0", "veth"), link(3, "eth1", "veth"), vx.clone()],
+            ..Observed::default()
+        };
+        let spec = LinkSpec::Vxlan {
+            name: "vx100".into(),
+            vni: 100,
+            port: 4789,
+            local: "172.16.0.3".parse().unwrap(),
+            underlay: "eth0".into(),
+            master: None,
+        };
+        let recorded = LinkIdentity {
+            spec: &spec,
+            index: Some(7),
+            mac: Some(Mac([2, 0, 0, 0, 0, 7])),
+        };
+        assert_eq!(
+            identify(&recorded, &vx, Parameters::Recorded(&observed)),
+            Ok(())
+        );
+        // The underlay (eth1 here, eth0 wanted) counts only for a desired link.
+        assert_eq!(
+            identify(
+                &LinkIdentity::of_spec(&spec),
+                &vx,
+                Parameters::All(&observed)
+            ),
+            Err(Mismatch::Parameters)
+        );
+        let moved = LinkIdentity {
+            index: Some(8),
+            ..recorded
+        };
+        assert_eq!(
+            identify(&moved, &vx, Parameters::Kind).map_err(|m| m.to_string()),
+            Err("its index is 7, netc's had 8".to_owned())
+        );
+        let other_mac = LinkIdentity {
+            mac: Some(Mac([2, 0, 0, 0, 0, 9])),
+            ..recorded
+        };
+        assert!(matches!(
+            identify(&other_mac, &vx, Parameters::Kind),
+            Err(Mismatch::Mac { .. })
+        ));
+        let bridge = LinkSpec::Bridge {
+            name: "vx100".into(),
+        };
+        assert_eq!(
+            identify(&LinkIdentity::of_spec(&bridge), &vx, Parameters::Kind)
+                .map_err(|m| m.to_string()),
+            Err("it is a vxlan, netc created a bridge".to_owned())
+        );
+    }
 }

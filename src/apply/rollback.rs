@@ -8,7 +8,7 @@ use ipnet::IpNet;
 use super::execute::Executor;
 use super::netlink::Link;
 use super::observe::Observed;
-use super::step::{Step, mac_text};
+use super::step::Step;
 
 /// The steps that undo `applied`, in the order to run them.
 pub fn undo_steps(applied: &[Step]) -> Vec<Step> {
@@ -44,7 +44,7 @@ pub fn residue(before: &Observed, after: &Observed, applied: &[Step]) -> Vec<Str
             l.kind.as_deref().unwrap_or("device"),
             l.name,
             l.mtu,
-            l.mac.as_ref().map_or_else(|| "none".to_owned(), mac_text),
+            l.mac.map_or_else(|| "none".to_owned(), |m| m.to_string()),
             if l.up { "up" } else { "down" },
             l.master.and_then(|m| o.link_name(m)).unwrap_or("none"),
         )
@@ -185,7 +185,7 @@ mod tests {
             up: true,
             master: None,
             vxlan: None,
-            mac: Some([2, 0, 0, 0, 0, mac]),
+            mac: Some(crate::apply::netlink::Mac([2, 0, 0, 0, 0, mac])),
             bridge: None,
         }
     }

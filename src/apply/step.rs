@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use super::desired::{AddressSpec, FdbSpec, LinkSpec, RouteSpec};
 use super::firewall::Backend;
-use super::netlink::BridgeSettings;
+use super::netlink::{BridgeSettings, Mac};
+use super::observe::LinkIdentity;
 
 /// A link as it was before netc deleted it, with everything the kernel deletes along with it:
 /// what [`Step::RestoreLink`] needs to put it back exactly (same index, MAC, MTU, up state,
@@ -22,9 +23,8 @@ pub struct LinkSnapshot {
     /// The interface index (`None`: a link this apply creates, not yet known).
     #[serde(default)]
     pub index: Option<u32>,
-    /// `aa:bb:cc:dd:ee:ff`.
     #[serde(default)]
-    pub mac: Option<String>,
+    pub mac: Option<Mac>,
     #[serde(default)]
     pub mtu: Option<u32>,
     #[serde(default)]
@@ -49,6 +49,15 @@ pub struct LinkSnapshot {
 }
 
 impl LinkSnapshot {
+    /// Which link the snapshot was taken of.
+    pub fn identity(&self) -> LinkIdentity<'_> {
+        LinkIdentity {
+            spec: &self.spec,
+            index: self.index,
+            mac: self.mac,
+        }
+    }
+
     /// A link this apply creates: nothing to restore, no identity known yet.
     pub fn new(spec: LinkSpec) -> Self {
         Self {
@@ -74,23 +83,6 @@ pub struct RouteThrough {
     pub gateway: Option<IpAddr>,
     pub protocol: u8,
     pub metric: Option<u32>,
-}
-
-/// `aa:bb:cc:dd:ee:ff`.
-pub fn mac_text(mac: &[u8; 6]) -> String {
-    mac.iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<Vec<_>>()
-        .join(":")
-}
-
-/// The inverse of [`mac_text`].
-pub fn parse_mac(text: &str) -> Option<[u8; 6]> {
-    let bytes: Vec<u8> = text
-        .split(':')
-        .map(|p| u8::from_str_radix(p, 16).ok())
-        .collect::<Option<_>>()?;
-    <[u8; 6]>::try_from(bytes).ok()
 }
 
 /// One change. Each carries what it replaces, so [`Step::inverse`] can undo it exactly.
@@ -279,7 +271,7 @@ mod tests {
         };
         let snapshot = LinkSnapshot {
             index: Some(7),
-            mac: Some(mac_text(&[2, 0, 0, 0, 0, 7])),
+            mac: Some(Mac([2, 0, 0, 0, 0, 7])),
             mtu: Some(1450),
             up: true,
             port_of: Some("scbr0".into()),
@@ -298,7 +290,8 @@ mod tests {
                 assert_eq!(back.inverse().inverse(), step);
             }
         }
-        assert_eq!(parse_mac("02:00:00:00:00:07"), Some([2, 0, 0, 0, 0, 7]));
-        assert_eq!(parse_mac("02:00:00"), None);
+        assert_eq!("02:00:00:00:00:07".parse(), Ok(Mac([2, 0, 0, 0, 0, 7])));
+        assert!("02:00:00".parse::<Mac>().is_err());
+        assert_eq!(Mac([2, 0, 0, 0, 0, 7]).to_string(), "02:00:00:00:00:07");
     }
 }

@@ -4,7 +4,7 @@ use super::desired::Desired;
 use super::diff::diff;
 use super::firewall;
 use super::observe::Observed;
-use super::state::Owned;
+use super::record::Owned;
 
 /// Every difference between the host and `desired`, as messages (empty = verified).
 pub fn verify(desired: &Desired, observed: &Observed, owned: &Owned) -> Vec<String> {
