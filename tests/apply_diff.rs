@@ -20,7 +20,7 @@ use std::path::PathBuf;
 
 use ipnet::IpNet;
 use netc::apply::desired::{AddressSpec, Desired, LinkSpec, Management, RouteSpec};
-use netc::apply::diff::{Changes, diff};
+use netc::apply::diff::{Changes, Mode, diff};
 use netc::apply::firewall::{Backend, FirewallSpec};
 use netc::apply::netlink::{Address, Link, Mac, Route};
 use netc::apply::observe::Observed;
@@ -295,7 +295,7 @@ fn fixture(case: &str) -> PathBuf {
 
 /// Runs `diff` (without `--force`) and compares its rendered plan with the golden file.
 fn check(case: &str, desired: &Desired, observed: &Observed, owned: &Owned) {
-    let got = render(&diff(desired, observed, owned, false));
+    let got = render(&diff(desired, observed, owned, Mode::Careful));
     let path = fixture(case);
     if std::env::var_os("NETC_UPDATE_GOLDEN").is_some() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -334,7 +334,7 @@ fn converged_host_needs_no_steps() {
     let desired = desired_bridge();
     let observed = observed_converged(&desired);
     let owned = owned_after(&desired);
-    let changes = diff(&desired, &observed, &owned, false);
+    let changes = diff(&desired, &observed, &owned, Mode::Careful);
     assert!(changes.steps.is_empty(), "{:?}", changes.steps);
     check("converged", &desired, &observed, &owned);
 }
@@ -347,12 +347,16 @@ fn an_owned_file_too_open_is_written_again() {
     let mut observed = observed_converged(&desired);
     observed.too_open.insert(CONFLIST.to_owned());
     let owned = owned_after(&desired);
-    let changes = diff(&desired, &observed, &owned, false);
+    let changes = diff(&desired, &observed, &owned, Mode::Careful);
     let steps: Vec<String> = changes.steps.iter().map(ToString::to_string).collect();
     assert_eq!(steps, [format!("update file {CONFLIST}")]);
     let mut foreign = owned.clone();
     foreign.files.clear();
-    assert!(diff(&desired, &observed, &foreign, false).steps.is_empty());
+    assert!(
+        diff(&desired, &observed, &foreign, Mode::Careful)
+            .steps
+            .is_empty()
+    );
 }
 
 #[test]
@@ -482,7 +486,7 @@ fn state_entries_that_name_other_objects_are_left_alone() {
         sha256: None,
         pending: None,
     });
-    let changes = diff(&desired, &observed, &owned, false);
+    let changes = diff(&desired, &observed, &owned, Mode::Careful);
     assert!(changes.steps.is_empty(), "{:?}", changes.steps);
     assert_eq!(changes.notes.len(), 5, "{:#?}", changes.notes);
     check("state-identity", &desired, &observed, &owned);

@@ -346,7 +346,12 @@ pub fn apply(
     }
     modules::ensure(&desired.modules)?;
 
-    let mut changes = diff::diff_with(&desired, &observed, &owned, opts.force, opts.agent);
+    let mut changes = diff::diff(
+        &desired,
+        &observed,
+        &owned,
+        diff::Mode::of(opts.force, opts.agent),
+    );
     for message in &changes.notes {
         on_event(Event::Note {
             message: message.clone(),

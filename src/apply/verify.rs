@@ -1,14 +1,14 @@
 //! After applying: re-read the host and compare it with the desired state again.
 
 use super::desired::Desired;
-use super::diff::diff;
+use super::diff::{Mode, diff};
 use super::firewall;
 use super::observe::Observed;
 use super::record::Owned;
 
 /// Every difference between the host and `desired`, as messages (empty = verified).
 pub fn verify(desired: &Desired, observed: &Observed, owned: &Owned) -> Vec<String> {
-    let changes = diff(desired, observed, owned, false);
+    let changes = diff(desired, observed, owned, Mode::Careful);
     let mut out: Vec<String> = changes
         .steps
         .iter()
