@@ -273,21 +273,31 @@ impl SourceFile {
 /// The JSON form of one finding (`netc check --format json`, one object per line).
 #[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct JsonDiag<'a> {
+    /// The stable code (`netc::cidr::overlap`; README's table).
     pub code: &'a str,
     pub severity: Severity,
     pub message: &'a str,
+    /// The intent file as named on the command line (`-`: standard input).
     pub file: &'a str,
+    /// 1-based line of the primary label (`null`: the finding has no place in the file).
     pub line: Option<usize>,
+    /// 1-based column, in characters.
     pub column: Option<usize>,
     pub help: Option<&'a str>,
+    /// Every labelled place, the primary first.
     pub labels: Vec<JsonLabel<'a>>,
 }
 
+/// A labelled place of a finding.
 #[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct JsonLabel<'a> {
+    /// 1-based line.
     pub line: usize,
+    /// 1-based column, in characters.
     pub column: usize,
+    /// Byte offset in the file.
     pub offset: usize,
+    /// Length in bytes.
     pub length: usize,
     pub text: &'a str,
 }

@@ -362,6 +362,66 @@ fn apply_documents_without_a_node() {
     assert_valid("apply", &[nothing, failed]);
 }
 
+/// The agent's log: one versioned line per event, until SIGTERM ends it. An intent with errors
+/// keeps it waiting (and logging) without touching the host.
+#[test]
+fn the_agent_logs_one_document_per_line() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("bad.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: netc/v1alpha1\nkind: NetworkIntent\nmetadata: {name: x}\nbogus: 1\n",
+    )
+    .expect("write");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_netc"))
+        .arg("apply")
+        .arg(&file)
+        .args([
+            "--node",
+            "n1",
+            "--watch",
+            "--interval",
+            "1s",
+            "--format",
+            "json",
+        ])
+        .arg("--state-dir")
+        .arg(dir.path().join("state"))
+        .arg("--lock-dir")
+        .arg(dir.path().join("lock"))
+        .arg("--root")
+        .arg(dir.path().join("root"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start the agent");
+    let mut out = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+    let mut docs = Vec::new();
+    let mut line = String::new();
+    // Started, then the intent's errors.
+    while docs.len() < 2 && out.read_line(&mut line).is_ok_and(|n| n > 0) {
+        docs.push(serde_json::from_str::<Value>(&line).expect("a JSON line"));
+        line.clear();
+    }
+    let pid = i32::try_from(child.id()).expect("pid");
+    // SAFETY: a signal to the child this test started.
+    unsafe { libc::kill(pid, libc::SIGTERM) };
+    for line in out.lines() {
+        docs.push(serde_json::from_str(&line.expect("line")).expect("a JSON line"));
+    }
+    let status = child.wait().expect("wait");
+    assert_eq!(status.code(), Some(0), "{docs:?}");
+    assert!(docs.len() >= 3, "{docs:?}");
+    assert!(
+        docs[1]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("has errors")),
+        "{docs:?}"
+    );
+    assert_valid("apply-watch", &docs);
+}
+
 /// The lab intent (as `apply_netns`'s, without overlay and firewall).
 const LAB_INTENT: &str = "apiVersion: netc/v1alpha1
 kind: NetworkIntent
