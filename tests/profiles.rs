@@ -152,7 +152,7 @@ fn explain_lets_canonical_pods_reach_coredns() {
             String::from_utf8_lossy(&out.stderr)
         )
     });
-    assert_eq!(v["allowed"], Value::Bool(true), "{v}");
+    assert_eq!(v["explanations"][0]["allowed"], Value::Bool(true), "{v}");
 }
 
 /// The TCP ports an nftables file accepts (`tcp dport N` / `N-M`).
