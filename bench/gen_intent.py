@@ -1,20 +1,23 @@
 #!/usr/bin/env python3
 """Writes a large, valid netc intent: N nodes (with interfaces) and P policies.
 
-usage: gen_intent.py NODES POLICIES [WORKLOADS [FINDINGS]] > intent.yaml
+usage: gen_intent.py [--fleet] NODES POLICIES [WORKLOADS [FINDINGS]] > intent.yaml
 Nodes sit on 100.64.0.0/10 with a /24 pod subnet each out of 10.0.0.0/8; policies (ingress
 rules, each with an egress twin and an ipBlock peer) are spread over 200 namespaces.
 WORKLOADS (default 0) workloads for `netc explain --matrix`, in the same namespaces, labelled
 so the policies' selectors match them (svc-P, client-P, db-P in turn).
 FINDINGS (default 0) firewall rules named `Bad_I` (not DNS-1123 labels): one finding each.
+--fleet adds a `fleet:` section (the netc-agent DaemonSet and the ConfigMap carrying the intent).
 """
 import sys
 
 
 def main() -> None:
-    nodes, policies = int(sys.argv[1]), int(sys.argv[2])
-    workloads = int(sys.argv[3]) if len(sys.argv) > 3 else 0
-    findings = int(sys.argv[4]) if len(sys.argv) > 4 else 0
+    args = [a for a in sys.argv[1:] if a != "--fleet"]
+    fleet = len(args) < len(sys.argv) - 1
+    nodes, policies = int(args[0]), int(args[1])
+    workloads = int(args[2]) if len(args) > 2 else 0
+    findings = int(args[3]) if len(args) > 3 else 0
     w = sys.stdout.write
     w("apiVersion: netc/v1alpha1\nkind: NetworkIntent\nmetadata: {name: bench}\n")
     w("cluster:\n  distribution: rke2\n  kubernetesVersion: v1.31.4\n")
@@ -22,6 +25,8 @@ def main() -> None:
     w("  controlPlaneEndpoint: 100.64.0.1:6443\n  kubeProxy: {mode: iptables}\n")
     w("cni:\n  plugin: canal\n  encapsulation: vxlan\n  mtu: auto\n  interface: eth1\n")
     w("reserved: [172.17.0.0/16, 192.168.0.0/16]\n")
+    if fleet:
+        w("fleet: {image: registry.example/netc:0.1.0}\n")
     w("firewall:\n  backend: nftables\n  managementAccess: [tcp/22]\n  rules:\n")
     w("    - {name: node-exporter, ports: [tcp/9100], from: [100.64.0.0/10], roles: [worker]}\n")
     for i in range(findings):

@@ -74,6 +74,7 @@ pub mod code {
     pub const POLICY_API_SERVER_UNREACHABLE: &str = "netc::policy::api-server-unreachable";
     pub const DIFF_DISRUPTIVE: &str = "netc::diff::disruptive";
     pub const FLEET_INVALID: &str = "netc::fleet::invalid";
+    pub const FLEET_TOO_LARGE: &str = "netc::fleet::too-large";
     pub const KUBE_PROXY_MODE_MISMATCH: &str = "netc::kube-proxy::mode-mismatch";
     pub const LINT_INVALID: &str = "netc::lint::invalid";
     /// `netc apply` refusals before any step (not `check` findings: they depend on the host).

@@ -55,28 +55,42 @@ firewall:
 /// directory and renames a new `..data` link over the old one.
 struct ConfigMap {
     dir: PathBuf,
+    key: String,
     version: usize,
 }
 
 impl ConfigMap {
     fn new(lab: &Lab, text: &str) -> Self {
+        Self::with_key(lab, "intent.yaml", text.as_bytes())
+    }
+
+    /// A ConfigMap whose one key is `key` (the fleet's `intent.yaml.gz`), holding `bytes`.
+    fn with_key(lab: &Lab, key: &str, bytes: &[u8]) -> Self {
         let dir = lab.dir.join("configmap");
         std::fs::create_dir_all(&dir).expect("configmap dir");
-        let mut cm = ConfigMap { dir, version: 0 };
-        cm.update(text);
-        std::os::unix::fs::symlink("..data/intent.yaml", cm.file()).expect("key link");
+        let mut cm = ConfigMap {
+            dir,
+            key: key.to_owned(),
+            version: 0,
+        };
+        cm.update_bytes(bytes);
+        std::os::unix::fs::symlink(format!("..data/{key}"), cm.file()).expect("key link");
         cm
     }
 
     fn file(&self) -> PathBuf {
-        self.dir.join("intent.yaml")
+        self.dir.join(&self.key)
     }
 
     fn update(&mut self, text: &str) {
+        self.update_bytes(text.as_bytes());
+    }
+
+    fn update_bytes(&mut self, bytes: &[u8]) {
         self.version += 1;
         let data = format!("..2026_11_30_{}", self.version);
         std::fs::create_dir(self.dir.join(&data)).expect("data dir");
-        std::fs::write(self.dir.join(&data).join("intent.yaml"), text).expect("intent");
+        std::fs::write(self.dir.join(&data).join(&self.key), bytes).expect("intent");
         let tmp = self.dir.join("..data_tmp");
         std::os::unix::fs::symlink(&data, &tmp).expect("data link");
         std::fs::rename(&tmp, self.dir.join("..data")).expect("swap ..data");
@@ -880,4 +894,73 @@ fn the_agent_narrows_an_existing_state_directory() {
         & 0o7777;
     assert_eq!(mode, 0o700, "mode {mode:o}:\n{}", agent.log());
     assert!(agent.log().contains("was mode 755"), "{}", agent.log());
+}
+
+/// The fleet's ConfigMap as `netc build` emits it (issue 17 item 8): its one `binaryData` key
+/// and that value's bytes (gzip), and the file the DaemonSet's agent is given.
+fn emitted_configmap(text: &str) -> (String, Vec<u8>, String) {
+    use base64::prelude::{BASE64_STANDARD, Engine as _};
+    let src = netc::diagnostic::SourceFile::new("lab.yaml", text);
+    let checked = netc::pipeline::check(&src, netc::intent::Syntax::Yaml);
+    let plan = checked.valid_plan().expect("a valid intent");
+    let mut art = std::collections::BTreeMap::<String, Vec<u8>>::new();
+    netc::emit::fleet::emit(netc::emit::Context::new(plan, "lab.yaml"), &mut art).expect("emits");
+    let doc = |path: &str| -> serde_json::Value {
+        serde_saphyr::from_str(&String::from_utf8_lossy(&art[path])).expect("YAML")
+    };
+    let cm = doc("fleet/configmap.yaml");
+    let (key, value) = cm["binaryData"]
+        .as_object()
+        .and_then(|m| m.iter().next())
+        .expect("one binaryData key");
+    let bytes = BASE64_STANDARD
+        .decode(value.as_str().expect("string"))
+        .expect("base64");
+    let ds = doc("fleet/daemonset.yaml");
+    let file = ds["spec"]["template"]["spec"]["containers"][0]["command"][2]
+        .as_str()
+        .expect("the agent's FILE")
+        .to_owned();
+    (key.clone(), bytes, file)
+}
+
+#[test]
+fn the_agent_applies_the_compressed_intent_its_configmap_mounts() {
+    let Some(lab) = Lab::new(&[("n1", "172.16.0.3/24")]) else {
+        return;
+    };
+    add_data_interface(&lab, "n1");
+    let fleet = "fleet: {image: registry.example/netc:0.1.0}\n";
+    let text = format!("{}{fleet}", intent(8080));
+    let (key, gz, agent_file) = emitted_configmap(&text);
+    assert_eq!(key, "intent.yaml.gz");
+    assert_eq!(agent_file, format!("/etc/netc-intent/{key}"));
+    assert_eq!(&gz[..2], &[0x1f, 0x8b], "gzip");
+    let mut cm = ConfigMap::with_key(&lab, &key, &gz);
+    let file = cm.file();
+    let mut agent = Agent::start(&lab, "n1", "worker-1", &file, &[]);
+    agent.wait_ready(&lab, &file, Duration::from_secs(30));
+    let nft = out_of(&lab, "n1", &["nft", "list", "table", "inet", "netc"]);
+    assert!(nft.contains("8080"), "{nft}");
+    assert!(out_of(&lab, "n1", &["ip", "link", "show", "data0"]).contains("mtu 1400"));
+    // The generation is the text's: the same as the plain file's.
+    let plain = lab.dir.join("plain.yaml");
+    std::fs::write(&plain, &text).expect("plain intent");
+    let (code, verdict) = agent.status(&lab, Some(&plain));
+    assert_eq!(code, 0, "{verdict}");
+    // A new ConfigMap's file is rolled out as a plain one is.
+    let (_, gz2, _) = emitted_configmap(&format!("{}{fleet}", intent(8081)));
+    cm.update_bytes(&gz2);
+    agent.wait_ready(&lab, &file, Duration::from_secs(30));
+    let nft = out_of(&lab, "n1", &["nft", "list", "table", "inet", "netc"]);
+    assert!(nft.contains("8081") && !nft.contains("8080"), "{nft}");
+    // A corrupt file is not an intent: the agent keeps the last good one and says why.
+    let mut broken = gz2.clone();
+    let n = broken.len();
+    broken[n - 8] ^= 0xff;
+    cm.update_bytes(&broken);
+    agent.wait_log("not a valid gzip file", Duration::from_secs(10));
+    let nft = out_of(&lab, "n1", &["nft", "list", "table", "inet", "netc"]);
+    assert!(nft.contains("8081"), "{nft}");
+    assert_eq!(agent.terminate(), Some(0), "{}", agent.log());
 }

@@ -11,10 +11,12 @@ mod support;
 
 use std::collections::BTreeSet;
 
+use base64::prelude::{BASE64_STANDARD, Engine as _};
 use netc::diagnostic::SourceFile;
-use netc::emit::{Target, node_artifacts};
-use netc::intent::Syntax;
+use netc::emit::{Context, Target, fleet, node_artifacts};
+use netc::intent::{Syntax, compressed};
 use netc::pipeline;
+use netc::plan::fleet::CONFIGMAP_MAX_BYTES;
 use serde_json::Value;
 use support::{Artifacts, build, run, text, write_all};
 
@@ -51,6 +53,23 @@ fn doc(art: &Artifacts, path: &str) -> Value {
         .get(path)
         .unwrap_or_else(|| panic!("no {path} in {:?}", art.keys().collect::<Vec<_>>()));
     serde_saphyr::from_str(&text(bytes)).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// The ConfigMap's one key and the intent text it carries (base64 of gzip in `binaryData`).
+fn intent_in(cm: &Value) -> (String, String) {
+    assert!(
+        cm.get("data").is_none(),
+        "the intent is not in `data`: {cm}"
+    );
+    let data = cm["binaryData"].as_object().expect("binaryData");
+    assert_eq!(data.len(), 1, "{data:?}");
+    let (key, value) = data.iter().next().expect("one key");
+    assert!(key.ends_with(".gz"), "{key}");
+    let gz = BASE64_STANDARD
+        .decode(value.as_str().expect("base64 string"))
+        .expect("base64");
+    let text = compressed::gunzip(&gz, 64 << 20).expect("gzip");
+    (key.clone(), String::from_utf8(text).expect("UTF-8"))
 }
 
 fn fleet_files(art: &Artifacts) -> Vec<String> {
@@ -133,15 +152,10 @@ fn check_fleet(label: &str, source: &str, intent: &str, art: &Artifacts) {
     validate(label, art);
     let ds = doc(art, "fleet/daemonset.yaml");
     let cm = doc(art, "fleet/configmap.yaml");
-    // The ConfigMap holds the intent byte for byte, under the name the agent reads.
-    let data = cm["data"].as_object().expect("data");
-    assert_eq!(data.len(), 1, "{label}");
-    let (key, value) = data.iter().next().expect("one key");
-    assert_eq!(
-        value.as_str(),
-        Some(intent),
-        "{label}: ConfigMap text differs"
-    );
+    // The ConfigMap holds the intent byte for byte, gzip-compressed, under the name the
+    // agent reads.
+    let (key, text) = intent_in(&cm);
+    assert_eq!(text, intent, "{label}: ConfigMap text differs");
     let spec = &ds["spec"]["template"]["spec"];
     let container = &spec["containers"][0];
     let command: Vec<&str> = container["command"]
@@ -307,4 +321,48 @@ fn no_fleet_section_no_fleet_files_and_apply_never_installs_them() {
         .expect("emits")
         .expect("node");
     assert!(on_node.iter().all(|a| !a.path.starts_with("fleet/")));
+}
+
+/// Issue 17 item 8: the API server refuses a ConfigMap over 1 MiB; a 10,000-node intent's text
+/// is well over it. Shipped gzip-compressed in `binaryData`, it fits, and the fleet's objects
+/// still pass kubernetes-validate.
+#[test]
+fn a_ten_thousand_node_intent_fits_its_configmap() {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/bench/gen_intent.py");
+    let out = run("python3", &[script, "--fleet", "10000", "2000"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let intent = text(&out.stdout);
+    assert!(intent.len() > 2 * CONFIGMAP_MAX_BYTES, "{}", intent.len());
+    let src = SourceFile::new("big.yaml", &intent);
+    let checked = pipeline::check(&src, Syntax::Yaml);
+    let plan = checked.valid_plan().expect("valid");
+    // The fleet's objects only: the other 50,000 files are not what this is about.
+    let mut art = Artifacts::new();
+    fleet::emit(Context::new(plan, "big.yaml"), &mut art).expect("emits");
+    validate("10k nodes", &art);
+    let cm = doc(&art, "fleet/configmap.yaml");
+    let (key, carried) = intent_in(&cm);
+    assert_eq!(key, "intent.yaml.gz");
+    assert_eq!(carried, intent);
+    // What the API server counts: the decoded bytes of every value.
+    let counted: usize = cm["binaryData"]
+        .as_object()
+        .expect("binaryData")
+        .values()
+        .map(|v| {
+            BASE64_STANDARD
+                .decode(v.as_str().expect("string"))
+                .expect("base64")
+                .len()
+        })
+        .sum();
+    assert!(counted <= CONFIGMAP_MAX_BYTES / 8, "{counted} bytes");
+    // Client-side `kubectl apply` copies the object into an annotation limited to 256 KiB.
+    let file = art.get("fleet/configmap.yaml").expect("configmap");
+    assert!(file.len() < 200 << 10, "{} bytes", file.len());
+    eprintln!(
+        "10,000 nodes: intent {} bytes, ConfigMap binaryData {counted} bytes, configmap.yaml {} bytes",
+        intent.len(),
+        file.len()
+    );
 }

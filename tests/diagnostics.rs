@@ -1806,6 +1806,47 @@ fn fleet_interval_selector_and_toleration_labels_as_the_api_server_checks_them()
     );
 }
 
+// ---------------------------------------------------------------------------------------------
+// netc::fleet::too-large (issue 17 item 8)
+
+/// `lines` comment lines of 76 pseudo-random base64 characters (6 bits each: gzip cannot get
+/// them below three quarters of their size).
+fn incompressible_comments(lines: usize) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut out = String::with_capacity(lines * 79);
+    for _ in 0..lines {
+        out.push_str("# ");
+        for _ in 0..76 {
+            // xorshift64
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            out.push(char::from(ALPHABET[(x % 64) as usize]));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn fleet_intent_too_large_even_compressed() {
+    let fleet = "fleet:\n  image: registry.example/netc:1.0\n";
+    // About 1.5 MB of text, over 1.1 MiB compressed: the ConfigMap cannot carry it.
+    let big = incompressible_comments(19_000);
+    let r = run(&edit_and_append(&[], &format!("{fleet}{big}")));
+    let d = r.expect(code::FLEET_TOO_LARGE, 34, "registry.example/netc:1.0");
+    assert!(d.message.contains("1048576 bytes (1 MiB)"), "{}", d.message);
+    assert!(d.message.contains("gzip-compressed"), "{}", d.message);
+    // The same text without a fleet ships nowhere: nothing to refuse.
+    run(&edit_and_append(&[], &big)).lacks(code::FLEET_TOO_LARGE);
+    // Text over 1 MiB that compresses is carried (the ConfigMap holds it compressed).
+    let repetitive =
+        "# the same line again and again, compressing to almost nothing\n".repeat(30_000);
+    assert!(repetitive.len() > 1 << 20);
+    run(&edit_and_append(&[], &format!("{fleet}{repetitive}"))).lacks(code::FLEET_TOO_LARGE);
+}
+
 #[test]
 fn fleet_without_image_is_a_parse_error() {
     let r = run(&edit_and_append(&[], "fleet: {interval: 30s}\n"));

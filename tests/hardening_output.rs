@@ -548,6 +548,60 @@ fn intent_inputs_that_are_directories_are_refused_and_endless_devices_bounded() 
     assert!(r.stderr.contains("directory"), "{}", r.text());
 }
 
+/// Issue 17 item 8: a gzip-compressed intent (the fleet's ConfigMap mounts one) is read
+/// decompressed, from a file or stdin, its syntax named without `.gz`; one that inflates past
+/// the 64 MiB bound is refused without being inflated whole (this process's memory is
+/// limited to 1 GiB), as is a corrupt one.
+#[test]
+fn compressed_intents_are_read_and_bombs_refused() {
+    let t = tempfile::tempdir().unwrap();
+    let gzip = |input: &[u8]| {
+        let mut child = std::process::Command::new("gzip")
+            .args(["-c", "-1"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("gzip");
+        let mut stdin = child.stdin.take().expect("stdin");
+        let input = input.to_vec();
+        let feeder = std::thread::spawn(move || stdin.write_all(&input));
+        let out = child.wait_with_output().expect("gzip output");
+        feeder.join().expect("feeder").expect("write to gzip");
+        assert!(out.status.success());
+        out.stdout
+    };
+    for example in [EXAMPLE, "examples/kubeadm-flannel.kdl"] {
+        let text = std::fs::read(repo().join(example)).unwrap();
+        let name = format!(
+            "intent.{}.gz",
+            Path::new(example).extension().unwrap().to_string_lossy()
+        );
+        std::fs::write(t.path().join(&name), gzip(&text)).unwrap();
+        let r = run_in(t.path(), &["check", &name], None);
+        assert_eq!(r.code, Some(0), "{example}: {}", r.text());
+    }
+    let text = std::fs::read(repo().join(EXAMPLE)).unwrap();
+    let r = run_in(t.path(), &["check", "-"], Some(gzip(&text)));
+    assert_eq!(r.code, Some(0), "stdin: {}", r.text());
+    // 200 MiB of zeros, about 200 KB compressed.
+    let bomb = gzip(&vec![0u8; 200 << 20]);
+    assert!(bomb.len() < 1 << 20, "{}", bomb.len());
+    std::fs::write(t.path().join("bomb.yaml.gz"), &bomb).unwrap();
+    let r = run_in(t.path(), &["check", "bomb.yaml.gz"], None);
+    assert_eq!(r.code, Some(2), "{}", r.text());
+    assert!(
+        r.stderr.contains("bomb.yaml.gz") && r.stderr.contains("more than 64 MiB"),
+        "{}",
+        r.text()
+    );
+    let mut corrupt = gzip(&text);
+    corrupt.truncate(corrupt.len() - 5);
+    std::fs::write(t.path().join("cut.yaml.gz"), &corrupt).unwrap();
+    let r = run_in(t.path(), &["check", "cut.yaml.gz"], None);
+    assert_eq!(r.code, Some(2), "{}", r.text());
+    assert!(r.stderr.contains("not a valid gzip file"), "{}", r.text());
+}
+
 /// Issue 16 item 1: a FIFO (`<(cat f)`, `<(git show main:net.yaml)`) is read like stdin.
 #[test]
 fn intent_inputs_from_fifos_are_read() {

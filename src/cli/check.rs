@@ -47,7 +47,8 @@ pub const MAX_INTENT_BYTES: u64 = 64 * 1024 * 1024;
 /// (`netc check <(git show main:net.yaml)`) or a character device (`/dev/stdin`) is a stream,
 /// read as standard input is: no further than one byte past [`MAX_INTENT_BYTES`], so an
 /// endless one (`/dev/zero`) stops at the bound. Directories, sockets and block devices are
-/// refused before they are opened.
+/// refused before they are opened. Gzip-compressed input is decompressed
+/// ([`intent::compressed`]), its output bounded the same way.
 pub(crate) fn read_source(path: &str) -> Result<SourceFile, String> {
     let too_large = |what: &str| {
         format!(
@@ -106,10 +107,17 @@ pub(crate) fn read_source(path: &str) -> Result<SourceFile, String> {
         }
         bytes
     };
-    let text = String::from_utf8(bytes).map_err(|_| {
-        let what = if path == "-" { "standard input" } else { path };
-        format!("netc: cannot read {what}: not UTF-8 text")
-    })?;
+    let what = if path == "-" { "standard input" } else { path };
+    // A gzip-compressed intent (the fleet's ConfigMap mounts one), recognised by its magic
+    // bytes, is read decompressed, up to the same bound.
+    let bytes = if intent::compressed::is_gzip(&bytes) {
+        intent::compressed::gunzip(&bytes, MAX_INTENT_BYTES)
+            .map_err(|e| format!("netc: cannot read {what}: {e}"))?
+    } else {
+        bytes
+    };
+    let text = String::from_utf8(bytes)
+        .map_err(|_| format!("netc: cannot read {what}: not UTF-8 text"))?;
     Ok(SourceFile::new(path, text))
 }
 

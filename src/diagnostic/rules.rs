@@ -216,6 +216,11 @@ pub const RULES: &[Rule] = &[
         summary: r#"`fleet:` the API server or the agent would refuse: an empty image, `maxUnavailable: 0`, an interval the agent refuses (one parser and range, 100ms to 24h), a `nodeSelector` or toleration key or value the API server refuses as a label, a toleration without key but not `Exists`, `Exists` with a value, `tolerationSeconds` without `NoExecute`"#,
     },
     Rule {
+        code: code::FLEET_TOO_LARGE,
+        severities: &[E],
+        summary: r#"an intent with `fleet:` that even gzip-compressed exceeds the API server's 1 MiB limit on a ConfigMap (the agent's ConfigMap carries the intent compressed in `binaryData`)"#,
+    },
+    Rule {
         code: code::NODES_ADDRESS_FAMILY,
         severities: &[E, W],
         summary: r#"a node's `address`, `secondaryAddress` or `externalAddress` of a family the pod and service CIDRs lack; a secondary address of the primary's family; two external addresses of one family; a specific `bindAddress` not of the first service CIDR's family (it is the advertised address, which kube-apiserver requires of that family); warning: a multi-interface node of a dual-stack cluster without an address of the second family (its pinned node-ip would be single-family)"#,

@@ -1,5 +1,6 @@
 //! Stage 1 of the pipeline: read an intent file (YAML or KDL) into the typed, spanned model.
 
+pub mod compressed;
 mod foreign;
 mod kdl;
 pub mod model;
@@ -26,6 +27,9 @@ pub enum Syntax {
 impl Syntax {
     /// `.kdl` is KDL; everything else (`.yaml`, `.yml`, stdin) is YAML, the canonical form.
     pub fn from_path(path: &str) -> Self {
+        // A compressed intent (`intent.kdl.gz`) is read decompressed: its syntax is the name's
+        // without the suffix.
+        let path = path.strip_suffix(compressed::SUFFIX).unwrap_or(path);
         if path.ends_with(".kdl") {
             Syntax::Kdl
         } else {

@@ -18,6 +18,13 @@ pub const DEFAULT_INTERVAL: &str = "30s";
 pub const MIN_INTERVAL: Duration = Duration::from_millis(100);
 pub const MAX_INTERVAL: Duration = Duration::from_secs(24 * 3600);
 
+/// The most a ConfigMap may hold: the API server refuses one whose `data` and `binaryData`
+/// values add up to more (kubernetes/kubernetes pkg/apis/core/validation/validation.go,
+/// ValidateConfigMap: `totalSize > core.MaxSecretSize`, summing the decoded bytes;
+/// pkg/apis/core/types.go: `MaxSecretSize = 1 * 1024 * 1024`; v1.31 to master). Keys and
+/// metadata are not counted.
+pub const CONFIGMAP_MAX_BYTES: usize = 1024 * 1024;
+
 /// Parses an interval as the agent reads it: `30s`, `2m`, `1h`, `500ms` or plain seconds,
 /// from [`MIN_INTERVAL`] to [`MAX_INTERVAL`]. The one parser of `fleet.interval` (lowered here,
 /// checked by `validate`) and of `netc apply --interval`.
@@ -66,9 +73,14 @@ pub struct FleetPlan {
     pub node_selector: BTreeMap<String, String>,
     /// netc's own tolerations first, then the intent's, in order.
     pub tolerations: Vec<TolerationPlan>,
-    /// The intent file's exact text: the agent's ConfigMap holds it.
+    /// The intent file's exact text: what the agent applies.
     #[serde(skip)]
     pub intent_text: String,
+    /// `intent_text` gzip-compressed ([`crate::intent::compressed`]): what the agent's
+    /// ConfigMap carries (in `binaryData`), always. Compressed once, here: `emit` ships it,
+    /// `validate` refuses an intent it does not fit ([`CONFIGMAP_MAX_BYTES`]).
+    #[serde(skip)]
+    pub intent_gzip: Vec<u8>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -119,6 +131,7 @@ pub(super) fn lower(fleet: &Fleet, intent_text: &str) -> FleetPlan {
             .collect(),
         tolerations: own.chain(user).collect(),
         intent_text: intent_text.to_owned(),
+        intent_gzip: crate::intent::compressed::gzip(intent_text),
     }
 }
 

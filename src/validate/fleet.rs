@@ -1,4 +1,6 @@
-//! `netc::fleet::invalid`: a `fleet:` section the API server or the agent would refuse.
+//! `netc::fleet::invalid`: a `fleet:` section the API server or the agent would refuse;
+//! `netc::fleet::too-large`: an intent the agent's ConfigMap cannot carry even compressed
+//! ([`CONFIGMAP_MAX_BYTES`]).
 //!
 //! Toleration rules are Kubernetes' own (pkg/apis/core/validation/validation.go,
 //! validateTolerations): an empty key needs `operator: Exists`, `Exists` takes no value,
@@ -13,6 +15,7 @@ use crate::diagnostic::{Diag, code};
 use crate::intent::values::is_dns1123_label;
 use crate::intent::{NetworkIntent, TaintEffect, Text, TolerationOperator};
 use crate::plan::Plan;
+use crate::plan::fleet::CONFIGMAP_MAX_BYTES;
 
 pub(super) fn check(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
     let Some(fleet) = &intent.fleet else {
@@ -61,6 +64,23 @@ pub(super) fn check(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
             )
             .label(i.span, "interval")
             .help("write a duration from 100ms to 24h: `500ms`, `30s`, `5m`, `1h`"),
+        );
+    }
+    if let Some(plan) = &plan.fleet
+        && plan.intent_gzip.len() > CONFIGMAP_MAX_BYTES
+    {
+        out.push(
+            Diag::error(
+                code::FLEET_TOO_LARGE,
+                format!(
+                    "the intent is too large for the agent's ConfigMap: {} bytes, {} gzip-compressed, \
+                     over the API server's limit of {CONFIGMAP_MAX_BYTES} bytes (1 MiB) per ConfigMap",
+                    plan.intent_text.len(),
+                    plan.intent_gzip.len()
+                ),
+            )
+            .label(fleet.image.span, "the fleet ships this intent in one ConfigMap")
+            .help("shorten the intent: comments and random-looking names compress worst (a 10,000-node intent is about 60 KB compressed); the agent's intent is one ConfigMap and netc does not split it"),
         );
     }
     for (k, v) in fleet.node_selector.iter().flatten() {
