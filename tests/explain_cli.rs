@@ -350,3 +350,45 @@ fn a_port_without_protocol_is_tcp_and_unknown_workloads_say_where_to_declare_the
         "{err}"
     );
 }
+
+/// The CSV as `Matrix::render` wrote it before it was streamed: the held matrix, row by row.
+fn held_csv(file: &str, port: Option<&str>) -> String {
+    use netc::explain::{Connectivity, matrix};
+    let text = std::fs::read_to_string(file).expect("read");
+    let syntax = if file.ends_with(".kdl") {
+        netc::intent::Syntax::Kdl
+    } else {
+        netc::intent::Syntax::Yaml
+    };
+    let checked = netc::pipeline::check(&netc::diagnostic::SourceFile::new(file, &text), syntax);
+    let plan = checked.plan.expect("a plan");
+    let c = Connectivity::new(&plan);
+    let m = matrix::build(&c, port);
+    let mut out = String::from("from,to,port,allowed\n");
+    for x in m.connections() {
+        out.push_str(&format!("{},{},{},{}\n", x.from, x.to, x.port, x.allowed));
+    }
+    out
+}
+
+#[test]
+fn streamed_csv_equals_the_held_matrix() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/");
+    for (file, port) in [
+        ("rke2-canal.yaml", None),
+        ("rke2-canal.yaml", Some("tcp/9000")),
+        ("rke2-canal.yaml", Some("tcp/http")),
+        ("kubeadm-calico-overlay.yaml", None),
+        ("k3s-dual-stack-tuned.yaml", Some("udp/53")),
+        ("hard-way-bridge.yaml", None),
+    ] {
+        let path = format!("{dir}{file}");
+        let mut args = vec!["explain", &path, "--matrix", "csv"];
+        args.extend(port.iter().flat_map(|p| ["--port", p]));
+        let o = netc(&args);
+        assert_eq!(o.status.code(), Some(0), "{file} {port:?}: {}", String::from_utf8_lossy(&o.stderr));
+        let streamed = stdout(&o);
+        assert!(streamed.lines().count() > 1, "{file} {port:?}: {streamed}");
+        assert_eq!(streamed, held_csv(&path, port), "{file} {port:?}");
+    }
+}

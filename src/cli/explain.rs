@@ -116,6 +116,12 @@ pub(super) fn run(args: &ExplainArgs, _cli: &Cli) -> u8 {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     if let Some(format) = args.matrix {
+        if format == MatrixFormat::Csv {
+            // Streamed: each row is written as it is decided, never the whole matrix held.
+            let mut w = std::io::BufWriter::with_capacity(1 << 16, out);
+            let _ = matrix::write_csv(&c, args.port.as_deref(), &mut w).and_then(|()| w.flush());
+            return exit::OK;
+        }
         let m = matrix::build(&c, args.port.as_deref());
         let _ = out.write_all(m.render(format).as_bytes());
         return exit::OK;

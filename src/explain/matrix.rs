@@ -2,6 +2,7 @@
 //! each destination's declared ports, rendered as text, Markdown, CSV, JSON or Graphviz dot.
 
 use std::fmt::Write as _;
+use std::io;
 
 use serde::Serialize;
 
@@ -138,6 +139,43 @@ pub fn build(c: &Connectivity<'_>, port: Option<&str>) -> Matrix {
     }
 }
 
+/// `from,to,port,allowed`: the CSV header, then one [`csv_row`] per checked connection.
+const CSV_HEADER: &str = "from,to,port,allowed\n";
+
+/// One CSV row (fields already quoted by [`csv_field`]).
+fn csv_row(out: &mut impl io::Write, from: &str, to: &str, port: &str, allowed: bool) -> io::Result<()> {
+    writeln!(out, "{from},{to},{port},{allowed}")
+}
+
+/// The CSV matrix written row by row as each verdict is decided, in the order of
+/// [`Matrix::connections`]: memory stays flat in the number of verdicts (only the endpoints'
+/// names and ports are held), where [`build`] holds every cell.
+pub fn write_csv(
+    c: &Connectivity<'_>,
+    port: Option<&str>,
+    out: &mut impl io::Write,
+) -> io::Result<()> {
+    let endpoints = c.endpoints();
+    let names: Vec<String> = endpoints.iter().map(|e| csv_field(&c.describe(e))).collect();
+    let flow_ports: Vec<Vec<FlowPort>> = endpoints.iter().map(|e| ports_to(c, e, port)).collect();
+    let port_names: Vec<Vec<String>> = flow_ports
+        .iter()
+        .map(|ps| ps.iter().map(|p| csv_field(&p.to_string())).collect())
+        .collect();
+    out.write_all(CSV_HEADER.as_bytes())?;
+    for (fi, from) in endpoints.iter().enumerate() {
+        for (ti, to) in endpoints.iter().enumerate() {
+            if fi == ti && matches!(from, Endpoint::Node(_)) {
+                continue;
+            }
+            for (p, name) in flow_ports[ti].iter().zip(&port_names[ti]) {
+                csv_row(out, &names[fi], &names[ti], name, c.allowed(from, to, p))?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Matrix output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum MatrixFormat {
@@ -222,17 +260,17 @@ impl Matrix {
                 let _ = writeln!(out, "\n{LEGEND}");
             }
             MatrixFormat::Csv => {
-                out.push_str("from,to,port,allowed\n");
+                let mut bytes = CSV_HEADER.as_bytes().to_vec();
                 for c in self.connections() {
-                    let _ = writeln!(
-                        out,
-                        "{},{},{},{}",
-                        csv_field(c.from),
-                        csv_field(c.to),
-                        csv_field(c.port),
-                        c.allowed
+                    let _ = csv_row(
+                        &mut bytes,
+                        &csv_field(c.from),
+                        &csv_field(c.to),
+                        &csv_field(c.port),
+                        c.allowed,
                     );
                 }
+                out = String::from_utf8_lossy(&bytes).into_owned();
             }
             MatrixFormat::Json => {
                 out = crate::machine::Versioned::new(crate::machine::MatrixDoc {
