@@ -72,6 +72,7 @@ pub mod code {
     pub const POLICY_DNS_ONE_PROTOCOL: &str = "netc::policy::dns-one-protocol";
     pub const POLICY_IPBLOCK_COVERS_CLUSTER: &str = "netc::policy::ipblock-covers-cluster";
     pub const POLICY_API_SERVER_UNREACHABLE: &str = "netc::policy::api-server-unreachable";
+    pub const POLICY_CIDR_HOST_BITS: &str = "netc::policy::cidr-host-bits";
     pub const DIFF_DISRUPTIVE: &str = "netc::diff::disruptive";
     pub const FLEET_INVALID: &str = "netc::fleet::invalid";
     pub const FLEET_TOO_LARGE: &str = "netc::fleet::too-large";

@@ -8,9 +8,9 @@
 //! NetworkPolicyPeer, NetworkPolicyPort, IPBlock in kubernetes/kubernetes staging/src/k8s.io/
 //! api/networking/v1/types.go): `policyTypes` defaults to Ingress plus Egress when the policy
 //! has egress rules; a rule without `from`/`to` (or an empty list) admits every peer (the
-//! intent's `from: []`); a port without `port` is every port of its protocol (`tcp/1-65535`);
-//! `protocol` defaults to TCP. A CIDR with host bits set (the API server accepts it) is written
-//! in its canonical form with a warning naming the object.
+//! intent's `from: []`); a port without `port` is every port of its protocol (`tcp`, emitted
+//! again without `port`); `protocol` defaults to TCP. A CIDR with host bits set (the API server
+//! accepts it) is kept as written, with a warning naming the object and the canonical form.
 
 use std::collections::BTreeMap;
 
@@ -187,17 +187,18 @@ fn expressions(list: &[Requirement]) -> Vec<SelectorExpression> {
         .collect()
 }
 
-/// A CIDR as the intent holds it: canonical, with a warning when the manifest set host bits.
+/// A CIDR as written (the intent keeps host bits as the API server does), with a warning
+/// naming the canonical form when the manifest set host bits.
 fn cidr(ctx: &mut Ctx<'_>, field: &str, text: &str) -> Option<Text> {
     match text.trim().parse::<IpNet>() {
         Ok(net) if net.trunc() == net => Some(t(text.trim())),
         Ok(net) => {
             ctx.warnings.push(format!(
-                "{}: {field}: {text} has host bits set; the API server keeps it and matches {}, which the intent writes",
+                "{}: {field}: {text} has host bits set; kept as written (the API server keeps it), it matches {}",
                 ctx.object,
                 net.trunc()
             ));
-            Some(t(&net.trunc().to_string()))
+            Some(t(text.trim()))
         }
         Err(_) => {
             ctx.error(field.to_owned(), format!("`{text}` is not a CIDR"));
@@ -282,8 +283,8 @@ fn port(ctx: &mut Ctx<'_>, field: &str, p: &NpPort) -> Option<Text> {
         }
     };
     let text = match (&p.port, p.end_port) {
-        // All ports of the protocol.
-        (None | Some(Value::Null), None) => format!("{proto}/1-65535"),
+        // All ports of the protocol: the protocol alone, emitted again without `port`.
+        (None | Some(Value::Null), None) => proto.to_owned(),
         (None | Some(Value::Null), Some(_)) => {
             ctx.error(format!("{field}.endPort"), "endPort without port");
             return None;

@@ -232,10 +232,32 @@ fn cidr_invalid_cluster_dns_and_policy_peer() {
             ("plugin: flannel", "plugin: calico"),
             ("encapsulation: vxlan", "encapsulation: ipip"),
         ],
-        "policies:\n  - namespace: prod\n    rules:\n      - name: lan\n        from: [{cidr: 10.0.0.0/8, except: [10.1.0.0/8]}]\n",
+        "policies:\n  - namespace: prod\n    rules:\n      - name: lan\n        from: [{cidr: 10.0.0.0/8, except: [10.1.0.0/33]}]\n",
     ));
     r.expect(code::CIDR_INVALID, 12, "10.96.0.x");
-    r.expect(code::CIDR_INVALID, 37, "10.1.0.0/8");
+    r.expect(code::CIDR_INVALID, 37, "10.1.0.0/33");
+}
+
+// ---------------------------------------------------------------------------------------------
+// netc::policy::cidr-host-bits
+
+#[test]
+fn policy_cidr_host_bits_is_kept_with_a_warning() {
+    // The API server accepts host bits in an ipBlock (it matches the network): a warning
+    // naming the network, not the cidr::invalid error of the cluster's own CIDRs.
+    let r = run(&edit_and_append(
+        &[
+            ("plugin: flannel", "plugin: calico"),
+            ("encapsulation: vxlan", "encapsulation: ipip"),
+        ],
+        "policies:\n  - namespace: prod\n    rules:\n      - name: lan\n        from: [{cidr: 192.168.1.7/24, except: [192.168.1.130/25]}]\n",
+    ));
+    let d = r.expect(code::POLICY_CIDR_HOST_BITS, 37, "192.168.1.7/24");
+    assert!(d.message.contains("192.168.1.0/24"), "{}", d.message);
+    let d = r.expect(code::POLICY_CIDR_HOST_BITS, 37, "192.168.1.130/25");
+    assert!(d.message.contains("192.168.1.128/25"), "{}", d.message);
+    r.lacks(code::CIDR_INVALID);
+    r.lacks(code::POLICY_INVALID);
 }
 
 // ---------------------------------------------------------------------------------------------

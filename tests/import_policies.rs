@@ -166,21 +166,21 @@ fn one_object_per_policy_workloads_from_pod_templates() {
     let ports: Vec<&str> = p.rules[0].ports.iter().map(|t| t.value.as_str()).collect();
     assert_eq!(
         ports,
-        ["tcp/8080", "udp/1-65535"],
-        "a protocol without port: all its ports"
+        ["tcp/8080", "udp"],
+        "a protocol without port: all its ports, written as the protocol alone"
     );
     let ports: Vec<&str> = p.egress[0].ports.iter().map(|t| t.value.as_str()).collect();
     assert_eq!(ports, ["tcp/pg", "tcp/9000-9010"]);
-    // The host-bit CIDR: canonical in the intent, with a warning naming the object.
+    // The host-bit CIDR: kept as written (the API server keeps it), with a warning naming the
+    // object and the canonical form.
     assert_eq!(
         p.rules[1].from[1].cidr.as_ref().map(|c| c.value.as_str()),
-        Some("192.168.1.0/24")
+        Some("192.168.1.7/24")
     );
     assert!(
-        imported
-            .warnings
-            .iter()
-            .any(|w| w.contains("NetworkPolicy shop/api") && w.contains("192.168.1.7/24")),
+        imported.warnings.iter().any(|w| w.contains("NetworkPolicy shop/api")
+            && w.contains("192.168.1.7/24")
+            && w.contains("192.168.1.0/24")),
         "{:?}",
         imported.warnings
     );
@@ -204,6 +204,64 @@ fn one_object_per_policy_workloads_from_pod_templates() {
     );
     let n = round_trip(&imported).expect("round trip");
     assert!(n > 0);
+}
+
+/// What the API server accepts comes back out as it went in: a CIDR with host bits set as
+/// written, a port entry with a protocol and no port as exactly that (no `port`/`endPort`:
+/// a CNI without `endPort` support would read `1-65535` as port 1 alone); `check` warns about
+/// the CIDR with its canonical form, and explain matches the canonical network and every
+/// port of the protocol.
+#[test]
+fn what_the_api_server_accepts_is_emitted_as_written() {
+    let imported = one(MANIFESTS).expect("imports");
+    let text = intent_of(&imported);
+    let checked = pipeline::check(&SourceFile::new("i.yaml", &text), Syntax::Yaml);
+    let warned: Vec<&str> = checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == code::POLICY_CIDR_HOST_BITS)
+        .map(|d| d.message.as_str())
+        .collect();
+    assert_eq!(warned.len(), 1, "{warned:?}");
+    assert!(warned[0].contains("192.168.1.0/24"), "{warned:?}");
+    let plan = plan_of(&text).expect("checks clean");
+    let original: serde_json::Value = serde_saphyr::from_multiple::<serde_json::Value>(MANIFESTS)
+        .expect("yaml")
+        .into_iter()
+        .find(|d| d["kind"] == "NetworkPolicy")
+        .expect("the policy");
+    let emitted: Vec<serde_json::Value> = plan
+        .policies
+        .iter()
+        .flat_map(policies)
+        .map(|p| serde_json::to_value(&p).expect("json"))
+        .collect();
+    assert_eq!(emitted.len(), 1);
+    let spec = &emitted[0]["spec"];
+    assert_eq!(
+        spec["ingress"][0]["ports"][1],
+        serde_json::json!({"protocol": "UDP"}),
+        "{spec}"
+    );
+    assert_eq!(
+        spec["ingress"][1]["from"][1],
+        original["spec"]["ingress"][1]["from"][1],
+        "{spec}"
+    );
+    // Explain: the API pod's UDP port 53 is open to web (all UDP ports), and the block
+    // matches by its canonical network.
+    let c = Connectivity::new(&plan);
+    let web = c.resolve("shop/web").expect("web");
+    let api = c.resolve("shop/api").expect("api");
+    let dns = c.resolve_port("udp/53", &api).expect("port");
+    assert!(c.allowed(&web, &api, &dns));
+    let outside = c.resolve("192.168.1.9").expect("address");
+    let http = c.resolve_port("tcp/8080", &api).expect("port");
+    assert!(c.allowed(&outside, &api, &http), "inside 192.168.1.0/24");
+    let excepted = c.resolve("192.168.1.200").expect("address");
+    assert!(!c.allowed(&excepted, &api, &http), "in the except");
+    let beside = c.resolve("192.168.2.7").expect("address");
+    assert!(!c.allowed(&beside, &api, &http), "outside the block");
 }
 
 #[test]

@@ -206,6 +206,11 @@ pub const RULES: &[Rule] = &[
         summary: r#"a namespace denies egress and its declared pods cannot reach the API server (tcp/6443 on the control-plane nodes)"#,
     },
     Rule {
+        code: code::POLICY_CIDR_HOST_BITS,
+        severities: &[W],
+        summary: r#"an ipBlock `cidr` or `except` with host bits set (`192.168.1.7/24`): kept as written, as the API server keeps it, and matching its network (named in the message)"#,
+    },
+    Rule {
         code: code::DIFF_DISRUPTIVE,
         severities: &[W],
         summary: r#"(`diff-connectivity`) pod/service CIDR, node mask, CNI VXLAN port/VNI, Calico block size, primary family or CNI plugin changes"#,

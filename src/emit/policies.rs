@@ -127,7 +127,9 @@ pub struct IpBlock {
 #[serde(rename_all = "camelCase")]
 pub struct Port {
     pub protocol: &'static str,
-    pub port: PortValue,
+    /// `None`: every port of the protocol (the intent's `tcp`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port: Option<PortValue>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub end_port: Option<u16>,
 }
@@ -350,7 +352,7 @@ fn dns_rule(label: (&str, &str)) -> EgressRule {
             .into_iter()
             .map(|protocol| Port {
                 protocol: protocol_name(protocol),
-                port: PortValue::Number(crate::plan::DNS_PORT),
+                port: Some(PortValue::Number(crate::plan::DNS_PORT)),
                 end_port: None,
             })
             .collect(),
@@ -392,12 +394,19 @@ fn ports(rule: &PolicyRulePlan) -> Vec<Port> {
         .map(|p| match p {
             PolicyPort::Numeric(r) => Port {
                 protocol: protocol_name(r.protocol),
-                port: PortValue::Number(r.first),
+                port: Some(PortValue::Number(r.first)),
                 end_port: (r.last != r.first).then_some(r.last),
             },
             PolicyPort::Named { protocol, name } => Port {
                 protocol: protocol_name(*protocol),
-                port: PortValue::Name(name.clone()),
+                port: Some(PortValue::Name(name.clone())),
+                end_port: None,
+            },
+            // No `port`, no `endPort`: not `1-65535`, which a CNI without `endPort` support
+            // would read as port 1 alone.
+            PolicyPort::All(protocol) => Port {
+                protocol: protocol_name(*protocol),
+                port: None,
                 end_port: None,
             },
         })

@@ -280,7 +280,7 @@ impl<'p> Connectivity<'p> {
                 port: r.first,
                 name: None,
             }),
-            Ok(values::PolicyPort::Numeric(_)) => {
+            Ok(values::PolicyPort::Numeric(_) | values::PolicyPort::All(_)) => {
                 Err(format!("`{text}`: give one port, not a range"))
             }
             Ok(values::PolicyPort::Named { protocol, name }) => {

@@ -145,8 +145,10 @@ fn port(p: &Port) -> CompiledPort {
     CompiledPort {
         protocol: protocol(p.protocol),
         port: match &p.port {
-            PortValue::Number(n) => PortMatch::Range(*n, p.end_port.unwrap_or(*n)),
-            PortValue::Name(name) => PortMatch::Named(name.clone()),
+            Some(PortValue::Number(n)) => PortMatch::Range(*n, p.end_port.unwrap_or(*n)),
+            Some(PortValue::Name(name)) => PortMatch::Named(name.clone()),
+            // "If this field is not provided, this matches all port names and numbers."
+            None => PortMatch::Range(0, u16::MAX),
         },
     }
 }

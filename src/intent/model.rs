@@ -559,7 +559,8 @@ pub struct IngressRule {
     /// explicit empty list `[]` = every source, as in Kubernetes (`ports` still apply).
     #[serde(default, skip_serializing_if = "PeerList::is_absent")]
     pub from: PeerList,
-    /// `tcp/8080`, `udp/53`, `tcp/8000-8080`, `tcp/http`; empty = all ports.
+    /// `tcp/8080`, `udp/53`, `tcp/8000-8080`, `tcp/http`, or a protocol alone (`udp`: every
+    /// port of it); empty = all ports.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ports: Vec<Text>,
 }
@@ -581,6 +582,7 @@ pub struct EgressRule {
     /// explicit empty list `[]` = every destination, as in Kubernetes (`ports` still apply).
     #[serde(default, skip_serializing_if = "PeerList::is_absent")]
     pub to: PeerList,
+    /// As an ingress rule's `ports`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ports: Vec<Text>,
 }

@@ -29,6 +29,15 @@ pub fn parse_network(text: &str) -> Result<IpNet, CidrError> {
     }
 }
 
+/// An ipBlock `cidr`/`except` as the API server takes it: host bits allowed and kept as
+/// written (`192.168.1.7/24`), matching its network (`trunc`). Kubernetes validates these with
+/// `IsValidCIDRForLegacyField` and then reads them with `ParseCIDRSloppy`, which masks the
+/// address (`ValidateIPBlock` in kubernetes/kubernetes pkg/apis/networking/validation/
+/// validation.go, v1.33); `validate` warns with the canonical form.
+pub fn parse_block(text: &str) -> Result<IpNet, CidrError> {
+    IpNet::from_str(text.trim()).map_err(|_| CidrError::Syntax)
+}
+
 /// An interface address with its prefix (`10.0.1.100/24`): host bits expected.
 pub fn parse_interface_address(text: &str) -> Option<IpNet> {
     IpNet::from_str(text.trim()).ok()
@@ -107,11 +116,24 @@ impl fmt::Display for PortRange {
     }
 }
 
-/// A policy port: numeric (range) or an IANA service name (`tcp/http`).
+/// A policy port: numeric (range), an IANA service name (`tcp/http`), or a protocol alone
+/// (`tcp`: every port of it, a NetworkPolicyPort with `protocol` and no `port`).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PolicyPort {
     Numeric(PortRange),
     Named { protocol: Protocol, name: String },
+    All(Protocol),
+}
+
+impl PolicyPort {
+    /// The numbers it admits, when they do not depend on the destination (a named port's do).
+    pub fn numbers(&self) -> Option<PortRange> {
+        match self {
+            PolicyPort::Numeric(r) => Some(*r),
+            PolicyPort::All(protocol) => Some(PortRange::range(*protocol, 1, u16::MAX)),
+            PolicyPort::Named { .. } => None,
+        }
+    }
 }
 
 /// Why a port text is wrong.
@@ -182,9 +204,17 @@ pub fn parse_port_range(text: &str) -> Result<PortRange, PortError> {
     Ok(PortRange::range(protocol, first, last))
 }
 
-/// A NetworkPolicy port: `tcp/8080`, `tcp/8000-8080`, or `tcp/http` (IANA_SVC_NAME rules).
+/// A NetworkPolicy port: `tcp/8080`, `tcp/8000-8080`, `tcp/http` (IANA_SVC_NAME rules), or
+/// `tcp` alone (every TCP port: "If this field is not provided, this matches all port names
+/// and numbers", NetworkPolicyPort.port in kubernetes/kubernetes staging/src/k8s.io/api/
+/// networking/v1/types.go).
 pub fn parse_policy_port(text: &str) -> Result<PolicyPort, PortError> {
-    let (proto, port) = text.trim().split_once('/').ok_or(PortError::Syntax)?;
+    let Some((proto, port)) = text.trim().split_once('/') else {
+        return match parse_protocol(text.trim()) {
+            Ok(protocol) => Ok(PolicyPort::All(protocol)),
+            Err(_) => Err(PortError::Syntax),
+        };
+    };
     if port.starts_with(|c: char| c.is_ascii_digit()) {
         return parse_port_range(text).map(PolicyPort::Numeric);
     }

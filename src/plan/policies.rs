@@ -315,11 +315,12 @@ fn peer_span(p: &Peer) -> Option<Span> {
 fn peer(p: &Peer) -> Option<PeerPlan> {
     if let Some(cidr) = &p.cidr {
         return Some(PeerPlan::Block {
-            cidr: values::parse_network(cidr).ok()?,
+            // As written (host bits kept, for the emitted object); it matches its network.
+            cidr: values::parse_block(cidr).ok()?,
             except: p
                 .except
                 .iter()
-                .filter_map(|e| values::parse_network(e).ok())
+                .filter_map(|e| values::parse_block(e).ok())
                 .collect(),
         });
     }

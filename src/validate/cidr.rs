@@ -66,6 +66,35 @@ pub(super) fn network(what: &str, text: &str, span: Span, out: &mut Vec<Diag>) -
     }
 }
 
+/// An ipBlock `cidr` or `except`: the API server accepts host bits (`192.168.1.7/24`) and
+/// matches the network (`ValidateIPBlock`: `IsValidCIDRForLegacyField`, then
+/// `ParseCIDRSloppy`, in kubernetes/kubernetes pkg/apis/networking/validation/validation.go,
+/// v1.33), so netc keeps it as written and warns with the canonical form.
+fn block(what: &str, t: &Text, out: &mut Vec<Diag>) {
+    match values::parse_block(&t.value) {
+        Ok(net) if net.trunc() != net => out.push(
+            Diag::warning(
+                code::POLICY_CIDR_HOST_BITS,
+                format!(
+                    "ipBlock {} has host bits set past its /{}: it matches {}",
+                    t.value,
+                    net.prefix_len(),
+                    net.trunc()
+                ),
+            )
+            .label(t.span, "host bits set")
+            .help(format!(
+                "kept as written (the API server accepts it); write `{}` to say what it matches",
+                net.trunc()
+            )),
+        ),
+        Ok(_) => {}
+        Err(_) => {
+            network(what, &t.value, t.span, out);
+        }
+    }
+}
+
 fn interface_address(what: &str, t: &Text, out: &mut Vec<Diag>) {
     if values::parse_interface_address(&t.value).is_none() {
         out.push(
@@ -405,11 +434,11 @@ pub(super) fn check(intent: &NetworkIntent, _plan: &Plan, out: &mut Vec<Diag>) {
             .flat_map(|r| &r.from)
             .chain(policy.egress.iter().flat_map(|r| &r.to));
         for peer in peers {
-            if let Some(cidr) = &peer.cidr {
-                network("policy peer cidr", &cidr.value, cidr.span, out);
+            if let Some(t) = &peer.cidr {
+                block("policy peer cidr", t, out);
             }
-            for e in &peer.except {
-                network("policy peer except", &e.value, e.span, out);
+            for t in &peer.except {
+                block("policy peer except", t, out);
             }
         }
     }

@@ -228,8 +228,12 @@ fn peer_covers(a: &PeerPlan, b: &PeerPlan, ns: &str) -> bool {
 }
 
 fn port_covers(a: &PolicyPort, b: &PolicyPort) -> bool {
+    if let (Some(x), Some(y)) = (a.numbers(), b.numbers()) {
+        return x.contains(&y);
+    }
     match (a, b) {
-        (PolicyPort::Numeric(x), PolicyPort::Numeric(y)) => x.contains(y),
+        // Every port of a protocol holds its named ports too.
+        (PolicyPort::All(pa), PolicyPort::Named { protocol: pb, .. }) => pa == pb,
         (
             PolicyPort::Named {
                 protocol: pa,
@@ -289,7 +293,9 @@ fn shadowed(rules: &[PolicyRulePlan], ns: &str, out: &mut Vec<Diag>) {
 /// Whether `ports` open port 53 for `protocol` (a number, a range, or the CoreDNS port names).
 fn opens_dns(ports: &[PolicyPort], protocol: Protocol) -> bool {
     ports.iter().any(|p| match p {
-        PolicyPort::Numeric(r) => r.contains(&PortRange::single(protocol, crate::plan::DNS_PORT)),
+        PolicyPort::Numeric(_) | PolicyPort::All(_) => p
+            .numbers()
+            .is_some_and(|r| r.contains(&PortRange::single(protocol, crate::plan::DNS_PORT))),
         PolicyPort::Named { protocol: pr, name } => {
             *pr == protocol
                 && matches!(
@@ -379,7 +385,7 @@ fn ipblock_covers_cluster(
     let Some(text) = &peer.cidr else {
         return;
     };
-    let Ok(block) = values::parse_network(text) else {
+    let Ok(block) = values::parse_block(text).map(|b| b.trunc()) else {
         return;
     };
     // `0.0.0.0/0` and `::/0` say "anywhere" on purpose.
@@ -389,7 +395,7 @@ fn ipblock_covers_cluster(
     let except: Vec<IpNet> = peer
         .except
         .iter()
-        .filter_map(|e| values::parse_network(e).ok())
+        .filter_map(|e| values::parse_block(e).ok())
         .collect();
     let excepted = |r: &IpNet| except.iter().any(|e| e.contains(r));
     // A block inside one node's pod subnet names that node; otherwise the pod network.

@@ -78,7 +78,7 @@ fn ports(rule: &Text, texts: &[Text], out: &mut Vec<Diag>) {
                     format!("port `{}` of rule {}: {e}", t.value, rule.value),
                 )
                 .label(t.span, "invalid port")
-                .help("write `tcp/8080`, `udp/53`, a range `tcp/8000-8080`, or a named port `tcp/http`"),
+                .help("write `tcp/8080`, `udp/53`, a range `tcp/8000-8080`, a named port `tcp/http`, or a protocol alone `tcp` (every port)"),
             );
         }
     }
@@ -130,14 +130,16 @@ fn peer(rule: &Text, p: &Peer, out: &mut Vec<Diag>) {
                     .help("an IP block peer stands alone: split it into two peers"),
                 );
             }
-            let Ok(block) = values::parse_network(&cidr.value) else {
+            // Host bits are allowed here (policy::cidr-host-bits warns); what counts is the
+            // network, as for the API server: an except strictly longer and inside it.
+            let Ok(block) = values::parse_block(&cidr.value).map(|b| b.trunc()) else {
                 return; // cidr::invalid
             };
             for e in &p.except {
-                let Ok(ex) = values::parse_network(&e.value) else {
+                let Ok(ex) = values::parse_block(&e.value).map(|e| e.trunc()) else {
                     continue;
                 };
-                if !block.contains(&ex) || ex == block {
+                if !block.contains(&ex) || ex.prefix_len() <= block.prefix_len() {
                     out.push(
                         Diag::error(
                             code::POLICY_INVALID,
@@ -197,6 +199,7 @@ fn allows_dns(policy: &Policy) -> bool {
                                 && range.first <= crate::plan::DNS_PORT
                                 && crate::plan::DNS_PORT <= range.last
                         }
+                        Ok(PolicyPort::All(protocol)) => protocol == Protocol::Udp,
                         Ok(PolicyPort::Named { protocol, name }) => {
                             protocol == Protocol::Udp && (name == "dns" || name == "domain")
                         }
