@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Times `netc check` against parsing the same file alone (the floor), and reports peak memory.
 # usage: bench/check.sh            (needs hyperfine and GNU time: apt-get install hyperfine time)
+#        PROFILE=profiling bench/check.sh   (the release build with line tables, for perf)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=bench/out; mkdir -p "$out"
-cargo build --release -q --bin netc --example parse-only
-netc=target/release/netc; parse=target/release/examples/parse-only
+profile=${PROFILE:-release}
+cargo build --profile "$profile" -q --bin netc --example parse-only
+netc=target/$profile/netc; parse=target/$profile/examples/parse-only
 
 printf '| intent | bytes | parse alone | netc check | ratio | parse max RSS | check max RSS |\n'
 printf '|---|---|---|---|---|---|---|\n'

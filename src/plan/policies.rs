@@ -234,6 +234,21 @@ impl Selector {
             .all(|mine| theirs.clone().any(|t| t.implies(&mine)))
     }
 
+    /// The `In` requirements (`matchLabels` pairs with their one value), as key and values.
+    pub fn in_requirements(&self) -> impl Iterator<Item = (&str, &[String])> {
+        self.requirements()
+            .filter(|r| r.operator == Operator::In)
+            .map(|r| (r.key, r.values))
+    }
+
+    /// The first `In` requirement: `self.covers(other)` needs `other` to have an `In`
+    /// requirement on the same key whose values all lie in these (only `In` implies `In`,
+    /// `ReqRef::implies`), so an index on it finds the selectors that may cover one without
+    /// trying every pair. `None`: no `In` requirement, `self` may cover anything.
+    pub fn anchor(&self) -> Option<(&str, &[String])> {
+        self.in_requirements().next()
+    }
+
     /// `app=web,tier in (a,b),!legacy`: the kubectl selector syntax, for messages.
     pub fn text(&self) -> String {
         let mut parts: Vec<String> = self
