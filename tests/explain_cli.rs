@@ -386,7 +386,12 @@ fn streamed_csv_equals_the_held_matrix() {
         let mut args = vec!["explain", &path, "--matrix", "csv"];
         args.extend(port.iter().flat_map(|p| ["--port", p]));
         let o = netc(&args);
-        assert_eq!(o.status.code(), Some(0), "{file} {port:?}: {}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{file} {port:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         let streamed = stdout(&o);
         assert!(streamed.lines().count() > 1, "{file} {port:?}: {streamed}");
         assert_eq!(streamed, held_csv(&path, port), "{file} {port:?}");

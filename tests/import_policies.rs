@@ -178,9 +178,12 @@ fn one_object_per_policy_workloads_from_pod_templates() {
         Some("192.168.1.7/24")
     );
     assert!(
-        imported.warnings.iter().any(|w| w.contains("NetworkPolicy shop/api")
-            && w.contains("192.168.1.7/24")
-            && w.contains("192.168.1.0/24")),
+        imported
+            .warnings
+            .iter()
+            .any(|w| w.contains("NetworkPolicy shop/api")
+                && w.contains("192.168.1.7/24")
+                && w.contains("192.168.1.0/24")),
         "{:?}",
         imported.warnings
     );
@@ -244,8 +247,7 @@ fn what_the_api_server_accepts_is_emitted_as_written() {
         "{spec}"
     );
     assert_eq!(
-        spec["ingress"][1]["from"][1],
-        original["spec"]["ingress"][1]["from"][1],
+        spec["ingress"][1]["from"][1], original["spec"]["ingress"][1]["from"][1],
         "{spec}"
     );
     // Explain: the API pod's UDP port 53 is open to web (all UDP ports), and the block

@@ -143,7 +143,13 @@ pub fn build(c: &Connectivity<'_>, port: Option<&str>) -> Matrix {
 const CSV_HEADER: &str = "from,to,port,allowed\n";
 
 /// One CSV row (fields already quoted by [`csv_field`]).
-fn csv_row(out: &mut impl io::Write, from: &str, to: &str, port: &str, allowed: bool) -> io::Result<()> {
+fn csv_row(
+    out: &mut impl io::Write,
+    from: &str,
+    to: &str,
+    port: &str,
+    allowed: bool,
+) -> io::Result<()> {
     writeln!(out, "{from},{to},{port},{allowed}")
 }
 
@@ -156,7 +162,10 @@ pub fn write_csv(
     out: &mut impl io::Write,
 ) -> io::Result<()> {
     let endpoints = c.endpoints();
-    let names: Vec<String> = endpoints.iter().map(|e| csv_field(&c.describe(e))).collect();
+    let names: Vec<String> = endpoints
+        .iter()
+        .map(|e| csv_field(&c.describe(e)))
+        .collect();
     let flow_ports: Vec<Vec<FlowPort>> = endpoints.iter().map(|e| ports_to(c, e, port)).collect();
     let port_names: Vec<Vec<String>> = flow_ports
         .iter()

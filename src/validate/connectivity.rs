@@ -702,7 +702,11 @@ mod tests {
     use super::*;
     use crate::plan::{Operator, Requirement};
 
-    fn rule(labels: &[(&str, &str)], expressions: Vec<Requirement>, peers: Peers) -> PolicyRulePlan {
+    fn rule(
+        labels: &[(&str, &str)],
+        expressions: Vec<Requirement>,
+        peers: Peers,
+    ) -> PolicyRulePlan {
         PolicyRulePlan {
             name: String::new(),
             span: Span::default(),
@@ -730,7 +734,8 @@ mod tests {
     /// shadowing rule), over selectors mixing every operator.
     #[test]
     fn cover_index_keeps_every_covering_rule() {
-        let selectors: Vec<(Vec<(&str, &str)>, Vec<Requirement>)> = vec![
+        type Case<'a> = (Vec<(&'a str, &'a str)>, Vec<Requirement>);
+        let selectors: Vec<Case<'_>> = vec![
             (vec![], vec![]),
             (vec![("app", "a")], vec![]),
             (vec![("app", "b")], vec![]),
@@ -741,7 +746,10 @@ mod tests {
             (vec![], vec![req("app", Operator::NotIn, &["c"])]),
             (vec![], vec![req("legacy", Operator::DoesNotExist, &[])]),
             (vec![("tier", "x")], vec![req("app", Operator::In, &["a"])]),
-            (vec![("app", "a")], vec![req("app", Operator::In, &["a", "c"])]),
+            (
+                vec![("app", "a")],
+                vec![req("app", Operator::In, &["a", "c"])],
+            ),
         ];
         let rules: Vec<PolicyRulePlan> = selectors
             .into_iter()
