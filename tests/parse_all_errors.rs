@@ -192,7 +192,11 @@ fn missing_keys_and_wrong_shapes_are_reported_beside_other_mistakes() {
         &text,
         Syntax::Kdl,
         &[
-            ("metadata name=#true", "#true", "boolean"),
+            (
+                "metadata name=#true",
+                "#true",
+                "expected a string here, found #true",
+            ),
             ("- role=worker", "-", "lacks the required key `name`"),
             ("firewal backend", "firewal", "unknown field `firewal`"),
         ],

@@ -159,8 +159,8 @@ fn lex_diag(err: lex::LexError, text: &str) -> Diag {
 fn syntax_diag(err: &KdlError, text: &str) -> Diag {
     let first = err.diagnostics.first();
     let detail = first
-        .and_then(|d| d.message.clone())
-        .unwrap_or_else(|| "unexpected input".to_owned());
+        .and_then(|d| d.message.as_deref())
+        .map_or_else(|| "unexpected input".to_owned(), syntax_words);
     let mut message = format!("malformed KDL: {detail}");
     let more = err.diagnostics.len().saturating_sub(1);
     if more > 0 {
@@ -170,13 +170,16 @@ fn syntax_diag(err: &KdlError, text: &str) -> Diag {
         Span::new(d.span.offset(), d.span.len())
     });
     let label = first
-        .and_then(|d| d.label.clone())
-        .unwrap_or_else(|| "here".to_owned());
-    let help = first.and_then(|d| d.help.clone()).unwrap_or_else(|| {
-        "netc reads KDL v2: quote strings that are not plain words (\"10.0.0.0/8\"), \
+        .and_then(|d| d.label.as_deref())
+        .map_or_else(|| "here".to_owned(), syntax_words);
+    let help = first
+        .and_then(|d| d.help.as_deref())
+        .map(syntax_words)
+        .unwrap_or_else(|| {
+            "netc reads KDL v2: quote strings that are not plain words (\"10.0.0.0/8\"), \
          booleans are #true/#false"
-            .to_owned()
-    });
+                .to_owned()
+        });
     Diag::error(code::PARSE, message)
         .label(fit(span, text), label)
         .help(help)
@@ -210,9 +213,148 @@ fn model_diag(err: de::Error, text: &str) -> Diag {
         Some(s) => format!("did you mean `{s}`?"),
         None => "see `netc schema` for the keys and types an intent takes".to_owned(),
     };
-    Diag::error(code::PARSE, err.message)
+    Diag::error(code::PARSE, in_user_words(&err.message))
         .label(span, "here")
         .help(help)
+}
+
+/// serde's wording of a model error in the words of a KDL file's author: no Rust type names
+/// (`u8`, `struct Cni`, `enum Role`), no "unit value"; KDL's own names for what was found.
+fn in_user_words(message: &str) -> String {
+    let parsed = message
+        .strip_prefix("invalid type: ")
+        .map(|r| (r, false))
+        .or_else(|| message.strip_prefix("invalid value: ").map(|r| (r, true)));
+    let Some((rest, is_value)) = parsed else {
+        return message.to_owned();
+    };
+    let Some((found, expected)) = rest.rsplit_once(", expected ") else {
+        return message.to_owned();
+    };
+    let expected = expected_words(expected);
+    let found = found_words(found);
+    if is_value {
+        format!("{found} is not {expected}")
+    } else {
+        format!("expected {expected} here, found {found}")
+    }
+}
+
+/// What serde says a value should be, as the author of a KDL intent says it.
+fn expected_words(expected: &str) -> String {
+    let plain = match expected {
+        "u8" => "a whole number from 0 to 255",
+        "u16" => "a whole number from 0 to 65535",
+        "u32" => "a whole number from 0 to 4294967295",
+        "u64" | "i64" | "i32" | "u128" | "i128" => "a whole number",
+        "f64" | "f32" => "a number",
+        "a string" | "a borrowed string" => "a string",
+        "a boolean" => "#true or #false",
+        "a sequence" => "a list (several arguments, or `-` children)",
+        "a map" => "properties or a `{ }` block of keys",
+        "unit" => "nothing",
+        e if e.starts_with("struct ") => "properties or a `{ }` block of keys",
+        e if e.starts_with("enum ") => "one word (one of the values this key takes)",
+        e => return e.to_owned(),
+    };
+    plain.to_owned()
+}
+
+/// What serde says it found, in KDL's terms.
+fn found_words(found: &str) -> String {
+    let (what, shown) = match found.split_once(' ') {
+        Some((w, rest)) => (w, rest.trim()),
+        None => (found, ""),
+    };
+    let shown = shown
+        .strip_suffix(" as i128")
+        .unwrap_or(shown)
+        .trim_matches('`');
+    match (what, shown) {
+        ("boolean", v) => format!("#{v}"),
+        ("integer", v) => format!("the number {v}"),
+        ("floating", v) => format!(
+            "the number {}",
+            v.strip_prefix("point ").unwrap_or(v).trim_matches('`')
+        ),
+        ("string", v) => format!("the string {v}"),
+        ("unit", _) => "nothing (a bare node or #null)".to_owned(),
+        ("sequence", _) => "a list (several arguments, or `-` children)".to_owned(),
+        ("map", _) => "properties or a `{ }` block".to_owned(),
+        _ => found.to_owned(),
+    }
+}
+
+/// The `kdl` crate's syntax messages, labels ("not identifier string") and parser-speak helps
+/// in the words of the file's author.
+fn syntax_words(text: &str) -> String {
+    let thing = |t: &str| -> String {
+        match t {
+            "identifier string" => "a word or a \"quoted string\"".to_owned(),
+            "property value" => "a value after `=`".to_owned(),
+            "quoted string" | "multi-line quoted string" => "a \"quoted string\"".to_owned(),
+            "raw string" => "a raw string (#\"...\"#)".to_owned(),
+            "node name" => "a node name".to_owned(),
+            "type name" => "a type name in `( )`".to_owned(),
+            "keyword" => "a keyword (#true, #false, #null, #inf, #-inf, #nan)".to_owned(),
+            "EOF" => "the end of the file".to_owned(),
+            "newline" | "multi-line string newline" => "a new line".to_owned(),
+            "integer" | "float" | "hexadecimal number" | "octal number" | "binary number"
+            | "hexadecimal" | "octal" | "binary" => "a number".to_owned(),
+            "unicode escape char" => "a unicode escape (\\u{hex})".to_owned(),
+            "closed" => "a closing `}`".to_owned(),
+            other => other.to_owned(),
+        }
+    };
+    match text {
+        "Expected end of document" => return "expected the end of the file here".to_owned(),
+        "Found child block instead of node name" => {
+            return "a `{ }` block where a node name should be".to_owned();
+        }
+        "Found invalid node name" => return "not a valid node name".to_owned(),
+        "This can be any string type, including a quoted, raw, or multiline string, as well as a plain identifier string." =>
+        {
+            return "a node name is a word (`cluster`) or a string: \"quoted\", #\"raw\"# or multi-line"
+                .to_owned();
+        }
+        "not closed" => return "this `{` is never closed".to_owned(),
+        "No closing '}' for child block" => {
+            return "a `{` block is never closed with `}`".to_owned();
+        }
+        "invalid contents inside type annotation" => {
+            return "not a type annotation: `(` starts one, as in `(name)value`".to_owned();
+        }
+        "Unexpected newline in single-line quoted string" => {
+            return "a \"quoted string\" ends at the end of its line".to_owned();
+        }
+        "missing string closing quote" => return "the string has no closing `\"`".to_owned(),
+        "missing multiline string closing quotes" => {
+            return "the multi-line string has no closing `\"\"\"`".to_owned();
+        }
+        "matching multiline string prefix" => {
+            return "a line of the multi-line string is indented less than its closing `\"\"\"`"
+                .to_owned();
+        }
+        "Non-digit character found after the '.' of a float" => {
+            return "a number with a `.` needs digits after it".to_owned();
+        }
+        "Non-digit character found in the exponent part of a float" => {
+            return "a number's exponent needs digits (`2.0e10`)".to_owned();
+        }
+        "A valid value was partially parsed, but was not followed by a value terminator. Did you want a space here?" =>
+        {
+            return "a value ends with a space, `;`, a new line or `}`: did you want a space here?"
+                .to_owned();
+        }
+        _ => {}
+    }
+    if let Some(t) = text.strip_prefix("Expected ") {
+        return format!("expected {}", thing(t));
+    }
+    if let Some(t) = text.strip_prefix("not ") {
+        return format!("not {}", thing(t));
+    }
+    text.to_owned()
 }
 
 /// Fits a span to the text so a renderer can always show it: inside it, on character
@@ -370,7 +512,10 @@ nodes {
     fn wrong_type_and_bad_variant_point_at_the_value() {
         let text = MINIMAL.replace("mtu=1500", "mtu=\"big\"");
         let d = err(&text);
-        assert!(d.message.contains("invalid type"), "{}", d.message);
+        assert_eq!(
+            d.message,
+            "expected a whole number from 0 to 4294967295 here, found the string \"big\""
+        );
         assert_eq!(
             text_at(&text, d.primary_span().expect("labelled")),
             "\"big\""
