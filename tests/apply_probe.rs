@@ -30,7 +30,7 @@ impl Drop for Pair {
 
 /// Namespaces a (10.9.0.1/24, fd09::1/64) and b (10.9.0.2/24, fd09::2/64) on one veth pair.
 fn pair() -> Option<Pair> {
-    if std::env::var("NETC_SKIP_NETNS").is_ok_and(|v| v == "1") {
+    if lab::skip_netns() {
         eprintln!("NETC_SKIP_NETNS=1: skipping");
         return None;
     }

@@ -79,8 +79,9 @@ pub fn read_tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
     out
 }
 
-/// Whether a program is on PATH.
-pub fn have(program: &str) -> bool {
-    std::env::var_os("PATH")
-        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
-}
+// A test file may use two helper modules, each including this one.
+#[allow(clippy::duplicate_mod)]
+#[path = "../common/mod.rs"]
+mod common;
+#[allow(unused_imports)] // not every test file uses it
+pub use common::have;

@@ -154,19 +154,12 @@ pub fn run_ok(program: &str, args: &[&str]) -> String {
     text(&out.stdout)
 }
 
-/// Whether a program is installed (on PATH or at an absolute path).
-pub fn have(program: &str) -> bool {
-    if program.contains('/') {
-        return Path::new(program).exists();
-    }
-    std::env::var_os("PATH")
-        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
-}
-
-/// Whether the namespace tests were told to skip (`NETC_SKIP_NETNS=1`).
-pub fn skip_netns() -> bool {
-    std::env::var("NETC_SKIP_NETNS").is_ok_and(|v| v == "1")
-}
+// A test file may use two helper modules, each including this one.
+#[allow(clippy::duplicate_mod)]
+#[path = "../common/mod.rs"]
+mod common;
+#[allow(unused_imports)] // not every test file uses both
+pub use common::{have, skip_netns};
 
 /// A network namespace this test created; deleted (with everything in it) on drop.
 pub struct Netns {

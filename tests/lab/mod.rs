@@ -6,7 +6,13 @@
 
 #![allow(dead_code)]
 
+// A test file may use two helper modules, each including this one.
+#[allow(clippy::duplicate_mod)]
+#[path = "../common/mod.rs"]
+mod common;
 pub mod firewalld;
+#[allow(unused_imports)] // not every test file uses both
+pub use common::{have, skip_netns};
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -40,7 +46,7 @@ pub fn run(cmd: &[&str]) -> Output {
 impl Lab {
     /// A lab with nodes `(short name, address/prefix)`; `None` when `NETC_SKIP_NETNS=1`.
     pub fn new(nodes: &[(&str, &str)]) -> Option<Lab> {
-        if std::env::var("NETC_SKIP_NETNS").is_ok_and(|v| v == "1") {
+        if skip_netns() {
             eprintln!("NETC_SKIP_NETNS=1: skipping a namespace test");
             return None;
         }
