@@ -397,3 +397,44 @@ fn streamed_csv_equals_the_held_matrix() {
         assert_eq!(streamed, held_csv(&path, port), "{file} {port:?}");
     }
 }
+
+/// Rows reach the writer as their verdicts are decided: a writer that refuses everything after
+/// the header and the first row stops the matrix there (the error comes back), where a held
+/// matrix would have decided every verdict before writing anything.
+#[test]
+fn csv_rows_are_written_as_decided() {
+    use netc::explain::{Connectivity, matrix};
+    struct Refusing {
+        lines: usize,
+        written: Vec<u8>,
+    }
+    impl std::io::Write for Refusing {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            let so_far = self.written.iter().filter(|b| **b == b'\n').count();
+            if so_far >= self.lines {
+                return Err(std::io::Error::other("full"));
+            }
+            self.written.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let text = std::fs::read_to_string(EXAMPLE).expect("read");
+    let checked = netc::pipeline::check(
+        &netc::diagnostic::SourceFile::new(EXAMPLE, &text),
+        netc::intent::Syntax::Yaml,
+    );
+    let plan = checked.plan.expect("a plan");
+    let c = Connectivity::new(&plan);
+    let mut w = Refusing {
+        lines: 2,
+        written: Vec::new(),
+    };
+    assert!(matrix::write_csv(&c, Some("tcp/9000"), &mut w).is_err());
+    let written = String::from_utf8_lossy(&w.written);
+    let held = held_csv(EXAMPLE, Some("tcp/9000"));
+    let first_two: String = held.split_inclusive('\n').take(2).collect();
+    assert_eq!(written, first_two);
+}
