@@ -63,6 +63,89 @@ pub fn loopback(node: &NodePlan, fw: Option<&NodeFirewall>) -> SideVerdict {
     )
 }
 
+/// What decides a connection at a node firewall, in the order both backends apply.
+enum Decision<'f> {
+    /// firewalld: the source is bound to the trusted zone.
+    TrustedZone(&'f IpNet),
+    Management,
+    Rule(&'f Opening),
+    Claim(&'f Opening),
+    /// nftables: the trusted pod/service networks after the ports.
+    Trusted(&'f IpNet),
+    /// Nothing accepts: the chain's policy or the zone's target.
+    End,
+}
+
+impl Decision<'_> {
+    fn accepts(&self) -> bool {
+        match self {
+            Decision::Rule(rule) => rule.action == FirewallAction::Accept,
+            Decision::End => false,
+            _ => true,
+        }
+    }
+}
+
+/// The firewall model's decision on a connection from `source` to `protocol/port`.
+fn decide<'f>(
+    fw: &'f NodeFirewall,
+    source: &[IpNet],
+    protocol: Protocol,
+    port: u16,
+) -> Decision<'f> {
+    let trusted_hit = || fw.trusted.iter().find(|t| inside(t, source));
+    if fw.backend == FirewallBackend::Firewalld
+        && let Some(t) = trusted_hit()
+    {
+        return Decision::TrustedZone(t);
+    }
+    if fw.management.iter().any(|r| hits(r, protocol, port)) {
+        return Decision::Management;
+    }
+    let mut matching = fw
+        .user
+        .iter()
+        .filter(|o| hits(&o.range, protocol, port) && o.source.is_none_or(|s| inside(&s, source)));
+    // nftables: the first matching rule decides; firewalld: a drop rich rule beats accepts.
+    let chosen: Option<&Opening> = match fw.backend {
+        FirewallBackend::Nftables => matching.next(),
+        FirewallBackend::Firewalld => {
+            let first = matching.next();
+            first
+                .into_iter()
+                .chain(matching)
+                .find(|o| o.action == FirewallAction::Drop)
+                .or(first)
+        }
+    };
+    if let Some(rule) = chosen {
+        return Decision::Rule(rule);
+    }
+    if let Some(open) = fw.cluster.iter().find(|o| hits(&o.range, protocol, port)) {
+        return Decision::Claim(open);
+    }
+    match trusted_hit() {
+        Some(t) => Decision::Trusted(t),
+        None => Decision::End,
+    }
+}
+
+/// Only whether `fw` (`None`: no firewall netc manages) accepts a connection from `source`
+/// to `protocol/port`: [`evaluate`]'s verdict without its text (the matrix's hot path).
+pub fn accepts(fw: Option<&NodeFirewall>, source: &[IpNet], protocol: Protocol, port: u16) -> bool {
+    fw.is_none_or(|fw| decide(fw, source, protocol, port).accepts())
+}
+
+/// Whether `fw` accepts `protocol/port` whatever the source (management access, or a port
+/// claim no rule of the intent's comes before); a trusted-zone source is accepted too.
+pub fn accepts_any_source(fw: Option<&NodeFirewall>, protocol: Protocol, port: u16) -> bool {
+    fw.is_none_or(|fw| {
+        fw.management.iter().any(|r| hits(r, protocol, port))
+            || (!fw.user.iter().any(|o| hits(&o.range, protocol, port))
+                && fw.cluster.iter().any(|o| hits(&o.range, protocol, port)))
+    })
+}
+
 /// The verdict of `node`'s firewall (`fw`: `plan::firewall::node_firewall`, the model both
 /// backends are rendered from; `None` without a `firewall:` section) on a connection from
 /// `source` (the addresses the node sees, after any masquerade) to `protocol/port`.
@@ -84,11 +167,8 @@ pub fn evaluate(
         span,
         line: None,
     };
-    let trusted_hit = fw.trusted.iter().find(|t| inside(t, source));
-    if fw.backend == FirewallBackend::Firewalld
-        && let Some(t) = trusted_hit
-    {
-        return SideVerdict::allowed(
+    match decide(fw, source, protocol, port) {
+        Decision::TrustedZone(t) => SideVerdict::allowed(
             layer,
             format!(
                 "node {}: the source is in {t}, bound to firewalld's trusted zone",
@@ -98,64 +178,45 @@ pub fn evaluate(
                 &format!("trusted source {t} (pods and services)"),
                 Default::default(),
             )],
-        );
-    }
-    if fw.management.iter().any(|r| hits(r, protocol, port)) {
-        return SideVerdict::allowed(
+        ),
+        Decision::Management => SideVerdict::allowed(
             layer,
             format!("node {}: {protocol}/{port} is management access", node.name),
             vec![decider("managementAccess", Default::default())],
-        );
-    }
-    let matching = fw
-        .user
-        .iter()
-        .filter(|o| hits(&o.range, protocol, port) && o.source.is_none_or(|s| inside(&s, source)));
-    // nftables: the first matching rule decides; firewalld: a drop rich rule beats accepts.
-    let chosen: Option<&Opening> = match fw.backend {
-        FirewallBackend::Nftables => matching.into_iter().next(),
-        FirewallBackend::Firewalld => {
-            let all: Vec<&Opening> = matching.collect();
-            all.iter()
-                .find(|o| o.action == FirewallAction::Drop)
-                .or(all.first())
-                .copied()
+        ),
+        Decision::Rule(rule) => {
+            let what = format!("firewall rule {}", rule.comment);
+            match rule.action {
+                FirewallAction::Accept => SideVerdict::allowed(
+                    layer,
+                    format!("node {}: {what} accepts {protocol}/{port}", node.name),
+                    vec![decider(&what, rule.origin)],
+                ),
+                FirewallAction::Drop => SideVerdict::denied(
+                    layer,
+                    format!("node {}: {what} drops {protocol}/{port}", node.name),
+                    vec![decider(&what, rule.origin)],
+                ),
+            }
         }
-    };
-    if let Some(rule) = chosen {
-        let what = format!("firewall rule {}", rule.comment);
-        return match rule.action {
-            FirewallAction::Accept => SideVerdict::allowed(
+        Decision::Claim(open) => {
+            let on = match &open.interface {
+                None => String::new(),
+                Some(i) => format!(" (on interface {i})"),
+            };
+            SideVerdict::allowed(
                 layer,
-                format!("node {}: {what} accepts {protocol}/{port}", node.name),
-                vec![decider(&what, rule.origin)],
-            ),
-            FirewallAction::Drop => SideVerdict::denied(
-                layer,
-                format!("node {}: {what} drops {protocol}/{port}", node.name),
-                vec![decider(&what, rule.origin)],
-            ),
-        };
-    }
-    if let Some(open) = fw.cluster.iter().find(|o| hits(&o.range, protocol, port)) {
-        let on = match &open.interface {
-            None => String::new(),
-            Some(i) => format!(" (on interface {i})"),
-        };
-        return SideVerdict::allowed(
-            layer,
-            format!(
-                "node {}: {protocol}/{port} is open for {}{on}",
-                node.name, open.comment
-            ),
-            vec![decider(
-                &format!("port claim of {}", open.comment),
-                open.origin,
-            )],
-        );
-    }
-    if let Some(t) = trusted_hit {
-        return SideVerdict::allowed(
+                format!(
+                    "node {}: {protocol}/{port} is open for {}{on}",
+                    node.name, open.comment
+                ),
+                vec![decider(
+                    &format!("port claim of {}", open.comment),
+                    open.origin,
+                )],
+            )
+        }
+        Decision::Trusted(t) => SideVerdict::allowed(
             layer,
             format!(
                 "node {}: the source is in {t}, a trusted pod/service network",
@@ -165,18 +226,20 @@ pub fn evaluate(
                 &format!("trusted source {t} (pods and services)"),
                 Default::default(),
             )],
-        );
-    }
-    let end = match fw.backend {
-        FirewallBackend::Nftables => "the input chain's policy drop",
-        FirewallBackend::Firewalld => "the zone's default target (reject)",
-    };
-    SideVerdict::denied(
-        layer,
-        format!(
-            "node {}: nothing accepts {protocol}/{port} from this source; {end}",
-            node.name
         ),
-        vec![decider(end, Default::default())],
-    )
+        Decision::End => {
+            let end = match fw.backend {
+                FirewallBackend::Nftables => "the input chain's policy drop",
+                FirewallBackend::Firewalld => "the zone's default target (reject)",
+            };
+            SideVerdict::denied(
+                layer,
+                format!(
+                    "node {}: nothing accepts {protocol}/{port} from this source; {end}",
+                    node.name
+                ),
+                vec![decider(end, Default::default())],
+            )
+        }
+    }
 }

@@ -155,6 +155,10 @@ pub struct Connectivity<'p> {
     ns_labels: Vec<BTreeMap<String, String>>,
     /// Per node: its firewall as emitted (`None` without a `firewall:` section).
     firewalls: Vec<Option<NodeFirewall>>,
+    /// Whether any node masquerades its pods' traffic (else a pod is always seen as itself).
+    masquerading: bool,
+    /// Per node: [`node_addresses`].
+    node_addresses: Vec<Vec<IpNet>>,
 }
 
 /// Where a connection comes from, as one destination node sees it.
@@ -219,13 +223,17 @@ impl<'p> Connectivity<'p> {
             .iter()
             .map(|w| plan.workloads.namespace_labels(&w.namespace))
             .collect();
+        let firewalls: Vec<Option<NodeFirewall>> =
+            plan.nodes.iter().map(|n| node_firewall(plan, n)).collect();
         Connectivity {
             plan,
             policies,
             enforced: crate::plan::enforces_network_policies(plan.distribution, plan.cni.plugin),
             selecting,
             ns_labels,
-            firewalls: plan.nodes.iter().map(|n| node_firewall(plan, n)).collect(),
+            masquerading: firewalls.iter().flatten().any(|f| !f.masquerade.is_empty()),
+            firewalls,
+            node_addresses: plan.nodes.iter().map(node_addresses).collect(),
         }
     }
 
@@ -384,8 +392,13 @@ impl<'p> Connectivity<'p> {
     /// per node the source may be on, its host traffic (through `lo` on `d` itself), a pod
     /// masqueraded by its node when the emitted masquerade covers the destination, else the
     /// source's own addresses.
-    fn seen_at(&self, from: &Endpoint, to: &Endpoint, d: usize) -> Vec<Seen> {
-        let host = |s: usize| {
+    fn seen_at<'a>(
+        &'a self,
+        from: &'a Endpoint,
+        to: &'a Endpoint,
+        d: usize,
+    ) -> Box<dyn Iterator<Item = Seen> + 'a> {
+        let host = move |s: usize| {
             if s == d {
                 Seen::Loopback
             } else {
@@ -395,44 +408,66 @@ impl<'p> Connectivity<'p> {
                 }
             }
         };
-        let mut seen = Vec::new();
         match from {
-            Endpoint::Cidr(_) => {}
-            Endpoint::Node(s) => seen.push(host(*s)),
-            Endpoint::Workload(i) => {
-                let w = self.workload(*i);
-                let nodes = self.nodes_of(w);
-                if w.host_network {
-                    seen.extend(nodes.into_iter().map(host));
+            Endpoint::Node(s) => Box::new(std::iter::once(host(*s))),
+            Endpoint::Workload(i) if self.workload(*i).host_network => {
+                let nodes = self.nodes_of(self.workload(*i));
+                if nodes.is_empty() {
+                    Box::new(std::iter::once(Seen::Own))
                 } else {
-                    let to_addresses = self.addresses_on(to, d);
-                    let mut own = false;
-                    for s in nodes {
-                        let masq = (s != d)
-                            .then(|| {
-                                self.firewalls[s]
-                                    .as_ref()?
-                                    .masquerades(&self.plan.nodes[s].pod_cidrs, &to_addresses)
-                            })
-                            .flatten();
-                        match masq {
-                            Some(net) => seen.push(Seen::Host {
-                                node: s,
-                                masqueraded: Some(net),
-                            }),
-                            None => own = true,
-                        }
-                    }
-                    if own {
-                        seen.insert(0, Seen::Own);
-                    }
+                    Box::new(nodes.into_iter().map(host))
                 }
             }
+            Endpoint::Workload(i) if self.masquerading => {
+                let nodes = self.nodes_of(self.workload(*i));
+                if nodes.is_empty() {
+                    return Box::new(std::iter::once(Seen::Own));
+                }
+                let to_addresses = self.addresses_on(to, d);
+                Box::new(nodes.into_iter().map(move |s| {
+                    let masq = (s != d)
+                        .then(|| {
+                            self.firewalls[s]
+                                .as_ref()?
+                                .masquerades(&self.plan.nodes[s].pod_cidrs, &to_addresses)
+                        })
+                        .flatten();
+                    match masq {
+                        Some(net) => Seen::Host {
+                            node: s,
+                            masqueraded: Some(net),
+                        },
+                        None => Seen::Own,
+                    }
+                }))
+            }
+            Endpoint::Workload(_) | Endpoint::Cidr(_) => Box::new(std::iter::once(Seen::Own)),
         }
-        if seen.is_empty() {
-            seen.push(Seen::Own);
-        }
-        seen
+    }
+
+    /// Whether every node of `nodes` accepts `from` however it arrives ([`Self::firewall_side`]
+    /// without its text: the matrix's hot path).
+    fn firewall_allows(
+        &self,
+        nodes: &[usize],
+        from: &Endpoint,
+        to: &Endpoint,
+        port: &FlowPort,
+    ) -> bool {
+        !nodes.is_empty()
+            && nodes.iter().all(|&d| {
+                let fw = self.firewalls[d].as_ref();
+                firewall::accepts_any_source(fw, port.protocol, port.port)
+                    || self.seen_at(from, to, d).all(|seen| match seen {
+                        Seen::Loopback => true,
+                        Seen::Own => {
+                            firewall::accepts(fw, &self.addresses(from), port.protocol, port.port)
+                        }
+                        Seen::Host { node: s, .. } => {
+                            firewall::accepts(fw, &self.node_addresses[s], port.protocol, port.port)
+                        }
+                    })
+            })
     }
 
     /// Node `d`'s firewall on a connection from `from` to `to`, seen as `seen`.
@@ -640,7 +675,11 @@ impl<'p> Connectivity<'p> {
     ) -> SideVerdict {
         let mut first = None;
         for &d in nodes {
-            for seen in self.seen_at(from, to, d) {
+            // The source's own addresses once, first.
+            let mut seen: Vec<Seen> = self.seen_at(from, to, d).collect();
+            seen.sort_by_key(|s| *s != Seen::Own);
+            seen.dedup();
+            for seen in seen {
                 let v = self.firewall_verdict(d, &seen, from, port);
                 if !v.allowed {
                     return v;
@@ -753,7 +792,11 @@ impl<'p> Connectivity<'p> {
                 (Endpoint::Workload(i), Some(_)) => {
                     self.sent_by_own_node(from, self.workload(*i)) || side(Dir::Ingress, *i, from)
                 }
-                _ => self.ingress_side(from, to, port).allowed,
+                (Endpoint::Workload(i), None) => {
+                    self.firewall_allows(&self.nodes_of(self.workload(*i)), from, to, port)
+                }
+                (Endpoint::Node(n), _) => self.firewall_allows(&[*n], from, to, port),
+                (Endpoint::Cidr(_), _) => true,
             }
     }
 
