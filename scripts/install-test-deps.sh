@@ -75,3 +75,14 @@ PY
   rm -rf "$t"
   trap - EXIT
 fi
+
+# network-config-analyzer 2.1.0 (np-guard, PyPI; Apache-2.0): an independent NetworkPolicy
+# analyzer that tests/explain_nca.rs compares `netc explain --matrix` with. It pins its own
+# dependencies (it downgrades networkx), so it gets a venv of its own: /opt/netc-test/nca, CLI
+# /opt/netc-test/nca/bin/nca (the test reads NETC_NCA first, and skips with a note without it).
+nca_venv=/opt/netc-test/nca
+if ! "$nca_venv/bin/nca" --version 2>/dev/null | grep -q 'NCA version 2\.1\.0'; then
+  as_root mkdir -p "$(dirname "$nca_venv")"
+  as_root python3 -m venv "$nca_venv"
+  as_root "$nca_venv/bin/python" -m pip install -q --disable-pip-version-check 'network-config-analyzer==2.1.0'
+fi
