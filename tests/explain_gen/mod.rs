@@ -15,15 +15,20 @@ use serde_json::Value;
 // ---------------------------------------------------------------------------------------------
 // A small deterministic generator (xorshift), so a failure is reproducible from its seed.
 
-pub struct Rng(pub u64);
+pub struct Rng {
+    state: u64,
+    /// Whether a pod selector beside a namespace selector may use `Exists`/`DoesNotExist`
+    /// (see [`Options`]).
+    key_ops_beside_namespaces: bool,
+}
 
 impl Rng {
     pub fn next(&mut self) -> u64 {
-        let mut x = self.0;
+        let mut x = self.state;
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
-        self.0 = x;
+        self.state = x;
         x
     }
     pub fn below(&mut self, n: usize) -> usize {
@@ -258,8 +263,9 @@ fn random_selector(rng: &mut Rng) -> Labels {
     l
 }
 
-/// One `matchExpressions` requirement on `key` (values drawn from `values`), any operator.
-fn random_requirement(rng: &mut Rng, key: &str, values: &[&str]) -> String {
+/// One `matchExpressions` requirement on `key` (values drawn from `values`), any operator, or
+/// only `In`/`NotIn` without `key_ops` (the same draws: the intent differs only there).
+fn random_requirement(rng: &mut Rng, key: &str, values: &[&str], key_ops: bool) -> String {
     match rng.below(4) {
         op @ (0 | 1) => {
             let mut vs: Vec<&str> = (0..1 + rng.below(2)).map(|_| *rng.pick(values)).collect();
@@ -271,19 +277,23 @@ fn random_requirement(rng: &mut Rng, key: &str, values: &[&str]) -> String {
                 vs.join(", ")
             )
         }
-        2 => format!("{{key: {key}, operator: Exists}}"),
-        _ => format!("{{key: {key}, operator: DoesNotExist}}"),
+        2 if key_ops => format!("{{key: {key}, operator: Exists}}"),
+        3 if key_ops => format!("{{key: {key}, operator: DoesNotExist}}"),
+        op => {
+            let op = if op == 2 { "In" } else { "NotIn" };
+            format!("{{key: {key}, operator: {op}, values: [{}]}}", values[0])
+        }
     }
 }
 
 /// A pod selector's `matchExpressions`: one or two requirements on `app`/`tier`.
-fn random_pod_expressions(rng: &mut Rng) -> String {
+fn random_pod_expressions(rng: &mut Rng, key_ops: bool) -> String {
     let reqs: Vec<String> = (0..1 + rng.below(2))
         .map(|_| {
             if rng.chance(50) {
-                random_requirement(rng, "app", &APPS)
+                random_requirement(rng, "app", &APPS, key_ops)
             } else {
-                random_requirement(rng, "tier", &TIERS)
+                random_requirement(rng, "tier", &TIERS, key_ops)
             }
         })
         .collect();
@@ -293,11 +303,11 @@ fn random_pod_expressions(rng: &mut Rng) -> String {
 /// A namespace selector's `matchExpressions`: on `team`, or on the namespace's name.
 fn random_namespace_expressions(rng: &mut Rng) -> String {
     if rng.chance(60) {
-        format!("[{}]", random_requirement(rng, "team", &TEAMS))
+        format!("[{}]", random_requirement(rng, "team", &TEAMS, true))
     } else {
         format!(
             "[{}]",
-            random_requirement(rng, "kubernetes.io/metadata.name", &NAMESPACES)
+            random_requirement(rng, "kubernetes.io/metadata.name", &NAMESPACES, true)
         )
     }
 }
@@ -315,18 +325,19 @@ fn random_peer(rng: &mut Rng) -> String {
         4 => "{namespace: {labels: {}}}".to_owned(),
         5 => {
             if rng.chance(50) {
-                format!("{{podExpressions: {}}}", random_pod_expressions(rng))
+                format!("{{podExpressions: {}}}", random_pod_expressions(rng, true))
             } else {
                 format!(
                     "{{pods: {}, podExpressions: {}}}",
                     labels_yaml(&random_selector(rng)),
-                    random_pod_expressions(rng)
+                    random_pod_expressions(rng, true)
                 )
             }
         }
         6 => {
             let pods = if rng.chance(50) {
-                format!(", podExpressions: {}", random_pod_expressions(rng))
+                let key_ops = rng.key_ops_beside_namespaces;
+                format!(", podExpressions: {}", random_pod_expressions(rng, key_ops))
             } else {
                 String::new()
             };
@@ -374,7 +385,11 @@ fn random_own_pods(rng: &mut Rng, key: &str) -> String {
         let _ = write!(s, ", {key}: {}", labels_yaml(&random_selector(rng)));
     }
     if rng.chance(25) {
-        let _ = write!(s, ", {key}Expressions: {}", random_pod_expressions(rng));
+        let _ = write!(
+            s,
+            ", {key}Expressions: {}",
+            random_pod_expressions(rng, true)
+        );
     }
     s
 }
@@ -405,7 +420,11 @@ fn random_named(rng: &mut Rng, text: &mut String, ns: &str, k: usize) {
         );
     }
     if rng.chance(40) {
-        let _ = write!(text, ", podExpressions: {}", random_pod_expressions(rng));
+        let _ = write!(
+            text,
+            ", podExpressions: {}",
+            random_pod_expressions(rng, true)
+        );
     }
     let n_in = rng.below(4);
     let n_out = rng.below(3);
@@ -430,8 +449,37 @@ fn random_named(rng: &mut Rng, text: &mut String, ns: &str, k: usize) {
     text.push_str("}\n");
 }
 
+/// What a generated intent may contain beyond the default.
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    /// A peer's pod selector beside a namespace selector may use `Exists`/`DoesNotExist`
+    /// (default true). NCA 2.1.0 evaluates those two operators of a pod selector among the
+    /// policy's own namespace only, also when a namespace selector picks other namespaces
+    /// (nca/Parsers/K8sPolicyYamlParser.py, parse_label_selector_requirement →
+    /// nca/NetworkConfig/PeerContainer.py, get_peers_with_key(self.namespace, ...); In/NotIn
+    /// look at every namespace), against the NetworkPolicy API ("namespaceSelector and
+    /// podSelector: ... selects particular Pods within particular namespaces"): the NCA
+    /// differential leaves that combination out, the reference differential keeps it.
+    pub key_ops_beside_namespaces: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            key_ops_beside_namespaces: true,
+        }
+    }
+}
+
 pub fn generate(seed: u64) -> (String, World) {
-    let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    generate_with(seed, Options::default())
+}
+
+pub fn generate_with(seed: u64, options: Options) -> (String, World) {
+    let mut rng = Rng {
+        state: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1,
+        key_ops_beside_namespaces: options.key_ops_beside_namespaces,
+    };
     let mut ns_labels: BTreeMap<String, Labels> = BTreeMap::new();
     for ns in NAMESPACES {
         let mut l = Labels::from([("kubernetes.io/metadata.name".to_owned(), ns.to_owned())]);
