@@ -228,6 +228,11 @@ impl NcaMap {
         NcaMap(out)
     }
 
+    /// NCA's lines towards `dst` (for a failure message).
+    fn lines_to(&self, dst: &str) -> Vec<&(End, String, Conns)> {
+        self.0.iter().filter(|(_, d, _)| d == dst).collect()
+    }
+
     fn allowed(&self, src: &End, dst: &str, proto: &str, port: u16) -> bool {
         self.0.iter().any(|(s, d, c)| {
             d == dst
@@ -241,21 +246,27 @@ impl NcaMap {
     }
 }
 
-/// Runs NCA once on a scheme of `configs` (name, NetworkPolicy file, resource files) with one
+/// Runs NCA once on a scheme of `configs` (name, NetworkPolicy file, the config's input keys:
+/// `resourceList`, or `podList` and `namespaceList`) with one
 /// connectivity-map query each; returns each config's map. NCA keeps one table of pods for
 /// all the configs of a run (nca/CoreDS/Peer.py, BasePeerSet, keyed by `ns/name`): configs
-/// whose pods differ must name them apart, with the pod-name prefix `{config name}-`.
-fn run_nca(nca: &Path, dir: &Path, configs: &[(String, PathBuf, Vec<PathBuf>)]) -> Vec<NcaMap> {
+/// whose pods differ must name them apart, with the pod-name prefix `{config name}-`. A
+/// config NCA wrote no map for is an error with NCA's output.
+fn run_nca(
+    nca: &Path,
+    dir: &Path,
+    configs: &[(String, PathBuf, Value)],
+) -> Vec<Result<NcaMap, String>> {
     let mut scheme = json!({"networkConfigList": [], "queries": []});
-    for (name, policies, resources) in configs {
+    for (name, policies, inputs) in configs {
+        let mut config = json!({"name": name, "networkPolicyList": [policies]});
+        for (k, v) in inputs.as_object().into_iter().flatten() {
+            config[k] = v.clone();
+        }
         scheme["networkConfigList"]
             .as_array_mut()
             .expect("list")
-            .push(json!({
-                "name": name,
-                "networkPolicyList": [policies],
-                "resourceList": resources,
-            }));
+            .push(config);
         scheme["queries"].as_array_mut().expect("list").push(json!({
             "name": format!("map-{name}"),
             "connectivityMap": [name],
@@ -278,14 +289,14 @@ fn run_nca(nca: &Path, dir: &Path, configs: &[(String, PathBuf, Vec<PathBuf>)]) 
         .iter()
         .map(|(name, _, _)| {
             let file = dir.join(format!("{name}.nca.txt"));
-            let text = std::fs::read_to_string(&file).unwrap_or_else(|_| {
-                panic!(
+            let text = std::fs::read_to_string(&file).map_err(|_| {
+                format!(
                     "NCA wrote no map for {name}:\n{}\n{}",
                     String::from_utf8_lossy(&out.stdout),
                     String::from_utf8_lossy(&out.stderr)
                 )
-            });
-            NcaMap::parse(&text, &format!("{name}-"))
+            })?;
+            Ok(NcaMap::parse(&text, &format!("{name}-")))
         })
         .collect()
 }
@@ -436,8 +447,11 @@ impl Scene {
                 t.host_network_differ += usize::from(want != *got);
                 continue;
             }
-            let by_block = self.ip_block_decides(dst_pod, "Ingress", &src_ep)
-                || src_pod.is_some_and(|p| self.ip_block_decides(p, "Egress", &Ep::Pod(dst)));
+            // Choice 1 concerns pods only: a node's address is matched alike by both.
+            let by_block = src_pod.is_some_and(|p| {
+                self.ip_block_decides(dst_pod, "Ingress", &src_ep)
+                    || self.ip_block_decides(p, "Egress", &Ep::Pod(dst))
+            });
             if by_block {
                 t.ip_block += 1;
                 t.ip_block_differ += usize::from(want != *got);
@@ -446,9 +460,10 @@ impl Scene {
             assert_eq!(
                 *got,
                 want,
-                "{from} -> {to} {proto}/{port}: netc explain says {}, NCA says {}, in {what}",
+                "{from} -> {to} {proto}/{port}: netc explain says {}, NCA says {} ({:?}), in {what}",
                 allowed_word(*got),
-                allowed_word(want)
+                allowed_word(want),
+                nca.lines_to(to)
             );
             t.compared += 1;
             t.allowed += usize::from(want);
@@ -599,7 +614,11 @@ fn netc_agrees_with_nca_on_random_intents() {
         std::fs::write(&pol_file, policy_stream(&policies)).expect("write");
         let res_file = dir.path().join(format!("s{seed}-resources.yaml"));
         std::fs::write(&res_file, resources(&world, &format!("s{seed}-"))).expect("write");
-        configs.push((format!("s{seed}"), pol_file, vec![res_file]));
+        configs.push((
+            format!("s{seed}"),
+            pol_file,
+            json!({"resourceList": [res_file]}),
+        ));
         let nodes = NODES
             .iter()
             .enumerate()
@@ -619,6 +638,7 @@ fn netc_agrees_with_nca_on_random_intents() {
     let maps = run_nca(&nca, dir.path(), &configs);
     let mut total = Tally::default();
     for ((seed, intent, text, scene), map) in scenes.iter().zip(&maps) {
+        let map = map.as_ref().unwrap_or_else(|e| panic!("seed {seed}: {e}"));
         let matrix = netc_matrix(intent);
         let what = format!("seed {seed} (intent below)\n{text}\n");
         total.add(&scene.compare(&what, &matrix, map));
@@ -640,4 +660,221 @@ fn netc_agrees_with_nca_on_random_intents() {
         total.allowed > total.compared / 10 && total.compared - total.allowed > total.compared / 10,
         "{total:?}"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// NCA's own test-suite policies, imported.
+
+/// The intent around an imported fragment (as tests/import_policies.rs): a policy-enforcing
+/// CNI, the pod network `explain_gen::POD_CIDR`, two nodes.
+const HEAD: &str = "apiVersion: netc/v1alpha1
+kind: NetworkIntent
+metadata: {name: imported}
+cluster: {distribution: kubeadm, kubernetesVersion: v1.31.2, podCIDR: 10.244.0.0/16, serviceCIDR: 10.96.0.0/12}
+cni: {plugin: calico}
+nodes:
+  - {name: cp-1, role: control-plane, address: 10.0.1.10/24}
+  - {name: worker-1, role: worker, address: 10.0.1.11/24}
+";
+
+fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    entries.sort();
+    for e in entries {
+        if e.is_dir() {
+            yaml_files(&e, out);
+        } else if e.extension().is_some_and(|x| x == "yaml" || x == "yml") {
+            out.push(e);
+        }
+    }
+}
+
+/// The pods (none pinned: the lists say nothing of nodes netc knows) and namespaces of NCA's
+/// `PodList` and `NamespaceList` files.
+fn world_of_lists(pods: &Path, namespaces: &Path) -> World {
+    let read = |p: &Path| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(p).expect("read")).expect("json")
+    };
+    let labels = |v: &Value| -> Labels {
+        v["metadata"]["labels"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+            .collect()
+    };
+    let pods = read(pods)["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|p| Pod {
+            ns: p["metadata"]["namespace"]
+                .as_str()
+                .unwrap_or("default")
+                .to_owned(),
+            name: p["metadata"]["name"].as_str().expect("name").to_owned(),
+            labels: labels(p),
+            ports: BTreeMap::new(),
+            host_network: p["spec"]["hostNetwork"].as_bool().unwrap_or(false),
+            node: None,
+        })
+        .collect();
+    let ns_labels = read(namespaces)["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|n| {
+            let name = n["metadata"]["name"].as_str().expect("name").to_owned();
+            let mut l = labels(n);
+            l.insert("kubernetes.io/metadata.name".into(), name.clone());
+            (name, l)
+        })
+        .collect();
+    World { pods, ns_labels }
+}
+
+/// Each file of NetworkPolicies under NCA's `example_policies/`, with the suite's pod and
+/// namespace lists: `netc import policies` → `build` → `explain --matrix`, against NCA's map of
+/// the original file. Files netc refuses (at import: constructs outside NetworkPolicy v1; at
+/// check: what the API server refuses, several objects of one name) are counted, not compared.
+#[test]
+fn netc_import_of_nca_test_policies_agrees_with_nca_on_the_originals() {
+    let Some(nca) = nca() else {
+        eprintln!(
+            "note: network-config-analyzer absent (scripts/install-test-deps.sh, or NETC_NCA); NCA test-suite differential skipped"
+        );
+        return;
+    };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/policies/nca-k8s-testcases");
+    if !root.is_dir() {
+        eprintln!(
+            "note: {} absent; NCA test-suite differential skipped",
+            root.display()
+        );
+        return;
+    }
+    let pods = root.join("example_podlist/pods_list.json");
+    let namespaces = root.join("example_podlist/ns_list.json");
+    let world = world_of_lists(&pods, &namespaces);
+    let keep = std::env::var_os("NETC_NCA_KEEP").is_some();
+    let dir = tempfile::Builder::new()
+        .prefix("netc-nca-suite-")
+        .disable_cleanup(keep)
+        .tempdir()
+        .expect("tempdir");
+    let mut files = Vec::new();
+    yaml_files(&root.join("example_policies"), &mut files);
+    files.retain(|f| std::fs::read_to_string(f).is_ok_and(|t| t.contains("kind: NetworkPolicy")));
+    let (mut refused_import, mut refused_check) = (Vec::new(), Vec::new());
+    let mut cases = Vec::new();
+    let mut configs = Vec::new();
+    for (k, f) in files.iter().enumerate() {
+        let rel = f.strip_prefix(&root).unwrap_or(f).display().to_string();
+        let imported = netc(&[
+            "import",
+            "policies",
+            &f.display().to_string(),
+            &pods.display().to_string(),
+            &namespaces.display().to_string(),
+        ]);
+        if !imported.status.success() {
+            let why = String::from_utf8_lossy(&imported.stderr);
+            let why = why.lines().next().unwrap_or_default();
+            let why = why.rsplit(": ").next().unwrap_or(why);
+            refused_import.push(format!("{rel}: {why}"));
+            continue;
+        }
+        let intent = dir.path().join(format!("case{k}.yaml"));
+        std::fs::write(
+            &intent,
+            format!("{HEAD}{}", String::from_utf8_lossy(&imported.stdout)),
+        )
+        .expect("write");
+        let out = dir.path().join(format!("case{k}-out"));
+        let built = netc(&[
+            "build",
+            &intent.display().to_string(),
+            "-o",
+            &out.display().to_string(),
+        ]);
+        if !built.status.success() {
+            let why = String::from_utf8_lossy(&built.stderr);
+            let why = why
+                .lines()
+                .find(|l| l.contains("netc::"))
+                .unwrap_or_default()
+                .trim();
+            refused_check.push(format!("{rel}: {why}"));
+            continue;
+        }
+        let mut emitted = Vec::new();
+        if let Ok(rd) = std::fs::read_dir(out.join("policies")) {
+            for e in rd.flatten() {
+                let text = std::fs::read_to_string(e.path()).expect("read");
+                emitted.push((
+                    format!("policies/{}", e.file_name().to_string_lossy()),
+                    text,
+                ));
+            }
+        }
+        let policies =
+            explain_gen::network_policies(emitted.iter().map(|(p, t)| (p.as_str(), t.as_str())));
+        // The suite's own keys for its lists (a NamespaceList given as a resource list loses
+        // the namespaces' labels).
+        configs.push((
+            format!("nca-case-{k}"),
+            f.clone(),
+            json!({"podList": [pods], "namespaceList": [namespaces]}),
+        ));
+        cases.push((rel, intent, policies));
+    }
+    let maps = run_nca(&nca, dir.path(), &configs);
+    let mut total = Tally::default();
+    let mut nca_refused = Vec::new();
+    let nodes: BTreeMap<String, (u32, usize)> = [("cp-1", "10.0.1.10"), ("worker-1", "10.0.1.11")]
+        .iter()
+        .enumerate()
+        .map(|(i, (n, a))| ((*n).to_owned(), (ip(a), i)))
+        .collect();
+    let mut compared_files = 0;
+    for ((rel, intent, policies), map) in cases.into_iter().zip(maps) {
+        let Ok(map) = map else {
+            nca_refused.push(rel);
+            continue;
+        };
+        let scene = Scene {
+            world: World {
+                pods: world.pods.clone(),
+                ns_labels: world.ns_labels.clone(),
+            },
+            nodes: nodes.clone(),
+            policies,
+        };
+        let matrix = netc_matrix(&intent);
+        total.add(&scene.compare(&rel, &matrix, &map));
+        compared_files += 1;
+    }
+    eprintln!(
+        "note: netc vs NCA, NCA's test suite: {} files; {} refused by netc import ({}), {} by netc check ({}), {} by NCA ({}); {compared_files} imported and compared: {} verdicts compared, {} agreed ({} allowed), 0 disagreements; excluded: {} by choice 1 (ipBlock covering a pod; {} differ), {} by choice 2 (hostNetwork; {} differ); {} outside NCA's model or input",
+        files.len(),
+        refused_import.len(),
+        refused_import.join(", "),
+        refused_check.len(),
+        refused_check.join(", "),
+        nca_refused.len(),
+        nca_refused.join(", "),
+        total.compared,
+        total.compared,
+        total.allowed,
+        total.ip_block,
+        total.ip_block_differ,
+        total.host_network,
+        total.host_network_differ,
+        total.outside
+    );
+    assert!(compared_files >= 50, "only {compared_files} files compared");
+    assert!(total.compared > 1_000, "{total:?}");
 }

@@ -137,14 +137,21 @@ impl World {
 
 /// Whether an `ipBlock` (`{cidr, except}`) matches every address `ranges` may stand for: the
 /// way netc decides a peer whose address is known only up to a range (README, explain).
+/// An IPv6 block never covers these (IPv4) ranges.
 pub fn block_covers(block: &Value, ranges: &[Range]) -> bool {
-    let c = cidr(block["cidr"].as_str().expect("cidr"));
+    let text = block["cidr"].as_str().expect("cidr");
+    if text.contains(':') {
+        return false;
+    }
+    let c = cidr(text);
     let except: Vec<Range> = block
         .get("except")
         .and_then(Value::as_array)
         .map(|a| {
             a.iter()
-                .map(|x| cidr(x.as_str().expect("except")))
+                .filter_map(Value::as_str)
+                .filter(|x| !x.contains(':'))
+                .map(cidr)
                 .collect()
         })
         .unwrap_or_default();
