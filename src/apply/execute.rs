@@ -1,6 +1,7 @@
 //! Runs steps against the host, in order, keeping the list of those that took effect.
 
 use std::collections::HashMap;
+use std::ops::Range;
 use std::path::PathBuf;
 
 use super::desired::{AddressSpec, FdbSpec, LinkSpec, RouteSpec};
@@ -12,6 +13,7 @@ use super::{ApplyError, files, firewall, sysctl};
 
 /// The environment variable of the test-only fault switch: `NETC_FAULT_AT_STEP=K` makes the
 /// K-th step (1-based) of an apply fail before it runs, to exercise rollback. Unset by default.
+/// Read by the CLI only ([`Faults::from_env`]); [`execute`] takes the switches as an argument.
 pub const FAULT_ENV: &str = "NETC_FAULT_AT_STEP";
 /// The test-only panic switch: `NETC_PANIC_AT_STEP=K` makes the worker thread that runs step K
 /// beside the main thread panic there, to prove a panicking worker does not skip rollback: the
@@ -407,14 +409,27 @@ fn random_mac() -> Result<Mac, ApplyError> {
     Ok(Mac(mac))
 }
 
-/// The step (1-based) the fault switch fails at, if set.
-pub fn fault_step() -> Option<usize> {
-    std::env::var(FAULT_ENV).ok()?.trim().parse().ok()
+/// The test-only fault switches (off in production): where an apply fails or a worker thread
+/// panics, to exercise rollback. Passed in explicitly; the CLI fills them from
+/// [`FAULT_ENV`] and [`PANIC_ENV`] ([`Faults::from_env`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Faults {
+    /// The step (1-based) the apply fails at, before it runs.
+    pub fail_at: Option<usize>,
+    /// The step (1-based) whose worker thread panics (a firewall step loaded beside a route
+    /// batch, after its load; a file write staged ahead of its step, after staging).
+    pub panic_at: Option<usize>,
 }
 
-/// The step (1-based) whose worker thread the panic switch ([`PANIC_ENV`]) panics, if set.
-fn panic_step() -> Option<usize> {
-    std::env::var(PANIC_ENV).ok()?.trim().parse().ok()
+impl Faults {
+    /// The switches as the environment sets them.
+    pub fn from_env() -> Self {
+        let step = |name: &str| std::env::var(name).ok()?.trim().parse().ok();
+        Faults {
+            fail_at: step(FAULT_ENV),
+            panic_at: step(PANIC_ENV),
+        }
+    }
 }
 
 fn is_route(step: &Step) -> bool {
@@ -458,8 +473,68 @@ fn run_end(steps: &[Step], i: usize, fault: Option<usize>, kind: fn(&Step) -> bo
         .unwrap_or(steps.len())
 }
 
-/// Runs `steps` in order. On the first failure returns the error and the steps that took
-/// effect (for rollback); `on_step` hears about each step after it ran.
+/// What [`execute`] runs at once (indices into the steps, 0-based).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Batch {
+    /// One step, on the calling thread.
+    Step(usize),
+    /// A run of consecutive route steps, one pipelined netlink batch; with the firewall step
+    /// right after it, loaded at the same time on another thread.
+    Routes {
+        steps: Range<usize>,
+        firewall: Option<usize>,
+    },
+    /// A run of consecutive file writes, synced in one pass. `early`: written and synced under
+    /// temporary names on another thread while the steps before it run (the first such run
+    /// that has steps before it); each file still takes its place only at its own step.
+    Writes { steps: Range<usize>, early: bool },
+    /// The fault switch fails the apply here, before this step runs; nothing after it runs.
+    Fault(usize),
+}
+
+/// How `steps` are run: pure, so the batching is tested without a kernel.
+pub fn batches(steps: &[Step], faults: Faults) -> Vec<Batch> {
+    let fault = faults.fail_at;
+    let mut out = Vec::new();
+    let mut early_taken = false;
+    let mut i = 0;
+    while i < steps.len() {
+        if fault == Some(i + 1) {
+            out.push(Batch::Fault(i));
+            break;
+        }
+        if is_route(&steps[i]) {
+            let end = run_end(steps, i, fault, is_route);
+            // The firewall step after the batch, unless the fault switch fails it.
+            let firewall = steps
+                .get(end)
+                .filter(|s| matches!(s, Step::Firewall { .. }) && fault != Some(end + 1))
+                .map(|_| end);
+            out.push(Batch::Routes {
+                steps: i..end,
+                firewall,
+            });
+            i = firewall.map_or(end, |f| f + 1);
+        } else if is_write(&steps[i]) {
+            let end = run_end(steps, i, fault, is_write);
+            let early = i > 0 && !early_taken;
+            early_taken |= early;
+            out.push(Batch::Writes {
+                steps: i..end,
+                early,
+            });
+            i = end;
+        } else {
+            out.push(Batch::Step(i));
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Runs `steps` in order, in the [`batches`] `faults` leave. On the first failure returns the
+/// error and the steps that took effect (for rollback); `on_step` hears about each step after
+/// it ran.
 ///
 /// A run of consecutive route steps goes to the kernel as one pipelined batch: the kernel
 /// handles each of them even after one fails, so every route step that took effect is among
@@ -472,26 +547,27 @@ fn run_end(steps: &[Step], i: usize, fault: Option<usize>, kind: fn(&Step) -> bo
 pub fn execute(
     exec: &mut Executor,
     steps: &[Step],
+    faults: Faults,
     mut on_step: impl FnMut(usize, &Step),
 ) -> Result<(), (ApplyError, Vec<Step>)> {
-    let fault = fault_step();
-    let panic_at = panic_step();
-    // The first run of file writes that has steps before it is written and synced under
-    // temporary names on another thread while those steps run; each file still takes its
-    // place (a rename) only at its own step.
-    let early = (1..steps.len())
-        .find(|&j| is_write(&steps[j]) && !is_write(&steps[j - 1]) && fault != Some(j + 1))
-        .map(|start| (start, run_end(steps, start, fault, is_write)));
+    let plan = batches(steps, faults);
     let root = exec.root.clone();
     std::thread::scope(|scope| {
-        let mut staging = Staging(early.and_then(|(start, end)| {
-            let writes = writes(&steps[start..end])?;
+        let early = plan.iter().find_map(|b| match b {
+            Batch::Writes { steps, early: true } => Some(steps.clone()),
+            _ => None,
+        });
+        let mut staging = Staging(early.and_then(|run| {
+            let writes = writes(&steps[run.clone()])?;
             let root = &root;
             Some((
-                start,
+                run.start,
                 scope.spawn(move || {
                     let staged = files::stage(root, &writes);
-                    if panic_at.is_some_and(|k| k > start && k <= end) {
+                    if faults
+                        .panic_at
+                        .is_some_and(|k| k > run.start && k <= run.end)
+                    {
                         panic!("{PANIC_ENV}: staging files panicked");
                     }
                     staged
@@ -499,124 +575,249 @@ pub fn execute(
             ))
         }));
         let mut applied = Vec::new();
-        let mut i = 0;
-        while i < steps.len() {
-            let step = &steps[i];
-            if fault == Some(i + 1) {
-                return Err((
-                    ApplyError::Fault {
-                        step: i + 1,
-                        what: step.to_string(),
+        for batch in &plan {
+            let result = match batch {
+                Batch::Fault(i) => Err(ApplyError::Fault {
+                    step: i + 1,
+                    what: steps[*i].to_string(),
+                }),
+                Batch::Step(i) => exec.run(&steps[*i]).map(|()| {
+                    applied.push(steps[*i].clone());
+                    on_step(*i, &steps[*i]);
+                }),
+                Batch::Routes {
+                    steps: run,
+                    firewall,
+                } => run_routes_beside_firewall(
+                    exec,
+                    steps,
+                    run.clone(),
+                    *firewall,
+                    faults.panic_at,
+                    &mut |i, ran| {
+                        applied.push(steps[i].clone());
+                        if ran {
+                            on_step(i, &steps[i]);
+                        }
                     },
-                    applied,
-                ));
-            }
-            if is_route(step) {
-                let end = run_end(steps, i, fault, is_route);
-                // The firewall step after the batch, unless the fault switch fails it.
-                let beside = steps
-                    .get(end)
-                    .filter(|s| matches!(s, Step::Firewall { .. }) && fault != Some(end + 1));
-                let (routes, firewall) = std::thread::scope(|scope| {
-                    let firewall = beside.map(|step| {
-                        scope.spawn(move || {
-                            run_firewall(step)?;
-                            if panic_at == Some(end + 1) {
-                                panic!("{PANIC_ENV}: the firewall step panicked after its load");
-                            }
-                            // Listed here too, while the routes still go in: the verification
-                            // after the steps need not list it again.
-                            let nftables = matches!(
-                                step,
-                                Step::Firewall {
-                                    backend: firewall::Backend::Nftables,
-                                    to: Some(_),
-                                    ..
-                                }
-                            );
-                            Ok(if nftables {
-                                firewall::list_nftables()
-                                    .ok()
-                                    .and_then(|(l, g)| l.map(|l| (l, g)))
-                            } else {
-                                None
-                            })
-                        })
-                    });
-                    let routes = exec.run_routes(&steps[i..end]);
-                    (routes, firewall.map(|h| h.join()))
-                });
-                let mut first_error = None;
-                for (k, result) in routes.into_iter().enumerate() {
-                    match result {
-                        Ok(()) => {
-                            applied.push(steps[i + k].clone());
-                            on_step(i + k, &steps[i + k]);
+                ),
+                Batch::Writes { steps: run, .. } => {
+                    let staged = match staging.0.take() {
+                        Some((start, handle)) if start == run.start => {
+                            Some(handle.join().unwrap_or_else(|_| {
+                                Err((0, ApplyError::Unsupported("writing files panicked".into())))
+                            }))
                         }
-                        Err(e) => {
-                            first_error.get_or_insert(e);
+                        other => {
+                            staging.0 = other;
+                            None
                         }
-                    }
+                    };
+                    exec.run_writes(&steps[run.clone()], staged, |k| {
+                        applied.push(steps[run.start + k].clone());
+                        on_step(run.start + k, &steps[run.start + k]);
+                    })
+                    .map_err(|(_, e)| e)
                 }
-                let mut next = end;
-                if let Some(result) = firewall {
-                    match result {
-                        Ok(Ok(listing)) => {
-                            exec.listing = listing;
-                            applied.push(steps[end].clone());
-                            on_step(end, &steps[end]);
-                        }
-                        Ok(Err(e)) => {
-                            first_error.get_or_insert(e);
-                        }
-                        // A panic may come after the load took effect: the step is rolled
-                        // back in any case (restoring what it replaces is harmless if it did
-                        // not take effect).
-                        Err(_) => {
-                            applied.push(steps[end].clone());
-                            first_error.get_or_insert(ApplyError::Unsupported(
-                                "the firewall step panicked".into(),
-                            ));
-                        }
-                    }
-                    next = end + 1;
-                }
-                if let Some(e) = first_error {
-                    return Err((e, applied));
-                }
-                i = next;
-                continue;
-            }
-            if is_write(step) {
-                let end = run_end(steps, i, fault, is_write);
-                let staged = match staging.0.take() {
-                    Some((start, handle)) if start == i => {
-                        Some(handle.join().unwrap_or_else(|_| {
-                            Err((0, ApplyError::Unsupported("writing files panicked".into())))
-                        }))
-                    }
-                    other => {
-                        staging.0 = other;
-                        None
-                    }
-                };
-                let result = exec.run_writes(&steps[i..end], staged, |k| {
-                    applied.push(steps[i + k].clone());
-                    on_step(i + k, &steps[i + k]);
-                });
-                if let Err((_, e)) = result {
-                    return Err((e, applied));
-                }
-                i = end;
-                continue;
-            }
-            if let Err(e) = exec.run(step) {
+            };
+            if let Err(e) = result {
                 return Err((e, applied));
             }
-            applied.push(step.clone());
-            on_step(i, step);
-            i += 1;
         }
         Ok(())
     })
+}
+
+/// The route steps `run` as one batch, and the firewall step `firewall` loaded beside them on
+/// another thread. `applied(i, true)` hears of each step that took effect, the firewall step
+/// after the routes; `applied(i, false)` of a firewall step that panicked, maybe after its load
+/// (rolled back in any case). The error is the first of them.
+fn run_routes_beside_firewall(
+    exec: &mut Executor,
+    steps: &[Step],
+    run: Range<usize>,
+    firewall: Option<usize>,
+    panic_at: Option<usize>,
+    applied: &mut dyn FnMut(usize, bool),
+) -> Result<(), ApplyError> {
+    let (routes, loaded) = std::thread::scope(|scope| {
+        let loaded = firewall.map(|end| {
+            let step = &steps[end];
+            scope.spawn(move || {
+                run_firewall(step)?;
+                if panic_at == Some(end + 1) {
+                    panic!("{PANIC_ENV}: the firewall step panicked after its load");
+                }
+                // Listed here too, while the routes still go in: the verification after the
+                // steps need not list it again.
+                let nftables = matches!(
+                    step,
+                    Step::Firewall {
+                        backend: firewall::Backend::Nftables,
+                        to: Some(_),
+                        ..
+                    }
+                );
+                Ok(if nftables {
+                    firewall::list_nftables()
+                        .ok()
+                        .and_then(|(l, g)| l.map(|l| (l, g)))
+                } else {
+                    None
+                })
+            })
+        });
+        let routes = exec.run_routes(&steps[run.clone()]);
+        (routes, loaded.map(|h| h.join()))
+    });
+    let mut first_error = None;
+    for (k, result) in routes.into_iter().enumerate() {
+        match result {
+            Ok(()) => applied(run.start + k, true),
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    if let (Some(end), Some(result)) = (firewall, loaded) {
+        match result {
+            Ok(Ok(listing)) => {
+                exec.listing = listing;
+                applied(end, true);
+            }
+            Ok(Err(e)) => {
+                first_error.get_or_insert(e);
+            }
+            // A panic may come after the load took effect: the step is rolled back in any
+            // case (restoring what it replaces is harmless if it did not take effect).
+            Err(_) => {
+                applied(end, false);
+                first_error
+                    .get_or_insert(ApplyError::Unsupported("the firewall step panicked".into()));
+            }
+        }
+    }
+    first_error.map_or(Ok(()), Err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn route(n: u8) -> Step {
+        Step::AddRoute(RouteSpec {
+            destination: format!("10.0.{n}.0/24").parse().unwrap(),
+            via: "192.168.1.1".parse().unwrap(),
+        })
+    }
+
+    fn write(name: &str) -> Step {
+        Step::WriteFile {
+            path: format!("/etc/{name}"),
+            from: None,
+            to: b"x\n".to_vec(),
+        }
+    }
+
+    fn other() -> Step {
+        Step::SetUp {
+            link: "cni0".into(),
+            up: true,
+        }
+    }
+
+    fn firewall() -> Step {
+        Step::Firewall {
+            backend: firewall::Backend::Nftables,
+            zone: String::new(),
+            from: None,
+            to: Some(String::new()),
+        }
+    }
+
+    /// Routes go as one batch with the firewall step right after them beside it, file writes
+    /// as one synced run (the first after other steps staged early), anything else alone; the
+    /// fault switch cuts a run before its step and ends the plan there.
+    #[test]
+    fn steps_are_batched_by_kind_and_cut_at_the_fault() {
+        let steps = [
+            write("a"),
+            other(),
+            route(1),
+            route(2),
+            firewall(),
+            other(),
+            write("b"),
+            write("c"),
+            route(3),
+            write("d"),
+        ];
+        let none = Faults::default();
+        assert_eq!(
+            batches(&steps, none),
+            [
+                Batch::Writes {
+                    steps: 0..1,
+                    early: false
+                },
+                Batch::Step(1),
+                Batch::Routes {
+                    steps: 2..4,
+                    firewall: Some(4)
+                },
+                Batch::Step(5),
+                Batch::Writes {
+                    steps: 6..8,
+                    early: true
+                },
+                Batch::Routes {
+                    steps: 8..9,
+                    firewall: None
+                },
+                Batch::Writes {
+                    steps: 9..10,
+                    early: false
+                },
+            ]
+        );
+        // Failing at the second route (step 4, 1-based): the batch stops before it.
+        let at = |k| Faults {
+            fail_at: Some(k),
+            panic_at: None,
+        };
+        assert_eq!(
+            batches(&steps, at(4)),
+            [
+                Batch::Writes {
+                    steps: 0..1,
+                    early: false
+                },
+                Batch::Step(1),
+                Batch::Routes {
+                    steps: 2..3,
+                    firewall: None
+                },
+                Batch::Fault(3),
+            ]
+        );
+        // Failing at the firewall step: the routes go alone.
+        assert_eq!(
+            batches(&steps, at(5))[2..],
+            [
+                Batch::Routes {
+                    steps: 2..4,
+                    firewall: None
+                },
+                Batch::Fault(4),
+            ]
+        );
+        // Failing at the first step: nothing runs; the panic switch changes no batch.
+        assert_eq!(batches(&steps, at(1)), [Batch::Fault(0)]);
+        let panic = Faults {
+            fail_at: None,
+            panic_at: Some(5),
+        };
+        assert_eq!(batches(&steps, panic), batches(&steps, none));
+        assert!(batches(&[], none).is_empty());
+    }
 }

@@ -155,6 +155,9 @@ pub struct Options {
     /// without the watchdog, reporting the targets that answer in [`Report::probes`]; and
     /// write back files netc wrote that were edited since (drift, not a conflict).
     pub agent: bool,
+    /// The test-only fault switches (none in production; the CLI reads them from the
+    /// environment: [`execute::Faults::from_env`]).
+    pub faults: execute::Faults,
 }
 
 /// What happened, for progress output.
@@ -434,7 +437,7 @@ pub fn apply(
         error
     };
     let total = steps.len();
-    let outcome = execute::execute(&mut exec, &steps, |i, step| {
+    let outcome = execute::execute(&mut exec, &steps, opts.faults, |i, step| {
         on_event(Event::Step {
             index: i + 1,
             total,

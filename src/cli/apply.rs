@@ -272,6 +272,7 @@ pub(super) fn run(args: &ApplyArgs, cli: &Cli) -> u8 {
         lock_dir: args.lock_dir.clone(),
         assume_node: args.assume_node,
         agent: args.watch,
+        faults: apply::execute::Faults::from_env(),
     };
     if args.assume_node && args.root == std::path::Path::new("/") {
         eprintln!("netc: --assume-node needs a --root other than / (it is for preparing images)");
