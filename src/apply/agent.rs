@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 
 use super::desired::Derived;
 use super::status::{self, Status, short};
-use super::{Event, Options, apply, now};
+use super::{ApplyError, Event, Options, Report, apply, now, probe};
 
 /// The default interval between passes.
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(30);
@@ -70,10 +70,10 @@ fn step_delay() -> Option<Duration> {
 }
 
 /// An intent file as read: its generation, and the node's desired state or why it has none
-/// (the rendered diagnostics).
-pub struct Intent {
+/// (the rendered diagnostics). (`D`: the desired state; another type only in tests.)
+pub struct Intent<D = Derived> {
     pub generation: String,
-    pub derived: Result<Derived, String>,
+    pub derived: Result<D, String>,
     /// The desired state came from `apply::cache` (the intent is the one derived before).
     pub cached: bool,
 }
@@ -114,7 +114,8 @@ pub fn backoff(attempt: u32) -> Duration {
 
 /// Runs passes until SIGTERM or SIGINT. `load` reads FILE (an `Err` is a message: the file
 /// cannot be read); `log` gets one line per event worth a log line. Refuses to start (`Err`)
-/// when another agent holds the state directory.
+/// when another agent holds the state directory. The decisions are [`Machine`]'s; this loop
+/// does the I/O around them.
 pub fn run(
     opts: &AgentOptions,
     load: &mut dyn FnMut() -> Result<Intent, String>,
@@ -123,38 +124,28 @@ pub fn run(
     install_signal_handlers();
     // One agent per state directory, for its whole life.
     let _agent_lock = super::lock::agent(&opts.apply.state_dir)?;
+    let node = opts.apply.node.clone();
+    let state_dir = &opts.apply.state_dir;
     // What the state directory keeps holds the installed files' contents: owner-only, also
     // when the DaemonSet's hostPath made it 0755.
-    if let Some(mode) = super::state::narrow_dir(&opts.apply.state_dir)? {
+    if let Some(mode) = super::state::narrow_dir(state_dir)? {
         log(format!(
-            "{}: state directory {} was mode {mode:o}: narrowed to {:o}",
-            opts.apply.node,
-            opts.apply.state_dir.display(),
+            "{node}: state directory {} was mode {mode:o}: narrowed to {:o}",
+            state_dir.display(),
             mode & 0o7700
         ));
     }
-    let node = opts.apply.node.clone();
-    let state_dir = &opts.apply.state_dir;
     let file = std::path::absolute(&opts.file)
         .unwrap_or_else(|_| opts.file.clone())
         .display()
         .to_string();
-    let mut current: Option<Intent> = None;
-    // Why `current` is not applied, until FILE changes.
-    let mut current_failure: Option<String> = None;
-    let mut last_good: Option<(String, Derived)> = None;
-    // A generation that failed before (this agent or one before it, as recorded in the state
-    // directory): not applied again until FILE changes.
-    let mut known_failed = status::load_failed(state_dir);
-    let mut retry: Option<status::Retry> = None;
-    let mut drift_total = 0u64;
-    let mut probes = Vec::new();
+    let shown = opts.file.display().to_string();
+    let mut machine = Machine::new(status::load_failed(state_dir));
     let mut seen: Identity = None;
     let mut first = true;
     log(format!(
-        "{node}: agent started, passing every {}s and when {} changes",
+        "{node}: agent started, passing every {}s and when {shown} changes",
         opts.interval.as_secs_f64(),
-        opts.file.display()
     ));
     let base = Status {
         kind: status::RecordKind::Agent,
@@ -182,228 +173,400 @@ pub fn run(
         if first || now_seen != seen {
             first = false;
             seen = now_seen;
-            match load() {
-                Ok(intent) => {
-                    if current.as_ref().map(|c| &c.generation) != Some(&intent.generation) {
-                        retry = None;
-                        current_failure = match &intent.derived {
-                            Ok(_) => match known_failed
-                                .as_ref()
-                                .filter(|f| f.generation == intent.generation)
-                            {
-                                Some(failed) => {
-                                    log(format!(
-                                        "{node}: intent {} failed before (at {}): not applying \
-                                         it again until {} changes",
-                                        short(&intent.generation),
-                                        failed.at,
-                                        opts.file.display()
-                                    ));
-                                    Some(format!(
-                                        "intent {} failed (not retried until the file changes): {}",
-                                        short(&intent.generation),
-                                        failed.failure
-                                    ))
-                                }
-                                None => {
-                                    log(format!(
-                                        "{node}: intent {}{}",
-                                        short(&intent.generation),
-                                        if intent.cached {
-                                            " (desired state from the cache)"
-                                        } else {
-                                            ""
-                                        }
-                                    ));
-                                    None
-                                }
-                            },
-                            Err(diagnostics) => {
-                                log(format!(
-                                    "{node}: intent {} has errors; keeping the last good intent\n{diagnostics}",
-                                    short(&intent.generation)
-                                ));
-                                Some(format!("intent {} has errors", short(&intent.generation)))
-                            }
-                        };
-                        current = Some(intent);
-                    }
-                }
-                Err(message) => log(format!("{node}: {message}; keeping the last good intent")),
+            for line in machine.read(load(), &shown) {
+                log(format!("{node}: {line}"));
             }
         }
-
-        // A transient failure is retried once its backoff has passed; meanwhile the pass only
-        // corrects drift of the last good intent.
-        let retry_due = retry.as_ref().is_none_or(|r| now() >= r.at);
-        let rollout = match &current {
-            Some(Intent {
-                generation,
-                derived: Ok(derived),
-                ..
-            }) if current_failure.is_none()
-                && retry_due
-                && last_good.as_ref().map(|(g, _)| g) != Some(generation) =>
-            {
-                Some((generation.clone(), derived))
-            }
-            _ => None,
-        };
-        let target = match (&rollout, &last_good) {
-            (Some((_, derived)), _) => Some(*derived),
-            (None, Some((_, derived))) => Some(derived),
-            (None, None) => None,
-        };
         let mut steps: Vec<String> = Vec::new();
-        let mut pass_failure = None;
-        let mut verified = false;
-        let mut notes = Vec::new();
-        if let Some(derived) = target {
-            let what = if rollout.is_some() {
-                "applied"
-            } else {
-                "corrected"
-            };
-            let delay = step_delay();
-            let result = apply(derived, &opts.apply, &mut |event| match event {
-                Event::Step { step, .. } => {
-                    log(format!("{node}: {what}: {step}"));
-                    steps.push(step);
-                    if let Some(delay) = delay {
-                        std::thread::sleep(delay);
-                    }
-                }
-                Event::Note { message } => log(format!("{node}: {message}")),
-                Event::Waiting { message } => {
-                    // `netc status` says so while the wait lasts: recorded before the log line,
-                    // so whoever reads the log and then the status sees the block.
-                    let blocked = Status {
-                        blocked: Some(format!("{message} (since {})", now())),
-                        updated: now(),
-                        ..last_record.clone()
-                    };
-                    if let Err(e) = status::store(state_dir, &blocked) {
-                        log(format!("{node}: cannot record the status: {e}"));
-                    }
-                    log(format!("{node}: blocked: {message}"));
-                }
-                Event::RollingBack { steps } => {
-                    log(format!("{node}: rolling back {steps} applied step(s)"))
-                }
-                Event::Plan { .. } => {}
-            });
-            if let Ok(report) = &result
-                && let Some(deadline) = report.reverted_try
-            {
-                notes.push(format!(
-                    "reverted an unconfirmed --try apply whose deadline ({deadline}) had passed"
-                ));
+        let outcome = match machine.begin(now()) {
+            Some(Pass { rollout, derived }) => {
+                let result = pass(
+                    opts,
+                    derived,
+                    rollout.is_some(),
+                    &last_record,
+                    &mut steps,
+                    log,
+                );
+                machine.finish(rollout, result, now())
             }
-            match (result, &rollout) {
-                (Ok(report), Some((generation, derived))) => {
-                    log(format!(
-                        "{node}: intent {} applied ({} change(s)), verified",
-                        short(generation),
-                        report.changes
-                    ));
-                    last_good = Some((generation.clone(), (*derived).clone()));
-                    probes = report.probes;
-                    verified = true;
-                    retry = None;
-                    if known_failed.take().is_some()
-                        && let Err(e) = status::clear_failed(state_dir)
-                    {
-                        log(format!("{node}: cannot clear the failure record: {e}"));
-                    }
-                }
-                (Ok(report), None) => {
-                    drift_total += report.changes as u64;
-                    probes = report.probes;
-                    verified = true;
-                }
-                (Err(e), Some((generation, _))) if e.is_transient() => {
-                    let attempt = retry
-                        .as_ref()
-                        .filter(|r| &r.generation == generation)
-                        .map_or(1, |r| r.attempt + 1);
-                    let wait = backoff(attempt);
-                    log(format!(
-                        "{node}: intent {} not applied (attempt {attempt}): {e}; retrying in {}s",
-                        short(generation),
-                        wait.as_secs()
-                    ));
-                    retry = Some(status::Retry {
-                        generation: generation.clone(),
-                        attempt,
-                        at: now() + wait.as_secs(),
-                        reason: e.to_string(),
-                    });
-                    pass_failure = Some(format!("intent {}: {e}", short(generation)));
-                }
-                (Err(e), Some((generation, _))) => {
-                    log(format!(
-                        "{node}: intent {} not applied: {e}",
-                        short(generation)
-                    ));
-                    current_failure = Some(format!("intent {}: {e}", short(generation)));
-                    retry = None;
-                    // Recorded, so a restarted agent does not apply it again.
-                    let failed = status::Failed {
-                        generation: generation.clone(),
-                        failure: e.to_string(),
-                        at: now(),
-                    };
-                    if let Err(e) = status::store_failed(state_dir, &failed) {
-                        log(format!("{node}: cannot record the failure: {e}"));
-                    }
-                    known_failed = Some(failed);
-                }
-                (Err(e), None) => {
-                    log(format!("{node}: pass failed: {e}"));
-                    pass_failure = Some(e.to_string());
-                }
-            }
-        } else if current_failure.is_none() && retry.is_none() {
-            pass_failure = Some(format!("no valid intent in {}", opts.file.display()));
-        }
-
-        let record = Status {
-            generation: current
-                .as_ref()
-                .map(|c| c.generation.clone())
-                .or_else(|| last_good.as_ref().map(|(g, _)| g.clone()))
-                .unwrap_or_default(),
-            applied_generation: last_good.as_ref().map(|(g, _)| g.clone()),
-            last_pass: now(),
-            updated: now(),
-            verified,
-            drift_corrected: drift_total,
-            last_corrections: if rollout.is_none() { steps } else { Vec::new() },
-            probes: probes.clone(),
-            failure: current_failure
-                .clone()
-                .or(pass_failure)
-                .or_else(|| retry.as_ref().map(|r| r.reason.clone())),
-            retry: retry.clone(),
-            notes,
-            ..base.clone()
+            None => machine.idle(&shown),
         };
+        for line in &outcome.log {
+            log(format!("{node}: {line}"));
+        }
+        if let Some(failed) = &outcome.store_failed
+            && let Err(e) = status::store_failed(state_dir, failed)
+        {
+            log(format!("{node}: cannot record the failure: {e}"));
+        }
+        if outcome.clear_failed
+            && let Err(e) = status::clear_failed(state_dir)
+        {
+            log(format!("{node}: cannot clear the failure record: {e}"));
+        }
+        let record = machine.record(&base, &outcome, steps, now());
         if let Err(e) = status::store(state_dir, &record) {
             log(format!("{node}: cannot record the status: {e}"));
         }
         last_record = record;
 
-        let mut deadline = Instant::now() + opts.interval;
-        if let Some(r) = &retry {
-            let wait = Duration::from_secs(r.at.saturating_sub(now()));
-            deadline = deadline.min(Instant::now() + wait);
-        }
+        let deadline = Instant::now() + machine.wait(opts.interval, now());
         while !stopping() && Instant::now() < deadline && identity(&opts.file) == seen {
             std::thread::sleep(POLL.min(deadline.saturating_duration_since(Instant::now())));
         }
     }
+    machine.stop();
     log(format!("{node}: agent stopped"));
     Ok(())
+}
+
+/// One pass: [`apply`] of `derived`, its events logged (`rollout`: a new generation's steps
+/// are "applied", a correction's "corrected") and its steps kept in `steps`; a lock wait
+/// recorded in the status (from `last_record`) while it lasts.
+fn pass(
+    opts: &AgentOptions,
+    derived: &Derived,
+    rollout: bool,
+    last_record: &Status,
+    steps: &mut Vec<String>,
+    log: &mut dyn FnMut(String),
+) -> Result<super::Report, super::ApplyError> {
+    let node = &opts.apply.node;
+    let what = if rollout { "applied" } else { "corrected" };
+    let delay = step_delay();
+    apply(derived, &opts.apply, &mut |event| match event {
+        Event::Step { step, .. } => {
+            log(format!("{node}: {what}: {step}"));
+            steps.push(step);
+            if let Some(delay) = delay {
+                std::thread::sleep(delay);
+            }
+        }
+        Event::Note { message } => log(format!("{node}: {message}")),
+        Event::Waiting { message } => {
+            // `netc status` says so while the wait lasts: recorded before the log line, so
+            // whoever reads the log and then the status sees the block.
+            let blocked = Status {
+                blocked: Some(format!("{message} (since {})", now())),
+                updated: now(),
+                ..last_record.clone()
+            };
+            if let Err(e) = status::store(&opts.apply.state_dir, &blocked) {
+                log(format!("{node}: cannot record the status: {e}"));
+            }
+            log(format!("{node}: blocked: {message}"));
+        }
+        Event::RollingBack { steps } => {
+            log(format!("{node}: rolling back {steps} applied step(s)"))
+        }
+        Event::Plan { .. } => {}
+    })
+}
+
+/// Where the agent's loop is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Between passes (and before the first): the next begins when the interval has passed,
+    /// FILE changes, or a retry falls due.
+    Waiting,
+    /// A pass runs: rolling out `rollout` (a new generation), or correcting drift against the
+    /// last intent that applied (`None`).
+    Passing { rollout: Option<String> },
+    /// The current generation failed for its own reason, before or in this agent, or has
+    /// errors: not applied until FILE changes; drift of the last good intent is still
+    /// corrected.
+    FailedGeneration { generation: String },
+    /// SIGTERM or SIGINT: no pass begins.
+    Stopping,
+}
+
+/// The agent's loop without its I/O (reading FILE, applying, the records, sleeping): each
+/// transition is a method, tested alone. `D`: an intent's desired state.
+pub struct Machine<D> {
+    phase: Phase,
+    current: Option<Intent<D>>,
+    /// Why `current` is not applied, until FILE changes.
+    current_failure: Option<String>,
+    last_good: Option<(String, D)>,
+    /// A generation that failed before (this agent or one before it, as recorded in the state
+    /// directory): not applied again until FILE changes.
+    known_failed: Option<status::Failed>,
+    retry: Option<status::Retry>,
+    drift_total: u64,
+    probes: Vec<probe::Target>,
+}
+
+/// A pass to run: the generation it rolls out (`None`: a correction of the last good one),
+/// and the desired state.
+pub struct Pass<'a, D> {
+    pub rollout: Option<String>,
+    pub derived: &'a D,
+}
+
+/// What a pass (or a loop round without one) leaves besides the machine's state.
+#[derive(Debug, Default, PartialEq)]
+pub struct Outcome {
+    /// Log lines (the caller prefixes the node).
+    pub log: Vec<String>,
+    /// This pass's failure, for the status record.
+    pub failure: Option<String>,
+    pub verified: bool,
+    pub notes: Vec<String>,
+    /// Whether the pass rolled out a generation (its steps are not drift corrections).
+    pub rollout: bool,
+    /// The failure to record in the state directory (`failed.json`).
+    pub store_failed: Option<status::Failed>,
+    /// Whether to remove the failure record (a generation applied since).
+    pub clear_failed: bool,
+}
+
+impl<D: Clone> Machine<D> {
+    /// A machine that knows `known_failed` from the state directory.
+    pub fn new(known_failed: Option<status::Failed>) -> Self {
+        Machine {
+            phase: Phase::Waiting,
+            current: None,
+            current_failure: None,
+            last_good: None,
+            known_failed,
+            retry: None,
+            drift_total: 0,
+            probes: Vec::new(),
+        }
+    }
+
+    pub fn phase(&self) -> &Phase {
+        &self.phase
+    }
+
+    /// The phase the state leads to between passes.
+    fn settle(&mut self) {
+        if self.phase == Phase::Stopping {
+            return;
+        }
+        self.phase = match (&self.current_failure, &self.current) {
+            (Some(_), Some(c)) => Phase::FailedGeneration {
+                generation: c.generation.clone(),
+            },
+            _ => Phase::Waiting,
+        };
+    }
+
+    /// FILE was read (an `Err` is why it could not be): a new generation resets the retry
+    /// and, when it failed before or has errors, is not applied. `file` names FILE in logs.
+    pub fn read(&mut self, loaded: Result<Intent<D>, String>, file: &str) -> Vec<String> {
+        let intent = match loaded {
+            Ok(intent) => intent,
+            Err(message) => return vec![format!("{message}; keeping the last good intent")],
+        };
+        if self.current.as_ref().map(|c| &c.generation) == Some(&intent.generation) {
+            return Vec::new();
+        }
+        let generation = short(&intent.generation);
+        self.retry = None;
+        let mut log = Vec::new();
+        self.current_failure = match &intent.derived {
+            Ok(_) => match self
+                .known_failed
+                .as_ref()
+                .filter(|f| f.generation == intent.generation)
+            {
+                Some(failed) => {
+                    log.push(format!(
+                        "intent {generation} failed before (at {}): not applying it again \
+                         until {file} changes",
+                        failed.at
+                    ));
+                    Some(format!(
+                        "intent {generation} failed (not retried until the file changes): {}",
+                        failed.failure
+                    ))
+                }
+                None => {
+                    log.push(format!(
+                        "intent {generation}{}",
+                        if intent.cached {
+                            " (desired state from the cache)"
+                        } else {
+                            ""
+                        }
+                    ));
+                    None
+                }
+            },
+            Err(diagnostics) => {
+                log.push(format!(
+                    "intent {generation} has errors; keeping the last good intent\n{diagnostics}"
+                ));
+                Some(format!("intent {generation} has errors"))
+            }
+        };
+        self.current = Some(intent);
+        self.settle();
+        log
+    }
+
+    fn current_derived(&self) -> Option<&D> {
+        self.current.as_ref()?.derived.as_ref().ok()
+    }
+
+    /// The pass due at `now`, if any: the current generation when it has not applied, did not
+    /// fail for its own reason and its retry (if any) is due; else a correction of the last
+    /// good one; none before any intent applied, or once stopping.
+    pub fn begin(&mut self, now: u64) -> Option<Pass<'_, D>> {
+        if self.phase == Phase::Stopping {
+            return None;
+        }
+        let retry_due = self.retry.as_ref().is_none_or(|r| now >= r.at);
+        let rollout = self
+            .current
+            .as_ref()
+            .filter(|c| c.derived.is_ok() && self.current_failure.is_none() && retry_due)
+            .map(|c| c.generation.clone())
+            .filter(|g| self.last_good.as_ref().map(|(l, _)| l) != Some(g));
+        if rollout.is_none() && self.last_good.is_none() {
+            return None;
+        }
+        self.phase = Phase::Passing {
+            rollout: rollout.clone(),
+        };
+        let derived = match rollout {
+            Some(_) => self.current_derived()?,
+            None => &self.last_good.as_ref()?.1,
+        };
+        Some(Pass { rollout, derived })
+    }
+
+    /// The pass that rolled out `rollout` (or corrected drift) ended with `result` at `now`.
+    pub fn finish(
+        &mut self,
+        rollout: Option<String>,
+        result: Result<Report, ApplyError>,
+        now: u64,
+    ) -> Outcome {
+        let mut o = Outcome {
+            rollout: rollout.is_some(),
+            ..Outcome::default()
+        };
+        if let Ok(report) = &result
+            && let Some(deadline) = report.reverted_try
+        {
+            o.notes.push(format!(
+                "reverted an unconfirmed --try apply whose deadline ({deadline}) had passed"
+            ));
+        }
+        match (result, rollout) {
+            (Ok(report), Some(generation)) => {
+                o.log.push(format!(
+                    "intent {} applied ({} change(s)), verified",
+                    short(&generation),
+                    report.changes
+                ));
+                if let Some(derived) = self.current_derived().cloned() {
+                    self.last_good = Some((generation, derived));
+                }
+                self.probes = report.probes;
+                o.verified = true;
+                self.retry = None;
+                o.clear_failed = self.known_failed.take().is_some();
+            }
+            (Ok(report), None) => {
+                self.drift_total += report.changes as u64;
+                self.probes = report.probes;
+                o.verified = true;
+            }
+            (Err(e), Some(generation)) if e.is_transient() => {
+                let attempt = self
+                    .retry
+                    .as_ref()
+                    .filter(|r| r.generation == generation)
+                    .map_or(1, |r| r.attempt + 1);
+                let wait = backoff(attempt);
+                o.log.push(format!(
+                    "intent {} not applied (attempt {attempt}): {e}; retrying in {}s",
+                    short(&generation),
+                    wait.as_secs()
+                ));
+                o.failure = Some(format!("intent {}: {e}", short(&generation)));
+                self.retry = Some(status::Retry {
+                    generation,
+                    attempt,
+                    at: now + wait.as_secs(),
+                    reason: e.to_string(),
+                });
+            }
+            (Err(e), Some(generation)) => {
+                o.log
+                    .push(format!("intent {} not applied: {e}", short(&generation)));
+                self.current_failure = Some(format!("intent {}: {e}", short(&generation)));
+                self.retry = None;
+                // Recorded, so a restarted agent does not apply it again.
+                let failed = status::Failed {
+                    generation,
+                    failure: e.to_string(),
+                    at: now,
+                };
+                o.store_failed = Some(failed.clone());
+                self.known_failed = Some(failed);
+            }
+            (Err(e), None) => {
+                o.log.push(format!("pass failed: {e}"));
+                o.failure = Some(e.to_string());
+            }
+        }
+        self.settle();
+        o
+    }
+
+    /// A loop round without a pass: no intent ever applied. `file` names FILE.
+    pub fn idle(&self, file: &str) -> Outcome {
+        Outcome {
+            failure: (self.current_failure.is_none() && self.retry.is_none())
+                .then(|| format!("no valid intent in {file}")),
+            ..Outcome::default()
+        }
+    }
+
+    /// The status record after a round that left `o` (and ran `steps`) at `now`.
+    pub fn record(&self, base: &Status, o: &Outcome, steps: Vec<String>, now: u64) -> Status {
+        Status {
+            generation: self
+                .current
+                .as_ref()
+                .map(|c| c.generation.clone())
+                .or_else(|| self.last_good.as_ref().map(|(g, _)| g.clone()))
+                .unwrap_or_default(),
+            applied_generation: self.last_good.as_ref().map(|(g, _)| g.clone()),
+            last_pass: now,
+            updated: now,
+            verified: o.verified,
+            drift_corrected: self.drift_total,
+            last_corrections: if o.rollout { Vec::new() } else { steps },
+            probes: self.probes.clone(),
+            failure: self
+                .current_failure
+                .clone()
+                .or_else(|| o.failure.clone())
+                .or_else(|| self.retry.as_ref().map(|r| r.reason.clone())),
+            retry: self.retry.clone(),
+            notes: o.notes.clone(),
+            ..base.clone()
+        }
+    }
+
+    /// How long to wait before the next round at most (FILE changing ends it sooner).
+    pub fn wait(&self, interval: Duration, now: u64) -> Duration {
+        match &self.retry {
+            Some(r) => interval.min(Duration::from_secs(r.at.saturating_sub(now))),
+            None => interval,
+        }
+    }
+
+    /// SIGTERM or SIGINT: no pass begins again.
+    pub fn stop(&mut self) {
+        self.phase = Phase::Stopping;
+    }
 }
 
 /// Parses `30s`, `2m`, `1h`, `500ms` or plain seconds: the plan's parser and range, the
@@ -431,6 +594,187 @@ mod tests {
         assert!(parse_interval("2d").is_err());
         assert!(parse_interval("s").is_err());
         assert!(parse_interval("99999h").is_err());
+    }
+
+    fn intent(generation: &str, derived: Result<&'static str, String>) -> Intent<&'static str> {
+        Intent {
+            generation: generation.to_owned(),
+            derived,
+            cached: false,
+        }
+    }
+
+    fn report(changes: usize) -> Report {
+        Report {
+            node: "n".into(),
+            changes,
+            dry_run: false,
+            revert_at: None,
+            probes: Vec::new(),
+            reverted_try: None,
+        }
+    }
+
+    fn conflict() -> ApplyError {
+        ApplyError::Conflicts(vec!["link x".into()])
+    }
+
+    fn locked() -> ApplyError {
+        ApplyError::Locked {
+            path: "/run/netc/lock".into(),
+            waited: 1,
+        }
+    }
+
+    fn rollout(m: &mut Machine<&'static str>, now: u64) -> Option<(Option<String>, &'static str)> {
+        m.begin(now).map(|p| (p.rollout, *p.derived))
+    }
+
+    /// Waiting → passing (rollout) → waiting; then passes correct drift of the last good
+    /// intent; an intent's own failure → failed-generation (recorded, not retried, drift still
+    /// corrected) until FILE brings another generation; stopping ends every pass.
+    #[test]
+    fn rollout_correction_failed_generation_and_stop() {
+        let mut m = Machine::new(None);
+        assert_eq!(m.phase(), &Phase::Waiting);
+        assert_eq!(m.begin(0).map(|p| p.rollout), None, "nothing to pass yet");
+        assert_eq!(m.idle("f").failure.as_deref(), Some("no valid intent in f"));
+        m.read(Ok(intent("g1", Ok("one"))), "f");
+        assert_eq!(rollout(&mut m, 0), Some((Some("g1".into()), "one")));
+        assert_eq!(
+            m.phase(),
+            &Phase::Passing {
+                rollout: Some("g1".into())
+            }
+        );
+        let o = m.finish(Some("g1".into()), Ok(report(3)), 0);
+        assert!(o.verified && o.rollout && !o.clear_failed, "{o:?}");
+        assert_eq!(m.phase(), &Phase::Waiting);
+        assert_eq!(rollout(&mut m, 1), Some((None, "one")), "a correction");
+        let o = m.finish(None, Ok(report(2)), 1);
+        let record = m.record(&base(), &o, vec!["set x up".into()], 1);
+        assert_eq!(record.drift_corrected, 2);
+        assert_eq!(record.last_corrections, ["set x up"]);
+        assert_eq!(record.applied_generation.as_deref(), Some("g1"));
+
+        // The same generation read again changes nothing; a new one that conflicts fails.
+        assert!(m.read(Ok(intent("g1", Ok("one"))), "f").is_empty());
+        m.read(Ok(intent("g2", Ok("two"))), "f");
+        assert_eq!(rollout(&mut m, 2), Some((Some("g2".into()), "two")));
+        let o = m.finish(Some("g2".into()), Err(conflict()), 2);
+        assert_eq!(
+            o.store_failed.as_ref().map(|f| f.generation.as_str()),
+            Some("g2")
+        );
+        assert_eq!(
+            m.phase(),
+            &Phase::FailedGeneration {
+                generation: "g2".into()
+            }
+        );
+        // Not retried: passes correct drift of g1; the status says why g2 is not applied.
+        assert_eq!(rollout(&mut m, 100), Some((None, "one")));
+        let o = m.finish(None, Ok(report(0)), 100);
+        let record = m.record(&base(), &o, Vec::new(), 100);
+        assert!(record.failure.as_deref().is_some_and(|f| f.contains("g2")));
+        assert_eq!(record.generation, "g2");
+        assert_eq!(record.applied_generation.as_deref(), Some("g1"));
+        // A new generation is rolled out (and its success clears the failure record).
+        m.read(Ok(intent("g3", Ok("three"))), "f");
+        assert_eq!(m.phase(), &Phase::Waiting);
+        assert_eq!(rollout(&mut m, 101), Some((Some("g3".into()), "three")));
+        assert!(m.finish(Some("g3".into()), Ok(report(1)), 101).clear_failed);
+
+        m.stop();
+        assert_eq!(m.phase(), &Phase::Stopping);
+        assert!(m.begin(102).is_none());
+    }
+
+    /// A failure outside the intent is retried with backoff: waiting until the retry is due.
+    #[test]
+    fn transient_failures_are_retried_with_backoff() {
+        let mut m = Machine::new(None);
+        m.read(Ok(intent("g1", Ok("one"))), "f");
+        assert!(rollout(&mut m, 10).is_some());
+        let o = m.finish(Some("g1".into()), Err(locked()), 10);
+        assert!(o.store_failed.is_none() && o.failure.is_some(), "{o:?}");
+        assert_eq!(m.phase(), &Phase::Waiting);
+        assert_eq!(m.wait(Duration::from_secs(30), 10), Duration::from_secs(1));
+        assert!(
+            m.begin(10).is_none(),
+            "not due yet, and nothing applied to correct"
+        );
+        assert_eq!(rollout(&mut m, 11), Some((Some("g1".into()), "one")));
+        let o = m.finish(Some("g1".into()), Err(locked()), 11);
+        assert!(o.log[0].contains("attempt 2"), "{o:?}");
+        assert_eq!(m.wait(Duration::from_secs(30), 11), Duration::from_secs(2));
+        let record = m.record(&base(), &o, Vec::new(), 11);
+        assert_eq!(record.retry.as_ref().map(|r| r.attempt), Some(2));
+        assert_eq!(rollout(&mut m, 13), Some((Some("g1".into()), "one")));
+        m.finish(Some("g1".into()), Ok(report(1)), 13);
+        assert_eq!(m.wait(Duration::from_secs(30), 13), Duration::from_secs(30));
+    }
+
+    /// A restarted agent does not apply the generation recorded as failed; an intent with
+    /// errors is a failed generation too.
+    #[test]
+    fn a_recorded_failure_or_errors_keep_the_generation_from_passing() {
+        let failed = status::Failed {
+            generation: "g1".into(),
+            failure: "conflict".into(),
+            at: 5,
+        };
+        let mut m = Machine::new(Some(failed));
+        let log = m.read(Ok(intent("g1", Ok("one"))), "f");
+        assert!(log[0].contains("failed before"), "{log:?}");
+        assert_eq!(
+            m.phase(),
+            &Phase::FailedGeneration {
+                generation: "g1".into()
+            }
+        );
+        assert!(m.begin(6).is_none());
+        assert!(
+            m.idle("f").failure.is_none(),
+            "the failure is the generation's"
+        );
+        m.read(Ok(intent("g2", Err("line 3: bad".into()))), "f");
+        assert_eq!(
+            m.phase(),
+            &Phase::FailedGeneration {
+                generation: "g2".into()
+            }
+        );
+        assert!(m.begin(7).is_none());
+        assert_eq!(
+            m.record(&base(), &m.idle("f"), Vec::new(), 7)
+                .failure
+                .as_deref(),
+            Some("intent g2 has errors")
+        );
+    }
+
+    fn base() -> Status {
+        Status {
+            kind: status::RecordKind::Agent,
+            node: "n".into(),
+            file: None,
+            pid: None,
+            updated: 0,
+            lock_timeout_secs: 60,
+            blocked: None,
+            retry: None,
+            notes: Vec::new(),
+            generation: String::new(),
+            applied_generation: None,
+            last_pass: 0,
+            interval_secs: 30,
+            verified: false,
+            drift_corrected: 0,
+            last_corrections: Vec::new(),
+            probes: Vec::new(),
+            failure: None,
+        }
     }
 
     #[test]
