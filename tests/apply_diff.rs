@@ -22,7 +22,7 @@ use ipnet::IpNet;
 use netc::apply::desired::{AddressSpec, Desired, LinkSpec, Management, RouteSpec};
 use netc::apply::diff::{Changes, Mode, diff};
 use netc::apply::firewall::{Backend, FirewallSpec};
-use netc::apply::netlink::{Address, Link, Mac, Route};
+use netc::apply::host::netlink::{Address, Link, Mac, Route};
 use netc::apply::observe::Observed;
 use netc::apply::record::{
     FirewallRecord, Owned, OwnedAddress, OwnedFdb, OwnedFile, OwnedLink, OwnedRoute,

@@ -10,7 +10,7 @@ use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use netc::apply::probe::{self, IcmpSocket, Target};
+use netc::apply::host::probe::{self, IcmpSocket, Target};
 
 mod lab;
 use lab::run;

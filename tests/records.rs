@@ -7,7 +7,8 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use netc::apply::{cache, state, status};
+use netc::apply::status;
+use netc::apply::store::{cache, pending, state};
 
 const SEEDS: &[&[u8]] = &[
     include_bytes!("../fuzz/seeds/records/status.json"),
@@ -75,7 +76,7 @@ fn mutated_records_never_panic_or_hang() {
         if let Ok(owned) = state::load(dir, "node-1") {
             state::store(dir, &owned).expect("a record that loads is written back");
         }
-        let _ = state::load_pending(dir);
+        let _ = pending::load(dir);
         let _ = cache::load(dir, &[7; 32], &key);
         slowest = slowest.max(t.elapsed());
     }
@@ -102,7 +103,7 @@ fn fifos_in_place_of_records_do_not_block() {
         let results = [
             status::load(&path).is_err(),
             state::load(&path, "node-1").is_err(),
-            state::load_pending(&path).is_err(),
+            pending::load(&path).is_err(),
             cache::load(&path, &[7; 32], &key).is_none(),
         ];
         let _ = tx.send(results);

@@ -9,7 +9,8 @@
 use std::path::Path;
 
 use libfuzzer_sys::fuzz_target;
-use netc::apply::{cache, desired::Derived, record, state, status};
+use netc::apply::store::{cache, pending, state};
+use netc::apply::{desired::Derived, record, status};
 
 /// One state directory for the whole run: each input overwrites the same four files.
 fn dir() -> &'static Path {
@@ -33,7 +34,7 @@ fuzz_target!(|data: &[u8]| {
         // A record that loads is one netc can write back.
         let _ = state::store(dir, &owned);
     }
-    let _ = state::load_pending(dir);
+    let _ = pending::load(dir);
     let key = cache::Key::new(b"intent", "intent.yaml", "node-1", Path::new("/"));
     let _ = cache::load(dir, &[7; 32], &key);
 });

@@ -23,42 +23,18 @@
 
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use super::desired::Derived;
+use super::host::probe;
 use super::status::{self, Status, short};
-use super::{ApplyError, Event, Options, Report, apply, now, probe};
+use super::stop::{install_signal_handlers, stopping};
+use super::{ApplyError, Event, Options, Report, apply, now};
 
 /// The default interval between passes.
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(30);
 /// How often the agent looks at FILE and at the stop flag while it waits.
 const POLL: Duration = Duration::from_millis(250);
-
-static STOP: AtomicBool = AtomicBool::new(false);
-
-extern "C" fn on_signal(_: libc::c_int) {
-    // Only an atomic store: async-signal-safe.
-    STOP.store(true, Ordering::SeqCst);
-}
-
-fn install_signal_handlers() {
-    for signal in [libc::SIGTERM, libc::SIGINT] {
-        // SAFETY: `on_signal` only stores to an atomic, which is async-signal-safe; the
-        // sigaction struct is zeroed (no flags, empty mask) before the handler is set.
-        unsafe {
-            let mut action: libc::sigaction = std::mem::zeroed();
-            action.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
-            libc::sigemptyset(&mut action.sa_mask);
-            libc::sigaction(signal, &action, std::ptr::null_mut());
-        }
-    }
-}
-
-/// Whether the agent was told to stop (SIGTERM, SIGINT): a lock wait ends at once.
-pub fn stopping() -> bool {
-    STOP.load(Ordering::SeqCst)
-}
 
 /// The environment variable of a test-only switch: `NETC_AGENT_STEP_DELAY_MS=N` makes the agent
 /// wait N ms after each step of a pass, so a test can signal it mid-pass. Unset by default.
@@ -74,7 +50,7 @@ fn step_delay() -> Option<Duration> {
 pub struct Intent<D = Derived> {
     pub generation: String,
     pub derived: Result<D, String>,
-    /// The desired state came from `apply::cache` (the intent is the one derived before).
+    /// The desired state came from `apply::store::cache` (the intent is the one derived before).
     pub cached: bool,
 }
 
@@ -128,7 +104,7 @@ pub fn run(
     let state_dir = &opts.apply.state_dir;
     // What the state directory keeps holds the installed files' contents: owner-only, also
     // when the DaemonSet's hostPath made it 0755.
-    if let Some(mode) = super::state::narrow_dir(state_dir)? {
+    if let Some(mode) = super::store::state::narrow_dir(state_dir)? {
         log(format!(
             "{node}: state directory {} was mode {mode:o}: narrowed to {:o}",
             state_dir.display(),

@@ -10,72 +10,12 @@ use serde::{Deserialize, Serialize};
 use super::ApplyError;
 use super::firewall::{Backend, FirewallSpec};
 use super::observe::Observed;
+pub use super::spec::{AddressSpec, FdbSpec, LinkSpec, RouteSpec};
 use crate::emit::firewall::{FirewalldEntry, firewalld_zone};
 use crate::emit::{NodeArtifact, Target};
 use crate::intent::{CniPlugin, FirewallBackend};
 use crate::plan::firewall::node_firewall;
 use crate::plan::{CNI_BRIDGE, ModuleRequirement, NodePlan, Plan, static_pod_routes};
-
-/// A link netc creates.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "lowercase")]
-pub enum LinkSpec {
-    Bridge {
-        name: String,
-    },
-    Vxlan {
-        name: String,
-        vni: u32,
-        port: u16,
-        local: Ipv4Addr,
-        underlay: String,
-        /// The bridge the device is a port of.
-        master: Option<String>,
-    },
-}
-
-impl LinkSpec {
-    pub fn name(&self) -> &str {
-        match self {
-            LinkSpec::Bridge { name } | LinkSpec::Vxlan { name, .. } => name,
-        }
-    }
-
-    pub fn kind(&self) -> &'static str {
-        match self {
-            LinkSpec::Bridge { .. } => "bridge",
-            LinkSpec::Vxlan { .. } => "vxlan",
-        }
-    }
-
-    pub fn master(&self) -> Option<&str> {
-        match self {
-            LinkSpec::Bridge { .. } => None,
-            LinkSpec::Vxlan { master, .. } => master.as_deref(),
-        }
-    }
-}
-
-/// An address on a link.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct AddressSpec {
-    pub link: String,
-    pub net: IpNet,
-}
-
-/// A gateway route in the main table.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct RouteSpec {
-    pub destination: IpNet,
-    pub via: IpAddr,
-}
-
-/// An all-zeros forwarding entry: broadcast and unknown traffic of a VXLAN device goes to `destination`.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct FdbSpec {
-    pub link: String,
-    pub destination: IpAddr,
-}
 
 /// What the management path of the node is: never removed, never re-MTU'd without `--force`.
 #[derive(Clone, Debug, Default)]
@@ -108,7 +48,7 @@ pub struct Desired {
 /// The desired state of one node as the intent alone gives it: everything [`Desired`] holds
 /// except the facts the Plan leaves to the host (which interface carries the node address when
 /// the intent names none), plus what the probes need from the intent. A pure function of the
-/// intent, the node and the file name the artifacts' headers name, so `apply::cache` can keep
+/// intent, the node and the file name the artifacts' headers name, so `apply::store::cache` can keep
 /// it between runs; [`Derived::resolve`] completes it with what is observed.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Derived {

@@ -16,7 +16,7 @@
 //!
 //! While a lock is busy the waiter learns who holds it (the pid in `/proc/locks`, and its
 //! command name) and reports it once through `on_busy` (the agent records it in its status:
-//! "blocked"). The wait polls; the agent's SIGTERM ([`super::agent::stopping`]) ends it at once
+//! "blocked"). The wait polls; the agent's SIGTERM ([`super::stop::stopping`]) ends it at once
 //! with [`ApplyError::Interrupted`].
 //!
 //! The agent also holds `<state-dir>/agent.lock` for its whole life ([`agent`]): a second agent
@@ -198,7 +198,7 @@ fn wait_for(
                     told = true;
                     (wait.on_busy)(&format!("waiting for {what}{held_by}"));
                 }
-                if super::agent::stopping() {
+                if super::stop::stopping() {
                     return Err(ApplyError::Interrupted {
                         what: format!("{what}{held_by}"),
                     });
@@ -222,7 +222,7 @@ fn wait_for(
 }
 
 fn open_state_file(state_dir: &Path, name: &str) -> Result<File, ApplyError> {
-    super::state::create_dir(state_dir)?;
+    super::store::state::create_dir(state_dir)?;
     let path = state_dir.join(name);
     OpenOptions::new()
         .create(true)

@@ -5,25 +5,25 @@
 //! This is the only module (with `output`) that changes the host. It never touches an object
 //! the state file does not list as netc's, except with `--force`.
 
-pub mod agent;
-pub mod cache;
+// The vocabulary: what a node wants (`spec`, `desired`), a change (`step`), what netc owns
+// (`record`).
 pub mod desired;
+pub mod record;
+pub mod spec;
+pub mod step;
+// The pipeline: observe → diff (and verify) → execute (and rollback), on the host's
+// interfaces, with netc's records kept in the store.
 pub mod diff;
 pub mod execute;
-pub mod files;
 pub mod firewall;
-pub mod lock;
-pub mod modules;
-pub mod netlink;
+pub mod host;
 pub mod observe;
-pub mod probe;
-pub mod record;
-pub mod rollback;
-pub mod state;
+pub mod store;
+// Around a pass: the lock, the agent, the status record.
+pub mod agent;
+pub mod lock;
 pub mod status;
-pub mod step;
-pub mod sysctl;
-pub mod verify;
+pub mod stop;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -31,13 +31,17 @@ use std::time::Duration;
 use serde::Serialize;
 
 use self::desired::{Derived, Desired};
+use self::diff::verify;
 use self::execute::Executor;
+use self::execute::rollback;
 use self::firewall::{Backend, generation};
-use self::netlink::Netlink;
+use self::host::netlink::Netlink;
+use self::host::{modules, probe};
 use self::observe::Observed;
 use self::record::Owned;
-use self::state::Pending;
 use self::step::Step;
+use self::store::pending::Pending;
+use self::store::{pending, state};
 use crate::emit::{self, EmitError};
 use crate::plan::Plan;
 
@@ -280,7 +284,7 @@ fn observe_all(
 
 /// What `opts.node` wants, derived from `plan`: the node's artifacts exactly as `emit`
 /// produces them for `build`, plus the links, addresses, routes and sysctls the Plan gives the
-/// node. (`apply::cache` keeps it between runs.)
+/// node. (`apply::store::cache` keeps it between runs.)
 pub fn derive(plan: &Plan, opts: &Options) -> Result<Derived, ApplyError> {
     let artifacts = emit::node_artifacts(plan, &opts.source, &opts.node)?.ok_or_else(|| {
         ApplyError::UnknownNode {
@@ -326,7 +330,7 @@ pub fn apply(
     )?;
     // A --try whose watchdog died is reverted by the first apply after its deadline.
     let mut reverted_try = None;
-    if let Some(pending) = state::load_pending(&opts.state_dir)? {
+    if let Some(pending) = pending::load(&opts.state_dir)? {
         if opts.dry_run || now() < pending.deadline {
             return Err(ApplyError::PendingTry {
                 deadline: pending.deadline,
@@ -515,7 +519,7 @@ pub fn apply(
             undo: rollback::undo_steps(&applied),
             previous: owned,
         };
-        state::store_pending(&opts.state_dir, &pending)?;
+        pending::store(&opts.state_dir, &pending)?;
         spawn_watchdog(opts)?;
         revert_at = Some(deadline);
     }
@@ -594,8 +598,8 @@ pub fn confirm(state_dir: &std::path::Path, timeout: Duration) -> Result<bool, A
             on_busy: &mut |_| {},
         },
     )?;
-    let pending = state::load_pending(state_dir)?.is_some();
-    state::clear_pending(state_dir)?;
+    let pending = pending::load(state_dir)?.is_some();
+    pending::clear(state_dir)?;
     Ok(pending)
 }
 
@@ -607,7 +611,7 @@ pub fn revert_pending(
     wait: bool,
 ) -> Result<bool, ApplyError> {
     loop {
-        let Some(pending) = state::load_pending(state_dir)? else {
+        let Some(pending) = pending::load(state_dir)? else {
             return Ok(false);
         };
         let now = now();
@@ -626,7 +630,7 @@ pub fn revert_pending(
             },
         )?;
         // Confirmed (or reverted by a later apply) while we waited for the lock?
-        let Some(pending) = state::load_pending(state_dir)? else {
+        let Some(pending) = pending::load(state_dir)? else {
             return Ok(false);
         };
         revert_locked(state_dir, &pending)?;
@@ -644,7 +648,7 @@ fn revert_locked(state_dir: &std::path::Path, pending: &Pending) -> Result<(), A
     );
     let errors = rollback::rollback(&mut exec, &pending.undo);
     state::store(state_dir, &pending.previous)?;
-    state::clear_pending(state_dir)?;
+    pending::clear(state_dir)?;
     if errors.is_empty() {
         Ok(())
     } else {

@@ -4,9 +4,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use super::desired::LinkSpec;
-use super::netlink::{Address, Fdb, Link, Mac, Netlink, Route};
-use super::{ApplyError, files, sysctl};
+use super::ApplyError;
+use super::host::netlink::{Address, Fdb, Link, Mac, Netlink, Route};
+use super::host::{files, sysctl};
+use super::spec::LinkSpec;
 
 /// The host as it is now.
 #[derive(Clone, Debug, Default)]
@@ -228,7 +229,7 @@ pub fn observe_host<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::apply::netlink::Vxlan;
+    use crate::apply::host::netlink::Vxlan;
 
     fn link(index: u32, name: &str, kind: &str) -> Link {
         Link {

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::desired::{AddressSpec, FdbSpec, LinkSpec, RouteSpec};
 use super::firewall::Backend;
-use super::netlink::{Link, Mac, ROUTE_PROTOCOL, Route};
+use super::host::netlink::{Link, Mac, ROUTE_PROTOCOL, Route};
 use super::observe::{LinkIdentity, Observed, Parameters, identify};
 
 /// What netc owns on this host.

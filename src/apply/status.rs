@@ -8,8 +8,9 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::probe::{self, Target};
-use super::{ApplyError, state};
+use super::ApplyError;
+use super::host::probe::{self, Target};
+use super::store::state;
 
 const STATUS_FILE: &str = "status.json";
 /// How far in the future a recorded pass may be (the record has whole seconds).
@@ -143,7 +144,7 @@ pub fn load_failed(dir: &Path) -> Option<Failed> {
 
 pub fn clear_failed(dir: &Path) -> Result<(), ApplyError> {
     if dir.join(FAILED_FILE).exists() {
-        super::files::remove(dir, &format!("/{FAILED_FILE}"))?;
+        super::host::files::remove(dir, &format!("/{FAILED_FILE}"))?;
     }
     Ok(())
 }

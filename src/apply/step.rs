@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::desired::{AddressSpec, FdbSpec, LinkSpec, RouteSpec};
 use super::firewall::Backend;
-use super::netlink::{BridgeSettings, Mac};
+use super::host::netlink::{BridgeSettings, Mac};
 use super::observe::LinkIdentity;
 
 /// A link as it was before netc deleted it, with everything the kernel deletes along with it:

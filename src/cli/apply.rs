@@ -43,10 +43,10 @@ pub struct ApplyArgs {
     pub root: PathBuf,
     /// Where sysctls are read and written: the host's `/proc/sys`, or where a container mounts
     /// it writable (the fleet's DaemonSet: `/host/proc/sys`).
-    #[arg(long, value_name = "DIR", default_value = apply::sysctl::DEFAULT_DIR)]
+    #[arg(long, value_name = "DIR", default_value = apply::host::sysctl::DEFAULT_DIR)]
     pub sysctl_dir: PathBuf,
     /// Where netc records what it owns (and its lock).
-    #[arg(long, value_name = "DIR", default_value = apply::state::DEFAULT_DIR)]
+    #[arg(long, value_name = "DIR", default_value = apply::store::state::DEFAULT_DIR)]
     pub state_dir: PathBuf,
     /// Revert automatically after SECS (1 to 86400) unless `netc apply --confirm` runs first.
     #[arg(long = "try", value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=MAX_TRY_SECS))]
@@ -664,7 +664,7 @@ fn record_one_shot(
 }
 
 /// The node's desired state for the intent `src` (read from `opts.source`), and whether it came
-/// from `apply::cache`: an unchanged intent (same bytes, file name, node, `--root` and netc
+/// from `apply::store::cache`: an unchanged intent (same bytes, file name, node, `--root` and netc
 /// build) skips the front end and takes the state derived last time; otherwise it is checked,
 /// derived from its Plan and cached (except on a dry run, which leaves the state directory
 /// alone; a cache that cannot be written only costs the next run a derivation). `Err` is the
@@ -673,11 +673,12 @@ fn desired_state(
     src: &SourceFile,
     opts: &Options,
 ) -> Result<(Result<Derived, ApplyError>, bool), Box<Checked>> {
-    let key = apply::cache::Key::new(src.text.as_bytes(), &opts.source, &opts.node, &opts.root);
+    let key =
+        apply::store::cache::Key::new(src.text.as_bytes(), &opts.source, &opts.node, &opts.root);
     // No secret (none yet, or the lock directory unusable): no cache hit, the intent is derived.
-    if opts.state_dir.join(apply::cache::FILE).exists()
-        && let Some(secret) = apply::cache::secret(&opts.lock_dir, false)
-        && let Some(derived) = apply::cache::load(&opts.state_dir, &secret, &key)
+    if opts.state_dir.join(apply::store::cache::FILE).exists()
+        && let Some(secret) = apply::store::cache::secret(&opts.lock_dir, false)
+        && let Some(derived) = apply::store::cache::load(&opts.state_dir, &secret, &key)
     {
         return Ok((Ok(derived), true));
     }
@@ -688,9 +689,9 @@ fn desired_state(
     let derived = apply::derive(plan, opts);
     if let Ok(derived) = &derived
         && !opts.dry_run
-        && let Some(secret) = apply::cache::secret(&opts.lock_dir, true)
+        && let Some(secret) = apply::store::cache::secret(&opts.lock_dir, true)
     {
-        let _ = apply::cache::store(&opts.state_dir, &secret, &key, derived);
+        let _ = apply::store::cache::store(&opts.state_dir, &secret, &key, derived);
     }
     Ok((derived, false))
 }

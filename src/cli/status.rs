@@ -23,7 +23,7 @@ pub struct StatusArgs {
     #[arg(long, env = "NODE_NAME")]
     pub node: String,
     /// The agent's state directory.
-    #[arg(long, value_name = "DIR", default_value = apply::state::DEFAULT_DIR)]
+    #[arg(long, value_name = "DIR", default_value = apply::store::state::DEFAULT_DIR)]
     pub state_dir: PathBuf,
     /// Only whether the agent is alive and passing (the livenessProbe): its process runs and it
     /// wrote its record recently, whether or not its intent applied.
@@ -102,7 +102,7 @@ pub(super) fn run(args: &StatusArgs, cli: &Cli) -> u8 {
                 .map_err(|message| format!("cannot read the intent {file}: {message}")),
         )
     });
-    let pending_try = apply::state::load_pending(&args.state_dir)
+    let pending_try = apply::store::pending::load(&args.state_dir)
         .ok()
         .flatten()
         .map(|p| p.deadline);

@@ -298,7 +298,7 @@ fn daemon_set(
     }
 
     // NET_ADMIN: links, addresses, routes, nftables, net.* sysctls. NET_RAW: the reachability
-    // probes' ICMP echo (apply::probe, a raw socket as root in a container whose
+    // probes' ICMP echo (apply::host::probe, a raw socket as root in a container whose
     // ping_group_range allows no ping socket). SYS_MODULE: modprobe, only when modules are needed.
     let mut add = vec!["NET_ADMIN", "NET_RAW"];
     if loads_modules {

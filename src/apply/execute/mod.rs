@@ -1,15 +1,18 @@
 //! Runs steps against the host, in order, keeping the list of those that took effect.
 
+pub mod rollback;
+
 use std::collections::HashMap;
 use std::ops::Range;
 use std::path::PathBuf;
 
 use super::desired::{AddressSpec, FdbSpec, LinkSpec, RouteSpec};
 use super::firewall::generation::Generation;
-use super::netlink::{Fdb, Link, LinkExtras, Mac, Netlink, NewLink, ROUTE_PROTOCOL, Route};
+use super::host::netlink::{Fdb, Link, LinkExtras, Mac, Netlink, NewLink, ROUTE_PROTOCOL, Route};
+use super::host::{files, sysctl};
 use super::observe::{Parameters, identify};
 use super::step::{LinkSnapshot, Step};
-use super::{ApplyError, files, firewall, sysctl};
+use super::{ApplyError, firewall};
 
 /// The environment variable of the test-only fault switch: `NETC_FAULT_AT_STEP=K` makes the
 /// K-th step (1-based) of an apply fail before it runs, to exercise rollback. Unset by default.

@@ -5,10 +5,10 @@ use std::collections::BTreeSet;
 
 use ipnet::IpNet;
 
-use super::execute::Executor;
-use super::netlink::Link;
-use super::observe::Observed;
-use super::step::Step;
+use crate::apply::execute::Executor;
+use crate::apply::host::netlink::Link;
+use crate::apply::observe::Observed;
+use crate::apply::step::Step;
 
 /// The steps that undo `applied`, in the order to run them.
 pub fn undo_steps(applied: &[Step]) -> Vec<Step> {
@@ -173,7 +173,7 @@ impl Touched {
 mod tests {
     use super::*;
     use crate::apply::desired::LinkSpec;
-    use crate::apply::netlink::Address;
+    use crate::apply::host::netlink::Address;
     use crate::apply::step::LinkSnapshot;
 
     fn link(index: u32, name: &str, kind: &str, mac: u8) -> Link {
@@ -185,7 +185,7 @@ mod tests {
             up: true,
             master: None,
             vxlan: None,
-            mac: Some(crate::apply::netlink::Mac([2, 0, 0, 0, 0, mac])),
+            mac: Some(crate::apply::host::netlink::Mac([2, 0, 0, 0, 0, mac])),
             bridge: None,
         }
     }

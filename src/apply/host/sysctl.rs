@@ -11,7 +11,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::ApplyError;
+use crate::apply::ApplyError;
 
 /// Where sysctls are read and written outside a container.
 pub use crate::plan::layout::SYSCTL_DIR as DEFAULT_DIR;

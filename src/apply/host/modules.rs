@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use super::ApplyError;
+use crate::apply::ApplyError;
 use crate::plan::ModuleRequirement;
 
 /// A file or directory whose presence proves a feature without its module being listed

@@ -18,8 +18,8 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
-use super::desired::Derived;
-use super::observe::Observed;
+use crate::apply::desired::Derived;
+use crate::apply::observe::Observed;
 
 /// One thing to reach. Recorded in the agent's status record (`netc status` probes them again).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

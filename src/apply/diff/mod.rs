@@ -9,6 +9,8 @@
 //! object is no longer that one is never changed or removed: the object is foreign, and the
 //! entry is dropped with a note.
 
+pub mod verify;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::IpAddr;
 
@@ -16,7 +18,7 @@ use ipnet::IpNet;
 
 use super::desired::{AddressSpec, Desired, FdbSpec, LinkSpec, RouteSpec};
 use super::firewall::{self, Backend};
-use super::netlink::{KERNEL_ROUTE_PROTOCOL, Link, Route};
+use super::host::netlink::{KERNEL_ROUTE_PROTOCOL, Link, Route};
 use super::observe::{LinkIdentity, Observed, Parameters, identify};
 use super::record::{
     FirewallRecord, Owned, OwnedAddress, OwnedFdb, OwnedFile, OwnedLink, OwnedRoute,

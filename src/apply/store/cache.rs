@@ -26,8 +26,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::desired::Derived;
-use super::files;
+use crate::apply::desired::Derived;
+use crate::apply::host::files;
 
 /// Of the sources this netc was built from (`build.rs`).
 pub const BUILD_ID: &str = env!("NETC_BUILD_ID");
@@ -77,7 +77,7 @@ pub fn secret(lock_dir: &Path, create: bool) -> Option<[u8; 32]> {
         return None;
     }
     // The lock directory is checked (owner, mode, not a link) as the lock checks it.
-    super::lock::host_lock_path(lock_dir).ok()?;
+    crate::apply::lock::host_lock_path(lock_dir).ok()?;
     let path = lock_dir.join(SECRET_FILE);
     let open = |create: bool| {
         std::fs::OpenOptions::new()
@@ -102,7 +102,7 @@ pub fn secret(lock_dir: &Path, create: bool) -> Option<[u8; 32]> {
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let mut secret = [0u8; 32];
-            super::files::fill_random(&mut secret).ok()?;
+            crate::apply::host::files::fill_random(&mut secret).ok()?;
             // Two processes may race here: the loser reads the winner's secret.
             match open(true) {
                 Ok(mut file) => {
@@ -167,8 +167,11 @@ struct Header {
 /// another key, or a MAC that does not match under `secret`).
 pub fn load(state_dir: &Path, secret: &[u8; 32], key: &Key) -> Option<Derived> {
     // Bounded, regular files only: a FIFO or a huge file in its place is a miss, not a hang.
-    let bytes =
-        super::state::read_record(&state_dir.join(FILE), super::state::MAX_RECORD).ok()??;
+    let bytes = crate::apply::store::state::read_record(
+        &state_dir.join(FILE),
+        crate::apply::store::state::MAX_RECORD,
+    )
+    .ok()??;
     let newline = bytes.iter().position(|&b| b == b'\n')?;
     let (header, body) = (&bytes[..newline], &bytes[newline + 1..]);
     let header: Header = serde_json::from_slice(header).ok()?;
@@ -185,18 +188,18 @@ pub fn store(
     secret: &[u8; 32],
     key: &Key,
     derived: &Derived,
-) -> Result<(), super::ApplyError> {
+) -> Result<(), crate::apply::ApplyError> {
     let body = serde_json::to_vec(derived)
-        .map_err(|e| super::ApplyError::State(format!("cannot serialize the cache: {e}")))?;
+        .map_err(|e| crate::apply::ApplyError::State(format!("cannot serialize the cache: {e}")))?;
     let header = Header {
         key: key.0.clone(),
         mac: mac(secret, &key.0, &body),
     };
     let mut bytes = serde_json::to_vec(&header)
-        .map_err(|e| super::ApplyError::State(format!("cannot serialize the cache: {e}")))?;
+        .map_err(|e| crate::apply::ApplyError::State(format!("cannot serialize the cache: {e}")))?;
     bytes.push(b'\n');
     bytes.extend_from_slice(&body);
-    super::state::create_dir(state_dir)?;
+    crate::apply::store::state::create_dir(state_dir)?;
     files::write_private(state_dir, &format!("/{FILE}"), &bytes, false)
 }
 

@@ -1,10 +1,10 @@
 //! After applying: re-read the host and compare it with the desired state again.
 
-use super::desired::Desired;
-use super::diff::{Mode, diff};
-use super::firewall;
-use super::observe::Observed;
-use super::record::Owned;
+use crate::apply::desired::Desired;
+use crate::apply::diff::{Mode, diff};
+use crate::apply::firewall;
+use crate::apply::observe::Observed;
+use crate::apply::record::Owned;
 
 /// Every difference between the host and `desired`, as messages (empty = verified).
 pub fn verify(desired: &Desired, observed: &Observed, owned: &Owned) -> Vec<String> {

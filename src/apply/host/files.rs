@@ -7,7 +7,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use super::ApplyError;
+use crate::apply::ApplyError;
 
 /// `path` (absolute host path) under `root`, lexically; refuses anything that could escape
 /// `root` by its spelling. The files themselves are only ever reached through [`Beneath`],
@@ -349,7 +349,7 @@ pub fn write(root: &Path, path: &str, contents: &[u8]) -> Result<(), ApplyError>
 /// [`write`] of netc's own records (state, status, the desired-state cache): owner-only, 0600,
 /// whatever the file's mode was (they hold installed files' contents). Without `sync`, as
 /// atomic for readers, but a crash may lose the new file or leave an empty one (for files whose
-/// loss costs nothing, such as `apply::cache`).
+/// loss costs nothing, such as `apply::store::cache`).
 pub fn write_private(
     root: &Path,
     path: &str,

@@ -1,21 +1,20 @@
-//! The records netc keeps in the state directory: the ownership record ([`super::record`]:
+//! The records netc keeps in the state directory: the ownership record ([`crate::apply::record`]:
 //! what netc created on this host, in `<state-dir>/state.json`; only objects listed there are
 //! ever changed back or removed, everything else is foreign), `--try`'s pending record, and
 //! the bounded, non-blocking reads and atomic owner-only writes of every record.
 
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::record::Owned;
-use super::step::Step;
-use super::{ApplyError, files};
+use crate::apply::ApplyError;
+use crate::apply::host::files;
+use crate::apply::record::Owned;
 
 /// The default state directory.
 pub use crate::plan::layout::STATE_DIR as DEFAULT_DIR;
 const STATE_FILE: &str = "state.json";
-const PENDING_FILE: &str = "pending.json";
 /// The record's format. Version 2 added identities (link index and MAC, route protocol, file
 /// hashes). A version 1 record is read as "legacy": its entries carry no identity, so they are
 /// checked by what can still be seen (a link's kind and VXLAN parameters, a route's gateway and
@@ -23,25 +22,6 @@ const PENDING_FILE: &str = "pending.json";
 /// being removed, and the next apply writes version 2.
 const VERSION: u32 = 2;
 const OLDEST_VERSION: u32 = 1;
-
-fn default_sysctl_dir() -> PathBuf {
-    PathBuf::from(super::sysctl::DEFAULT_DIR)
-}
-
-/// A `--try` apply waiting for `--confirm`: the steps that undo it, and when.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Pending {
-    /// Unix time (seconds) after which the watchdog reverts.
-    pub deadline: u64,
-    pub root: PathBuf,
-    /// `--sysctl-dir` of the apply (absent in files written before it existed).
-    #[serde(default = "default_sysctl_dir")]
-    pub sysctl_dir: PathBuf,
-    /// Undo steps, in the order to run them.
-    pub undo: Vec<Step>,
-    /// The ownership record to restore with them.
-    pub previous: Owned,
-}
 
 /// The largest record netc reads back (state, pending record, status): far above what any
 /// node's record holds, far below what would exhaust memory.
@@ -103,14 +83,14 @@ pub fn read_record(path: &Path, max: u64) -> Result<Option<Vec<u8>>, ApplyError>
     Ok(Some(bytes))
 }
 
-pub(super) fn load_json<T: for<'de> Deserialize<'de>>(
+pub(crate) fn load_json<T: for<'de> Deserialize<'de>>(
     path: &Path,
 ) -> Result<Option<T>, ApplyError> {
     load_json_bounded(path, MAX_RECORD)
 }
 
 /// [`load_json`] of a record of at most `max` bytes.
-pub(super) fn load_json_bounded<T: for<'de> Deserialize<'de>>(
+pub(crate) fn load_json_bounded<T: for<'de> Deserialize<'de>>(
     path: &Path,
     max: u64,
 ) -> Result<Option<T>, ApplyError> {
@@ -127,7 +107,7 @@ pub fn parse_json<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, serde
     serde_json::from_slice(bytes)
 }
 
-pub(super) fn store_json<T: Serialize>(
+pub(crate) fn store_json<T: Serialize>(
     dir: &Path,
     name: &str,
     value: &T,
@@ -258,18 +238,6 @@ pub fn is_current(stored: &Owned, next: &Owned) -> bool {
                 version: VERSION,
                 ..next.clone()
             }
-}
-
-pub fn load_pending(dir: &Path) -> Result<Option<Pending>, ApplyError> {
-    load_json(&dir.join(PENDING_FILE))
-}
-
-pub fn store_pending(dir: &Path, pending: &Pending) -> Result<(), ApplyError> {
-    store_json(dir, PENDING_FILE, pending)
-}
-
-pub fn clear_pending(dir: &Path) -> Result<(), ApplyError> {
-    files::remove(dir, &format!("/{PENDING_FILE}"))
 }
 
 #[cfg(test)]
