@@ -253,3 +253,169 @@ fn the_literal_check_sees_code_and_messages_but_not_comments() {
         0
     );
 }
+
+/// The module path below `apply` of a file under `src/apply`: `host/files.rs` → `host::files`,
+/// `diff/mod.rs` → `diff`, `mod.rs` → the root (empty).
+fn apply_module(path: &Path, apply: &Path) -> Vec<String> {
+    let rel = path.strip_prefix(apply).expect("under apply");
+    let mut parts: Vec<String> = rel
+        .with_extension("")
+        .iter()
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    if parts.last().is_some_and(|p| p == "mod") {
+        parts.pop();
+    }
+    parts
+}
+
+/// The paths a line of code names below `apply`, from the file of module `me`: through
+/// `crate::apply::`, `super::` (the parent of `me`) or `self::` (`me`), with a brace group's
+/// items each a path.
+fn apply_paths(line: &str, me: &[String]) -> Vec<Vec<String>> {
+    let ident = |s: &str| -> usize {
+        s.find(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .unwrap_or(s.len())
+    };
+    let parent = &me[..me.len().saturating_sub(1)];
+    let mut out = Vec::new();
+    let code = code(line);
+    let mut rest = code;
+    while let Some(i) = rest.find(['c', 's']) {
+        let at = &rest[i..];
+        let boundary =
+            i == 0 || !rest[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_' || c == ':');
+        let (base, after): (Vec<String>, &str) = if !boundary {
+            (Vec::new(), "")
+        } else if let Some(a) = at.strip_prefix("crate::apply::") {
+            (Vec::new(), a)
+        } else if let Some(a) = at.strip_prefix("super::") {
+            (parent.to_vec(), a)
+        } else if let Some(a) = at.strip_prefix("self::") {
+            (me.to_vec(), a)
+        } else {
+            (Vec::new(), "")
+        };
+        if after.is_empty() {
+            rest = &at[1..];
+            continue;
+        }
+        let mut path = base;
+        let mut tail = after;
+        loop {
+            let n = ident(tail);
+            if n == 0 {
+                break;
+            }
+            path.push(tail[..n].to_owned());
+            tail = &tail[n..];
+            match tail.strip_prefix("::") {
+                Some(t) => tail = t,
+                None => break,
+            }
+        }
+        if let Some(group) = tail.strip_prefix('{') {
+            for item in group.split(['}', ',']) {
+                let item = item.trim();
+                let n = ident(item);
+                if n > 0 {
+                    let mut p = path.clone();
+                    p.push(item[..n].to_owned());
+                    out.push(p);
+                }
+            }
+        }
+        out.push(path);
+        rest = tail;
+    }
+    out
+}
+
+/// Issue 18 item 13: no import cycle between the files of `apply/`. What every file takes from
+/// `apply`'s root (`ApplyError`, the options, the pass) is the facade's, not an edge.
+#[test]
+fn apply_files_import_no_cycle() {
+    let apply = src().join("apply");
+    let mut files = Vec::new();
+    rust_files(&apply, &mut files);
+    let modules: Vec<Vec<String>> = files.iter().map(|f| apply_module(f, &apply)).collect();
+    let resolve = |path: &[String]| -> Option<usize> {
+        (1..=path.len())
+            .rev()
+            .find_map(|n| modules.iter().position(|m| m.as_slice() == &path[..n]))
+    };
+    let mut edges: Vec<std::collections::BTreeSet<usize>> = vec![Default::default(); files.len()];
+    for (i, file) in files.iter().enumerate() {
+        let text = std::fs::read_to_string(file).expect("source");
+        let text = text.split("#[cfg(test)]").next().unwrap_or("");
+        for line in text.lines() {
+            for path in apply_paths(line, &modules[i]) {
+                if let Some(j) = resolve(&path)
+                    && j != i
+                {
+                    edges[i].insert(j);
+                }
+            }
+        }
+    }
+    // Depth-first search; a back edge is a cycle, reported as its files.
+    fn visit(
+        v: usize,
+        edges: &[std::collections::BTreeSet<usize>],
+        state: &mut [u8],
+        stack: &mut Vec<usize>,
+    ) -> Option<Vec<usize>> {
+        state[v] = 1;
+        stack.push(v);
+        for &w in &edges[v] {
+            if state[w] == 1 {
+                let from = stack.iter().position(|&s| s == w).unwrap_or(0);
+                return Some(stack[from..].to_vec());
+            }
+            if state[w] == 0
+                && let Some(cycle) = visit(w, edges, state, stack)
+            {
+                return Some(cycle);
+            }
+        }
+        stack.pop();
+        state[v] = 2;
+        None
+    }
+    let mut state = vec![0u8; files.len()];
+    for v in 0..files.len() {
+        if state[v] == 0
+            && let Some(cycle) = visit(v, &edges, &mut state, &mut Vec::new())
+        {
+            let names: Vec<String> = cycle
+                .iter()
+                .map(|&i| format!("apply::{}", modules[i].join("::")))
+                .collect();
+            panic!("import cycle between apply/ files: {}", names.join(" -> "));
+        }
+    }
+    // The check sees edges at all (a file the pass reads imports another).
+    let of = |m: &[&str]| {
+        modules
+            .iter()
+            .position(|x| x.iter().map(String::as_str).eq(m.iter().copied()))
+            .expect("module")
+    };
+    assert!(edges[of(&["diff"])].contains(&of(&["record"])));
+    assert!(edges[of(&["store", "state"])].contains(&of(&["host", "files"])));
+}
+
+#[test]
+fn apply_paths_reads_crate_super_and_groups() {
+    let me: Vec<String> = vec!["store".into(), "state".into()];
+    assert_eq!(
+        apply_paths("use crate::apply::host::files;", &me),
+        [vec!["host".to_owned(), "files".to_owned()]]
+    );
+    let p = apply_paths("use super::{cache, pending};", &me);
+    assert!(
+        p.contains(&vec!["store".to_owned(), "cache".to_owned()]),
+        "{p:?}"
+    );
+    assert!(apply_paths("// see crate::apply::diff", &me).is_empty());
+}
