@@ -328,23 +328,7 @@ pub fn apply(
             },
         },
     )?;
-    // A --try whose watchdog died is reverted by the first apply after its deadline.
-    let mut reverted_try = None;
-    if let Some(pending) = pending::load(&opts.state_dir)? {
-        if opts.dry_run || now() < pending.deadline {
-            return Err(ApplyError::PendingTry {
-                deadline: pending.deadline,
-            });
-        }
-        on_event(Event::Note {
-            message: format!(
-                "reverting an unconfirmed --try apply whose deadline ({}) has passed",
-                pending.deadline
-            ),
-        });
-        revert_locked(&opts.state_dir, &pending)?;
-        reverted_try = Some(pending.deadline);
-    }
+    let reverted_try = revert_expired_try(opts, on_event)?;
     let owned = state::load(&opts.state_dir, &opts.node)?;
     let mut nl = open_netlink()?;
     let (desired, observed) = observe_all(&mut nl, opts, derived, &owned)?;
@@ -389,13 +373,7 @@ pub fn apply(
         return Ok(report(steps.len(), None));
     }
     if steps.is_empty() {
-        let mut owned_after = changes.owned_after;
-        // Records of an older version get their identities now.
-        owned_after.record_identity(&observed);
-        record_generation(&mut owned_after, &observed);
-        if !state::is_current(&owned, &owned_after) {
-            state::store(&opts.state_dir, &owned_after)?;
-        }
+        converged(changes.owned_after, &owned, &observed, opts)?;
         let mut done = report(0, None);
         if opts.agent {
             done.probes = answering(probe::targets(derived, &observed));
@@ -509,25 +487,56 @@ pub fn apply(
         return Err(undo(&mut exec, &applied, &observed, e, on_event));
     }
 
-    let mut revert_at = None;
-    if let Some(secs) = opts.try_secs {
-        let deadline = now() + secs;
-        let pending = Pending {
-            deadline,
-            root: opts.root.clone(),
-            sysctl_dir: opts.sysctl_dir.clone(),
-            undo: rollback::undo_steps(&applied),
-            previous: owned,
-        };
-        pending::store(&opts.state_dir, &pending)?;
-        spawn_watchdog(opts)?;
-        revert_at = Some(deadline);
-    }
+    let revert_at = match opts.try_secs {
+        Some(secs) => Some(keep_for_confirmation(opts, secs, &applied, owned)?),
+        None => None,
+    };
     let mut done = report(applied.len(), revert_at);
     if opts.agent {
         done.probes = probes_before;
     }
     Ok(done)
+}
+
+/// A `--try` whose watchdog died is reverted by the first apply after its deadline (under the
+/// lock); one still waiting for confirmation refuses the apply. Returns the deadline of the
+/// one reverted.
+fn revert_expired_try(
+    opts: &Options,
+    on_event: &mut dyn FnMut(Event),
+) -> Result<Option<u64>, ApplyError> {
+    let Some(pending) = pending::load(&opts.state_dir)? else {
+        return Ok(None);
+    };
+    if opts.dry_run || now() < pending.deadline {
+        return Err(ApplyError::PendingTry {
+            deadline: pending.deadline,
+        });
+    }
+    on_event(Event::Note {
+        message: format!(
+            "reverting an unconfirmed --try apply whose deadline ({}) has passed",
+            pending.deadline
+        ),
+    });
+    revert_locked(&opts.state_dir, &pending)?;
+    Ok(Some(pending.deadline))
+}
+
+/// A pass with nothing to change: the ownership record as `diff` leaves it, with the
+/// identities a record of an older version lacks, stored when it differs from `owned`.
+fn converged(
+    mut owned_after: Owned,
+    owned: &Owned,
+    observed: &Observed,
+    opts: &Options,
+) -> Result<(), ApplyError> {
+    owned_after.record_identity(observed);
+    record_generation(&mut owned_after, observed);
+    if !state::is_current(owned, &owned_after) {
+        state::store(&opts.state_dir, &owned_after)?;
+    }
+    Ok(())
 }
 
 /// The `targets` that answer now.
@@ -561,6 +570,27 @@ fn undo(
         cause: Box::new(cause),
         errors,
     }
+}
+
+/// `--try SECS`: records what undoes `applied` (and the ownership record `previous`) until
+/// the deadline it returns, and starts the watchdog that reverts it then unless confirmed.
+fn keep_for_confirmation(
+    opts: &Options,
+    secs: u64,
+    applied: &[Step],
+    previous: Owned,
+) -> Result<u64, ApplyError> {
+    let deadline = now() + secs;
+    let pending = Pending {
+        deadline,
+        root: opts.root.clone(),
+        sysctl_dir: opts.sysctl_dir.clone(),
+        undo: rollback::undo_steps(applied),
+        previous,
+    };
+    pending::store(&opts.state_dir, &pending)?;
+    spawn_watchdog(opts)?;
+    Ok(deadline)
 }
 
 fn spawn_watchdog(opts: &Options) -> Result<(), ApplyError> {
