@@ -343,20 +343,7 @@ pub fn apply(
         &owned,
         diff::Mode::of(opts.force, opts.agent),
     );
-    for message in &changes.notes {
-        on_event(Event::Note {
-            message: message.clone(),
-        });
-    }
-    if !changes.missing.is_empty() {
-        return Err(ApplyError::HostLacks(changes.missing));
-    }
-    if !changes.conflicts.is_empty() {
-        return Err(ApplyError::Conflicts(changes.conflicts));
-    }
-    if !changes.refusals.is_empty() && !opts.force {
-        return Err(ApplyError::Refused(changes.refusals));
-    }
+    admit(&mut changes, opts.force, on_event)?;
     let steps = changes.steps;
     on_event(Event::Plan {
         steps: steps.clone(),
@@ -433,17 +420,7 @@ pub fn apply(
         }
     };
 
-    // The table as listed right after loading it (beside the routes), at a generation: while
-    // the kernel reports that generation, observing below takes it instead of listing again.
-    if let Some((listing, generation)) = exec.take_listing()
-        && let Some(record) = changes.owned_after.firewall.as_mut()
-        && record.backend == Backend::Nftables
-        && record.listing.is_empty()
-        && generation.is_some()
-    {
-        record.listing = listing;
-        record.generation = generation;
-    }
+    keep_listing(&mut exec, &mut changes.owned_after);
     // Record what the firewall backend now reports, for the next idempotence check.
     let (_, after) = match observe_all(exec.netlink(), opts, derived, &changes.owned_after) {
         Ok(v) => v,
@@ -496,6 +473,47 @@ pub fn apply(
         done.probes = probes_before;
     }
     Ok(done)
+}
+
+/// The notes of `changes` as events; an error when the host lacks what the plan needs, a
+/// foreign object is in the way, or (without `force`) a step would cut the management path.
+fn admit(
+    changes: &mut diff::Changes,
+    force: bool,
+    on_event: &mut dyn FnMut(Event),
+) -> Result<(), ApplyError> {
+    for message in &changes.notes {
+        on_event(Event::Note {
+            message: message.clone(),
+        });
+    }
+    if !changes.missing.is_empty() {
+        return Err(ApplyError::HostLacks(std::mem::take(&mut changes.missing)));
+    }
+    if !changes.conflicts.is_empty() {
+        return Err(ApplyError::Conflicts(std::mem::take(
+            &mut changes.conflicts,
+        )));
+    }
+    if !changes.refusals.is_empty() && !force {
+        return Err(ApplyError::Refused(std::mem::take(&mut changes.refusals)));
+    }
+    Ok(())
+}
+
+/// The table as listed right after loading it (beside the routes), at a generation: while
+/// the kernel reports that generation, observing after the steps takes it instead of listing
+/// again.
+fn keep_listing(exec: &mut Executor, owned_after: &mut Owned) {
+    if let Some((listing, generation)) = exec.take_listing()
+        && let Some(record) = owned_after.firewall.as_mut()
+        && record.backend == Backend::Nftables
+        && record.listing.is_empty()
+        && generation.is_some()
+    {
+        record.listing = listing;
+        record.generation = generation;
+    }
 }
 
 /// A `--try` whose watchdog died is reverted by the first apply after its deadline (under the
