@@ -1,4 +1,4 @@
-//! Kubernetes NetworkPolicy semantics over the policies netc emits (`emit::policies`), so the
+//! Kubernetes NetworkPolicy semantics over the policies netc emits (`plan::policies::objects`), so the
 //! answer is about exactly what `kubectl apply` will load. The rules, from the NetworkPolicy
 //! API reference and the "Network Policies" concept page (kubernetes.io):
 //!
@@ -23,11 +23,11 @@ use std::collections::BTreeMap;
 
 use ipnet::IpNet;
 
-use crate::emit::policies::{
-    LabelSelector, NetworkPolicy, Peer, Port, PortValue, SourcedPolicy, sourced_policies,
-};
 use crate::intent::Span;
 use crate::intent::values::Protocol;
+use crate::plan::policies::objects::{
+    LabelSelector, NetworkPolicy, Peer, Port, PortValue, SourcedPolicy, sourced_policies,
+};
 use crate::plan::{Operator, Plan, Requirement, Selector};
 
 /// A direction of a policy.

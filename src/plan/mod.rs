@@ -10,7 +10,7 @@ pub mod fleet;
 mod host;
 pub mod layout;
 mod mtu;
-mod policies;
+pub mod policies;
 mod ports;
 pub mod profile;
 mod subnets;

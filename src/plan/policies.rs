@@ -1,4 +1,5 @@
-//! NetworkPolicy intent in plain form: what the policy emitter and `explain` read.
+//! NetworkPolicy intent in plain form, and ([`objects`]) the NetworkPolicy objects it stands
+//! for: what the policy emitter, `validate` and `explain` read.
 //!
 //! Label selectors follow the Kubernetes label-selector rules (kubernetes.io/docs/concepts/
 //! overview/working-with-objects/labels/#label-selectors, and LabelSelector in kubernetes/
@@ -11,6 +12,8 @@ use std::collections::BTreeMap;
 
 use ipnet::IpNet;
 use serde::Serialize;
+
+pub mod objects;
 
 use crate::intent::values::{self, PolicyPort};
 use crate::intent::{Direction, Labels, Peer, PeerList, Policy, SelectorExpression, Span, Text};
