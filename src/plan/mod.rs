@@ -361,108 +361,14 @@ pub fn lower(intent: &NetworkIntent, source_text: &str) -> Plan {
         Some(t) => values::parse_address(t),
         None => service_cidrs.first().and_then(|n| nth_address(n, 10)),
     };
-    let kube_proxy = c.kube_proxy.as_ref();
-    let kube_proxy = KubeProxyPlan {
-        mode: kube_proxy
-            .and_then(|k| k.mode.as_ref())
-            .map_or(KubeProxyMode::Iptables, |m| m.value),
-        ipvs_scheduler: kube_proxy
-            .and_then(|k| k.ipvs_scheduler.as_ref())
-            .map(|s| s.value.clone()),
-        strict_arp: kube_proxy
-            .and_then(|k| k.strict_arp.as_ref())
-            .is_some_and(|s| s.value),
-        conntrack: kube_proxy
-            .and_then(|k| k.conntrack.as_ref())
-            .map(|ct| ConntrackPlan {
-                max_per_core: ct.max_per_core.as_ref().map(|v| v.value),
-                min: ct.min.as_ref().map(|v| v.value),
-                tcp_established_timeout: go_duration(ct.tcp_established_timeout.as_ref()),
-                tcp_close_wait_timeout: go_duration(ct.tcp_close_wait_timeout.as_ref()),
-            })
-            .unwrap_or_default(),
-        ipvs: kube_proxy
-            .and_then(|k| k.ipvs.as_ref())
-            .map(|i| IpvsTuningPlan {
-                sync_period: go_duration(i.sync_period.as_ref()),
-                min_sync_period: go_duration(i.min_sync_period.as_ref()),
-                exclude_cidrs: networks(i.exclude_cidrs.iter().map(|t| t.value.as_str())),
-            })
-            .unwrap_or_default(),
-    };
-    let host_overlay = intent.host_overlay.as_ref().and_then(|h| {
-        let subnet = values::parse_network(&h.subnet).ok()?;
-        let vni = h.vxlan.vni.as_ref().map_or(HOST_OVERLAY_VNI, |v| v.value);
-        Some(HostOverlayPlan {
-            bridge: h.bridge.value.clone(),
-            subnet,
-            port: h
-                .vxlan
-                .port
-                .as_ref()
-                .map_or(HOST_OVERLAY_VXLAN_PORT, |p| p.value),
-            vni,
-            underlay: h.vxlan.interface.as_ref().map(|i| i.value.clone()),
-            device: format!("vx{vni}"),
-        })
-    });
+    let kube_proxy = kube_proxy_plan(c.kube_proxy.as_ref());
+    let host_overlay = host_overlay_plan(intent);
 
     let mut nodes: Vec<NodePlan> = intent
         .nodes
         .iter()
         .enumerate()
-        .map(|(i, n)| NodePlan {
-            name: n.name.value.clone(),
-            role: n.role.value,
-            address: values::parse_interface_address(&n.address),
-            secondary_address: n
-                .secondary_address
-                .as_ref()
-                .and_then(|a| values::parse_interface_address(a)),
-            external_addresses: n
-                .external_address
-                .as_ref()
-                .map(|l| {
-                    let mut ips: Vec<IpAddr> = l
-                        .entries()
-                        .filter_map(|(t, _)| values::parse_address(t))
-                        .collect();
-                    ips.sort_by_key(|ip| family_rank(&pod_cidrs, ip.is_ipv6()));
-                    ips
-                })
-                .unwrap_or_default(),
-            bind_address: n
-                .bind_address
-                .as_ref()
-                .and_then(|a| values::parse_address(a)),
-            api_address: None,
-            interfaces: n
-                .interfaces
-                .iter()
-                .map(|f| InterfacePlan {
-                    name: f.name.value.clone(),
-                    mtu: f.mtu.as_ref().map_or(DEFAULT_INTERFACE_MTU, |m| m.value),
-                    mtu_declared: f.mtu.is_some(),
-                    purpose: f.purpose.as_ref().map(|p| p.value),
-                    address: f
-                        .address
-                        .as_ref()
-                        .and_then(|a| values::parse_interface_address(a)),
-                })
-                .collect(),
-            pod_cidrs: Vec::new(),
-            overlay_address: host_overlay.as_ref().and_then(|h| {
-                let host = nth_address(&h.subnet, u128::try_from(i).ok()? + 1)?;
-                IpNet::new(host, h.subnet.prefix_len()).ok()
-            }),
-            data_mtu: DEFAULT_INTERFACE_MTU,
-            data_interface: None,
-            bridge_gateways: Vec::new(),
-            ports: Vec::new(),
-            modules: Vec::new(),
-            sysctls: Vec::new(),
-            routes: Routes::default(),
-        })
+        .map(|(i, n)| node_plan(i, n, &pod_cidrs, host_overlay.as_ref()))
         .collect();
 
     subnets::allocate(intent, &pod_cidrs, node_mask_v4, node_mask_v6, &mut nodes);
@@ -533,6 +439,121 @@ pub fn lower(intent: &NetworkIntent, source_text: &str) -> Plan {
         plan.api_server_port,
     );
     plan
+}
+
+/// kube-proxy's mode and tuning, with its defaults (iptables).
+fn kube_proxy_plan(kube_proxy: Option<&crate::intent::KubeProxy>) -> KubeProxyPlan {
+    KubeProxyPlan {
+        mode: kube_proxy
+            .and_then(|k| k.mode.as_ref())
+            .map_or(KubeProxyMode::Iptables, |m| m.value),
+        ipvs_scheduler: kube_proxy
+            .and_then(|k| k.ipvs_scheduler.as_ref())
+            .map(|s| s.value.clone()),
+        strict_arp: kube_proxy
+            .and_then(|k| k.strict_arp.as_ref())
+            .is_some_and(|s| s.value),
+        conntrack: kube_proxy
+            .and_then(|k| k.conntrack.as_ref())
+            .map(|ct| ConntrackPlan {
+                max_per_core: ct.max_per_core.as_ref().map(|v| v.value),
+                min: ct.min.as_ref().map(|v| v.value),
+                tcp_established_timeout: go_duration(ct.tcp_established_timeout.as_ref()),
+                tcp_close_wait_timeout: go_duration(ct.tcp_close_wait_timeout.as_ref()),
+            })
+            .unwrap_or_default(),
+        ipvs: kube_proxy
+            .and_then(|k| k.ipvs.as_ref())
+            .map(|i| IpvsTuningPlan {
+                sync_period: go_duration(i.sync_period.as_ref()),
+                min_sync_period: go_duration(i.min_sync_period.as_ref()),
+                exclude_cidrs: networks(i.exclude_cidrs.iter().map(|t| t.value.as_str())),
+            })
+            .unwrap_or_default(),
+    }
+}
+
+/// The host overlay, with its defaults ([`HOST_OVERLAY_VNI`], [`HOST_OVERLAY_VXLAN_PORT`]);
+/// `None` when absent or its subnet does not parse (validation reports it).
+fn host_overlay_plan(intent: &NetworkIntent) -> Option<HostOverlayPlan> {
+    intent.host_overlay.as_ref().and_then(|h| {
+        let subnet = values::parse_network(&h.subnet).ok()?;
+        let vni = h.vxlan.vni.as_ref().map_or(HOST_OVERLAY_VNI, |v| v.value);
+        Some(HostOverlayPlan {
+            bridge: h.bridge.value.clone(),
+            subnet,
+            port: h
+                .vxlan
+                .port
+                .as_ref()
+                .map_or(HOST_OVERLAY_VXLAN_PORT, |p| p.value),
+            vni,
+            underlay: h.vxlan.interface.as_ref().map(|i| i.value.clone()),
+            device: format!("vx{vni}"),
+        })
+    })
+}
+
+/// Node `i` as declared; what depends on every node (pod subnets, the API address, the data
+/// path, ports, host facts) is filled in by `lower` afterwards.
+fn node_plan(
+    i: usize,
+    n: &crate::intent::Node,
+    pod_cidrs: &[IpNet],
+    host_overlay: Option<&HostOverlayPlan>,
+) -> NodePlan {
+    NodePlan {
+        name: n.name.value.clone(),
+        role: n.role.value,
+        address: values::parse_interface_address(&n.address),
+        secondary_address: n
+            .secondary_address
+            .as_ref()
+            .and_then(|a| values::parse_interface_address(a)),
+        external_addresses: n
+            .external_address
+            .as_ref()
+            .map(|l| {
+                let mut ips: Vec<IpAddr> = l
+                    .entries()
+                    .filter_map(|(t, _)| values::parse_address(t))
+                    .collect();
+                ips.sort_by_key(|ip| family_rank(&pod_cidrs, ip.is_ipv6()));
+                ips
+            })
+            .unwrap_or_default(),
+        bind_address: n
+            .bind_address
+            .as_ref()
+            .and_then(|a| values::parse_address(a)),
+        api_address: None,
+        interfaces: n
+            .interfaces
+            .iter()
+            .map(|f| InterfacePlan {
+                name: f.name.value.clone(),
+                mtu: f.mtu.as_ref().map_or(DEFAULT_INTERFACE_MTU, |m| m.value),
+                mtu_declared: f.mtu.is_some(),
+                purpose: f.purpose.as_ref().map(|p| p.value),
+                address: f
+                    .address
+                    .as_ref()
+                    .and_then(|a| values::parse_interface_address(a)),
+            })
+            .collect(),
+        pod_cidrs: Vec::new(),
+        overlay_address: host_overlay.as_ref().and_then(|h| {
+            let host = nth_address(&h.subnet, u128::try_from(i).ok()? + 1)?;
+            IpNet::new(host, h.subnet.prefix_len()).ok()
+        }),
+        data_mtu: DEFAULT_INTERFACE_MTU,
+        data_interface: None,
+        bridge_gateways: Vec::new(),
+        ports: Vec::new(),
+        modules: Vec::new(),
+        sysctls: Vec::new(),
+        routes: Routes::default(),
+    }
 }
 
 /// The control-plane endpoint's port, when the endpoint's host is one of a control-plane

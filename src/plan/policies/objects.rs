@@ -14,7 +14,9 @@ use serde::Serialize;
 
 use crate::intent::Span;
 use crate::intent::values::{PolicyPort, Protocol};
-use crate::plan::{NAMESPACE_NAME_LABEL, PeerPlan, Peers, PolicyPlan, PolicyRulePlan, Selector};
+use crate::plan::{
+    NAMESPACE_NAME_LABEL, ObjectPlan, PeerPlan, Peers, PolicyPlan, PolicyRulePlan, Selector,
+};
 
 /// The namespace and labels of cluster DNS pods (the Plan's CoreDNS workload).
 pub const DNS_NAMESPACE: &str = crate::plan::SYSTEM_NAMESPACE;
@@ -137,67 +139,11 @@ pub struct SourcedPolicy {
 
 /// [`policies`] with the span each policy comes from.
 pub fn sourced_policies(p: &PolicyPlan) -> Vec<SourcedPolicy> {
-    let policy = |name: &str, span: Span, selector: LabelSelector, spec: SpecParts| SourcedPolicy {
-        span,
-        rule_spans: [
-            vec![span; spec.ingress.len()],
-            vec![span; spec.egress.len()],
-        ],
-        policy: NetworkPolicy {
-            api_version: "networking.k8s.io/v1",
-            kind: "NetworkPolicy",
-            metadata: Metadata {
-                name: name.to_owned(),
-                namespace: p.namespace.clone(),
-                labels: BTreeMap::from([(MANAGED_BY.0.to_owned(), MANAGED_BY.1.to_owned())]),
-            },
-            spec: Spec {
-                pod_selector: selector,
-                policy_types: spec.types,
-                ingress: spec.ingress,
-                egress: spec.egress,
-            },
-        },
+    let policy = |name: &str, span: Span, selector: LabelSelector, spec: SpecParts| {
+        sourced(p, name, span, selector, spec)
     };
     if let Some(object) = &p.object {
-        // A named entry is one object. A rule without peers cannot occur here (`check`
-        // refuses it), so every intent rule is one emitted rule, index for index.
-        let ingress: Vec<&PolicyRulePlan> = p.ingress.iter().filter(|r| admits(r)).collect();
-        let egress: Vec<&PolicyRulePlan> = p.egress.iter().filter(|r| admits(r)).collect();
-        let mut types = Vec::new();
-        if object.ingress {
-            types.push("Ingress");
-        }
-        if object.egress {
-            types.push("Egress");
-        }
-        let mut s = policy(
-            &object.name,
-            object.span,
-            selector(&object.selector),
-            SpecParts {
-                types,
-                ingress: ingress
-                    .iter()
-                    .map(|r| IngressRule {
-                        from: peers(r),
-                        ports: ports(r),
-                    })
-                    .collect(),
-                egress: egress
-                    .iter()
-                    .map(|r| EgressRule {
-                        to: peers(r),
-                        ports: ports(r),
-                    })
-                    .collect(),
-            },
-        );
-        s.rule_spans = [
-            ingress.iter().map(|r| r.span).collect(),
-            egress.iter().map(|r| r.span).collect(),
-        ];
-        return vec![s];
+        return vec![named_policy(p, object)];
     }
     let mut out = Vec::new();
     if p.deny_ingress {
@@ -261,6 +207,81 @@ pub fn sourced_policies(p: &PolicyPlan) -> Vec<SourcedPolicy> {
         ));
     }
     out
+}
+
+/// One policy of entry `p`, citing `span` for every rule.
+fn sourced(
+    p: &PolicyPlan,
+    name: &str,
+    span: Span,
+    selector: LabelSelector,
+    spec: SpecParts,
+) -> SourcedPolicy {
+    SourcedPolicy {
+        span,
+        rule_spans: [
+            vec![span; spec.ingress.len()],
+            vec![span; spec.egress.len()],
+        ],
+        policy: NetworkPolicy {
+            api_version: "networking.k8s.io/v1",
+            kind: "NetworkPolicy",
+            metadata: Metadata {
+                name: name.to_owned(),
+                namespace: p.namespace.clone(),
+                labels: BTreeMap::from([(MANAGED_BY.0.to_owned(), MANAGED_BY.1.to_owned())]),
+            },
+            spec: Spec {
+                pod_selector: selector,
+                policy_types: spec.types,
+                ingress: spec.ingress,
+                egress: spec.egress,
+            },
+        },
+    }
+}
+
+/// A named entry: one object with every rule of the entry.
+fn named_policy(p: &PolicyPlan, object: &ObjectPlan) -> SourcedPolicy {
+    // A named entry is one object. A rule without peers cannot occur here (`check`
+    // refuses it), so every intent rule is one emitted rule, index for index.
+    let ingress: Vec<&PolicyRulePlan> = p.ingress.iter().filter(|r| admits(r)).collect();
+    let egress: Vec<&PolicyRulePlan> = p.egress.iter().filter(|r| admits(r)).collect();
+    let mut types = Vec::new();
+    if object.ingress {
+        types.push("Ingress");
+    }
+    if object.egress {
+        types.push("Egress");
+    }
+    let mut s = sourced(
+        p,
+        &object.name,
+        object.span,
+        selector(&object.selector),
+        SpecParts {
+            types,
+            ingress: ingress
+                .iter()
+                .map(|r| IngressRule {
+                    from: peers(r),
+                    ports: ports(r),
+                })
+                .collect(),
+            egress: egress
+                .iter()
+                .map(|r| EgressRule {
+                    to: peers(r),
+                    ports: ports(r),
+                })
+                .collect(),
+        },
+    );
+    s.rule_spans = [
+        ingress.iter().map(|r| r.span).collect(),
+        egress.iter().map(|r| r.span).collect(),
+    ];
+    s
 }
 
 struct SpecParts {
