@@ -518,7 +518,7 @@ fn node_plan(
                     .entries()
                     .filter_map(|(t, _)| values::parse_address(t))
                     .collect();
-                ips.sort_by_key(|ip| family_rank(&pod_cidrs, ip.is_ipv6()));
+                ips.sort_by_key(|ip| family_rank(pod_cidrs, ip.is_ipv6()));
                 ips
             })
             .unwrap_or_default(),
@@ -542,7 +542,7 @@ fn node_plan(
             })
             .collect(),
         pod_cidrs: Vec::new(),
-        overlay_address: host_overlay.as_ref().and_then(|h| {
+        overlay_address: host_overlay.and_then(|h| {
             let host = nth_address(&h.subnet, u128::try_from(i).ok()? + 1)?;
             IpNet::new(host, h.subnet.prefix_len()).ok()
         }),
