@@ -1,7 +1,6 @@
 //! The pipeline's layering, checked on the source (issue 18): the pure layers (`intent`,
 //! `plan`, `validate`, `emit`, `explain`) never import the I/O layers (`apply`, `output`,
-//! `cli`), the port numbers and names `plan` owns appear nowhere else as literals, and no
-//! function in `plan/` grows past ~120 lines.
+//! `cli`), and the port numbers and names `plan` owns appear nowhere else as literals.
 
 use std::path::{Path, PathBuf};
 
@@ -328,45 +327,6 @@ fn apply_paths(line: &str, me: &[String]) -> Vec<Vec<String>> {
         }
         out.push(path);
         rest = tail;
-
-/// Function lengths in `plan/`: from a line opening `fn` to the line closing its body (the
-/// first line back at the opening's indentation that is `}`).
-fn long_functions(text: &str, limit: usize) -> Vec<(usize, String, usize)> {
-    let lines: Vec<&str> = text.lines().collect();
-    let mut out = Vec::new();
-    for (i, line) in lines.iter().enumerate() {
-        let trimmed = line.trim_start();
-        let is_fn = [
-            "fn ",
-            "pub fn ",
-            "pub(crate) fn ",
-            "pub(super) fn ",
-            "const fn ",
-            "pub const fn ",
-        ]
-        .iter()
-        .any(|p| trimmed.starts_with(p));
-        if !is_fn || trimmed.ends_with(';') {
-            continue;
-        }
-        let indent = line.len() - trimmed.len();
-        let close = format!("{}}}", " ".repeat(indent));
-        let Some(end) = lines[i + 1..]
-            .iter()
-            .position(|l| l.starts_with(&close) && l.trim() == "}")
-        else {
-            continue;
-        };
-        let len = end + 2;
-        if len > limit {
-            let name = trimmed
-                .split("fn ")
-                .nth(1)
-                .and_then(|r| r.split(['(', '<']).next())
-                .unwrap_or("?")
-                .to_owned();
-            out.push((i + 1, name, len));
-        }
     }
     out
 }
@@ -458,6 +418,49 @@ fn apply_paths_reads_crate_super_and_groups() {
         "{p:?}"
     );
     assert!(apply_paths("// see crate::apply::diff", &me).is_empty());
+}
+
+/// Function lengths in `plan/`: from a line opening `fn` to the line closing its body (the
+/// first line back at the opening's indentation that is `}`).
+fn long_functions(text: &str, limit: usize) -> Vec<(usize, String, usize)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let trimmed = line.trim_start();
+        let is_fn = [
+            "fn ",
+            "pub fn ",
+            "pub(crate) fn ",
+            "pub(super) fn ",
+            "const fn ",
+            "pub const fn ",
+        ]
+        .iter()
+        .any(|p| trimmed.starts_with(p));
+        if !is_fn || trimmed.ends_with(';') {
+            continue;
+        }
+        let indent = line.len() - trimmed.len();
+        let close = format!("{}}}", " ".repeat(indent));
+        let Some(end) = lines[i + 1..]
+            .iter()
+            .position(|l| l.starts_with(&close) && l.trim() == "}")
+        else {
+            continue;
+        };
+        let len = end + 2;
+        if len > limit {
+            let name = trimmed
+                .split("fn ")
+                .nth(1)
+                .and_then(|r| r.split(['(', '<']).next())
+                .unwrap_or("?")
+                .to_owned();
+            out.push((i + 1, name, len));
+        }
+    }
+    out
+}
 
 #[test]
 fn no_function_in_plan_is_over_120_lines() {
