@@ -126,9 +126,9 @@ pub fn derive(
 
     if let Some(overlay) = &plan.host_overlay {
         let Some(IpAddr::V4(local)) = node_ip else {
-            return Err(ApplyError::Unsupported(format!(
-                "the host overlay needs an IPv4 node address; node {node_name} has none"
-            )));
+            return Err(ApplyError::OverlayNeedsIpv4 {
+                node: node_name.to_string(),
+            });
         };
         links.push(LinkSpec::Bridge {
             name: overlay.bridge.clone(),
@@ -327,12 +327,9 @@ impl Derived {
                 .underlay
                 .clone()
                 .or_else(|| management_interface.clone())
-                .ok_or_else(|| {
-                    ApplyError::Unsupported(format!(
-                        "no interface of node {} holds its address {}: name the underlay in \
-                         hostOverlay.vxlan.interface",
-                        self.node, d.local
-                    ))
+                .ok_or_else(|| ApplyError::NoUnderlay {
+                    node: self.node.to_string(),
+                    address: d.local.to_string(),
                 })?;
             links.push(LinkSpec::Vxlan {
                 name: d.name.clone(),
@@ -426,21 +423,21 @@ fn installed(
                     .insert(host_path.clone(), a.contents.clone())
                     .is_some()
                 {
-                    return Err(ApplyError::Unsupported(format!(
-                        "two artifacts install to {host_path} on node {}",
-                        node.name
-                    )));
+                    return Err(ApplyError::DuplicateFile {
+                        path: host_path.to_string(),
+                        node: node.name.to_string(),
+                    });
                 }
             }
             Target::NftRuleset => {
-                let text = String::from_utf8(a.contents.clone()).map_err(|_| {
-                    ApplyError::Unsupported(format!("{} is not UTF-8 text", a.path))
-                })?;
+                let text =
+                    String::from_utf8(a.contents.clone()).map_err(|_| ApplyError::NotUtf8 {
+                        path: a.path.to_string(),
+                    })?;
                 if nft.replace(text).is_some() {
-                    return Err(ApplyError::Unsupported(format!(
-                        "two nftables rulesets for node {}",
-                        node.name
-                    )));
+                    return Err(ApplyError::DuplicateRuleset {
+                        node: node.name.to_string(),
+                    });
                 }
             }
         }
@@ -450,11 +447,8 @@ fn installed(
     };
     let (backend, text) = match fw.backend {
         FirewallBackend::Nftables => {
-            let text = nft.ok_or_else(|| {
-                ApplyError::Unsupported(format!(
-                    "emit produced no nftables ruleset for node {}",
-                    node.name
-                ))
+            let text = nft.ok_or_else(|| ApplyError::NoRuleset {
+                node: node.name.to_string(),
             })?;
             (Backend::Nftables, text)
         }

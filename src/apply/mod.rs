@@ -66,8 +66,85 @@ pub enum ApplyError {
     Emit(#[from] EmitError),
     #[error("{tool} failed: {message}")]
     Tool { tool: String, message: String },
-    #[error("{0}")]
-    Unsupported(String),
+    /// A link a step names is not in the kernel's dump.
+    #[error("link {name} does not exist")]
+    NoSuchLink { name: String },
+    /// A link to delete is not the one the plan saw (its kind or identity changed).
+    #[error("not deleting {name}: not the link planned ({why})")]
+    NotThePlannedLink { name: String, why: String },
+    /// A deleted link was recreated, but some of its parts (addresses, routes, ...) were not.
+    #[error("{name} recreated, but not all of it: {}", .failed.join("; "))]
+    PartlyRestored { name: String, failed: Vec<String> },
+    /// A batch of file writes handed to the file writer holds a step of another kind.
+    #[error("a batch of file writes holds another step")]
+    MixedWriteBatch,
+    /// The firewall runner was handed a step that is not a firewall step.
+    #[error("{step} is not a firewall step")]
+    NotAFirewallStep { step: String },
+    /// A worker thread panicked (`what`: "writing files", "the firewall step").
+    #[error("{what} panicked")]
+    Panicked { what: &'static str },
+    /// `--try` reverted because nobody confirmed it.
+    #[error("--try was not confirmed")]
+    TryNotConfirmed,
+    /// The host overlay needs an IPv4 node address the node has not.
+    #[error("the host overlay needs an IPv4 node address; node {node} has none")]
+    OverlayNeedsIpv4 { node: String },
+    /// No interface holds the node's address, so the overlay's underlay is unknown.
+    #[error(
+        "no interface of node {node} holds its address {address}: name the underlay in \
+         hostOverlay.vxlan.interface"
+    )]
+    NoUnderlay { node: String, address: String },
+    /// Two artifacts of the node install to the same host path.
+    #[error("two artifacts install to {path} on node {node}")]
+    DuplicateFile { path: String, node: String },
+    /// An nftables ruleset artifact is not UTF-8.
+    #[error("{path} is not UTF-8 text")]
+    NotUtf8 { path: String },
+    /// Emit produced two nftables rulesets for one node.
+    #[error("two nftables rulesets for node {node}")]
+    DuplicateRuleset { node: String },
+    /// The node's firewall is nftables but emit produced no ruleset for it.
+    #[error("emit produced no nftables ruleset for node {node}")]
+    NoRuleset { node: String },
+    /// A sysctl that is not per network namespace (netc only persists it).
+    #[error("sysctl {key} is not per network namespace; netc only persists it")]
+    SysctlNotRuntime { key: String },
+    /// A sysctl key that names no file under `/proc/sys`.
+    #[error("bad sysctl key {key}")]
+    BadSysctlKey { key: String },
+    /// A file path that is empty or has `..`, `.`, an empty part or a NUL.
+    #[error("refusing file path {path}")]
+    BadFilePath { path: String },
+    /// The file itself is a symbolic link (netc follows none under `--root`).
+    #[error("refusing {}: it is a symbolic link (netc does not follow links under --root)", .path.display())]
+    SymbolicLink { path: PathBuf },
+    /// A directory on the way is a symbolic link out of `--root` (or not a directory).
+    #[error(
+        "refusing {}: it is a symbolic link leading out of --root {} (or not a directory)",
+        .path.display(),
+        .root.display()
+    )]
+    LinkOutOfRoot { path: PathBuf, root: PathBuf },
+    /// The path is there but is not a regular file (a FIFO, a directory, a device).
+    #[error("refusing {}: not a regular file", .path.display())]
+    NotRegularFile { path: PathBuf },
+    /// The directory of a file to write could not be made.
+    #[error("cannot create the directory of {path}")]
+    NoDirectory { path: String },
+    /// The firewall backend is firewalld but its daemon does not answer.
+    #[error(
+        "firewall backend firewalld: the firewalld daemon is not running on this host \
+         (start it, or use backend: nftables)"
+    )]
+    FirewalldNotRunning,
+    /// The firewalld zone the intent names does not exist.
+    #[error(
+        "firewalld has no zone {zone}: create it first (`firewall-cmd --permanent \
+         --new-zone={zone}` and `firewall-cmd --reload`, as the emitted script does)"
+    )]
+    FirewalldNoZone { zone: String },
     #[error("required kernel modules are missing: {}", .0.join(", "))]
     MissingModules(Vec<String>),
     #[error("objects not owned by netc are in the way (use --force to take them over):\n  {}", .0.join("\n  "))]
@@ -701,8 +778,147 @@ fn revert_locked(state_dir: &std::path::Path, pending: &Pending) -> Result<(), A
         Ok(())
     } else {
         Err(ApplyError::RolledBack {
-            cause: Box::new(ApplyError::Unsupported("--try was not confirmed".into())),
+            cause: Box::new(ApplyError::TryNotConfirmed),
             errors,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each failure kind that was once `Unsupported(String)` prints the message it printed
+    /// then, and none is transient (the agent waits for a new intent, as before).
+    #[test]
+    fn failure_kinds_keep_their_messages_and_are_not_transient() {
+        let p = PathBuf::from;
+        let cases = [
+            (
+                ApplyError::NoSuchLink { name: "br0".into() },
+                "link br0 does not exist",
+            ),
+            (
+                ApplyError::NotThePlannedLink {
+                    name: "br0".into(),
+                    why: "kind changed".into(),
+                },
+                "not deleting br0: not the link planned (kind changed)",
+            ),
+            (
+                ApplyError::PartlyRestored {
+                    name: "br0".into(),
+                    failed: vec!["address a".into(), "route b".into()],
+                },
+                "br0 recreated, but not all of it: address a; route b",
+            ),
+            (
+                ApplyError::MixedWriteBatch,
+                "a batch of file writes holds another step",
+            ),
+            (
+                ApplyError::NotAFirewallStep { step: "x".into() },
+                "x is not a firewall step",
+            ),
+            (
+                ApplyError::Panicked {
+                    what: "writing files",
+                },
+                "writing files panicked",
+            ),
+            (
+                ApplyError::Panicked {
+                    what: "the firewall step",
+                },
+                "the firewall step panicked",
+            ),
+            (ApplyError::TryNotConfirmed, "--try was not confirmed"),
+            (
+                ApplyError::OverlayNeedsIpv4 { node: "n1".into() },
+                "the host overlay needs an IPv4 node address; node n1 has none",
+            ),
+            (
+                ApplyError::NoUnderlay {
+                    node: "n1".into(),
+                    address: "10.0.0.1".into(),
+                },
+                "no interface of node n1 holds its address 10.0.0.1: name the underlay in \
+                 hostOverlay.vxlan.interface",
+            ),
+            (
+                ApplyError::DuplicateFile {
+                    path: "/etc/a".into(),
+                    node: "n1".into(),
+                },
+                "two artifacts install to /etc/a on node n1",
+            ),
+            (
+                ApplyError::NotUtf8 {
+                    path: "a.nft".into(),
+                },
+                "a.nft is not UTF-8 text",
+            ),
+            (
+                ApplyError::DuplicateRuleset { node: "n1".into() },
+                "two nftables rulesets for node n1",
+            ),
+            (
+                ApplyError::NoRuleset { node: "n1".into() },
+                "emit produced no nftables ruleset for node n1",
+            ),
+            (
+                ApplyError::SysctlNotRuntime { key: "k".into() },
+                "sysctl k is not per network namespace; netc only persists it",
+            ),
+            (
+                ApplyError::BadSysctlKey { key: "k".into() },
+                "bad sysctl key k",
+            ),
+            (
+                ApplyError::BadFilePath {
+                    path: "/a/../b".into(),
+                },
+                "refusing file path /a/../b",
+            ),
+            (
+                ApplyError::SymbolicLink {
+                    path: p("/r/etc/a"),
+                },
+                "refusing /r/etc/a: it is a symbolic link (netc does not follow links under --root)",
+            ),
+            (
+                ApplyError::LinkOutOfRoot {
+                    path: p("/r/etc"),
+                    root: p("/r"),
+                },
+                "refusing /r/etc: it is a symbolic link leading out of --root /r (or not a directory)",
+            ),
+            (
+                ApplyError::NotRegularFile {
+                    path: p("/r/etc/a"),
+                },
+                "refusing /r/etc/a: not a regular file",
+            ),
+            (
+                ApplyError::NoDirectory {
+                    path: "/etc/a".into(),
+                },
+                "cannot create the directory of /etc/a",
+            ),
+            (
+                ApplyError::FirewalldNotRunning,
+                "firewall backend firewalld: the firewalld daemon is not running on this host \
+                 (start it, or use backend: nftables)",
+            ),
+            (
+                ApplyError::FirewalldNoZone { zone: "k8s".into() },
+                "firewalld has no zone k8s: create it first (`firewall-cmd --permanent \
+                 --new-zone=k8s` and `firewall-cmd --reload`, as the emitted script does)",
+            ),
+        ];
+        for (error, text) in cases {
+            assert_eq!(error.to_string(), text);
+            assert!(!error.is_transient(), "{text}");
+        }
     }
 }

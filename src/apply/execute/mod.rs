@@ -67,7 +67,9 @@ impl Executor {
         self.indices
             .get(name)
             .copied()
-            .ok_or_else(|| ApplyError::Unsupported(format!("link {name} does not exist")))
+            .ok_or_else(|| ApplyError::NoSuchLink {
+                name: name.to_owned(),
+            })
     }
 
     /// Runs one step.
@@ -97,10 +99,10 @@ impl Executor {
             Step::DeleteLink(snapshot) => {
                 let link = self.current(snapshot.spec.name())?;
                 if let Err(why) = identify(&snapshot.identity(), &link, Parameters::Kind) {
-                    return Err(ApplyError::Unsupported(format!(
-                        "not deleting {}: not the link planned ({why})",
-                        snapshot.spec.name()
-                    )));
+                    return Err(ApplyError::NotThePlannedLink {
+                        name: snapshot.spec.name().to_owned(),
+                        why: why.to_string(),
+                    });
                 }
                 self.indices.clear();
                 self.nl.delete_link(link.index).map_err(kernel)
@@ -185,12 +187,7 @@ impl Executor {
         let staged = match staged {
             Some(staged) => staged,
             None => {
-                let writes = writes(steps).ok_or_else(|| {
-                    (
-                        0,
-                        ApplyError::Unsupported("a batch of file writes holds another step".into()),
-                    )
-                })?;
+                let writes = writes(steps).ok_or((0, ApplyError::MixedWriteBatch))?;
                 files::stage(&self.root, &writes)
             }
         };
@@ -237,7 +234,9 @@ impl Executor {
         links
             .into_iter()
             .find(|l| l.name == name)
-            .ok_or_else(|| ApplyError::Unsupported(format!("link {name} does not exist")))
+            .ok_or_else(|| ApplyError::NoSuchLink {
+                name: name.to_owned(),
+            })
     }
 
     /// Recreates a deleted link as `snapshot` saw it: same index, MAC, MTU and bridge
@@ -346,10 +345,10 @@ impl Executor {
         if failed.is_empty() {
             Ok(())
         } else {
-            Err(ApplyError::Unsupported(format!(
-                "{name} recreated, but not all of it: {}",
-                failed.join("; ")
-            )))
+            Err(ApplyError::PartlyRestored {
+                name: name.to_owned(),
+                failed,
+            })
         }
     }
 
@@ -372,9 +371,9 @@ fn run_firewall(step: &Step) -> Result<(), ApplyError> {
             from,
             to,
         } => firewall::driver(*backend, zone).replace(from.as_deref(), to.as_deref()),
-        _ => Err(ApplyError::Unsupported(format!(
-            "{step} is not a firewall step"
-        ))),
+        _ => Err(ApplyError::NotAFirewallStep {
+            step: step.to_string(),
+        }),
     }
 }
 
@@ -608,7 +607,12 @@ pub fn execute(
                     let staged = match staging.0.take() {
                         Some((start, handle)) if start == run.start => {
                             Some(handle.join().unwrap_or_else(|_| {
-                                Err((0, ApplyError::Unsupported("writing files panicked".into())))
+                                Err((
+                                    0,
+                                    ApplyError::Panicked {
+                                        what: "writing files",
+                                    },
+                                ))
                             }))
                         }
                         other => {
@@ -695,8 +699,9 @@ fn run_routes_beside_firewall(
             // case (restoring what it replaces is harmless if it did not take effect).
             Err(_) => {
                 applied(end, false);
-                first_error
-                    .get_or_insert(ApplyError::Unsupported("the firewall step panicked".into()));
+                first_error.get_or_insert(ApplyError::Panicked {
+                    what: "the firewall step",
+                });
             }
         }
     }

@@ -69,13 +69,9 @@ impl Firewalld {
     }
 
     fn running(&self) -> Result<(), ApplyError> {
-        self.cmd(&["--state".to_owned()]).map(|_| ()).map_err(|_| {
-            ApplyError::Unsupported(
-                "firewall backend firewalld: the firewalld daemon is not running on this host \
-                 (start it, or use backend: nftables)"
-                    .to_owned(),
-            )
-        })
+        self.cmd(&["--state".to_owned()])
+            .map(|_| ())
+            .map_err(|_| ApplyError::FirewalldNotRunning)
     }
 
     /// The zones netc puts entries into: the intent's and `trusted`.
@@ -116,10 +112,9 @@ impl FirewallDriver for Firewalld {
         let mut lines = Vec::new();
         for zone in self.zones() {
             if !known.split_whitespace().any(|z| z == zone) {
-                return Err(ApplyError::Unsupported(format!(
-                    "firewalld has no zone {zone}: create it first (`firewall-cmd --permanent \
-                     --new-zone={zone}` and `firewall-cmd --reload`, as the emitted script does)"
-                )));
+                return Err(ApplyError::FirewalldNoZone {
+                    zone: zone.to_owned(),
+                });
             }
             let all = self.cmd(&[format!("--zone={zone}"), "--list-all".to_owned()])?;
             lines.extend(

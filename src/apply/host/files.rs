@@ -20,9 +20,9 @@ pub fn under(root: &Path, path: &str) -> Result<PathBuf, ApplyError> {
             .any(|c| c == ".." || c == "." || c.is_empty())
         || rel.contains('\0')
     {
-        return Err(ApplyError::Unsupported(format!(
-            "refusing file path {path}"
-        )));
+        return Err(ApplyError::BadFilePath {
+            path: path.to_owned(),
+        });
     }
     Ok(root.join(rel))
 }
@@ -200,10 +200,9 @@ impl Beneath {
 
     /// The error for the file itself being a symbolic link.
     fn link_refused(&self) -> ApplyError {
-        ApplyError::Unsupported(format!(
-            "refusing {}: it is a symbolic link (netc does not follow links under --root)",
-            self.full.display()
-        ))
+        ApplyError::SymbolicLink {
+            path: self.full.clone(),
+        }
     }
 }
 
@@ -211,11 +210,10 @@ impl Beneath {
 /// `O_NOFOLLOW`) is a refusal naming the place; anything else an I/O error.
 fn refuse_or(shown: &Path, root: &Path, e: std::io::Error) -> ApplyError {
     if escapes(&e) {
-        ApplyError::Unsupported(format!(
-            "refusing {}: it is a symbolic link leading out of --root {} (or not a directory)",
-            shown.display(),
-            root.display()
-        ))
+        ApplyError::LinkOutOfRoot {
+            path: shown.to_owned(),
+            root: root.to_owned(),
+        }
     } else {
         ApplyError::Io {
             object: format!("directory {}", shown.display()),
@@ -249,10 +247,9 @@ pub fn read_with_mode(root: &Path, path: &str) -> Result<Option<(Vec<u8>, u32)>,
     let mut file = std::fs::File::from(fd);
     let meta = file.metadata().map_err(|e| at.io(e))?;
     if !meta.is_file() {
-        return Err(ApplyError::Unsupported(format!(
-            "refusing {}: not a regular file",
-            at.full.display()
-        )));
+        return Err(ApplyError::NotRegularFile {
+            path: at.full.clone(),
+        });
     }
     let mut bytes = Vec::new();
     file.read_to_end(&mut bytes).map_err(|e| at.io(e))?;
@@ -428,8 +425,8 @@ struct Staged {
 
 impl Staged {
     fn new(root: &Path, path: &str, contents: &[u8], access: Access) -> Result<Staged, ApplyError> {
-        let at = Beneath::open(root, path, true)?.ok_or_else(|| {
-            ApplyError::Unsupported(format!("cannot create the directory of {path}"))
+        let at = Beneath::open(root, path, true)?.ok_or_else(|| ApplyError::NoDirectory {
+            path: path.to_owned(),
         })?;
         let mode = match openat(&at.dir, &at.name, libc::O_PATH | libc::O_NOFOLLOW, 0) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => access.mode(None),
@@ -438,10 +435,9 @@ impl Staged {
                 Ok(m) if m.file_type().is_symlink() => return Err(at.link_refused()),
                 Ok(m) if m.is_file() => access.mode(Some(m.permissions().mode() & 0o7777)),
                 Ok(_) => {
-                    return Err(ApplyError::Unsupported(format!(
-                        "refusing {}: not a regular file",
-                        at.full.display()
-                    )));
+                    return Err(ApplyError::NotRegularFile {
+                        path: at.full.clone(),
+                    });
                 }
                 Err(e) => return Err(at.io(e)),
             },
@@ -549,7 +545,7 @@ mod tests {
     use super::*;
 
     fn refused(r: Result<Option<Beneath>, ApplyError>) -> bool {
-        matches!(r, Err(ApplyError::Unsupported(m)) if m.contains("symbolic link"))
+        matches!(r, Err(ApplyError::LinkOutOfRoot { .. }))
     }
 
     #[test]
@@ -603,9 +599,10 @@ mod tests {
             ],
         )
         .and_then(|staged| staged.commit(|i| renamed.push(i)));
-        assert!(
-            matches!(failed, Err((1, ApplyError::Unsupported(m))) if m.contains("not a regular file"))
-        );
+        assert!(matches!(
+            failed,
+            Err((1, ApplyError::NotRegularFile { .. }))
+        ));
         assert!(renamed.is_empty());
         assert_eq!(
             std::fs::read_to_string(root.join("etc/a.conf")).unwrap(),
@@ -645,7 +642,7 @@ mod tests {
         std::os::unix::fs::symlink(&victim, root.join("etc/a.conf")).unwrap();
         assert!(matches!(
             read(&root, "/etc/a.conf"),
-            Err(ApplyError::Unsupported(m)) if m.contains("symbolic link")
+            Err(ApplyError::SymbolicLink { .. })
         ));
         assert!(write(&root, "/etc/a.conf", b"new\n").is_err());
         remove(&root, "/etc/a.conf").unwrap();

@@ -36,12 +36,13 @@ pub fn read(dir: &Path, key: &str) -> Option<String> {
 /// Writes a value.
 pub fn write(dir: &Path, key: &str, value: &str) -> Result<(), ApplyError> {
     if !runtime(key) {
-        return Err(ApplyError::Unsupported(format!(
-            "sysctl {key} is not per network namespace; netc only persists it"
-        )));
+        return Err(ApplyError::SysctlNotRuntime {
+            key: key.to_owned(),
+        });
     }
-    let path = proc_path(dir, key)
-        .ok_or_else(|| ApplyError::Unsupported(format!("bad sysctl key {key}")))?;
+    let path = proc_path(dir, key).ok_or_else(|| ApplyError::BadSysctlKey {
+        key: key.to_owned(),
+    })?;
     std::fs::write(&path, format!("{value}\n")).map_err(|e| ApplyError::Io {
         object: format!("sysctl {key} ({})", path.display()),
         source: e,
