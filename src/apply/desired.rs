@@ -107,55 +107,12 @@ pub fn derive(
             node: node_name.to_owned(),
             known: plan.nodes.iter().map(|n| n.name.clone()).collect(),
         })?;
-    let node_ip = node.ip();
-
-    let mut links = Vec::new();
-    let mut addresses = Vec::new();
-    let mut fdb = Vec::new();
-    let mut overlay_device = None;
-
-    if plan.cni.plugin == CniPlugin::Bridge {
-        links.push(LinkSpec::Bridge {
-            name: CNI_BRIDGE.to_owned(),
-        });
-        addresses.extend(node.bridge_gateways.iter().map(|net| AddressSpec {
-            link: CNI_BRIDGE.to_owned(),
-            net: *net,
-        }));
-    }
-
-    if let Some(overlay) = &plan.host_overlay {
-        let Some(IpAddr::V4(local)) = node_ip else {
-            return Err(ApplyError::OverlayNeedsIpv4 {
-                node: node_name.to_string(),
-            });
-        };
-        links.push(LinkSpec::Bridge {
-            name: overlay.bridge.clone(),
-        });
-        overlay_device = Some(OverlayDevice {
-            name: overlay.device.clone(),
-            vni: overlay.vni,
-            port: overlay.port,
-            local,
-            underlay: overlay.underlay.clone(),
-            master: overlay.bridge.clone(),
-        });
-        if let Some(addr) = node.overlay_address {
-            addresses.push(AddressSpec {
-                link: overlay.bridge.clone(),
-                net: addr,
-            });
-        }
-        for peer in plan.nodes.iter().filter(|n| n.name != node.name) {
-            if let Some(ip @ IpAddr::V4(_)) = peer.ip() {
-                fdb.push(FdbSpec {
-                    link: overlay.device.clone(),
-                    destination: ip,
-                });
-            }
-        }
-    }
+    let Layer2 {
+        links,
+        addresses,
+        fdb,
+        overlay_device,
+    } = layer2(plan, node)?;
 
     let routes = if static_pod_routes(plan) {
         node.routes
@@ -184,16 +141,7 @@ pub fn derive(
 
     let (files, firewall) = installed(plan, node, artifacts)?;
 
-    let mut interfaces: Vec<String> = node.interfaces.iter().map(|i| i.name.clone()).collect();
-    let used = [
-        plan.host_overlay.as_ref().and_then(|o| o.underlay.clone()),
-        plan.cni.interface.clone(),
-    ];
-    for name in used.into_iter().flatten() {
-        if !interfaces.contains(&name) {
-            interfaces.push(name);
-        }
-    }
+    let interfaces = used_interfaces(plan, node);
 
     Ok(Derived {
         node: node.name.clone(),
@@ -225,6 +173,90 @@ pub fn derive(
             .collect(),
         api_endpoint: plan.control_plane_endpoint.clone(),
     })
+}
+
+/// The links, addresses and forwarding entries a node's CNI bridge and host overlay need.
+struct Layer2 {
+    links: Vec<LinkSpec>,
+    addresses: Vec<AddressSpec>,
+    fdb: Vec<FdbSpec>,
+    overlay_device: Option<OverlayDevice>,
+}
+
+/// [`Layer2`] of `node`: the CNI bridge (plugin `bridge`) with its gateways, and the host
+/// overlay's bridge, VXLAN device, address and one forwarding entry per IPv4 peer.
+fn layer2(plan: &Plan, node: &NodePlan) -> Result<Layer2, ApplyError> {
+    let node_ip = node.ip();
+
+    let mut links = Vec::new();
+    let mut addresses = Vec::new();
+    let mut fdb = Vec::new();
+    let mut overlay_device = None;
+
+    if plan.cni.plugin == CniPlugin::Bridge {
+        links.push(LinkSpec::Bridge {
+            name: CNI_BRIDGE.to_owned(),
+        });
+        addresses.extend(node.bridge_gateways.iter().map(|net| AddressSpec {
+            link: CNI_BRIDGE.to_owned(),
+            net: *net,
+        }));
+    }
+
+    if let Some(overlay) = &plan.host_overlay {
+        let Some(IpAddr::V4(local)) = node_ip else {
+            return Err(ApplyError::OverlayNeedsIpv4 {
+                node: node.name.clone(),
+            });
+        };
+        links.push(LinkSpec::Bridge {
+            name: overlay.bridge.clone(),
+        });
+        overlay_device = Some(OverlayDevice {
+            name: overlay.device.clone(),
+            vni: overlay.vni,
+            port: overlay.port,
+            local,
+            underlay: overlay.underlay.clone(),
+            master: overlay.bridge.clone(),
+        });
+        if let Some(addr) = node.overlay_address {
+            addresses.push(AddressSpec {
+                link: overlay.bridge.clone(),
+                net: addr,
+            });
+        }
+        for peer in plan.nodes.iter().filter(|n| n.name != node.name) {
+            if let Some(ip @ IpAddr::V4(_)) = peer.ip() {
+                fdb.push(FdbSpec {
+                    link: overlay.device.clone(),
+                    destination: ip,
+                });
+            }
+        }
+    }
+    Ok(Layer2 {
+        links,
+        addresses,
+        fdb,
+        overlay_device,
+    })
+}
+
+/// The interfaces `node` declares, then those the plan uses that it does not declare (the
+/// overlay's underlay, the CNI interface).
+fn used_interfaces(plan: &Plan, node: &NodePlan) -> Vec<String> {
+    let mut interfaces: Vec<String> = node.interfaces.iter().map(|i| i.name.clone()).collect();
+    let used = [
+        plan.host_overlay.as_ref().and_then(|o| o.underlay.clone()),
+        plan.cni.interface.clone(),
+    ];
+    for name in used.into_iter().flatten() {
+        if !interfaces.contains(&name) {
+            interfaces.push(name);
+        }
+    }
+    interfaces
 }
 
 impl Derived {

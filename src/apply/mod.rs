@@ -393,18 +393,7 @@ pub fn apply(
     opts: &Options,
     on_event: &mut dyn FnMut(Event),
 ) -> Result<Report, ApplyError> {
-    let _lock = lock::acquire(
-        &opts.state_dir,
-        &opts.lock_dir,
-        &mut lock::Wait {
-            timeout: opts.lock_timeout,
-            on_busy: &mut |message| {
-                on_event(Event::Waiting {
-                    message: message.to_owned(),
-                })
-            },
-        },
-    )?;
+    let _lock = lock_host(opts, on_event)?;
     let reverted_try = revert_expired_try(opts, on_event)?;
     let owned = state::load(&opts.state_dir, &opts.node)?;
     let mut nl = open_netlink()?;
@@ -445,11 +434,7 @@ pub fn apply(
         return Ok(done);
     }
 
-    let probes_before = if opts.try_secs.is_some() || opts.agent {
-        answering(probe::targets(derived, &observed))
-    } else {
-        Vec::new()
-    };
+    let probes_before = watched(derived, &observed, opts);
 
     // What this pass creates is recorded before it is created (pending entries, identities
     // filled in after): a pass killed half-way leaves a record a later pass adopts or removes
@@ -504,40 +489,10 @@ pub fn apply(
         Err(e) => return Err(undo(&mut exec, &applied, &observed, e, on_event)),
     };
     let mut owned_after = changes.owned_after;
-    owned_after.record_identity(&after);
-    if let Some(record) = owned_after.firewall.as_mut()
-        && record.backend == Backend::Nftables
-        && record.listing.is_empty()
+    record_after(&mut owned_after, &after);
+    if let Err(e) = check_after(&desired, &after, &owned_after, &probes_before)
+        .and_then(|()| state::store(&opts.state_dir, &owned_after))
     {
-        record.listing = after.firewall_nft.clone().unwrap_or_default();
-    }
-    record_generation(&mut owned_after, &after);
-    let differences = verify::verify(&desired, &after, &owned_after);
-    if !differences.is_empty() {
-        return Err(undo(
-            &mut exec,
-            &applied,
-            &observed,
-            ApplyError::Verify(differences),
-            on_event,
-        ));
-    }
-    let lost: Vec<String> = probes_before
-        .iter()
-        .zip(probe::reachable_all(&probes_before))
-        .filter(|(_, answers)| !answers)
-        .map(|(t, _)| t.to_string())
-        .collect();
-    if !lost.is_empty() {
-        return Err(undo(
-            &mut exec,
-            &applied,
-            &observed,
-            ApplyError::ProbeFailed(lost),
-            on_event,
-        ));
-    }
-    if let Err(e) = state::store(&opts.state_dir, &owned_after) {
         return Err(undo(&mut exec, &applied, &observed, e, on_event));
     }
 
@@ -554,6 +509,64 @@ pub fn apply(
 
 /// The notes of `changes` as events; an error when the host lacks what the plan needs, a
 /// foreign object is in the way, or (without `force`) a step would cut the management path.
+/// Takes the host's and the state directory's locks, reporting a wait on a busy one.
+fn lock_host(
+    opts: &Options,
+    on_event: &mut dyn FnMut(Event),
+) -> Result<lock::ApplyLock, ApplyError> {
+    lock::acquire(
+        &opts.state_dir,
+        &opts.lock_dir,
+        &mut lock::Wait {
+            timeout: opts.lock_timeout,
+            on_busy: &mut |message| {
+                on_event(Event::Waiting {
+                    message: message.to_owned(),
+                })
+            },
+        },
+    )
+}
+
+/// Records in `owned_after` what the host reports after the steps ran: the identities of
+/// the objects, the nftables listing if none was kept, the generations.
+fn record_after(owned_after: &mut Owned, after: &Observed) {
+    owned_after.record_identity(after);
+    if let Some(record) = owned_after.firewall.as_mut()
+        && record.backend == Backend::Nftables
+        && record.listing.is_empty()
+    {
+        record.listing = after.firewall_nft.clone().unwrap_or_default();
+    }
+    record_generation(owned_after, after);
+}
+
+/// Whether the host after the steps is what `desired` asks for ([`ApplyError::Verify`]
+/// otherwise) and every probe target that answered before still answers
+/// ([`ApplyError::ProbeFailed`] otherwise).
+fn check_after(
+    desired: &Desired,
+    after: &Observed,
+    owned_after: &Owned,
+    probes_before: &[probe::Target],
+) -> Result<(), ApplyError> {
+    let differences = verify::verify(desired, after, owned_after);
+    if !differences.is_empty() {
+        return Err(ApplyError::Verify(differences));
+    }
+    let lost: Vec<String> = probes_before
+        .iter()
+        .zip(probe::reachable_all(probes_before))
+        .filter(|(_, answers)| !answers)
+        .map(|(t, _)| t.to_string())
+        .collect();
+    if lost.is_empty() {
+        Ok(())
+    } else {
+        Err(ApplyError::ProbeFailed(lost))
+    }
+}
+
 fn admit(
     changes: &mut diff::Changes,
     force: bool,
@@ -635,6 +648,16 @@ fn converged(
 }
 
 /// The `targets` that answer now.
+/// The probe targets that answer before a `--try` or agent pass changes anything (those it
+/// must not lose); none for a plain apply.
+fn watched(derived: &Derived, observed: &Observed, opts: &Options) -> Vec<probe::Target> {
+    if opts.try_secs.is_some() || opts.agent {
+        answering(probe::targets(derived, observed))
+    } else {
+        Vec::new()
+    }
+}
+
 fn answering(targets: Vec<probe::Target>) -> Vec<probe::Target> {
     let answers = probe::reachable_all(&targets);
     targets
@@ -792,7 +815,6 @@ mod tests {
     /// then, and none is transient (the agent waits for a new intent, as before).
     #[test]
     fn failure_kinds_keep_their_messages_and_are_not_transient() {
-        let p = PathBuf::from;
         let cases = [
             (
                 ApplyError::NoSuchLink { name: "br0".into() },
@@ -833,6 +855,16 @@ mod tests {
                 "the firewall step panicked",
             ),
             (ApplyError::TryNotConfirmed, "--try was not confirmed"),
+        ];
+        keep_their_messages(cases);
+    }
+
+    /// The same for the failures of deriving the node's wants and of its files, sysctls and
+    /// firewall backend.
+    #[test]
+    fn host_failure_kinds_keep_their_messages_and_are_not_transient() {
+        let p = PathBuf::from;
+        let cases = [
             (
                 ApplyError::OverlayNeedsIpv4 { node: "n1".into() },
                 "the host overlay needs an IPv4 node address; node n1 has none",
@@ -916,6 +948,10 @@ mod tests {
                  --new-zone=k8s` and `firewall-cmd --reload`, as the emitted script does)",
             ),
         ];
+        keep_their_messages(cases);
+    }
+
+    fn keep_their_messages<const N: usize>(cases: [(ApplyError, &str); N]) {
         for (error, text) in cases {
             assert_eq!(error.to_string(), text);
             assert!(!error.is_transient(), "{text}");

@@ -268,22 +268,7 @@ pub fn readiness(node: &str, record: Option<&Status>, context: &Context, now: u6
             retry.at
         ));
     }
-    // A one-shot apply's record does not age: no agent is expected to pass again.
-    let max_age = record.interval_secs.saturating_mul(3).saturating_add(10);
-    // A pass "in the future" (the clock was stepped back, or the record was forged) says
-    // nothing about now: stale until the agent writes a record with the current clock.
-    if record.last_pass > now.saturating_add(FUTURE_SLACK) {
-        reasons.push(format!(
-            "the last pass is recorded {}s in the future (clock stepped back?): stale",
-            record.last_pass - now
-        ));
-    } else if record.kind == RecordKind::Agent && now.saturating_sub(record.last_pass) > max_age {
-        reasons.push(format!(
-            "the last pass is {}s old (the agent passes every {}s)",
-            now.saturating_sub(record.last_pass),
-            record.interval_secs
-        ));
-    }
+    reasons.extend(staleness(record, now));
     // Probes only when the rest holds: a readinessProbe must answer fast.
     let probes: Vec<ProbeResult> = if reasons.is_empty() {
         record
@@ -316,6 +301,29 @@ pub fn readiness(node: &str, record: Option<&Status>, context: &Context, now: u6
         blocked: record.blocked.clone(),
         retry: record.retry.clone(),
         notes: record.notes.clone(),
+    }
+}
+
+/// Why `record`'s last pass says nothing about `now`: recorded in the future, or an agent's
+/// pass older than three intervals and ten seconds. `None` if fresh.
+fn staleness(record: &Status, now: u64) -> Option<String> {
+    // A one-shot apply's record does not age: no agent is expected to pass again.
+    let max_age = record.interval_secs.saturating_mul(3).saturating_add(10);
+    // A pass "in the future" (the clock was stepped back, or the record was forged) says
+    // nothing about now: stale until the agent writes a record with the current clock.
+    if record.last_pass > now.saturating_add(FUTURE_SLACK) {
+        Some(format!(
+            "the last pass is recorded {}s in the future (clock stepped back?): stale",
+            record.last_pass - now
+        ))
+    } else if record.kind == RecordKind::Agent && now.saturating_sub(record.last_pass) > max_age {
+        Some(format!(
+            "the last pass is {}s old (the agent passes every {}s)",
+            now.saturating_sub(record.last_pass),
+            record.interval_secs
+        ))
+    } else {
+        None
     }
 }
 
