@@ -10,6 +10,7 @@ pub mod fleet;
 mod host;
 pub mod layout;
 mod mtu;
+pub mod not_applied;
 pub mod policies;
 mod ports;
 pub mod profile;
@@ -97,6 +98,10 @@ pub struct Plan {
     pub fleet: Option<fleet::FleetPlan>,
     /// The consumer facts for this distribution at this version (`profile/`).
     pub profile: profile::Profile,
+    /// Node settings the distribution has no knob for (reported by `check`, next to
+    /// `cni.not_applied`).
+    #[serde(skip)]
+    pub node_not_applied: Vec<not_applied::NodeNotApplied>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -227,6 +232,18 @@ impl NodePlan {
 
     pub fn is_control_plane(&self) -> bool {
         self.role == Role::ControlPlane
+    }
+
+    /// Every address the node holds: primary, secondary, its interfaces' and its host-overlay
+    /// address (what an API server on it can bind to).
+    pub fn own_addresses(&self) -> Vec<IpAddr> {
+        self.address
+            .iter()
+            .chain(&self.secondary_address)
+            .chain(self.interfaces.iter().filter_map(|i| i.address.as_ref()))
+            .chain(&self.overlay_address)
+            .map(|a| a.addr())
+            .collect()
     }
 
     /// `bindAddress` when it names one address (not `0.0.0.0` / `::`, which are every
@@ -427,10 +444,12 @@ pub fn lower(intent: &NetworkIntent, source_text: &str) -> Plan {
         proxy: None,
         fleet: intent.fleet.as_ref().map(|f| fleet::lower(f, source_text)),
         profile,
+        node_not_applied: Vec::new(),
     };
     plan.api_server_port = own_endpoint_port(&plan).unwrap_or(API_SERVER_PORT);
     ports::claim_all(intent, &mut plan);
     host::derive(&mut plan);
+    plan.node_not_applied = not_applied::nodes(intent, &plan.nodes);
     plan.proxy = host::proxy_plan(intent, &plan);
     plan.workloads = workloads::lower(
         intent,

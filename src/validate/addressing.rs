@@ -7,13 +7,14 @@
 //! (kubernetes/kubernetes `pkg/kubelet/nodestatus/setters.go`, `validateNodeIPs`). RKE2 and k3s
 //! take the same pair and `node-external-ip` (k3s `pkg/cli/cmds/agent.go`); the kubelet of
 //! kubeadm, Canonical Kubernetes and a manual control plane has no external-address setting (only a cloud provider sets
-//! ExternalIP), so an external address there is reported, never dropped.
+//! ExternalIP), so an external address there is reported, never dropped (recorded in the Plan,
+//! `plan/not_applied.rs`, reported by `not_applied.rs`).
 
 use ipnet::IpNet;
 
 use crate::diagnostic::{Diag, code};
 use crate::intent::values;
-use crate::intent::{Distribution, NetworkIntent, Span};
+use crate::intent::{NetworkIntent, Span};
 use crate::plan::Plan;
 
 fn family(v6: bool) -> &'static str {
@@ -39,7 +40,6 @@ pub(super) fn check(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
         "IPv4"
     };
     let dual = has(false) && has(true);
-    let dist = intent.cluster.distribution.value;
     for node in &intent.nodes {
         let name = &node.name.value;
         let primary = values::parse_interface_address(&node.address).map(|a| a.addr());
@@ -56,21 +56,6 @@ pub(super) fn check(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
             ));
         }
         let mut secondary_family = None;
-        if let Some(sec) = &node.secondary_address
-            && dist == Distribution::Manual
-        {
-            out.push(
-                Diag::error(
-                    code::NODES_SETTING_NOT_APPLIED,
-                    format!(
-                        "secondaryAddress of node {name}: the manual target writes no kubelet node-ip to carry it"
-                    ),
-                )
-                .label(sec.span, "secondary address")
-                .label(intent.cluster.distribution.span, "distribution")
-                .help("remove secondaryAddress, or give the kubelet --node-ip yourself"),
-            );
-        }
         if let Some(sec) = &node.secondary_address {
             match values::parse_interface_address(sec) {
                 None => out.push(
@@ -141,23 +126,6 @@ pub(super) fn check(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
         let Some(ext) = &node.external_address else {
             continue;
         };
-        if matches!(
-            dist,
-            Distribution::Kubeadm | Distribution::Canonical | Distribution::Manual
-        ) {
-            out.push(
-                Diag::error(
-                    code::NODES_SETTING_NOT_APPLIED,
-                    format!(
-                        "externalAddress of node {name}: {} has no setting for a node's external address (only a cloud provider sets ExternalIP)",
-                        dist_name(dist)
-                    ),
-                )
-                .label(ext.span, "external address")
-                .label(intent.cluster.distribution.span, "distribution")
-                .help("remove externalAddress, or set the address through your cloud provider"),
-            );
-        }
         let mut seen: [Option<Span>; 2] = [None, None];
         for (text, span) in ext.entries() {
             let Some(ip) = values::parse_address(text) else {
@@ -197,16 +165,6 @@ pub(super) fn check(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
                 *slot = Some(span);
             }
         }
-    }
-}
-
-pub(super) fn dist_name(d: Distribution) -> &'static str {
-    match d {
-        Distribution::Kubeadm => "kubeadm",
-        Distribution::Rke2 => "RKE2",
-        Distribution::K3s => "k3s",
-        Distribution::Canonical => "Canonical Kubernetes",
-        Distribution::Manual => "a manual control plane (kubelet)",
     }
 }
 

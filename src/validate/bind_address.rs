@@ -9,7 +9,8 @@
 //! kubernetes/kubernetes `cmd/kube-apiserver/app/options/validation.go`), and it must be where
 //! the control-plane endpoint leads when that endpoint is one of the node's own addresses.
 //!
-//! The targets that cannot take it are reported (`netc::nodes::setting-not-applied`): RKE2 fixes
+//! The targets that cannot take it are recorded in the Plan (`plan/not_applied.rs`) and reported by
+//! `not_applied.rs` (`netc::nodes::setting-not-applied`): RKE2 fixes
 //! kube-apiserver's bind address at 0.0.0.0 (`apiserver-bind-address` is a dropped flag,
 //! rancher/rke2 `pkg/cli/cmds/server.go`, set in `pkg/cli/defaults/defaults.go`) and its probes
 //! run `kubectl --server=https://localhost:6443` (`pkg/podtemplate/spec.go`); Canonical
@@ -20,7 +21,6 @@
 
 use std::net::IpAddr;
 
-use super::addressing::dist_name;
 use crate::diagnostic::{Diag, code};
 use crate::emit::distribution;
 use crate::intent::values;
@@ -66,14 +66,7 @@ pub(super) fn check(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
         if ip.is_unspecified() {
             continue; // every address: each target's default
         }
-        let own: Vec<IpAddr> = np
-            .address
-            .iter()
-            .chain(&np.secondary_address)
-            .chain(np.interfaces.iter().filter_map(|i| i.address.as_ref()))
-            .chain(&np.overlay_address)
-            .map(|a| a.addr())
-            .collect();
+        let own = np.own_addresses();
         if !own.contains(&ip) {
             let list = own
                 .iter()
@@ -94,34 +87,8 @@ pub(super) fn check(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
             continue;
         }
         match dist {
-            Distribution::Rke2 => {
-                out.push(
-                    not_applied(
-                        intent,
-                        bind.span,
-                        format!(
-                            "bindAddress of node {name}: RKE2 fixes kube-apiserver's bind address at 0.0.0.0 and probes it on https://localhost:{port}, so a kube-apiserver-arg bind-address={ip} would fail its own health checks",
-                            port = crate::plan::API_SERVER_PORT
-                        ),
-                    )
-                    .help(format!("remove bindAddress (RKE2's API server listens on every address); restrict who reaches tcp/{} with firewall rules", crate::plan::API_SERVER_PORT)),
-                );
-                continue;
-            }
-            Distribution::Canonical => {
-                out.push(
-                    not_applied(
-                        intent,
-                        bind.span,
-                        format!(
-                            "bindAddress of node {name}: {} has no bind-address setting, and its control-plane kubeconfigs reach the local API server on localhost, which --bind-address={ip} in extra-node-kube-apiserver-args would close",
-                            dist_name(dist)
-                        ),
-                    )
-                    .help("remove bindAddress (the API server listens on every address); restrict who reaches the API port with firewall rules"),
-                );
-                continue;
-            }
+            // Not applied there: reported from the Plan's record (`validate/not_applied.rs`).
+            Distribution::Rke2 | Distribution::Canonical => continue,
             Distribution::Manual => out.push(
                 Diag::warning(
                     code::NODES_BIND_ADDRESS,
@@ -182,12 +149,6 @@ pub(super) fn check(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
             );
         }
     }
-}
-
-fn not_applied(intent: &NetworkIntent, at: Span, message: String) -> Diag {
-    Diag::error(code::NODES_SETTING_NOT_APPLIED, message)
-        .label(at, "bind address")
-        .label(intent.cluster.distribution.span, "distribution")
 }
 
 /// The span of the service CIDR entry that is `net`, else of the whole value.

@@ -31,7 +31,7 @@
 //! no WireGuard setting; k3s's flannel takes `wireguard-native` only from 1.24.
 //!
 //! Values a target cannot take (the Plan's `CniPlan::not_applied`, decided next to the
-//! settings in `plan/cni.rs`) are `netc::cni::setting-not-applied`.
+//! settings in `plan/cni/`) are `netc::cni::setting-not-applied`, reported in `not_applied.rs`.
 //!
 //! NetworkPolicy is enforced by calico, canal and cilium; by flannel only on k3s, which embeds a
 //! network-policy controller next to flannel; never by a bare bridge. With `none` the CNI you
@@ -286,49 +286,6 @@ fn host_gw_needs_l2(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
     ));
 }
 
-/// An intent value a target of this cluster has no knob for (the Plan's CNI settings list
-/// them): never dropped silently.
-fn not_applied(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
-    for n in &plan.cni.not_applied {
-        let d = if let Some(by_hand) = &n.by_hand {
-            Diag::warning(
-                code::CNI_SETTING_NOT_APPLIED,
-                format!(
-                    "{} {} does not reach {}: {}",
-                    n.setting, n.value, n.target, n.instead
-                ),
-            )
-            .label(n.span, format!("not applied by {}", n.target))
-            .help(by_hand.clone())
-        } else if n.unused {
-            Diag::warning(
-                code::CNI_SETTING_NOT_APPLIED,
-                format!(
-                    "{} {} has no effect on {}: {}",
-                    n.setting, n.value, n.target, n.instead
-                ),
-            )
-            .label(n.span, "unused")
-            .help(format!("remove {}", n.setting))
-        } else {
-            Diag::error(
-                code::CNI_SETTING_NOT_APPLIED,
-                format!(
-                    "{} {} cannot be applied: {} has no setting for it",
-                    n.setting, n.value, n.target
-                ),
-            )
-            .label(n.span, format!("not applied by {}", n.target))
-            .label(intent.cluster.distribution.span, "distribution")
-            .help(format!(
-                "{}; remove {} or choose a CNI or distribution that takes it",
-                n.instead, n.setting
-            ))
-        };
-        out.push(d);
-    }
-}
-
 /// `cni.flannel.paths`: absolute, single-line paths (systemd and flanneld take them as given;
 /// a relative one would resolve against whatever directory the service starts in).
 fn flannel_paths(intent: &NetworkIntent, out: &mut Vec<Diag>) {
@@ -441,7 +398,6 @@ pub(super) fn check(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
     unsupported(intent, plan, out);
     flannel_paths(intent, out);
     flannel_paths_distinct(intent, plan, out);
-    not_applied(intent, plan, out);
     policy_not_enforced(intent, out);
     host_gw_needs_l2(intent, plan, out);
 }

@@ -22,6 +22,7 @@ mod lint;
 mod mtu;
 mod names;
 mod nodes;
+mod not_applied;
 mod policy;
 mod ports;
 mod profile;
@@ -47,6 +48,7 @@ const FAMILIES: &[Family] = &[
     addressing::check,
     bind_address::check,
     cni::check,
+    not_applied::check,
     datastore::check,
     mtu::check,
     iface::check,
