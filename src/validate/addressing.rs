@@ -1,5 +1,5 @@
-//! `netc::nodes::address-family` and `netc::nodes::setting-not-applied`: each node's addresses
-//! (`address`, `secondaryAddress`, `externalAddress`) against the cluster's IP families.
+//! `netc::nodes::address-family`: each node's addresses (`address`, `secondaryAddress`,
+//! `externalAddress`) against the cluster's IP families.
 //!
 //! The kubelet registers a node with its `node-ip` (one address per family); a node whose
 //! address is of a family the pod and service CIDRs do not have gets no usable InternalIP for
