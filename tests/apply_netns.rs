@@ -46,24 +46,23 @@ fn full_intent() -> String {
     intent("iptables", ETH0, true, FIREWALL)
 }
 
-/// The bridge plugin's configuration for a node's pod subnet (what the conflist emitter writes).
-fn cni_conf(lab: &Lab, node: &str, subnet: &str) -> String {
-    let data = lab.path(node, "cni-ipam");
-    serde_json::json!({
-        "cniVersion": "1.0.0",
-        "name": "netc",
-        "type": "bridge",
-        "bridge": "cni0",
-        "isGateway": true,
-        "ipMasq": false,
-        "ipam": {
-            "type": "host-local",
-            "ranges": [[{"subnet": subnet}]],
-            "routes": [{"dst": "0.0.0.0/0"}],
-            "dataDir": data,
-        }
-    })
-    .to_string()
+/// The bridge plugin's configuration `netc build` emits for NODE (its conflist under
+/// `cni/NODE/`), as the container runtime reads it: see [`bridge_conf_of`].
+fn built_bridge_conf(lab: &Lab, file: &std::path::Path, short: &str, node: &str) -> String {
+    let out = lab.dir.join(format!("built-{short}"));
+    let build = std::process::Command::new(lab::NETC)
+        .arg("build")
+        .arg(file)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .expect("netc build");
+    assert!(build.status.success(), "{}", text(&build));
+    bridge_conf_of(
+        lab,
+        short,
+        &out.join("cni").join(node).join("10-netc-bridge.conflist"),
+    )
 }
 
 #[test]
@@ -72,8 +71,8 @@ fn bridge_mode_pods_ping_across_nodes() {
         return;
     };
     let file = lab.file("intent.yaml", &full_intent());
-    let c1 = cni_conf(&lab, "n1", "10.200.1.0/24");
-    let c2 = cni_conf(&lab, "n2", "10.200.2.0/24");
+    let c1 = built_bridge_conf(&lab, &file, "n1", "worker-1");
+    let c2 = built_bridge_conf(&lab, &file, "n2", "worker-2");
     let p1 = lab.add_pod("n1", "p1", &c1);
     let p2 = lab.add_pod("n2", "p2", &c2);
     assert!(p1.starts_with("10.200.1."), "pod 1 got {p1}");
@@ -413,6 +412,27 @@ fn failure_at_every_step_rolls_back_to_the_state_before() {
     ok(lab.apply("n1", &file, "worker-1", &[], &[]));
 }
 
+/// A bridge plugin configuration like the emitted one but without `hairpinMode`: the
+/// rollback below does not yet restore a bridge port's hairpin flag (the emitted conflist
+/// turns it on), a known gap this test does not cover. Use [`built_bridge_conf`] elsewhere.
+fn cni_conf_without_hairpin(lab: &Lab, node: &str, subnet: &str) -> String {
+    serde_json::json!({
+        "cniVersion": "1.0.0",
+        "name": "netc",
+        "type": "bridge",
+        "bridge": "cni0",
+        "isGateway": true,
+        "ipMasq": false,
+        "ipam": {
+            "type": "host-local",
+            "ranges": [[{"subnet": subnet}]],
+            "routes": [{"dst": "0.0.0.0/0"}],
+            "dataDir": lab.path(node, "cni-ipam"),
+        }
+    })
+    .to_string()
+}
+
 #[test]
 fn rollback_restores_a_deleted_bridge_with_everything_it_had() {
     let Some(mut lab) = Lab::new(NODES) else {
@@ -424,7 +444,7 @@ fn rollback_restores_a_deleted_bridge_with_everything_it_had() {
     ok(lab.apply("n1", &bridge, "worker-1", &[], &[]));
     // A pod on cni0 (a port, and the bridge plugin's own view of the gateway) and someone's
     // route through cni0: deleting the bridge takes all of it along.
-    let conf = cni_conf(&lab, "n1", "10.244.0.0/24");
+    let conf = cni_conf_without_hairpin(&lab, "n1", "10.244.0.0/24");
     let pod = lab.add_pod("n1", "p1", &conf);
     lab::run(&[
         "ip",
@@ -900,9 +920,18 @@ fn version_1_state_is_read_and_upgraded() {
 /// state kept in the lab.
 fn installed_bridge_conf(lab: &Lab, node: &str) -> String {
     let root = lab.path(node, "root");
-    let path = root.join("etc/cni/net.d/10-netc-bridge.conflist");
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("apply installed no {}: {e}", path.display()));
+    bridge_conf_of(
+        lab,
+        node,
+        &root.join("etc/cni/net.d/10-netc-bridge.conflist"),
+    )
+}
+
+/// A conflist's first plugin with the list's name and version, as the runtime hands it to the
+/// plugin, and host-local's state kept in the lab node's directory.
+fn bridge_conf_of(lab: &Lab, node: &str, path: &std::path::Path) -> String {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("no conflist {}: {e}", path.display()));
     let list: serde_json::Value = serde_json::from_str(&text).expect("conflist is JSON");
     let mut conf = list["plugins"][0].clone();
     conf["cniVersion"] = list["cniVersion"].clone();
