@@ -10,7 +10,7 @@ set -euo pipefail
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
-debs=(containernetworking-plugins nftables firewalld dbus dbus-daemon iproute2 iputils-ping netcat-openbsd procps systemd util-linux python3 python3-pip man-db groff-base)
+debs=(containernetworking-plugins nftables firewalld dbus dbus-daemon iproute2 iputils-ping netcat-openbsd procps systemd util-linux python3 python3-pip python3-venv man-db groff-base)
 missing=()
 for p in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
