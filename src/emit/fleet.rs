@@ -35,11 +35,6 @@ use crate::plan::layout;
 
 /// Name of the DaemonSet, its ServiceAccount and the `app.kubernetes.io/name` label.
 pub const AGENT_NAME: &str = "netc-agent";
-/// Where the pod sees the intent. Not under `/etc/netc`: netc installs files there itself
-/// (`/etc/netc/proxy.env`, `/etc/netc/kubeadm/`), and that directory is a hostPath mount.
-pub const INTENT_DIR: &str = "/etc/netc-intent";
-/// iptables' lock file (iptables/xshared.c XT_LOCK_NAME), shared with kube-proxy and the CNI.
-pub const XTABLES_LOCK: &str = "/run/xtables.lock";
 /// modprobe reads the host's modules here.
 const MODULES_DIR: &str = "/lib/modules";
 
@@ -245,7 +240,7 @@ fn daemon_set(
     }];
     let mut mounts = vec![VolumeMount {
         name: "intent".to_owned(),
-        mount_path: INTENT_DIR.to_owned(),
+        mount_path: layout::INTENT_DIR.to_owned(),
         read_only: true,
     }];
     let mut host = |path: &str, at: &str, kind: &'static str, read_only: bool| {
@@ -281,7 +276,12 @@ fn daemon_set(
         "DirectoryOrCreate",
         false,
     );
-    host(XTABLES_LOCK, XTABLES_LOCK, "FileOrCreate", false);
+    host(
+        layout::XTABLES_LOCK,
+        layout::XTABLES_LOCK,
+        "FileOrCreate",
+        false,
+    );
     if loads_modules {
         host(MODULES_DIR, MODULES_DIR, "Directory", true);
     }
@@ -305,7 +305,7 @@ fn daemon_set(
         add.push("SYS_MODULE");
     }
     // The intent as the pod sees it: what the agent applies and what readiness compares with.
-    let intent_path = format!("{INTENT_DIR}/{intent_file}");
+    let intent_path = format!("{}/{intent_file}", layout::INTENT_DIR);
     let mut command: Vec<String> = [
         "netc",
         "apply",

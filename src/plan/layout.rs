@@ -8,6 +8,13 @@ pub const STATE_DIR: &str = "/var/lib/netc";
 /// The directory of the host's apply lock (and the desired-state cache's secret): on tmpfs,
 /// root's.
 pub const LOCK_DIR: &str = "/run/netc";
+/// Where the fleet's agent pod sees the intent (its ConfigMap's mount). Not under `/etc/netc`:
+/// netc installs files there itself (`/etc/netc/proxy.env`, `/etc/netc/kubeadm/`), and that
+/// directory is a hostPath mount.
+pub const INTENT_DIR: &str = "/etc/netc-intent";
+/// iptables' lock file (iptables/xshared.c XT_LOCK_NAME), shared with kube-proxy and the CNI;
+/// the agent's pod mounts it.
+pub const XTABLES_LOCK: &str = "/run/xtables.lock";
 /// Where sysctls are read and written outside a container.
 pub const SYSCTL_DIR: &str = "/proc/sys";
 /// Where the fleet's DaemonSet mounts the host's `/proc/sys/net` (its parent): a container

@@ -346,8 +346,8 @@ fn flannel_paths(intent: &NetworkIntent, out: &mut Vec<Diag>) {
 /// mount or mixed with netc's own records.
 const OWNED_DIRS: &[&str] = &[
     crate::plan::layout::STATE_DIR,
-    crate::emit::fleet::INTENT_DIR,
-    crate::emit::fleet::XTABLES_LOCK,
+    crate::plan::layout::INTENT_DIR,
+    crate::plan::layout::XTABLES_LOCK,
     crate::plan::layout::SYSCTL_CONTAINER_DIR,
     "/proc",
     "/sys",
