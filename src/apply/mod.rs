@@ -28,8 +28,6 @@ pub mod stop;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use serde::Serialize;
-
 use self::desired::{Derived, Desired};
 use self::diff::verify;
 use self::execute::Executor;
@@ -241,9 +239,9 @@ pub struct Options {
     pub faults: execute::Faults,
 }
 
-/// What happened, for progress output.
-#[derive(Clone, Debug, Serialize)]
-#[serde(tag = "event", rename_all = "kebab-case")]
+/// What happened, for progress output (`cli::apply` renders it as text or as the documents
+/// of `machine`: this type has no serialized form of its own).
+#[derive(Clone, Debug)]
 pub enum Event {
     /// The steps to run (printed before running, and alone for `--dry-run`).
     Plan {
@@ -268,8 +266,8 @@ pub enum Event {
     },
 }
 
-/// The outcome of a successful apply.
-#[derive(Clone, Debug, Serialize)]
+/// The outcome of a successful apply (serialized only through `machine`'s apply document).
+#[derive(Clone, Debug)]
 pub struct Report {
     pub node: String,
     pub changes: usize,
@@ -278,11 +276,9 @@ pub struct Report {
     pub revert_at: Option<u64>,
     /// With [`Options::agent`]: the targets that answered before the change and after it (with
     /// no change: that answer now).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub probes: Vec<probe::Target>,
     /// The deadline of an unconfirmed `--try` whose watchdog did not revert it: this apply
     /// reverted it first.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reverted_try: Option<u64>,
 }
 
