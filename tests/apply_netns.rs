@@ -1745,7 +1745,9 @@ fn foreign_links_the_plan_would_change_are_conflicts() {
     let t = text(&out);
     assert!(!out.status.success(), "{t}");
     assert!(
-        t.contains("link scbr0 exists (bridge) and was not created by netc"),
+        t.contains(
+            "link scbr0 exists (bridge) and was not created by netc; the plan would change it: "
+        ),
         "{t}"
     );
     assert!(

@@ -827,7 +827,7 @@ impl<'a> Diff<'a> {
                 .collect();
             if !changes.is_empty() {
                 self.out.conflicts.push(format!(
-                    "link {name} exists ({}) and was not created by netc; the plan would change                      it: {}",
+                    "link {name} exists ({}) and was not created by netc; the plan would change it: {}",
                     kind.as_deref().unwrap_or("device"),
                     changes.join("; ")
                 ));
@@ -835,36 +835,23 @@ impl<'a> Diff<'a> {
         }
     }
 
-    /// The steps in the order they run.
+    /// The steps in the order they run: the order of [`Groups`]' fields.
     fn finish(self) -> Changes {
-        let Groups {
-            sysctls,
-            deletes_routes,
-            deletes_fdb,
-            deletes_addresses,
-            deletes_links,
-            links,
-            mtus,
-            addresses,
-            fdb,
-            routes,
-            firewall,
-            files,
-        } = self.g;
+        let g = self.g;
         let mut out = self.out;
         out.steps = [
-            sysctls,
-            deletes_routes,
-            deletes_fdb,
-            deletes_addresses,
-            deletes_links,
-            links,
-            mtus,
-            addresses,
-            fdb,
-            routes,
-            firewall,
-            files,
+            g.sysctls,
+            g.deletes_routes,
+            g.deletes_fdb,
+            g.deletes_addresses,
+            g.deletes_links,
+            g.links,
+            g.mtus,
+            g.addresses,
+            g.fdb,
+            g.routes,
+            g.firewall,
+            g.files,
         ]
         .concat();
         out
