@@ -98,10 +98,10 @@ pub struct Plan {
     pub fleet: Option<fleet::FleetPlan>,
     /// The consumer facts for this distribution at this version (`profile/`).
     pub profile: profile::Profile,
-    /// Node settings the distribution has no knob for (reported by `check`, next to
-    /// `cni.not_applied`).
+    /// What the targets have no knob for, outside the CNI's own (`cni.not_applied`): node
+    /// settings, kube-proxy, the firewall. Reported by `check`.
     #[serde(skip)]
-    pub node_not_applied: Vec<not_applied::NodeNotApplied>,
+    pub not_applied: not_applied::Record,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -444,12 +444,13 @@ pub fn lower(intent: &NetworkIntent, source_text: &str) -> Plan {
         proxy: None,
         fleet: intent.fleet.as_ref().map(|f| fleet::lower(f, source_text)),
         profile,
-        node_not_applied: Vec::new(),
+        not_applied: not_applied::Record::default(),
     };
     plan.api_server_port = own_endpoint_port(&plan).unwrap_or(API_SERVER_PORT);
     ports::claim_all(intent, &mut plan);
     host::derive(&mut plan);
-    plan.node_not_applied = not_applied::nodes(intent, &plan.nodes);
+    plan.not_applied =
+        not_applied::record(intent, &plan.nodes, &plan.profile, plan.firewall.as_ref());
     plan.proxy = host::proxy_plan(intent, &plan);
     plan.workloads = workloads::lower(
         intent,

@@ -1,18 +1,138 @@
-//! What each target cannot take, for node settings: the node-level half of the Plan's one
-//! record of "a target ignores this setting" (the CNI half is [`super::CniPlan::not_applied`],
-//! decided next to each plugin's settings). `validate/not_applied.rs` reports both, in one place.
+//! What each target cannot take: the Plan's one record of "a target ignores this setting"
+//! ([`Record`], `Plan::not_applied`) for node settings, kube-proxy and the firewall, beside the
+//! CNI half ([`super::CniPlan::not_applied`], decided next to each plugin's settings).
+//! `validate/not_applied.rs` reports all of it, so no accepted setting is dropped silently.
 //!
-//! The targets without a knob (facts and sources in `validate/addressing.rs` and
+//! The targets without a knob, with the upstream facts behind each decision (on the variants
+//! and functions below; the node cases' longer sources are in `validate/addressing.rs` and
 //! `validate/bind_address.rs`): a manual control plane writes no kubelet `node-ip` (so no
-//! `secondaryAddress`); kubeadm, Canonical Kubernetes and a manual control plane have no setting
-//! for a node's external address; RKE2 fixes kube-apiserver's bind address at 0.0.0.0 and
-//! Canonical Kubernetes has no bind-address setting.
+//! `secondaryAddress`); kubeadm, Canonical Kubernetes and a manual control plane have no
+//! setting for a node's external address; RKE2 fixes kube-apiserver's bind address at 0.0.0.0
+//! and Canonical Kubernetes has no bind-address setting; Canonical Kubernetes 1.36 runs no
+//! kube-proxy (`cluster.kubeProxy`); the nftables firewall backend has no zones
+//! (`firewall.zone`).
 
 use std::net::IpAddr;
 
-use crate::intent::{Distribution, NetworkIntent, Role, Span, values};
+use crate::intent::{Distribution, FirewallBackend, KubeProxy, NetworkIntent, Role, Span, values};
 
-use super::NodePlan;
+use super::profile::{Minor, Profile, Target};
+use super::{FirewallPlan, NodePlan};
+
+/// Everything the cluster's targets cannot take, outside the CNI's own: reported by `check`
+/// (`validate/not_applied.rs`), never dropped.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Record {
+    /// Node settings the distribution has no knob for, node by node in intent order.
+    pub nodes: Vec<NodeNotApplied>,
+    /// `cluster.kubeProxy` on a target that runs no kube-proxy.
+    pub kube_proxy: Option<KubeProxyNotApplied>,
+    /// `firewall:` settings the chosen backend has no knob for.
+    pub firewall: Vec<FirewallNotApplied>,
+}
+
+/// Decides the record from the intent and the Plan's nodes, profile and firewall.
+pub(super) fn record(
+    intent: &NetworkIntent,
+    nodes: &[NodePlan],
+    profile: &Profile,
+    firewall: Option<&FirewallPlan>,
+) -> Record {
+    Record {
+        nodes: node_settings(intent, nodes),
+        kube_proxy: intent
+            .cluster
+            .kube_proxy
+            .as_ref()
+            .and_then(|kp| kube_proxy(kp, profile)),
+        firewall: firewall_settings(intent, firewall),
+    }
+}
+
+/// `cluster.kubeProxy` given for a target that runs no kube-proxy at the cluster's version.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KubeProxyNotApplied {
+    /// The target without kube-proxy (the profile's `kube-proxy runs` fact is false).
+    pub target: Target,
+    /// The cluster's Kubernetes minor version, which the fact depends on.
+    pub version: Minor,
+    /// The first of `mode`, `ipvsScheduler`, `strictARP` and `conntrack.maxPerCore` the intent
+    /// gives; `None` when it gives only other kube-proxy settings (the report then points at
+    /// `kubernetesVersion` alone).
+    pub span: Option<Span>,
+}
+
+/// Canonical Kubernetes 1.36 runs no kube-proxy: Cilium's kube-proxy replacement serves
+/// Services, and `extra-node-kube-proxy-args` is "no longer used" (canonical/k8s-snap
+/// `docs/canonicalk8s/_parts/bootstrap_config.md`, release-1.36; the profile's
+/// `KubeProxyRuns` fact, `plan/profile/canonical.rs`, which `emit/canonical.rs` reads to write
+/// no kube-proxy arguments). Every other target runs kube-proxy and takes `cluster.kubeProxy`.
+/// Decided only at a version that parses (`header.rs` reports one that does not).
+fn kube_proxy(kp: &KubeProxy, profile: &Profile) -> Option<KubeProxyNotApplied> {
+    let version = profile.version?;
+    if profile.kube_proxy_runs {
+        return None;
+    }
+    let span = kp
+        .mode
+        .as_ref()
+        .map(|m| m.span)
+        .or_else(|| kp.ipvs_scheduler.as_ref().map(|s| s.span))
+        .or_else(|| kp.strict_arp.as_ref().map(|s| s.span))
+        .or_else(|| {
+            kp.conntrack
+                .as_ref()
+                .and_then(|c| c.max_per_core.as_ref().map(|m| m.span))
+        });
+    Some(KubeProxyNotApplied {
+        target: profile.target,
+        version,
+        span,
+    })
+}
+
+/// A `firewall:` setting the chosen backend has no knob for.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FirewallNotApplied {
+    pub setting: FirewallSetting,
+    /// The backend without the knob.
+    pub target: FirewallBackend,
+    /// The span of the setting's value.
+    pub span: Span,
+}
+
+/// The firewall setting, with the value the report names.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FirewallSetting {
+    /// `firewall.zone`: a firewalld zone ("a network zone defines the level of trust for
+    /// network connections", firewalld/firewalld `doc/xml/firewalld.zones.xml`), the zone
+    /// `firewall-cmd --zone=` adds netc's entries to (`emit::firewall::firewalld_zone`).
+    Zone(String),
+}
+
+/// The nftables backend writes netc's own `inet netc` table (`templates/firewall/netc.nft.j2`),
+/// and an nftables ruleset has tables, chains, rules, sets, maps, flowtables and stateful
+/// objects, no zones (nft(8), netfilter nftables `doc/nft.txt`): a `zone` has nothing to
+/// reach there. firewalld takes it.
+fn firewall_settings(
+    intent: &NetworkIntent,
+    firewall: Option<&FirewallPlan>,
+) -> Vec<FirewallNotApplied> {
+    let (Some(fw), Some(plan)) = (&intent.firewall, firewall) else {
+        return Vec::new();
+    };
+    if plan.backend != FirewallBackend::Nftables {
+        return Vec::new();
+    }
+    fw.zone
+        .iter()
+        .map(|zone| FirewallNotApplied {
+            setting: FirewallSetting::Zone(zone.value.clone()),
+            target: plan.backend,
+            span: zone.span,
+        })
+        .collect()
+}
 
 /// A node setting that the cluster's distribution has no knob for.
 #[derive(Clone, Debug, PartialEq)]
@@ -29,16 +149,25 @@ pub struct NodeNotApplied {
 /// The node setting, with the value the report names.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum NodeSetting {
+    /// `secondaryAddress`: the kubelet's second `node-ip`, which a manual control plane does
+    /// not write.
     SecondaryAddress,
+    /// `externalAddress`: RKE2 and k3s take `node-external-ip` (k3s `pkg/cli/cmds/agent.go`);
+    /// the kubelet of kubeadm, Canonical Kubernetes and a manual control plane has no such
+    /// setting (only a cloud provider sets ExternalIP).
     ExternalAddress,
-    /// A specific address of the node's own, on a control-plane node.
+    /// A specific address of the node's own, on a control-plane node: RKE2 fixes
+    /// kube-apiserver's bind address at 0.0.0.0 (rancher/rke2 `pkg/cli/cmds/server.go`,
+    /// `pkg/cli/defaults/defaults.go`); Canonical Kubernetes' bootstrap and join files have no
+    /// such key, and its control-plane kubeconfigs name the local API server on localhost
+    /// (canonical/k8s-snap `setup.SetupControlPlaneKubeconfigs`).
     BindAddress(IpAddr),
 }
 
 /// The node settings the distribution cannot take, node by node in intent order. A
 /// `bindAddress` is recorded only where it could otherwise be applied (a valid, specific
 /// address of the node's own on a control-plane node); the other cases are errors of the value.
-pub(super) fn nodes(intent: &NetworkIntent, nodes: &[NodePlan]) -> Vec<NodeNotApplied> {
+fn node_settings(intent: &NetworkIntent, nodes: &[NodePlan]) -> Vec<NodeNotApplied> {
     let dist = intent.cluster.distribution.value;
     let mut out = Vec::new();
     for (node, np) in intent.nodes.iter().zip(nodes) {
@@ -104,15 +233,15 @@ mod tests {
         };
         let p = plan(&bind("10.20.0.10"));
         let ip: IpAddr = "10.20.0.10".parse().expect("ip");
-        assert_eq!(p.node_not_applied.len(), 1, "{:?}", p.node_not_applied);
-        let n = &p.node_not_applied[0];
+        assert_eq!(p.not_applied.nodes.len(), 1, "{:?}", p.not_applied.nodes);
+        let n = &p.not_applied.nodes[0];
         assert_eq!(
             (n.setting, n.target),
             (NodeSetting::BindAddress(ip), Distribution::Rke2)
         );
-        assert!(p.node_not_applied.iter().all(|n| !n.node.is_empty()));
+        assert!(p.not_applied.nodes.iter().all(|n| !n.node.is_empty()));
         for clean in ["0.0.0.0", "10.99.0.1", "not-an-ip"] {
-            assert!(plan(&bind(clean)).node_not_applied.is_empty(), "{clean}");
+            assert!(plan(&bind(clean)).not_applied.nodes.is_empty(), "{clean}");
         }
         let kubeadm = base
             .replacen("distribution: rke2", "distribution: kubeadm", 1)
@@ -122,9 +251,75 @@ mod tests {
                 1,
             );
         let p = plan(&kubeadm);
-        assert_eq!(p.node_not_applied.len(), 1, "{:?}", p.node_not_applied);
-        assert_eq!(p.node_not_applied[0].setting, NodeSetting::ExternalAddress);
+        assert_eq!(p.not_applied.nodes.len(), 1, "{:?}", p.not_applied.nodes);
+        assert_eq!(p.not_applied.nodes[0].setting, NodeSetting::ExternalAddress);
         // The CNI half stays where each plugin decides it.
         assert!(p.cni.not_applied.is_empty());
+    }
+
+    /// kube-proxy and the firewall in the same record: Canonical Kubernetes 1.36 runs no
+    /// kube-proxy (labelled on the first kube-proxy setting given, or on none), 1.35 does, and
+    /// a version that does not parse decides nothing; `firewall.zone` reaches firewalld but not
+    /// the nftables backend.
+    #[test]
+    fn the_plan_records_kube_proxy_and_firewall_settings_a_target_cannot_take() {
+        let base = include_str!("../../examples/canonical-cilium.yaml");
+        let at = |version: &str, kube_proxy: &str| {
+            let text = base.replacen("v1.35.0", version, 1).replacen(
+                "  clusterDNS: 10.152.183.10\n",
+                &format!("  clusterDNS: 10.152.183.10\n  kubeProxy: {kube_proxy}\n"),
+                1,
+            );
+            let span_of = |needle: &str| text.find(needle);
+            (
+                plan(&text),
+                span_of("strictARP: true").map(|o| o + "strictARP: ".len()),
+            )
+        };
+        let (p, strict) = at("v1.36.0", "{conntrack: {min: 0}, strictARP: true}");
+        let kp = p
+            .not_applied
+            .kube_proxy
+            .as_ref()
+            .expect("kube-proxy not applied");
+        assert_eq!((kp.target, kp.version), (Target::Canonical, Minor(1, 36)));
+        assert_eq!(kp.span.map(|s| s.offset), strict);
+        let (p, _) = at("v1.36.0", "{conntrack: {min: 0}}");
+        assert_eq!(
+            p.not_applied.kube_proxy.as_ref().map(|k| k.span),
+            Some(None)
+        );
+        for kept in ["v1.35.0", "v1.x"] {
+            assert_eq!(
+                at(kept, "{mode: iptables}").0.not_applied.kube_proxy,
+                None,
+                "{kept}"
+            );
+        }
+        assert_eq!(plan(base).not_applied, Record::default());
+
+        let zoned = |backend: &str| {
+            plan(&base.replacen(
+                "  backend: nftables\n",
+                &format!("  backend: {backend}\n  zone: trusted\n"),
+                1,
+            ))
+        };
+        let p = zoned("nftables");
+        assert_eq!(
+            p.not_applied.firewall.len(),
+            1,
+            "{:?}",
+            p.not_applied.firewall
+        );
+        let fw = &p.not_applied.firewall[0];
+        assert_eq!(
+            (&fw.setting, fw.target),
+            (
+                &FirewallSetting::Zone("trusted".into()),
+                FirewallBackend::Nftables
+            )
+        );
+        assert!(zoned("firewalld").not_applied.firewall.is_empty());
     }
 }

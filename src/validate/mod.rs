@@ -13,7 +13,6 @@ mod cni;
 mod connectivity;
 mod datastore;
 mod dns;
-mod firewall;
 mod fleet;
 mod header;
 mod iface;
@@ -54,7 +53,7 @@ const FAMILIES: &[Family] = &[
     iface::check,
     kube_proxy::check,
     ports::check,
-    firewall::check,
+    not_applied::firewall,
     policy::check,
     connectivity::check,
     proxy::check,

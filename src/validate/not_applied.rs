@@ -1,13 +1,18 @@
-//! `netc::cni::setting-not-applied` and `netc::nodes::setting-not-applied`: the Plan's one record
-//! of what each target cannot take (`CniPlan::not_applied`, decided next to each plugin's
-//! settings; `Plan::node_not_applied`, `plan/not_applied.rs`), reported here and only here, so
-//! no accepted setting is dropped silently. The upstream facts behind each node case are cited
-//! in `addressing.rs` and `bind_address.rs`.
+//! `netc::cni::setting-not-applied`, `netc::nodes::setting-not-applied`,
+//! `netc::kube-proxy::setting-not-applied` and `netc::firewall::setting-not-applied`: the Plan's
+//! one record of what each target cannot take (`CniPlan::not_applied`, decided next to each
+//! plugin's settings; `Plan::not_applied`, `plan/not_applied.rs`, with the upstream facts
+//! behind each decision), reported here and only here, so no accepted setting is dropped
+//! silently. This file decides nothing: it words what the Plan recorded.
+//!
+//! Three entry points keep each finding where the report has always listed it: [`check`] (CNI
+//! and node settings) after the CNI family, [`kube_proxy`] among the target-profile findings
+//! (`profile.rs` calls it), [`firewall`] where the firewall family stood.
 
 use crate::diagnostic::{Diag, code};
 use crate::intent::{Distribution, NetworkIntent};
 use crate::plan::Plan;
-use crate::plan::not_applied::NodeSetting;
+use crate::plan::not_applied::{FirewallSetting, NodeSetting};
 
 pub(super) fn check(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
     cni(intent, plan, out);
@@ -61,7 +66,7 @@ fn cni(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
 /// value and on `cluster.distribution`.
 fn nodes(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
     let dist_span = intent.cluster.distribution.span;
-    for n in &plan.node_not_applied {
+    for n in &plan.not_applied.nodes {
         let name = &n.node;
         let (message, label, help) = match n.setting {
             NodeSetting::SecondaryAddress => (
@@ -109,6 +114,52 @@ fn nodes(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
                 .label(dist_span, "distribution")
                 .help(help),
         );
+    }
+}
+
+/// `cluster.kubeProxy` on a target that runs no kube-proxy: a warning labelled on the first
+/// kube-proxy setting the Plan recorded and on `kubernetesVersion`. Called by `profile.rs`, in
+/// the place of the target-profile findings it has always had.
+pub(super) fn kube_proxy(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
+    let Some(n) = &plan.not_applied.kube_proxy else {
+        return;
+    };
+    let mut d = Diag::warning(
+        code::KUBE_PROXY_NOT_APPLIED,
+        format!(
+            "cluster.kubeProxy is not applied: Canonical Kubernetes {} runs no kube-proxy (Cilium replaces it; `extra-node-kube-proxy-args` is no longer used)",
+            n.version
+        ),
+    );
+    if let Some(span) = n.span {
+        d = d.label(span, "kube-proxy setting");
+    }
+    d = d.label(intent.cluster.kubernetes_version.span, "kubernetesVersion");
+    out.push(d.help("remove cluster.kubeProxy, or configure Cilium's kube-proxy replacement"));
+}
+
+/// A `firewall:` setting the backend has no knob for: a warning labelled on the value and on
+/// `firewall.backend`. A rule family of its own, where the firewall family stood.
+pub(super) fn firewall(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
+    let Some(fw) = &intent.firewall else {
+        return;
+    };
+    for n in &plan.not_applied.firewall {
+        match &n.setting {
+            FirewallSetting::Zone(zone) => out.push(
+                Diag::warning(
+                    code::FIREWALL_NOT_APPLIED,
+                    format!(
+                        "`firewall.zone: {zone}` has no effect with the nftables backend: zones are firewalld's"
+                    ),
+                )
+                .label(n.span, "a firewalld zone")
+                .label(fw.backend.span, "nftables backend")
+                .help(
+                    "remove `zone`, or use `backend: firewalld` to have netc's rules in that zone",
+                ),
+            ),
+        }
     }
 }
 

@@ -3,8 +3,9 @@
 //! are verified against (`netc::profile::version-unverified`), and the findings that depend on
 //! a version: Canonical Kubernetes' built-in network (`netc::cni::builtin-flavor`,
 //! `netc::cni::unsupported`), its datastores (`netc::datastore::unsupported`), kube-proxy's
-//! nftables mode (`netc::kube-proxy::invalid`) and a target that runs no kube-proxy
-//! (`netc::kube-proxy::setting-not-applied`).
+//! nftables mode (`netc::kube-proxy::invalid`), and, in their place in the report, a target
+//! that runs no kube-proxy (`netc::kube-proxy::setting-not-applied`, the Plan's
+//! `not_applied` record, worded by `not_applied.rs`).
 
 use crate::diagnostic::{Diag, code};
 use crate::intent::{CniPlugin, Distribution, KubeProxyMode, NetworkIntent};
@@ -147,34 +148,16 @@ fn canonical_network(intent: &NetworkIntent, plan: &Plan, v: Minor, out: &mut Ve
     }
 }
 
-/// kube-proxy's nftables mode by version, and kube-proxy settings on a target without it.
+/// kube-proxy's nftables mode by version; kube-proxy settings on a target without it are the
+/// Plan's record, reported by `not_applied.rs`.
 fn kube_proxy(intent: &NetworkIntent, plan: &Plan, v: Minor, out: &mut Vec<Diag>) {
     let Some(kp) = &intent.cluster.kube_proxy else {
         return;
     };
-    if !plan.profile.kube_proxy_runs {
-        let span = kp
-            .mode
-            .as_ref()
-            .map(|m| m.span)
-            .or_else(|| kp.ipvs_scheduler.as_ref().map(|s| s.span))
-            .or_else(|| kp.strict_arp.as_ref().map(|s| s.span))
-            .or_else(|| {
-                kp.conntrack
-                    .as_ref()
-                    .and_then(|c| c.max_per_core.as_ref().map(|m| m.span))
-            });
-        let mut d = Diag::warning(
-            code::KUBE_PROXY_NOT_APPLIED,
-            format!(
-                "cluster.kubeProxy is not applied: Canonical Kubernetes {v} runs no kube-proxy (Cilium replaces it; `extra-node-kube-proxy-args` is no longer used)"
-            ),
-        );
-        if let Some(span) = span {
-            d = d.label(span, "kube-proxy setting");
-        }
-        d = d.label(intent.cluster.kubernetes_version.span, "kubernetesVersion");
-        out.push(d.help("remove cluster.kubeProxy, or configure Cilium's kube-proxy replacement"));
+    if plan.not_applied.kube_proxy.is_some() {
+        // Not applied at all (the Plan's record, `plan/not_applied.rs`): reported from
+        // `not_applied.rs`, here, among the profile's findings, where it has always been.
+        super::not_applied::kube_proxy(intent, plan, out);
         return;
     }
     let Some(mode) = &kp.mode else {
