@@ -6,88 +6,54 @@
 
 use std::net::IpAddr;
 use std::os::fd::AsRawFd;
-use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use netc::apply::host::probe::{self, IcmpSocket, Target};
 
 mod lab;
-use lab::run;
-
-struct Pair {
-    a: String,
-    b: String,
-}
-
-impl Drop for Pair {
-    fn drop(&mut self) {
-        for ns in [&self.a, &self.b] {
-            let _ = Command::new("ip").args(["netns", "del", ns]).status();
-        }
-    }
-}
+use lab::{Netns, veth};
 
 /// Namespaces a (10.9.0.1/24, fd09::1/64) and b (10.9.0.2/24, fd09::2/64) on one veth pair.
+struct Pair {
+    a: Netns,
+    b: Netns,
+}
+
 fn pair() -> Option<Pair> {
     if lab::skip_netns() {
         eprintln!("NETC_SKIP_NETNS=1: skipping");
         return None;
     }
-    static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    let id = format!(
-        "{}-{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::SeqCst)
-    );
     let pair = Pair {
-        a: format!("netc-probe-{id}-a"),
-        b: format!("netc-probe-{id}-b"),
+        a: Netns::new("probe-a"),
+        b: Netns::new("probe-b"),
     };
-    for ns in [&pair.a, &pair.b] {
-        run(&["ip", "netns", "add", ns]);
-        // No duplicate address detection: the link-local address is usable at once too.
-        for key in ["all", "default"] {
-            run(&[
-                "ip",
-                "netns",
-                "exec",
-                ns,
-                "sysctl",
-                "-q",
-                "-w",
-                &format!("net.ipv6.conf.{key}.accept_dad=0"),
-            ]);
-        }
-    }
-    run(&[
-        "ip", "-n", &pair.a, "link", "add", "eth0", "type", "veth", "peer", "name", "eth0",
-        "netns", &pair.b,
-    ]);
+    // No duplicate address detection: the link-local address is usable at once too.
+    pair.a.no_dad();
+    pair.b.no_dad();
+    veth(&pair.a, "eth0", &pair.b, "eth0");
     for (ns, v4, v6) in [
         (&pair.a, "10.9.0.1/24", "fd09::1/64"),
         (&pair.b, "10.9.0.2/24", "fd09::2/64"),
     ] {
-        run(&["ip", "-n", ns, "addr", "add", v4, "dev", "eth0"]);
-        run(&["ip", "-n", ns, "addr", "add", v6, "dev", "eth0", "nodad"]);
-        run(&["ip", "-n", ns, "link", "set", "lo", "up"]);
-        run(&["ip", "-n", ns, "link", "set", "eth0", "up"]);
+        ns.ok(&["ip", "addr", "add", v4, "dev", "eth0"]);
+        ns.ok(&["ip", "addr", "add", v6, "dev", "eth0", "nodad"]);
     }
     // A fresh link drops the first IPv6 packet while the neighbour is resolved: warm the path up
     // with iputils ping (a test tool here, not what is tested).
     let warm = (0..10).any(|_| {
-        Command::new("ip")
-            .args(["netns", "exec", &pair.a, "ping", "-c1", "-W1", "fd09::2"])
-            .output()
-            .is_ok_and(|o| o.status.success())
+        pair.a
+            .exec(&["ping", "-c1", "-W1", "fd09::2"], &[], None)
+            .status
+            .success()
     });
     assert!(warm, "IPv6 between the namespaces never came up");
     Some(pair)
 }
 
 /// Runs `f` on a thread inside network namespace `ns`.
-fn inside<T: Send + 'static>(ns: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
-    let file = std::fs::File::open(format!("/run/netns/{ns}")).expect("open the namespace");
+fn inside<T: Send + 'static>(ns: &Netns, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let file = std::fs::File::open(ns.path()).expect("open the namespace");
     std::thread::spawn(move || {
         // SAFETY: setns on a valid namespace fd changes only this thread's network namespace.
         let rc = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) };
@@ -98,7 +64,7 @@ fn inside<T: Send + 'static>(ns: &str, f: impl FnOnce() -> T + Send + 'static) -
     .expect("probe thread")
 }
 
-fn echo(ns: &str, ip: &str, kind: IcmpSocket) -> std::io::Result<bool> {
+fn echo(ns: &Netns, ip: &str, kind: IcmpSocket) -> std::io::Result<bool> {
     let ip: IpAddr = ip.parse().expect("address");
     inside(ns, move || {
         probe::echo(ip, kind, Duration::from_millis(500))
@@ -109,16 +75,7 @@ fn echo(ns: &str, ip: &str, kind: IcmpSocket) -> std::io::Result<bool> {
 fn icmp_echo_on_ping_and_raw_sockets_v4_and_v6() {
     let Some(pair) = pair() else { return };
     // Ping sockets allowed for every group (as root's group 0 needs) in namespace a.
-    run(&[
-        "ip",
-        "netns",
-        "exec",
-        &pair.a,
-        "sysctl",
-        "-q",
-        "-w",
-        "net.ipv4.ping_group_range=0 2147483647",
-    ]);
+    pair.a.sysctl("net.ipv4.ping_group_range", "0 2147483647");
     for kind in [IcmpSocket::Unprivileged, IcmpSocket::Raw] {
         for peer in ["10.9.0.2", "fd09::2"] {
             assert!(
@@ -135,16 +92,7 @@ fn icmp_echo_on_ping_and_raw_sockets_v4_and_v6() {
         }
     }
     // Dropping echo requests in b makes it unreachable, whatever the socket.
-    run(&[
-        "ip",
-        "netns",
-        "exec",
-        &pair.b,
-        "sysctl",
-        "-q",
-        "-w",
-        "net.ipv4.icmp_echo_ignore_all=1",
-    ]);
+    pair.b.sysctl("net.ipv4.icmp_echo_ignore_all", "1");
     assert!(!echo(&pair.a, "10.9.0.2", IcmpSocket::Raw).expect("socket"));
     assert!(!echo(&pair.a, "10.9.0.2", IcmpSocket::Unprivileged).expect("socket"));
 }
@@ -153,22 +101,12 @@ fn icmp_echo_on_ping_and_raw_sockets_v4_and_v6() {
 fn reachable_falls_back_to_a_raw_socket_when_ping_sockets_are_not_allowed() {
     let Some(pair) = pair() else { return };
     // The kernel default "1 0": no group may open a ping socket.
-    run(&[
-        "ip",
-        "netns",
-        "exec",
-        &pair.a,
-        "sysctl",
-        "-q",
-        "-w",
-        "net.ipv4.ping_group_range=1 0",
-    ]);
+    pair.a.sysctl("net.ipv4.ping_group_range", "1 0");
     assert!(
         echo(&pair.a, "10.9.0.2", IcmpSocket::Unprivileged).is_err(),
         "a ping socket opened against ping_group_range"
     );
-    let ns = pair.a.clone();
-    let answered = inside(&ns, || {
+    let answered = inside(&pair.a, || {
         probe::reachable_all(&[
             Target::Ping("10.9.0.2".parse().expect("ip")),
             Target::Ping("fd09::2".parse().expect("ip")),

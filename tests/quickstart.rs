@@ -88,8 +88,8 @@ fn transcript() -> String {
 
 #[test]
 fn quickstart_transcript_is_current() {
-    if std::env::var_os("NETC_SKIP_NETNS").is_some() {
-        eprintln!("skipped: NETC_SKIP_NETNS is set (apply --dry-run needs a network namespace)");
+    if build_common::skip_netns() {
+        eprintln!("NETC_SKIP_NETNS=1: skipping (apply --dry-run needs a network namespace)");
         return;
     }
     let current = transcript();

@@ -84,4 +84,4 @@ pub fn read_tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
 #[path = "../common/mod.rs"]
 mod common;
 #[allow(unused_imports)] // not every test file uses it
-pub use common::have;
+pub use common::{have, skip_netns};

@@ -1,11 +1,13 @@
-//! What every test-support module shares (issue 18 item 14, a first step): whether a program
-//! is installed, and whether the namespace tests were told to skip. Included by
-//! `tests/build_common`, `tests/consumers/support.rs` and `tests/lab` (`#[path]`), which
-//! re-export it, so each test file keeps the helper module it uses.
+//! What every test-support module shares: whether a program is installed, whether the
+//! namespace tests were told to skip, and the one network-namespace primitive ([`netns`]).
+//! Included by `tests/build_common`, `tests/consumers/support.rs` and `tests/lab` (`#[path]`),
+//! which re-export it, so each test file keeps the helper module it uses.
 
 #![allow(dead_code)]
 
 use std::path::Path;
+
+pub mod netns;
 
 /// Whether a program is installed (on PATH, or at an absolute path).
 pub fn have(program: &str) -> bool {

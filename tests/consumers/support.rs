@@ -1,7 +1,7 @@
 //! Shared by the `consumers_*` tests: building intents, running programs, and network
 //! namespaces that are deleted on every exit path.
 //!
-//! Host tests only ever touch namespaces they create (`netc-t-<pid>-...`): never the root
+//! Host tests only ever touch namespaces they create (`common::netns`): never the root
 //! namespace's links, routes, sysctls or firewall. When namespaces cannot be created they
 //! fail, unless `NETC_SKIP_NETNS=1` says to skip them.
 
@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use netc::diagnostic::SourceFile;
@@ -158,80 +158,7 @@ pub fn run_ok(program: &str, args: &[&str]) -> String {
 #[allow(clippy::duplicate_mod)]
 #[path = "../common/mod.rs"]
 mod common;
-#[allow(unused_imports)] // not every test file uses both
+#[allow(unused_imports)] // not every test file uses all of them
+pub use common::netns::{Netns, veth};
+#[allow(unused_imports)]
 pub use common::{have, skip_netns};
-
-/// A network namespace this test created; deleted (with everything in it) on drop.
-pub struct Netns {
-    pub name: String,
-}
-
-impl Netns {
-    /// Creates `netc-t-<pid>-<suffix>`. Panics (fails the test) when it cannot.
-    pub fn new(suffix: &str) -> Netns {
-        let name = format!("netc-t-{}-{suffix}", std::process::id());
-        let out = run("ip", &["netns", "add", &name], None);
-        assert!(
-            out.status.success(),
-            "cannot create network namespace {name} ({}); these tests need root and \
-             iproute2. Set NETC_SKIP_NETNS=1 to skip them.",
-            text(&out.stderr).trim()
-        );
-        let ns = Netns { name };
-        // Loopback up, as a fresh namespace has it down.
-        ns.ok(&["ip", "link", "set", "lo", "up"]);
-        ns
-    }
-
-    /// `/run/netns/<name>`: what CNI_NETNS names.
-    pub fn path(&self) -> PathBuf {
-        PathBuf::from("/run/netns").join(&self.name)
-    }
-
-    /// Runs a command inside the namespace.
-    pub fn exec(&self, cmd: &[&str], env: &[(&str, &str)], stdin: Option<&[u8]>) -> Output {
-        let mut args: Vec<&str> = vec!["netns", "exec", &self.name];
-        if !env.is_empty() {
-            args.push("env");
-        }
-        let pairs: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        args.extend(pairs.iter().map(String::as_str));
-        args.extend_from_slice(cmd);
-        run("ip", &args, stdin)
-    }
-
-    /// Runs a command inside the namespace; a non-zero exit fails the test.
-    pub fn ok(&self, cmd: &[&str]) -> String {
-        let out = self.exec(cmd, &[], None);
-        assert!(
-            out.status.success(),
-            "in {}: {cmd:?} failed ({}):\nstdout: {}\nstderr: {}",
-            self.name,
-            out.status,
-            text(&out.stdout),
-            text(&out.stderr)
-        );
-        text(&out.stdout)
-    }
-}
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        // Best effort: a failing delete must not hide the test's own failure.
-        let _ = Command::new("ip")
-            .args(["netns", "delete", &self.name])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
-    }
-}
-
-/// A connected pair of namespaces' interfaces: `a_if` in `a` and `b_if` in `b`.
-pub fn veth(a: &Netns, a_if: &str, b: &Netns, b_if: &str) {
-    // Created inside `a` so nothing ever appears in the root namespace.
-    a.ok(&[
-        "ip", "link", "add", a_if, "type", "veth", "peer", "name", b_if, "netns", &b.name,
-    ]);
-    a.ok(&["ip", "link", "set", a_if, "up"]);
-    b.ok(&["ip", "link", "set", b_if, "up"]);
-}

@@ -11,20 +11,20 @@
 #[path = "../common/mod.rs"]
 mod common;
 pub mod firewalld;
-#[allow(unused_imports)] // not every test file uses both
+#[allow(unused_imports)] // not every test file uses all of them
+pub use common::netns::{Netns, veth};
+#[allow(unused_imports)]
 pub use common::{have, skip_netns};
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 pub const NETC: &str = env!("CARGO_BIN_EXE_netc");
 
 pub struct Lab {
     prefix: String,
-    namespaces: Vec<String>,
+    /// In creation order: the LAN first, pods last.
+    namespaces: Vec<Netns>,
     children: Vec<Child>,
     pub dir: PathBuf,
 }
@@ -50,8 +50,7 @@ impl Lab {
             eprintln!("NETC_SKIP_NETNS=1: skipping a namespace test");
             return None;
         }
-        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-        let prefix = format!("netc-{}-{n}", std::process::id());
+        let prefix = common::netns::unique_name("lab");
         let dir = std::env::temp_dir().join(&prefix);
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("temp dir");
@@ -61,68 +60,40 @@ impl Lab {
             children: Vec::new(),
             dir,
         };
-        let lan = lab.add_namespace("lan");
+        lab.add_namespace("lan");
         // No IPv6 in the lab: its duplicate address detection changes addresses on its own,
         // which would blur the before/after comparisons.
-        lab.no_ipv6(&lan);
-        if !Command::new("ip")
-            .args(["netns", "list"])
-            .output()
-            .is_ok_and(|o| o.status.success())
-            || lab.namespaces.is_empty()
-        {
-            panic!(
-                "cannot create network namespaces (need root and iproute2); \
-                 set NETC_SKIP_NETNS=1 to skip these tests"
-            );
-        }
-        run(&["ip", "-n", &lan, "link", "add", "br0", "type", "bridge"]);
-        run(&["ip", "-n", &lan, "link", "set", "br0", "up"]);
+        let lan = lab.netns("lan");
+        lan.no_ipv6();
+        lan.ok(&["ip", "link", "add", "br0", "type", "bridge"]);
+        lan.ok(&["ip", "link", "set", "br0", "up"]);
         for (short, addr) in nodes {
-            let ns = lab.add_namespace(short);
-            lab.no_ipv6(&ns);
-            let veth = format!("v-{short}");
-            run(&[
-                "ip", "-n", &lan, "link", "add", &veth, "type", "veth", "peer", "name", "eth0",
-                "netns", &ns,
-            ]);
-            run(&[
-                "ip", "-n", &lan, "link", "set", &veth, "master", "br0", "up",
-            ]);
-            run(&["ip", "-n", &ns, "link", "set", "lo", "up"]);
-            run(&["ip", "-n", &ns, "link", "set", "eth0", "up"]);
-            run(&["ip", "-n", &ns, "addr", "add", addr, "dev", "eth0"]);
+            lab.add_namespace(short);
+            let (lan, node) = (lab.netns("lan"), lab.netns(short));
+            node.no_ipv6();
+            let port = format!("v-{short}");
+            veth(lan, &port, node, "eth0");
+            lan.ok(&["ip", "link", "set", &port, "master", "br0"]);
+            node.ok(&["ip", "addr", "add", addr, "dev", "eth0"]);
         }
         Some(lab)
     }
 
+    /// Creates namespace `short` of this lab (loopback up); its full name.
     fn add_namespace(&mut self, short: &str) -> String {
-        let name = format!("{}-{short}", self.prefix);
-        let out = Command::new("ip").args(["netns", "add", &name]).output();
-        match out {
-            Ok(o) if o.status.success() => self.namespaces.push(name.clone()),
-            Ok(o) => panic!(
-                "cannot create network namespace {name}: {} (need root; NETC_SKIP_NETNS=1 skips)",
-                String::from_utf8_lossy(&o.stderr)
-            ),
-            Err(e) => panic!("cannot run ip: {e} (install iproute2; NETC_SKIP_NETNS=1 skips)"),
-        }
+        let ns = Netns::named(self.ns(short));
+        let name = ns.name.clone();
+        self.namespaces.push(ns);
         name
     }
 
-    fn no_ipv6(&self, ns: &str) {
-        for key in ["all", "default"] {
-            run(&[
-                "ip",
-                "netns",
-                "exec",
-                ns,
-                "sysctl",
-                "-q",
-                "-w",
-                &format!("net.ipv6.conf.{key}.disable_ipv6=1"),
-            ]);
-        }
+    /// Namespace `short` of this lab.
+    pub fn netns(&self, short: &str) -> &Netns {
+        let name = self.ns(short);
+        self.namespaces
+            .iter()
+            .find(|ns| ns.name == name)
+            .unwrap_or_else(|| panic!("the lab has no namespace {short}"))
     }
 
     /// The full name of a namespace of this lab.
@@ -132,12 +103,7 @@ impl Lab {
 
     /// Runs a command inside a namespace (not checked).
     pub fn exec(&self, short: &str, cmd: &[&str]) -> Output {
-        let ns = self.ns(short);
-        Command::new("ip")
-            .args(["netns", "exec", &ns])
-            .args(cmd)
-            .output()
-            .expect("ip netns exec")
+        self.netns(short).exec(cmd, &[], None)
     }
 
     /// A per-node directory (`root` or `state`).
@@ -215,7 +181,6 @@ impl Lab {
     /// A pod namespace attached to node `node` by the real CNI bridge plugin with `conf`.
     pub fn add_pod(&mut self, node: &str, pod: &str, conf: &str) -> String {
         let pod_ns = self.add_namespace(pod);
-        run(&["ip", "-n", &pod_ns, "link", "set", "lo", "up"]);
         let node_ns = self.ns(node);
         let mut child = Command::new("ip")
             .args(["netns", "exec", &node_ns, "/usr/lib/cni/bridge"])
@@ -426,8 +391,8 @@ impl Drop for Lab {
             let _ = child.wait();
         }
         // Pods first, the LAN last: deleting a namespace removes its veth ends too.
-        for ns in self.namespaces.iter().rev() {
-            let _ = Command::new("ip").args(["netns", "del", ns]).status();
+        while let Some(ns) = self.namespaces.pop() {
+            drop(ns);
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
