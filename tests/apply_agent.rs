@@ -13,41 +13,21 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use lab::Lab;
+use lab::intent::{LabIntent, eth0};
 
 const INTERVAL: Duration = Duration::from_secs(1);
 
 /// The lab intent: bridge CNI, host overlay, nftables firewall opening `port`, and a data
 /// interface `data0` with MTU 1400 on every node.
+fn lab_intent(port: u16) -> LabIntent {
+    LabIntent::new()
+        .host_overlay(100)
+        .nftables_web(port)
+        .interfaces(serde_json::json!([eth0(), {"name": "data0", "mtu": 1400}]))
+}
+
 fn intent(port: u16) -> String {
-    let ifaces = "[{name: eth0, purpose: management}, {name: data0, mtu: 1400}]";
-    format!(
-        "apiVersion: netc/v1alpha1
-kind: NetworkIntent
-metadata: {{name: lab}}
-cluster:
-  distribution: kubeadm
-  kubernetesVersion: v1.31.2
-  podCIDR: 10.200.0.0/16
-  serviceCIDR: 10.32.0.0/24
-  nodeCIDRMaskSize: 24
-  kubeProxy: {{mode: iptables}}
-cni:
-  plugin: bridge
-hostOverlay:
-  bridge: scbr0
-  subnet: 192.168.100.0/24
-  vxlan: {{port: 4789, vni: 100, interface: eth0}}
-nodes:
-  - {{name: server, role: control-plane, address: 172.16.0.2/24, interfaces: {ifaces}}}
-  - {{name: worker-1, role: worker, address: 172.16.0.3/24, interfaces: {ifaces}}}
-  - {{name: worker-2, role: worker, address: 172.16.0.4/24, interfaces: {ifaces}}}
-firewall:
-  backend: nftables
-  managementAccess: [tcp/22]
-  rules:
-    - {{name: web, ports: [tcp/{port}], from: [172.16.0.0/24]}}
-"
-    )
+    lab_intent(port).yaml()
 }
 
 /// An intent mounted the way the kubelet mounts a ConfigMap key: `DIR/intent.yaml` ->
@@ -930,8 +910,8 @@ fn the_agent_applies_the_compressed_intent_its_configmap_mounts() {
         return;
     };
     add_data_interface(&lab, "n1");
-    let fleet = "fleet: {image: registry.example/netc:0.1.0}\n";
-    let text = format!("{}{fleet}", intent(8080));
+    let fleet = serde_json::json!({"image": "registry.example/netc:0.1.0"});
+    let text = lab_intent(8080).set("/fleet", fleet.clone()).yaml();
     let (key, gz, agent_file) = emitted_configmap(&text);
     assert_eq!(key, "intent.yaml.gz");
     assert_eq!(agent_file, format!("/etc/netc-intent/{key}"));
@@ -949,7 +929,7 @@ fn the_agent_applies_the_compressed_intent_its_configmap_mounts() {
     let (code, verdict) = agent.status(&lab, Some(&plain));
     assert_eq!(code, 0, "{verdict}");
     // A new ConfigMap's file is rolled out as a plain one is.
-    let (_, gz2, _) = emitted_configmap(&format!("{}{fleet}", intent(8081)));
+    let (_, gz2, _) = emitted_configmap(&lab_intent(8081).set("/fleet", fleet).yaml());
     cm.update_bytes(&gz2);
     agent.wait_ready(&lab, &file, Duration::from_secs(30));
     let nft = out_of(&lab, "n1", &["nft", "list", "table", "inet", "netc"]);

@@ -11,37 +11,31 @@ use lab::{ok, text};
 
 use lab::Lab;
 use lab::firewalld::Firewalld;
+use lab::intent::{LAN, LabIntent};
 
 const NODES: &[(&str, &str)] = &[("n1", "172.16.0.3/24"), ("n2", "172.16.0.4/24")];
 
-fn intent(firewall: &str) -> String {
-    format!(
-        "apiVersion: netc/v1alpha1
-kind: NetworkIntent
-metadata: {{name: lab}}
-cluster:
-  distribution: kubeadm
-  kubernetesVersion: v1.31.2
-  podCIDR: 10.200.0.0/16
-  serviceCIDR: 10.32.0.0/24
-cni:
-  plugin: bridge
-nodes:
-  - {{name: server, role: control-plane, address: 172.16.0.2/24, interfaces: [{{name: eth0, purpose: management}}]}}
-  - {{name: worker-1, role: worker, address: 172.16.0.3/24, interfaces: [{{name: eth0, purpose: management}}]}}
-  - {{name: worker-2, role: worker, address: 172.16.0.4/24, interfaces: [{{name: eth0, purpose: management}}]}}
-{firewall}"
-    )
+/// The lab intent with `firewall` (none when `Null`).
+fn intent(firewall: serde_json::Value) -> String {
+    let lab = LabIntent::new();
+    if firewall.is_null() {
+        lab.yaml()
+    } else {
+        lab.set("/firewall", firewall).yaml()
+    }
 }
 
-const FIREWALL: &str = "firewall:
-  backend: firewalld
-  zone: public
-  managementAccess: [tcp/22]
-  rules:
-    - {name: web, ports: [tcp/8080], from: [172.16.0.0/24]}
-    - {name: metrics, ports: [tcp/9100]}
-";
+fn firewalld() -> serde_json::Value {
+    serde_json::json!({
+        "backend": "firewalld",
+        "zone": "public",
+        "managementAccess": ["tcp/22"],
+        "rules": [
+            {"name": "web", "ports": ["tcp/8080"], "from": [LAN]},
+            {"name": "metrics", "ports": ["tcp/9100"]},
+        ],
+    })
+}
 
 const ZONES: &[&str] = &["public", "trusted"];
 
@@ -57,7 +51,7 @@ fn firewalld_backend_programs_a_real_daemon_and_rolls_back() {
     // Someone else's entry that netc also wants: it stays theirs (never removed by netc).
     fw.firewall_cmd(&["--zone=public", "--add-port=22/tcp"]);
     fw.firewall_cmd(&["--permanent", "--zone=public", "--add-port=22/tcp"]);
-    let file = lab.file("intent.yaml", &intent(FIREWALL));
+    let file = lab.file("intent.yaml", &intent(firewalld()));
     for port in [8080, 9100, 9999] {
         lab.listen("n1", port);
     }
@@ -148,7 +142,7 @@ fn firewalld_backend_programs_a_real_daemon_and_rolls_back() {
     assert!(again.contains("no changes"), "{again}");
 
     // The firewall leaves the intent: netc removes its own entries, and only those.
-    let without = lab.file("intent.yaml", &intent(""));
+    let without = lab.file("intent.yaml", &intent(serde_json::Value::Null));
     let out = ok(fw.apply(&lab, "n1", &without, "worker-1", &[], &[]));
     assert!(out.contains("remove firewalld zone rules"), "{out}");
     lab::assert_same(

@@ -8,42 +8,54 @@ mod lab;
 use lab::{ok, text};
 
 use lab::Lab;
+use lab::intent::{LabIntent, eth0};
 
 const NODES: &[(&str, &str)] = &[("n1", "172.16.0.3/24"), ("n2", "172.16.0.4/24")];
 
 /// The lab intent: bridge CNI, host overlay, nftables firewall. `extra` replaces parts.
-fn intent(kube_proxy: &str, eth0: &str, overlay: bool, firewall: &str) -> String {
-    let overlay = if overlay {
-        "hostOverlay:\n  bridge: scbr0\n  subnet: 192.168.100.0/24\n  vxlan: {port: 4789, vni: 100, interface: eth0}\n"
-    } else {
-        ""
-    };
-    format!(
-        "apiVersion: netc/v1alpha1
-kind: NetworkIntent
-metadata: {{name: lab}}
-cluster:
-  distribution: kubeadm
-  kubernetesVersion: v1.31.2
-  podCIDR: 10.200.0.0/16
-  serviceCIDR: 10.32.0.0/24
-  nodeCIDRMaskSize: 24
-  kubeProxy: {{mode: {kube_proxy}}}
-cni:
-  plugin: bridge
-{overlay}nodes:
-  - {{name: server, role: control-plane, address: 172.16.0.2/24, interfaces: [{{name: eth0, purpose: management}}]}}
-  - {{name: worker-1, role: worker, address: 172.16.0.3/24, interfaces: [{eth0}]}}
-  - {{name: worker-2, role: worker, address: 172.16.0.4/24, interfaces: [{eth0}]}}
-{firewall}"
-    )
+/// The lab intent with a host overlay and an nftables firewall opening tcp/8080 to the LAN.
+fn full() -> LabIntent {
+    LabIntent::new().host_overlay(100).nftables_web(8080)
 }
 
-const ETH0: &str = "{name: eth0, purpose: management}";
-const FIREWALL: &str = "firewall:\n  backend: nftables\n  managementAccess: [tcp/22]\n  rules:\n    - {name: web, ports: [tcp/8080], from: [172.16.0.0/24]}\n";
-
 fn full_intent() -> String {
-    intent("iptables", ETH0, true, FIREWALL)
+    full().yaml()
+}
+
+/// The lab intent alone: no overlay, no firewall.
+fn smaller_intent() -> String {
+    LabIntent::new().yaml()
+}
+
+/// Every variant of the lab intent these tests write is one `check` accepts: a test that
+/// meant to exercise apply must not be testing a rejected intent.
+#[test]
+fn the_lab_intent_variants_check_clean() {
+    let variants = [
+        full(),
+        LabIntent::new(),
+        LabIntent::new()
+            .kube_proxy("ipvs")
+            .host_overlay(101)
+            .interfaces(serde_json::json!([eth0(), {"name": "data0", "mtu": 1400}]))
+            .node_address("worker-2", "172.16.0.9/24")
+            .worker("worker-3", "172.16.0.5/24")
+            .set("/metadata/name", "variant"),
+    ];
+    for lab in variants {
+        let yaml = lab.yaml();
+        let src = netc::diagnostic::SourceFile::new("lab.yaml", &yaml);
+        let checked = netc::pipeline::check(&src, netc::intent::Syntax::Yaml);
+        let errors: Vec<String> = checked
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| format!("{d:?}"))
+            .collect();
+        assert!(errors.is_empty(), "{yaml}\n{errors:#?}");
+    }
+    let three = LabIntent::new().worker("worker-3", "172.16.0.5/24").yaml();
+    assert!(three.contains("worker-3"), "{three}");
 }
 
 /// The bridge plugin's configuration `netc build` emits for NODE (its conflist under
@@ -186,10 +198,7 @@ fn second_apply_says_no_changes_and_changes_nothing() {
     lab::assert_same(&before, &lab.dump("n1"), "after apply");
     // A changed intent applies only the difference.
     // Same file name: the headers of the written files name it.
-    let changed = lab.file(
-        "intent.yaml",
-        &full_intent().replace("tcp/8080", "tcp/8081"),
-    );
+    let changed = lab.file("intent.yaml", &full().nftables_web(8081).yaml());
     let out = ok(lab.apply("n1", &changed, "worker-1", &[], &[]));
     assert!(
         out.contains("plan: 1 step(s)") && out.contains("replace nftables"),
@@ -311,7 +320,7 @@ fn foreign_route_and_table_survive_and_dropped_objects_go() {
     ]);
     ok(lab.apply("n1", &file, "worker-1", &[], &[]));
     // The intent drops the overlay and the firewall: netc removes what it made, only that.
-    let smaller = lab.file("smaller.yaml", &intent("iptables", ETH0, false, ""));
+    let smaller = lab.file("smaller.yaml", &smaller_intent());
     let out = ok(lab.apply("n1", &smaller, "worker-1", &[], &[]));
     assert!(
         out.contains("delete vxlan vx100") && out.contains("remove nftables"),
@@ -404,7 +413,7 @@ fn failure_at_every_step_rolls_back_to_the_state_before() {
     let Some(lab) = Lab::new(NODES) else { return };
     let file = lab.file("intent.yaml", &full_intent());
     // Some state netc will change back and forth: a previous apply of a smaller intent.
-    let smaller = lab.file("smaller.yaml", &intent("iptables", ETH0, false, ""));
+    let smaller = lab.file("smaller.yaml", &smaller_intent());
     ok(lab.apply("n1", &smaller, "worker-1", &[], &[]));
     let steps = plan_steps(&lab, "n1", &file, "worker-1").len();
     assert!(steps >= 8, "expected a real plan, got {steps} steps");
@@ -473,7 +482,7 @@ fn rollback_restores_a_deleted_bridge_with_everything_it_had() {
     // bridge membership, then created anew.
     let overlay = lab.file("overlay.yaml", &full_intent());
     ok(lab.apply("n2", &overlay, "worker-2", &[], &[]));
-    let other_vni = lab.file("vni.yaml", &full_intent().replace("vni: 100", "vni: 101"));
+    let other_vni = lab.file("vni.yaml", &full().host_overlay(101).yaml());
     let plan = plan_steps(&lab, "n2", &other_vni, "worker-2");
     assert!(
         plan.iter().any(|s| s.starts_with("delete vxlan")),
@@ -563,12 +572,11 @@ fn management_mtu_change_is_refused_without_force() {
     let Some(lab) = Lab::new(NODES) else { return };
     let file = lab.file(
         "intent.yaml",
-        &intent(
-            "iptables",
-            "{name: eth0, mtu: 1400, purpose: management}",
-            false,
-            "",
-        ),
+        &LabIntent::new()
+            .worker_interfaces(serde_json::json!([
+                {"name": "eth0", "mtu": 1400, "purpose": "management"}
+            ]))
+            .yaml(),
     );
     let out = lab.apply("n1", &file, "worker-1", &[], &[]);
     assert!(!out.status.success());
@@ -584,7 +592,10 @@ fn management_mtu_change_is_refused_without_force() {
 #[test]
 fn builtin_modules_are_present_and_absent_ipvs_is_named() {
     let Some(lab) = Lab::new(NODES) else { return };
-    let file = lab.file("intent.yaml", &intent("ipvs", ETH0, true, ""));
+    let file = lab.file(
+        "intent.yaml",
+        &LabIntent::new().kube_proxy("ipvs").host_overlay(100).yaml(),
+    );
     let before = lab.dump("n1");
     let out = lab.apply("n1", &file, "worker-1", &[], &[]);
     if std::path::Path::new("/proc/net/ip_vs").exists() {
@@ -783,7 +794,7 @@ fn edit_state(lab: &Lab, short: &str, edit: impl FnOnce(&mut serde_json::Value))
 fn state_entries_are_verified_before_anything_is_removed() {
     let Some(lab) = Lab::new(NODES) else { return };
     let file = lab.file("intent.yaml", &full_intent());
-    let smaller = lab.file("smaller.yaml", &intent("iptables", ETH0, false, ""));
+    let smaller = lab.file("smaller.yaml", &smaller_intent());
     let ns = lab.ns("n1");
     let root = lab.path("n1", "root");
     ok(lab.apply("n1", &file, "worker-1", &[], &[]));
@@ -910,7 +921,7 @@ fn version_1_state_is_read_and_upgraded() {
     assert!(state["links"][0]["index"].is_u64(), "{state:#}");
     assert!(state["files"][0]["sha256"].is_string(), "{state:#}");
     // And it still removes what it made.
-    let smaller = lab.file("smaller.yaml", &intent("iptables", ETH0, false, ""));
+    let smaller = lab.file("smaller.yaml", &smaller_intent());
     let out = ok(lab.apply("n1", &smaller, "worker-1", &[], &[]));
     assert!(out.contains("delete vxlan vx100"), "{out}");
 }
@@ -1094,10 +1105,13 @@ fn collect_files(root: &std::path::Path, dir: &std::path::Path, out: &mut Vec<St
 #[test]
 fn apply_installs_the_containerd_proxy_drop_in() {
     let Some(lab) = Lab::new(NODES) else { return };
-    let intent = format!(
-        "{}proxy: {{http: \"http://proxy.corp:3128\", https: \"http://proxy.corp:3128\"}}\n",
-        intent("iptables", ETH0, false, FIREWALL)
-    );
+    let intent = LabIntent::new()
+        .nftables_web(8080)
+        .set(
+            "/proxy",
+            serde_json::json!({"http": "http://proxy.corp:3128", "https": "http://proxy.corp:3128"}),
+        )
+        .yaml();
     let file = lab.file("intent.yaml", &intent);
     let out = lab.dir.join("out");
     let build = std::process::Command::new(lab::NETC)
@@ -1213,10 +1227,7 @@ fn cached_desired_state_is_used_only_for_the_same_intent_and_node() {
     lab::assert_same(&before, &lab.dump("n1"), "after a repair from the cache");
 
     // An edited intent (same file name) is a miss, and its change is applied.
-    let edited = lab.file(
-        "intent.yaml",
-        &full_intent().replace("tcp/8080", "tcp/8081"),
-    );
+    let edited = lab.file("intent.yaml", &full().nftables_web(8081).yaml());
     let out = ok(lab.apply("n1", &edited, "worker-1", &["-v"], &[]));
     assert!(
         out.contains(DERIVED) && out.contains("replace nftables"),
@@ -1340,19 +1351,15 @@ fn nft_runs_in_process_and_lists_as_the_binary_does() {
 #[test]
 fn a_route_the_kernel_rejects_mid_batch_rolls_back_the_whole_apply() {
     let Some(lab) = Lab::new(NODES) else { return };
-    // worker-2 sits on the declared /16 but off n1's on-link 172.16.0.0/24.
-    let text_of = intent("iptables", ETH0, false, FIREWALL)
-        .replace("/24, interfaces", "/16, interfaces")
-        .replace("172.16.0.4/16", "172.16.1.9/16");
-    // worker-3 after it: the rejected route sits between two accepted ones.
-    let worker_2 = &format!(
-        "  - {{name: worker-2, role: worker, address: 172.16.1.9/16, interfaces: [{ETH0}]}}\n"
-    );
-    assert!(text_of.contains(worker_2.as_str()), "{text_of}");
-    let text_of = text_of.replace(
-        worker_2,
-        &format!("{worker_2}  - {{name: worker-3, role: worker, address: 172.16.0.5/16, interfaces: [{ETH0}]}}\n"),
-    );
+    // worker-2 sits on the declared /16 but off n1's on-link 172.16.0.0/24; worker-3 after
+    // it: the rejected route sits between two accepted ones.
+    let text_of = LabIntent::new()
+        .nftables_web(8080)
+        .node_address("server", "172.16.0.2/16")
+        .node_address("worker-1", "172.16.0.3/16")
+        .node_address("worker-2", "172.16.1.9/16")
+        .worker("worker-3", "172.16.0.5/16")
+        .yaml();
     let file = lab.file("intent.yaml", &text_of);
     let steps = plan_steps(&lab, "n1", &file, "worker-1");
     let routes: Vec<&String> = steps
@@ -1647,7 +1654,7 @@ fn a_one_shot_apply_writes_the_status_record_netc_status_reads() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("(one-shot apply)"), "{}", text(&out));
     // Another intent in the file: not the one applied.
-    std::fs::write(&file, intent("iptables", ETH0, false, "")).expect("edit");
+    std::fs::write(&file, smaller_intent()).expect("edit");
     let out = status(None, false);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
 }
@@ -1828,12 +1835,9 @@ fn apply_refuses_a_node_that_is_not_this_host_or_an_interface_it_lacks() {
     // An interface the node declares that this host lacks.
     let missing = lab.file(
         "missing.yaml",
-        &intent(
-            "iptables",
-            "{name: eth0, purpose: management}, {name: data9}",
-            false,
-            "",
-        ),
+        &LabIntent::new()
+            .worker_interfaces(serde_json::json!([eth0(), {"name": "data9"}]))
+            .yaml(),
     );
     let out = lab.apply("n1", &missing, "worker-1", &["--force"], &[]);
     let t = text(&out);

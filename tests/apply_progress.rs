@@ -7,6 +7,7 @@
 //! Needs root (CI runs as root); fails loudly without it unless `NETC_SKIP_NETNS=1`.
 
 mod lab;
+use lab::intent::LabIntent;
 use lab::{Lab, ok, text};
 
 use std::path::Path;
@@ -22,25 +23,16 @@ const NODES: &[(&str, &str)] = &[
 
 /// Bridge CNI (files, routes to the other nodes' pod subnets, sysctls) and an nftables
 /// firewall: a plan of several kinds of step.
-const INTENT: &str = "apiVersion: netc/v1alpha1
-kind: NetworkIntent
-metadata: {name: progress}
-cluster:
-  distribution: kubeadm
-  kubernetesVersion: v1.31.2
-  podCIDR: 10.200.0.0/16
-  serviceCIDR: 10.32.0.0/24
-cni:
-  plugin: bridge
-nodes:
-  - {name: server, role: control-plane, address: 172.16.0.2/24, interfaces: [{name: eth0, purpose: management}]}
-  - {name: worker-1, role: worker, address: 172.16.0.3/24, interfaces: [{name: eth0}]}
-  - {name: worker-2, role: worker, address: 172.16.0.4/24, interfaces: [{name: eth0}]}
-  - {name: worker-3, role: worker, address: 172.16.0.5/24, interfaces: [{name: eth0}]}
-firewall:
-  backend: nftables
-  managementAccess: [tcp/22]
-";
+fn intent() -> String {
+    LabIntent::new()
+        .set("/metadata/name", "progress")
+        .worker("worker-3", "172.16.0.5/24")
+        .set(
+            "/firewall",
+            serde_json::json!({"backend": "nftables", "managementAccess": ["tcp/22"]}),
+        )
+        .yaml()
+}
 
 /// `arg` as one single-quoted shell word.
 fn sh_quote(arg: &str) -> String {
@@ -123,7 +115,7 @@ fn apply_counts_steps_on_a_terminal_only() {
     let Some(lab) = Lab::new(NODES) else {
         return;
     };
-    let file = lab.file("intent.yaml", INTENT);
+    let file = lab.file("intent.yaml", &intent());
 
     // A terminal: `[1/N]` to `[N/N]`, each with its step, in plan order.
     let state = lab.path("n1", "state");

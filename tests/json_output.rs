@@ -422,31 +422,12 @@ fn the_agent_logs_one_document_per_line() {
     assert_valid("apply-watch", &docs);
 }
 
-/// The lab intent (as `apply_netns`'s, without overlay and firewall).
-const LAB_INTENT: &str = "apiVersion: netc/v1alpha1
-kind: NetworkIntent
-metadata: {name: lab}
-cluster:
-  distribution: kubeadm
-  kubernetesVersion: v1.31.2
-  podCIDR: 10.200.0.0/16
-  serviceCIDR: 10.32.0.0/24
-  nodeCIDRMaskSize: 24
-  kubeProxy: {mode: iptables}
-cni:
-  plugin: bridge
-nodes:
-  - {name: server, role: control-plane, address: 172.16.0.2/24, interfaces: [{name: eth0, purpose: management}]}
-  - {name: worker-1, role: worker, address: 172.16.0.3/24, interfaces: [{name: eth0, purpose: management}]}
-  - {name: worker-2, role: worker, address: 172.16.0.4/24, interfaces: [{name: eth0, purpose: management}]}
-";
-
 #[test]
 fn apply_documents_on_a_node() {
     let Some(lab) = lab::Lab::new(&[("n1", "172.16.0.3/24")]) else {
         return;
     };
-    let file = lab.file("intent.yaml", LAB_INTENT);
+    let file = lab.file("intent.yaml", &lab::intent::LabIntent::new().yaml());
     let json = ["--format", "json"];
     let dry = [json[0], json[1], "--dry-run"];
 

@@ -42,9 +42,9 @@ impl Netns {
                  NETC_SKIP_NETNS=1 skips them)",
                 String::from_utf8_lossy(&o.stderr).trim()
             ),
-            Err(e) => panic!(
-                "cannot run ip: {e} (install iproute2; NETC_SKIP_NETNS=1 skips these tests)"
-            ),
+            Err(e) => {
+                panic!("cannot run ip: {e} (install iproute2; NETC_SKIP_NETNS=1 skips these tests)")
+            }
         }
         let ns = Netns { name };
         ns.ok(&["ip", "link", "set", "lo", "up"]);

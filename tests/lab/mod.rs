@@ -11,6 +11,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 pub mod firewalld;
+pub mod intent;
 #[allow(unused_imports)] // not every test file uses all of them
 pub use common::netns::{Netns, veth};
 #[allow(unused_imports)]
