@@ -61,6 +61,7 @@ fn link(index: u32, name: &str, kind: Option<&str>, mtu: u32) -> Link {
         vxlan: None,
         mac: Some(Mac([2, 0, 0, 0, 0, index as u8])),
         bridge: None,
+        port: None,
     }
 }
 

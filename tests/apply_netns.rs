@@ -421,27 +421,6 @@ fn failure_at_every_step_rolls_back_to_the_state_before() {
     ok(lab.apply("n1", &file, "worker-1", &[], &[]));
 }
 
-/// A bridge plugin configuration like the emitted one but without `hairpinMode`: the
-/// rollback below does not yet restore a bridge port's hairpin flag (the emitted conflist
-/// turns it on), a known gap this test does not cover. Use [`built_bridge_conf`] elsewhere.
-fn cni_conf_without_hairpin(lab: &Lab, node: &str, subnet: &str) -> String {
-    serde_json::json!({
-        "cniVersion": "1.0.0",
-        "name": "netc",
-        "type": "bridge",
-        "bridge": "cni0",
-        "isGateway": true,
-        "ipMasq": false,
-        "ipam": {
-            "type": "host-local",
-            "ranges": [[{"subnet": subnet}]],
-            "routes": [{"dst": "0.0.0.0/0"}],
-            "dataDir": lab.path(node, "cni-ipam"),
-        }
-    })
-    .to_string()
-}
-
 #[test]
 fn rollback_restores_a_deleted_bridge_with_everything_it_had() {
     let Some(mut lab) = Lab::new(NODES) else {
@@ -452,9 +431,14 @@ fn rollback_restores_a_deleted_bridge_with_everything_it_had() {
     let flannel = examples.join("hard-way-flannel.yaml");
     ok(lab.apply("n1", &bridge, "worker-1", &[], &[]));
     // A pod on cni0 (a port, and the bridge plugin's own view of the gateway) and someone's
-    // route through cni0: deleting the bridge takes all of it along.
-    let conf = cni_conf_without_hairpin(&lab, "n1", "10.244.0.0/24");
+    // route through cni0: deleting the bridge takes all of it along. The pod gets the conflist
+    // netc builds for the node, whose `hairpinMode` turns on its port's hairpin flag: a flag
+    // the kernel resets when the port joins the recreated bridge, which rollback puts back.
+    let conf = built_bridge_conf(&lab, &bridge, "n1", "worker-1");
+    assert!(conf.contains(r#""hairpinMode":true"#), "{conf}");
     let pod = lab.add_pod("n1", "p1", &conf);
+    let port = text(&lab.exec("n1", &["ip", "-d", "link", "show", "master", "cni0"]));
+    assert!(port.contains("hairpin on"), "the pod's port: {port}");
     lab::run(&[
         "ip",
         "-n",

@@ -242,6 +242,7 @@ mod tests {
             vxlan: None,
             mac: Some(Mac([2, 0, 0, 0, 0, index as u8])),
             bridge: None,
+            port: None,
         }
     }
 

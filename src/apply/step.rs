@@ -1,5 +1,6 @@
 //! One change to the host, and the change that undoes it.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use std::net::IpAddr;
@@ -9,13 +10,14 @@ use serde::{Deserialize, Serialize};
 
 use super::desired::{AddressSpec, FdbSpec, LinkSpec, RouteSpec};
 use super::firewall::Backend;
-use super::host::netlink::{BridgeSettings, Mac};
+use super::host::netlink::{BridgeSettings, Mac, PortSettings};
 use super::observe::LinkIdentity;
 
 /// A link as it was before netc deleted it, with everything the kernel deletes along with it:
 /// what [`Step::RestoreLink`] needs to put it back exactly (same index, MAC, MTU, up state,
-/// bridge parameters and membership, addresses, routes through it, its bridge ports, its
-/// forwarding entries). Also the identity [`Step::DeleteLink`] checks before deleting.
+/// bridge parameters and membership, addresses, routes through it, its bridge ports and their
+/// port settings, its forwarding entries). Also the identity [`Step::DeleteLink`] checks
+/// before deleting.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LinkSnapshot {
     #[serde(flatten)]
@@ -43,6 +45,12 @@ pub struct LinkSnapshot {
     /// The links that were ports of this bridge.
     #[serde(default)]
     pub ports: Vec<String>,
+    /// The bridge-port settings (hairpin, learning, ...) of the links among `ports`, and of
+    /// this link when it was a port (`port_of`), by link name: rejoining a bridge resets them.
+    /// Absent from steps written before netc kept them (`pending.json` of an older netc):
+    /// those restore the membership alone, as before.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub port_settings: BTreeMap<String, PortSettings>,
     /// Destinations of its all-zeros forwarding entries (VXLAN).
     #[serde(default)]
     pub fdb: Vec<IpAddr>,
@@ -71,6 +79,7 @@ impl LinkSnapshot {
             addresses: Vec::new(),
             routes: Vec::new(),
             ports: Vec::new(),
+            port_settings: BTreeMap::new(),
             fdb: Vec::new(),
         }
     }
@@ -293,5 +302,48 @@ mod tests {
         assert_eq!("02:00:00:00:00:07".parse(), Ok(Mac([2, 0, 0, 0, 0, 7])));
         assert!("02:00:00".parse::<Mac>().is_err());
         assert_eq!(Mac([2, 0, 0, 0, 0, 7]).to_string(), "02:00:00:00:00:07");
+    }
+
+    /// A deleted bridge's steps keep its ports' bridge-port settings through `pending.json`,
+    /// and steps an older netc wrote (no `port_settings`) still load, with none.
+    #[test]
+    fn port_settings_round_trip_and_older_steps_load_without_them() {
+        let hairpin = PortSettings {
+            hairpin: Some(true),
+            learning: Some(true),
+            cost: Some(2),
+            priority: Some(32),
+            ..PortSettings::default()
+        };
+        let snapshot = LinkSnapshot {
+            index: Some(4),
+            mac: Some(Mac([2, 0, 0, 0, 0, 4])),
+            up: true,
+            ports: vec!["veth1".into(), "veth2".into()],
+            port_settings: BTreeMap::from([
+                ("veth1".into(), hairpin.clone()),
+                ("veth2".into(), PortSettings::default()),
+            ]),
+            ..LinkSnapshot::new(LinkSpec::Bridge {
+                name: "cni0".into(),
+            })
+        };
+        let step = Step::DeleteLink(snapshot.clone());
+        let text = serde_json::to_string(&step).unwrap();
+        assert!(text.contains(r#""veth1":{"hairpin":true,"#), "{text}");
+        assert_eq!(serde_json::from_str::<Step>(&text).unwrap(), step);
+
+        // As a netc without port settings wrote it.
+        let older = r#"{"step":"restore-link","kind":"bridge","name":"cni0","index":4,
+            "mac":"02:00:00:00:00:04","mtu":1500,"up":true,"port_of":null,"bridge":null,
+            "addresses":[],"routes":[],"ports":["veth1"],"fdb":[]}"#;
+        let Step::RestoreLink(read) = serde_json::from_str::<Step>(older).unwrap() else {
+            panic!("not a restore step");
+        };
+        assert_eq!(read.ports, ["veth1"]);
+        assert!(read.port_settings.is_empty());
+        // ... and a snapshot without any is written as before.
+        let plain = serde_json::to_string(&Step::RestoreLink(read)).unwrap();
+        assert!(!plain.contains("port_settings"), "{plain}");
     }
 }

@@ -94,6 +94,13 @@ fn snapshot(spec: LinkSpec, link: &Link, observed: &Observed) -> LinkSnapshot {
             .filter(|l| l.master == Some(link.index))
             .map(|l| l.name.clone())
             .collect(),
+        port_settings: observed
+            .links
+            .iter()
+            .filter(|l| l.master == Some(link.index))
+            .chain(link.master.is_some().then_some(link))
+            .filter_map(|l| Some((l.name.clone(), l.port.clone()?)))
+            .collect(),
         fdb: observed
             .fdb
             .iter()
@@ -882,4 +889,77 @@ fn changes_link(step: &Step, name: &str) -> bool {
 fn lines_text<'a>(lines: impl Iterator<Item = &'a str>) -> Option<String> {
     let lines: Vec<&str> = lines.collect();
     (!lines.is_empty()).then(|| lines.join("\n") + "\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::apply::host::netlink::{Mac, PortSettings};
+
+    fn link(index: u32, name: &str, kind: &str, master: Option<u32>) -> Link {
+        Link {
+            index,
+            name: name.to_owned(),
+            kind: Some(kind.to_owned()),
+            mtu: 1500,
+            up: true,
+            master,
+            vxlan: None,
+            mac: Some(Mac([2, 0, 0, 0, 0, index as u8])),
+            bridge: None,
+            port: master.map(|_| PortSettings {
+                hairpin: Some(index % 2 == 1),
+                ..PortSettings::default()
+            }),
+        }
+    }
+
+    /// A deleted bridge's snapshot keeps its ports' bridge-port settings, and a deleted port
+    /// its own: rejoining a bridge resets them, rollback puts them back.
+    #[test]
+    fn a_snapshot_keeps_the_port_settings_joining_a_bridge_resets() {
+        let observed = Observed {
+            links: vec![
+                link(3, "scbr0", "bridge", None),
+                link(4, "cni0", "bridge", None),
+                link(5, "veth1", "veth", Some(4)),
+                link(6, "veth2", "veth", Some(4)),
+                link(7, "vx100", "vxlan", Some(3)),
+            ],
+            ..Observed::default()
+        };
+        let cni0 = snapshot(
+            LinkSpec::Bridge {
+                name: "cni0".into(),
+            },
+            &observed.links[1],
+            &observed,
+        );
+        assert_eq!(cni0.ports, ["veth1", "veth2"]);
+        let hairpin = |on| PortSettings {
+            hairpin: Some(on),
+            ..PortSettings::default()
+        };
+        assert_eq!(
+            cni0.port_settings,
+            BTreeMap::from([
+                ("veth1".into(), hairpin(true)),
+                ("veth2".into(), hairpin(false))
+            ])
+        );
+        let spec = LinkSpec::Vxlan {
+            name: "vx100".into(),
+            vni: 100,
+            port: 4789,
+            local: "172.16.0.3".parse().unwrap(),
+            underlay: "eth0".into(),
+            master: Some("scbr0".into()),
+        };
+        let vx = snapshot(spec, &observed.links[4], &observed);
+        assert_eq!(vx.port_of.as_deref(), Some("scbr0"));
+        assert_eq!(
+            vx.port_settings,
+            BTreeMap::from([("vx100".into(), hairpin(true))])
+        );
+    }
 }

@@ -2,13 +2,15 @@
 
 pub mod rollback;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 use std::path::PathBuf;
 
 use super::desired::{AddressSpec, FdbSpec, LinkSpec, RouteSpec};
 use super::firewall::generation::Generation;
-use super::host::netlink::{Fdb, Link, LinkExtras, Mac, Netlink, NewLink, ROUTE_PROTOCOL, Route};
+use super::host::netlink::{
+    Fdb, Link, LinkExtras, Mac, Netlink, NewLink, PortSettings, ROUTE_PROTOCOL, Route,
+};
 use super::host::{files, sysctl};
 use super::observe::{Parameters, identify};
 use super::step::{LinkSnapshot, Step};
@@ -240,9 +242,9 @@ impl Executor {
     }
 
     /// Recreates a deleted link as `snapshot` saw it: same index, MAC, MTU and bridge
-    /// parameters in the creating request, then its bridge membership, up state, addresses,
-    /// forwarding entries, its ports and the routes through it. Goes on past a failing part
-    /// and reports them all.
+    /// parameters in the creating request, then its bridge membership, its ports and the
+    /// port settings joining reset, up state, addresses, forwarding entries and the routes
+    /// through it. Goes on past a failing part and reports them all.
     fn restore(&mut self, snapshot: &LinkSnapshot, object: &str) -> Result<(), ApplyError> {
         let name = snapshot.spec.name().to_owned();
         let mac = snapshot.mac;
@@ -295,6 +297,16 @@ impl Executor {
                     })
             });
             part(format!("re-attach port {port}"), r);
+        }
+        if !snapshot.port_settings.is_empty() {
+            match self.restore_port_settings(&snapshot.port_settings) {
+                Ok(failed) => {
+                    for (port, e) in failed {
+                        part(format!("port settings of {port}"), Err(e));
+                    }
+                }
+                Err(e) => part("port settings".into(), Err(e)),
+            }
         }
         if snapshot.up {
             let r = self
@@ -350,6 +362,38 @@ impl Executor {
                 failed,
             })
         }
+    }
+
+    /// Gives the links of `recorded` (by name) their recorded bridge-port settings back,
+    /// sending only those that differ now (joining a bridge resets them to the kernel's
+    /// defaults); returns the ports that refused, each with its error. A link that is no port
+    /// now is skipped: re-attaching it failed, and said so.
+    fn restore_port_settings(
+        &mut self,
+        recorded: &BTreeMap<String, PortSettings>,
+    ) -> Result<Vec<(String, ApplyError)>, ApplyError> {
+        let links = self.nl.links().map_err(|e| ApplyError::Netlink {
+            object: "dump of links".into(),
+            source: e,
+        })?;
+        let mut failed = Vec::new();
+        for link in &links {
+            let (Some(want), Some(now)) = (recorded.get(&link.name), &link.port) else {
+                continue;
+            };
+            let missing = want.missing_from(now);
+            if missing.is_empty() {
+                continue;
+            }
+            if let Err(e) = self.nl.set_port(link.index, &missing) {
+                let error = ApplyError::Netlink {
+                    object: format!("bridge port {} ({missing})", link.name),
+                    source: e,
+                };
+                failed.push((link.name.clone(), error));
+            }
+        }
+        Ok(failed)
     }
 
     fn fdb(&mut self, e: &FdbSpec) -> Result<Fdb, ApplyError> {

@@ -28,7 +28,7 @@ pub fn rollback(exec: &mut Executor, undo: &[Step]) -> Vec<String> {
 
 /// What rollback failed to put back: the kernel objects `applied` touched, as observed
 /// `before` the apply, that differ `after` the rollback, one message each. Links are compared
-/// by name with their kind, MTU, MAC, up state and bridge; addresses and routes by value (IPv6
+/// by name with their kind, MTU, MAC, up state, bridge and bridge-port settings; addresses and routes by value (IPv6
 /// link-local addresses and kernel-made IPv6 routes excepted: the kernel remakes them on its
 /// own schedule). Objects no step touched (a pod starting meanwhile) are not compared.
 pub fn residue(before: &Observed, after: &Observed, applied: &[Step]) -> Vec<String> {
@@ -40,13 +40,17 @@ pub fn residue(before: &Observed, after: &Observed, applied: &[Step]) -> Vec<Str
     let mut out = Vec::new();
     let link_text = |o: &Observed, l: &Link| {
         format!(
-            "{} {} mtu {} mac {} {} master {}",
+            "{} {} mtu {} mac {} {} master {}{}",
             l.kind.as_deref().unwrap_or("device"),
             l.name,
             l.mtu,
             l.mac.map_or_else(|| "none".to_owned(), |m| m.to_string()),
             if l.up { "up" } else { "down" },
             l.master.and_then(|m| o.link_name(m)).unwrap_or("none"),
+            l.port
+                .as_ref()
+                .map(|p| format!(" port {p}"))
+                .unwrap_or_default(),
         )
     };
     let links = |o: &Observed| -> BTreeSet<String> {
@@ -187,6 +191,7 @@ mod tests {
             vxlan: None,
             mac: Some(crate::apply::host::netlink::Mac([2, 0, 0, 0, 0, mac])),
             bridge: None,
+            port: None,
         }
     }
 
@@ -216,5 +221,44 @@ mod tests {
             ]
         );
         assert!(super::residue(&before, &before, &applied).is_empty());
+    }
+
+    /// A port that rejoined the recreated bridge with its hairpin flag reset is residue.
+    #[test]
+    fn residue_names_a_port_setting_rejoining_reset() {
+        use crate::apply::host::netlink::PortSettings;
+        let port = |hairpin| {
+            let mut veth = link(9, "veth1", "veth", 9);
+            veth.master = Some(4);
+            veth.port = Some(PortSettings {
+                hairpin: Some(hairpin),
+                learning: Some(true),
+                ..PortSettings::default()
+            });
+            veth
+        };
+        let mut before = Observed::default();
+        before
+            .links
+            .extend([link(4, "cni0", "bridge", 1), port(true)]);
+        let mut after = Observed::default();
+        after
+            .links
+            .extend([link(4, "cni0", "bridge", 1), port(false)]);
+        let applied = [Step::DeleteLink(LinkSnapshot {
+            ports: vec!["veth1".into()],
+            ..LinkSnapshot::new(LinkSpec::Bridge {
+                name: "cni0".to_owned(),
+            })
+        })];
+        assert_eq!(
+            residue(&before, &after, &applied),
+            [
+                "link not restored: veth veth1 mtu 1500 mac 02:00:00:00:00:09 up master cni0 \
+                 port hairpin on learning on",
+                "link left behind: veth veth1 mtu 1500 mac 02:00:00:00:00:09 up master cni0 \
+                 port hairpin off learning on",
+            ]
+        );
     }
 }

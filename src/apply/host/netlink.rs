@@ -15,7 +15,8 @@ use netlink_packet_core::{
 };
 use netlink_packet_route::address::{AddressAttribute, AddressMessage};
 use netlink_packet_route::link::{
-    InfoBridge, InfoData, InfoKind, InfoVxlan, LinkAttribute, LinkFlags, LinkInfo, LinkMessage,
+    InfoBridge, InfoBridgePort, InfoData, InfoKind, InfoPortData, InfoPortKind, InfoVxlan,
+    LinkAttribute, LinkFlags, LinkInfo, LinkMessage,
 };
 use netlink_packet_route::neighbour::{
     NeighbourAddress, NeighbourAttribute, NeighbourFlags, NeighbourMessage, NeighbourState,
@@ -98,6 +99,8 @@ pub struct Link {
     pub mac: Option<Mac>,
     /// The settable bridge parameters, for bridges.
     pub bridge: Option<BridgeSettings>,
+    /// Its own settings as a bridge port, for ports of a bridge.
+    pub port: Option<PortSettings>,
 }
 
 /// The bridge parameters a recreated bridge gets back (`IFLA_BR_*` of
@@ -165,6 +168,119 @@ impl BridgeSettings {
             out.push(InfoBridge::MulticastSnooping(false));
         }
         out
+    }
+}
+
+/// A bridge port's own settings that a CNI plugin or an admin sets and that the kernel resets
+/// when the link joins a bridge anew: `IFLA_BRPORT_*` of `include/uapi/linux/if_link.h`
+/// (torvalds/linux), which an `RTM_GETLINK` dump reports in `IFLA_INFO_SLAVE_DATA` and
+/// `ip -d link` prints after `bridge_slave`. A new port starts with learning and the three
+/// floods on, the other flags off, priority 32 and a cost from the link's speed (`new_nbp` of
+/// `net/bridge/br_if.c`, `br_init_port` of `net/bridge/br_stp_if.c`). The bridge CNI plugin's
+/// `hairpinMode` is `hairpin` (containernetworking/plugins `plugins/main/bridge/bridge.go`:
+/// `netlink.LinkSetHairpin` on the host veth once it joined the bridge). Read-only
+/// values (port ids, STP state and timers) are not among them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortSettings {
+    /// `IFLA_BRPORT_MODE` (`hairpin on`).
+    pub hairpin: Option<bool>,
+    pub learning: Option<bool>,
+    /// `IFLA_BRPORT_UNICAST_FLOOD` (`flood on`).
+    pub flood: Option<bool>,
+    pub mcast_flood: Option<bool>,
+    pub bcast_flood: Option<bool>,
+    pub neigh_suppress: Option<bool>,
+    pub isolated: Option<bool>,
+    pub cost: Option<u32>,
+    pub priority: Option<u16>,
+}
+
+impl PortSettings {
+    fn from_info(attrs: &[InfoBridgePort]) -> Self {
+        let mut s = Self::default();
+        for a in attrs {
+            match a {
+                InfoBridgePort::HairpinMode(v) => s.hairpin = Some(*v),
+                InfoBridgePort::Learning(v) => s.learning = Some(*v),
+                InfoBridgePort::UnicastFlood(v) => s.flood = Some(*v),
+                InfoBridgePort::MulticastFlood(v) => s.mcast_flood = Some(*v),
+                InfoBridgePort::BroadcastFlood(v) => s.bcast_flood = Some(*v),
+                InfoBridgePort::NeighSupress(v) => s.neigh_suppress = Some(*v),
+                InfoBridgePort::Isolated(v) => s.isolated = Some(*v),
+                InfoBridgePort::Cost(v) => s.cost = Some(*v),
+                InfoBridgePort::Priority(v) => s.priority = Some(*v),
+                _ => {}
+            }
+        }
+        s
+    }
+
+    fn to_info(&self) -> Vec<InfoBridgePort> {
+        let flags = [
+            (
+                self.hairpin,
+                InfoBridgePort::HairpinMode as fn(bool) -> InfoBridgePort,
+            ),
+            (self.learning, InfoBridgePort::Learning),
+            (self.flood, InfoBridgePort::UnicastFlood),
+            (self.mcast_flood, InfoBridgePort::MulticastFlood),
+            (self.bcast_flood, InfoBridgePort::BroadcastFlood),
+            (self.neigh_suppress, InfoBridgePort::NeighSupress),
+            (self.isolated, InfoBridgePort::Isolated),
+        ];
+        let mut out: Vec<InfoBridgePort> = flags
+            .into_iter()
+            .filter_map(|(value, attr)| value.map(attr))
+            .collect();
+        out.extend(self.cost.map(InfoBridgePort::Cost));
+        out.extend(self.priority.map(InfoBridgePort::Priority));
+        out
+    }
+
+    /// What of `self` a port whose settings are `now` lacks: the settings to send to make
+    /// it `self` (none sent when it already is, so a cost the kernel derived stays derived:
+    /// setting one pins it, `BR_ADMIN_COST`).
+    pub fn missing_from(&self, now: &PortSettings) -> PortSettings {
+        fn differs<T: PartialEq + Copy>(want: Option<T>, now: Option<T>) -> Option<T> {
+            want.filter(|w| now != Some(*w))
+        }
+        PortSettings {
+            hairpin: differs(self.hairpin, now.hairpin),
+            learning: differs(self.learning, now.learning),
+            flood: differs(self.flood, now.flood),
+            mcast_flood: differs(self.mcast_flood, now.mcast_flood),
+            bcast_flood: differs(self.bcast_flood, now.bcast_flood),
+            neigh_suppress: differs(self.neigh_suppress, now.neigh_suppress),
+            isolated: differs(self.isolated, now.isolated),
+            cost: differs(self.cost, now.cost),
+            priority: differs(self.priority, now.priority),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// As `ip -d link` prints them (`hairpin on learning on ... cost 2 priority 32`), those known.
+impl std::fmt::Display for PortSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let on = |v: bool| if v { "on" } else { "off" };
+        let mut words: Vec<String> = [
+            ("hairpin", self.hairpin),
+            ("learning", self.learning),
+            ("flood", self.flood),
+            ("mcast_flood", self.mcast_flood),
+            ("bcast_flood", self.bcast_flood),
+            ("neigh_suppress", self.neigh_suppress),
+            ("isolated", self.isolated),
+        ]
+        .into_iter()
+        .filter_map(|(name, v)| v.map(|v| format!("{name} {}", on(v))))
+        .collect();
+        words.extend(self.cost.map(|c| format!("cost {c}")));
+        words.extend(self.priority.map(|p| format!("priority {p}")));
+        f.write_str(&words.join(" "))
     }
 }
 
@@ -615,6 +731,21 @@ impl Netlink {
         self.change(RouteNetlinkMessage::SetLink(m), 0)
     }
 
+    /// Sets the bridge-port settings `settings` names on port `index` (the others unchanged):
+    /// an `RTM_NEWLINK` for the existing link with `IFLA_INFO_SLAVE_DATA`, which the kernel
+    /// hands to the bridge (`rtnl_changelink` of `net/core/rtnetlink.c`, then
+    /// `br_port_slave_changelink` of `net/bridge/br_netlink.c`), as
+    /// `ip link set PORT type bridge_slave hairpin on` does.
+    pub fn set_port(&mut self, index: u32, settings: &PortSettings) -> io::Result<()> {
+        let mut m = LinkMessage::default();
+        m.header.index = index;
+        m.attributes.push(LinkAttribute::LinkInfo(vec![
+            LinkInfo::PortKind(InfoPortKind::Bridge),
+            LinkInfo::PortData(InfoPortData::BridgePort(settings.to_info())),
+        ]));
+        self.change(RouteNetlinkMessage::NewLink(m), 0)
+    }
+
     fn address_message(index: u32, net: &IpNet) -> AddressMessage {
         let mut m = AddressMessage::default();
         m.header.family = family_of(&net.addr());
@@ -781,6 +912,7 @@ fn link_from(l: LinkMessage) -> Link {
         vxlan: None,
         mac: None,
         bridge: None,
+        port: None,
     };
     for attr in l.attributes {
         match attr {
@@ -796,6 +928,9 @@ fn link_from(l: LinkMessage) -> Link {
                         LinkInfo::Kind(k) => link.kind = Some(k.to_string()),
                         LinkInfo::Data(InfoData::Bridge(attrs)) => {
                             link.bridge = Some(BridgeSettings::from_info(&attrs));
+                        }
+                        LinkInfo::PortData(InfoPortData::BridgePort(attrs)) => {
+                            link.port = Some(PortSettings::from_info(&attrs));
                         }
                         LinkInfo::Data(InfoData::Vxlan(attrs)) => {
                             let mut v = Vxlan {
@@ -823,4 +958,76 @@ fn link_from(l: LinkMessage) -> Link {
         }
     }
     link
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A bridge port's settings are read from `IFLA_INFO_SLAVE_DATA` (the bytes a kernel
+    /// dump carries, parsed back), and restoring them sends only those that differ.
+    #[test]
+    fn port_settings_read_from_a_dump_and_restore_only_what_differs() {
+        let mut m = LinkMessage::default();
+        m.header.index = 9;
+        m.attributes.push(LinkAttribute::IfName("veth1".into()));
+        m.attributes.push(LinkAttribute::Controller(4));
+        m.attributes.push(LinkAttribute::LinkInfo(vec![
+            LinkInfo::Kind(InfoKind::Veth),
+            LinkInfo::PortKind(InfoPortKind::Bridge),
+            LinkInfo::PortData(InfoPortData::BridgePort(vec![
+                InfoBridgePort::Priority(32),
+                InfoBridgePort::Cost(2),
+                InfoBridgePort::HairpinMode(true),
+                InfoBridgePort::Learning(true),
+                InfoBridgePort::UnicastFlood(true),
+                InfoBridgePort::PortNumber(1),
+                InfoBridgePort::MulticastFlood(true),
+                InfoBridgePort::BroadcastFlood(true),
+                InfoBridgePort::NeighSupress(false),
+                InfoBridgePort::Isolated(false),
+            ])),
+        ]));
+        // Through the wire format, as a dump brings it.
+        let mut packet = NetlinkMessage::new(
+            NetlinkHeader::default(),
+            NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewLink(m)),
+        );
+        packet.finalize();
+        let mut buf = vec![0; packet.buffer_len()];
+        packet.serialize(&mut buf);
+        let reply = NetlinkMessage::<RouteNetlinkMessage>::deserialize(&buf).unwrap();
+        let NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewLink(parsed)) = reply.payload
+        else {
+            panic!("not a link: {reply:?}");
+        };
+        let link = link_from(parsed);
+        assert_eq!(link.master, Some(4));
+        let was = link.port.expect("a bridge port's settings");
+        assert_eq!(
+            was.to_string(),
+            "hairpin on learning on flood on mcast_flood on bcast_flood on neigh_suppress off \
+             isolated off cost 2 priority 32"
+        );
+        // Rejoined: the kernel's defaults, hairpin off. Only hairpin goes back.
+        let now = PortSettings {
+            hairpin: Some(false),
+            ..was.clone()
+        };
+        let missing = was.missing_from(&now);
+        assert_eq!(
+            missing,
+            PortSettings {
+                hairpin: Some(true),
+                ..PortSettings::default()
+            }
+        );
+        assert_eq!(missing.to_info(), [InfoBridgePort::HairpinMode(true)]);
+        assert!(was.missing_from(&was).is_empty());
+        assert_eq!(PortSettings::from_info(&was.to_info()), was);
+        // A link no bridge holds has none.
+        let mut plain = LinkMessage::default();
+        plain.attributes.push(LinkAttribute::IfName("eth0".into()));
+        assert_eq!(link_from(plain).port, None);
+    }
 }
