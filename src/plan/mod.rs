@@ -99,7 +99,7 @@ pub struct Plan {
     /// The consumer facts for this distribution at this version (`profile/`).
     pub profile: profile::Profile,
     /// What the targets have no knob for, outside the CNI's own (`cni.not_applied`): node
-    /// settings, kube-proxy, the firewall. Reported by `check`.
+    /// settings, kube-proxy, the API server's port, the firewall. Reported by `check`.
     #[serde(skip)]
     pub not_applied: not_applied::Record,
 }
@@ -449,8 +449,7 @@ pub fn lower(intent: &NetworkIntent, source_text: &str) -> Plan {
     plan.api_server_port = own_endpoint_port(&plan).unwrap_or(API_SERVER_PORT);
     ports::claim_all(intent, &mut plan);
     host::derive(&mut plan);
-    plan.not_applied =
-        not_applied::record(intent, &plan.nodes, &plan.profile, plan.firewall.as_ref());
+    plan.not_applied = not_applied::record(intent, &plan);
     plan.proxy = host::proxy_plan(intent, &plan);
     plan.workloads = workloads::lower(
         intent,

@@ -9,15 +9,16 @@
 //! `secondaryAddress`); kubeadm, Canonical Kubernetes and a manual control plane have no
 //! setting for a node's external address; RKE2 fixes kube-apiserver's bind address at 0.0.0.0
 //! and Canonical Kubernetes has no bind-address setting; Canonical Kubernetes 1.36 runs no
-//! kube-proxy (`cluster.kubeProxy`); the nftables firewall backend has no zones
-//! (`firewall.zone`).
+//! kube-proxy (`cluster.kubeProxy`); RKE2, k3s and Canonical Kubernetes take no API server
+//! port from netc (`controlPlaneEndpoint` at a node's own address, another port than 6443);
+//! the nftables firewall backend has no zones (`firewall.zone`).
 
 use std::net::IpAddr;
 
 use crate::intent::{Distribution, FirewallBackend, KubeProxy, NetworkIntent, Role, Span, values};
 
-use super::profile::{Minor, Profile, Target};
-use super::{FirewallPlan, NodePlan};
+use super::profile::{self, Key, Minor, Profile, Target, Value};
+use super::{API_SERVER_PORT, FirewallPlan, NodePlan, Plan};
 
 /// Everything the cluster's targets cannot take, outside the CNI's own: reported by `check`
 /// (`validate/not_applied.rs`), never dropped.
@@ -27,25 +28,25 @@ pub struct Record {
     pub nodes: Vec<NodeNotApplied>,
     /// `cluster.kubeProxy` on a target that runs no kube-proxy.
     pub kube_proxy: Option<KubeProxyNotApplied>,
+    /// The API server port a control-plane endpoint at a node's own address asks for, on a
+    /// target netc cannot move the API server's port on.
+    pub api_server_port: Option<ApiServerPortNotApplied>,
     /// `firewall:` settings the chosen backend has no knob for.
     pub firewall: Vec<FirewallNotApplied>,
 }
 
-/// Decides the record from the intent and the Plan's nodes, profile and firewall.
-pub(super) fn record(
-    intent: &NetworkIntent,
-    nodes: &[NodePlan],
-    profile: &Profile,
-    firewall: Option<&FirewallPlan>,
-) -> Record {
+/// Decides the record from the intent and the Plan's nodes, profile, API server port and
+/// firewall (everything but the record itself is lowered by then).
+pub(super) fn record(intent: &NetworkIntent, plan: &Plan) -> Record {
     Record {
-        nodes: node_settings(intent, nodes),
+        nodes: node_settings(intent, &plan.nodes),
         kube_proxy: intent
             .cluster
             .kube_proxy
             .as_ref()
-            .and_then(|kp| kube_proxy(kp, profile)),
-        firewall: firewall_settings(intent, firewall),
+            .and_then(|kp| kube_proxy(kp, &plan.profile)),
+        api_server_port: api_server_port(intent, plan),
+        firewall: firewall_settings(intent, plan.firewall.as_ref()),
     }
 }
 
@@ -88,6 +89,49 @@ fn kube_proxy(kp: &KubeProxy, profile: &Profile) -> Option<KubeProxyNotApplied> 
         target: profile.target,
         version,
         span,
+    })
+}
+
+/// A control-plane endpoint at a control-plane node's own address with a port other than
+/// 6443 (`Plan::api_server_port`), on a target netc cannot move the API server's port on.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ApiServerPortNotApplied {
+    /// The target without a port setting netc writes.
+    pub target: Target,
+    /// The port the endpoint asks for.
+    pub port: u16,
+    /// `controlPlaneEndpoint` as given.
+    pub endpoint: String,
+    /// The span of `controlPlaneEndpoint`.
+    pub span: Span,
+}
+
+/// The API server's port: an endpoint at a control-plane node's own address reaches that
+/// node's API server, so it must listen on the endpoint's port. netc writes the port where the
+/// target has a setting for it (the profile's `ApiServerPortSetting` facts): kubeadm's
+/// `localAPIEndpoint.bindPort` (kubernetes/kubernetes `cmd/kubeadm/app/apis/kubeadm/v1beta4/
+/// types.go`) and kube-apiserver's `--secure-port` on a manual control plane. RKE2 fixes the
+/// port (its probes and kubeconfigs use 6443, rancher/rke2 `pkg/podtemplate/spec.go`),
+/// Canonical Kubernetes has no key for it (canonical/k8s-snap
+/// `docs/canonicalk8s/_parts/bootstrap_config.md`), and k3s' `https-listen-port`
+/// (k3s-io/k3s `pkg/cli/cmds/server.go`) is a setting netc does not write. Decided only at a
+/// version that parses (`header.rs` reports one that does not); a version below every range
+/// of the fact takes no port either.
+fn api_server_port(intent: &NetworkIntent, plan: &Plan) -> Option<ApiServerPortNotApplied> {
+    let endpoint = intent.cluster.control_plane_endpoint.as_ref()?;
+    let version = plan.profile.version?;
+    if plan.api_server_port == API_SERVER_PORT {
+        return None;
+    }
+    let target = plan.profile.target;
+    let setting = profile::lookup(target, Key::ApiServerPortSetting, version).map(|f| f.value);
+    let writes = matches!(target, Target::Kubeadm | Target::Manual)
+        && matches!(setting, Some(Value::Text(_)));
+    (!writes).then(|| ApiServerPortNotApplied {
+        target,
+        port: plan.api_server_port,
+        endpoint: endpoint.value.clone(),
+        span: endpoint.span,
     })
 }
 
@@ -321,5 +365,40 @@ mod tests {
             )
         );
         assert!(zoned("firewalld").not_applied.firewall.is_empty());
+    }
+
+    /// The API server's port in the same record: an endpoint at a control-plane node's own
+    /// address with another port than 6443 is recorded on RKE2 and k3s (no port setting netc
+    /// writes), not on kubeadm (`localAPIEndpoint.bindPort`), not at 6443, not for a load
+    /// balancer's address.
+    #[test]
+    fn the_plan_records_an_api_server_port_a_target_cannot_take() {
+        let rke2 = include_str!("../../examples/rke2-canal.yaml");
+        let at = |text: &str, from: &str, to: &str| plan(&text.replacen(from, to, 1));
+        let p = at(rke2, "10.20.0.10:6443", "10.20.0.10:8443");
+        let n = p.not_applied.api_server_port.as_ref().expect("recorded");
+        assert_eq!(
+            (n.target, n.port, n.endpoint.as_str()),
+            (Target::Rke2, 8443, "10.20.0.10:8443")
+        );
+        assert_eq!(
+            at(rke2, "10.20.0.10:6443", "10.99.0.1:8443")
+                .not_applied
+                .api_server_port,
+            None
+        );
+        assert_eq!(plan(rke2).not_applied.api_server_port, None);
+        let k3s = include_str!("../../examples/k3s-flannel.yaml");
+        let p = at(k3s, "192.168.50.10:6443", "192.168.50.10:8443");
+        assert_eq!(
+            p.not_applied.api_server_port.map(|n| n.target),
+            Some(Target::K3s)
+        );
+        let kubeadm = include_str!("../../examples/kubeadm-flannel.yaml");
+        let p = at(kubeadm, "10.0.1.100:6443", "10.0.1.100:8443");
+        assert_eq!(
+            (p.api_server_port, p.not_applied.api_server_port),
+            (8443, None)
+        );
     }
 }

@@ -1,13 +1,15 @@
 //! `netc::cni::setting-not-applied`, `netc::nodes::setting-not-applied`,
-//! `netc::kube-proxy::setting-not-applied` and `netc::firewall::setting-not-applied`: the Plan's
+//! `netc::kube-proxy::setting-not-applied`, `netc::endpoint::port-unsupported` and
+//! `netc::firewall::setting-not-applied`: the Plan's
 //! one record of what each target cannot take (`CniPlan::not_applied`, decided next to each
 //! plugin's settings; `Plan::not_applied`, `plan/not_applied.rs`, with the upstream facts
 //! behind each decision), reported here and only here, so no accepted setting is dropped
 //! silently. This file decides nothing: it words what the Plan recorded.
 //!
 //! Three entry points keep each finding where the report has always listed it: [`check`] (CNI
-//! and node settings) after the CNI family, [`kube_proxy`] among the target-profile findings
-//! (`profile.rs` calls it), [`firewall`] where the firewall family stood.
+//! and node settings) after the CNI family, [`kube_proxy`] and [`api_server_port`] among the
+//! target-profile findings (`profile.rs` calls them), [`firewall`] where the firewall family
+//! stood.
 
 use crate::diagnostic::{Diag, code};
 use crate::intent::{Distribution, NetworkIntent};
@@ -136,6 +138,32 @@ pub(super) fn kube_proxy(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag
     }
     d = d.label(intent.cluster.kubernetes_version.span, "kubernetesVersion");
     out.push(d.help("remove cluster.kubeProxy, or configure Cilium's kube-proxy replacement"));
+}
+
+/// The API server's port from a control-plane endpoint at a node's own address, on a target
+/// without a port setting netc writes: an error labelled on the endpoint and on
+/// `cluster.distribution`. Called by `profile.rs`, in its place among the profile's findings.
+pub(super) fn api_server_port(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
+    let Some(n) = &plan.not_applied.api_server_port else {
+        return;
+    };
+    let default = crate::plan::API_SERVER_PORT;
+    out.push(
+        Diag::error(
+            code::ENDPOINT_PORT_UNSUPPORTED,
+            format!(
+                "controlPlaneEndpoint `{}` is a control-plane node's own address, so its API server must listen on {}; netc cannot move {}'s API server off {default}",
+                n.endpoint,
+                n.port,
+                n.target.name(),
+            ),
+        )
+        .label(n.span, "the node itself, another port")
+        .label(intent.cluster.distribution.span, "distribution")
+        .help(format!(
+            "use port {default} on a node's own address, or put a load balancer's address in controlPlaneEndpoint"
+        )),
+    );
 }
 
 /// A `firewall:` setting the backend has no knob for: a warning labelled on the value and on

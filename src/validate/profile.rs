@@ -80,39 +80,8 @@ pub(super) fn check(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
         );
     }
     kube_proxy(intent, plan, v, out);
-    api_server_port(intent, plan, v, out);
-}
-
-/// The API server's port from a control-plane endpoint at a node's own address: a target
-/// without a port setting netc writes cannot serve another port than 6443.
-fn api_server_port(intent: &NetworkIntent, plan: &Plan, v: Minor, out: &mut Vec<Diag>) {
-    let Some(endpoint) = &intent.cluster.control_plane_endpoint else {
-        return;
-    };
-    if plan.api_server_port == crate::plan::API_SERVER_PORT {
-        return;
-    }
-    let target = plan.profile.target;
-    let setting = profile::lookup(target, Key::ApiServerPortSetting, v).map(|f| f.value);
-    let writes = matches!(target, Target::Kubeadm | Target::Manual)
-        && matches!(setting, Some(Value::Text(_)));
-    if !writes {
-        out.push(
-            Diag::error(
-                code::ENDPOINT_PORT_UNSUPPORTED,
-                format!(
-                    "controlPlaneEndpoint `{}` is a control-plane node's own address, so its API server must listen on {}; netc cannot move {}'s API server off {}",
-                    endpoint.value,
-                    plan.api_server_port,
-                    target.name(),
-                    crate::plan::API_SERVER_PORT
-                ),
-            )
-            .label(endpoint.span, "the node itself, another port")
-            .label(intent.cluster.distribution.span, "distribution")
-            .help(format!("use port {} on a node's own address, or put a load balancer's address in controlPlaneEndpoint", crate::plan::API_SERVER_PORT)),
-        );
-    }
+    // The Plan's record, worded by `not_applied.rs`, in its place among the profile's findings.
+    super::not_applied::api_server_port(intent, plan, out);
 }
 
 /// Canonical Kubernetes runs Cilium; Calico only in the moonray flavor of a few releases.
