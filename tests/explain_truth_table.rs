@@ -792,7 +792,9 @@ const CASES: &[Case] = &[
     case(FW, NONE, "192.168.9.9", "node/worker-1", "tcp/22", true),
     case(FW, NONE, "192.168.9.9", "node/worker-1", "tcp/7000", false),
     case(FW, NONE, "prod/web", "node/worker-1", "tcp/7000", false),
-    case(FW, NONE, "prod/web", "node/worker-1", "tcp/8443", true),
+    // A pod on the node itself: delivered locally, a trusted pod network. (From another
+    // node, Calico's natOutgoing masquerades it: CNI_MASQ_CASES.)
+    case(FW, NONE, "prod/db", "node/worker-1", "tcp/8443", true),
     case(FW, NONE, "192.168.9.9", "node/cp-1", "tcp/6443", true),
     case(FW, NONE, "192.168.9.9", "node/worker-1", "tcp/6443", false),
     case(
@@ -1170,6 +1172,206 @@ const MASQ_CASES: &[MasqCase] = &[
         true,
     ),
 ];
+
+// The masquerade the CNI itself does, on BRIDGE_BASE with another plugin: the node firewall
+// judges the address it sees, and an address outside the cluster sees the node.
+const FLANNEL_MASQ: &str = "flannel-io/flannel v0.28.9 pkg/trafficmngr/iptables/iptables.go masqRules (nftables.go addMasqRules the same): FLANNEL-POSTRTG `-s 10.244.0.0/16 ! -d 224.0.0.0/4 -j MASQUERADE` after returning for traffic inside the network; kube-flannel.yml runs flanneld --ip-masq: a pod reaching another node's address arrives from its node's";
+const FLANNEL_POD: &str = "flannel-io/flannel v0.28.9 masqRules: `-s <node subnet> -d 10.244.0.0/16 -j RETURN` first: pod to pod is never masqueraded";
+const FLANNEL_MCAST: &str =
+    "flannel-io/flannel v0.28.9 masqRules: `! -d 224.0.0.0/4`: multicast is never masqueraded";
+const FLANNEL_OFF: &str = "rke2-flannel `flannel.args` without --ip-masq (emit::rke2, natOutgoing: false): no FLANNEL-POSTRTG masquerade, the pod keeps its trusted address";
+const CANAL_MASQ: &str = "calico manifests/canal.yaml, rke2-charts rke2-canal: FLANNELD_IP_MASQ from canal-config `masquerade` (emit::rke2 calico.masquerade): flanneld's masquerade as with flannel";
+const CALICO_MASQ: &str = "projectcalico/calico felix/rules/nat.go makeNATOutgoingRuleIPTables: `--match-set cali40masq-ipam-pools src ! --match-set cali40all-ipam-pools dst -j MASQUERADE` (natOutgoingExclusions default IPPoolsOnly: node addresses are not excluded)";
+const CALICO_POD: &str = "projectcalico/calico felix/rules/nat.go: a destination in any IP pool (cali40all-ipam-pools) is never masqueraded";
+const CALICO_OFF: &str = "projectcalico/calico felix/dataplane/linux/masq_mgr.go: a pool with natOutgoing false is not in masq-ipam-pools: no masquerade, the pod keeps its trusted address";
+const CILIUM_TUNNEL: &str = "cilium/cilium pkg/datapath/iptables/iptables.go installMasqueradeRules: `-s <node range> ! -d <node range> ! -o cilium_+ -j MASQUERADE` (tunnel: RemoteSNATDstAddrExclusionCIDR is the node range; remote pods leave on cilium_vxlan): another node's address is masqueraded";
+const CILIUM_NATIVE: &str = "cilium/cilium installMasqueradeRules with native routing (NodeIpsetNeeded): `-s <node range> -m set --match-set cilium_node_set_v4 dst -j ACCEPT` first (\"exclude traffic to cluster nodes from masquerade\"), then `! -d <ipv4NativeRoutingCIDR>`: another node sees the pod, an outside host the node";
+const CILIUM_OFF: &str = "cilium values enableIPv4Masquerade: false (emit::cilium, natOutgoing: false): no masquerade rule, the pod keeps its trusted address";
+
+const FLANNEL: (&str, &str) = ("cni: {plugin: bridge}", "cni: {plugin: flannel}");
+const FLANNEL_RKE2_OFF: (&str, &str) = (
+    "distribution: kubeadm\n  kubernetesVersion: v1.31.2\n  podCIDR: 10.244.0.0/16\n  serviceCIDR: 10.96.0.0/12\ncni: {plugin: bridge}",
+    "distribution: rke2\n  kubernetesVersion: v1.31.2\n  podCIDR: 10.244.0.0/16\n  serviceCIDR: 10.96.0.0/12\ncni: {plugin: flannel, calico: {natOutgoing: false}}",
+);
+const CANAL: (&str, &str) = (
+    "distribution: kubeadm\n  kubernetesVersion: v1.31.2\n  podCIDR: 10.244.0.0/16\n  serviceCIDR: 10.96.0.0/12\ncni: {plugin: bridge}",
+    "distribution: rke2\n  kubernetesVersion: v1.31.2\n  podCIDR: 10.244.0.0/16\n  serviceCIDR: 10.96.0.0/12\ncni: {plugin: canal}",
+);
+const CALICO: (&str, &str) = ("cni: {plugin: bridge}", "cni: {plugin: calico}");
+const CALICO_NAT_OFF: (&str, &str) = (
+    "cni: {plugin: bridge}",
+    "cni: {plugin: calico, calico: {natOutgoing: false}}",
+);
+const CILIUM: (&str, &str) = ("cni: {plugin: bridge}", "cni: {plugin: cilium}");
+const CILIUM_NATIVE_ROUTING: (&str, &str) = (
+    "cni: {plugin: bridge}",
+    "cni: {plugin: cilium, encapsulation: none}",
+);
+const CILIUM_NAT_OFF: (&str, &str) = (
+    "cni: {plugin: bridge}",
+    "cni: {plugin: cilium, calico: {natOutgoing: false}}",
+);
+
+/// One question on BRIDGE_BASE with another CNI: the verdict, and the masquerade the answer
+/// must name on the destination's side (`Some(by)`: a decider from cp-1, whose `what` ends in
+/// `(by)`), or none (`None`: the destination sees the pod).
+struct CniMasqCase {
+    cite: &'static str,
+    edit: (&'static str, &'static str),
+    from: &'static str,
+    to: &'static str,
+    port: &'static str,
+    allowed: bool,
+    masquerade: Option<&'static str>,
+}
+
+const fn cni_masq(
+    cite: &'static str,
+    edit: (&'static str, &'static str),
+    (from, to, port): (&'static str, &'static str, &'static str),
+    allowed: bool,
+    masquerade: Option<&'static str>,
+) -> CniMasqCase {
+    CniMasqCase {
+        cite,
+        edit,
+        from,
+        to,
+        port,
+        allowed,
+        masquerade,
+    }
+}
+
+/// An address outside the cluster (TEST-NET-3).
+const OUTSIDE: &str = "203.0.113.7";
+const WEB_TO_NODE: (&str, &str, &str) = ("prod/web", "node/worker-1", "tcp/7000");
+const WEB_TO_NODE_RULE: (&str, &str, &str) = ("prod/web", "node/worker-1", "tcp/7100");
+const WEB_TO_HOSTNET: (&str, &str, &str) = ("prod/web", "prod/agent", "tcp/9100");
+const WEB_TO_OUTSIDE: (&str, &str, &str) = ("prod/web", OUTSIDE, "tcp/443");
+const WEB_TO_POD: (&str, &str, &str) = ("prod/web", "prod/db", "tcp/5432");
+const DB_TO_OWN_NODE: (&str, &str, &str) = ("prod/db", "node/worker-1", "tcp/7000");
+
+const FLANNELD: Option<&str> = Some("(flanneld --ip-masq)");
+const FELIX: Option<&str> = Some("(Calico natOutgoing)");
+const CILIUM_AGENT: Option<&str> = Some("(Cilium masquerade)");
+
+const CNI_MASQ_CASES: &[CniMasqCase] = &[
+    // flannel (kubeadm: kube-flannel.yml's --ip-masq)
+    cni_masq(FLANNEL_MASQ, FLANNEL, WEB_TO_NODE, false, FLANNELD),
+    cni_masq(FLANNEL_MASQ, FLANNEL, WEB_TO_NODE_RULE, true, FLANNELD),
+    cni_masq(FLANNEL_MASQ, FLANNEL, WEB_TO_HOSTNET, false, FLANNELD),
+    cni_masq(FLANNEL_MASQ, FLANNEL, WEB_TO_OUTSIDE, true, FLANNELD),
+    cni_masq(
+        FLANNEL_MASQ,
+        FLANNEL,
+        ("prod/any", "node/worker-1", "tcp/7000"),
+        false,
+        FLANNELD,
+    ),
+    cni_masq(FLANNEL_POD, FLANNEL, WEB_TO_POD, true, None),
+    cni_masq(MASQ_SAME, FLANNEL, DB_TO_OWN_NODE, true, None),
+    cni_masq(
+        FLANNEL_MCAST,
+        FLANNEL,
+        ("prod/web", "239.1.2.3", "udp/5000"),
+        true,
+        None,
+    ),
+    cni_masq(FLANNEL_OFF, FLANNEL_RKE2_OFF, WEB_TO_NODE, true, None),
+    cni_masq(FLANNEL_OFF, FLANNEL_RKE2_OFF, WEB_TO_OUTSIDE, true, None),
+    // Canal (RKE2: flanneld with FLANNELD_IP_MASQ)
+    cni_masq(CANAL_MASQ, CANAL, WEB_TO_NODE, false, FLANNELD),
+    cni_masq(CANAL_MASQ, CANAL, WEB_TO_OUTSIDE, true, FLANNELD),
+    // Calico (natOutgoing on the pool)
+    cni_masq(CALICO_MASQ, CALICO, WEB_TO_NODE, false, FELIX),
+    cni_masq(CALICO_MASQ, CALICO, WEB_TO_NODE_RULE, true, FELIX),
+    cni_masq(CALICO_MASQ, CALICO, WEB_TO_OUTSIDE, true, FELIX),
+    cni_masq(CALICO_POD, CALICO, WEB_TO_POD, true, None),
+    cni_masq(MASQ_SAME, CALICO, DB_TO_OWN_NODE, true, None),
+    cni_masq(CALICO_OFF, CALICO_NAT_OFF, WEB_TO_NODE, true, None),
+    cni_masq(CALICO_OFF, CALICO_NAT_OFF, WEB_TO_OUTSIDE, true, None),
+    // Cilium, tunnel routing (the default)
+    cni_masq(CILIUM_TUNNEL, CILIUM, WEB_TO_NODE, false, CILIUM_AGENT),
+    cni_masq(CILIUM_TUNNEL, CILIUM, WEB_TO_NODE_RULE, true, CILIUM_AGENT),
+    cni_masq(CILIUM_TUNNEL, CILIUM, WEB_TO_OUTSIDE, true, CILIUM_AGENT),
+    cni_masq(CILIUM_TUNNEL, CILIUM, WEB_TO_POD, true, None),
+    // Cilium, native routing: cluster nodes are excluded
+    cni_masq(
+        CILIUM_NATIVE,
+        CILIUM_NATIVE_ROUTING,
+        WEB_TO_NODE,
+        true,
+        None,
+    ),
+    cni_masq(
+        CILIUM_NATIVE,
+        CILIUM_NATIVE_ROUTING,
+        WEB_TO_HOSTNET,
+        true,
+        None,
+    ),
+    cni_masq(
+        CILIUM_NATIVE,
+        CILIUM_NATIVE_ROUTING,
+        WEB_TO_OUTSIDE,
+        true,
+        CILIUM_AGENT,
+    ),
+    cni_masq(CILIUM_OFF, CILIUM_NAT_OFF, WEB_TO_NODE, true, None),
+    cni_masq(CILIUM_OFF, CILIUM_NAT_OFF, WEB_TO_OUTSIDE, true, None),
+];
+
+/// The masquerade flannel, Canal, Calico and Cilium do themselves, as upstream's rules read:
+/// another node's firewall judges the sending node's address, an outside host sees the node,
+/// pods see pods.
+#[test]
+fn the_cni_masquerade_as_the_destination_sees_it() {
+    let mut failures = Vec::new();
+    for (i, c) in CNI_MASQ_CASES.iter().enumerate() {
+        assert!(BRIDGE_BASE.contains(c.edit.0), "case {i}: {:?}", c.edit);
+        let text = BRIDGE_BASE.replace(c.edit.0, c.edit.1);
+        let e = match ask(&text, c.from, c.to, c.port) {
+            Ok(e) => e,
+            Err(msg) => {
+                failures.push(format!("case {i} ({}): {msg}", c.cite));
+                continue;
+            }
+        };
+        let named: Vec<&str> = e
+            .ingress
+            .rules
+            .iter()
+            .filter(|r| r.what.starts_with("masquerade of "))
+            .map(|r| r.what.as_str())
+            .collect();
+        let masquerade_ok = match c.masquerade {
+            Some(by) => {
+                e.ingress
+                    .rules
+                    .first()
+                    .is_some_and(|r| r.node.as_deref() == Some("cp-1") && r.what.ends_with(by))
+                    && e.ingress.reason.contains("masqueraded to 10.0.1.10")
+            }
+            None => named.is_empty(),
+        };
+        if e.allowed != c.allowed || !masquerade_ok {
+            failures.push(format!(
+                "case {i} ({}): {} -> {} {}: expected allowed={} masquerade={:?}, got {} {:?}\n  ingress: {}",
+                c.cite,
+                c.from,
+                c.to,
+                c.port,
+                c.allowed,
+                c.masquerade,
+                e.allowed,
+                named,
+                e.ingress.reason
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
 
 /// The masquerade netc emits and hostNetwork pods: the firewall judges the address it sees.
 #[test]

@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use super::{ArtifactSink, Context, EmitError, yaml};
 use crate::intent::{CniPlugin, Distribution};
+use crate::plan::masquerade::cilium_native_routing_cidr;
 use crate::plan::{CiliumSettings, Plan};
 
 pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitError> {
@@ -147,8 +148,8 @@ pub fn datapath(plan: &Plan, cilium: &CiliumSettings) -> Datapath {
         tunnel_protocol: (!native).then_some("vxlan"),
         tunnel_port: cilium.tunnel_port,
         auto_direct_node_routes: native.then_some(true),
-        ipv4_native_routing_cidr: if native { v4.first().copied() } else { None },
-        ipv6_native_routing_cidr: if native { v6.first().copied() } else { None },
+        ipv4_native_routing_cidr: cilium_native_routing_cidr(plan, cilium, false),
+        ipv6_native_routing_cidr: cilium_native_routing_cidr(plan, cilium, true),
         mtu: cilium.mtu,
         devices: cilium.devices.clone(),
         enable_ipv4_masquerade: cilium.masquerade && !v4.is_empty(),

@@ -120,16 +120,7 @@ pub enum Backend {
 /// Plan's `FlannelSettings`; `Backend.MTU` is the underlay MTU (flannel gives its device
 /// `MTU - 50`, flannel-io/flannel `pkg/backend/vxlan/device.go`).
 pub fn net_conf(plan: &Plan, flannel: &FlannelSettings) -> NetConf {
-    let v4 = plan
-        .pod_cidrs
-        .iter()
-        .copied()
-        .find(|n| matches!(n, IpNet::V4(_)));
-    let v6 = plan
-        .pod_cidrs
-        .iter()
-        .copied()
-        .find(|n| matches!(n, IpNet::V6(_)));
+    let (v4, v6) = crate::plan::masquerade::first_pod_cidrs(plan);
     let backend = match &flannel.backend {
         FlannelBackend::HostGw => Backend::HostGw,
         FlannelBackend::Wireguard {

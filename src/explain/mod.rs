@@ -11,10 +11,11 @@
 //!
 //! The destination judges the source address it sees. A hostNetwork pod sends as its node
 //! (the node's address; to the node itself, through `lo`). A pod's connection that leaves its
-//! node under the masquerade netc emits (`plan::firewall::NodeFirewall::masquerades`: with the
-//! bridge plugin, pod traffic to anywhere but the pod network) arrives with its node's address,
-//! so another node's firewall judges it as that node; to its own node it is delivered locally
-//! with the pod's address.
+//! node masqueraded (`plan::masquerade::Masquerade::masquerades`, the one fact per node: netc's
+//! node firewall with the bridge plugin, flanneld's `--ip-masq` with flannel and Canal, Calico's
+//! `natOutgoing`, Cilium's masquerade) arrives with its node's address, so another node's
+//! firewall judges it as that node, and an address outside the cluster sees the node; to its
+//! own node it is delivered locally with the pod's address.
 
 pub mod diff;
 mod firewall;
@@ -32,6 +33,7 @@ use crate::digest::count;
 use crate::intent::Span;
 use crate::intent::values::{self, Protocol};
 use crate::plan::firewall::{NodeFirewall, node_firewall};
+use crate::plan::masquerade::{Masquerade, node_masquerade};
 use crate::plan::{NodePlan, Plan, Selector, WorkloadOrigin, WorkloadPlan};
 pub use policy::Dir;
 use policy::{Compiled, CompiledPeer, PortMatch, Rule};
@@ -155,6 +157,8 @@ pub struct Connectivity<'p> {
     ns_labels: Vec<BTreeMap<String, String>>,
     /// Per node: its firewall as emitted (`None` without a `firewall:` section).
     firewalls: Vec<Option<NodeFirewall>>,
+    /// Per node: how its pods' traffic is masqueraded ([`node_masquerade`]).
+    masquerades: Vec<Masquerade>,
     /// Whether any node masquerades its pods' traffic (else a pod is always seen as itself).
     masquerading: bool,
     /// Per node: [`node_addresses`].
@@ -167,7 +171,7 @@ enum Seen {
     /// From the destination node itself: through `lo`.
     Loopback,
     /// From node `node`'s address: its host traffic (a node, a hostNetwork pod), or a pod's
-    /// connection `masqueraded` (the emitted masquerade network) by that node.
+    /// connection `masqueraded` (the masquerade's source network) by that node.
     Host {
         node: usize,
         masqueraded: Option<IpNet>,
@@ -225,13 +229,19 @@ impl<'p> Connectivity<'p> {
             .collect();
         let firewalls: Vec<Option<NodeFirewall>> =
             plan.nodes.iter().map(|n| node_firewall(plan, n)).collect();
+        let masquerades: Vec<Masquerade> = plan
+            .nodes
+            .iter()
+            .map(|n| node_masquerade(plan, n))
+            .collect();
         Connectivity {
             plan,
             policies,
             enforced: crate::plan::enforces_network_policies(plan.distribution, plan.cni.plugin),
             selecting,
             ns_labels,
-            masquerading: firewalls.iter().flatten().any(|f| !f.masquerade.is_empty()),
+            masquerading: masquerades.iter().any(|m| !m.rules.is_empty()),
+            masquerades,
             firewalls,
             node_addresses: plan.nodes.iter().map(node_addresses).collect(),
         }
@@ -390,7 +400,7 @@ impl<'p> Connectivity<'p> {
 
     /// Every way node `d` may see a connection from `from` to `to` (one of `d`'s addresses):
     /// per node the source may be on, its host traffic (through `lo` on `d` itself), a pod
-    /// masqueraded by its node when the emitted masquerade covers the destination, else the
+    /// masqueraded by its node when that node's masquerade covers the destination, else the
     /// source's own addresses.
     fn seen_at<'a>(
         &'a self,
@@ -427,8 +437,7 @@ impl<'p> Connectivity<'p> {
                 Box::new(nodes.into_iter().map(move |s| {
                     let masq = (s != d)
                         .then(|| {
-                            self.firewalls[s]
-                                .as_ref()?
+                            self.masquerades[s]
                                 .masquerades(&self.plan.nodes[s].pod_cidrs, &to_addresses)
                         })
                         .flatten();
@@ -493,29 +502,60 @@ impl<'p> Connectivity<'p> {
                 let source = node_addresses(sender);
                 let mut v = firewall::evaluate(node, fw, &source, port.protocol, port.port);
                 if let Some(net) = masqueraded {
-                    let shown: Vec<String> = source.iter().map(|a| a.addr().to_string()).collect();
-                    v.reason = format!(
-                        "{} leaves node {} masqueraded to {} (its firewall masquerades {net} to \
-                         outside it); {}",
-                        self.describe(from),
-                        sender.name,
-                        shown.join(", "),
-                        v.reason
-                    );
-                    v.rules.insert(
-                        0,
-                        Decider {
-                            policy: None,
-                            node: Some(sender.name.clone()),
-                            what: format!("masquerade of {net} (postrouting)"),
-                            span: Default::default(),
-                            line: None,
-                        },
-                    );
+                    v.reason = format!("{}; {}", self.masquerade_text(from, *s, *net), v.reason);
+                    v.rules.insert(0, self.masquerade_decider(*s, *net));
                 }
                 v
             }
         }
+    }
+
+    /// "`from` leaves node `s` masqueraded to its address (… masquerades `net` …)".
+    fn masquerade_text(&self, from: &Endpoint, s: usize, net: IpNet) -> String {
+        let sender = &self.plan.nodes[s];
+        let shown: Vec<String> = self.node_addresses[s]
+            .iter()
+            .map(|a| a.addr().to_string())
+            .collect();
+        format!(
+            "{} leaves node {} masqueraded to {} ({} masquerades {net} to outside it)",
+            self.describe(from),
+            sender.name,
+            shown.join(", "),
+            self.masquerades[s].by.describe()
+        )
+    }
+
+    /// The masquerade of node `s` as a decider.
+    fn masquerade_decider(&self, s: usize, net: IpNet) -> Decider {
+        Decider {
+            policy: None,
+            node: Some(self.plan.nodes[s].name.clone()),
+            what: format!(
+                "masquerade of {net} ({})",
+                self.masquerades[s].by.describe()
+            ),
+            span: Default::default(),
+            line: None,
+        }
+    }
+
+    /// For a destination outside the intent: the nodes that masquerade a pod `from` to it,
+    /// with the masquerade network (an outside host sees those nodes' addresses).
+    fn masqueraded_to_outside(&self, from: &Endpoint, to: IpNet) -> Vec<(usize, IpNet)> {
+        let Some(i) = self.pod(from) else {
+            return Vec::new();
+        };
+        if !self.masquerading {
+            return Vec::new();
+        }
+        self.nodes_of(self.workload(i))
+            .into_iter()
+            .filter_map(|s| {
+                let net = self.masquerades[s].masquerades(&self.plan.nodes[s].pod_cidrs, &[to])?;
+                Some((s, net))
+            })
+            .collect()
     }
 
     /// Whether `e` is a pod that policies apply to (not hostNetwork).
@@ -722,11 +762,36 @@ impl<'p> Connectivity<'p> {
     /// The destination's side.
     fn ingress_side(&self, from: &Endpoint, to: &Endpoint, port: &FlowPort) -> SideVerdict {
         match to {
-            Endpoint::Cidr(n) => SideVerdict::allowed(
-                Layer::None,
-                format!("{n} is outside what the intent describes: no ingress side"),
-                Vec::new(),
-            ),
+            Endpoint::Cidr(n) => {
+                let mut reason =
+                    format!("{n} is outside what the intent describes: no ingress side");
+                let masqueraded = self.masqueraded_to_outside(from, *n);
+                let mut rules = Vec::new();
+                match masqueraded.as_slice() {
+                    [] => {}
+                    [(s, net)] => {
+                        reason = format!("{reason}; {}", self.masquerade_text(from, *s, *net));
+                        rules.push(self.masquerade_decider(*s, *net));
+                    }
+                    [(s, net), ..] => {
+                        let by = self.masquerades[*s].by.describe();
+                        reason = format!(
+                            "{reason}; {} leaves any of its {} nodes masqueraded to that node's \
+                             address ({by} masquerades {net} to outside it)",
+                            self.describe(from),
+                            masqueraded.len()
+                        );
+                        rules.push(Decider {
+                            policy: None,
+                            node: None,
+                            what: format!("masquerade of {net} ({by}) on each node"),
+                            span: Default::default(),
+                            line: None,
+                        });
+                    }
+                }
+                SideVerdict::allowed(Layer::None, reason, rules)
+            }
             Endpoint::Node(n) => self.firewall_side(&[*n], from, to, port),
             Endpoint::Workload(i) => {
                 let w = self.workload(*i);

@@ -34,27 +34,11 @@ pub struct NodeFirewall {
     pub protocols: Vec<IpProtocol>,
     /// Pod and service networks: traffic from them is cluster-internal.
     pub trusted: Vec<IpNet>,
-    /// Pod networks the host masquerades when their traffic leaves the pod network.
+    /// Pod networks the host masquerades when their traffic leaves the pod network
+    /// (`plan::masquerade::node_masquerade`, the bridge plugin's): nftables `ip saddr NET
+    /// ip daddr != NET masquerade` in the `postrouting` chain (`templates/firewall/netc.nft.j2`),
+    /// firewalld the rich rule `source address=NET destination NOT address=NET masquerade`.
     pub masquerade: Vec<IpNet>,
-}
-
-impl NodeFirewall {
-    /// The network of `masquerade` under which a connection from a pod of `pod_ranges` (the
-    /// sending node's pod subnets) to `destination` leaves this node masqueraded, as the
-    /// emitted rule reads: nftables `ip saddr NET ip daddr != NET masquerade` in the
-    /// `postrouting` chain (`templates/firewall/netc.nft.j2`), firewalld the rich rule
-    /// `source address=NET destination NOT address=NET masquerade` (`emit::firewall`).
-    /// Postrouting sees only traffic leaving the node: a connection to the node's own
-    /// addresses is delivered locally and never masqueraded, which the caller decides.
-    pub fn masquerades(&self, pod_ranges: &[IpNet], destination: &[IpNet]) -> Option<IpNet> {
-        destination.iter().find_map(|d| {
-            self.masquerade.iter().copied().find(|m| {
-                m.addr().is_ipv4() == d.addr().is_ipv4()
-                    && !m.contains(d)
-                    && pod_ranges.iter().any(|r| m.contains(r))
-            })
-        })
-    }
 }
 
 /// One opening: a port range, maybe only from one source network or on one interface.
@@ -95,7 +79,8 @@ impl IpProtocol {
 /// with `ipMasq` the plugin would masquerade everything leaving the node's own subnet, other
 /// nodes' pods included (containernetworking/plugins `plugins/main/bridge/bridge.go`,
 /// `ip.SetupIPMasq` for the pod's own subnet). `natOutgoing: false` turns it off
-/// (`BridgeSettings::masquerade`). Flannel, Calico, Canal and Cilium masquerade themselves.
+/// (`BridgeSettings::masquerade`). Flannel, Calico, Canal and Cilium masquerade themselves
+/// (`plan::masquerade`).
 pub fn host_masquerades(plan: &Plan) -> bool {
     matches!(&plan.cni.settings, PluginSettings::Bridge(b) if b.masquerade)
 }
@@ -157,11 +142,7 @@ pub fn node_firewall(plan: &Plan, node: &NodePlan) -> Option<NodeFirewall> {
     }
     let mut trusted: Vec<IpNet> = plan.pod_cidrs.clone();
     trusted.extend(plan.service_cidrs.iter().copied());
-    let masquerade = if host_masquerades(plan) {
-        plan.pod_cidrs.clone()
-    } else {
-        Vec::new()
-    };
+    let masquerade = super::masquerade::node_masquerade(plan, node).firewall_networks();
     let mut seen = BTreeSet::new();
     let management = fw
         .management

@@ -9,6 +9,7 @@ pub mod firewall;
 pub mod fleet;
 mod host;
 pub mod layout;
+pub mod masquerade;
 mod mtu;
 pub mod not_applied;
 pub mod policies;

@@ -1,0 +1,366 @@
+//! Who rewrites a pod's source address to its node's when the pod's traffic leaves the node,
+//! and to which destinations: one fact per node, read by `explain` (the address a destination
+//! sees) and by the node firewall (the rule netc itself emits for the bridge plugin).
+//!
+//! Every masquerade here is a `postrouting` rule: it sees only traffic that leaves the node, so
+//! a pod reaching its own node's addresses is delivered locally and keeps its address (the
+//! caller decides that). Off-cluster addresses and other nodes' addresses are alike to every
+//! rule below except Cilium's with native routing, which leaves cluster nodes alone.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use ipnet::{IpNet, Ipv4Net, Ipv6Net};
+
+use super::{CiliumSettings, NodePlan, Plan, PluginSettings};
+use crate::intent::Distribution;
+
+/// IPv4 multicast, which flanneld never masquerades (`! -d 224.0.0.0/4`).
+const MULTICAST_V4: IpNet = IpNet::V4(Ipv4Net::new_assert(Ipv4Addr::new(224, 0, 0, 0), 4));
+
+/// IPv6 multicast, which flanneld never masquerades (`! -d ff00::/8`).
+const MULTICAST_V6: IpNet = IpNet::V6(Ipv6Net::new_assert(
+    Ipv6Addr::new(0xff00, 0, 0, 0, 0, 0, 0, 0),
+    8,
+));
+
+/// What masquerades a node's pods.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Masquerader {
+    /// The node firewall netc emits (bridge plugin): nftables `postrouting`, or firewalld's
+    /// masquerade rich rule.
+    NodeFirewall,
+    /// flanneld's `--ip-masq` (flannel, and Canal's flannel).
+    Flanneld,
+    /// Felix, for an IP pool with `natOutgoing: true`.
+    CalicoNatOutgoing,
+    /// The Cilium agent's iptables masquerade (`enableIPv4Masquerade`/`enableIPv6Masquerade`).
+    Cilium,
+}
+
+impl Masquerader {
+    /// How `explain` names it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Masquerader::NodeFirewall => "postrouting",
+            Masquerader::Flanneld => "flanneld --ip-masq",
+            Masquerader::CalicoNatOutgoing => "Calico natOutgoing",
+            Masquerader::Cilium => "Cilium masquerade",
+        }
+    }
+}
+
+/// One rule: traffic from `source` to anywhere but `except` leaves as the node's address.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MasqueradeRule {
+    pub source: IpNet,
+    /// Destinations the rule leaves alone.
+    pub except: Vec<IpNet>,
+}
+
+/// One node's masquerade: by whom, and its rules (none: its pods always keep their address).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Masquerade {
+    pub by: Masquerader,
+    pub rules: Vec<MasqueradeRule>,
+}
+
+impl Masquerade {
+    /// The network under which a connection from a pod of `pod_ranges` (its node's pod
+    /// subnets) to `destination` leaves its node as the node's address, if any does.
+    pub fn masquerades(&self, pod_ranges: &[IpNet], destination: &[IpNet]) -> Option<IpNet> {
+        destination.iter().find_map(|d| {
+            self.rules
+                .iter()
+                .find(|r| {
+                    r.source.addr().is_ipv4() == d.addr().is_ipv4()
+                        && pod_ranges.iter().any(|p| r.source.contains(p))
+                        && !r.except.iter().any(|e| e.contains(d))
+                })
+                .map(|r| r.source)
+        })
+    }
+
+    /// The networks the node firewall itself masquerades (what `emit::firewall` writes).
+    pub fn firewall_networks(&self) -> Vec<IpNet> {
+        if self.by == Masquerader::NodeFirewall {
+            self.rules.iter().map(|r| r.source).collect()
+        } else {
+            Vec::new()
+        }
+    }
+
+    fn none(by: Masquerader) -> Self {
+        Masquerade {
+            by,
+            rules: Vec::new(),
+        }
+    }
+}
+
+/// The first pod CIDR of each family: flannel's net-conf `Network` and `IPv6Network`
+/// (`emit::flannel`), and Cilium's native routing CIDRs.
+pub fn first_pod_cidrs(plan: &Plan) -> (Option<IpNet>, Option<IpNet>) {
+    let first = |v6: bool| {
+        plan.pod_cidrs
+            .iter()
+            .copied()
+            .find(|n| matches!(n, IpNet::V6(_)) == v6)
+    };
+    (first(false), first(true))
+}
+
+/// Cilium's `ipv4NativeRoutingCIDR` / `ipv6NativeRoutingCIDR` with native routing: the first
+/// pod CIDR of the family (`emit::cilium::datapath`); `None` with tunnel routing.
+pub fn cilium_native_routing_cidr(plan: &Plan, cilium: &CiliumSettings, v6: bool) -> Option<IpNet> {
+    let (v4_net, v6_net) = first_pod_cidrs(plan);
+    let net = if v6 { v6_net } else { v4_net };
+    net.filter(|_| cilium.tunnel_port.is_none())
+}
+
+/// The masquerade of `node`'s pods, from the settings the emitters render.
+pub fn node_masquerade(plan: &Plan, node: &NodePlan) -> Masquerade {
+    match &plan.cni.settings {
+        // netc's conflist has `ipMasq: false`; the node firewall masquerades instead
+        // (`plan::firewall::host_masquerades`), and only when there is a firewall:
+        // `ip saddr NET ip daddr != NET masquerade` (`templates/firewall/netc.nft.j2`),
+        // firewalld `source address=NET destination NOT address=NET masquerade`.
+        PluginSettings::Bridge(_) => {
+            if !(super::firewall::host_masquerades(plan) && plan.firewall.is_some()) {
+                return Masquerade::none(Masquerader::NodeFirewall);
+            }
+            Masquerade {
+                by: Masquerader::NodeFirewall,
+                rules: plan
+                    .pod_cidrs
+                    .iter()
+                    .map(|&n| MasqueradeRule {
+                        source: n,
+                        except: vec![n],
+                    })
+                    .collect(),
+            }
+        }
+        PluginSettings::Flannel(_) | PluginSettings::Canal(_) => flanneld(plan),
+        PluginSettings::Calico(c) => {
+            // projectcalico/calico `felix/rules/nat.go` (makeNATOutgoingRuleIPTables, v3.30):
+            // `-m set --match-set cali40masq-ipam-pools src -m set ! --match-set
+            // cali40all-ipam-pools dst -j MASQUERADE`; `felix/dataplane/linux/masq_mgr.go`
+            // fills masq-ipam-pools with the pools whose natOutgoing is true and
+            // all-ipam-pools with every pool. FelixConfiguration `natOutgoingExclusions`
+            // defaults to `IPPoolsOnly` (projectcalico/api `felixconfig.go`; netc does not
+            // set it), so other nodes' addresses are masqueraded too (`IPPoolsAndHostIPs`
+            // would add `! --match-set cali40all-hosts-net dst`).
+            let rules = c
+                .pools
+                .iter()
+                .filter(|p| p.nat_outgoing)
+                .map(|p| MasqueradeRule {
+                    source: p.cidr,
+                    except: c.pools.iter().map(|q| q.cidr).collect(),
+                })
+                .collect();
+            Masquerade {
+                by: Masquerader::CalicoNatOutgoing,
+                rules,
+            }
+        }
+        PluginSettings::Cilium(c) => cilium(plan, node, c),
+        PluginSettings::None => Masquerade::none(Masquerader::NodeFirewall),
+    }
+}
+
+/// flanneld with `--ip-masq` (flannel-io/flannel v0.28.9 `main.go`: `SetupAndEnsureMasqRules`
+/// with net-conf's `Network` and `IPv6Network`; `pkg/trafficmngr/iptables/iptables.go`
+/// `masqRules`, the same in `pkg/trafficmngr/nftables/nftables.go` `addMasqRules`): chain
+/// FLANNEL-POSTRTG returns for traffic from the node's subnet to the network and from the
+/// network to the node's subnet, then `-s NETWORK ! -d 224.0.0.0/4 -j MASQUERADE` (IPv6
+/// `! -d ff00::/8`). Traffic from a pod to anywhere outside the network, other nodes'
+/// addresses included, leaves as its node's address; to pods it keeps its own.
+fn flanneld(plan: &Plan) -> Masquerade {
+    let by = Masquerader::Flanneld;
+    let (v4, v6) = first_pod_cidrs(plan);
+    let masq = |is_v6: bool| -> bool {
+        match &plan.cni.settings {
+            // calico `manifests/canal.yaml` and rke2-charts `rke2-canal`: `FLANNELD_IP_MASQ`
+            // from canal-config's `masquerade`, which netc writes (`emit::canal`, `emit::rke2`).
+            PluginSettings::Canal(c) => c.masquerade,
+            PluginSettings::Flannel(f) => match plan.distribution {
+                // flannel-io/flannel `Documentation/kube-flannel.yml`: flanneld runs with
+                // `--ip-masq` whatever netc writes (`natOutgoing: false` is reported).
+                Distribution::Kubeadm => true,
+                // k3s-io/k3s `pkg/agent/flannel/flannel.go`: IPv4 masquerade always, IPv6
+                // only with `flannel-ipv6-masq` (`emit::k3s`, from `ip_masq`).
+                Distribution::K3s => !is_v6 || f.ip_masq,
+                // rke2-flannel's `flannel.args` (`emit::rke2`), host flanneld's flags
+                // (`emit::flanneld`).
+                _ => f.ip_masq,
+            },
+            _ => false,
+        }
+    };
+    let rules = [(v4, false), (v6, true)]
+        .into_iter()
+        .filter_map(|(net, is_v6)| {
+            let net = net.filter(|_| masq(is_v6))?;
+            let multicast = if is_v6 { MULTICAST_V6 } else { MULTICAST_V4 };
+            Some(MasqueradeRule {
+                source: net,
+                except: vec![net, multicast],
+            })
+        })
+        .collect();
+    Masquerade { by, rules }
+}
+
+/// Cilium's iptables masquerade, which the Cilium netc installs uses: `kubeProxyReplacement`
+/// false and no `bpf.masquerade` (`emit::cilium`), so `IptablesMasqueradingIPv4Enabled`
+/// (cilium/cilium `pkg/option/config.go`: `!EnableBPFMasquerade && EnableIPv4Masquerade`).
+/// cilium/cilium `pkg/datapath/iptables/iptables.go` (installMasqueradeRules): `-s
+/// <node's allocation range> ! -d <exclusion> ! -o cilium_+ -j MASQUERADE`, the exclusion
+/// being `ipv4NativeRoutingCIDR` when set, else the node's range
+/// (`pkg/datapath/types` RemoteSNATDstAddrExclusionCIDRv4). With tunnel routing, traffic to
+/// other nodes' pods leaves on `cilium_vxlan` (`! -o cilium_+`): only the pod network keeps
+/// its address, other nodes' addresses are masqueraded. With native routing
+/// (`NodeIpsetNeeded`: tunnel disabled) a rule before it accepts traffic to the cluster
+/// nodes' ipset unmasqueraded ("exclude traffic to cluster nodes from masquerade").
+/// Canonical Kubernetes' Cilium is k8s-snap's configuration, not netc's: not modelled.
+fn cilium(plan: &Plan, node: &NodePlan, settings: &CiliumSettings) -> Masquerade {
+    let by = Masquerader::Cilium;
+    if !settings.masquerade || plan.distribution == Distribution::Canonical {
+        return Masquerade::none(by);
+    }
+    let node_ips: Vec<IpNet> = plan
+        .nodes
+        .iter()
+        .flat_map(|n| [n.address, n.secondary_address])
+        .flatten()
+        .map(|a: IpNet| IpNet::from(a.addr()))
+        .collect();
+    let rules = node
+        .pod_cidrs
+        .iter()
+        .map(|&range| {
+            let v6 = matches!(range, IpNet::V6(_));
+            let except = match cilium_native_routing_cidr(plan, settings, v6) {
+                Some(native) => std::iter::once(native)
+                    .chain(
+                        node_ips
+                            .iter()
+                            .copied()
+                            .filter(|a| matches!(a.addr(), IpAddr::V6(_)) == v6),
+                    )
+                    .collect(),
+                None => plan
+                    .pod_cidrs
+                    .iter()
+                    .copied()
+                    .filter(|n| matches!(n, IpNet::V6(_)) == v6)
+                    .collect(),
+            };
+            MasqueradeRule {
+                source: range,
+                except,
+            }
+        })
+        .collect();
+    Masquerade { by, rules }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostic::SourceFile;
+    use crate::intent::Syntax;
+
+    fn plan(text: &str) -> Plan {
+        let src = SourceFile::new("t.yaml", text);
+        let intent = crate::intent::parse(&src, Syntax::Yaml).expect("intent");
+        super::super::lower(&intent, text)
+    }
+
+    fn intent(distribution: &str, cni: &str) -> String {
+        format!(
+            "apiVersion: netc/v1alpha1\nkind: NetworkIntent\nmetadata: {{name: m}}\n\
+             cluster:\n  distribution: {distribution}\n  kubernetesVersion: v1.31.2\n  \
+             podCIDR: [10.244.0.0/16, \"fd00:10:244::/56\"]\n  serviceCIDR: [10.96.0.0/12, \"fd00:10:96::/112\"]\n\
+             cni: {cni}\n\
+             nodes:\n  - {{name: a, role: control-plane, address: 10.0.1.10/24, secondaryAddress: \"fd00::10/64\"}}\n  \
+             - {{name: b, role: worker, address: 10.0.1.11/24, secondaryAddress: \"fd00::11/64\"}}\n"
+        )
+    }
+
+    fn net(s: &str) -> IpNet {
+        s.parse().expect("net")
+    }
+
+    /// The masquerade network for a pod of node `a` to `to`.
+    fn masq(p: &Plan, to: &str) -> Option<IpNet> {
+        let a = &p.nodes[0];
+        node_masquerade(p, a).masquerades(&a.pod_cidrs, &[net(to)])
+    }
+
+    /// Which families flanneld masquerades, per distribution: kube-flannel.yml always, k3s
+    /// IPv4 always and IPv6 with natOutgoing, RKE2 as natOutgoing says; multicast never.
+    #[test]
+    fn flanneld_masquerades_per_distribution_and_family() {
+        let off = "{plugin: flannel, calico: {natOutgoing: false}}";
+        let on = "{plugin: flannel}";
+        for (distribution, cni, v4, v6) in [
+            ("kubeadm", on, true, true),
+            ("kubeadm", off, true, true),
+            ("k3s", on, true, true),
+            ("k3s", off, true, false),
+            ("rke2", on, true, true),
+            ("rke2", off, false, false),
+        ] {
+            let p = plan(&intent(distribution, cni));
+            let case = format!("{distribution} {cni}");
+            assert_eq!(masq(&p, "203.0.113.7/32").is_some(), v4, "{case}");
+            assert_eq!(masq(&p, "2001:db8::7/128").is_some(), v6, "{case}");
+            // Another node's address is outside the network: masqueraded as off-cluster.
+            assert_eq!(masq(&p, "10.0.1.11/32").is_some(), v4, "{case}");
+            // Pods and multicast never.
+            assert_eq!(masq(&p, "10.244.5.0/24"), None, "{case}");
+            assert_eq!(masq(&p, "239.1.2.3/32"), None, "{case}");
+            assert_eq!(masq(&p, "ff02::1/128"), None, "{case}");
+        }
+    }
+
+    /// Calico: from a natOutgoing pool to outside every pool; Cilium: with native routing,
+    /// not to cluster nodes; Canonical Kubernetes' Cilium is not modelled; the bridge plugin
+    /// only with a firewall.
+    #[test]
+    fn calico_cilium_and_bridge_rules() {
+        let p = plan(&intent("kubeadm", "{plugin: calico}"));
+        assert_eq!(masq(&p, "10.0.1.11/32"), Some(net("10.244.0.0/16")));
+        assert_eq!(masq(&p, "10.244.9.9/32"), None);
+        assert_eq!(
+            node_masquerade(&p, &p.nodes[0]).by,
+            Masquerader::CalicoNatOutgoing
+        );
+        let p = plan(&intent(
+            "kubeadm",
+            "{plugin: calico, calico: {natOutgoing: false}}",
+        ));
+        assert_eq!(masq(&p, "203.0.113.7/32"), None);
+
+        let p = plan(&intent("kubeadm", "{plugin: cilium}"));
+        let range = p.nodes[0].pod_cidrs[0];
+        assert_eq!(masq(&p, "10.0.1.11/32"), Some(range));
+        assert_eq!(masq(&p, "10.244.9.9/32"), None);
+        let p = plan(&intent("kubeadm", "{plugin: cilium, encapsulation: none}"));
+        assert_eq!(masq(&p, "10.0.1.11/32"), None);
+        assert_eq!(masq(&p, "fd00::11/128"), None);
+        assert!(masq(&p, "203.0.113.7/32").is_some());
+        assert!(masq(&p, "2001:db8::7/128").is_some());
+        let p = plan(&intent("canonical", "{plugin: cilium}"));
+        assert_eq!(masq(&p, "203.0.113.7/32"), None);
+
+        let p = plan(&intent("kubeadm", "{plugin: bridge}"));
+        assert_eq!(
+            masq(&p, "203.0.113.7/32"),
+            None,
+            "no firewall, no masquerade"
+        );
+    }
+}
