@@ -1547,6 +1547,60 @@ fn flannel_alone_allows_with_policy_not_enforced() {
     assert!(!e.allowed);
 }
 
+/// `explain --matrix` and `diff-connectivity` see the CNI's masquerade too: on BRIDGE_BASE
+/// with Calico, every matrix cell is the single answer's verdict, a pod reaching another node
+/// is its node, and turning natOutgoing off adds what the pod network is trusted for.
+#[test]
+fn matrix_and_diff_connectivity_see_the_cni_masquerade() {
+    let dir = std::env::temp_dir().join(format!("netc-cni-masq-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let on_text = BRIDGE_BASE.replace(CALICO.0, CALICO.1);
+    let off_text = BRIDGE_BASE.replace(CALICO_NAT_OFF.0, CALICO_NAT_OFF.1);
+    let on = dir.join("on.yaml");
+    let off = dir.join("off.yaml");
+    std::fs::write(&on, &on_text).expect("write");
+    std::fs::write(&off, &off_text).expect("write");
+    let netc = |args: &[&std::ffi::OsStr]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_netc"))
+            .args(args)
+            .output()
+            .expect("run netc");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let csv = netc(&[
+        "explain".as_ref(),
+        on.as_os_str(),
+        "--matrix".as_ref(),
+        "csv".as_ref(),
+        "--port".as_ref(),
+        "tcp/7000".as_ref(),
+    ]);
+    let mut rows = 0;
+    for line in csv.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let e = ask(&on_text, f[0], f[1], f[2]).expect("asks");
+        assert_eq!(f[3], e.allowed.to_string(), "matrix {line} vs explain");
+        rows += 1;
+    }
+    assert!(rows > 40, "{csv}");
+    assert!(
+        csv.contains("prod/web,node/worker-1,tcp/7000,false"),
+        "{csv}"
+    );
+    assert!(csv.contains("prod/db,node/worker-1,tcp/7000,true"), "{csv}");
+    let diff = netc(&[
+        "diff-connectivity".as_ref(),
+        on.as_os_str(),
+        off.as_os_str(),
+    ]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        diff.contains("+ prod/web -> prod/agent tcp/9100 (metrics)"),
+        "{diff}"
+    );
+    assert!(diff.contains("connections removed: 0"), "{diff}");
+}
+
 /// `explain --matrix` and `diff-connectivity` see the masquerade too: every matrix cell on
 /// BRIDGE_BASE is the single answer's verdict, and turning the masquerade on removes the
 /// connection to the hostNetwork pod of another node.
