@@ -1668,7 +1668,7 @@ fn name_invalid_firewall_rule_names_and_node_names_too_long_for_a_file() {
     let d = r.expect(code::NAME_INVALID, 29, &long);
     assert!(d.message.contains("too long"), "{}", d.message);
     // The longest accepted name builds.
-    let max = netc::emit::MAX_NODE_NAME_IN_FILE_NAME;
+    let max = netc::plan::artifacts::MAX_NODE_NAME_IN_FILE_NAME;
     let label = "a".repeat(63);
     let fits = format!("{label}.{label}.{label}.{}", "b".repeat(max - 192));
     assert_eq!(fits.len(), max);

@@ -1,11 +1,17 @@
 //! The pipeline's layering, checked on the source (issue 18): the pure layers (`intent`,
 //! `plan`, `validate`, `emit`, `explain`) never import the I/O layers (`apply`, `output`,
-//! `cli`), and the port numbers and names `plan` owns appear nowhere else as literals.
+//! `cli`), the layers before `emit` (`intent`, `plan`, `validate` and the `explain` it calls)
+//! never import `emit`, and the port numbers and names `plan` owns appear nowhere else as
+//! literals.
 
 use std::path::{Path, PathBuf};
 
 const PURE: &[&str] = &["intent", "plan", "validate", "emit", "explain"];
 const IO: &[&str] = &["apply", "output", "cli"];
+/// The layers `emit` reads from: a fact they share with `emit` (an artifact's path, the
+/// longest node name a file name takes) lives in `plan`, which both read. `validate` calls
+/// `explain`, so `explain` is one of them.
+const BEFORE_EMIT: &[&str] = &["intent", "plan", "validate", "explain"];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     let mut entries: Vec<_> = std::fs::read_dir(dir)
@@ -32,9 +38,9 @@ fn code(line: &str) -> &str {
     line.find("//").map_or(line, |i| &line[..i])
 }
 
-/// The I/O module a line of code names through a crate path, if any: `crate::apply`,
+/// The module of `targets` a line of code names through a crate path, if any: `crate::apply`,
 /// `netc::output`, `crate::{cli, ...}` or a `super::` chain that climbs to the crate root.
-fn io_import(line: &str, depth: usize) -> Option<&'static str> {
+fn import_of(line: &str, depth: usize, targets: &[&'static str]) -> Option<&'static str> {
     let code = code(line);
     let mut roots = vec!["crate::".to_owned(), "netc::".to_owned()];
     // `super::` repeated `depth` times from a file `depth` modules below the crate root.
@@ -45,7 +51,7 @@ fn io_import(line: &str, depth: usize) -> Option<&'static str> {
         let mut rest = code;
         while let Some(i) = rest.find(root.as_str()) {
             let after = &rest[i + root.len()..];
-            for m in IO {
+            for m in targets {
                 let brace = after.strip_prefix('{').map(str::trim_start);
                 let named = |s: &str| {
                     s.strip_prefix(m)
@@ -61,10 +67,16 @@ fn io_import(line: &str, depth: usize) -> Option<&'static str> {
     None
 }
 
-#[test]
-fn pure_layers_never_import_the_io_layers() {
+/// The I/O module a line of code names, if any.
+fn io_import(line: &str, depth: usize) -> Option<&'static str> {
+    import_of(line, depth, IO)
+}
+
+/// Every line of the files under `layers` that imports one of `targets`, as
+/// `src/FILE:LINE: imports M: CODE`.
+fn imports(layers: &[&str], targets: &[&'static str]) -> Vec<String> {
     let mut found = Vec::new();
-    for layer in PURE {
+    for layer in layers {
         let mut files = Vec::new();
         rust_files(&src().join(layer), &mut files);
         assert!(!files.is_empty(), "src/{layer} has no Rust files");
@@ -77,7 +89,7 @@ fn pure_layers_never_import_the_io_layers() {
             }
             let text = std::fs::read_to_string(&file).expect("read source");
             for (n, line) in text.lines().enumerate() {
-                if let Some(m) = io_import(line, depth) {
+                if let Some(m) = import_of(line, depth, targets) {
                     found.push(format!(
                         "src/{}:{}: imports {m}: {}",
                         rel.display(),
@@ -88,11 +100,30 @@ fn pure_layers_never_import_the_io_layers() {
             }
         }
     }
+    found
+}
+
+#[test]
+fn pure_layers_never_import_the_io_layers() {
+    let found = imports(PURE, IO);
     assert!(
         found.is_empty(),
         "the pure layers ({}) import the I/O layers ({}); move the shared fact into `plan`:\n{}",
         PURE.join(", "),
         IO.join(", "),
+        found.join("\n")
+    );
+}
+
+/// Issue 18 item 6: `validate` read artifact paths from `emit` (`emit::MAX_NODE_NAME_IN_FILE_NAME`,
+/// `emit::shared_beside_node_dirs`, `emit::distribution`); they are `plan`'s now.
+#[test]
+fn the_layers_before_emit_never_import_emit() {
+    let found = imports(BEFORE_EMIT, &["emit"]);
+    assert!(
+        found.is_empty(),
+        "the layers before emit ({}) import emit; move the shared fact into `plan`:\n{}",
+        BEFORE_EMIT.join(", "),
         found.join("\n")
     );
 }
@@ -118,6 +149,25 @@ fn the_import_check_sees_every_spelling() {
     assert_eq!(io_import("use crate::applyish::x;", 1), None);
     assert_eq!(io_import("// see crate::apply::state", 1), None);
     assert_eq!(io_import("use crate::plan::layout;", 1), None);
+    let emit = &["emit"];
+    assert_eq!(
+        import_of("use crate::emit::MAX_NODE_NAME_IN_FILE_NAME;", 1, emit),
+        Some("emit")
+    );
+    assert_eq!(
+        import_of(
+            "    let s = crate::emit::shared_beside_node_dirs(d);",
+            1,
+            emit
+        ),
+        Some("emit")
+    );
+    assert_eq!(
+        import_of("use super::super::emit::x;", 2, emit),
+        Some("emit")
+    );
+    assert_eq!(import_of("use crate::emitter::x;", 1, emit), None);
+    assert_eq!(import_of("use crate::plan::artifacts;", 1, emit), None);
 }
 
 /// Facts `plan` owns, as literals: a number or name here outside `src/plan/` is a second copy

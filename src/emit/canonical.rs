@@ -187,7 +187,7 @@ fn node_args(plan: &Plan, node: Option<&NodePlan>) -> NodeArgs {
 fn extra_sans(plan: &Plan) -> Vec<String> {
     plan.control_plane_endpoint
         .as_deref()
-        .map(|e| distribution::endpoint_host(e).to_owned())
+        .map(|e| crate::intent::values::endpoint_host(e).to_owned())
         .into_iter()
         .collect()
 }

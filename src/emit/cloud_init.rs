@@ -116,7 +116,7 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
 /// control-plane node's address.
 fn control_plane_host(plan: &Plan) -> Option<String> {
     if let Some(e) = &plan.control_plane_endpoint {
-        return Some(distribution::endpoint_host(e).to_owned());
+        return Some(crate::intent::values::endpoint_host(e).to_owned());
     }
     distribution::init_api_address(plan).map(|ip| ip.to_string())
 }

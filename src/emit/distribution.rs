@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 use serde::Serialize;
 
-use crate::intent::KubeProxyMode;
+use crate::intent::{KubeProxyMode, values};
 use crate::plan::{DEFAULT_NODE_MASK_V4, DEFAULT_NODE_MASK_V6, NodePlan, Plan};
 
 /// A node's part in bringing the cluster up.
@@ -56,26 +56,13 @@ pub fn api_server_endpoint(plan: &Plan) -> Option<String> {
     if let Some(e) = &plan.control_plane_endpoint {
         return Some(e.clone());
     }
-    init_api_address(plan).map(|ip| host_port(ip, plan.api_server_port))
+    init_api_address(plan).map(|ip| values::host_port(ip, plan.api_server_port))
 }
 
 /// The first control-plane node's API address: where the others join when no control-plane
 /// endpoint is given.
 pub fn init_api_address(plan: &Plan) -> Option<IpAddr> {
     init_node(plan).and_then(NodePlan::api_address)
-}
-
-/// `addr:port`, with brackets around an IPv6 address.
-pub fn host_port(ip: IpAddr, port: u16) -> String {
-    match ip {
-        IpAddr::V4(v4) => format!("{v4}:{port}"),
-        IpAddr::V6(v6) => format!("[{v6}]:{port}"),
-    }
-}
-
-/// The host part of `host[:port]` (`[fd00::1]:6443` → `fd00::1`).
-pub fn endpoint_host(endpoint: &str) -> &str {
-    crate::intent::values::endpoint_parts(endpoint).0
 }
 
 /// The addresses the node's kubelet must register with, when the kubelet could pick others:
@@ -236,19 +223,6 @@ pub fn arg_list(flags: &[(&str, String)]) -> Vec<String> {
     flags.iter().map(|(k, v)| format!("{k}={v}")).collect()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn endpoint_hosts() {
-        assert_eq!(endpoint_host("10.0.1.100:6443"), "10.0.1.100");
-        assert_eq!(endpoint_host("api.example.com"), "api.example.com");
-        assert_eq!(endpoint_host("[fd00::1]:6443"), "fd00::1");
-        assert_eq!(endpoint_host("fd00::1"), "fd00::1");
-    }
-}
-
 /// The cluster-network keys an RKE2 or k3s server's `config.yaml` takes (RKE2 inherits k3s's
 /// flags for them): CIDRs, cluster DNS and domain, the API endpoint's SAN, the node mask.
 #[derive(Serialize)]
@@ -276,7 +250,7 @@ pub fn server_network(plan: &Plan) -> ServerNetwork {
         tls_san: plan
             .control_plane_endpoint
             .as_deref()
-            .map(|e| endpoint_host(e).to_owned())
+            .map(|e| values::endpoint_host(e).to_owned())
             .into_iter()
             .collect(),
         kube_controller_manager_arg: arg_list(&node_mask_flags(plan)),

@@ -29,7 +29,7 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
         };
         match fw.backend {
             FirewallBackend::Firewalld => {
-                let path = format!("firewall/{}.firewalld.sh", node.name);
+                let path = crate::plan::artifacts::firewalld_script(&node.name);
                 let script = FirewalldScript {
                     source: ctx.source,
                     node: &fw.node,

@@ -18,13 +18,14 @@ use serde::Serialize;
 use super::distribution::{self, ClusterRole};
 use super::{ArtifactSink, Context, EmitError, Install, flannel, json, yaml_documents_noted};
 use crate::intent::Distribution;
+use crate::plan::artifacts::K3S_FLANNEL_CONF;
 use crate::plan::{FlannelBackend, FlannelSettings, NodePlan, Plan, PluginSettings};
 
 /// k3s' configuration file (docs.k3s.io, "Configuration File").
 pub const CONFIG_PATH: &str = "/etc/rancher/k3s/config.yaml";
 
-/// The net-conf artifact for k3s' embedded flannel, and where each node has it.
-pub const FLANNEL_CONF_ARTIFACT: &str = "k3s/flannel-net-conf.json";
+/// Where each node has the net-conf artifact for k3s' embedded flannel
+/// (`plan::artifacts::K3S_FLANNEL_CONF`).
 pub const FLANNEL_CONF_PATH: &str = "/etc/rancher/k3s/flannel-net-conf.json";
 
 const TOKEN_NOTE: &[&str] =
@@ -96,12 +97,12 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
         let conf = flannel::net_conf(plan, f);
         // Every node's `flannel-conf` names it.
         sink.read_by(
-            FLANNEL_CONF_ARTIFACT,
+            K3S_FLANNEL_CONF,
             crate::emit::Consumer::netc_apply("k3s's flannel (flannel-conf)"),
         );
         sink.put_installed(
-            FLANNEL_CONF_ARTIFACT.to_owned(),
-            json(FLANNEL_CONF_ARTIFACT, &conf)?,
+            K3S_FLANNEL_CONF.to_owned(),
+            json(K3S_FLANNEL_CONF, &conf)?,
             Install::everywhere_file(FLANNEL_CONF_PATH),
         )?;
     }
@@ -141,7 +142,7 @@ pub fn server_url(plan: &Plan) -> Option<String> {
     let ip = distribution::init_api_address(plan)?;
     Some(format!(
         "https://{}",
-        distribution::host_port(ip, plan.api_server_port)
+        crate::intent::values::host_port(ip, plan.api_server_port)
     ))
 }
 

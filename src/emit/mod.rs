@@ -31,26 +31,8 @@ use serde::Serialize;
 
 pub use index::{Consumer, INDEX_PATH, Stage};
 
-use crate::intent::{Distribution, Role};
+use crate::intent::Role;
 use crate::plan::{NodePlan, Plan};
-
-/// The longest node name all of whose per-node files have names a file system takes (255
-/// bytes per path component). The longest name around a node's is `firewall/<node>.firewalld.sh`;
-/// `kubeadm/join-<node>.yaml`, `canonical/join-<node>.yaml`, `cloud-init/<node>.yaml` and the
-/// `<node>/` directories add less. `validate` refuses longer node names.
-pub const MAX_NODE_NAME_IN_FILE_NAME: usize = 255 - ".firewalld.sh".len();
-
-/// The shared build paths that sit beside per-node directories, as (directory, name): a node
-/// of that name would make its directory (`k3s/<node>/`) where the shared file or directory is
-/// (`k3s/flannel-net-conf.json`, `rke2/manifests/`). `validate` refuses such node names.
-pub fn shared_beside_node_dirs(distribution: Distribution) -> Vec<(&'static str, &'static str)> {
-    let split = |path: &'static str| path.split_once('/').unwrap_or(("", path));
-    match distribution {
-        Distribution::K3s => vec![split(k3s::FLANNEL_CONF_ARTIFACT)],
-        Distribution::Rke2 => vec![split(rke2::MANIFESTS_ARTIFACT_DIR)],
-        Distribution::Kubeadm | Distribution::Canonical | Distribution::Manual => Vec::new(),
-    }
-}
 
 pub use host::holds_credentials;
 

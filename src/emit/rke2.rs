@@ -11,12 +11,11 @@ use serde::Serialize;
 use super::distribution::{self, ClusterRole};
 use super::{ArtifactSink, Context, EmitError, Install, calico, cilium, yaml_documents_noted};
 use crate::intent::{CniPlugin, Distribution, Role};
+use crate::plan::artifacts::RKE2_MANIFESTS_DIR;
 use crate::plan::{FlannelBackend, FlannelSettings, NodePlan, Plan, PluginSettings};
 
 /// RKE2's configuration file (docs.rke2.io, "Configuration File").
 pub const CONFIG_PATH: &str = "/etc/rancher/rke2/config.yaml";
-/// Where the build output keeps the manifests (`rke2/manifests/<name>`).
-pub const MANIFESTS_ARTIFACT_DIR: &str = "rke2/manifests";
 /// The directory an RKE2 server deploys manifests (and HelmChartConfigs) from.
 pub const MANIFESTS_DIR: &str = "/var/lib/rancher/rke2/server/manifests";
 
@@ -155,12 +154,9 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
     if let Some((name, bytes)) = chart_manifest(ctx)? {
         // Servers deploy what is in their manifests directory; agents have none.
         let host_path = format!("{MANIFESTS_DIR}/{name}");
-        sink.read_by(
-            &format!("{MANIFESTS_ARTIFACT_DIR}/{name}"),
-            chart_consumer(),
-        );
+        sink.read_by(&format!("{RKE2_MANIFESTS_DIR}/{name}"), chart_consumer());
         sink.put_installed(
-            format!("{MANIFESTS_ARTIFACT_DIR}/{name}"),
+            format!("{RKE2_MANIFESTS_DIR}/{name}"),
             bytes,
             Install::role_file(Role::ControlPlane, host_path),
         )?;
@@ -175,7 +171,7 @@ pub fn chart_manifest(ctx: Context<'_>) -> Result<Option<(String, Vec<u8>)>, Emi
         return Ok(None);
     };
     let name = format!("{chart}-config.yaml");
-    let path = format!("{MANIFESTS_ARTIFACT_DIR}/{name}");
+    let path = format!("{RKE2_MANIFESTS_DIR}/{name}");
     let doc = HelmChartConfig {
         api_version: "helm.cattle.io/v1",
         kind: "HelmChartConfig",
@@ -244,7 +240,7 @@ pub fn supervisor_url(plan: &Plan) -> Option<String> {
     let ip = distribution::init_node(plan)?.ip()?;
     Some(format!(
         "https://{}",
-        distribution::host_port(ip, crate::plan::RKE2_SUPERVISOR_PORT)
+        crate::intent::values::host_port(ip, crate::plan::RKE2_SUPERVISOR_PORT)
     ))
 }
 
@@ -325,10 +321,7 @@ fn flannel_values(f: &FlannelSettings, chart: FlannelChart) -> FlannelValues {
 }
 
 fn values_yaml<T: Serialize>(chart: &str, values: &T) -> Result<String, EmitError> {
-    to_yaml(
-        &format!("{MANIFESTS_ARTIFACT_DIR}/{chart}-config.yaml"),
-        values,
-    )
+    to_yaml(&format!("{RKE2_MANIFESTS_DIR}/{chart}-config.yaml"), values)
 }
 
 /// The chart to configure and its `valuesContent`, for CNIs RKE2 bundles.

@@ -430,6 +430,20 @@ pub fn endpoint_parts(text: &str) -> (&str, Option<&str>) {
     }
 }
 
+/// The host part of an endpoint (`[fd00::1]:6443` → `fd00::1`).
+pub fn endpoint_host(endpoint: &str) -> &str {
+    endpoint_parts(endpoint).0
+}
+
+/// `addr:port` as an endpoint is written, with brackets around an IPv6 address: what
+/// [`endpoint_parts`] reads back.
+pub fn host_port(ip: IpAddr, port: u16) -> String {
+    match ip {
+        IpAddr::V4(v4) => format!("{v4}:{port}"),
+        IpAddr::V6(v6) => format!("[{v6}]:{port}"),
+    }
+}
+
 /// A proxy URL as curl and Go's `http.ProxyFromEnvironment` read `HTTP(S)_PROXY`:
 /// `scheme://[user[:password]@]host[:port][/]`, scheme `http`, `https`, `socks5` or `socks5h`.
 /// Whitespace, control characters (a NUL) and `'` are refused: the value is written into a
@@ -532,6 +546,27 @@ pub const CIDR_PATTERN: &str = concat!(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn endpoint_hosts_and_the_host_port_they_are_read_from() {
+        assert_eq!(endpoint_host("10.0.1.100:6443"), "10.0.1.100");
+        assert_eq!(endpoint_host("api.example.com"), "api.example.com");
+        assert_eq!(endpoint_host("[fd00::1]:6443"), "fd00::1");
+        assert_eq!(endpoint_host("fd00::1"), "fd00::1");
+        for ip in ["10.0.1.100", "fd00::1"] {
+            let ip: IpAddr = ip.parse().unwrap();
+            let written = host_port(ip, 9345);
+            assert!(is_endpoint(&written), "{written}");
+            assert_eq!(
+                endpoint_parts(&written),
+                (ip.to_string().as_str(), Some("9345"))
+            );
+        }
+        assert_eq!(
+            host_port("fd00::1".parse().unwrap(), 6443),
+            "[fd00::1]:6443"
+        );
+    }
 
     #[test]
     fn endpoints_proxies_and_no_proxy_entries() {

@@ -4,6 +4,7 @@
 //! fails: a value that does not parse is left out here, and `validate` is what reports it.
 //! Port claims keep the span of the intent value that caused them, for validation messages.
 
+pub mod artifacts;
 mod cni;
 pub mod firewall;
 pub mod fleet;

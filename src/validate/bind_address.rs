@@ -22,7 +22,6 @@
 use std::net::IpAddr;
 
 use crate::diagnostic::{Diag, code};
-use crate::emit::distribution;
 use crate::intent::values;
 use crate::intent::{Distribution, NetworkIntent, Role, Span};
 use crate::plan::Plan;
@@ -32,7 +31,7 @@ pub(super) fn check(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
     let endpoint_ip: Option<IpAddr> = plan
         .control_plane_endpoint
         .as_deref()
-        .and_then(|e| distribution::endpoint_host(e).parse().ok());
+        .and_then(|e| values::endpoint_host(e).parse().ok());
     for (node, np) in intent.nodes.iter().zip(&plan.nodes) {
         let Some(bind) = &node.bind_address else {
             continue;
@@ -100,7 +99,7 @@ pub(super) fn check(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
                 .label(bind.span, "bind address")
                 .help(format!(
                     "write https://{} as the server of those kubeconfigs (netc's kube-proxy kubeconfig already does)",
-                    distribution::host_port(ip, plan.api_server_port)
+                    values::host_port(ip, plan.api_server_port)
                 )),
             ),
             Distribution::Kubeadm | Distribution::K3s => {}

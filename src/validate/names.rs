@@ -8,10 +8,10 @@
 //! enough for a file name.
 
 use crate::diagnostic::{Diag, code};
-use crate::emit::MAX_NODE_NAME_IN_FILE_NAME;
 use crate::intent::values::{is_dns1123_label, is_dns1123_subdomain, is_object_name};
 use crate::intent::{NetworkIntent, Text};
 use crate::plan::Plan;
+use crate::plan::artifacts::{MAX_NODE_NAME_IN_FILE_NAME, shared_beside_node_dirs};
 
 /// firewalld refuses longer zone names.
 const MAX_ZONE_LEN: usize = 17;
@@ -75,7 +75,7 @@ pub(super) fn check(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
     // A node's build directory must not land on a shared artifact (`k3s/<node>/config.yaml`
     // beside `k3s/flannel-net-conf.json`): build would fail, or mix the node's files into a
     // shared directory.
-    let shared = crate::emit::shared_beside_node_dirs(plan.distribution);
+    let shared = shared_beside_node_dirs(plan.distribution);
     for node in &intent.nodes {
         if let Some((dir, name)) = shared.iter().find(|(_, n)| *n == node.name.value) {
             out.push(

@@ -660,7 +660,7 @@ mod tests {
     fn the_longest_file_names_are_written() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
-        let node = "a".repeat(crate::emit::MAX_NODE_NAME_IN_FILE_NAME);
+        let node = "a".repeat(crate::plan::artifacts::MAX_NODE_NAME_IN_FILE_NAME);
         for name in [format!("join-{node}.yaml"), "é".repeat(127) + "x"] {
             assert!(name.len() <= NAME_MAX, "{}", name.len());
             let path = format!("/etc/kubernetes/{name}");
