@@ -2418,6 +2418,37 @@ fn canonical_1_36_has_no_k8s_dqlite_and_no_kube_proxy() {
     run(&canonical("v1.35.0", "cilium", &[])).lacks(code::KUBE_PROXY_NOT_APPLIED);
 }
 
+/// Every kube-proxy setting Canonical Kubernetes 1.36 ignores is labelled, not only `mode`,
+/// `ipvsScheduler`, `strictARP` and `conntrack.maxPerCore`: an intent with conntrack limits and
+/// timeouts alone is pointed at those lines, each one, beside `kubernetesVersion`; IPVS tuning
+/// likewise.
+#[test]
+fn kube_proxy_not_applied_labels_every_setting_given() {
+    let conntrack = [(
+        "  kubeProxy: {mode: iptables}\n",
+        "  kubeProxy:\n    conntrack:\n      min: 262144\n      tcpEstablishedTimeout: 48h\n",
+    )];
+    let r = run(&canonical("v1.36.0", "cilium", &conntrack));
+    let d = r.expect(code::KUBE_PROXY_NOT_APPLIED, 16, "262144");
+    assert_eq!(d.severity, Severity::Warning);
+    r.also_labels(d, 17, "48h");
+    r.also_labels(d, 8, "v1.36.0");
+    assert_eq!(d.labels.len(), 3, "{:?}", d.labels);
+    r.clean();
+    // The same settings where kube-proxy runs: applied, nothing to report.
+    run(&canonical("v1.35.0", "cilium", &conntrack)).lacks(code::KUBE_PROXY_NOT_APPLIED);
+
+    let ipvs = [(
+        "  kubeProxy: {mode: iptables}\n",
+        "  kubeProxy:\n    mode: ipvs\n    ipvs:\n      syncPeriod: 1m\n      excludeCIDRs: [10.9.0.0/16]\n",
+    )];
+    let r = run(&canonical("v1.36.0", "cilium", &ipvs));
+    let d = r.expect(code::KUBE_PROXY_NOT_APPLIED, 15, "ipvs");
+    r.also_labels(d, 17, "1m");
+    r.also_labels(d, 18, "10.9.0.0/16");
+    r.clean();
+}
+
 #[test]
 fn endpoint_port_on_the_node_itself_needs_a_port_setting() {
     let port = [("10.0.1.100:6443", "10.0.1.100:8443")];

@@ -15,7 +15,10 @@
 
 use std::net::IpAddr;
 
-use crate::intent::{Distribution, FirewallBackend, KubeProxy, NetworkIntent, Role, Span, values};
+use crate::intent::{
+    Distribution, FirewallBackend, KubeProxy, KubeProxyConntrack, KubeProxyIpvs, NetworkIntent,
+    Role, Span, values,
+};
 
 use super::profile::{self, Key, Minor, Profile, Target, Value};
 use super::{API_SERVER_PORT, FirewallPlan, NodePlan, Plan};
@@ -57,10 +60,19 @@ pub struct KubeProxyNotApplied {
     pub target: Target,
     /// The cluster's Kubernetes minor version, which the fact depends on.
     pub version: Minor,
-    /// The first of `mode`, `ipvsScheduler`, `strictARP` and `conntrack.maxPerCore` the intent
-    /// gives; `None` when it gives only other kube-proxy settings (the report then points at
-    /// `kubernetesVersion` alone).
-    pub span: Option<Span>,
+    /// Every kube-proxy setting the intent gives ([`kube_proxy_settings`]), in the order
+    /// written: the report labels each. Empty when `kubeProxy` (or each block in it) is empty:
+    /// the report then points at `kubernetesVersion` alone.
+    pub settings: Vec<KubeProxySetting>,
+}
+
+/// One setting under `cluster.kubeProxy` and where it is written.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct KubeProxySetting {
+    /// Its path under `kubeProxy` (`mode`, `conntrack.min`, `ipvs.excludeCIDRs`).
+    pub name: &'static str,
+    /// The span of its value (for `ipvs.excludeCIDRs`, from the first entry to the last).
+    pub span: Span,
 }
 
 /// Canonical Kubernetes 1.36 runs no kube-proxy: Cilium's kube-proxy replacement serves
@@ -74,22 +86,76 @@ fn kube_proxy(kp: &KubeProxy, profile: &Profile) -> Option<KubeProxyNotApplied> 
     if profile.kube_proxy_runs {
         return None;
     }
-    let span = kp
-        .mode
-        .as_ref()
-        .map(|m| m.span)
-        .or_else(|| kp.ipvs_scheduler.as_ref().map(|s| s.span))
-        .or_else(|| kp.strict_arp.as_ref().map(|s| s.span))
-        .or_else(|| {
-            kp.conntrack
-                .as_ref()
-                .and_then(|c| c.max_per_core.as_ref().map(|m| m.span))
-        });
     Some(KubeProxyNotApplied {
         target: profile.target,
         version,
-        span,
+        settings: kube_proxy_settings(kp),
     })
+}
+
+/// Every setting `kubeProxy` gives, sorted by where it is written. The destructuring names
+/// every field of the model (no `..`): a kube-proxy field added to `intent/model.rs` does not
+/// compile until it is listed here, so none is ignored without its label.
+fn kube_proxy_settings(kp: &KubeProxy) -> Vec<KubeProxySetting> {
+    let KubeProxy {
+        mode,
+        ipvs_scheduler,
+        strict_arp,
+        conntrack,
+        ipvs,
+    } = kp;
+    let mut out = Vec::new();
+    let mut push = |name, span: Option<Span>| {
+        if let Some(span) = span {
+            out.push(KubeProxySetting { name, span });
+        }
+    };
+    push("mode", mode.as_ref().map(|v| v.span));
+    push("ipvsScheduler", ipvs_scheduler.as_ref().map(|v| v.span));
+    push("strictARP", strict_arp.as_ref().map(|v| v.span));
+    if let Some(KubeProxyConntrack {
+        max_per_core,
+        min,
+        tcp_established_timeout,
+        tcp_close_wait_timeout,
+    }) = conntrack
+    {
+        push(
+            "conntrack.maxPerCore",
+            max_per_core.as_ref().map(|v| v.span),
+        );
+        push("conntrack.min", min.as_ref().map(|v| v.span));
+        push(
+            "conntrack.tcpEstablishedTimeout",
+            tcp_established_timeout.as_ref().map(|v| v.span),
+        );
+        push(
+            "conntrack.tcpCloseWaitTimeout",
+            tcp_close_wait_timeout.as_ref().map(|v| v.span),
+        );
+    }
+    if let Some(KubeProxyIpvs {
+        sync_period,
+        min_sync_period,
+        exclude_cidrs,
+    }) = ipvs
+    {
+        push("ipvs.syncPeriod", sync_period.as_ref().map(|v| v.span));
+        push(
+            "ipvs.minSyncPeriod",
+            min_sync_period.as_ref().map(|v| v.span),
+        );
+        let cidrs = exclude_cidrs
+            .first()
+            .zip(exclude_cidrs.last())
+            .map(|(a, b)| {
+                let (start, end) = (a.span.offset, b.span.offset + b.span.len);
+                Span::new(start, end.saturating_sub(start))
+            });
+        push("ipvs.excludeCIDRs", cidrs);
+    }
+    out.sort_by_key(|s| s.span.offset);
+    out
 }
 
 /// A control-plane endpoint at a control-plane node's own address with a port other than
@@ -302,7 +368,7 @@ mod tests {
     }
 
     /// kube-proxy and the firewall in the same record: Canonical Kubernetes 1.36 runs no
-    /// kube-proxy (labelled on the first kube-proxy setting given, or on none), 1.35 does, and
+    /// kube-proxy (every kube-proxy setting given is recorded with its span), 1.35 does, and
     /// a version that does not parse decides nothing; `firewall.zone` reaches firewalld but not
     /// the nftables backend.
     #[test]
@@ -314,24 +380,60 @@ mod tests {
                 &format!("  clusterDNS: 10.152.183.10\n  kubeProxy: {kube_proxy}\n"),
                 1,
             );
-            let span_of = |needle: &str| text.find(needle);
-            (
-                plan(&text),
-                span_of("strictARP: true").map(|o| o + "strictARP: ".len()),
-            )
+            (plan(&text), text)
         };
-        let (p, strict) = at("v1.36.0", "{conntrack: {min: 0}, strictARP: true}");
+        let (p, text) = at(
+            "v1.36.0",
+            "{strictARP: true, conntrack: {min: 0, tcpCloseWaitTimeout: 2h}, ipvs: {excludeCIDRs: [10.9.0.0/16, 10.8.0.0/16]}}",
+        );
         let kp = p
             .not_applied
             .kube_proxy
             .as_ref()
             .expect("kube-proxy not applied");
         assert_eq!((kp.target, kp.version), (Target::Canonical, Minor(1, 36)));
-        assert_eq!(kp.span.map(|s| s.offset), strict);
-        let (p, _) = at("v1.36.0", "{conntrack: {min: 0}}");
+        let labelled: Vec<(&str, &str)> = kp
+            .settings
+            .iter()
+            .map(|s| (s.name, &text[s.span.offset..s.span.offset + s.span.len]))
+            .collect();
         assert_eq!(
-            p.not_applied.kube_proxy.as_ref().map(|k| k.span),
-            Some(None)
+            labelled,
+            [
+                ("strictARP", "true"),
+                ("conntrack.min", "0"),
+                ("conntrack.tcpCloseWaitTimeout", "2h"),
+                ("ipvs.excludeCIDRs", "10.9.0.0/16, 10.8.0.0/16"),
+            ]
+        );
+        // Every field of the model, each labelled once, in the order written.
+        let (p, _) = at(
+            "v1.36.0",
+            "{ipvs: {syncPeriod: 1m, minSyncPeriod: 1s}, conntrack: {tcpEstablishedTimeout: 1h, maxPerCore: 0}, mode: ipvs, ipvsScheduler: rr}",
+        );
+        let names: Vec<&str> = p
+            .not_applied
+            .kube_proxy
+            .iter()
+            .flat_map(|k| &k.settings)
+            .map(|s| s.name)
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "ipvs.syncPeriod",
+                "ipvs.minSyncPeriod",
+                "conntrack.tcpEstablishedTimeout",
+                "conntrack.maxPerCore",
+                "mode",
+                "ipvsScheduler",
+            ]
+        );
+        // Given but empty: still reported, with nothing of its own to label.
+        let (p, _) = at("v1.36.0", "{conntrack: {}}");
+        assert_eq!(
+            p.not_applied.kube_proxy.map(|k| k.settings),
+            Some(Vec::new())
         );
         for kept in ["v1.35.0", "v1.x"] {
             assert_eq!(

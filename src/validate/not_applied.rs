@@ -119,9 +119,9 @@ fn nodes(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
     }
 }
 
-/// `cluster.kubeProxy` on a target that runs no kube-proxy: a warning labelled on the first
-/// kube-proxy setting the Plan recorded and on `kubernetesVersion`. Called by `profile.rs`, in
-/// the place of the target-profile findings it has always had.
+/// `cluster.kubeProxy` on a target that runs no kube-proxy: a warning labelled on every
+/// kube-proxy setting the Plan recorded, one label each, and on `kubernetesVersion`. Called by
+/// `profile.rs`, in the place of the target-profile findings it has always had.
 pub(super) fn kube_proxy(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
     let Some(n) = &plan.not_applied.kube_proxy else {
         return;
@@ -133,8 +133,8 @@ pub(super) fn kube_proxy(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag
             n.version
         ),
     );
-    if let Some(span) = n.span {
-        d = d.label(span, "kube-proxy setting");
+    for s in &n.settings {
+        d = d.label(s.span, format!("kubeProxy.{}", s.name));
     }
     d = d.label(intent.cluster.kubernetes_version.span, "kubernetesVersion");
     out.push(d.help("remove cluster.kubeProxy, or configure Cilium's kube-proxy replacement"));
