@@ -43,17 +43,7 @@ use crate::diagnostic::{Diag, code};
 use crate::intent::values;
 use crate::intent::{CniPlugin, Distribution, Encapsulation, NetworkIntent};
 use crate::plan::Plan;
-use crate::plan::profile::plugin_name;
-
-fn distribution_name(d: Distribution) -> &'static str {
-    match d {
-        Distribution::Kubeadm => "kubeadm",
-        Distribution::Rke2 => "rke2",
-        Distribution::K3s => "k3s",
-        Distribution::Canonical => "canonical",
-        Distribution::Manual => "manual",
-    }
-}
+use crate::plan::profile::{distribution_names, plugin_name};
 
 pub(super) fn encapsulation_name(e: Encapsulation) -> &'static str {
     crate::plan::profile::encapsulation_name(e)
@@ -95,7 +85,7 @@ fn unsupported(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
         } else {
             format!(
                 "{} does not offer the {} CNI",
-                distribution_name(d),
+                distribution_names(d).keyword,
                 plugin_name(p)
             )
         };
@@ -103,12 +93,12 @@ fn unsupported(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
             Diag::error(code::CNI_UNSUPPORTED, message)
                 .label(
                     plugin.span,
-                    format!("not offered by {}", distribution_name(d)),
+                    format!("not offered by {}", distribution_names(d).keyword),
                 )
                 .label(dist.span, "distribution")
                 .help(format!(
                     "with {}, use one of: {}",
-                    distribution_name(d),
+                    distribution_names(d).keyword,
                     list(offered, plugin_name)
                 )),
         );
@@ -218,7 +208,7 @@ fn policy_not_enforced(intent: &NetworkIntent, out: &mut Vec<Diag>) {
                 "NetworkPolicies are declared for {}, but {} on {} does not enforce them",
                 super::count(intent.policies.len(), "namespace"),
                 plugin_name(plugin.value),
-                distribution_name(d)
+                distribution_names(d).keyword
             ),
         )
         .label(plugin.span, "enforces no NetworkPolicy")

@@ -15,12 +15,7 @@ pub(super) fn check(intent: &NetworkIntent, _plan: &Plan, out: &mut Vec<Diag>) {
     };
     let dist = c.distribution.value;
     if ds.value == Datastore::K8sDqlite && dist != Distribution::Canonical {
-        let name = match dist {
-            Distribution::Kubeadm => "kubeadm",
-            Distribution::Rke2 => "RKE2",
-            Distribution::Manual => "a manual control plane",
-            _ => "k3s",
-        };
+        let name = crate::plan::profile::distribution_names(dist).product;
         out.push(
             Diag::error(
                 code::DATASTORE_UNSUPPORTED,

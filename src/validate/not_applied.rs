@@ -81,7 +81,7 @@ fn nodes(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
             NodeSetting::ExternalAddress => (
                 format!(
                     "externalAddress of node {name}: {} has no setting for a node's external address (only a cloud provider sets ExternalIP)",
-                    dist_name(n.target)
+                    crate::plan::profile::distribution_names(n.target).node_settings
                 ),
                 "external address",
                 String::from(
@@ -102,7 +102,7 @@ fn nodes(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
             NodeSetting::BindAddress(ip) => (
                 format!(
                     "bindAddress of node {name}: {} has no bind-address setting, and its control-plane kubeconfigs reach the local API server on localhost, which --bind-address={ip} in extra-node-kube-apiserver-args would close",
-                    dist_name(n.target)
+                    crate::plan::profile::distribution_names(n.target).node_settings
                 ),
                 "bind address",
                 String::from(
@@ -188,15 +188,5 @@ pub(super) fn firewall(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>)
                 ),
             ),
         }
-    }
-}
-
-fn dist_name(d: Distribution) -> &'static str {
-    match d {
-        Distribution::Kubeadm => "kubeadm",
-        Distribution::Rke2 => "RKE2",
-        Distribution::K3s => "k3s",
-        Distribution::Canonical => "Canonical Kubernetes",
-        Distribution::Manual => "a manual control plane (kubelet)",
     }
 }

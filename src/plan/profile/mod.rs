@@ -125,13 +125,15 @@ impl Target {
         }
     }
 
+    /// The target's name in the facts table and in the profile's findings (a distribution's
+    /// is its [`DistributionNames::profile`]).
     pub fn name(self) -> &'static str {
         match self {
-            Self::Kubeadm => "kubeadm",
-            Self::Rke2 => "RKE2",
-            Self::K3s => "k3s",
-            Self::Canonical => "Canonical Kubernetes (k8s-snap)",
-            Self::Manual => "manual",
+            Self::Kubeadm => distribution_names(Distribution::Kubeadm).profile,
+            Self::Rke2 => distribution_names(Distribution::Rke2).profile,
+            Self::K3s => distribution_names(Distribution::K3s).profile,
+            Self::Canonical => distribution_names(Distribution::Canonical).profile,
+            Self::Manual => distribution_names(Distribution::Manual).profile,
             Self::KubeProxy => "kube-proxy",
             Self::Flannel => "flannel",
             Self::Calico => "Calico (tigera-operator)",
@@ -240,6 +242,54 @@ impl fmt::Display for Value {
             Self::Nothing => write!(f, "nothing"),
             Self::Refused => write!(f, "refused"),
         }
+    }
+}
+
+/// How netc names a distribution, by where the name stands. The spellings differ on purpose
+/// (messages quote `rke2` the way the intent spells it, and say "RKE2 runs etcd"), so each
+/// context has its field, and every distribution its one row in [`distribution_names`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DistributionNames {
+    /// The intent's keyword, as written in `cluster.distribution` (serde's lowercase
+    /// spelling), where a message quotes the setting beside other keywords ("rke2 does not
+    /// offer the cilium CNI"; "with canonical, use one of: …").
+    pub keyword: &'static str,
+    /// The product, as the subject of a sentence ("RKE2 runs etcd", "a manual control plane
+    /// runs etcd").
+    pub product: &'static str,
+    /// What would take a node's settings: the product, and on a manual control plane the
+    /// kubelet whose flags netc writes ("a manual control plane (kubelet) has no setting for a
+    /// node's external address").
+    pub node_settings: &'static str,
+    /// Whose versions the profile's facts are: the facts table's heading and the profile's
+    /// findings (Canonical Kubernetes' versions are k8s-snap's tracks; `manual` is no product).
+    pub profile: &'static str,
+}
+
+/// Every name of `d`, one row per distribution.
+pub fn distribution_names(d: Distribution) -> DistributionNames {
+    let row = |keyword, product, node_settings, profile| DistributionNames {
+        keyword,
+        product,
+        node_settings,
+        profile,
+    };
+    match d {
+        Distribution::Kubeadm => row("kubeadm", "kubeadm", "kubeadm", "kubeadm"),
+        Distribution::Rke2 => row("rke2", "RKE2", "RKE2", "RKE2"),
+        Distribution::K3s => row("k3s", "k3s", "k3s", "k3s"),
+        Distribution::Canonical => row(
+            "canonical",
+            "Canonical Kubernetes",
+            "Canonical Kubernetes",
+            "Canonical Kubernetes (k8s-snap)",
+        ),
+        Distribution::Manual => row(
+            "manual",
+            "a manual control plane",
+            "a manual control plane (kubelet)",
+            "manual",
+        ),
     }
 }
 
@@ -506,6 +556,22 @@ pub fn table() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A distribution's keyword is the intent's own spelling (serde's), and its profile name
+    /// is its target's: the names are one row, read by the messages, never retyped.
+    #[test]
+    fn a_distributions_keyword_is_the_intents_spelling() {
+        use Distribution::*;
+        for d in [Kubeadm, Rke2, K3s, Canonical, Manual] {
+            let names = distribution_names(d);
+            assert_eq!(
+                serde_json::to_value(d).expect("serializes"),
+                serde_json::Value::from(names.keyword),
+                "{d:?}"
+            );
+            assert_eq!(Target::of(d).name(), names.profile, "{d:?}");
+        }
+    }
 
     #[test]
     fn ranges_of_one_key_never_overlap() {
