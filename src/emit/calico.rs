@@ -16,8 +16,8 @@ use ipnet::IpNet;
 use serde::Serialize;
 
 use super::{ArtifactSink, Context, EmitError, yaml, yaml_documents};
-use crate::intent::{CniPlugin, Distribution};
-use crate::plan::{CalicoSettings, Plan, PoolEncap};
+use crate::intent::CniPlugin;
+use crate::plan::{CalicoSettings, CniInstall, Plan, PoolEncap};
 
 pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitError> {
     let Some(calico) = ctx.plan.cni.calico().filter(|_| applies(ctx.plan)) else {
@@ -73,10 +73,9 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
     Ok(())
 }
 
-/// Calico, on a distribution where the user installs it.
+/// Calico, where the user installs it ([`CniInstall::Cluster`]).
 pub fn applies(plan: &Plan) -> bool {
-    plan.cni.plugin == CniPlugin::Calico
-        && matches!(plan.distribution, Distribution::Kubeadm | Distribution::K3s)
+    plan.cni.plugin == CniPlugin::Calico && plan.cni_install() == CniInstall::Cluster
 }
 
 #[derive(Clone, Debug, Serialize)]

@@ -14,8 +14,7 @@ use serde::Serialize;
 
 use super::config_map::ConfigMap;
 use super::{ArtifactSink, Context, EmitError, flannel, yaml};
-use crate::intent::Distribution;
-use crate::plan::{CanalSettings, Plan};
+use crate::plan::{CanalSettings, CniInstall, Plan};
 
 pub const PATH: &str = "canal/canal-config.yaml";
 
@@ -37,10 +36,9 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
     sink.put(PATH.to_owned(), yaml(ctx, PATH, &config_map(plan, canal)?)?)
 }
 
-/// Canal, on a distribution where the user installs it.
+/// Canal, where the user installs it ([`CniInstall::Cluster`]).
 pub fn applies(plan: &Plan) -> bool {
-    plan.cni.canal().is_some()
-        && matches!(plan.distribution, Distribution::Kubeadm | Distribution::K3s)
+    plan.cni.canal().is_some() && plan.cni_install() == CniInstall::Cluster
 }
 
 /// The CNI configuration `install-cni` writes on each node (`cni_network_config`): the calico

@@ -11,9 +11,9 @@ use ipnet::IpNet;
 use serde::Serialize;
 
 use super::{ArtifactSink, Context, EmitError, yaml};
-use crate::intent::{CniPlugin, Distribution};
+use crate::intent::CniPlugin;
 use crate::plan::masquerade::cilium_native_routing_cidr;
-use crate::plan::{CiliumSettings, Plan};
+use crate::plan::{CiliumSettings, CniInstall, Plan};
 
 pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitError> {
     let Some(cilium) = ctx.plan.cni.cilium().filter(|_| applies(ctx.plan)) else {
@@ -33,10 +33,9 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
     Ok(())
 }
 
-/// Cilium, on a distribution where the user installs it.
+/// Cilium, where the user installs it ([`CniInstall::Cluster`]).
 pub fn applies(plan: &Plan) -> bool {
-    plan.cni.plugin == CniPlugin::Cilium
-        && matches!(plan.distribution, Distribution::Kubeadm | Distribution::K3s)
+    plan.cni.plugin == CniPlugin::Cilium && plan.cni_install() == CniInstall::Cluster
 }
 
 #[derive(Clone, Debug, Serialize)]

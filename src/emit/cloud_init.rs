@@ -60,7 +60,10 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
     let host = control_plane_host(plan);
     let chart = match plan.distribution {
         Distribution::Rke2 => rke2::chart_manifest(ctx)?,
-        _ => None,
+        Distribution::Kubeadm
+        | Distribution::K3s
+        | Distribution::Canonical
+        | Distribution::Manual => None,
     };
     for node in ctx.nodes() {
         let path = format!("cloud-init/{}.yaml", node.name);

@@ -13,8 +13,8 @@ use ipnet::IpNet;
 use serde::Serialize;
 
 use super::{ArtifactSink, Context, EmitError, Install, json};
-use crate::intent::{CniPlugin, Distribution};
-use crate::plan::{NodePlan, Plan};
+use crate::intent::CniPlugin;
+use crate::plan::{CniInstall, NodePlan, Plan};
 
 /// The CNI spec version of every configuration netc writes (the newest the reference
 /// plugins from 1.1 on accept).
@@ -73,14 +73,14 @@ fn installed(node: &NodePlan, file: &str) -> Install {
     Install::file(&node.name, format!("{CONF_DIR}/{file}"))
 }
 
-/// Whether netc writes flannel's conflist: kubeadm and manual clusters, where nothing else
-/// ships flannel (k3s and RKE2 write their own).
+/// Whether netc writes flannel's conflist: wherever the distribution does not ship flannel
+/// (kubeadm and manual clusters; k3s and RKE2 write their own).
 pub fn flannel_conflist_applies(plan: &Plan) -> bool {
     plan.cni.plugin == CniPlugin::Flannel
-        && matches!(
-            plan.distribution,
-            Distribution::Kubeadm | Distribution::Manual
-        )
+        && match plan.cni_install() {
+            CniInstall::Cluster | CniInstall::Host => true,
+            CniInstall::Distribution => false,
+        }
 }
 
 /// A network configuration list (CNI spec: `cniVersion`, `name`, `plugins`).

@@ -13,8 +13,7 @@
 use serde::Serialize;
 
 use super::{ArtifactSink, Context, EmitError, yaml_documents_noted};
-use crate::intent::Distribution;
-use crate::plan::{Plan, PluginSettings};
+use crate::plan::{CniInstall, Plan, PluginSettings};
 
 /// The release manifest the overlay patches, downloaded next to the kustomization.
 const MANIFEST: &str = "kube-flannel.yml";
@@ -64,12 +63,13 @@ struct Operation {
     value: String,
 }
 
-/// Whether flannel runs as kube-flannel's DaemonSet: kubeadm with the flannel plugin
-/// (RKE2 and k3s embed flannel). Not Canal: calico's `canal.yaml` has neither the
+/// Whether flannel runs as kube-flannel's DaemonSet: the flannel plugin where the user
+/// installs it ([`CniInstall::Cluster`]: kubeadm; RKE2 and k3s embed flannel, a manual
+/// control plane runs flanneld on the host). Not Canal: calico's `canal.yaml` has neither the
 /// `kube-flannel-cfg` ConfigMap nor the `kube-flannel-ds` DaemonSet the patches target (its
 /// flannel runs in the `canal` DaemonSet and reads `canal-config`, the `canal` target's file).
 fn applies(plan: &Plan) -> bool {
-    plan.distribution == Distribution::Kubeadm
+    plan.cni_install() == CniInstall::Cluster
         && matches!(plan.cni.settings, PluginSettings::Flannel(_))
 }
 

@@ -25,10 +25,10 @@ use ipnet::IpNet;
 use serde::Serialize;
 
 pub use cni::{
-    BridgeSettings, CNI_BRIDGE, CalicoPool, CalicoSettings, CanalSettings, CiliumSettings, CniPlan,
-    FLANNELD_BINARY, FLANNELD_KUBECONFIG, FLANNELD_NET_CONF, FlannelBackend, FlannelSettings,
-    HostFlanneld, MtuLimit, NotApplied, PluginSettings, PoolEncap, anchored_regex, calico_bgp,
-    default_encapsulation, enforces_network_policies, own_overhead,
+    BridgeSettings, CNI_BRIDGE, CalicoPool, CalicoSettings, CanalSettings, CiliumSettings,
+    CniInstall, CniPlan, FLANNELD_BINARY, FLANNELD_KUBECONFIG, FLANNELD_NET_CONF, FlannelBackend,
+    FlannelSettings, HostFlanneld, MtuLimit, NotApplied, PluginSettings, PoolEncap, anchored_regex,
+    calico_bgp, default_encapsulation, enforces_network_policies, own_overhead,
 };
 pub use host::{ModuleRequirement, Route, Routes, Sysctl, required_no_proxy, static_pod_routes};
 pub use policies::{
@@ -345,6 +345,11 @@ impl Plan {
     /// Whether the control plane runs etcd (and listens on its ports): Canonical Kubernetes
     /// unless k8s-dqlite is chosen; k3s with several servers or `datastore: etcd`
     /// (`cluster-init`); kubeadm and RKE2 always (stacked etcd).
+    /// Who puts the cluster's CNI in place ([`cni::cni_install`]).
+    pub fn cni_install(&self) -> CniInstall {
+        cni::cni_install(self.distribution, self.cni.plugin)
+    }
+
     pub fn runs_etcd(&self) -> bool {
         match (self.distribution, self.datastore) {
             (_, Some(Datastore::K8sDqlite)) => false,

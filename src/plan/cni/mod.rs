@@ -189,6 +189,36 @@ pub fn enforces_network_policies(distribution: Distribution, plugin: CniPlugin) 
     }
 }
 
+/// Who puts the cluster's CNI in place, which decides the manifests netc writes for it: a
+/// CNI emitter (`emit/{calico,canal,cilium,flannel_kustomize,cni}.rs`) writes its files only
+/// for the install it serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CniInstall {
+    /// The distribution runs its own copy, and netc configures it through the distribution:
+    /// RKE2's charts (its HelmChartConfig), k3s' embedded flannel, Canonical Kubernetes'
+    /// built-in network.
+    Distribution,
+    /// The user applies netc's manifests, operator resources or chart values to the cluster
+    /// (kubeadm; k3s with a CNI other than its own flannel).
+    Cluster,
+    /// netc's host artifacts only: the nodes' conflists and flanneld on the host, no operator
+    /// or chart (a manual control plane).
+    Host,
+}
+
+/// The [`CniInstall`] of `plugin` on `distribution`: every distribution answers here (a new
+/// one is a compile error until it does).
+pub fn cni_install(distribution: Distribution, plugin: CniPlugin) -> CniInstall {
+    match distribution {
+        Distribution::Kubeadm => CniInstall::Cluster,
+        // k3s embeds flannel (`flannel-backend`); any other CNI is installed by the user.
+        Distribution::K3s if plugin == CniPlugin::Flannel => CniInstall::Distribution,
+        Distribution::K3s => CniInstall::Cluster,
+        Distribution::Rke2 | Distribution::Canonical => CniInstall::Distribution,
+        Distribution::Manual => CniInstall::Host,
+    }
+}
+
 /// The encapsulation a plugin uses when the intent names none.
 pub fn default_encapsulation(plugin: CniPlugin) -> Encapsulation {
     match plugin {
@@ -527,6 +557,39 @@ fn none_settings(given: &mut Given<'_>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Who installs each CNI, on every distribution: the user on kubeadm and (but for its own
+    /// flannel) k3s, the distribution on RKE2 and Canonical Kubernetes, netc's host artifacts
+    /// on a manual control plane. The CNI emitters read only this.
+    #[test]
+    fn every_distribution_says_who_installs_its_cni() {
+        use CniInstall::{Cluster, Host};
+        let by_distribution = CniInstall::Distribution;
+        let plugins = [
+            CniPlugin::Flannel,
+            CniPlugin::Calico,
+            CniPlugin::Canal,
+            CniPlugin::Cilium,
+            CniPlugin::Bridge,
+            CniPlugin::None,
+        ];
+        for p in plugins {
+            let k3s = if p == CniPlugin::Flannel {
+                by_distribution
+            } else {
+                Cluster
+            };
+            for (d, want) in [
+                (Distribution::Kubeadm, Cluster),
+                (Distribution::K3s, k3s),
+                (Distribution::Rke2, by_distribution),
+                (Distribution::Canonical, by_distribution),
+                (Distribution::Manual, Host),
+            ] {
+                assert_eq!(cni_install(d, p), want, "{d:?} {p:?}");
+            }
+        }
+    }
 
     #[test]
     fn interface_regex_is_exact() {
