@@ -1188,6 +1188,11 @@ const CILIUM_TUNNEL: &str = "cilium/cilium pkg/datapath/iptables/iptables.go ins
 const CILIUM_NATIVE: &str = "cilium/cilium installMasqueradeRules with native routing (NodeIpsetNeeded): `-s <node range> -m set --match-set cilium_node_set_v4 dst -j ACCEPT` first (\"exclude traffic to cluster nodes from masquerade\"), then `! -d <ipv4NativeRoutingCIDR>`: another node sees the pod, an outside host the node";
 const CILIUM_OFF: &str = "cilium values enableIPv4Masquerade: false (emit::cilium, natOutgoing: false): no masquerade rule, the pod keeps its trusted address";
 
+const CK_CILIUM: &str = "canonical/k8s-snap release-1.31 src/k8s/pkg/k8sd/features/cilium/network.go sets no routingMode, masquerade or bpf.masquerade; charts/cilium-1.16.3.tgz: routing-mode tunnel, enable-ipv4-masquerade true, no enable-bpf-masquerade: cilium's iptables `-s <node range> ! -d <node range> ! -o cilium_+ -j MASQUERADE`: another node, an outside host see cp-1";
+const CK_CILIUM_POD: &str = "canonical/k8s-snap cilium/network.go (tunnel routing, chart default): remote pods leave on cilium_vxlan (`! -o cilium_+`): pod to pod keeps the pod's address";
+const CK_CILIUM_130: &str = "canonical/k8s-snap release-1.30 src/k8s/pkg/k8sd/features/feature_network.go with charts/cilium-1.15.2.tgz: tunnel, enable-ipv4-masquerade true, iptables masquerade (as 1.31)";
+const CK_CILIUM_136: &str = "canonical/k8s-snap release-1.36 builds canonical/k8sd pkg/k8sd/features/cilium/network.go: kubeProxyReplacement true but still no bpf.masquerade (charts/cilium-1.19.4.tgz: enable-bpf-masquerade unrendered, agent default false): iptables masquerade, tunnel";
+
 const FLANNEL: (&str, &str) = ("cni: {plugin: bridge}", "cni: {plugin: flannel}");
 const FLANNEL_RKE2_OFF: (&str, &str) = (
     "distribution: kubeadm\n  kubernetesVersion: v1.31.2\n  podCIDR: 10.244.0.0/16\n  serviceCIDR: 10.96.0.0/12\ncni: {plugin: bridge}",
@@ -1203,6 +1208,18 @@ const CALICO_NAT_OFF: (&str, &str) = (
     "cni: {plugin: calico, calico: {natOutgoing: false}}",
 );
 const CILIUM: (&str, &str) = ("cni: {plugin: bridge}", "cni: {plugin: cilium}");
+const CANONICAL_130: (&str, &str) = (
+    "distribution: kubeadm\n  kubernetesVersion: v1.31.2\n  podCIDR: 10.244.0.0/16\n  serviceCIDR: 10.96.0.0/12\ncni: {plugin: bridge}",
+    "distribution: canonical\n  kubernetesVersion: v1.30.8\n  podCIDR: 10.244.0.0/16\n  serviceCIDR: 10.96.0.0/12\ncni: {plugin: cilium}",
+);
+const CANONICAL_131: (&str, &str) = (
+    "distribution: kubeadm\n  kubernetesVersion: v1.31.2\n  podCIDR: 10.244.0.0/16\n  serviceCIDR: 10.96.0.0/12\ncni: {plugin: bridge}",
+    "distribution: canonical\n  kubernetesVersion: v1.31.2\n  podCIDR: 10.244.0.0/16\n  serviceCIDR: 10.96.0.0/12\ncni: {plugin: cilium}",
+);
+const CANONICAL_136: (&str, &str) = (
+    "distribution: kubeadm\n  kubernetesVersion: v1.31.2\n  podCIDR: 10.244.0.0/16\n  serviceCIDR: 10.96.0.0/12\ncni: {plugin: bridge}",
+    "distribution: canonical\n  kubernetesVersion: v1.36.0\n  podCIDR: 10.244.0.0/16\n  serviceCIDR: 10.96.0.0/12\ncni: {plugin: cilium}",
+);
 const CILIUM_NATIVE_ROUTING: (&str, &str) = (
     "cni: {plugin: bridge}",
     "cni: {plugin: cilium, encapsulation: none}",
@@ -1320,6 +1337,54 @@ const CNI_MASQ_CASES: &[CniMasqCase] = &[
     ),
     cni_masq(CILIUM_OFF, CILIUM_NAT_OFF, WEB_TO_NODE, true, None),
     cni_masq(CILIUM_OFF, CILIUM_NAT_OFF, WEB_TO_OUTSIDE, true, None),
+    // Canonical Kubernetes' built-in Cilium (the profile's `Masquerade(Cilium)` fact)
+    cni_masq(CK_CILIUM, CANONICAL_131, WEB_TO_NODE, false, CILIUM_AGENT),
+    cni_masq(
+        CK_CILIUM,
+        CANONICAL_131,
+        WEB_TO_NODE_RULE,
+        true,
+        CILIUM_AGENT,
+    ),
+    cni_masq(
+        CK_CILIUM,
+        CANONICAL_131,
+        WEB_TO_HOSTNET,
+        false,
+        CILIUM_AGENT,
+    ),
+    cni_masq(CK_CILIUM, CANONICAL_131, WEB_TO_OUTSIDE, true, CILIUM_AGENT),
+    cni_masq(CK_CILIUM_POD, CANONICAL_131, WEB_TO_POD, true, None),
+    cni_masq(MASQ_SAME, CANONICAL_131, DB_TO_OWN_NODE, true, None),
+    cni_masq(
+        CK_CILIUM_130,
+        CANONICAL_130,
+        WEB_TO_NODE,
+        false,
+        CILIUM_AGENT,
+    ),
+    cni_masq(
+        CK_CILIUM_130,
+        CANONICAL_130,
+        WEB_TO_OUTSIDE,
+        true,
+        CILIUM_AGENT,
+    ),
+    cni_masq(
+        CK_CILIUM_136,
+        CANONICAL_136,
+        WEB_TO_NODE,
+        false,
+        CILIUM_AGENT,
+    ),
+    cni_masq(
+        CK_CILIUM_136,
+        CANONICAL_136,
+        WEB_TO_OUTSIDE,
+        true,
+        CILIUM_AGENT,
+    ),
+    cni_masq(CK_CILIUM_POD, CANONICAL_136, WEB_TO_POD, true, None),
 ];
 
 /// The masquerade flannel, Canal, Calico and Cilium do themselves, as upstream's rules read:
@@ -1655,4 +1720,139 @@ fn matrix_and_diff_connectivity_see_the_masquerade() {
         "{diff}"
     );
     assert!(diff.contains("connections added: 0"), "{diff}");
+}
+
+/// An IPv6-only Canonical Kubernetes cluster: control-plane nodes cp-1 (fd00::/64) and cp-2
+/// (`CP2`), worker-1 on fd00::/64; worker-1 trusts cp-1's address on tcp/7100.
+const CK_V6_ONLY: &str = r#"
+apiVersion: netc/v1alpha1
+kind: NetworkIntent
+metadata: {name: ck-v6}
+cluster:
+  distribution: canonical
+  kubernetesVersion: VERSION
+  podCIDR: "fd00:10:244::/56"
+  serviceCIDR: "fd00:10:96::/112"
+cni: {plugin: cilium}
+nodes:
+  - {name: cp-1, role: control-plane, address: "fd00::10/64"}
+  - {name: cp-2, role: control-plane, address: "CP2"}
+  - {name: worker-1, role: worker, address: "fd00::11/64"}
+firewall:
+  backend: nftables
+  managementAccess: [tcp/22]
+  rules:
+    - {name: from-cp, ports: [tcp/7100], from: ["fd00::10/128"]}
+workloads:
+  - {namespace: prod, name: web, labels: {app: web}, node: cp-1}
+"#;
+
+/// Canonical Kubernetes 1.32–1.34 route an IPv6-only cluster natively, `ipv6NativeRoutingCIDR`
+/// the network of the control-plane node k8sd applies Cilium from (canonical/k8s-snap
+/// release-1.33 `src/k8s/pkg/k8sd/features/cilium/network.go`, `utils.FindCIDRForIP(nodeIP)`):
+/// with every control-plane node on one network the masquerade is known (cilium's node ipset
+/// and that network are left alone); on two networks netc does not know it for a host inside
+/// either network, and says so. 1.35 tunnels again (#2114). Outside every range of the fact
+/// (1.29) `check` reports it and explain has nothing to answer.
+#[test]
+fn canonical_cilium_masquerade_known_unknown_and_outside_the_facts() {
+    let ck = |version: &str, cp2: &str| {
+        CK_V6_ONLY
+            .replace("VERSION", version)
+            .replace("\"CP2\"", &format!("\"{cp2}\""))
+    };
+    // One network: native routing, worker-1 is in cilium's node ipset: it sees the pod.
+    let e = ask(
+        &ck("v1.33.1", "fd00::12/64"),
+        "prod/web",
+        "node/worker-1",
+        "tcp/7000",
+    )
+    .expect("asks");
+    assert!(e.allowed, "{}", e.ingress.reason);
+    assert!(
+        !e.ingress.reason.contains("masquerade"),
+        "{}",
+        e.ingress.reason
+    );
+    let e = ask(
+        &ck("v1.33.1", "fd00::12/64"),
+        "prod/web",
+        "2001:db8::7",
+        "tcp/443",
+    )
+    .expect("asks");
+    assert!(
+        e.ingress.reason.contains("masqueraded to fd00::10"),
+        "{}",
+        e.ingress.reason
+    );
+
+    // Two networks: a node is still never masqueraded (cilium's node ipset), a host outside
+    // both networks always, a host inside either network may be: netc says it does not know.
+    let text = ck("v1.33.1", "fd01::12/64");
+    let e = ask(&text, "prod/web", "node/worker-1", "tcp/7000").expect("asks");
+    assert!(e.allowed, "{}", e.ingress.reason);
+    assert!(
+        !e.ingress.reason.contains("masquerade"),
+        "{}",
+        e.ingress.reason
+    );
+    let e = ask(&text, "prod/web", "2001:db8::7", "tcp/443").expect("asks");
+    assert!(
+        e.ingress
+            .reason
+            .contains("leaves node cp-1 masqueraded to fd00::10 (Cilium"),
+        "{}",
+        e.ingress.reason
+    );
+    let e = ask(&text, "prod/web", "fd01::99", "tcp/443").expect("asks");
+    assert!(
+        e.ingress.reason.contains(
+            "prod/web may leave node cp-1 masqueraded to fd00::10 (netc does not know whether \
+             Cilium masquerade covers fd00:10:244::/64 to this destination: Canonical Kubernetes \
+             1.33 routes an IPv6-only cluster natively"
+        ) && e.ingress.reason.contains("on fd00::/64, fd01::/64"),
+        "{}",
+        e.ingress.reason
+    );
+    assert!(
+        e.ingress
+            .rules
+            .first()
+            .is_some_and(|r| r.node.as_deref() == Some("cp-1")
+                && r.what.ends_with("(Cilium masquerade, not known to apply)")),
+        "{:?}",
+        e.ingress.rules
+    );
+
+    // 1.35: tunnel routing again, known: another node's address is masqueraded.
+    let e = ask(
+        &ck("v1.35.0", "fd01::12/64"),
+        "prod/web",
+        "node/worker-1",
+        "tcp/7000",
+    )
+    .expect("asks");
+    assert!(!e.allowed);
+    assert!(
+        e.ingress
+            .reason
+            .contains("masqueraded to fd00::10 (Cilium masquerade"),
+        "{}",
+        e.ingress.reason
+    );
+
+    // Outside every range: an error naming the fact, nothing to explain.
+    let err = ask(
+        &ck("v1.29.5", "fd00::12/64"),
+        "prod/web",
+        "2001:db8::7",
+        "tcp/443",
+    )
+    .expect_err("1.29 is outside the facts");
+    assert!(
+        err.contains("netc::profile::version-unsupported") && err.contains("cilium masquerade"),
+        "{err}"
+    );
 }

@@ -15,7 +15,10 @@
 //! node firewall with the bridge plugin, flanneld's `--ip-masq` with flannel and Canal, Calico's
 //! `natOutgoing`, Cilium's masquerade) arrives with its node's address, so another node's
 //! firewall judges it as that node, and an address outside the cluster sees the node; to its
-//! own node it is delivered locally with the pod's address.
+//! own node it is delivered locally with the pod's address. Where netc does not know whether a
+//! masquerade covers a destination (`Masquerade::uncertain`: Canonical's IPv6-only native
+//! routing with control-plane nodes on several networks), the destination may see either, the
+//! answer says so, and a firewall must admit both.
 
 pub mod diff;
 mod firewall;
@@ -171,13 +174,18 @@ enum Seen {
     /// From the destination node itself: through `lo`.
     Loopback,
     /// From node `node`'s address: its host traffic (a node, a hostNetwork pod), or a pod's
-    /// connection `masqueraded` (the masquerade's source network) by that node.
+    /// connection `masqueraded` (the masquerade's source network) by that node, `maybe` when
+    /// netc does not know whether that masquerade covers the destination.
     Host {
         node: usize,
         masqueraded: Option<IpNet>,
+        maybe: bool,
     },
     /// From the source's own addresses (a pod not masqueraded, a CIDR).
     Own,
+    /// From a pod's own addresses, if node `node` does not masquerade it (`net`): netc does
+    /// not know (the other way is `Host` with `maybe`).
+    OwnUnlessMasqueraded { node: usize, net: IpNet },
 }
 
 fn dir_index(dir: Dir) -> usize {
@@ -240,7 +248,9 @@ impl<'p> Connectivity<'p> {
             enforced: crate::plan::enforces_network_policies(plan.distribution, plan.cni.plugin),
             selecting,
             ns_labels,
-            masquerading: masquerades.iter().any(|m| !m.rules.is_empty()),
+            masquerading: masquerades
+                .iter()
+                .any(|m| !m.rules.is_empty() || !m.uncertain.is_empty()),
             masquerades,
             firewalls,
             node_addresses: plan.nodes.iter().map(node_addresses).collect(),
@@ -415,6 +425,7 @@ impl<'p> Connectivity<'p> {
                 Seen::Host {
                     node: s,
                     masqueraded: None,
+                    maybe: false,
                 }
             }
         };
@@ -434,19 +445,29 @@ impl<'p> Connectivity<'p> {
                     return Box::new(std::iter::once(Seen::Own));
                 }
                 let to_addresses = self.addresses_on(to, d);
-                Box::new(nodes.into_iter().map(move |s| {
-                    let masq = (s != d)
-                        .then(|| {
-                            self.masquerades[s]
-                                .masquerades(&self.plan.nodes[s].pod_cidrs, &to_addresses)
-                        })
-                        .flatten();
-                    match masq {
-                        Some(net) => Seen::Host {
+                Box::new(nodes.into_iter().flat_map(move |s| {
+                    if s == d {
+                        return vec![Seen::Own];
+                    }
+                    let (m, pods) = (&self.masquerades[s], &self.plan.nodes[s].pod_cidrs);
+                    if let Some(net) = m.masquerades(pods, &to_addresses) {
+                        return vec![Seen::Host {
                             node: s,
                             masqueraded: Some(net),
-                        },
-                        None => Seen::Own,
+                            maybe: false,
+                        }];
+                    }
+                    // Not known: the destination may see either.
+                    match m.may_masquerade(pods, &to_addresses) {
+                        Some(net) => vec![
+                            Seen::OwnUnlessMasqueraded { node: s, net },
+                            Seen::Host {
+                                node: s,
+                                masqueraded: Some(net),
+                                maybe: true,
+                            },
+                        ],
+                        None => vec![Seen::Own],
                     }
                 }))
             }
@@ -469,7 +490,7 @@ impl<'p> Connectivity<'p> {
                 firewall::accepts_any_source(fw, port.protocol, port.port)
                     || self.seen_at(from, to, d).all(|seen| match seen {
                         Seen::Loopback => true,
-                        Seen::Own => {
+                        Seen::Own | Seen::OwnUnlessMasqueraded { .. } => {
                             firewall::accepts(fw, &self.addresses(from), port.protocol, port.port)
                         }
                         Seen::Host { node: s, .. } => {
@@ -494,29 +515,55 @@ impl<'p> Connectivity<'p> {
             Seen::Own => {
                 firewall::evaluate(node, fw, &self.addresses(from), port.protocol, port.port)
             }
+            Seen::OwnUnlessMasqueraded { node: s, net } => {
+                let mut v =
+                    firewall::evaluate(node, fw, &self.addresses(from), port.protocol, port.port);
+                v.reason = format!(
+                    "{}; if not masqueraded: {}",
+                    self.masquerade_text(from, *s, *net, true),
+                    v.reason
+                );
+                v
+            }
             Seen::Host {
                 node: s,
                 masqueraded,
+                maybe,
             } => {
                 let sender = &self.plan.nodes[*s];
                 let source = node_addresses(sender);
                 let mut v = firewall::evaluate(node, fw, &source, port.protocol, port.port);
                 if let Some(net) = masqueraded {
-                    v.reason = format!("{}; {}", self.masquerade_text(from, *s, *net), v.reason);
-                    v.rules.insert(0, self.masquerade_decider(*s, *net));
+                    v.reason = format!(
+                        "{}; {}",
+                        self.masquerade_text(from, *s, *net, *maybe),
+                        v.reason
+                    );
+                    v.rules.insert(0, self.masquerade_decider(*s, *net, *maybe));
                 }
                 v
             }
         }
     }
 
-    /// "`from` leaves node `s` masqueraded to its address (… masquerades `net` …)".
-    fn masquerade_text(&self, from: &Endpoint, s: usize, net: IpNet) -> String {
+    /// "`from` leaves node `s` masqueraded to its address (… masquerades `net` …)"; with
+    /// `maybe`, that it may, and why netc does not know.
+    fn masquerade_text(&self, from: &Endpoint, s: usize, net: IpNet, maybe: bool) -> String {
         let sender = &self.plan.nodes[s];
         let shown: Vec<String> = self.node_addresses[s]
             .iter()
             .map(|a| a.addr().to_string())
             .collect();
+        if maybe {
+            return format!(
+                "{} may leave node {} masqueraded to {} (netc does not know whether {} covers {net} to this destination: {})",
+                self.describe(from),
+                sender.name,
+                shown.join(", "),
+                self.masquerades[s].by.describe(),
+                self.masquerades[s].why_uncertain(net)
+            );
+        }
         format!(
             "{} leaves node {} masqueraded to {} ({} masquerades {net} to outside it)",
             self.describe(from),
@@ -526,14 +573,15 @@ impl<'p> Connectivity<'p> {
         )
     }
 
-    /// The masquerade of node `s` as a decider.
-    fn masquerade_decider(&self, s: usize, net: IpNet) -> Decider {
+    /// The masquerade of node `s` as a decider (`maybe`: netc does not know if it applies).
+    fn masquerade_decider(&self, s: usize, net: IpNet, maybe: bool) -> Decider {
         Decider {
             policy: None,
             node: Some(self.plan.nodes[s].name.clone()),
             what: format!(
-                "masquerade of {net} ({})",
-                self.masquerades[s].by.describe()
+                "masquerade of {net} ({}{})",
+                self.masquerades[s].by.describe(),
+                if maybe { ", not known to apply" } else { "" }
             ),
             span: Default::default(),
             line: None,
@@ -541,8 +589,9 @@ impl<'p> Connectivity<'p> {
     }
 
     /// For a destination outside the intent: the nodes that masquerade a pod `from` to it,
-    /// with the masquerade network (an outside host sees those nodes' addresses).
-    fn masqueraded_to_outside(&self, from: &Endpoint, to: IpNet) -> Vec<(usize, IpNet)> {
+    /// with the masquerade network (an outside host sees those nodes' addresses), and
+    /// whether netc only knows that they may.
+    fn masqueraded_to_outside(&self, from: &Endpoint, to: IpNet) -> Vec<(usize, IpNet, bool)> {
         let Some(i) = self.pod(from) else {
             return Vec::new();
         };
@@ -552,8 +601,11 @@ impl<'p> Connectivity<'p> {
         self.nodes_of(self.workload(i))
             .into_iter()
             .filter_map(|s| {
-                let net = self.masquerades[s].masquerades(&self.plan.nodes[s].pod_cidrs, &[to])?;
-                Some((s, net))
+                let (m, pods) = (&self.masquerades[s], &self.plan.nodes[s].pod_cidrs);
+                match m.masquerades(pods, &[to]) {
+                    Some(net) => Some((s, net, false)),
+                    None => Some((s, m.may_masquerade(pods, &[to])?, true)),
+                }
             })
             .collect()
     }
@@ -769,22 +821,40 @@ impl<'p> Connectivity<'p> {
                 let mut rules = Vec::new();
                 match masqueraded.as_slice() {
                     [] => {}
-                    [(s, net)] => {
-                        reason = format!("{reason}; {}", self.masquerade_text(from, *s, *net));
-                        rules.push(self.masquerade_decider(*s, *net));
+                    [(s, net, maybe)] => {
+                        reason =
+                            format!("{reason}; {}", self.masquerade_text(from, *s, *net, *maybe));
+                        rules.push(self.masquerade_decider(*s, *net, *maybe));
                     }
-                    [(s, net), ..] => {
+                    [(s, net, _), ..] => {
                         let by = self.masquerades[*s].by.describe();
+                        let maybe = masqueraded.iter().any(|(_, _, maybe)| *maybe);
+                        let (leaves, how, known) = if maybe {
+                            (
+                                "may leave",
+                                format!(
+                                    "netc does not know whether {by} covers {net} to this destination: {}",
+                                    self.masquerades[*s].why_uncertain(*net)
+                                ),
+                                ", not known to apply",
+                            )
+                        } else {
+                            (
+                                "leaves",
+                                format!("{by} masquerades {net} to outside it"),
+                                "",
+                            )
+                        };
                         reason = format!(
-                            "{reason}; {} leaves any of its {} nodes masqueraded to that node's \
-                             address ({by} masquerades {net} to outside it)",
+                            "{reason}; {} {leaves} any of its {} nodes masqueraded to that node's \
+                             address ({how})",
                             self.describe(from),
                             masqueraded.len()
                         );
                         rules.push(Decider {
                             policy: None,
                             node: None,
-                            what: format!("masquerade of {net} ({by}) on each node"),
+                            what: format!("masquerade of {net} ({by}{known}) on each node"),
                             span: Default::default(),
                             line: None,
                         });

@@ -62,6 +62,19 @@ pub struct MasqueradeRule {
 pub struct Masquerade {
     pub by: Masquerader,
     pub rules: Vec<MasqueradeRule>,
+    /// Destinations netc does not know whether the masquerade covers (beyond `rules`): such a
+    /// destination may see the pod or its node.
+    pub uncertain: Vec<Uncertain>,
+}
+
+/// Pods of `source` to a destination in `within` but not in `except`: maybe masqueraded.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Uncertain {
+    pub source: IpNet,
+    pub within: Vec<IpNet>,
+    pub except: Vec<IpNet>,
+    /// Why netc does not know.
+    pub why: String,
 }
 
 impl Masquerade {
@@ -80,6 +93,30 @@ impl Masquerade {
         })
     }
 
+    /// The network under which netc does not know whether a connection from a pod of
+    /// `pod_ranges` to `destination` leaves its node masqueraded (`uncertain`), if any.
+    pub fn may_masquerade(&self, pod_ranges: &[IpNet], destination: &[IpNet]) -> Option<IpNet> {
+        destination.iter().find_map(|d| {
+            self.uncertain
+                .iter()
+                .find(|u| {
+                    u.source.addr().is_ipv4() == d.addr().is_ipv4()
+                        && pod_ranges.iter().any(|p| u.source.contains(p))
+                        && u.within.iter().any(|w| w.contains(d))
+                        && !u.except.iter().any(|e| e.contains(d))
+                })
+                .map(|u| u.source)
+        })
+    }
+
+    /// Why netc does not know whether the masquerade of `source` applies.
+    pub fn why_uncertain(&self, source: IpNet) -> &str {
+        self.uncertain
+            .iter()
+            .find(|u| u.source == source)
+            .map_or("", |u| u.why.as_str())
+    }
+
     /// The networks the node firewall itself masquerades (what `emit::firewall` writes).
     pub fn firewall_networks(&self) -> Vec<IpNet> {
         if self.by == Masquerader::NodeFirewall {
@@ -93,6 +130,7 @@ impl Masquerade {
         Masquerade {
             by,
             rules: Vec::new(),
+            uncertain: Vec::new(),
         }
     }
 }
@@ -130,6 +168,7 @@ pub fn node_masquerade(plan: &Plan, node: &NodePlan) -> Masquerade {
             }
             Masquerade {
                 by: Masquerader::NodeFirewall,
+                uncertain: Vec::new(),
                 rules: plan
                     .pod_cidrs
                     .iter()
@@ -162,6 +201,7 @@ pub fn node_masquerade(plan: &Plan, node: &NodePlan) -> Masquerade {
             Masquerade {
                 by: Masquerader::CalicoNatOutgoing,
                 rules,
+                uncertain: Vec::new(),
             }
         }
         PluginSettings::Cilium(c) => cilium(plan, node, c),
@@ -209,7 +249,11 @@ fn flanneld(plan: &Plan) -> Masquerade {
             })
         })
         .collect();
-    Masquerade { by, rules }
+    Masquerade {
+        by,
+        rules,
+        uncertain: Vec::new(),
+    }
 }
 
 /// Cilium's iptables masquerade, which the Cilium netc installs uses: `kubeProxyReplacement`
@@ -218,52 +262,135 @@ fn flanneld(plan: &Plan) -> Masquerade {
 /// cilium/cilium `pkg/datapath/iptables/iptables.go` (installMasqueradeRules): `-s
 /// <node's allocation range> ! -d <exclusion> ! -o cilium_+ -j MASQUERADE`, the exclusion
 /// being `ipv4NativeRoutingCIDR` when set, else the node's range
-/// (`pkg/datapath/types` RemoteSNATDstAddrExclusionCIDRv4). With tunnel routing, traffic to
-/// other nodes' pods leaves on `cilium_vxlan` (`! -o cilium_+`): only the pod network keeps
-/// its address, other nodes' addresses are masqueraded. With native routing
-/// (`NodeIpsetNeeded`: tunnel disabled) a rule before it accepts traffic to the cluster
-/// nodes' ipset unmasqueraded ("exclude traffic to cluster nodes from masquerade").
-/// Canonical Kubernetes' Cilium is k8s-snap's configuration, not netc's: not modelled.
+/// (`remoteSNATDstAddrExclusionCIDR`). With tunnel routing, traffic to other nodes' pods
+/// leaves on `cilium_vxlan` (`! -o cilium_+`): only the pod network keeps its address, other
+/// nodes' addresses are masqueraded. With native routing (`NodeIpsetNeeded`: tunnel disabled)
+/// a rule before it accepts traffic to the cluster nodes' ipset unmasqueraded ("exclude
+/// traffic to cluster nodes from masquerade").
+/// Canonical Kubernetes' Cilium is k8s-snap's configuration, not netc's: the profile's
+/// `Masquerade(Cilium)` fact for the version says how ([`canonical_cilium`]).
 fn cilium(plan: &Plan, node: &NodePlan, settings: &CiliumSettings) -> Masquerade {
-    let by = Masquerader::Cilium;
-    if !settings.masquerade || plan.distribution == Distribution::Canonical {
-        return Masquerade::none(by);
+    if plan.distribution == Distribution::Canonical {
+        return canonical_cilium(plan, node);
     }
-    let node_ips: Vec<IpNet> = plan
-        .nodes
-        .iter()
-        .flat_map(|n| [n.address, n.secondary_address])
-        .flatten()
-        .map(|a: IpNet| IpNet::from(a.addr()))
-        .collect();
+    if !settings.masquerade {
+        return Masquerade::none(Masquerader::Cilium);
+    }
     let rules = node
         .pod_cidrs
         .iter()
         .map(|&range| {
             let v6 = matches!(range, IpNet::V6(_));
-            let except = match cilium_native_routing_cidr(plan, settings, v6) {
-                Some(native) => std::iter::once(native)
-                    .chain(
-                        node_ips
-                            .iter()
-                            .copied()
-                            .filter(|a| matches!(a.addr(), IpAddr::V6(_)) == v6),
-                    )
-                    .collect(),
-                None => plan
-                    .pod_cidrs
-                    .iter()
-                    .copied()
-                    .filter(|n| matches!(n, IpNet::V6(_)) == v6)
-                    .collect(),
-            };
-            MasqueradeRule {
-                source: range,
-                except,
-            }
+            cilium_rule(plan, range, cilium_native_routing_cidr(plan, settings, v6))
         })
         .collect();
-    Masquerade { by, rules }
+    Masquerade {
+        by: Masquerader::Cilium,
+        rules,
+        uncertain: Vec::new(),
+    }
+}
+
+/// Cilium's rule for a node's pod `range`: with native routing (`native`, the family's
+/// native routing CIDR) it leaves that CIDR and the cluster nodes' addresses alone, with
+/// tunnel routing the pod network.
+fn cilium_rule(plan: &Plan, range: IpNet, native: Option<IpNet>) -> MasqueradeRule {
+    let v6 = matches!(range, IpNet::V6(_));
+    let except = match native {
+        Some(native) => std::iter::once(native).chain(node_ips(plan, v6)).collect(),
+        None => plan
+            .pod_cidrs
+            .iter()
+            .copied()
+            .filter(|n| matches!(n, IpNet::V6(_)) == v6)
+            .collect(),
+    };
+    MasqueradeRule {
+        source: range,
+        except,
+    }
+}
+
+/// Canonical Kubernetes' built-in Cilium, as the profile's fact for the version says
+/// (`plan/profile/canonical.rs`, `Masquerade(Cilium)`): Cilium's iptables masquerade of both
+/// families (IPv4 only where Cilium runs no IPv6: 1.30), tunnel routing; on the releases that
+/// route an IPv6-only cluster natively (1.32–1.34), `ipv6NativeRoutingCIDR` is the network of
+/// the address of the node k8sd applies the values from (canonical/k8s-snap
+/// `src/k8s/pkg/k8sd/features/cilium/network.go`, `utils.FindCIDRForIP(nodeIP)`), which the
+/// control-plane nodes' addresses decide only when they share one network.
+fn canonical_cilium(plan: &Plan, node: &NodePlan) -> Masquerade {
+    let by = Masquerader::Cilium;
+    let mut m = Masquerade::none(by);
+    // Resolved at every version of a Canonical Cilium (outside the fact's ranges the newest,
+    // and `check` reports it: explain then answers nothing).
+    let Some(fact) = plan.profile.cilium_masquerade else {
+        return m;
+    };
+    let ipv6_only = plan.pod_cidrs.iter().all(|n| matches!(n, IpNet::V6(_)));
+    for &range in &node.pod_cidrs {
+        let v6 = matches!(range, IpNet::V6(_));
+        if v6 && !fact.ipv6 {
+            continue; // Cilium runs no IPv6 (`ipv6.enabled` false)
+        }
+        if !(v6 && ipv6_only && fact.ipv6_only_native) {
+            m.rules.push(cilium_rule(plan, range, None));
+            continue;
+        }
+        // Native routing, `ipv6NativeRoutingCIDR` the network of the control-plane node k8sd
+        // applies the values from: known when the control-plane nodes share one network.
+        let networks = control_plane_networks_v6(plan);
+        match networks.as_slice() {
+            [one] => m.rules.push(cilium_rule(plan, range, Some(*one))),
+            _ => {
+                // Surely masqueraded outside every candidate network and node address; inside
+                // a candidate network, unknown; to a node address, never (cilium's node ipset).
+                let mut rule = cilium_rule(plan, range, None);
+                let node_ips: Vec<IpNet> = node_ips(plan, true);
+                rule.except = networks.iter().copied().chain(node_ips.clone()).collect();
+                m.rules.push(rule);
+                let shown: Vec<String> = networks.iter().map(|n| n.to_string()).collect();
+                m.uncertain.push(Uncertain {
+                    source: range,
+                    within: networks.clone(),
+                    except: node_ips,
+                    why: format!(
+                        "Canonical Kubernetes {} routes an IPv6-only cluster natively, `ipv6NativeRoutingCIDR` the network of the control-plane node k8sd applies Cilium from, and the control-plane nodes are on {}",
+                        plan.profile.version.map(|v| v.to_string()).unwrap_or_default(),
+                        shown.join(", ")
+                    ),
+                });
+            }
+        }
+    }
+    m
+}
+
+/// Every node's address of the family (v6: IPv6), as host networks: cilium's node ipset.
+fn node_ips(plan: &Plan, v6: bool) -> Vec<IpNet> {
+    plan.nodes
+        .iter()
+        .flat_map(|n| [n.address, n.secondary_address])
+        .flatten()
+        .map(|a: IpNet| IpNet::from(a.addr()))
+        .filter(|a| matches!(a.addr(), IpAddr::V6(_)) == v6)
+        .collect()
+}
+
+/// The networks the control-plane nodes' IPv6 addresses are on, each once.
+fn control_plane_networks_v6(plan: &Plan) -> Vec<IpNet> {
+    let mut nets: Vec<IpNet> = Vec::new();
+    for n in plan.nodes.iter().filter(|n| n.is_control_plane()) {
+        if let Some(net) = [n.address, n.secondary_address]
+            .into_iter()
+            .flatten()
+            .find(|a| matches!(a, IpNet::V6(_)))
+            .map(|a| a.trunc())
+            && !nets.contains(&net)
+        {
+            nets.push(net);
+        }
+    }
+    nets
 }
 
 #[cfg(test)]
@@ -327,8 +454,7 @@ mod tests {
     }
 
     /// Calico: from a natOutgoing pool to outside every pool; Cilium: with native routing,
-    /// not to cluster nodes; Canonical Kubernetes' Cilium is not modelled; the bridge plugin
-    /// only with a firewall.
+    /// not to cluster nodes; the bridge plugin only with a firewall.
     #[test]
     fn calico_cilium_and_bridge_rules() {
         let p = plan(&intent("kubeadm", "{plugin: calico}"));
@@ -353,8 +479,6 @@ mod tests {
         assert_eq!(masq(&p, "fd00::11/128"), None);
         assert!(masq(&p, "203.0.113.7/32").is_some());
         assert!(masq(&p, "2001:db8::7/128").is_some());
-        let p = plan(&intent("canonical", "{plugin: cilium}"));
-        assert_eq!(masq(&p, "203.0.113.7/32"), None);
 
         let p = plan(&intent("kubeadm", "{plugin: bridge}"));
         assert_eq!(
@@ -362,5 +486,87 @@ mod tests {
             None,
             "no firewall, no masquerade"
         );
+    }
+
+    /// Canonical Kubernetes' built-in Cilium, by the profile's `Masquerade(Cilium)` fact:
+    /// iptables masquerade with tunnel routing (another node's address is masqueraded, pods
+    /// are not); no IPv6 on 1.30; an IPv6-only cluster routed natively on 1.32–1.34, its
+    /// native routing CIDR the control-plane nodes' network (unknown inside their networks
+    /// when they have several).
+    #[test]
+    fn canonical_cilium_masquerade_per_version() {
+        let with = |v: &str| intent("canonical", "{plugin: cilium}").replace("v1.31.2", v);
+        for v in ["v1.30.8", "v1.31.2", "v1.33.1", "v1.35.0", "v1.36.0"] {
+            let p = plan(&with(v));
+            let m = node_masquerade(&p, &p.nodes[0]);
+            assert_eq!((m.by, m.uncertain.len()), (Masquerader::Cilium, 0), "{v}");
+            let range = p.nodes[0].pod_cidrs[0];
+            assert_eq!(masq(&p, "203.0.113.7/32"), Some(range), "{v}");
+            assert_eq!(masq(&p, "10.0.1.11/32"), Some(range), "{v}");
+            assert_eq!(masq(&p, "10.244.9.9/32"), None, "{v}");
+            let v6 = masq(&p, "2001:db8::7/128").is_some();
+            assert_eq!(v6, v != "v1.30.8", "{v}: IPv6 masquerade");
+            assert_eq!(masq(&p, "fd00:10:244:ff::9/128"), None, "{v}");
+        }
+
+        let v6_only = |v: &str, cp_b: bool, b: &str| {
+            let text = intent("canonical", "{plugin: cilium}")
+                .replace("v1.31.2", v)
+                .replace(
+                    "[10.244.0.0/16, \"fd00:10:244::/56\"]",
+                    "\"fd00:10:244::/56\"",
+                )
+                .replace(
+                    "[10.96.0.0/12, \"fd00:10:96::/112\"]",
+                    "\"fd00:10:96::/112\"",
+                )
+                .replace(
+                    "address: 10.0.1.10/24, secondaryAddress: \"fd00::10/64\"",
+                    "address: \"fd00::10/64\"",
+                )
+                .replace(
+                    "role: worker, address: 10.0.1.11/24, secondaryAddress: \"fd00::11/64\"",
+                    &format!(
+                        "role: {}, address: \"{b}\"",
+                        if cp_b { "control-plane" } else { "worker" }
+                    ),
+                );
+            plan(&text)
+        };
+        // 1.32–1.34: native routing, `ipv6NativeRoutingCIDR` fd00::/64: the node's network
+        // and every node's address are left alone, pods elsewhere in the pod CIDR are not.
+        let p = v6_only("v1.33.1", false, "fd00::11/64");
+        let m = node_masquerade(&p, &p.nodes[0]);
+        assert!(m.uncertain.is_empty());
+        let range = p.nodes[0].pod_cidrs[0];
+        assert_eq!(masq(&p, "2001:db8::7/128"), Some(range));
+        assert_eq!(masq(&p, "fd00::11/128"), None);
+        assert_eq!(masq(&p, "fd00::99/128"), None);
+        assert_eq!(masq(&p, "fd00:10:244:ff::9/128"), Some(range));
+        // A worker elsewhere does not matter; control-plane nodes on two networks do.
+        let p = v6_only("v1.33.1", false, "fd01::11/64");
+        assert_eq!(masq(&p, "fd01::11/128"), None, "node ipset");
+        // Two control-plane networks: outside both, masqueraded; to a node, not; elsewhere
+        // inside either, unknown.
+        let p = v6_only("v1.33.1", true, "fd01::11/64");
+        let m = node_masquerade(&p, &p.nodes[0]);
+        let pods = &p.nodes[0].pod_cidrs;
+        let may = |to: &str| m.may_masquerade(pods, &[net(to)]);
+        assert_eq!(masq(&p, "2001:db8::7/128"), Some(pods[0]));
+        assert_eq!(masq(&p, "fd00:10:244:ff::9/128"), Some(pods[0]));
+        assert_eq!(may("2001:db8::7/128"), None);
+        for node in ["fd00::10/128", "fd01::11/128"] {
+            assert_eq!((masq(&p, node), may(node)), (None, None), "{node}");
+        }
+        for host in ["fd00::99/128", "fd01::99/128"] {
+            assert_eq!((masq(&p, host), may(host)), (None, Some(pods[0])), "{host}");
+        }
+        assert!(m.why_uncertain(pods[0]).contains("fd00::/64, fd01::/64"));
+        // 1.35+: IPv6-only is tunnelled again: pods keep their address, the node network not.
+        let p = v6_only("v1.35.0", true, "fd01::11/64");
+        let m = node_masquerade(&p, &p.nodes[0]);
+        assert!(m.uncertain.is_empty());
+        assert!(masq(&p, "fd00::99/128").is_some());
+        assert_eq!(masq(&p, "fd00:10:244:ff::9/128"), None);
     }
 }

@@ -1,6 +1,6 @@
 //! Canonical Kubernetes' facts (k8s-snap; a snap track is a Kubernetes minor, `1.32-classic`).
 
-use super::{Fact, Key, Target, Value, Versions};
+use super::{CiliumMasquerade, Fact, Key, Target, Value, Versions};
 use crate::intent::values::Protocol;
 use crate::intent::{CniPlugin, Datastore, Encapsulation};
 
@@ -103,5 +103,45 @@ pub(super) const FACTS: &[Fact] = &[
             Encapsulation::None,
         ]),
         source: "canonical/k8s-snap `src/k8s/pkg/k8sd/features/calico/` (moonray flavor: `k8sd/v1alpha1/calico/encapsulation-v4` takes the IP pool encapsulations; no WireGuard setting; release-1.32, release-1.33)",
+    },
+    Fact {
+        target: T,
+        key: Key::Masquerade(CniPlugin::Cilium),
+        versions: Versions::between((1, 30), (1, 30)),
+        value: Value::CiliumMasquerade(CiliumMasquerade {
+            ipv6: false,
+            ipv6_only_native: false,
+        }),
+        source: "canonical/k8s-snap `src/k8s/pkg/k8sd/features/feature_network.go` (release-1.30, f9b7237c6: no `ipv6`, `routingMode`, masquerade or `bpf` masquerade values) with `k8s/manifests/charts/cilium-1.15.2.tgz` (`ipv6.enabled: false`; `templates/cilium-configmap.yaml`: routing-mode tunnel, tunnel-protocol vxlan, `enable-ipv4-masquerade: true`, no `enable-bpf-masquerade`: the agent's default false, iptables masquerade)",
+    },
+    Fact {
+        target: T,
+        key: Key::Masquerade(CniPlugin::Cilium),
+        versions: Versions::between((1, 31), (1, 31)),
+        value: Value::CiliumMasquerade(CiliumMasquerade {
+            ipv6: true,
+            ipv6_only_native: false,
+        }),
+        source: "canonical/k8s-snap `src/k8s/pkg/k8sd/features/cilium/network.go` (release-1.31, 599ac2016: `ipv4`/`ipv6.enabled` from the pod CIDRs; no `routingMode`, masquerade or `bpf` masquerade values) with `k8s/manifests/charts/cilium-1.16.3.tgz` (routing-mode tunnel, vxlan; `enableIPv4Masquerade`/`enableIPv6Masquerade` true; `bpf.masquerade: ~`: iptables masquerade)",
+    },
+    Fact {
+        target: T,
+        key: Key::Masquerade(CniPlugin::Cilium),
+        versions: Versions::between((1, 32), (1, 34)),
+        value: Value::CiliumMasquerade(CiliumMasquerade {
+            ipv6: true,
+            ipv6_only_native: true,
+        }),
+        source: "canonical/k8s-snap `src/k8s/pkg/k8sd/features/cilium/network.go` (release-1.32 388c9d93a, release-1.33 02bb1a699, release-1.34 f7e1b7c79: IPv6-only sets `routingMode: native`, `ipv6NativeRoutingCIDR: utils.FindCIDRForIP(nodeIP)`, `autoDirectNodeRoutes: true`, #1007; otherwise chart defaults) with `k8s/manifests/charts/cilium-1.17.12.tgz` (1.32, 1.33), `cilium-1.17.1.tgz` (1.34): tunnel, vxlan, both masquerades true, `bpf.masquerade: ~` (iptables)",
+    },
+    Fact {
+        target: T,
+        key: Key::Masquerade(CniPlugin::Cilium),
+        versions: Versions::from(1, 35),
+        value: Value::CiliumMasquerade(CiliumMasquerade {
+            ipv6: true,
+            ipv6_only_native: false,
+        }),
+        source: "canonical/k8s-snap `src/k8s/pkg/k8sd/features/cilium/network.go` (release-1.35 ee72ef7ba: IPv6-only back to `routingMode: tunnel`, #2114) with `cilium-1.18.4.tgz`; release-1.36 f8c4d39d4 builds canonical/k8sd `pkg/k8sd/features/cilium/network.go` (main 1417866: `kubeProxyReplacement: true`, still no `bpf.masquerade`) with `cilium-1.19.4.tgz`: tunnel, vxlan, `enableIPv4Masquerade: ~` (chart default true), `enableIPv6Masquerade: true`, iptables masquerade",
     },
 ];

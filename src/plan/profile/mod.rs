@@ -175,6 +175,9 @@ pub enum Key {
     NftablesMode,
     /// A CNI's UDP/TCP port (VXLAN, health, BGP...).
     Port(&'static str),
+    /// How the distribution's built-in CNI masquerades pods leaving their node (Canonical's
+    /// Cilium: the values k8sd applies, the chart's defaults for the rest).
+    Masquerade(CniPlugin),
 }
 
 impl Key {
@@ -194,6 +197,7 @@ impl Key {
             Self::KubeProxyHealthz => "kube-proxy healthz bind".into(),
             Self::NftablesMode => "mode nftables".into(),
             Self::Port(what) => format!("{what} port"),
+            Self::Masquerade(p) => format!("{} masquerade", plugin_name(p)),
         }
     }
 }
@@ -216,6 +220,21 @@ pub enum Value {
     Nothing,
     /// Unavailable: the consumer refuses it.
     Refused,
+    /// How Canonical's built-in Cilium masquerades pods.
+    CiliumMasquerade(CiliumMasquerade),
+}
+
+/// How a built-in Cilium masquerades its pods: always Cilium's iptables masquerade (no
+/// `bpf.masquerade` in the values, `enable-bpf-masquerade` unrendered: the agent's default
+/// false; `enableIPv4Masquerade`/`enableIPv6Masquerade` the chart's default true), with tunnel
+/// routing (VXLAN) but where `ipv6_only_native` says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct CiliumMasquerade {
+    /// Whether Cilium runs IPv6 at all (`ipv6.enabled`); IPv4 always.
+    pub ipv6: bool,
+    /// An IPv6-only cluster is routed natively, `ipv6NativeRoutingCIDR` the network of the
+    /// address of the node k8sd applies the values from, `autoDirectNodeRoutes`.
+    pub ipv6_only_native: bool,
 }
 
 impl fmt::Display for Value {
@@ -241,6 +260,17 @@ impl fmt::Display for Value {
             Self::Gate(g) => write!(f, "feature gate `{g}=true`"),
             Self::Nothing => write!(f, "nothing"),
             Self::Refused => write!(f, "refused"),
+            Self::CiliumMasquerade(m) => {
+                let families = if m.ipv6 { "IPv4 and IPv6" } else { "IPv4 only" };
+                write!(f, "iptables, tunnel routing (VXLAN); {families}")?;
+                if m.ipv6_only_native {
+                    write!(
+                        f,
+                        "; IPv6-only: native routing, `ipv6NativeRoutingCIDR` the node's network"
+                    )?;
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -405,6 +435,9 @@ pub struct Profile {
     /// The encapsulations the distribution lets `cni.plugin` take at this version, where it
     /// narrows the plugin's own (`Encapsulations` facts); `None` = the plugin's own decide.
     pub encapsulations: Option<&'static [Encapsulation]>,
+    /// How Canonical's built-in Cilium masquerades pods at this version (`None` on other
+    /// targets and CNIs; `plan::masquerade` reads it).
+    pub cilium_masquerade: Option<CiliumMasquerade>,
     /// Facts this cluster asked for outside every known range.
     pub missing: Vec<Missing>,
 }
@@ -517,6 +550,15 @@ impl Profile {
                 _ => None,
             }
         };
+        // Asked only for the Cilium netc does not install: Canonical's built-in one.
+        let cilium_masquerade = if target == Target::Canonical && plugin == CniPlugin::Cilium {
+            match ask(target, Key::Masquerade(plugin)).map(|f| f.value) {
+                Some(Value::CiliumMasquerade(m)) => Some(m),
+                _ => None,
+            }
+        } else {
+            None
+        };
         Self {
             target,
             version,
@@ -530,6 +572,7 @@ impl Profile {
             builtin_cni,
             cni_plugins,
             encapsulations,
+            cilium_masquerade,
             missing,
         }
     }
