@@ -76,6 +76,7 @@ pub mod code {
     pub const DIFF_DISRUPTIVE: &str = "netc::diff::disruptive";
     pub const FLEET_INVALID: &str = "netc::fleet::invalid";
     pub const FLEET_TOO_LARGE: &str = "netc::fleet::too-large";
+    pub const FLEET_CLIENT_SIDE_APPLY_TOO_LARGE: &str = "netc::fleet::client-side-apply-too-large";
     pub const KUBE_PROXY_MODE_MISMATCH: &str = "netc::kube-proxy::mode-mismatch";
     pub const LINT_INVALID: &str = "netc::lint::invalid";
     /// `netc apply` refusals before any step (not `check` findings: they depend on the host).

@@ -13,10 +13,11 @@ use std::collections::BTreeSet;
 
 use base64::prelude::{BASE64_STANDARD, Engine as _};
 use netc::diagnostic::SourceFile;
+use netc::diagnostic::code;
 use netc::emit::{Context, Target, fleet, node_artifacts};
 use netc::intent::{Syntax, compressed};
 use netc::pipeline;
-use netc::plan::fleet::CONFIGMAP_MAX_BYTES;
+use netc::plan::fleet::{ANNOTATIONS_MAX_BYTES, CONFIGMAP_MAX_BYTES, LAST_APPLIED_OVERHEAD_MAX};
 use serde_json::Value;
 use support::{Artifacts, build, run, text, write_all};
 
@@ -365,4 +366,91 @@ fn a_ten_thousand_node_intent_fits_its_configmap() {
         intent.len(),
         file.len()
     );
+}
+
+/// The `kubectl.kubernetes.io/last-applied-configuration` annotation client-side `kubectl
+/// apply` gives the ConfigMap, as kubectl builds it (kubernetes/kubernetes
+/// staging/src/k8s.io/kubectl/pkg/util/apply.go, GetModifiedConfiguration): the object as
+/// JSON, with its own annotation removed from an otherwise empty `metadata.annotations` (`{}`
+/// stays), and the encoder's newline. Returns the size the API server counts for it (key and
+/// value, objectmeta.go ValidateAnnotationsSize) and the base64 value's length.
+fn last_applied(cm: &Value) -> (usize, usize) {
+    const KEY: &str = "kubectl.kubernetes.io/last-applied-configuration";
+    let mut obj = cm.clone();
+    obj["metadata"]["annotations"] = serde_json::json!({});
+    let json = serde_json::to_string(&obj).expect("json");
+    let b64: usize = cm["binaryData"]
+        .as_object()
+        .expect("binaryData")
+        .values()
+        .map(|v| v.as_str().expect("string").len())
+        .sum();
+    (KEY.len() + json.len() + 1, b64)
+}
+
+/// `netc::fleet::client-side-apply-too-large` against the annotation kubectl would write for
+/// the emitted ConfigMap: the rest of the object beside the intent's base64 stays within
+/// `LAST_APPLIED_OVERHEAD_MAX` even with a 63-character namespace, the base64 is the plan's
+/// `intent_base64_len`, and the warning is given exactly when this intent's annotation is over
+/// 256 KiB (about 180 KB compressed: under; about 230 KB: over).
+#[test]
+fn client_side_apply_stores_the_configmap_in_an_annotation() {
+    let longest = "n".repeat(63);
+    let small = BRIDGE.replace("namespace: kube-network", &format!("namespace: {longest}"));
+    let (plan, art) = build("fleet.yaml", &small);
+    let (annotation, b64) = last_applied(&doc(&art, "fleet/configmap.yaml"));
+    let fp = plan.fleet.as_ref().expect("fleet");
+    assert_eq!(b64, fp.intent_base64_len());
+    let overhead = annotation - b64;
+    assert!(
+        overhead <= LAST_APPLIED_OVERHEAD_MAX,
+        "{overhead} bytes beside the base64"
+    );
+    eprintln!(
+        "last-applied annotation: {overhead} bytes beside the base64 (63-character namespace)"
+    );
+
+    for (lines, over) in [(3_000, false), (3_800, true)] {
+        let intent = format!("{BRIDGE}{}", incompressible_comments(lines));
+        let src = SourceFile::new("big.yaml", &intent);
+        let checked = pipeline::check(&src, Syntax::Yaml);
+        let warned = checked
+            .diagnostics
+            .iter()
+            .any(|d| d.code == code::FLEET_CLIENT_SIDE_APPLY_TOO_LARGE);
+        let plan = checked.valid_plan().expect("valid");
+        let mut art = Artifacts::new();
+        fleet::emit(Context::new(plan, "big.yaml"), &mut art).expect("emits");
+        let (annotation, b64) = last_applied(&doc(&art, "fleet/configmap.yaml"));
+        let gzip = plan.fleet.as_ref().expect("fleet").intent_gzip.len();
+        eprintln!(
+            "{lines} comment lines: intent {} bytes, gzip {gzip}, base64 {b64}, annotation {annotation} bytes",
+            intent.len()
+        );
+        assert_eq!(
+            annotation > ANNOTATIONS_MAX_BYTES,
+            over,
+            "{annotation} bytes"
+        );
+        assert_eq!(warned, over, "{lines} lines: {:?}", checked.diagnostics);
+    }
+}
+
+/// `lines` comment lines of 76 pseudo-random base64 characters, which gzip cannot shrink below
+/// three quarters (as `tests/diagnostics.rs` makes them).
+fn incompressible_comments(lines: usize) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut out = String::with_capacity(lines * 79);
+    for _ in 0..lines {
+        out.push_str("# ");
+        for _ in 0..76 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            out.push(char::from(ALPHABET[(x % 64) as usize]));
+        }
+        out.push('\n');
+    }
+    out
 }

@@ -1869,6 +1869,47 @@ fn fleet_intent_too_large_even_compressed() {
     run(&edit_and_append(&[], &format!("{fleet}{repetitive}"))).lacks(code::FLEET_TOO_LARGE);
 }
 
+// netc::fleet::client-side-apply-too-large
+
+#[test]
+fn fleet_intent_too_large_for_client_side_apply() {
+    let fleet = "fleet:\n  image: registry.example/netc:1.0\n";
+    // About 300 KB of text, about 230 KB compressed: the ConfigMap carries it, but its base64
+    // (4/3 of that) does not fit kubectl's last-applied annotation (256 KiB).
+    let r = run(&edit_and_append(
+        &[],
+        &format!("{fleet}{}", incompressible_comments(3_800)),
+    ));
+    let d = r.expect(
+        code::FLEET_CLIENT_SIDE_APPLY_TOO_LARGE,
+        34,
+        "registry.example/netc:1.0",
+    );
+    assert_eq!(d.severity, Severity::Warning);
+    let help = d.help.as_deref().unwrap_or("");
+    assert!(help.contains("kubectl apply --server-side"), "{help}");
+    assert!(
+        d.message.contains("262144 bytes (256 KiB)"),
+        "{}",
+        d.message
+    );
+    r.lacks(code::FLEET_TOO_LARGE);
+    r.clean();
+    // About 180 KB compressed: base64 and the object fit the annotation.
+    run(&edit_and_append(
+        &[],
+        &format!("{fleet}{}", incompressible_comments(3_000)),
+    ))
+    .lacks(code::FLEET_CLIENT_SIDE_APPLY_TOO_LARGE);
+    // Over 1 MiB compressed: refused, and only that.
+    let r = run(&edit_and_append(
+        &[],
+        &format!("{fleet}{}", incompressible_comments(19_000)),
+    ));
+    r.expect(code::FLEET_TOO_LARGE, 34, "registry.example/netc:1.0");
+    r.lacks(code::FLEET_CLIENT_SIDE_APPLY_TOO_LARGE);
+}
+
 #[test]
 fn fleet_without_image_is_a_parse_error() {
     let r = run(&edit_and_append(&[], "fleet: {interval: 30s}\n"));

@@ -189,6 +189,7 @@ const PLAN_LITERALS: &[(&str, bool, &str)] = &[
     ("8472", true, "plan::profile::{FLANNEL,CILIUM}_VXLAN_PORT"),
     ("53", false, "plan::DNS_PORT"),
     ("cni0", true, "plan::CNI_BRIDGE, NodePlan::bridge_gateways"),
+    ("262144", true, "plan::fleet::ANNOTATIONS_MAX_BYTES"),
 ];
 
 /// Lines outside `plan/` that may carry such a literal: data tables and examples in help

@@ -226,6 +226,11 @@ pub const RULES: &[Rule] = &[
         summary: r#"an intent with `fleet:` that even gzip-compressed exceeds the API server's 1 MiB limit on a ConfigMap (the agent's ConfigMap carries the intent compressed in `binaryData`)"#,
     },
     Rule {
+        code: code::FLEET_CLIENT_SIDE_APPLY_TOO_LARGE,
+        severities: &[W],
+        summary: r#"an intent with `fleet:` whose agent ConfigMap fits the API server but not client-side `kubectl apply`: over about 191 KiB gzip-compressed, its base64 and the object's JSON exceed the 256 KiB limit on an object's annotations, where `kubectl apply` stores the last-applied configuration (`kubectl apply --server-side` stores none)"#,
+    },
+    Rule {
         code: code::NODES_ADDRESS_FAMILY,
         severities: &[E, W],
         summary: r#"a node's `address`, `secondaryAddress` or `externalAddress` of a family the pod and service CIDRs lack; a secondary address of the primary's family; two external addresses of one family; a specific `bindAddress` not of the first service CIDR's family (it is the advertised address, which kube-apiserver requires of that family); warning: a multi-interface node of a dual-stack cluster without an address of the second family (its pinned node-ip would be single-family)"#,

@@ -17,7 +17,9 @@
 //! staging/src/k8s.io/kubectl/pkg/util/apply.go, GetModifiedConfiguration), where every
 //! annotation together is limited to 256 KiB (staging/src/k8s.io/apimachinery/pkg/api/
 //! validation/objectmeta.go, TotalAnnotationSizeLimitB): plain text fails there from about
-//! 250 KB. Compressed, a 10,000-node intent is under 100 KB. One form for every size also
+//! 250 KB. Compressed, a 10,000-node intent is under 100 KB; one over about 191 KiB compressed
+//! still fails there, which `check` warns of (`netc::fleet::client-side-apply-too-large`, from
+//! `FleetPlan::client_side_apply_too_large`). One form for every size also
 //! means the agent's decompression is what every fleet runs, not a path first taken at scale.
 //!
 //! [`CONFIGMAP_MAX_BYTES`]: crate::plan::fleet::CONFIGMAP_MAX_BYTES

@@ -25,6 +25,24 @@ pub const MAX_INTERVAL: Duration = Duration::from_secs(24 * 3600);
 /// metadata are not counted.
 pub const CONFIGMAP_MAX_BYTES: usize = 1024 * 1024;
 
+/// The most all of an object's annotations may hold together, keys and values: the API server
+/// refuses more (kubernetes/kubernetes staging/src/k8s.io/apimachinery/pkg/api/validation/
+/// objectmeta.go: `TotalAnnotationSizeLimitB int = 256 * (1 << 10)`, ValidateAnnotationsSize
+/// summing `len(k) + len(v)`; master at 008b365). Client-side `kubectl apply` stores the whole
+/// object it applies as JSON in the `kubectl.kubernetes.io/last-applied-configuration`
+/// annotation (staging/src/k8s.io/kubectl/pkg/util/apply.go, GetModifiedConfiguration), the
+/// agent's intent with it; server-side apply (`kubectl apply --server-side`) stores none.
+pub const ANNOTATIONS_MAX_BYTES: usize = 256 * 1024;
+
+/// What that annotation holds beside the intent's base64, at most: its key (48 bytes) and the
+/// rest of the agent's ConfigMap as JSON (`apiVersion`, `kind`, `immutable`, the name, the
+/// namespace of up to 63 characters, the label, the `binaryData` key, `"annotations":{}`, a
+/// newline): 328 bytes with the longest namespace, 277 with `kube-network`
+/// (`tests/consumers_fleet.rs` `client_side_apply_stores_the_configmap_in_an_annotation`
+/// computes it from the emitted file; kubectl v1.32.4 `create --save-config --dry-run=client`
+/// wrote the same 277, 2026-12-06).
+pub const LAST_APPLIED_OVERHEAD_MAX: usize = 512;
+
 /// Parses an interval as the agent reads it: `30s`, `2m`, `1h`, `500ms` or plain seconds,
 /// from [`MIN_INTERVAL`] to [`MAX_INTERVAL`]. The one parser of `fleet.interval` (lowered here,
 /// checked by `validate`) and of `netc apply --interval`.
@@ -81,6 +99,21 @@ pub struct FleetPlan {
     /// `validate` refuses an intent it does not fit ([`CONFIGMAP_MAX_BYTES`]).
     #[serde(skip)]
     pub intent_gzip: Vec<u8>,
+}
+
+impl FleetPlan {
+    /// The length of the ConfigMap's `binaryData` value as written: [`Self::intent_gzip`] in
+    /// standard base64, four characters for every three bytes, the last group padded.
+    pub fn intent_base64_len(&self) -> usize {
+        self.intent_gzip.len().div_ceil(3) * 4
+    }
+
+    /// Whether client-side `kubectl apply` of the agent's ConfigMap may exceed
+    /// [`ANNOTATIONS_MAX_BYTES`]: the intent's base64 and [`LAST_APPLIED_OVERHEAD_MAX`]. With
+    /// gzip over about 191 KiB (196,225 bytes); `validate` warns.
+    pub fn client_side_apply_too_large(&self) -> bool {
+        self.intent_base64_len() + LAST_APPLIED_OVERHEAD_MAX > ANNOTATIONS_MAX_BYTES
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -1,6 +1,8 @@
 //! `netc::fleet::invalid`: a `fleet:` section the API server or the agent would refuse;
 //! `netc::fleet::too-large`: an intent the agent's ConfigMap cannot carry even compressed
-//! ([`CONFIGMAP_MAX_BYTES`]).
+//! ([`CONFIGMAP_MAX_BYTES`]); `netc::fleet::client-side-apply-too-large`: one it carries but
+//! client-side `kubectl apply` cannot store in its annotation
+//! (`FleetPlan::client_side_apply_too_large`, [`ANNOTATIONS_MAX_BYTES`]).
 //!
 //! Toleration rules are Kubernetes' own (pkg/apis/core/validation/validation.go,
 //! validateTolerations): an empty key needs `operator: Exists`, `Exists` takes no value,
@@ -15,7 +17,7 @@ use crate::diagnostic::{Diag, code};
 use crate::intent::values::is_dns1123_label;
 use crate::intent::{NetworkIntent, TaintEffect, Text, TolerationOperator};
 use crate::plan::Plan;
-use crate::plan::fleet::CONFIGMAP_MAX_BYTES;
+use crate::plan::fleet::{ANNOTATIONS_MAX_BYTES, CONFIGMAP_MAX_BYTES};
 
 pub(super) fn check(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
     let Some(fleet) = &intent.fleet else {
@@ -81,6 +83,21 @@ pub(super) fn check(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
             )
             .label(fleet.image.span, "the fleet ships this intent in one ConfigMap")
             .help("shorten the intent: comments and random-looking names compress worst (a 10,000-node intent is about 60 KB compressed); the agent's intent is one ConfigMap and netc does not split it"),
+        );
+    } else if let Some(plan) = &plan.fleet
+        && plan.client_side_apply_too_large()
+    {
+        out.push(
+            Diag::warning(
+                code::FLEET_CLIENT_SIDE_APPLY_TOO_LARGE,
+                format!(
+                    "the agent's ConfigMap is too large for client-side `kubectl apply`: the intent is {} bytes gzip-compressed, {} in base64, and kubectl copies the whole object into its last-applied-configuration annotation, over the API server's limit of {ANNOTATIONS_MAX_BYTES} bytes (256 KiB) on an object's annotations",
+                    plan.intent_gzip.len(),
+                    plan.intent_base64_len()
+                ),
+            )
+            .label(fleet.image.span, "the fleet ships this intent in one ConfigMap")
+            .help("apply the fleet with `kubectl apply --server-side -f fleet/` (server-side apply writes no annotation), or shorten the intent: comments and random-looking names compress worst"),
         );
     }
     for (k, v) in fleet.node_selector.iter().flatten() {
