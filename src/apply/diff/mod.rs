@@ -42,6 +42,7 @@ pub struct Changes {
     pub notes: Vec<String>,
 }
 
+/// The steps by group, the fields in the order the groups run ([`Groups::into_run_order`]).
 #[derive(Default)]
 struct Groups {
     sysctls: Vec<Step>,
@@ -56,6 +57,42 @@ struct Groups {
     routes: Vec<Step>,
     firewall: Vec<Step>,
     files: Vec<Step>,
+}
+
+impl Groups {
+    /// The groups in the order they run. Destructured without `..`: a new group does not
+    /// compile until it has its place here, and with it in every check over the steps (the
+    /// foreign-link check reads them all, [`foreign_links`]).
+    fn into_run_order(self) -> [Vec<Step>; 12] {
+        let Groups {
+            sysctls,
+            deletes_routes,
+            deletes_fdb,
+            deletes_addresses,
+            deletes_links,
+            links,
+            mtus,
+            addresses,
+            fdb,
+            routes,
+            firewall,
+            files,
+        } = self;
+        [
+            sysctls,
+            deletes_routes,
+            deletes_fdb,
+            deletes_addresses,
+            deletes_links,
+            links,
+            mtus,
+            addresses,
+            fdb,
+            routes,
+            firewall,
+            files,
+        ]
+    }
 }
 
 /// Everything deleting `link` takes with it, so that [`Step::RestoreLink`] can put it back.
@@ -163,7 +200,6 @@ pub fn diff(desired: &Desired, observed: &Observed, owned: &Owned, mode: Mode) -
     d.routes();
     d.firewall();
     d.files();
-    d.foreign_links();
     d.finish()
 }
 
@@ -317,7 +353,7 @@ impl<'a> Diff<'a> {
             });
         } else {
             // Foreign: left alone when the plan changes nothing of it (checked once every
-            // step is known: [`Diff::foreign_links`]); taken over with --force.
+            // step is known: [`foreign_links`]); taken over with --force.
             self.foreign.push((name.to_owned(), link.kind.clone()));
             if self.mode.force() {
                 self.out
@@ -818,51 +854,39 @@ impl<'a> Diff<'a> {
         }
     }
 
-    /// A link netc did not create is never changed without --force: not brought up, not
-    /// re-MTU'd, not given an address, a forwarding entry, a port or a bridge.
-    fn foreign_links(&mut self) {
-        if self.mode.force() {
-            return;
-        }
-        for (name, kind) in &self.foreign {
-            let g = &self.g;
-            let changes: Vec<String> = [&g.links, &g.mtus, &g.addresses, &g.fdb]
-                .into_iter()
-                .flatten()
-                .filter(|step| changes_link(step, name))
-                .map(ToString::to_string)
-                .collect();
-            if !changes.is_empty() {
-                self.out.conflicts.push(format!(
-                    "link {name} exists ({}) and was not created by netc; the plan would change it: {}",
-                    kind.as_deref().unwrap_or("device"),
-                    changes.join("; ")
-                ));
-            }
-        }
-    }
-
-    /// The steps in the order they run: the order of [`Groups`]' fields.
+    /// The steps in the order they run (the order of [`Groups`]' fields), and the foreign
+    /// links any of them would change.
     fn finish(self) -> Changes {
-        let g = self.g;
         let mut out = self.out;
-        out.steps = [
-            g.sysctls,
-            g.deletes_routes,
-            g.deletes_fdb,
-            g.deletes_addresses,
-            g.deletes_links,
-            g.links,
-            g.mtus,
-            g.addresses,
-            g.fdb,
-            g.routes,
-            g.firewall,
-            g.files,
-        ]
-        .concat();
+        out.steps = self.g.into_run_order().concat();
+        if !self.mode.force() {
+            out.conflicts
+                .extend(foreign_links(&self.foreign, &out.steps));
+        }
         out
     }
+}
+
+/// A link netc did not create is never changed without --force: not brought up, not re-MTU'd,
+/// not given an address, a forwarding entry, a port or a bridge. Every step of the plan is
+/// asked ([`changes_link`]), so no group and no step kind is left out.
+fn foreign_links(foreign: &[(String, Option<String>)], steps: &[Step]) -> Vec<String> {
+    let mut conflicts = Vec::new();
+    for (name, kind) in foreign {
+        let changes: Vec<String> = steps
+            .iter()
+            .filter(|step| changes_link(step, name))
+            .map(ToString::to_string)
+            .collect();
+        if !changes.is_empty() {
+            conflicts.push(format!(
+                "link {name} exists ({}) and was not created by netc; the plan would change it: {}",
+                kind.as_deref().unwrap_or("device"),
+                changes.join("; ")
+            ));
+        }
+    }
+    conflicts
 }
 
 /// A route's gateway for messages.
@@ -872,16 +896,31 @@ fn gateway_text(route: &Route) -> String {
         .map_or_else(|| "directly connected".to_owned(), |g| format!("via {g}"))
 }
 
-/// Whether `step` changes the link `name` (itself, or as the bridge a port joins or leaves).
+/// Whether `step` changes the link `name` that netc did not create (itself, or as the bridge a
+/// port joins or leaves). Every step kind answers: a new one does not compile until it does.
 fn changes_link(step: &Step, name: &str) -> bool {
     match step {
         Step::SetMaster { link, from, to } => {
             link == name || from.as_deref() == Some(name) || to.as_deref() == Some(name)
         }
         Step::SetUp { link, .. } | Step::SetMtu { link, .. } => link == name,
-        Step::AddAddress(a) | Step::DeleteAddress(a) => a.link == name,
-        Step::AddFdb(e) | Step::DeleteFdb(e) => e.link == name,
-        _ => false,
+        Step::AddAddress(a) => a.link == name,
+        Step::AddFdb(e) => e.link == name,
+        // Removes only what netc added and recorded, on the very link it added it to (`diff`
+        // checks the state's index): undoing netc's own change, not changing the link's.
+        Step::DeleteAddress(_) | Step::DeleteFdb(_) => false,
+        // A link netc creates does not exist yet (one in the way is replaced only when netc's
+        // or with --force, which skips this check); it deletes only links it created (the
+        // same); restoring a deleted link is rollback's, never a plan's.
+        Step::CreateLink(_) | Step::DeleteLink(_) | Step::RestoreLink(_) => false,
+        // Gateway routes name no link (`RouteSpec`); sysctls, the firewall and files are no
+        // link's.
+        Step::AddRoute(_)
+        | Step::DeleteRoute(_)
+        | Step::SetSysctl { .. }
+        | Step::Firewall { .. }
+        | Step::WriteFile { .. }
+        | Step::RemoveFile { .. } => false,
     }
 }
 
@@ -895,6 +934,88 @@ fn lines_text<'a>(lines: impl Iterator<Item = &'a str>) -> Option<String> {
 mod tests {
     use super::*;
     use crate::apply::host::netlink::{Mac, PortSettings};
+
+    /// Every step kind of a plan is asked whether it changes a link netc did not create,
+    /// whichever group it runs in: bringing it up, its MTU, an address, a forwarding entry, a
+    /// port joining or leaving it. Deleting what netc itself added there, creating or deleting
+    /// links netc owns, routes, sysctls, the firewall and files do not.
+    #[test]
+    fn every_step_kind_answers_whether_it_changes_a_foreign_link() {
+        let foreign = [("ens9".to_owned(), Some("bridge".to_owned()))];
+        let address = AddressSpec {
+            link: "ens9".into(),
+            net: "10.0.0.1/24".parse().expect("net"),
+        };
+        let fdb = FdbSpec {
+            link: "ens9".into(),
+            destination: "10.0.0.2".parse().expect("ip"),
+        };
+        let route = RouteSpec {
+            destination: "10.1.0.0/24".parse().expect("net"),
+            via: "10.0.0.2".parse().expect("ip"),
+        };
+        let bridge = LinkSpec::Bridge {
+            name: "ens9".into(),
+        };
+        let changes = [
+            Step::SetUp {
+                link: "ens9".into(),
+                up: true,
+            },
+            Step::SetMtu {
+                link: "ens9".into(),
+                from: 1500,
+                to: 1450,
+            },
+            Step::AddAddress(address.clone()),
+            Step::AddFdb(fdb.clone()),
+            Step::SetMaster {
+                link: "veth1".into(),
+                from: None,
+                to: Some("ens9".into()),
+            },
+        ];
+        let others = [
+            Step::DeleteAddress(address),
+            Step::DeleteFdb(fdb),
+            Step::CreateLink(bridge.clone()),
+            Step::DeleteLink(LinkSnapshot::new(bridge.clone())),
+            Step::RestoreLink(LinkSnapshot::new(bridge)),
+            Step::AddRoute(route.clone()),
+            Step::DeleteRoute(route),
+            Step::SetSysctl {
+                key: "net.ipv4.conf.ens9.forwarding".into(),
+                from: "0".into(),
+                to: "1".into(),
+            },
+            Step::Firewall {
+                backend: Backend::Nftables,
+                zone: String::new(),
+                from: None,
+                to: Some("table inet netc {}".into()),
+            },
+            Step::WriteFile {
+                path: "/etc/ens9".into(),
+                from: None,
+                to: Vec::new(),
+            },
+            Step::RemoveFile {
+                path: "/etc/ens9".into(),
+                from: Vec::new(),
+            },
+        ];
+        let mut steps: Vec<Step> = others.to_vec();
+        steps.extend(changes.iter().cloned());
+        let said: Vec<String> = changes.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            foreign_links(&foreign, &steps),
+            [format!(
+                "link ens9 exists (bridge) and was not created by netc; the plan would change it: {}",
+                said.join("; ")
+            )]
+        );
+        assert!(foreign_links(&foreign, &others).is_empty());
+    }
 
     fn link(index: u32, name: &str, kind: &str, master: Option<u32>) -> Link {
         Link {
