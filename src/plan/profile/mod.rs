@@ -523,17 +523,7 @@ impl Profile {
             }
         }
         let cni_plugins = if target == Target::Canonical {
-            let mut all: Vec<CniPlugin> = Vec::new();
-            for key in [Key::BuiltinCni, Key::BuiltinCniAlternative] {
-                for f in known(target, key) {
-                    if let Value::Plugin(p) = f.value
-                        && !all.contains(&p)
-                    {
-                        all.push(p);
-                    }
-                }
-            }
-            all
+            canonical_cni_plugins()
         } else {
             match ask(target, Key::CniPlugins).map(|f| f.value) {
                 Some(Value::Plugins(ps)) => ps.to_vec(),
@@ -576,6 +566,23 @@ impl Profile {
             missing,
         }
     }
+}
+
+/// The CNIs `cni.plugin` may name on Canonical Kubernetes: every CNI its built-in network
+/// facts name, whichever version (the versions its Calico holds for are
+/// `validate/profile.rs`'s diagnostic).
+fn canonical_cni_plugins() -> Vec<CniPlugin> {
+    let mut all: Vec<CniPlugin> = Vec::new();
+    for key in [Key::BuiltinCni, Key::BuiltinCniAlternative] {
+        for f in known(Target::Canonical, key) {
+            if let Value::Plugin(p) = f.value
+                && !all.contains(&p)
+            {
+                all.push(p);
+            }
+        }
+    }
+    all
 }
 
 /// The README's fact table (Markdown), one row per fact.
