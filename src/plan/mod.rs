@@ -342,14 +342,14 @@ impl Plan {
         self.profile.kubeadm_api
     }
 
-    /// Whether the control plane runs etcd (and listens on its ports): Canonical Kubernetes
-    /// unless k8s-dqlite is chosen; k3s with several servers or `datastore: etcd`
-    /// (`cluster-init`); kubeadm and RKE2 always (stacked etcd).
     /// Who puts the cluster's CNI in place ([`cni::cni_install`]).
     pub fn cni_install(&self) -> CniInstall {
         cni::cni_install(self.distribution, self.cni.plugin)
     }
 
+    /// Whether the control plane runs etcd (and listens on its ports): Canonical Kubernetes
+    /// unless k8s-dqlite is chosen; k3s with several servers or `datastore: etcd`
+    /// (`cluster-init`); kubeadm and RKE2 always (stacked etcd).
     pub fn runs_etcd(&self) -> bool {
         match (self.distribution, self.datastore) {
             (_, Some(Datastore::K8sDqlite)) => false,
