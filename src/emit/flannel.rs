@@ -19,8 +19,8 @@ use serde::Serialize;
 use super::cni::{flannel_conflist, flannel_conflist_applies};
 use super::config_map::ConfigMap;
 use super::{ArtifactSink, Context, EmitError, Install, flanneld, json, yaml};
-use crate::intent::{Distribution, KubeProxyMode};
-use crate::plan::{FlannelBackend, FlannelSettings, Plan};
+use crate::intent::KubeProxyMode;
+use crate::plan::{FlannelBackend, FlannelSettings, Plan, flannel_wireguard_keepalive};
 
 pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitError> {
     let plan = ctx.plan;
@@ -110,7 +110,7 @@ pub enum Backend {
         listen_port_v6: Option<u16>,
         #[serde(rename = "MTU", skip_serializing_if = "Option::is_none")]
         mtu: Option<u32>,
-        /// k3s writes 25 for its `wireguard-native` backend; netc keeps that.
+        /// The Plan's `flannel_wireguard_keepalive` (k3s' 25; none elsewhere).
         #[serde(skip_serializing_if = "Option::is_none")]
         persistent_keepalive_interval: Option<u32>,
     },
@@ -131,7 +131,7 @@ pub fn net_conf(plan: &Plan, flannel: &FlannelSettings) -> NetConf {
             listen_port: *listen_port,
             listen_port_v6: *listen_port_v6,
             mtu: *mtu,
-            persistent_keepalive_interval: (plan.distribution == Distribution::K3s).then_some(25),
+            persistent_keepalive_interval: flannel_wireguard_keepalive(plan.distribution),
         },
         FlannelBackend::Vxlan { port, vni, mtu } => Backend::Vxlan {
             vni: *vni,

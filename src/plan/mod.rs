@@ -28,7 +28,8 @@ pub use cni::{
     BridgeSettings, CNI_BRIDGE, CalicoPool, CalicoSettings, CanalSettings, CiliumSettings,
     CniInstall, CniPlan, FLANNELD_BINARY, FLANNELD_KUBECONFIG, FLANNELD_NET_CONF, FlannelBackend,
     FlannelSettings, HostFlanneld, MtuLimit, NotApplied, PluginSettings, PoolEncap, anchored_regex,
-    calico_bgp, default_encapsulation, enforces_network_policies, own_overhead,
+    calico_bgp, default_encapsulation, enforces_network_policies, flannel_wireguard_keepalive,
+    own_overhead,
 };
 pub use host::{ModuleRequirement, Route, Routes, Sysctl, required_no_proxy, static_pod_routes};
 pub use policies::{

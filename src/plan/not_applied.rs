@@ -270,8 +270,47 @@ pub enum NodeSetting {
     /// kube-apiserver's bind address at 0.0.0.0 (rancher/rke2 `pkg/cli/cmds/server.go`,
     /// `pkg/cli/defaults/defaults.go`); Canonical Kubernetes' bootstrap and join files have no
     /// such key, and its control-plane kubeconfigs name the local API server on localhost
-    /// (canonical/k8s-snap `setup.SetupControlPlaneKubeconfigs`).
-    BindAddress(IpAddr),
+    /// (canonical/k8s-snap `setup.SetupControlPlaneKubeconfigs`). The gap says which.
+    BindAddress(IpAddr, BindAddressGap),
+}
+
+/// Why a distribution takes no specific `bindAddress` for kube-apiserver.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BindAddressGap {
+    /// RKE2: the bind address is fixed at 0.0.0.0 and its probes use localhost.
+    FixedAtEveryAddress,
+    /// Canonical Kubernetes: no such setting, and its components reach the API server on
+    /// localhost.
+    NoSetting,
+}
+
+/// Which of a node's own settings the distribution writes, one row per distribution, so a new
+/// distribution does not compile until it answers (the sources are on [`NodeSetting`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NodeKnobs {
+    /// `secondaryAddress` (the kubelet's second `node-ip`).
+    pub secondary_address: bool,
+    /// `externalAddress` (`node-external-ip`).
+    pub external_address: bool,
+    /// A specific `bindAddress` on a control-plane node: `None` where it is written, else why
+    /// not.
+    pub bind_address_gap: Option<BindAddressGap>,
+}
+
+/// The node settings `d` takes.
+pub fn node_knobs(d: Distribution) -> NodeKnobs {
+    let row = |secondary_address, external_address, bind_address_gap| NodeKnobs {
+        secondary_address,
+        external_address,
+        bind_address_gap,
+    };
+    match d {
+        Distribution::Kubeadm => row(true, false, None),
+        Distribution::Rke2 => row(true, true, Some(BindAddressGap::FixedAtEveryAddress)),
+        Distribution::K3s => row(true, true, None),
+        Distribution::Canonical => row(true, false, Some(BindAddressGap::NoSetting)),
+        Distribution::Manual => row(false, false, None),
+    }
 }
 
 /// The node settings the distribution cannot take, node by node in intent order. A
@@ -279,6 +318,7 @@ pub enum NodeSetting {
 /// address of the node's own on a control-plane node); the other cases are errors of the value.
 fn node_settings(intent: &NetworkIntent, nodes: &[NodePlan]) -> Vec<NodeNotApplied> {
     let dist = intent.cluster.distribution.value;
+    let knobs = node_knobs(dist);
     let mut out = Vec::new();
     for (node, np) in intent.nodes.iter().zip(nodes) {
         let mut push = |setting, span| {
@@ -290,26 +330,23 @@ fn node_settings(intent: &NetworkIntent, nodes: &[NodePlan]) -> Vec<NodeNotAppli
             });
         };
         if let Some(sec) = &node.secondary_address
-            && dist == Distribution::Manual
+            && !knobs.secondary_address
         {
             push(NodeSetting::SecondaryAddress, sec.span);
         }
         if let Some(ext) = &node.external_address
-            && matches!(
-                dist,
-                Distribution::Kubeadm | Distribution::Canonical | Distribution::Manual
-            )
+            && !knobs.external_address
         {
             push(NodeSetting::ExternalAddress, ext.span);
         }
         if let Some(bind) = &node.bind_address
-            && matches!(dist, Distribution::Rke2 | Distribution::Canonical)
+            && let Some(gap) = knobs.bind_address_gap
             && node.role.value != Role::Worker
             && let Some(ip) = values::parse_address(bind)
             && !ip.is_unspecified()
             && np.own_addresses().contains(&ip)
         {
-            push(NodeSetting::BindAddress(ip), bind.span);
+            push(NodeSetting::BindAddress(ip, gap), bind.span);
         }
     }
     out
@@ -347,7 +384,10 @@ mod tests {
         let n = &p.not_applied.nodes[0];
         assert_eq!(
             (n.setting, n.target),
-            (NodeSetting::BindAddress(ip), Distribution::Rke2)
+            (
+                NodeSetting::BindAddress(ip, BindAddressGap::FixedAtEveryAddress),
+                Distribution::Rke2
+            )
         );
         assert!(p.not_applied.nodes.iter().all(|n| !n.node.is_empty()));
         for clean in ["0.0.0.0", "10.99.0.1", "not-an-ip"] {

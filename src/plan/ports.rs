@@ -66,6 +66,20 @@ impl PortClaim {
     }
 }
 
+/// Whether kube-controller-manager and kube-scheduler listen (10257, 10259) on addresses other
+/// nodes reach. k3s runs both with `bind-address` on the loopback address (k3s-io/k3s
+/// `pkg/daemons/control/server.go`, `controllerManager` and `scheduler` argsMap): nothing
+/// outside the node reaches them; every other distribution keeps their default, every address.
+fn controllers_listen_beyond_the_node(d: Distribution) -> bool {
+    match d {
+        Distribution::K3s => false,
+        Distribution::Kubeadm
+        | Distribution::Rke2
+        | Distribution::Canonical
+        | Distribution::Manual => true,
+    }
+}
+
 fn claim(component: &str, range: PortRange, scope: Scope, origin: Span) -> PortClaim {
     PortClaim {
         component: component.to_owned(),
@@ -111,10 +125,7 @@ fn kubernetes_claims(
             all(),
             role_span,
         ));
-        // k3s runs kube-controller-manager and kube-scheduler with `bind-address` on the
-        // loopback address (k3s-io/k3s `pkg/daemons/control/server.go`, `controllerManager`
-        // and `scheduler` argsMap): nothing outside the node reaches 10257/10259.
-        if dist != Distribution::K3s {
+        if controllers_listen_beyond_the_node(dist) {
             out.push(claim(
                 "kube-controller-manager",
                 tcp(10257),

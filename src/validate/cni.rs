@@ -43,7 +43,7 @@ use crate::diagnostic::{Diag, code};
 use crate::intent::values;
 use crate::intent::{CniPlugin, Distribution, Encapsulation, NetworkIntent};
 use crate::plan::Plan;
-use crate::plan::profile::{distribution_names, plugin_name};
+use crate::plan::profile::{self, Key, Target, distribution_names, plugin_name};
 
 pub(super) fn encapsulation_name(e: Encapsulation) -> &'static str {
     crate::plan::profile::encapsulation_name(e)
@@ -77,17 +77,24 @@ fn unsupported(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
     // The distribution's profile says which CNIs it offers at this version (`CniPlugins`).
     let offered = &plan.profile.cni_plugins;
     if !offered.contains(&p) {
-        let message = if d == Distribution::Canonical {
-            format!(
-                "Canonical Kubernetes ships its own network (Cilium; Calico only in its moonray flavor, k8s-snap 1.32–1.33); cni.plugin {} would be a second CNI",
+        let message = match d {
+            // The profile's built-in network: Cilium, and Calico in the moonray flavor's range.
+            Distribution::Canonical => format!(
+                "{} ships its own network (Cilium; Calico only in its moonray flavor, k8s-snap {}); cni.plugin {} would be a second CNI",
+                distribution_names(d).product,
+                profile::ranges(Target::Canonical, Key::BuiltinCniAlternative),
                 plugin_name(p)
-            )
-        } else {
-            format!(
-                "{} does not offer the {} CNI",
-                distribution_names(d).keyword,
-                plugin_name(p)
-            )
+            ),
+            Distribution::Kubeadm
+            | Distribution::Rke2
+            | Distribution::K3s
+            | Distribution::Manual => {
+                format!(
+                    "{} does not offer the {} CNI",
+                    distribution_names(d).keyword,
+                    plugin_name(p)
+                )
+            }
         };
         out.push(
             Diag::error(code::CNI_UNSUPPORTED, message)

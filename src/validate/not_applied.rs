@@ -12,9 +12,9 @@
 //! stood.
 
 use crate::diagnostic::{Diag, code};
-use crate::intent::{Distribution, NetworkIntent};
+use crate::intent::NetworkIntent;
 use crate::plan::Plan;
-use crate::plan::not_applied::{FirewallSetting, NodeSetting};
+use crate::plan::not_applied::{BindAddressGap, FirewallSetting, NodeSetting};
 
 pub(super) fn check(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
     cni(intent, plan, out);
@@ -88,7 +88,7 @@ fn nodes(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
                     "remove externalAddress, or set the address through your cloud provider",
                 ),
             ),
-            NodeSetting::BindAddress(ip) if n.target == Distribution::Rke2 => (
+            NodeSetting::BindAddress(ip, BindAddressGap::FixedAtEveryAddress) => (
                 format!(
                     "bindAddress of node {name}: RKE2 fixes kube-apiserver's bind address at 0.0.0.0 and probes it on https://localhost:{port}, so a kube-apiserver-arg bind-address={ip} would fail its own health checks",
                     port = crate::plan::API_SERVER_PORT
@@ -99,7 +99,7 @@ fn nodes(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
                     crate::plan::API_SERVER_PORT
                 ),
             ),
-            NodeSetting::BindAddress(ip) => (
+            NodeSetting::BindAddress(ip, BindAddressGap::NoSetting) => (
                 format!(
                     "bindAddress of node {name}: {} has no bind-address setting, and its control-plane kubeconfigs reach the local API server on localhost, which --bind-address={ip} in extra-node-kube-apiserver-args would close",
                     crate::plan::profile::distribution_names(n.target).node_settings

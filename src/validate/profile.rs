@@ -69,7 +69,8 @@ pub(super) fn check(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
             Diag::error(
                 code::DATASTORE_UNSUPPORTED,
                 format!(
-                    "Canonical Kubernetes {v} takes datastore-type {} only; {} is gone (it ran in {ranges})",
+                    "{} {v} takes datastore-type {} only; {} is gone (it ran in {ranges})",
+                    profile::distribution_names(Distribution::Canonical).product,
                     names.join(" | "),
                     profile::datastore_name(ds.value)
                 ),
@@ -96,7 +97,8 @@ fn canonical_network(intent: &NetworkIntent, plan: &Plan, v: Minor, out: &mut Ve
             Diag::warning(
                 code::CNI_BUILTIN_FLAVOR,
                 format!(
-                    "Canonical Kubernetes runs Cilium (k8s-snap's default build); Calico is the built-in network only of its \"moonray\" flavor, k8s-snap {flavor} (removed in August 2025): netc writes Calico's annotations and opens Calico's ports, which are wrong on a default k8s-snap"
+                    "{} runs Cilium (k8s-snap's default build); Calico is the built-in network only of its \"moonray\" flavor, k8s-snap {flavor} (removed in August 2025): netc writes Calico's annotations and opens Calico's ports, which are wrong on a default k8s-snap",
+                    profile::distribution_names(Distribution::Canonical).product
                 ),
             )
             .label(plugin.span, "calico")
@@ -107,7 +109,8 @@ fn canonical_network(intent: &NetworkIntent, plan: &Plan, v: Minor, out: &mut Ve
             Diag::error(
                 code::CNI_UNSUPPORTED,
                 format!(
-                    "Canonical Kubernetes {v} runs Cilium; Calico was its built-in network only in the \"moonray\" flavor of k8s-snap {flavor}"
+                    "{} {v} runs Cilium; Calico was its built-in network only in the \"moonray\" flavor of k8s-snap {flavor}",
+                    profile::distribution_names(Distribution::Canonical).product
                 ),
             )
             .label(plugin.span, "calico")

@@ -16,7 +16,10 @@ pub struct CanalSettings {
 pub(super) fn canal_settings(given: &mut Given<'_>) -> CanalSettings {
     let target = match given.distribution {
         Distribution::Rke2 => "RKE2's rke2-canal chart",
-        _ => "canal",
+        Distribution::Kubeadm
+        | Distribution::K3s
+        | Distribution::Canonical
+        | Distribution::Manual => "canal",
     };
     given.block_size_has_no_effect(target);
     // Canal pins flannel's MTU: its pod veths are sized from flannel.1's (`veth_mtu`), which

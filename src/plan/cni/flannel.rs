@@ -221,6 +221,22 @@ impl Given<'_> {
     }
 }
 
+/// The wireguard backend's `PersistentKeepaliveInterval` in the net-conf netc writes for `d`:
+/// k3s writes 25 for its `wireguard-native` backend and netc keeps that; elsewhere none
+/// (flannel's default, no keepalive).
+pub fn flannel_wireguard_keepalive(d: Distribution) -> Option<u32> {
+    match d {
+        Distribution::K3s => Some(K3S_WIREGUARD_KEEPALIVE),
+        Distribution::Kubeadm
+        | Distribution::Rke2
+        | Distribution::Canonical
+        | Distribution::Manual => None,
+    }
+}
+
+/// k3s' wireguard-native `PersistentKeepaliveInterval`, in seconds.
+const K3S_WIREGUARD_KEEPALIVE: u32 = 25;
+
 /// flannel on kubeadm: the upstream kube-flannel.yml DaemonSet, fed netc's ConfigMap.
 const KUBE_FLANNEL_DAEMONSET: &str = "kube-flannel's DaemonSet";
 
@@ -228,7 +244,7 @@ pub(super) fn flannel_settings(given: &mut Given<'_>, k3s_default_mtus: &[u32]) 
     let target = match given.distribution {
         Distribution::K3s => "k3s' embedded flannel",
         Distribution::Rke2 => "RKE2's rke2-flannel chart",
-        _ => "flannel",
+        Distribution::Kubeadm | Distribution::Canonical | Distribution::Manual => "flannel",
     };
     given.block_size_has_no_effect(target);
     let settings = given.flannel(target, k3s_default_mtus, false);
@@ -254,8 +270,10 @@ pub(super) fn flannel_settings(given: &mut Given<'_>, k3s_default_mtus: &[u32]) 
                 "kube-flannel.yml always runs flanneld with --ip-masq",
             ),
             // rke2-charts `rke2-flannel`: flanneld's flags are the `flannel.args` value, which
-            // netc writes (`emit/rke2.rs`), so `--ip-masq` follows natOutgoing there.
-            _ => {}
+            // netc writes (`emit/rke2.rs`), so `--ip-masq` follows natOutgoing there; so does
+            // host flanneld's unit on a manual control plane (`emit/flanneld.rs`). Canonical
+            // Kubernetes offers no flannel (its profile's CNIs; `validate/cni.rs` reports it).
+            Distribution::Rke2 | Distribution::Manual | Distribution::Canonical => {}
         }
     }
     // `cni.interface` reaches the DaemonSet's `--iface` through the kustomize patch
