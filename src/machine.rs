@@ -216,7 +216,10 @@ pub struct StepEntry {
     /// `set`, `create`, `delete`, `restore`, `set-master`, `set-mtu`, `set-state`, `add`,
     /// `load`, `replace`, `remove`, `write`, `update`.
     pub action: String,
-    /// The value before, where known (`null`: none, or not known).
+    /// The value before, where known (`null`: none, or not known): a sysctl's value, a link's
+    /// kind and settings, master, MTU or state, `via GATEWAY` of a route, `ADDRESS/PREFIX dev
+    /// LINK` of an address, `MAC dst ADDRESS dev LINK` of a forwarding entry, the firewall's
+    /// or a file's text.
     pub before: Option<String>,
     /// The value after (`null`: none, or removed).
     pub after: Option<String>,

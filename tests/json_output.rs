@@ -499,3 +499,124 @@ fn apply_documents_on_a_node() {
     assert_eq!(o.status.code(), Some(0), "{o:?}");
     assert_valid("status", &[document(&o)]);
 }
+
+/// Address and forwarding-entry steps say what they change, as file and firewall steps do:
+/// the address with its prefix and link, the entry's MAC (all zeros), destination and link;
+/// `after` when added, `before` when deleted, from the step's own data (both were `null`).
+#[test]
+fn apply_documents_say_what_address_and_fdb_steps_change() {
+    let Some(lab) = lab::Lab::new(&[("n1", "172.16.0.3/24")]) else {
+        return;
+    };
+    let overlay = lab::intent::LabIntent::new().host_overlay(100);
+    let file = lab.file("intent.yaml", &overlay.yaml());
+    let dry = ["--format", "json", "--dry-run"];
+    let changes = |o: &Output| -> Vec<(String, String, String, Value, Value)> {
+        assert_eq!(o.status.code(), Some(0), "{o:?}");
+        let doc = document(o);
+        assert_valid("apply", std::slice::from_ref(&doc));
+        doc["steps"]
+            .as_array()
+            .expect("steps")
+            .iter()
+            .filter(|s| s["kind"] == "address" || s["kind"] == "fdb")
+            .map(|s| {
+                let text = |k: &str| s[k].as_str().unwrap_or_default().to_owned();
+                (
+                    text("kind"),
+                    text("action"),
+                    text("object"),
+                    s["before"].clone(),
+                    s["after"].clone(),
+                )
+            })
+            .collect()
+    };
+    let step = |kind: &str, action: &str, object: &str, before: Value, after: Value| {
+        (
+            kind.to_owned(),
+            action.to_owned(),
+            object.to_owned(),
+            before,
+            after,
+        )
+    };
+    let none = || Value::Null;
+    let text = |t: &str| Value::String(t.to_owned());
+    let planned = changes(&lab.apply("n1", &file, "worker-1", &dry, &[]));
+    assert_eq!(
+        planned,
+        [
+            step(
+                "address",
+                "add",
+                "10.200.1.1/24 dev cni0",
+                none(),
+                text("10.200.1.1/24 dev cni0")
+            ),
+            step(
+                "address",
+                "add",
+                "192.168.100.2/24 dev scbr0",
+                none(),
+                text("192.168.100.2/24 dev scbr0")
+            ),
+            step(
+                "fdb",
+                "add",
+                "vx100 dst 172.16.0.2",
+                none(),
+                text("00:00:00:00:00:00 dst 172.16.0.2 dev vx100")
+            ),
+            step(
+                "fdb",
+                "add",
+                "vx100 dst 172.16.0.4",
+                none(),
+                text("00:00:00:00:00:00 dst 172.16.0.4 dev vx100")
+            ),
+        ]
+    );
+    let o = lab.apply("n1", &file, "worker-1", &["--format", "json"], &[]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+
+    // worker-2 moves and the overlay's subnet changes: netc's own address and entry go.
+    let moved = overlay
+        .node_address("worker-2", "172.16.0.5/24")
+        .set("/hostOverlay/subnet", "192.168.101.0/24");
+    let file = lab.file("moved.yaml", &moved.yaml());
+    let planned = changes(&lab.apply("n1", &file, "worker-1", &dry, &[]));
+    assert_eq!(
+        planned,
+        [
+            step(
+                "fdb",
+                "delete",
+                "vx100 dst 172.16.0.4",
+                text("00:00:00:00:00:00 dst 172.16.0.4 dev vx100"),
+                none()
+            ),
+            step(
+                "address",
+                "delete",
+                "192.168.100.2/24 dev scbr0",
+                text("192.168.100.2/24 dev scbr0"),
+                none()
+            ),
+            step(
+                "address",
+                "add",
+                "192.168.101.2/24 dev scbr0",
+                none(),
+                text("192.168.101.2/24 dev scbr0")
+            ),
+            step(
+                "fdb",
+                "add",
+                "vx100 dst 172.16.0.5",
+                none(),
+                text("00:00:00:00:00:00 dst 172.16.0.5 dev vx100")
+            ),
+        ]
+    );
+}

@@ -66,3 +66,9 @@ pub struct FdbSpec {
     pub link: String,
     pub destination: IpAddr,
 }
+
+impl FdbSpec {
+    /// The entry's link-layer address: all zeros, the entry broadcast and unknown traffic
+    /// takes (`bridge fdb append 00:00:00:00:00:00 dev LINK dst DESTINATION`).
+    pub const MAC: [u8; 6] = [0; 6];
+}

@@ -371,10 +371,21 @@ pub(super) fn run(args: &ApplyArgs, cli: &Cli) -> u8 {
 
 /// One step of the `--format json` document: what it changes, before and after.
 fn step_entry(step: &Step, result: StepResult) -> StepEntry {
-    use crate::apply::desired::LinkSpec;
+    use crate::apply::desired::{AddressSpec, FdbSpec, LinkSpec};
     use crate::apply::firewall::Backend;
+    use crate::apply::host::netlink::Mac;
     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
     let s = |x: &dyn std::fmt::Display| Some(x.to_string());
+    // The address with its prefix and its link; the forwarding entry as `bridge fdb` shows it.
+    let address_text = |a: &AddressSpec| Some(format!("{} dev {}", a.net, a.link));
+    let fdb_text = |f: &FdbSpec| {
+        Some(format!(
+            "{} dst {} dev {}",
+            Mac(FdbSpec::MAC),
+            f.destination,
+            f.link
+        ))
+    };
     let link_text = |l: &LinkSpec| match l {
         LinkSpec::Bridge { .. } => "bridge".to_owned(),
         LinkSpec::Vxlan {
@@ -412,7 +423,7 @@ fn step_entry(step: &Step, result: StepResult) -> StepEntry {
             StepKind::Fdb,
             format!("{} dst {}", f.link, f.destination),
             "delete",
-            None,
+            fdb_text(f),
             None,
         ),
         Step::AddFdb(f) => (
@@ -420,13 +431,13 @@ fn step_entry(step: &Step, result: StepResult) -> StepEntry {
             format!("{} dst {}", f.link, f.destination),
             "add",
             None,
-            None,
+            fdb_text(f),
         ),
         Step::DeleteAddress(a) => (
             StepKind::Address,
             format!("{} dev {}", a.net, a.link),
             "delete",
-            None,
+            address_text(a),
             None,
         ),
         Step::AddAddress(a) => (
@@ -434,7 +445,7 @@ fn step_entry(step: &Step, result: StepResult) -> StepEntry {
             format!("{} dev {}", a.net, a.link),
             "add",
             None,
-            None,
+            address_text(a),
         ),
         Step::DeleteLink(l) => (
             StepKind::Link,

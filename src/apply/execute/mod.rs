@@ -331,7 +331,7 @@ impl Executor {
         for destination in &snapshot.fdb {
             let entry = Fdb {
                 index,
-                mac: [0; 6],
+                mac: FdbSpec::MAC,
                 destination: Some(*destination),
             };
             let r = self.nl.add_fdb(&entry).map_err(|e| ApplyError::Netlink {
@@ -399,7 +399,7 @@ impl Executor {
     fn fdb(&mut self, e: &FdbSpec) -> Result<Fdb, ApplyError> {
         Ok(Fdb {
             index: self.index(&e.link)?,
-            mac: [0; 6],
+            mac: FdbSpec::MAC,
             destination: Some(e.destination),
         })
     }
