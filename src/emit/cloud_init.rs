@@ -54,8 +54,12 @@ struct Cluster {
 pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitError> {
     let plan = ctx.plan;
     // The edge providers bootstrap a distribution; a hand-run control plane has none.
-    if plan.distribution == Distribution::Manual {
-        return Ok(());
+    match plan.distribution {
+        Distribution::Manual => return Ok(()),
+        Distribution::Kubeadm
+        | Distribution::Rke2
+        | Distribution::K3s
+        | Distribution::Canonical => {}
     }
     let host = control_plane_host(plan);
     let chart = match plan.distribution {
@@ -76,15 +80,21 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
                 permissions: "0600",
             })
             .collect();
-        // The kubeadm patches its configuration's `patches.directory` names.
-        if plan.distribution == Distribution::Kubeadm {
-            for file in kubeadm::patch_files(ctx, node)? {
-                write_files.push(WriteFile {
-                    path: file.host_path,
-                    content: String::from_utf8_lossy(&file.bytes).into_owned(),
-                    permissions: "0600",
-                });
-            }
+        // The kubeadm patches its configuration's `patches.directory` names; the other
+        // distributions' files carry their settings themselves.
+        let patches = match plan.distribution {
+            Distribution::Kubeadm => kubeadm::patch_files(ctx, node)?,
+            Distribution::Rke2
+            | Distribution::K3s
+            | Distribution::Canonical
+            | Distribution::Manual => Vec::new(),
+        };
+        for file in patches {
+            write_files.push(WriteFile {
+                path: file.host_path,
+                content: String::from_utf8_lossy(&file.bytes).into_owned(),
+                permissions: "0600",
+            });
         }
         let doc = CloudConfig {
             cluster: Cluster {

@@ -14,7 +14,7 @@ pub(super) fn check(intent: &NetworkIntent, _plan: &Plan, out: &mut Vec<Diag>) {
         return;
     };
     let dist = c.distribution.value;
-    if ds.value == Datastore::K8sDqlite && dist != Distribution::Canonical {
+    if ds.value == Datastore::K8sDqlite && !runs_k8s_dqlite(dist) {
         let name = crate::plan::profile::distribution_names(dist).product;
         out.push(
             Diag::error(
@@ -25,5 +25,16 @@ pub(super) fn check(intent: &NetworkIntent, _plan: &Plan, out: &mut Vec<Diag>) {
             .label(c.distribution.span, "distribution")
             .help("use datastore: etcd, or leave datastore out"),
         );
+    }
+}
+
+/// Whether `d` runs k8s-dqlite at any version (which versions: `validate/profile.rs`, from the
+/// profile's `Datastores` facts).
+fn runs_k8s_dqlite(d: Distribution) -> bool {
+    match d {
+        Distribution::Canonical => true,
+        Distribution::Kubeadm | Distribution::Rke2 | Distribution::K3s | Distribution::Manual => {
+            false
+        }
     }
 }

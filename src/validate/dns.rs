@@ -67,7 +67,7 @@ pub(super) fn check(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
         );
         return;
     };
-    if plan.distribution == Distribution::Kubeadm
+    if kube_dns_fixed_at_tenth_address(plan.distribution)
         && let Some(first) = plan.service_cidrs.first()
         && let Some(tenth) = crate::plan::nth_address(first, 10)
         && tenth != addr
@@ -105,5 +105,19 @@ pub(super) fn check(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
                 crate::plan::nth_address(net, 10).map_or_else(String::new, |a| format!(" ({a})"))
             )),
         );
+    }
+}
+
+/// Whether the distribution puts the kube-dns Service at the 10th address of the first service
+/// network with no setting to move it: kubeadm (`GetDNSIP`, the module's sources). The others
+/// take the address netc writes: RKE2's and k3s' `cluster-dns` (`emit/distribution.rs`),
+/// Canonical Kubernetes' `cluster-config.dns.service-ip` (`emit/canonical.rs`), a manual
+/// control plane's KubeletConfiguration `clusterDNS` (`emit/manual.rs`).
+fn kube_dns_fixed_at_tenth_address(d: Distribution) -> bool {
+    match d {
+        Distribution::Kubeadm => true,
+        Distribution::Rke2 | Distribution::K3s | Distribution::Canonical | Distribution::Manual => {
+            false
+        }
     }
 }

@@ -180,15 +180,18 @@ impl Given<'_> {
         .collect()
     }
 
-    /// Host flanneld for `distribution: manual` + flannel; elsewhere `cni.flannel.paths` has
-    /// nothing to apply to (flannel runs as the distribution's DaemonSet or inside it).
+    /// Host flanneld where netc's host artifacts install the CNI (`CniInstall::Host`, a manual
+    /// control plane) and the CNI is flannel; elsewhere `cni.flannel.paths` has nothing to
+    /// apply to (flannel runs as the distribution's DaemonSet or inside it).
     pub(super) fn host_flanneld(
         &mut self,
         plugin: CniPlugin,
         target: &'static str,
     ) -> Option<HostFlanneld> {
         let given = self.flannel_paths();
-        if self.distribution == Distribution::Manual && plugin == CniPlugin::Flannel {
+        if cni_install(self.distribution, plugin) == CniInstall::Host
+            && plugin == CniPlugin::Flannel
+        {
             let path = |key: &str, default: &str| {
                 given
                     .iter()

@@ -184,7 +184,13 @@ pub struct NotApplied {
 pub fn enforces_network_policies(distribution: Distribution, plugin: CniPlugin) -> bool {
     match plugin {
         CniPlugin::Calico | CniPlugin::Canal | CniPlugin::Cilium | CniPlugin::None => true,
-        CniPlugin::Flannel => distribution == Distribution::K3s,
+        CniPlugin::Flannel => match distribution {
+            Distribution::K3s => true,
+            Distribution::Kubeadm
+            | Distribution::Rke2
+            | Distribution::Canonical
+            | Distribution::Manual => false,
+        },
         CniPlugin::Bridge => false,
     }
 }
