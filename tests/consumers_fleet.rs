@@ -436,6 +436,70 @@ fn client_side_apply_stores_the_configmap_in_an_annotation() {
     }
 }
 
+/// INDEX.md and the fleet files' `# apply:` headers say `kubectl apply --server-side -f fleet/`
+/// exactly when `check` warns that client-side apply's annotation would be over 256 KiB (the
+/// plan's one fact, `FleetPlan::client_side_apply_too_large`), and the plain command otherwise.
+#[test]
+fn index_says_server_side_apply_when_client_side_apply_is_too_large() {
+    let server_side = "`kubectl apply --server-side -f fleet/`";
+    let client_side = "`kubectl apply -f fleet/`";
+    let files = [
+        "fleet/namespace.yaml",
+        "fleet/serviceaccount.yaml",
+        "fleet/configmap.yaml",
+        "fleet/daemonset.yaml",
+    ];
+    for (lines, over) in [(0, false), (3_000, false), (3_800, true)] {
+        let intent = format!("{BRIDGE}{}", incompressible_comments(lines));
+        let src = SourceFile::new("big.yaml", &intent);
+        let warned = pipeline::check(&src, Syntax::Yaml)
+            .diagnostics
+            .iter()
+            .any(|d| d.code == code::FLEET_CLIENT_SIDE_APPLY_TOO_LARGE);
+        assert_eq!(warned, over, "{lines} lines");
+        let (plan, art) = build("big.yaml", &intent);
+        assert_eq!(
+            plan.fleet
+                .as_ref()
+                .expect("fleet")
+                .client_side_apply_too_large(),
+            over
+        );
+        let index = text(&art["INDEX.md"]);
+        let (want, not) = if over {
+            (server_side, client_side)
+        } else {
+            (client_side, server_side)
+        };
+        for path in files {
+            let row = index
+                .lines()
+                .find(|l| l.starts_with(&format!("| `{path}` |")))
+                .unwrap_or_else(|| panic!("{path} not in INDEX.md:\n{index}"));
+            assert!(
+                row.ends_with(&format!("| {want} |")),
+                "{lines} lines: {row}"
+            );
+            let header = text(&art[path]);
+            let apply = header
+                .lines()
+                .find(|l| l.starts_with("# apply: "))
+                .unwrap_or_else(|| panic!("{path}: no apply header"));
+            assert_eq!(
+                apply,
+                format!("# apply: {}", want.trim_matches('`')),
+                "{path}"
+            );
+        }
+        assert!(!index.contains(not), "{lines} lines:\n{index}");
+        assert_eq!(
+            index.contains(code::FLEET_CLIENT_SIDE_APPLY_TOO_LARGE),
+            over,
+            "{lines} lines: the note on the ConfigMap"
+        );
+    }
+}
+
 /// `lines` comment lines of 76 pseudo-random base64 characters, which gzip cannot shrink below
 /// three quarters (as `tests/diagnostics.rs` makes them).
 fn incompressible_comments(lines: usize) -> String {

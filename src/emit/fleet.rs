@@ -29,10 +29,13 @@ use std::collections::BTreeMap;
 use base64::prelude::{BASE64_STANDARD, Engine as _};
 use serde::Serialize;
 
-use super::{ArtifactSink, Context, EmitError, Install, Target, yaml, yaml_documents_noted};
+use super::{
+    ArtifactSink, Consumer, Context, EmitError, Install, Stage, Target, yaml, yaml_documents_noted,
+};
+use crate::diagnostic::code;
 use crate::digest;
 use crate::intent::{Syntax, TaintEffect, TolerationOperator};
-use crate::plan::fleet::FleetPlan;
+use crate::plan::fleet::{ANNOTATIONS_MAX_BYTES, FleetPlan};
 use crate::plan::layout;
 
 /// Name of the DaemonSet, its ServiceAccount and the `app.kubernetes.io/name` label.
@@ -63,11 +66,19 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
         labels: labels(),
     };
 
+    // The plan's one answer to whether client-side apply's annotation would exceed the API
+    // server's limit (`check` warns from the same fact): then INDEX.md and the headers say
+    // `--server-side`, which stores no last-applied-configuration.
+    let apply = || {
+        if fleet.client_side_apply_too_large() {
+            Consumer::kubectl_server_side(Stage::Fleet, "fleet/")
+        } else {
+            Consumer::kubectl(Stage::Fleet, "fleet/")
+        }
+    };
+
     let path = "fleet/namespace.yaml";
-    sink.read_by(
-        path,
-        crate::emit::Consumer::kubectl(crate::emit::Stage::Fleet, "fleet/"),
-    );
+    sink.read_by(path, apply());
     let namespace = Object {
         api_version: "v1",
         kind: "Namespace",
@@ -81,10 +92,7 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
     sink.put(path.to_owned(), yaml(ctx, path, &namespace)?)?;
 
     let path = "fleet/serviceaccount.yaml";
-    sink.read_by(
-        path,
-        crate::emit::Consumer::kubectl(crate::emit::Stage::Fleet, "fleet/"),
-    );
+    sink.read_by(path, apply());
     let account = Object {
         api_version: "v1",
         kind: "ServiceAccount",
@@ -97,10 +105,16 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
     sink.put(path.to_owned(), yaml(ctx, path, &account)?)?;
 
     let path = "fleet/configmap.yaml";
-    sink.read_by(
-        path,
-        crate::emit::Consumer::kubectl(crate::emit::Stage::Fleet, "fleet/"),
-    );
+    let consumer = apply();
+    let consumer = if fleet.client_side_apply_too_large() {
+        consumer.noted(format!(
+            "client-side `kubectl apply` would copy this ConfigMap into its last-applied-configuration annotation, over the API server's {ANNOTATIONS_MAX_BYTES}-byte limit on an object's annotations (`check`: {})",
+            code::FLEET_CLIENT_SIDE_APPLY_TOO_LARGE
+        ))
+    } else {
+        consumer
+    };
+    sink.read_by(path, consumer);
     let cm = Object {
         api_version: "v1",
         kind: "ConfigMap",
@@ -125,10 +139,7 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
     )?;
 
     let path = "fleet/daemonset.yaml";
-    sink.read_by(
-        path,
-        crate::emit::Consumer::kubectl(crate::emit::Stage::Fleet, "fleet/"),
-    );
+    sink.read_by(path, apply());
     let ds = Object {
         api_version: "apps/v1",
         kind: "DaemonSet",

@@ -76,6 +76,17 @@ impl Consumer {
         Self::new(stage, "the API server", format!("kubectl apply -f {path}")).at("the cluster")
     }
 
+    /// A file applied to the cluster with `kubectl apply --server-side -f` (no
+    /// last-applied-configuration annotation: the agent's ConfigMap too large for one).
+    pub fn kubectl_server_side(stage: Stage, path: &str) -> Self {
+        Self::new(
+            stage,
+            "the API server",
+            format!("kubectl apply --server-side -f {path}"),
+        )
+        .at("the cluster")
+    }
+
     pub fn at(mut self, location: impl Into<String>) -> Self {
         self.location = Some(location.into());
         self
