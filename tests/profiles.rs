@@ -224,6 +224,7 @@ fn kube_proxy_healthz_is_opened_where_the_profile_says_it_listens() {
             Some(v(minor)),
             KubeProxyMode::Iptables,
             CniPlugin::Flannel,
+            false,
         )
     };
     assert!(runs(Distribution::Kubeadm, 36).kube_proxy_healthz_open);
@@ -245,7 +246,8 @@ fn offered_cni_plugins_are_the_profiles_facts() {
         minor: 31,
         patch: 2,
     });
-    let offered = |d| Profile::resolve(d, v, KubeProxyMode::Iptables, CniPlugin::None).cni_plugins;
+    let offered =
+        |d| Profile::resolve(d, v, KubeProxyMode::Iptables, CniPlugin::None, false).cni_plugins;
     use CniPlugin::*;
     assert_eq!(
         offered(Distribution::Rke2),
@@ -316,6 +318,86 @@ fn distribution_encapsulations_are_versioned_profile_facts() {
         unsupported("kubeadm", "v1.31.2", "cilium", "wireguard"),
         None
     );
+}
+
+/// Canonical Kubernetes' Cilium routes IPv6-only pods natively on 1.32–1.34 (k8s-snap #1007)
+/// and tunnels them over VXLAN before and after (#2114): `check` takes `encapsulation: none`
+/// and refuses `vxlan` exactly there, an intent that names none gets the distribution's
+/// routing, and a cluster with IPv4 pods stays on VXLAN at every version.
+#[test]
+fn canonical_cilium_routes_ipv6_only_pods_natively_on_1_32_to_1_34() {
+    use netc::intent::Encapsulation;
+    let ipv6_only = |version: &str, encap: Option<&str>| {
+        let mut text = intent("canonical", version, "cilium", "iptables")
+            .replace("podCIDR: 10.244.0.0/16", "podCIDR: fd00:10:244::/56")
+            .replace("serviceCIDR: 10.96.0.0/16", "serviceCIDR: fd00:10:96::/112");
+        for (i, host) in ["10", "11", "12"].iter().enumerate() {
+            text = text.replace(
+                &format!("address: 10.0.1.{host}/24"),
+                &format!("address: \"fd00:1::{}/64\"", 10 + i),
+            );
+        }
+        match encap {
+            Some(e) => text.replace("encapsulation: vxlan", &format!("encapsulation: {e}")),
+            None => text.replace(", encapsulation: vxlan", ""),
+        }
+    };
+    let check = |text: &str| pipeline::check(&SourceFile::new("e.yaml", text), Syntax::Yaml);
+    let refused = |text: &str| {
+        check(text)
+            .diagnostics
+            .iter()
+            .find(|d| d.code == "netc::cni::unsupported")
+            .map(|d| (d.message.clone(), d.help.clone().unwrap_or_default()))
+    };
+    for (version, native) in [
+        ("v1.31.2", false),
+        ("v1.32.0", true),
+        ("v1.33.1", true),
+        ("v1.34.0", true),
+        ("v1.35.0", false),
+    ] {
+        let (right, wrong) = if native {
+            ("none", "vxlan")
+        } else {
+            ("vxlan", "none")
+        };
+        assert_eq!(refused(&ipv6_only(version, Some(right))), None, "{version}");
+        let (message, help) =
+            refused(&ipv6_only(version, Some(wrong))).expect("the other routing is refused");
+        let minor = &version[1..5];
+        assert!(
+            message.contains(&format!(
+                "cilium cannot use {wrong} encapsulation on Canonical Kubernetes (k8s-snap) {minor}"
+            )),
+            "{version}: {message}"
+        );
+        assert!(
+            help.ends_with(&format!("takes: {right}")),
+            "{version}: {help}"
+        );
+        // Unset: what the distribution runs.
+        let checked = check(&ipv6_only(version, None));
+        let plan = checked
+            .valid_plan()
+            .unwrap_or_else(|| panic!("{version}: {:?}", checked.diagnostics));
+        let want = if native {
+            Encapsulation::None
+        } else {
+            Encapsulation::Vxlan
+        };
+        assert_eq!(plan.cni.encapsulation, want, "{version}");
+        assert_eq!(plan.profile.native_routing(), native, "{version}");
+        // Cilium's VXLAN port (8472/udp) is open between the nodes only where it tunnels.
+        let files = build_common::emit_text("p.yaml", &ipv6_only(version, None));
+        let nft = text(&files, "firewall/worker-1.nft");
+        assert_eq!(nft.contains("8472"), !native, "{version}:\n{nft}");
+        // IPv4 pods: VXLAN at every version.
+        let v4 = intent("canonical", version, "cilium", "iptables");
+        assert_eq!(refused(&v4), None, "{version}");
+        let m = refused(&v4.replace("encapsulation: vxlan", "encapsulation: none"));
+        assert!(m.is_some(), "{version}: IPv4 pods are tunnelled");
+    }
 }
 
 /// The kube-proxy feature gates each target writes for `mode: nftables` at `version`.

@@ -313,8 +313,9 @@ fn cilium_rule(plan: &Plan, range: IpNet, native: Option<IpNet>) -> MasqueradeRu
 
 /// Canonical Kubernetes' built-in Cilium, as the profile's fact for the version says
 /// (`plan/profile/canonical.rs`, `Masquerade(Cilium)`): Cilium's iptables masquerade of both
-/// families (IPv4 only where Cilium runs no IPv6: 1.30), tunnel routing; on the releases that
-/// route an IPv6-only cluster natively (1.32–1.34), `ipv6NativeRoutingCIDR` is the network of
+/// families (IPv4 only where Cilium runs no IPv6: 1.30), tunnel routing; where its
+/// `Encapsulations(Cilium)` fact routes an IPv6-only cluster natively (1.32–1.34),
+/// `ipv6NativeRoutingCIDR` is the network of
 /// the address of the node k8sd applies the values from (canonical/k8s-snap
 /// `src/k8s/pkg/k8sd/features/cilium/network.go`, `utils.FindCIDRForIP(nodeIP)`), which the
 /// control-plane nodes' addresses decide only when they share one network.
@@ -326,13 +327,15 @@ fn canonical_cilium(plan: &Plan, node: &NodePlan) -> Masquerade {
     let Some(fact) = plan.profile.cilium_masquerade else {
         return m;
     };
-    let ipv6_only = plan.pod_cidrs.iter().all(|n| matches!(n, IpNet::V6(_)));
+    // Native routing is the profile's `Encapsulations(Cilium)` fact for this cluster's pod
+    // families (IPv6-only pods on 1.32–1.34).
+    let native = plan.profile.native_routing();
     for &range in &node.pod_cidrs {
         let v6 = matches!(range, IpNet::V6(_));
         if v6 && !fact.ipv6 {
             continue; // Cilium runs no IPv6 (`ipv6.enabled` false)
         }
-        if !(v6 && ipv6_only && fact.ipv6_only_native) {
+        if !(v6 && native) {
             m.rules.push(cilium_rule(plan, range, None));
             continue;
         }

@@ -409,21 +409,23 @@ pub fn lower(intent: &NetworkIntent, source_text: &str) -> Plan {
         });
     }
 
-    let cni = cni::cni_plan(
-        intent,
-        c.distribution.value,
-        &pod_cidrs,
-        &host_overlay,
-        &mut nodes,
-    );
-    let firewall = firewall_plan(intent);
     let kubernetes_version = KubeVersion::parse(&c.kubernetes_version);
     let profile = profile::Profile::resolve(
         c.distribution.value,
         kubernetes_version,
         kube_proxy.mode,
         intent.cni.plugin.value,
+        !pod_cidrs.is_empty() && pod_cidrs.iter().all(|n| matches!(n, IpNet::V6(_))),
     );
+    let cni = cni::cni_plan(
+        intent,
+        c.distribution.value,
+        &pod_cidrs,
+        &host_overlay,
+        &mut nodes,
+        profile.encapsulations,
+    );
+    let firewall = firewall_plan(intent);
     let mut plan = Plan {
         name: intent.metadata.name.value.clone(),
         distribution: c.distribution.value,

@@ -26,7 +26,9 @@
 //! | none    | none | the CNI you install decides |
 //!
 //! A distribution narrows this with its profile's `Encapsulations` facts (versioned, sourced):
-//! Canonical Kubernetes' Cilium runs VXLAN only; its Calico takes the pool encapsulations of
+//! Canonical Kubernetes' Cilium runs VXLAN, except IPv6-only pods on 1.32–1.34, which it
+//! routes natively (`none`; the profile resolves by the pod families, and an intent naming no
+//! encapsulation gets the distribution's: `plan::cni::default_encapsulation`); its Calico takes the pool encapsulations of
 //! its `calico/encapsulation-v4` annotation (ipip, vxlan, vxlan-cross-subnet, none/bgp) and has
 //! no WireGuard setting; k3s's flannel takes `wireguard-native` only from 1.24.
 //!

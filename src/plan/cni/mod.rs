@@ -225,12 +225,21 @@ pub fn cni_install(distribution: Distribution, plugin: CniPlugin) -> CniInstall 
     }
 }
 
-/// The encapsulation a plugin uses when the intent names none.
-pub fn default_encapsulation(plugin: CniPlugin) -> Encapsulation {
-    match plugin {
+/// The encapsulation a plugin uses when the intent names none: its own default, unless the
+/// distribution's profile narrows its encapsulations to others (`Profile::encapsulations`:
+/// Canonical's Cilium routes IPv6-only pods natively on 1.32–1.34), then the profile's first.
+pub fn default_encapsulation(
+    plugin: CniPlugin,
+    narrowed: Option<&[Encapsulation]>,
+) -> Encapsulation {
+    let own = match plugin {
         CniPlugin::Flannel | CniPlugin::Canal | CniPlugin::Cilium => Encapsulation::Vxlan,
         CniPlugin::Calico => Encapsulation::Ipip,
         CniPlugin::Bridge | CniPlugin::None => Encapsulation::None,
+    };
+    match narrowed {
+        Some(es) if !es.contains(&own) => es.first().copied().unwrap_or(own),
+        _ => own,
     }
 }
 
@@ -431,13 +440,14 @@ pub(super) fn cni_plan(
     pod_cidrs: &[IpNet],
     host_overlay: &Option<HostOverlayPlan>,
     nodes: &mut [NodePlan],
+    narrowed: Option<&[Encapsulation]>,
 ) -> CniPlan {
     let cni = &intent.cni;
     let plugin = cni.plugin.value;
     let encapsulation = cni
         .encapsulation
         .as_ref()
-        .map_or_else(|| default_encapsulation(plugin), |e| e.value);
+        .map_or_else(|| default_encapsulation(plugin, narrowed), |e| e.value);
     let underlay_v6 = nodes
         .first()
         .and_then(|n| n.address)

@@ -84,12 +84,33 @@ pub(super) const FACTS: &[Fact] = &[
         value: Value::Text("127.0.0.1:10256"),
         source: "canonical/k8s-snap `src/k8s/pkg/k8sd/setup/kube_proxy.go` (`KubeProxy`: `--healthz-bind-address=127.0.0.1`; release-1.35)",
     },
+    // Cilium's routing: k8sd sets no `tunnelProtocol` and no encryption (WireGuard) on any
+    // release, so the chart's tunnel over VXLAN (`templates/cilium-configmap.yaml`:
+    // `routing-mode` default "tunnel", `tunnel-protocol` default "vxlan") except where k8sd
+    // sets `routingMode`. `plan::masquerade` reads the native routing (`Profile::native_routing`).
     Fact {
         target: T,
         key: Key::Encapsulations(CniPlugin::Cilium),
-        versions: Versions::from(1, 30),
+        versions: Versions::between((1, 30), (1, 31)),
         value: Value::Encapsulations(&[Encapsulation::Vxlan]),
-        source: "canonical/k8s-snap `src/k8s/pkg/k8sd/features/cilium/network/values.go` (the Cilium values k8sd applies: tunnel routing over VXLAN; no native-routing or WireGuard annotation)",
+        source: "canonical/k8s-snap `src/k8s/pkg/k8sd/features/feature_network.go` (release-1.30, f9b7237c6) and `src/k8s/pkg/k8sd/features/cilium/network.go` (release-1.31, 599ac2016): no `routingMode`, `tunnelProtocol` or encryption values; `k8s/manifests/charts/cilium-1.15.2.tgz`, `cilium-1.16.3.tgz` `templates/cilium-configmap.yaml`: routing-mode tunnel, tunnel-protocol vxlan",
+    },
+    Fact {
+        target: T,
+        key: Key::Encapsulations(CniPlugin::Cilium),
+        versions: Versions::between((1, 32), (1, 34)),
+        value: Value::EncapsulationsIpv6Only {
+            others: &[Encapsulation::Vxlan],
+            ipv6_only: &[Encapsulation::None],
+        },
+        source: "canonical/k8s-snap `src/k8s/pkg/k8sd/features/cilium/network.go` (release-1.32 388c9d93a, release-1.33 02bb1a699, release-1.34 f7e1b7c79: IPv6-only pod CIDRs set `routingMode: native`, `ipv6NativeRoutingCIDR: utils.FindCIDRForIP(nodeIP)`, `autoDirectNodeRoutes: true`, #1007; otherwise no `routingMode` or `tunnelProtocol`) with `k8s/manifests/charts/cilium-1.17.12.tgz` (1.32, 1.33), `cilium-1.17.1.tgz` (1.34) (`templates/cilium-configmap.yaml`: routing-mode tunnel, tunnel-protocol vxlan)",
+    },
+    Fact {
+        target: T,
+        key: Key::Encapsulations(CniPlugin::Cilium),
+        versions: Versions::from(1, 35),
+        value: Value::Encapsulations(&[Encapsulation::Vxlan]),
+        source: "canonical/k8s-snap `src/k8s/pkg/k8sd/features/cilium/network.go` (release-1.35 ee72ef7ba: IPv6-only back to `routingMode: tunnel`, `ipv6NativeRoutingCIDR` empty, `autoDirectNodeRoutes: false`, #2114) with `k8s/manifests/charts/cilium-1.18.4.tgz` (tunnel-protocol vxlan); release-1.36 f8c4d39d4 builds canonical/k8sd `pkg/k8sd/features/cilium/network.go` with `cilium-1.19.4.tgz`",
     },
     Fact {
         target: T,
@@ -108,40 +129,28 @@ pub(super) const FACTS: &[Fact] = &[
         target: T,
         key: Key::Masquerade(CniPlugin::Cilium),
         versions: Versions::between((1, 30), (1, 30)),
-        value: Value::CiliumMasquerade(CiliumMasquerade {
-            ipv6: false,
-            ipv6_only_native: false,
-        }),
+        value: Value::CiliumMasquerade(CiliumMasquerade { ipv6: false }),
         source: "canonical/k8s-snap `src/k8s/pkg/k8sd/features/feature_network.go` (release-1.30, f9b7237c6: no `ipv6`, `routingMode`, masquerade or `bpf` masquerade values) with `k8s/manifests/charts/cilium-1.15.2.tgz` (`ipv6.enabled: false`; `templates/cilium-configmap.yaml`: routing-mode tunnel, tunnel-protocol vxlan, `enable-ipv4-masquerade: true`, no `enable-bpf-masquerade`: the agent's default false, iptables masquerade)",
     },
     Fact {
         target: T,
         key: Key::Masquerade(CniPlugin::Cilium),
         versions: Versions::between((1, 31), (1, 31)),
-        value: Value::CiliumMasquerade(CiliumMasquerade {
-            ipv6: true,
-            ipv6_only_native: false,
-        }),
+        value: Value::CiliumMasquerade(CiliumMasquerade { ipv6: true }),
         source: "canonical/k8s-snap `src/k8s/pkg/k8sd/features/cilium/network.go` (release-1.31, 599ac2016: `ipv4`/`ipv6.enabled` from the pod CIDRs; no `routingMode`, masquerade or `bpf` masquerade values) with `k8s/manifests/charts/cilium-1.16.3.tgz` (routing-mode tunnel, vxlan; `enableIPv4Masquerade`/`enableIPv6Masquerade` true; `bpf.masquerade: ~`: iptables masquerade)",
     },
     Fact {
         target: T,
         key: Key::Masquerade(CniPlugin::Cilium),
         versions: Versions::between((1, 32), (1, 34)),
-        value: Value::CiliumMasquerade(CiliumMasquerade {
-            ipv6: true,
-            ipv6_only_native: true,
-        }),
-        source: "canonical/k8s-snap `src/k8s/pkg/k8sd/features/cilium/network.go` (release-1.32 388c9d93a, release-1.33 02bb1a699, release-1.34 f7e1b7c79: IPv6-only sets `routingMode: native`, `ipv6NativeRoutingCIDR: utils.FindCIDRForIP(nodeIP)`, `autoDirectNodeRoutes: true`, #1007; otherwise chart defaults) with `k8s/manifests/charts/cilium-1.17.12.tgz` (1.32, 1.33), `cilium-1.17.1.tgz` (1.34): tunnel, vxlan, both masquerades true, `bpf.masquerade: ~` (iptables)",
+        value: Value::CiliumMasquerade(CiliumMasquerade { ipv6: true }),
+        source: "canonical/k8s-snap `src/k8s/pkg/k8sd/features/cilium/network.go` (release-1.32 388c9d93a, release-1.33 02bb1a699, release-1.34 f7e1b7c79: no masquerade or `bpf` masquerade values; IPv6-only routed natively: the `cilium encapsulations` fact) with `k8s/manifests/charts/cilium-1.17.12.tgz` (1.32, 1.33), `cilium-1.17.1.tgz` (1.34): both masquerades true, `bpf.masquerade: ~` (iptables)",
     },
     Fact {
         target: T,
         key: Key::Masquerade(CniPlugin::Cilium),
         versions: Versions::from(1, 35),
-        value: Value::CiliumMasquerade(CiliumMasquerade {
-            ipv6: true,
-            ipv6_only_native: false,
-        }),
-        source: "canonical/k8s-snap `src/k8s/pkg/k8sd/features/cilium/network.go` (release-1.35 ee72ef7ba: IPv6-only back to `routingMode: tunnel`, #2114) with `cilium-1.18.4.tgz`; release-1.36 f8c4d39d4 builds canonical/k8sd `pkg/k8sd/features/cilium/network.go` (main 1417866: `kubeProxyReplacement: true`, still no `bpf.masquerade`) with `cilium-1.19.4.tgz`: tunnel, vxlan, `enableIPv4Masquerade: ~` (chart default true), `enableIPv6Masquerade: true`, iptables masquerade",
+        value: Value::CiliumMasquerade(CiliumMasquerade { ipv6: true }),
+        source: "canonical/k8s-snap `src/k8s/pkg/k8sd/features/cilium/network.go` (release-1.35 ee72ef7ba: no masquerade or `bpf` masquerade values) with `cilium-1.18.4.tgz`; release-1.36 f8c4d39d4 builds canonical/k8sd `pkg/k8sd/features/cilium/network.go` (main 1417866: `kubeProxyReplacement: true`, still no `bpf.masquerade`) with `cilium-1.19.4.tgz`: `enableIPv4Masquerade: ~` (chart default true), `enableIPv6Masquerade: true`, iptables masquerade",
     },
 ];

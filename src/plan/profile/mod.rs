@@ -155,7 +155,8 @@ pub enum Key {
     /// The CNIs netc can set up on the distribution (`cni.plugin` values it accepts there).
     CniPlugins,
     /// The encapsulations the distribution lets a CNI take, where it narrows the plugin's own
-    /// (k3s's flannel backends, Canonical's built-in network).
+    /// (k3s's flannel backends, Canonical's built-in network); for Canonical's Cilium, by the
+    /// cluster's pod families (its routing: `Value::EncapsulationsIpv6Only`).
     Encapsulations(CniPlugin),
     /// The label CoreDNS pods carry (what a DNS allowance selects).
     DnsLabel,
@@ -176,7 +177,8 @@ pub enum Key {
     /// A CNI's UDP/TCP port (VXLAN, health, BGP...).
     Port(&'static str),
     /// How the distribution's built-in CNI masquerades pods leaving their node (Canonical's
-    /// Cilium: the values k8sd applies, the chart's defaults for the rest).
+    /// Cilium: the values k8sd applies, the chart's defaults for the rest); its routing is the
+    /// `Encapsulations` fact.
     Masquerade(CniPlugin),
 }
 
@@ -212,6 +214,12 @@ pub enum Value {
     Plugin(CniPlugin),
     Plugins(&'static [CniPlugin]),
     Encapsulations(&'static [Encapsulation]),
+    /// Encapsulations that depend on the pod families: `others` for a cluster with IPv4 pods,
+    /// `ipv6_only` for an IPv6-only one (Canonical's Cilium routes those natively on 1.32–1.34).
+    EncapsulationsIpv6Only {
+        others: &'static [Encapsulation],
+        ipv6_only: &'static [Encapsulation],
+    },
     Flag(bool),
     Datastores(&'static [Datastore]),
     /// A feature gate kube-proxy needs on (`NFTablesProxyMode`).
@@ -226,15 +234,27 @@ pub enum Value {
 
 /// How a built-in Cilium masquerades its pods: always Cilium's iptables masquerade (no
 /// `bpf.masquerade` in the values, `enable-bpf-masquerade` unrendered: the agent's default
-/// false; `enableIPv4Masquerade`/`enableIPv6Masquerade` the chart's default true), with tunnel
-/// routing (VXLAN) but where `ipv6_only_native` says.
+/// false; `enableIPv4Masquerade`/`enableIPv6Masquerade` the chart's default true). Its routing
+/// (tunnel, or native with `ipv6NativeRoutingCIDR` the network of the address of the node k8sd
+/// applies the values from) is the `Encapsulations(Cilium)` fact: `Profile::native_routing`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct CiliumMasquerade {
     /// Whether Cilium runs IPv6 at all (`ipv6.enabled`); IPv4 always.
     pub ipv6: bool,
-    /// An IPv6-only cluster is routed natively, `ipv6NativeRoutingCIDR` the network of the
-    /// address of the node k8sd applies the values from, `autoDirectNodeRoutes`.
-    pub ipv6_only_native: bool,
+}
+
+impl Value {
+    /// An `Encapsulations` fact's encapsulations for a cluster whose pods are IPv6-only or not.
+    fn encapsulations(self, ipv6_only: bool) -> Option<&'static [Encapsulation]> {
+        match self {
+            Self::Encapsulations(es) => Some(es),
+            Self::EncapsulationsIpv6Only {
+                others,
+                ipv6_only: v6,
+            } => Some(if ipv6_only { v6 } else { others }),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Display for Value {
@@ -248,10 +268,13 @@ impl fmt::Display for Value {
                 let names: Vec<&str> = ps.iter().map(|p| plugin_name(*p)).collect();
                 write!(f, "{}", names.join(", "))
             }
-            Self::Encapsulations(es) => {
-                let names: Vec<&str> = es.iter().map(|e| encapsulation_name(*e)).collect();
-                write!(f, "{}", names.join(", "))
-            }
+            Self::Encapsulations(es) => write!(f, "{}", encapsulation_names(es)),
+            Self::EncapsulationsIpv6Only { others, ipv6_only } => write!(
+                f,
+                "{}; IPv6-only pods: {}",
+                encapsulation_names(others),
+                encapsulation_names(ipv6_only)
+            ),
             Self::Flag(b) => write!(f, "{}", if *b { "yes" } else { "no" }),
             Self::Datastores(ds) => {
                 let names: Vec<&str> = ds.iter().map(|d| datastore_name(*d)).collect();
@@ -262,14 +285,7 @@ impl fmt::Display for Value {
             Self::Refused => write!(f, "refused"),
             Self::CiliumMasquerade(m) => {
                 let families = if m.ipv6 { "IPv4 and IPv6" } else { "IPv4 only" };
-                write!(f, "iptables, tunnel routing (VXLAN); {families}")?;
-                if m.ipv6_only_native {
-                    write!(
-                        f,
-                        "; IPv6-only: native routing, `ipv6NativeRoutingCIDR` the node's network"
-                    )?;
-                }
-                Ok(())
+                write!(f, "iptables; {families} (routing: cilium encapsulations)")
             }
         }
     }
@@ -344,6 +360,11 @@ pub fn encapsulation_name(e: Encapsulation) -> &'static str {
         Encapsulation::Wireguard => "wireguard",
         Encapsulation::None => "none",
     }
+}
+
+fn encapsulation_names(es: &[Encapsulation]) -> String {
+    let names: Vec<&str> = es.iter().map(|e| encapsulation_name(*e)).collect();
+    names.join(", ")
 }
 
 pub fn datastore_name(d: Datastore) -> &'static str {
@@ -432,8 +453,9 @@ pub struct Profile {
     /// Canonical every CNI its built-in network facts name, whichever version: the versions
     /// its Calico holds for are `validate/profile.rs`'s diagnostic).
     pub cni_plugins: Vec<CniPlugin>,
-    /// The encapsulations the distribution lets `cni.plugin` take at this version, where it
-    /// narrows the plugin's own (`Encapsulations` facts); `None` = the plugin's own decide.
+    /// The encapsulations the distribution lets `cni.plugin` take at this version and for the
+    /// cluster's pod families, where it narrows the plugin's own (`Encapsulations` facts);
+    /// `None` = the plugin's own decide.
     pub encapsulations: Option<&'static [Encapsulation]>,
     /// How Canonical's built-in Cilium masquerades pods at this version (`None` on other
     /// targets and CNIs; `plan::masquerade` reads it).
@@ -444,7 +466,7 @@ pub struct Profile {
 
 impl Profile {
     /// Resolves the facts a cluster of `dist` at `version` with `kube_proxy_mode` and
-    /// `plugin` needs. A
+    /// `plugin` (and IPv6-only pods, `ipv6_only`) needs. A
     /// fact without a range for the version is recorded in `missing`, and the newest known
     /// value is used meanwhile (so `lower` never fails; `check` reports it).
     pub fn resolve(
@@ -452,6 +474,7 @@ impl Profile {
         version: Option<KubeVersion>,
         kube_proxy_mode: KubeProxyMode,
         plugin: CniPlugin,
+        ipv6_only: bool,
     ) -> Self {
         let target = Target::of(dist);
         let version = version.map(Minor::of);
@@ -535,10 +558,7 @@ impl Profile {
         let encapsulations = if target == Target::Canonical && !builtin_cni.contains(&plugin) {
             None
         } else {
-            match ask(target, Key::Encapsulations(plugin)).map(|f| f.value) {
-                Some(Value::Encapsulations(es)) => Some(es),
-                _ => None,
-            }
+            ask(target, Key::Encapsulations(plugin)).and_then(|f| f.value.encapsulations(ipv6_only))
         };
         // Asked only for the Cilium netc does not install: Canonical's built-in one.
         let cilium_masquerade = if target == Target::Canonical && plugin == CniPlugin::Cilium {
@@ -565,6 +585,15 @@ impl Profile {
             cilium_masquerade,
             missing,
         }
+    }
+}
+
+impl Profile {
+    /// Whether the distribution's built-in CNI routes this cluster's pods natively (no
+    /// tunnel): its `Encapsulations` fact offers `none` only (Canonical's Cilium for IPv6-only
+    /// pods on 1.32–1.34). `plan::masquerade` reads it.
+    pub fn native_routing(&self) -> bool {
+        self.encapsulations == Some(&[Encapsulation::None][..])
     }
 }
 
