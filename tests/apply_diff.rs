@@ -432,6 +432,52 @@ fn owned_objects_the_intent_dropped_are_deleted() {
     check("owned-dropped", &desired_bridge(), &observed, &owned);
 }
 
+/// A link `diff` takes out of a bridge (here netc's bridge found as a port of another one)
+/// keeps the bridge-port settings it had there in the step, and its inverse gives them back
+/// on re-attaching: leaving a bridge drops them, joining one starts from the kernel's defaults.
+#[test]
+fn a_link_leaving_a_bridge_keeps_its_port_settings_for_the_rollback() {
+    use netc::apply::host::netlink::PortSettings;
+    use netc::apply::step::Step;
+    let desired = desired_bridge();
+    let owned = owned_after(&desired);
+    let mut observed = observed_converged(&desired);
+    observed
+        .links
+        .push(link(30, "other0", Some("bridge"), 1500));
+    let hairpin = PortSettings {
+        hairpin: Some(true),
+        learning: Some(false),
+        ..PortSettings::default()
+    };
+    let cni0 = observed
+        .links
+        .iter_mut()
+        .find(|l| l.name == "cni0")
+        .expect("cni0");
+    cni0.master = Some(30);
+    cni0.port = Some(hairpin.clone());
+    let changes = diff(&desired, &observed, &owned, Mode::Careful);
+    let release = Step::SetMaster {
+        link: "cni0".into(),
+        from: Some("other0".into()),
+        to: None,
+        from_port: Some(hairpin.clone()),
+        to_port: None,
+    };
+    assert_eq!(changes.steps, [release.clone()], "{:?}", changes.conflicts);
+    assert_eq!(
+        release.inverse(),
+        Step::SetMaster {
+            link: "cni0".into(),
+            from: None,
+            to: Some("other0".into()),
+            from_port: None,
+            to_port: Some(hairpin),
+        }
+    );
+}
+
 #[test]
 fn mtu_change_on_a_data_interface() {
     let before = desired_bridge();

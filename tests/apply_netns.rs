@@ -475,6 +475,63 @@ fn rollback_restores_a_deleted_bridge_with_everything_it_had() {
     rollback_at_every_step(&lab, "n2", &other_vni, "worker-2");
 }
 
+/// A link the plan moves from one bridge to another (the VXLAN device someone put in another
+/// bridge, with its hairpin flag on there): leaving that bridge drops its port settings, and
+/// rollback's re-attach starts from the kernel's defaults, so the step keeps them and rollback
+/// gives them back.
+#[test]
+fn rollback_of_a_move_between_bridges_restores_the_port_settings() {
+    let Some(lab) = Lab::new(NODES) else { return };
+    let file = lab.file("intent.yaml", &full_intent());
+    ok(lab.apply("n1", &file, "worker-1", &[], &[]));
+    let ns = lab.ns("n1");
+    let vxlan = text(&lab.exec("n1", &["ip", "-o", "link", "show", "type", "vxlan"]));
+    let vxlan = vxlan
+        .split(':')
+        .nth(1)
+        .map(|n| n.trim().split('@').next().unwrap_or_default().to_owned())
+        .expect("the applied VXLAN device");
+    for cmd in [
+        &["ip", "-n", &ns, "link", "add", "other0", "type", "bridge"][..],
+        &["ip", "-n", &ns, "link", "set", "other0", "up"],
+        &["ip", "-n", &ns, "link", "set", &vxlan, "master", "other0"],
+        &[
+            "ip",
+            "-n",
+            &ns,
+            "link",
+            "set",
+            &vxlan,
+            "type",
+            "bridge_slave",
+            "hairpin",
+            "on",
+        ],
+    ] {
+        lab::run(cmd);
+    }
+    let port = text(&lab.exec("n1", &["ip", "-d", "link", "show", &vxlan]));
+    assert!(
+        port.contains("master other0") && port.contains("hairpin on"),
+        "{port}"
+    );
+    // The plan also opens another port, so steps run after the move: a fault at any of them
+    // rolls the move back.
+    let file = lab.file("web.yaml", &full().nftables_web(8081).yaml());
+    let plan = plan_steps(&lab, "n1", &file, "worker-1");
+    let attach = format!("attach {vxlan} to bridge scbr0");
+    assert!(
+        plan.contains(&attach),
+        "the plan does not move {vxlan}: {plan:#?}"
+    );
+    assert!(plan.len() > 1 && plan[0] == attach, "{plan:#?}");
+    rollback_at_every_step(&lab, "n1", &file, "worker-1");
+    // Applied for real, the link is in scbr0 again (its settings there are the kernel's).
+    ok(lab.apply("n1", &file, "worker-1", &[], &[]));
+    let port = text(&lab.exec("n1", &["ip", "-d", "link", "show", &vxlan]));
+    assert!(port.contains("master scbr0"), "{port}");
+}
+
 #[test]
 fn try_reverts_unless_confirmed() {
     let Some(lab) = Lab::new(NODES) else { return };

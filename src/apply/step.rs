@@ -111,10 +111,23 @@ pub enum Step {
     CreateLink(LinkSpec),
     /// Recreates a deleted link with everything it had.
     RestoreLink(LinkSnapshot),
+    /// Puts `link` in bridge `to` (`None`: out of any), out of `from`. Leaving a bridge drops
+    /// the link's bridge-port settings and joining one starts from the kernel's defaults, so
+    /// the step keeps what undoing it needs to put them back.
     SetMaster {
         link: String,
         from: Option<String>,
         to: Option<String>,
+        /// The bridge-port settings (hairpin, learning, ...) `link` had as a port of `from`,
+        /// when `from` is a bridge: the inverse gives them back (as its `to_port`).
+        /// Absent from steps an older netc wrote (`pending.json`): those re-attach alone.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from_port: Option<PortSettings>,
+        /// The bridge-port settings to give `link` once it is a port of `to` (only those that
+        /// differ from what it has then are sent): set in the inverse of a step that took the
+        /// link out of `to`, none in a step `diff` plans.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to_port: Option<PortSettings>,
     },
     SetMtu {
         link: String,
@@ -165,10 +178,18 @@ impl Step {
             Step::DeleteLink(l) => Step::RestoreLink(l),
             Step::RestoreLink(l) => Step::DeleteLink(l),
             Step::CreateLink(l) => Step::DeleteLink(LinkSnapshot::new(l)),
-            Step::SetMaster { link, from, to } => Step::SetMaster {
+            Step::SetMaster {
+                link,
+                from,
+                to,
+                from_port,
+                to_port,
+            } => Step::SetMaster {
                 link,
                 from: to,
                 to: from,
+                from_port: to_port,
+                to_port: from_port,
             },
             Step::SetMtu { link, from, to } => Step::SetMtu {
                 link,
@@ -345,5 +366,84 @@ mod tests {
         // ... and a snapshot without any is written as before.
         let plain = serde_json::to_string(&Step::RestoreLink(read)).unwrap();
         assert!(!plain.contains("port_settings"), "{plain}");
+
+        // A link moved between bridges: the step keeps its port settings through
+        // `pending.json`, and one an older netc wrote loads without them.
+        let moved = Step::SetMaster {
+            link: "vx100".into(),
+            from: Some("other0".into()),
+            to: Some("scbr0".into()),
+            from_port: Some(hairpin),
+            to_port: None,
+        };
+        let text = serde_json::to_string(&moved).unwrap();
+        assert!(text.contains(r#""from_port":{"hairpin":true,"#), "{text}");
+        assert!(!text.contains("to_port"), "{text}");
+        assert_eq!(serde_json::from_str::<Step>(&text).unwrap(), moved);
+        let back = serde_json::to_string(&moved.inverse()).unwrap();
+        assert_eq!(
+            serde_json::from_str::<Step>(&back).unwrap(),
+            moved.inverse()
+        );
+        let older = r#"{"step":"set-master","link":"vx100","from":"other0","to":"scbr0"}"#;
+        let read = serde_json::from_str::<Step>(older).unwrap();
+        assert_eq!(
+            read,
+            Step::SetMaster {
+                link: "vx100".into(),
+                from: Some("other0".into()),
+                to: Some("scbr0".into()),
+                from_port: None,
+                to_port: None,
+            }
+        );
+        assert_eq!(serde_json::to_string(&read).unwrap(), older);
+    }
+
+    /// Undoing a move out of a bridge (to another, or out of any) re-attaches the link with the
+    /// port settings it had there; undoing that undo takes them out again.
+    #[test]
+    fn the_inverse_of_leaving_a_bridge_gives_the_port_settings_back() {
+        let hairpin = PortSettings {
+            hairpin: Some(true),
+            ..PortSettings::default()
+        };
+        for to in [Some("scbr0".to_owned()), None] {
+            let step = Step::SetMaster {
+                link: "vx100".into(),
+                from: Some("other0".into()),
+                to: to.clone(),
+                from_port: Some(hairpin.clone()),
+                to_port: None,
+            };
+            let undo = step.inverse();
+            assert_eq!(
+                undo,
+                Step::SetMaster {
+                    link: "vx100".into(),
+                    from: to,
+                    to: Some("other0".into()),
+                    from_port: None,
+                    to_port: Some(hairpin.clone()),
+                }
+            );
+            assert_eq!(undo.inverse(), step);
+        }
+        // Joining a bridge from none: nothing to give back.
+        let join = Step::SetMaster {
+            link: "vx100".into(),
+            from: None,
+            to: Some("scbr0".into()),
+            from_port: None,
+            to_port: None,
+        };
+        assert!(matches!(
+            join.inverse(),
+            Step::SetMaster {
+                to: None,
+                to_port: None,
+                ..
+            }
+        ));
     }
 }

@@ -468,7 +468,7 @@ fn step_entry(step: &Step, result: StepResult) -> StepEntry {
             None,
             Some(link_text(l)),
         ),
-        Step::SetMaster { link, from, to } => (
+        Step::SetMaster { link, from, to, .. } => (
             StepKind::Link,
             link.clone(),
             "set-master",

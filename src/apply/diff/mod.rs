@@ -278,6 +278,8 @@ impl<'a> Diff<'a> {
                 link: name.to_owned(),
                 from: None,
                 to: Some(m.to_owned()),
+                from_port: None,
+                to_port: None,
             });
         }
         self.g.links.push(Step::SetUp {
@@ -334,10 +336,14 @@ impl<'a> Diff<'a> {
         let name = spec.name();
         let current_master = link.master.and_then(|m| self.observed.link_name(m));
         if current_master != spec.master() {
+            // Leaving its bridge drops its port settings: the step keeps them, so rollback
+            // can give them back when it re-attaches the link.
             self.g.links.push(Step::SetMaster {
                 link: name.to_owned(),
                 from: current_master.map(str::to_owned),
                 to: spec.master().map(str::to_owned),
+                from_port: current_master.and(link.port.clone()),
+                to_port: None,
             });
         }
         if !link.up {
@@ -900,7 +906,7 @@ fn gateway_text(route: &Route) -> String {
 /// port joins or leaves). Every step kind answers: a new one does not compile until it does.
 fn changes_link(step: &Step, name: &str) -> bool {
     match step {
-        Step::SetMaster { link, from, to } => {
+        Step::SetMaster { link, from, to, .. } => {
             link == name || from.as_deref() == Some(name) || to.as_deref() == Some(name)
         }
         Step::SetUp { link, .. } | Step::SetMtu { link, .. } => link == name,
@@ -973,6 +979,8 @@ mod tests {
                 link: "veth1".into(),
                 from: None,
                 to: Some("ens9".into()),
+                from_port: None,
+                to_port: None,
             },
         ];
         let others = [

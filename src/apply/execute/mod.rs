@@ -110,14 +110,9 @@ impl Executor {
                 self.nl.delete_link(link.index).map_err(kernel)
             }
             Step::RestoreLink(snapshot) => self.restore(snapshot, &object),
-            Step::SetMaster { link, to, .. } => {
-                let index = self.index(link)?;
-                let master = match to {
-                    Some(m) => Some(self.index(m)?),
-                    None => None,
-                };
-                self.nl.set_master(index, master).map_err(kernel)
-            }
+            Step::SetMaster {
+                link, to, to_port, ..
+            } => self.set_master(&object, link, to.as_deref(), to_port.as_ref()),
             Step::SetMtu { link, to, .. } => {
                 let index = self.index(link)?;
                 self.nl.set_mtu(index, *to).map_err(kernel)
@@ -361,6 +356,36 @@ impl Executor {
                 name: name.to_owned(),
                 failed,
             })
+        }
+    }
+
+    /// Puts `link` in bridge `to` (`None`: out of any), then gives it the bridge-port settings
+    /// `to_port` it had there (a rollback's re-attach: joining resets them), sending only
+    /// those that differ. `object` names the step in errors.
+    fn set_master(
+        &mut self,
+        object: &str,
+        link: &str,
+        to: Option<&str>,
+        to_port: Option<&PortSettings>,
+    ) -> Result<(), ApplyError> {
+        let kernel = |e: std::io::Error| ApplyError::Netlink {
+            object: object.to_owned(),
+            source: e,
+        };
+        let index = self.index(link)?;
+        let master = match to {
+            Some(m) => Some(self.index(m)?),
+            None => None,
+        };
+        self.nl.set_master(index, master).map_err(kernel)?;
+        let (Some(settings), Some(_)) = (to_port, master) else {
+            return Ok(());
+        };
+        let recorded = BTreeMap::from([(link.to_owned(), settings.clone())]);
+        match self.restore_port_settings(&recorded)?.pop() {
+            Some((_, e)) => Err(e),
+            None => Ok(()),
         }
     }
 

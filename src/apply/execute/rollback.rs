@@ -146,7 +146,7 @@ impl Touched {
                 Step::CreateLink(spec) => {
                     t.links.insert(spec.name().to_owned());
                 }
-                Step::SetMaster { link, from, to } => {
+                Step::SetMaster { link, from, to, .. } => {
                     t.links.insert(link.clone());
                     t.links.extend(from.iter().cloned());
                     t.links.extend(to.iter().cloned());
