@@ -465,7 +465,12 @@ fn a_link_leaving_a_bridge_keeps_its_port_settings_for_the_rollback() {
         from_port: Some(hairpin.clone()),
         to_port: None,
     };
-    assert_eq!(changes.steps, [release.clone()], "{:?}", changes.conflicts);
+    assert_eq!(
+        changes.steps,
+        std::slice::from_ref(&release),
+        "{:?}",
+        changes.conflicts
+    );
     assert_eq!(
         release.inverse(),
         Step::SetMaster {
