@@ -468,6 +468,35 @@ fn flannel_conflist_is_kube_flannels_shape() {
     }
 }
 
+/// flanneld without `--ip-masq` writes `FLANNEL_IPMASQ=false`, and the flannel CNI plugin
+/// then sets an unset delegate `ipMasq` to true (flannel-io/cni-plugin `flannel_linux.go`
+/// `doCmdAdd`: "if flannel is not doing ipmasq, we should"): with `natOutgoing: false` the
+/// conflist must set it false itself, and leave it unset otherwise.
+#[test]
+fn flannel_conflist_turns_the_bridge_masquerade_off_with_nat_outgoing_false() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/hard-way-manual-flannel.yaml");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return;
+    };
+    for (edit, ip_masq) in [(false, None), (true, Some(json!(false)))] {
+        let text = if edit {
+            text.replace("cni:\n", "cni:\n  calico: {natOutgoing: false}\n")
+        } else {
+            text.clone()
+        };
+        assert_eq!(text.contains("natOutgoing"), edit);
+        let (plan, art) = build("hard-way-manual-flannel.yaml", &text);
+        for node in &plan.nodes {
+            let list = parse_json(&format!("cni/{}/10-flannel.conflist", node.name), &art);
+            assert_eq!(
+                list["plugins"][0]["delegate"].get("ipMasq"),
+                ip_masq.as_ref(),
+                "natOutgoing false: {edit}"
+            );
+        }
+    }
+}
+
 #[test]
 fn reference_plugins_accept_the_cni_version() {
     // The version every conflist names must be one the installed plugins support.

@@ -847,7 +847,32 @@ fn setting_not_applied_names_the_target() {
         "{}",
         d.message
     );
-    // On manual it reaches host flanneld (no --ip-masq): nothing to report.
+    // RKE2: flanneld runs without --ip-masq, but rke2-flannel's conflist leaves the bridge
+    // plugin's ipMasq to the flannel CNI plugin, which turns it on (flannel-io/cni-plugin
+    // flannel_linux.go doCmdAdd): still masqueraded, per node.
+    let r = run(&edit(&[
+        ("distribution: kubeadm", "distribution: rke2"),
+        (
+            "kubernetesVersion: v1.31.2",
+            "kubernetesVersion: v1.31.2+rke2r1",
+        ),
+        (
+            "vxlan: {port: 8472, vni: 1}",
+            "calico: {natOutgoing: false}",
+        ),
+    ]));
+    let d = r.expect(code::CNI_SETTING_NOT_APPLIED, 20, "false");
+    assert!(
+        d.message.contains("RKE2's rke2-flannel chart")
+            && d.help
+                .as_deref()
+                .is_some_and(|h| h.contains("bridge plugin's ipMasq")),
+        "{} / {:?}",
+        d.message,
+        d.help
+    );
+    // On manual it reaches host flanneld (no --ip-masq) and netc's conflist (the delegate's
+    // ipMasq false): nothing to report.
     run(&edit(&[
         ("distribution: kubeadm", "distribution: manual"),
         (

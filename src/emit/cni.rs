@@ -48,7 +48,7 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
             }
         }
         CniPlugin::Flannel if flannel_conflist_applies(plan) => {
-            let list = flannel_conflist();
+            let list = flannel_conflist(plan.cni.flannel().is_none_or(|f| f.ip_masq));
             for node in ctx.nodes() {
                 let path = format!("cni/{}/10-flannel.conflist", node.name);
                 let bytes = json(&path, &list)?;
@@ -169,6 +169,13 @@ pub struct FlannelConf {
 pub struct FlannelDelegate {
     pub hairpin_mode: bool,
     pub is_default_gateway: bool,
+    /// The bridge plugin's `ipMasq`: `false` when flanneld runs without `--ip-masq`, else
+    /// unset. Unset, the flannel CNI plugin sets it to the opposite of subnet.env's
+    /// `FLANNEL_IPMASQ` (flannel-io/cni-plugin `flannel_linux.go` `doCmdAdd`, commit 6f13a99:
+    /// "if flannel is not doing ipmasq, we should"), so `natOutgoing: false` would still
+    /// masquerade, per node (`plan::masquerade`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ip_masq: Option<bool>,
 }
 
 /// A single network configuration (not a list): the loopback plugin.
@@ -234,8 +241,9 @@ pub fn bridge_conflist(plan: &Plan, node: &NodePlan) -> Option<ConfList> {
     })
 }
 
-/// flannel's conflist, as kube-flannel ships it (network name `cbr0`).
-pub fn flannel_conflist() -> ConfList {
+/// flannel's conflist, as kube-flannel ships it (network name `cbr0`); with `ip_masq` false
+/// (flanneld without `--ip-masq`), the delegate's `ipMasq: false`.
+pub fn flannel_conflist(ip_masq: bool) -> ConfList {
     ConfList {
         cni_version: CNI_VERSION,
         name: "cbr0",
@@ -245,6 +253,7 @@ pub fn flannel_conflist() -> ConfList {
                 delegate: FlannelDelegate {
                     hairpin_mode: true,
                     is_default_gateway: true,
+                    ip_masq: (!ip_masq).then_some(false),
                 },
             }),
             portmap(),

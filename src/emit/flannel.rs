@@ -61,7 +61,7 @@ pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitErr
         .at("the cluster (kube-flannel)")
         .noted("the overlay in flannel/ patches it into flannel's release manifest"),
     );
-    let cm = config_map(path, &conf)?;
+    let cm = config_map(path, &conf, flannel.ip_masq)?;
     sink.put(path.to_owned(), yaml(ctx, path, &cm)?)?;
     Ok(())
 }
@@ -152,10 +152,10 @@ pub fn net_conf(plan: &Plan, flannel: &FlannelSettings) -> NetConf {
 }
 
 /// kube-flannel's ConfigMap (name, namespace and labels as in kube-flannel.yml).
-fn config_map(path: &str, conf: &NetConf) -> Result<ConfigMap, EmitError> {
+fn config_map(path: &str, conf: &NetConf, ip_masq: bool) -> Result<ConfigMap, EmitError> {
     let labels = BTreeMap::from([("app", "flannel"), ("tier", "node")]);
     let mut cm = ConfigMap::new("kube-flannel-cfg", "kube-flannel", labels);
-    cm.insert_json(path, "cni-conf.json", &flannel_conflist())?;
+    cm.insert_json(path, "cni-conf.json", &flannel_conflist(ip_masq))?;
     cm.insert_json(path, "net-conf.json", conf)?;
     Ok(cm)
 }

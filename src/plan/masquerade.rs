@@ -31,6 +31,9 @@ pub enum Masquerader {
     NodeFirewall,
     /// flanneld's `--ip-masq` (flannel, and Canal's flannel).
     Flanneld,
+    /// The bridge plugin's `ipMasq`, which the flannel CNI plugin turns on in its delegate
+    /// when flanneld does not masquerade and the conflist leaves `ipMasq` unset.
+    FlannelBridge,
     /// Felix, for an IP pool with `natOutgoing: true`.
     CalicoNatOutgoing,
     /// The Cilium agent's iptables masquerade (`enableIPv4Masquerade`/`enableIPv6Masquerade`).
@@ -43,6 +46,7 @@ impl Masquerader {
         match self {
             Masquerader::NodeFirewall => "postrouting",
             Masquerader::Flanneld => "flanneld --ip-masq",
+            Masquerader::FlannelBridge => "bridge plugin ipMasq",
             Masquerader::CalicoNatOutgoing => "Calico natOutgoing",
             Masquerader::Cilium => "Cilium masquerade",
         }
@@ -179,7 +183,7 @@ pub fn node_masquerade(plan: &Plan, node: &NodePlan) -> Masquerade {
                     .collect(),
             }
         }
-        PluginSettings::Flannel(_) | PluginSettings::Canal(_) => flanneld(plan),
+        PluginSettings::Flannel(_) | PluginSettings::Canal(_) => flanneld(plan, node),
         PluginSettings::Calico(c) => {
             // projectcalico/calico `felix/rules/nat.go` (makeNATOutgoingRuleIPTables, v3.30):
             // `-m set --match-set cali40masq-ipam-pools src -m set ! --match-set
@@ -216,8 +220,20 @@ pub fn node_masquerade(plan: &Plan, node: &NodePlan) -> Masquerade {
 /// network to the node's subnet, then `-s NETWORK ! -d 224.0.0.0/4 -j MASQUERADE` (IPv6
 /// `! -d ff00::/8`). Traffic from a pod to anywhere outside the network, other nodes'
 /// addresses included, leaves as its node's address; to pods it keeps its own.
-fn flanneld(plan: &Plan) -> Masquerade {
-    let by = Masquerader::Flanneld;
+///
+/// Without `--ip-masq`, flanneld writes `FLANNEL_IPMASQ=false` into `subnet.env`
+/// (flannel-io/flannel `pkg/subnet` `WriteSubnetFile`, master), and the flannel CNI
+/// plugin, unless its delegate sets `ipMasq`, sets the delegate's `ipMasq` to the opposite
+/// ("if flannel is not doing ipmasq, we should": flannel-io/cni-plugin `flannel_linux.go`
+/// `doCmdAdd`, commit 6f13a99). The bridge plugin then masquerades each pod's
+/// address to everything outside the pod's own subnet (the node's) but multicast
+/// (containernetworking/plugins `pkg/ip/ipmasq_iptables_linux.go` `SetupIPMasq`, commit 2d7d599: `-d
+/// <subnet> -j ACCEPT`, `! -d 224.0.0.0/4 -j MASQUERADE`, IPv6 `ff00::/8`): other nodes' pods
+/// included. netc's own flannel conflist sets `ipMasq: false` then (`emit::cni`); RKE2's
+/// rke2-flannel chart ships a conflist without it (flannel-io/flannel
+/// `chart/kube-flannel/templates/config.yaml`, which rke2-charts' `config.yaml.patch` leaves
+/// alone), so there the bridge plugin masquerades (`plan::cni` reports natOutgoing not applied).
+fn flanneld(plan: &Plan, node: &NodePlan) -> Masquerade {
     let (v4, v6) = first_pod_cidrs(plan);
     let masq = |is_v6: bool| -> bool {
         match &plan.cni.settings {
@@ -233,25 +249,55 @@ fn flanneld(plan: &Plan) -> Masquerade {
                 Distribution::K3s => !is_v6 || f.ip_masq,
                 // rke2-flannel's `flannel.args` (`emit::rke2`), host flanneld's flags
                 // (`emit::flanneld`).
-                _ => f.ip_masq,
+                Distribution::Rke2 | Distribution::Manual => f.ip_masq,
+                // netc installs no flannel on Canonical Kubernetes (its CNIs are Cilium and
+                // Calico: `plan::profile` `canonical_cni_plugins`; `check` refuses flannel).
+                Distribution::Canonical => false,
             },
             _ => false,
         }
     };
+    if let PluginSettings::Flannel(f) = &plan.cni.settings
+        && plan.distribution == Distribution::Rke2
+        && !f.ip_masq
+    {
+        return flannel_bridge(node);
+    }
     let rules = [(v4, false), (v6, true)]
         .into_iter()
         .filter_map(|(net, is_v6)| {
             let net = net.filter(|_| masq(is_v6))?;
-            let multicast = if is_v6 { MULTICAST_V6 } else { MULTICAST_V4 };
             Some(MasqueradeRule {
                 source: net,
-                except: vec![net, multicast],
+                except: vec![net, multicast(is_v6)],
             })
         })
         .collect();
     Masquerade {
-        by,
+        by: Masquerader::Flanneld,
         rules,
+        uncertain: Vec::new(),
+    }
+}
+
+/// The multicast network of a family, which neither flanneld nor the bridge plugin masquerades.
+fn multicast(v6: bool) -> IpNet {
+    if v6 { MULTICAST_V6 } else { MULTICAST_V4 }
+}
+
+/// The bridge plugin's `ipMasq` as the flannel CNI plugin turns it on (see [`flanneld`]): each
+/// of the node's pod subnets to anywhere outside it but multicast.
+fn flannel_bridge(node: &NodePlan) -> Masquerade {
+    Masquerade {
+        by: Masquerader::FlannelBridge,
+        rules: node
+            .pod_cidrs
+            .iter()
+            .map(|&subnet| MasqueradeRule {
+                source: subnet,
+                except: vec![subnet, multicast(matches!(subnet, IpNet::V6(_)))],
+            })
+            .collect(),
         uncertain: Vec::new(),
     }
 }
@@ -430,27 +476,38 @@ mod tests {
     }
 
     /// Which families flanneld masquerades, per distribution: kube-flannel.yml always, k3s
-    /// IPv4 always and IPv6 with natOutgoing, RKE2 as natOutgoing says; multicast never.
+    /// IPv4 always and IPv6 with natOutgoing, RKE2 and host flanneld as natOutgoing says;
+    /// multicast never. RKE2 without `--ip-masq`: the bridge plugin's `ipMasq` (the chart's
+    /// conflist leaves it to the flannel CNI plugin) masquerades everything outside the node's
+    /// own pod subnet, other nodes' pods included; host flanneld's conflist (netc's) turns it
+    /// off.
     #[test]
     fn flanneld_masquerades_per_distribution_and_family() {
         let off = "{plugin: flannel, calico: {natOutgoing: false}}";
         let on = "{plugin: flannel}";
-        for (distribution, cni, v4, v6) in [
-            ("kubeadm", on, true, true),
-            ("kubeadm", off, true, true),
-            ("k3s", on, true, true),
-            ("k3s", off, true, false),
-            ("rke2", on, true, true),
-            ("rke2", off, false, false),
+        for (distribution, cni, v4, v6, pods, by) in [
+            ("kubeadm", on, true, true, false, Masquerader::Flanneld),
+            ("kubeadm", off, true, true, false, Masquerader::Flanneld),
+            ("k3s", on, true, true, false, Masquerader::Flanneld),
+            ("k3s", off, true, false, false, Masquerader::Flanneld),
+            ("rke2", on, true, true, false, Masquerader::Flanneld),
+            ("rke2", off, true, true, true, Masquerader::FlannelBridge),
+            ("manual", on, true, true, false, Masquerader::Flanneld),
+            ("manual", off, false, false, false, Masquerader::Flanneld),
         ] {
             let p = plan(&intent(distribution, cni));
             let case = format!("{distribution} {cni}");
+            assert_eq!(node_masquerade(&p, &p.nodes[0]).by, by, "{case}");
             assert_eq!(masq(&p, "203.0.113.7/32").is_some(), v4, "{case}");
             assert_eq!(masq(&p, "2001:db8::7/128").is_some(), v6, "{case}");
             // Another node's address is outside the network: masqueraded as off-cluster.
             assert_eq!(masq(&p, "10.0.1.11/32").is_some(), v4, "{case}");
-            // Pods and multicast never.
-            assert_eq!(masq(&p, "10.244.5.0/24"), None, "{case}");
+            // Another node's pods: only by the bridge plugin.
+            let other = p.nodes[1].pod_cidrs[0];
+            assert_eq!(masq(&p, &other.to_string()).is_some(), pods, "{case}");
+            // The node's own pods and multicast never.
+            let own = p.nodes[0].pod_cidrs[0];
+            assert_eq!(masq(&p, &own.to_string()), None, "{case}");
             assert_eq!(masq(&p, "239.1.2.3/32"), None, "{case}");
             assert_eq!(masq(&p, "ff02::1/128"), None, "{case}");
         }

@@ -273,10 +273,22 @@ pub(super) fn flannel_settings(given: &mut Given<'_>, k3s_default_mtus: &[u32]) 
                 "kube-flannel.yml always runs flanneld with --ip-masq",
             ),
             // rke2-charts `rke2-flannel`: flanneld's flags are the `flannel.args` value, which
-            // netc writes (`emit/rke2.rs`), so `--ip-masq` follows natOutgoing there; so does
-            // host flanneld's unit on a manual control plane (`emit/flanneld.rs`). Canonical
-            // Kubernetes offers no flannel (its profile's CNIs; `validate/cni.rs` reports it).
-            Distribution::Rke2 | Distribution::Manual | Distribution::Canonical => {}
+            // netc writes (`emit/rke2.rs`), so flanneld runs without `--ip-masq`; but the
+            // chart's cni-conf.json (flannel-io/flannel `chart/kube-flannel/templates/
+            // config.yaml`, unpatched by rke2-charts) leaves the delegate's `ipMasq` unset,
+            // so the flannel CNI plugin turns the bridge plugin's on (`plan::masquerade`
+            // `flanneld`), and netc has no value to write it through.
+            Distribution::Rke2 => given.no_knob(
+                "cni.calico.natOutgoing",
+                masq,
+                span,
+                target,
+                "without flanneld's --ip-masq, the flannel CNI plugin turns on the bridge plugin's ipMasq (rke2-flannel's cni-conf.json does not set it): pod traffic leaving its node's pod subnet, other nodes' pods included, is masqueraded to the node's address",
+            ),
+            // Host flanneld (`distribution: manual`): no `--ip-masq`, and netc's conflist sets
+            // the delegate's `ipMasq: false` (`emit::cni`). Canonical Kubernetes offers no
+            // flannel (its profile's CNIs; `validate/cni.rs` reports it).
+            Distribution::Manual | Distribution::Canonical => {}
         }
     }
     // `cni.interface` reaches the DaemonSet's `--iface` through the kustomize patch
