@@ -79,7 +79,7 @@ pub fn flannel_conflist_applies(plan: &Plan) -> bool {
     plan.cni.plugin == CniPlugin::Flannel
         && match plan.cni_install() {
             CniInstall::Cluster | CniInstall::Host => true,
-            CniInstall::Distribution => false,
+            CniInstall::Distribution | CniInstall::Builtin => false,
         }
 }
 

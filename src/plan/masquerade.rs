@@ -11,7 +11,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 
-use super::{CiliumSettings, NodePlan, Plan, PluginSettings};
+use super::{CiliumSettings, CniInstall, NodePlan, Plan, PluginSettings};
 use crate::intent::Distribution;
 
 /// IPv4 multicast, which flanneld never masquerades (`! -d 224.0.0.0/4`).
@@ -316,7 +316,7 @@ fn flannel_bridge(node: &NodePlan) -> Masquerade {
 /// Canonical Kubernetes' Cilium is k8s-snap's configuration, not netc's: the profile's
 /// `Masquerade(Cilium)` fact for the version says how ([`canonical_cilium`]).
 fn cilium(plan: &Plan, node: &NodePlan, settings: &CiliumSettings) -> Masquerade {
-    if plan.distribution == Distribution::Canonical {
+    if plan.cni_install() == CniInstall::Builtin {
         return canonical_cilium(plan, node);
     }
     if !settings.masquerade {

@@ -2,7 +2,8 @@
 //! their smallest MTU).
 
 use super::NodePlan;
-use crate::intent::{CniPlugin, Distribution, NetworkIntent, Purpose};
+use super::cni::{CniInstall, cni_install};
+use crate::intent::{CniPlugin, NetworkIntent, Purpose};
 
 /// Whether the CNI's data path runs over the host overlay's bridge (a nested overlay).
 pub(crate) fn cni_over_host_overlay(intent: &NetworkIntent) -> bool {
@@ -35,7 +36,7 @@ pub(crate) fn data_path_interfaces<'a>(
     // from netc (it detects one from its `devices`): there the named interface stays the data
     // path, whose per-node MTUs `check` compares.
     if intent.cni.plugin.value == CniPlugin::Cilium
-        && intent.cluster.distribution.value != Distribution::Canonical
+        && cni_install(intent.cluster.distribution.value, CniPlugin::Cilium) != CniInstall::Builtin
         && !cni_over_host_overlay(intent)
     {
         let mut out = node_ip_interfaces(node);

@@ -99,7 +99,7 @@ pub fn calico_bgp(encap: Encapsulation) -> bool {
 pub(super) const CANONICAL_CALICO: &str = "Canonical Kubernetes' built-in Calico";
 
 pub(super) fn calico_settings(given: &mut Given<'_>) -> CalicoSettings {
-    let canonical = given.distribution == Distribution::Canonical;
+    let canonical = cni_install(given.distribution, CniPlugin::Calico) == CniInstall::Builtin;
     let encap = given.encapsulation;
     let (nat_outgoing, nat_span) = given.nat_outgoing();
     let pools = calico_pools(given, nat_outgoing);

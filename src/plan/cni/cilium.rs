@@ -78,7 +78,7 @@ impl Given<'_> {
 pub(super) const CANONICAL_CILIUM: &str = "Canonical Kubernetes' built-in Cilium";
 
 pub(super) fn cilium_settings(given: &mut Given<'_>) -> CiliumSettings {
-    let canonical = given.distribution == Distribution::Canonical;
+    let canonical = cni_install(given.distribution, CniPlugin::Cilium) == CniInstall::Builtin;
     let target = if canonical {
         CANONICAL_CILIUM
     } else {

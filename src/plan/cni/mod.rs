@@ -201,9 +201,12 @@ pub fn enforces_network_policies(distribution: Distribution, plugin: CniPlugin) 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CniInstall {
     /// The distribution runs its own copy, and netc configures it through the distribution:
-    /// RKE2's charts (its HelmChartConfig), k3s' embedded flannel, Canonical Kubernetes'
-    /// built-in network.
+    /// RKE2's charts (its HelmChartConfig), k3s' embedded flannel.
     Distribution,
+    /// The distribution's built-in network, which its own manager configures: netc passes
+    /// only what the bootstrap file takes (Canonical Kubernetes' k8sd, its network
+    /// annotations), so the CNI's other settings are the distribution's, not netc's.
+    Builtin,
     /// The user applies netc's manifests, operator resources or chart values to the cluster
     /// (kubeadm; k3s with a CNI other than its own flannel).
     Cluster,
@@ -220,7 +223,8 @@ pub fn cni_install(distribution: Distribution, plugin: CniPlugin) -> CniInstall 
         // k3s embeds flannel (`flannel-backend`); any other CNI is installed by the user.
         Distribution::K3s if plugin == CniPlugin::Flannel => CniInstall::Distribution,
         Distribution::K3s => CniInstall::Cluster,
-        Distribution::Rke2 | Distribution::Canonical => CniInstall::Distribution,
+        Distribution::Rke2 => CniInstall::Distribution,
+        Distribution::Canonical => CniInstall::Builtin,
         Distribution::Manual => CniInstall::Host,
     }
 }
@@ -510,7 +514,8 @@ pub(super) fn cni_plan(
         }
     };
     given.pinned_pod_cidrs(plugin);
-    if plugin == CniPlugin::Cilium && distribution == Distribution::Canonical {
+    let builtin = cni_install(distribution, plugin) == CniInstall::Builtin;
+    if plugin == CniPlugin::Cilium && builtin {
         given.canonical_cilium_node_masks();
     }
     // `cni.flannel.paths` without flannel: no flanneld to place.
@@ -532,8 +537,8 @@ pub(super) fn cni_plan(
         (PluginSettings::Canal(c), _) if c.flannel.backend == FlannelBackend::HostGw => {
             Some("canal's host-gw backend")
         }
-        (PluginSettings::Calico(_), Distribution::Canonical) => Some(CANONICAL_CALICO),
-        (PluginSettings::Cilium(_), Distribution::Canonical) => Some(CANONICAL_CILIUM),
+        (PluginSettings::Calico(_), _) if builtin => Some(CANONICAL_CALICO),
+        (PluginSettings::Cilium(_), _) if builtin => Some(CANONICAL_CILIUM),
         _ => None,
     };
     CniPlan {
@@ -575,11 +580,12 @@ mod tests {
     use super::*;
 
     /// Who installs each CNI, on every distribution: the user on kubeadm and (but for its own
-    /// flannel) k3s, the distribution on RKE2 and Canonical Kubernetes, netc's host artifacts
+    /// flannel) k3s, the distribution on RKE2, its built-in manager on Canonical Kubernetes,
+    /// netc's host artifacts
     /// on a manual control plane. The CNI emitters read only this.
     #[test]
     fn every_distribution_says_who_installs_its_cni() {
-        use CniInstall::{Cluster, Host};
+        use CniInstall::{Builtin, Cluster, Host};
         let by_distribution = CniInstall::Distribution;
         let plugins = [
             CniPlugin::Flannel,
@@ -599,7 +605,7 @@ mod tests {
                 (Distribution::Kubeadm, Cluster),
                 (Distribution::K3s, k3s),
                 (Distribution::Rke2, by_distribution),
-                (Distribution::Canonical, by_distribution),
+                (Distribution::Canonical, Builtin),
                 (Distribution::Manual, Host),
             ] {
                 assert_eq!(cni_install(d, p), want, "{d:?} {p:?}");
