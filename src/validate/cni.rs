@@ -9,7 +9,7 @@
 //! | distribution | plugins | why |
 //! |---|---|---|
 //! | kubeadm   | flannel, calico, canal, cilium, bridge, none | kubeadm installs no CNI; netc writes any of them |
-//! | rke2      | canal (its default), calico, cilium, flannel, none | RKE2's `cni` flag takes exactly these; no bridge |
+//! | rke2      | canal (its default), calico, cilium, flannel (from 1.26), none | RKE2's `cni` flag takes exactly these; no bridge |
 //! | k3s       | flannel (built in), calico, canal, cilium, none | others run with `flannel-backend: none`; a bare bridge conflist is not offered |
 //! | canonical | cilium, calico | the snap's own network feature (Cilium; Calico only in the moonray flavor: `plan/profile/canonical.rs`, `validate/profile.rs`); a second CNI (or none) conflicts with it |
 //! | manual    | flannel, bridge, none | "the hard way": the bridge plugin with static routes, or flanneld on the host (systemd); netc writes no operator or chart for the others |

@@ -40,7 +40,7 @@ pub(super) const FACTS: &[Fact] = &[
         key: Key::Port("supervisor"),
         versions: Versions::from(1, 22),
         value: Value::Port(Protocol::Tcp, 9345),
-        source: "rancher/rke2 `pkg/cli/cmds/server.go` (supervisor `9345`)",
+        source: "rancher/rke2 `pkg/cli/defaults/defaults.go` (`cmds.ServerConfig.SupervisorPort = 9345`, since the first commit a5b1725cc; master 6ce1a8019)",
     },
     Fact {
         target: T,
@@ -52,7 +52,19 @@ pub(super) const FACTS: &[Fact] = &[
     Fact {
         target: T,
         key: Key::CniPlugins,
-        versions: Versions::from(1, 22),
+        versions: Versions::between((1, 22), (1, 25)),
+        value: Value::Plugins(&[
+            CniPlugin::Canal,
+            CniPlugin::Calico,
+            CniPlugin::Cilium,
+            CniPlugin::None,
+        ]),
+        source: "rancher/rke2 `pkg/cli/cmds/server.go` (`CNIItems`: calico, canal, cilium in every v1.22–v1.25 release, last v1.25.16+rke2r2; `cni` \"one of none, ...\"; no flannel, no bridge)",
+    },
+    Fact {
+        target: T,
+        key: Key::CniPlugins,
+        versions: Versions::from(1, 26),
         value: Value::Plugins(&[
             CniPlugin::Canal,
             CniPlugin::Calico,
@@ -60,6 +72,6 @@ pub(super) const FACTS: &[Fact] = &[
             CniPlugin::Flannel,
             CniPlugin::None,
         ]),
-        source: "rancher/rke2 `pkg/cli/cmds/server.go` (`CNIItems`: calico, canal, cilium, flannel; `cni` \"one of none, ...\"; no bridge), rancher/rke2-docs `docs/networking/basic_network_options.md`",
+        source: "rancher/rke2 `pkg/cli/cmds/server.go` (`CNIItems`: calico, canal, cilium, flannel, from e473ea5ce \"Add CNI plugin flannel support for Windows\": first in v1.26.14, v1.27.11, v1.28.7, v1.29.2, every v1.30; earlier patches of 1.26–1.29 refuse `cni: flannel`), `pkg/cli/types.go` from 51a90815d (v1.33.13, v1.34.1; master 6ce1a8019); no bridge; rancher/rke2-docs `docs/networking/basic_network_options.md`",
     },
 ];
