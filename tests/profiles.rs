@@ -273,7 +273,12 @@ fn offered_cni_plugins_are_the_profiles_facts() {
         ("manual", "v1.31.2", "calico", "flannel, bridge, none"),
         // RKE2's `cni` took flannel from v1.26.14+rke2r1 (rancher/rke2 e473ea5ce); never on
         // 1.22–1.25.
-        ("rke2", "v1.25.16+rke2r2", "flannel", "canal, calico, cilium, none"),
+        (
+            "rke2",
+            "v1.25.16+rke2r2",
+            "flannel",
+            "canal, calico, cilium, none",
+        ),
     ] {
         let text = intent(dist, version, plugin, "iptables");
         let checked = pipeline::check(&SourceFile::new("c.yaml", &text), Syntax::Yaml);
