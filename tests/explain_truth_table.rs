@@ -1179,6 +1179,7 @@ const FLANNEL_MASQ: &str = "flannel-io/flannel v0.28.9 pkg/trafficmngr/iptables/
 const FLANNEL_POD: &str = "flannel-io/flannel v0.28.9 masqRules: `-s <node subnet> -d 10.244.0.0/16 -j RETURN` first: pod to pod is never masqueraded";
 const FLANNEL_MCAST: &str =
     "flannel-io/flannel v0.28.9 masqRules: `! -d 224.0.0.0/4`: multicast is never masqueraded";
+const FLANNEL_PARTLY: &str = "flannel-io/flannel v0.28.9 masqRules: a destination network partly inside the pod network (or multicast) is partly left alone: explain says the pod may be masqueraded, not that it is";
 const FLANNEL_OFF: &str = "rke2-flannel `flannel.args` without --ip-masq (emit::rke2, natOutgoing: false): flanneld writes FLANNEL_IPMASQ=false, and the flannel CNI plugin sets the delegate's unset ipMasq to true (flannel-io/cni-plugin flannel_linux.go doCmdAdd: \"if flannel is not doing ipmasq, we should\"; rke2-flannel's cni-conf.json sets none): the bridge plugin's SetupIPMasq (containernetworking/plugins pkg/ip/ipmasq_iptables_linux.go) `-d <node subnet> -j ACCEPT`, `! -d 224.0.0.0/4 -j MASQUERADE`: another node and an outside host see cp-1";
 const CANAL_MASQ: &str = "calico manifests/canal.yaml, rke2-charts rke2-canal: FLANNELD_IP_MASQ from canal-config `masquerade` (emit::rke2 calico.masquerade): flanneld's masquerade as with flannel";
 const CALICO_MASQ: &str = "projectcalico/calico felix/rules/nat.go makeNATOutgoingRuleIPTables: `--match-set cali40masq-ipam-pools src ! --match-set cali40all-ipam-pools dst -j MASQUERADE` (natOutgoingExclusions default IPPoolsOnly: node addresses are not excluded)";
@@ -1271,6 +1272,7 @@ const DB_TO_OWN_NODE: (&str, &str, &str) = ("prod/db", "node/worker-1", "tcp/700
 
 const FLANNELD: Option<&str> = Some("(flanneld --ip-masq)");
 const FELIX: Option<&str> = Some("(Calico natOutgoing)");
+const FLANNELD_MAYBE: Option<&str> = Some("(flanneld --ip-masq, not known to apply)");
 const BRIDGE_IPMASQ: Option<&str> = Some("(bridge plugin ipMasq)");
 const CILIUM_AGENT: Option<&str> = Some("(Cilium masquerade)");
 
@@ -1295,6 +1297,27 @@ const CNI_MASQ_CASES: &[CniMasqCase] = &[
         ("prod/web", "239.1.2.3", "udp/5000"),
         true,
         None,
+    ),
+    cni_masq(
+        FLANNEL_PARTLY,
+        FLANNEL,
+        ("prod/web", "10.0.0.0/8", "tcp/443"),
+        true,
+        FLANNELD_MAYBE,
+    ),
+    cni_masq(
+        FLANNEL_PARTLY,
+        FLANNEL,
+        ("prod/web", "224.0.0.0/3", "udp/5000"),
+        true,
+        FLANNELD_MAYBE,
+    ),
+    cni_masq(
+        FLANNEL_MASQ,
+        FLANNEL,
+        ("prod/web", "192.168.0.0/16", "tcp/443"),
+        true,
+        FLANNELD,
     ),
     cni_masq(
         FLANNEL_OFF,

@@ -506,6 +506,7 @@ impl<'p> Connectivity<'p> {
         d: usize,
         seen: &Seen,
         from: &Endpoint,
+        to: &Endpoint,
         port: &FlowPort,
     ) -> SideVerdict {
         let node = &self.plan.nodes[d];
@@ -520,7 +521,7 @@ impl<'p> Connectivity<'p> {
                     firewall::evaluate(node, fw, &self.addresses(from), port.protocol, port.port);
                 v.reason = format!(
                     "{}; if not masqueraded: {}",
-                    self.masquerade_text(from, *s, *net, true),
+                    self.masquerade_text(from, *s, *net, true, &self.addresses_on(to, d)),
                     v.reason
                 );
                 v
@@ -536,7 +537,7 @@ impl<'p> Connectivity<'p> {
                 if let Some(net) = masqueraded {
                     v.reason = format!(
                         "{}; {}",
-                        self.masquerade_text(from, *s, *net, *maybe),
+                        self.masquerade_text(from, *s, *net, *maybe, &self.addresses_on(to, d)),
                         v.reason
                     );
                     v.rules.insert(0, self.masquerade_decider(*s, *net, *maybe));
@@ -547,8 +548,15 @@ impl<'p> Connectivity<'p> {
     }
 
     /// "`from` leaves node `s` masqueraded to its address (… masquerades `net` …)"; with
-    /// `maybe`, that it may, and why netc does not know.
-    fn masquerade_text(&self, from: &Endpoint, s: usize, net: IpNet, maybe: bool) -> String {
+    /// `maybe`, that it may, and why netc does not know for `destination`.
+    fn masquerade_text(
+        &self,
+        from: &Endpoint,
+        s: usize,
+        net: IpNet,
+        maybe: bool,
+        destination: &[IpNet],
+    ) -> String {
         let sender = &self.plan.nodes[s];
         let shown: Vec<String> = self.node_addresses[s]
             .iter()
@@ -561,7 +569,7 @@ impl<'p> Connectivity<'p> {
                 sender.name,
                 shown.join(", "),
                 self.masquerades[s].by.describe(),
-                self.masquerades[s].why_uncertain(net)
+                self.masquerades[s].why_uncertain(net, destination)
             );
         }
         format!(
@@ -772,7 +780,7 @@ impl<'p> Connectivity<'p> {
             seen.sort_by_key(|s| *s != Seen::Own);
             seen.dedup();
             for seen in seen {
-                let v = self.firewall_verdict(d, &seen, from, port);
+                let v = self.firewall_verdict(d, &seen, from, to, port);
                 if !v.allowed {
                     return v;
                 }
@@ -822,8 +830,10 @@ impl<'p> Connectivity<'p> {
                 match masqueraded.as_slice() {
                     [] => {}
                     [(s, net, maybe)] => {
-                        reason =
-                            format!("{reason}; {}", self.masquerade_text(from, *s, *net, *maybe));
+                        reason = format!(
+                            "{reason}; {}",
+                            self.masquerade_text(from, *s, *net, *maybe, &[*n])
+                        );
                         rules.push(self.masquerade_decider(*s, *net, *maybe));
                     }
                     [(s, net, _), ..] => {
@@ -834,7 +844,7 @@ impl<'p> Connectivity<'p> {
                                 "may leave",
                                 format!(
                                     "netc does not know whether {by} covers {net} to this destination: {}",
-                                    self.masquerades[*s].why_uncertain(*net)
+                                    self.masquerades[*s].why_uncertain(*net, &[*n])
                                 ),
                                 ", not known to apply",
                             )

@@ -81,44 +81,89 @@ pub struct Uncertain {
     pub why: String,
 }
 
+/// Whether two networks share an address (never across families).
+fn overlaps(a: &IpNet, b: &IpNet) -> bool {
+    a.contains(&b.network()) || b.contains(&a.network())
+}
+
+/// Whether `rule_source` masquerades a pod of `pod_ranges` towards `d`'s family.
+fn from_pods(rule_source: &IpNet, pod_ranges: &[IpNet], d: &IpNet) -> bool {
+    rule_source.addr().is_ipv4() == d.addr().is_ipv4()
+        && pod_ranges.iter().any(|p| rule_source.contains(p))
+}
+
+impl MasqueradeRule {
+    /// The exclusions that cover part of `d` but not all of it (a destination network only
+    /// partly left alone: some of its addresses see the pod, others the node).
+    fn partly_excluded(&self, d: &IpNet) -> Vec<IpNet> {
+        if self.except.iter().any(|e| e.contains(d)) {
+            return Vec::new();
+        }
+        self.except
+            .iter()
+            .copied()
+            .filter(|e| overlaps(e, d))
+            .collect()
+    }
+}
+
 impl Masquerade {
     /// The network under which a connection from a pod of `pod_ranges` (its node's pod
-    /// subnets) to `destination` leaves its node as the node's address, if any does.
+    /// subnets) to `destination` leaves its node as the node's address, if any does: only
+    /// a destination disjoint from every network the rule leaves alone (one that overlaps
+    /// one only in part is [`Self::may_masquerade`]).
     pub fn masquerades(&self, pod_ranges: &[IpNet], destination: &[IpNet]) -> Option<IpNet> {
         destination.iter().find_map(|d| {
             self.rules
                 .iter()
                 .find(|r| {
-                    r.source.addr().is_ipv4() == d.addr().is_ipv4()
-                        && pod_ranges.iter().any(|p| r.source.contains(p))
-                        && !r.except.iter().any(|e| e.contains(d))
+                    from_pods(&r.source, pod_ranges, d) && !r.except.iter().any(|e| overlaps(e, d))
                 })
                 .map(|r| r.source)
         })
     }
 
     /// The network under which netc does not know whether a connection from a pod of
-    /// `pod_ranges` to `destination` leaves its node masqueraded (`uncertain`), if any.
+    /// `pod_ranges` to `destination` leaves its node masqueraded, if any: a destination
+    /// network only partly inside what a rule leaves alone, or one overlapping an
+    /// `uncertain` network.
     pub fn may_masquerade(&self, pod_ranges: &[IpNet], destination: &[IpNet]) -> Option<IpNet> {
         destination.iter().find_map(|d| {
-            self.uncertain
+            self.rules
                 .iter()
-                .find(|u| {
-                    u.source.addr().is_ipv4() == d.addr().is_ipv4()
-                        && pod_ranges.iter().any(|p| u.source.contains(p))
-                        && u.within.iter().any(|w| w.contains(d))
-                        && !u.except.iter().any(|e| e.contains(d))
+                .find(|r| from_pods(&r.source, pod_ranges, d) && !r.partly_excluded(d).is_empty())
+                .map(|r| r.source)
+                .or_else(|| {
+                    self.uncertain
+                        .iter()
+                        .find(|u| {
+                            from_pods(&u.source, pod_ranges, d)
+                                && u.within.iter().any(|w| overlaps(w, d))
+                                && !u.except.iter().any(|e| e.contains(d))
+                        })
+                        .map(|u| u.source)
                 })
-                .map(|u| u.source)
         })
     }
 
-    /// Why netc does not know whether the masquerade of `source` applies.
-    pub fn why_uncertain(&self, source: IpNet) -> &str {
+    /// Why netc does not know whether the masquerade of `source` applies to `destination`.
+    pub fn why_uncertain(&self, source: IpNet, destination: &[IpNet]) -> String {
+        for d in destination {
+            for r in self.rules.iter().filter(|r| r.source == source) {
+                let parts = r.partly_excluded(d);
+                if !parts.is_empty() {
+                    let shown: Vec<String> = parts.iter().map(|n| n.to_string()).collect();
+                    return format!(
+                        "{d} is only partly inside what it leaves alone ({}): some of its addresses see the pod, the others the node",
+                        shown.join(", ")
+                    );
+                }
+            }
+        }
         self.uncertain
             .iter()
             .find(|u| u.source == source)
-            .map_or("", |u| u.why.as_str())
+            .map_or_else(String::new, |u| u.why.clone())
     }
 
     /// The networks the node firewall itself masquerades (what `emit::firewall` writes).
@@ -513,6 +558,29 @@ mod tests {
         }
     }
 
+    /// A destination network only partly inside what a rule leaves alone is neither
+    /// masqueraded nor left alone: netc does not know, and says why.
+    #[test]
+    fn a_destination_partly_left_alone_is_uncertain() {
+        let p = plan(&intent("kubeadm", "{plugin: flannel}"));
+        let a = &p.nodes[0];
+        let m = node_masquerade(&p, a);
+        let pods = &a.pod_cidrs;
+        for to in ["10.0.0.0/8", "224.0.0.0/3", "0.0.0.0/0", "fd00::/8"] {
+            assert_eq!(masq(&p, to), None, "{to}");
+            let source = m.may_masquerade(pods, &[net(to)]);
+            assert!(source.is_some(), "{to}");
+            let why = m.why_uncertain(source.unwrap_or(pods[0]), &[net(to)]);
+            assert!(why.contains("only partly inside"), "{to}: {why}");
+        }
+        // Wholly outside: masqueraded; wholly inside: left alone; neither uncertain.
+        for to in ["192.168.0.0/16", "10.244.0.0/17", "239.0.0.0/8"] {
+            assert_eq!(m.may_masquerade(pods, &[net(to)]), None, "{to}");
+        }
+        assert!(masq(&p, "192.168.0.0/16").is_some());
+        assert_eq!(masq(&p, "10.244.0.0/17"), None);
+    }
+
     /// Calico: from a natOutgoing pool to outside every pool; Cilium: with native routing,
     /// not to cluster nodes; the bridge plugin only with a firewall.
     #[test]
@@ -621,7 +689,10 @@ mod tests {
         for host in ["fd00::99/128", "fd01::99/128"] {
             assert_eq!((masq(&p, host), may(host)), (None, Some(pods[0])), "{host}");
         }
-        assert!(m.why_uncertain(pods[0]).contains("fd00::/64, fd01::/64"));
+        assert!(
+            m.why_uncertain(pods[0], &[net("fd00::99/128")])
+                .contains("fd00::/64, fd01::/64")
+        );
         // 1.35+: IPv6-only is tunnelled again: pods keep their address, the node network not.
         let p = v6_only("v1.35.0", true, "fd01::11/64");
         let m = node_masquerade(&p, &p.nodes[0]);
