@@ -1336,6 +1336,13 @@ const CNI_MASQ_CASES: &[CniMasqCase] = &[
     cni_masq(
         FLANNEL_OFF,
         FLANNEL_RKE2_OFF,
+        WEB_TO_POD,
+        true,
+        BRIDGE_IPMASQ,
+    ),
+    cni_masq(
+        FLANNEL_OFF,
+        FLANNEL_RKE2_OFF,
         WEB_TO_OUTSIDE,
         true,
         BRIDGE_IPMASQ,
@@ -1914,5 +1921,38 @@ fn canonical_cilium_masquerade_known_unknown_and_outside_the_facts() {
     assert!(
         err.contains("netc::profile::version-unsupported") && err.contains("cilium masquerade"),
         "{err}"
+    );
+}
+
+/// Canonical Kubernetes 1.33's IPv6-only native routing masquerades pod to pod across nodes
+/// (`ipv6NativeRoutingCIDR` is the node network, not the pod network: cilium/cilium
+/// installMasqueradeRules `! -d <ipv6NativeRoutingCIDR>`), so a pod on another node sees the
+/// sending node's address, and the answer judges and names it so; 1.35 tunnels again and
+/// the pod keeps its address.
+#[test]
+fn canonical_ipv6_only_masquerades_pod_to_pod_across_nodes() {
+    let with_db = |version: &str| {
+        CK_V6_ONLY
+            .replace("VERSION", version)
+            .replace("\"CP2\"", "\"fd00::12/64\"")
+            .replace(
+                "node: cp-1}\n",
+                "node: cp-1}\n  - {namespace: prod, name: db, labels: {app: db}, node: worker-1}\n",
+            )
+    };
+    let e = ask(&with_db("v1.33.1"), "prod/web", "prod/db", "tcp/5432").expect("asks");
+    assert!(
+        e.ingress.rules.first().is_some_and(
+            |r| r.node.as_deref() == Some("cp-1") && r.what.ends_with("(Cilium masquerade)")
+        ) && e.ingress.reason.contains("masqueraded to fd00::10"),
+        "{:?}\n{}",
+        e.ingress.rules,
+        e.ingress.reason
+    );
+    let e = ask(&with_db("v1.35.0"), "prod/web", "prod/db", "tcp/5432").expect("asks");
+    assert!(
+        !e.ingress.reason.contains("masquerade"),
+        "{}",
+        e.ingress.reason
     );
 }

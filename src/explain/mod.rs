@@ -164,6 +164,8 @@ pub struct Connectivity<'p> {
     masquerades: Vec<Masquerade>,
     /// Whether any node masquerades its pods' traffic (else a pod is always seen as itself).
     masquerading: bool,
+    /// Whether any node's masquerade may cover another node's pod subnet (pod to pod).
+    masquerading_pods: bool,
     /// Per node: [`node_addresses`].
     node_addresses: Vec<Vec<IpNet>>,
 }
@@ -242,8 +244,20 @@ impl<'p> Connectivity<'p> {
             .iter()
             .map(|n| node_masquerade(plan, n))
             .collect();
+        let masquerading_pods = plan.nodes.iter().enumerate().any(|(s, sn)| {
+            plan.nodes.iter().enumerate().any(|(d, dn)| {
+                s != d
+                    && (masquerades[s]
+                        .masquerades(&sn.pod_cidrs, &dn.pod_cidrs)
+                        .is_some()
+                        || masquerades[s]
+                            .may_masquerade(&sn.pod_cidrs, &dn.pod_cidrs)
+                            .is_some())
+            })
+        });
         Connectivity {
             plan,
+            masquerading_pods,
             policies,
             enforced: crate::plan::enforces_network_policies(plan.distribution, plan.cni.plugin),
             selecting,
@@ -889,9 +903,90 @@ impl<'p> Connectivity<'p> {
                         Vec::new(),
                     );
                 }
-                self.policy_side(Dir::Ingress, *i, from, port, to)
+                self.pod_ingress_side(*i, from, port, to)
             }
         }
+    }
+
+    /// How a connection from `from` may reach pod `subject`: `None` with the source's own
+    /// address, `Some((s, net, maybe))` from node `s`'s address, masqueraded (`net`, the
+    /// masquerade's source network; `maybe`: netc does not know whether it applies) by a node
+    /// the source may run on, other than one the destination may run on. Pod to pod is
+    /// masqueraded only where the node's masquerade covers the destination node's pod subnet
+    /// (the bridge plugin's `ipMasq` under flannel on RKE2, Canonical's IPv6-only native
+    /// routing); each way once, the pod's own address first.
+    fn pod_ingress_ways(
+        &self,
+        from: &Endpoint,
+        subject: usize,
+    ) -> Vec<Option<(usize, IpNet, bool)>> {
+        let mut ways = Vec::new();
+        let Some(src) = self.pod(from).filter(|_| self.masquerading_pods) else {
+            return vec![None];
+        };
+        let (senders, dests) = (
+            self.nodes_of(self.workload(src)),
+            self.nodes_of(self.workload(subject)),
+        );
+        for &d in &dests {
+            let to = &self.plan.nodes[d].pod_cidrs;
+            for &s in &senders {
+                let (m, pods) = (&self.masquerades[s], &self.plan.nodes[s].pod_cidrs);
+                let masq = (s != d).then(|| m.masquerades(pods, to)).flatten();
+                let maybe = (s != d && masq.is_none())
+                    .then(|| m.may_masquerade(pods, to))
+                    .flatten();
+                if let Some(net) = masq {
+                    ways.push(Some((s, net, false)));
+                } else {
+                    ways.push(None);
+                    if let Some(net) = maybe {
+                        ways.push(Some((s, net, true)));
+                    }
+                }
+            }
+        }
+        if ways.is_empty() {
+            ways.push(None);
+        }
+        ways.sort_by_key(|w| w.map(|(s, net, maybe)| (s, net, maybe)));
+        ways.dedup();
+        ways
+    }
+
+    /// A pod's ingress policy side, for every way the connection may arrive
+    /// ([`Self::pod_ingress_ways`]): a masqueraded one is judged as its node (an ipBlock may
+    /// admit the node's address; pod selectors do not match it), and the answer names the
+    /// masquerade; allowed only if every way is.
+    fn pod_ingress_side(
+        &self,
+        subject: usize,
+        from: &Endpoint,
+        port: &FlowPort,
+        to: &Endpoint,
+    ) -> SideVerdict {
+        let mut first = None;
+        for way in self.pod_ingress_ways(from, subject) {
+            let v = match way {
+                None => self.policy_side(Dir::Ingress, subject, from, port, to),
+                Some((s, net, maybe)) => {
+                    let mut v =
+                        self.policy_side(Dir::Ingress, subject, &Endpoint::Node(s), port, to);
+                    v.reason = format!(
+                        "{}; {}",
+                        self.masquerade_text(from, s, net, maybe, &self.addresses(to)),
+                        v.reason
+                    );
+                    v.rules.insert(0, self.masquerade_decider(s, net, maybe));
+                    v
+                }
+            };
+            if !v.allowed {
+                return v;
+            }
+            first.get_or_insert(v);
+        }
+        first.unwrap_or_else(|| self.policy_side(Dir::Ingress, subject, from, port, to))
     }
 
     /// The answer for `from` → `to` on `port`.
@@ -935,7 +1030,11 @@ impl<'p> Connectivity<'p> {
         egress
             && match (to, self.pod(to)) {
                 (Endpoint::Workload(i), Some(_)) => {
-                    self.sent_by_own_node(from, self.workload(*i)) || side(Dir::Ingress, *i, from)
+                    self.sent_by_own_node(from, self.workload(*i))
+                        || self.pod_ingress_ways(from, *i).iter().all(|way| match way {
+                            None => side(Dir::Ingress, *i, from),
+                            Some((s, ..)) => side(Dir::Ingress, *i, &Endpoint::Node(*s)),
+                        })
                 }
                 (Endpoint::Workload(i), None) => {
                     self.firewall_allows(&self.nodes_of(self.workload(*i)), from, to, port)
