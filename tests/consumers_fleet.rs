@@ -19,7 +19,7 @@ use netc::intent::{Syntax, compressed};
 use netc::pipeline;
 use netc::plan::fleet::{ANNOTATIONS_MAX_BYTES, CONFIGMAP_MAX_BYTES, LAST_APPLIED_OVERHEAD_MAX};
 use serde_json::Value;
-use support::{Artifacts, build, run, text, write_all};
+use support::{Artifacts, build, incompressible_comments, run, text, write_all};
 
 const KUBERNETES_VERSION: &str = "1.31.0";
 
@@ -498,23 +498,4 @@ fn index_says_server_side_apply_when_client_side_apply_is_too_large() {
             "{lines} lines: the note on the ConfigMap"
         );
     }
-}
-
-/// `lines` comment lines of 76 pseudo-random base64 characters, which gzip cannot shrink below
-/// three quarters (as `tests/diagnostics.rs` makes them).
-fn incompressible_comments(lines: usize) -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut out = String::with_capacity(lines * 79);
-    for _ in 0..lines {
-        out.push_str("# ");
-        for _ in 0..76 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            out.push(char::from(ALPHABET[(x % 64) as usize]));
-        }
-        out.push('\n');
-    }
-    out
 }

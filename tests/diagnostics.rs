@@ -10,6 +10,10 @@ use netc::diagnostic::{Diag, Severity, SourceFile, code};
 use netc::intent::{Span, Syntax};
 use netc::pipeline;
 
+#[path = "common/mod.rs"]
+mod common;
+use common::incompressible_comments;
+
 const BASE: &str = include_str!("invalid/base.yaml");
 
 /// The outcome of checking one text.
@@ -1855,26 +1859,6 @@ fn fleet_interval_selector_and_toleration_labels_as_the_api_server_checks_them()
 
 // ---------------------------------------------------------------------------------------------
 // netc::fleet::too-large (issue 17 item 8)
-
-/// `lines` comment lines of 76 pseudo-random base64 characters (6 bits each: gzip cannot get
-/// them below three quarters of their size).
-fn incompressible_comments(lines: usize) -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut out = String::with_capacity(lines * 79);
-    for _ in 0..lines {
-        out.push_str("# ");
-        for _ in 0..76 {
-            // xorshift64
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            out.push(char::from(ALPHABET[(x % 64) as usize]));
-        }
-        out.push('\n');
-    }
-    out
-}
 
 #[test]
 fn fleet_intent_too_large_even_compressed() {

@@ -1679,19 +1679,21 @@ fn flannel_alone_allows_with_policy_not_enforced() {
     assert!(!e.allowed);
 }
 
-/// `explain --matrix` and `diff-connectivity` see the CNI's masquerade too: on BRIDGE_BASE
-/// with Calico, every matrix cell is the single answer's verdict, a pod reaching another node
-/// is its node, and turning natOutgoing off adds what the pod network is trusted for.
-#[test]
-fn matrix_and_diff_connectivity_see_the_cni_masquerade() {
-    let dir = std::env::temp_dir().join(format!("netc-cni-masq-{}", std::process::id()));
+/// `explain --matrix csv --port tcp/7000` on `matrix_of`, every cell checked against the single
+/// answer ([`ask`]), and `diff-connectivity OLD NEW`: the CSV and the diff.
+fn matrix_checked_and_diff(tag: &str, matrix_of: &str, old: &str, new: &str) -> (String, String) {
+    let dir = std::env::temp_dir().join(format!("netc-{tag}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let on_text = BRIDGE_BASE.replace(CALICO.0, CALICO.1);
-    let off_text = BRIDGE_BASE.replace(CALICO_NAT_OFF.0, CALICO_NAT_OFF.1);
-    let on = dir.join("on.yaml");
-    let off = dir.join("off.yaml");
-    std::fs::write(&on, &on_text).expect("write");
-    std::fs::write(&off, &off_text).expect("write");
+    let write = |name: &str, text: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).expect("write");
+        path
+    };
+    let (matrix_file, old_file, new_file) = (
+        write("matrix.yaml", matrix_of),
+        write("old.yaml", old),
+        write("new.yaml", new),
+    );
     let netc = |args: &[&std::ffi::OsStr]| {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_netc"))
             .args(args)
@@ -1701,7 +1703,7 @@ fn matrix_and_diff_connectivity_see_the_cni_masquerade() {
     };
     let csv = netc(&[
         "explain".as_ref(),
-        on.as_os_str(),
+        matrix_file.as_os_str(),
         "--matrix".as_ref(),
         "csv".as_ref(),
         "--port".as_ref(),
@@ -1710,22 +1712,33 @@ fn matrix_and_diff_connectivity_see_the_cni_masquerade() {
     let mut rows = 0;
     for line in csv.lines().skip(1) {
         let f: Vec<&str> = line.split(',').collect();
-        let e = ask(&on_text, f[0], f[1], f[2]).expect("asks");
+        let e = ask(matrix_of, f[0], f[1], f[2]).expect("asks");
         assert_eq!(f[3], e.allowed.to_string(), "matrix {line} vs explain");
         rows += 1;
     }
     assert!(rows > 40, "{csv}");
+    let diff = netc(&[
+        "diff-connectivity".as_ref(),
+        old_file.as_os_str(),
+        new_file.as_os_str(),
+    ]);
+    let _ = std::fs::remove_dir_all(&dir);
+    (csv, diff)
+}
+
+/// `explain --matrix` and `diff-connectivity` see the CNI's masquerade too: on BRIDGE_BASE
+/// with Calico, every matrix cell is the single answer's verdict, a pod reaching another node
+/// is its node, and turning natOutgoing off adds what the pod network is trusted for.
+#[test]
+fn matrix_and_diff_connectivity_see_the_cni_masquerade() {
+    let on = BRIDGE_BASE.replace(CALICO.0, CALICO.1);
+    let off = BRIDGE_BASE.replace(CALICO_NAT_OFF.0, CALICO_NAT_OFF.1);
+    let (csv, diff) = matrix_checked_and_diff("cni-masq", &on, &on, &off);
     assert!(
         csv.contains("prod/web,node/worker-1,tcp/7000,false"),
         "{csv}"
     );
     assert!(csv.contains("prod/db,node/worker-1,tcp/7000,true"), "{csv}");
-    let diff = netc(&[
-        "diff-connectivity".as_ref(),
-        on.as_os_str(),
-        off.as_os_str(),
-    ]);
-    let _ = std::fs::remove_dir_all(&dir);
     assert!(
         diff.contains("+ prod/web -> prod/agent tcp/9100 (metrics)"),
         "{diff}"
@@ -1738,34 +1751,8 @@ fn matrix_and_diff_connectivity_see_the_cni_masquerade() {
 /// connection to the hostNetwork pod of another node.
 #[test]
 fn matrix_and_diff_connectivity_see_the_masquerade() {
-    let dir = std::env::temp_dir().join(format!("netc-masq-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let new = dir.join("new.yaml");
-    let old = dir.join("old.yaml");
-    std::fs::write(&new, BRIDGE_BASE).expect("write");
-    std::fs::write(&old, BRIDGE_BASE.replace(NAT_OFF.0, NAT_OFF.1)).expect("write");
-    let netc = |args: &[&std::ffi::OsStr]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_netc"))
-            .args(args)
-            .output()
-            .expect("run netc");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
-    let csv = netc(&[
-        "explain".as_ref(),
-        new.as_os_str(),
-        "--matrix".as_ref(),
-        "csv".as_ref(),
-        "--port".as_ref(),
-        "tcp/7000".as_ref(),
-    ]);
-    let mut rows = 0;
-    for line in csv.lines().skip(1) {
-        let f: Vec<&str> = line.split(',').collect();
-        let e = ask(BRIDGE_BASE, f[0], f[1], f[2]).expect("asks");
-        assert_eq!(f[3], e.allowed.to_string(), "matrix {line} vs explain");
-        rows += 1;
-    }
+    let old = BRIDGE_BASE.replace(NAT_OFF.0, NAT_OFF.1);
+    let (csv, diff) = matrix_checked_and_diff("masq", BRIDGE_BASE, &old, BRIDGE_BASE);
     assert!(
         csv.contains("prod/web,node/worker-1,tcp/7000,false"),
         "{csv}"
@@ -1775,13 +1762,6 @@ fn matrix_and_diff_connectivity_see_the_masquerade() {
         csv.contains("prod/agent,node/worker-2,tcp/7000,true"),
         "{csv}"
     );
-    assert!(rows > 40, "{csv}");
-    let diff = netc(&[
-        "diff-connectivity".as_ref(),
-        old.as_os_str(),
-        new.as_os_str(),
-    ]);
-    let _ = std::fs::remove_dir_all(&dir);
     assert!(
         diff.contains("- prod/web -> prod/agent tcp/9100 (metrics)"),
         "{diff}"

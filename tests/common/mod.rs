@@ -1,11 +1,14 @@
 //! What every test-support module shares: whether a program is installed, whether the
-//! namespace tests were told to skip, and the one network-namespace primitive ([`netns`]).
-//! Included by `tests/build_common`, `tests/consumers/support.rs` and `tests/lab` (`#[path]`),
-//! which re-export it, so each test file keeps the helper module it uses.
+//! namespace tests were told to skip, running a command with input, the one network-namespace
+//! primitive ([`netns`]) and text gzip cannot shrink. Included by `tests/build_common`,
+//! `tests/consumers/support.rs`, `tests/lab` and `tests/diagnostics.rs` (`#[path]`); the helper
+//! modules re-export it, so each test file keeps the helper module it uses.
 
 #![allow(dead_code)]
 
+use std::io::Write;
 use std::path::Path;
+use std::process::{Command, Output, Stdio};
 
 pub mod netns;
 
@@ -21,4 +24,46 @@ pub fn have(program: &str) -> bool {
 /// Whether the namespace tests were told to skip (`NETC_SKIP_NETNS=1`).
 pub fn skip_netns() -> bool {
     std::env::var("NETC_SKIP_NETNS").is_ok_and(|v| v == "1")
+}
+
+/// Runs `cmd` with `stdin` as its input (none: `/dev/null`), capturing stdout and stderr. A
+/// program that cannot be started fails the test, naming it.
+pub fn output_with_input(mut cmd: Command, stdin: Option<&[u8]>) -> Output {
+    let what = format!("{:?}", cmd.get_program());
+    cmd.stdin(if stdin.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    })
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
+    let mut child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {what}: {e} (see .ci/run for what to install)"));
+    if let (Some(input), Some(mut pipe)) = (stdin, child.stdin.take()) {
+        pipe.write_all(input)
+            .unwrap_or_else(|e| panic!("{what}: stdin: {e}"));
+    }
+    child
+        .wait_with_output()
+        .unwrap_or_else(|e| panic!("{what}: {e}"))
+}
+
+/// `lines` comment lines of 76 pseudo-random base64 characters (xorshift64, 6 bits each: gzip
+/// cannot get them below three quarters of their size), to make an intent large compressed.
+pub fn incompressible_comments(lines: usize) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut out = String::with_capacity(lines * 79);
+    for _ in 0..lines {
+        out.push_str("# ");
+        for _ in 0..76 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            out.push(char::from(ALPHABET[(x % 64) as usize]));
+        }
+        out.push('\n');
+    }
+    out
 }

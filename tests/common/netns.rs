@@ -8,7 +8,6 @@
 //! veth pair). Needs root and iproute2: without them creating a namespace fails the test,
 //! naming what is missing, unless `NETC_SKIP_NETNS=1` told the caller to skip first.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -67,24 +66,8 @@ impl Netns {
     /// output, whatever the exit status.
     pub fn exec(&self, cmd: &[&str], env: &[(&str, &str)], stdin: Option<&[u8]>) -> Output {
         let mut c = self.command(cmd);
-        c.envs(env.iter().copied())
-            .stdin(if stdin.is_some() {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = c
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot run {cmd:?} in {}: {e}", self.name));
-        if let (Some(input), Some(mut pipe)) = (stdin, child.stdin.take()) {
-            pipe.write_all(input)
-                .unwrap_or_else(|e| panic!("{cmd:?}: stdin: {e}"));
-        }
-        child
-            .wait_with_output()
-            .unwrap_or_else(|e| panic!("{cmd:?}: {e}"))
+        c.envs(env.iter().copied());
+        super::output_with_input(c, stdin)
     }
 
     /// Runs a command inside the namespace; a non-zero exit fails the test. Its stdout.

@@ -8,9 +8,8 @@
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use netc::diagnostic::SourceFile;
 use netc::emit::{Context, emit_all};
@@ -120,25 +119,8 @@ pub fn run(program: &str, args: &[&str], stdin: Option<&[u8]>) -> Output {
 
 pub fn run_env(program: &str, args: &[&str], env: &[(&str, &str)], stdin: Option<&[u8]>) -> Output {
     let mut cmd = Command::new(program);
-    cmd.args(args)
-        .envs(env.iter().copied())
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {program}: {e} (see .ci/run for what to install)"));
-    if let (Some(input), Some(mut pipe)) = (stdin, child.stdin.take()) {
-        pipe.write_all(input)
-            .unwrap_or_else(|e| panic!("{program}: stdin: {e}"));
-    }
-    child
-        .wait_with_output()
-        .unwrap_or_else(|e| panic!("{program}: {e}"))
+    cmd.args(args).envs(env.iter().copied());
+    common::output_with_input(cmd, stdin)
 }
 
 /// Like [`run`], but a non-zero exit is a failure showing stdout and stderr.
@@ -161,4 +143,4 @@ mod common;
 #[allow(unused_imports)] // not every test file uses all of them
 pub use common::netns::{Netns, veth};
 #[allow(unused_imports)]
-pub use common::{have, skip_netns};
+pub use common::{have, incompressible_comments, skip_netns};
