@@ -232,18 +232,7 @@ mod tests {
     use crate::apply::host::netlink::Vxlan;
 
     fn link(index: u32, name: &str, kind: &str) -> Link {
-        Link {
-            index,
-            name: name.to_owned(),
-            kind: Some(kind.to_owned()),
-            mtu: 1500,
-            up: true,
-            master: None,
-            vxlan: None,
-            mac: Some(Mac([2, 0, 0, 0, 0, index as u8])),
-            bridge: None,
-            port: None,
-        }
+        Link::for_test(index, name, kind, index as u8)
     }
 
     /// The one "is this the same link" decision: kind, then index and MAC where known, then

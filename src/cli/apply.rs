@@ -377,7 +377,7 @@ fn step_entry(step: &Step, result: StepResult) -> StepEntry {
     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
     let s = |x: &dyn std::fmt::Display| Some(x.to_string());
     // The address with its prefix and its link; the forwarding entry as `bridge fdb` shows it.
-    let address_text = |a: &AddressSpec| Some(format!("{} dev {}", a.net, a.link));
+    let address_text = |a: &AddressSpec| format!("{} dev {}", a.net, a.link);
     let fdb_text = |f: &FdbSpec| {
         Some(format!(
             "{} dst {} dev {}",
@@ -435,17 +435,17 @@ fn step_entry(step: &Step, result: StepResult) -> StepEntry {
         ),
         Step::DeleteAddress(a) => (
             StepKind::Address,
-            format!("{} dev {}", a.net, a.link),
-            "delete",
             address_text(a),
+            "delete",
+            Some(address_text(a)),
             None,
         ),
         Step::AddAddress(a) => (
             StepKind::Address,
-            format!("{} dev {}", a.net, a.link),
+            address_text(a),
             "add",
             None,
-            address_text(a),
+            Some(address_text(a)),
         ),
         Step::DeleteLink(l) => (
             StepKind::Link,

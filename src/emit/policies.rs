@@ -11,11 +11,8 @@ use std::collections::BTreeMap;
 
 use super::{ArtifactSink, Context, EmitError, yaml_documents};
 use crate::plan::PolicyPlan;
-pub use crate::plan::policies::objects::{
-    DNS_NAMESPACE, EgressRule, IngressRule, IpBlock, LabelSelector, LabelSelectorRequirement,
-    MANAGED_BY, Metadata, NetworkPolicy, Peer, Port, PortValue, SourcedPolicy, Spec, policies,
-    sourced_policies,
-};
+use crate::plan::policies::objects::NetworkPolicy;
+pub use crate::plan::policies::objects::policies;
 
 pub fn emit(ctx: Context<'_>, sink: &mut dyn ArtifactSink) -> Result<(), EmitError> {
     // Several intent entries may name one namespace: one file, entries in intent order.

@@ -142,7 +142,13 @@ pub fn node_firewall(plan: &Plan, node: &NodePlan) -> Option<NodeFirewall> {
     }
     let mut trusted: Vec<IpNet> = plan.pod_cidrs.clone();
     trusted.extend(plan.service_cidrs.iter().copied());
-    let masquerade = super::masquerade::node_masquerade(plan, node).firewall_networks();
+    // Only netc's own bridge masquerade is a firewall rule: don't build the node's whole
+    // masquerade (every node's addresses for Cilium) per node just to find that out.
+    let masquerade = if host_masquerades(plan) {
+        super::masquerade::node_masquerade(plan, node).firewall_networks()
+    } else {
+        Vec::new()
+    };
     let mut seen = BTreeSet::new();
     let management = fw
         .management

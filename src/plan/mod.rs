@@ -332,6 +332,11 @@ pub struct ProxyPlan {
     pub added: Vec<String>,
 }
 
+/// Whether these networks (a cluster's pod CIDRs) are all IPv6, and there is at least one.
+pub fn ipv6_only(nets: &[IpNet]) -> bool {
+    !nets.is_empty() && nets.iter().all(|n| matches!(n, IpNet::V6(_)))
+}
+
 impl Plan {
     pub fn node(&self, name: &str) -> Option<&NodePlan> {
         self.nodes.iter().find(|n| n.name == name)
@@ -415,7 +420,7 @@ pub fn lower(intent: &NetworkIntent, source_text: &str) -> Plan {
         kubernetes_version,
         kube_proxy.mode,
         intent.cni.plugin.value,
-        !pod_cidrs.is_empty() && pod_cidrs.iter().all(|n| matches!(n, IpNet::V6(_))),
+        ipv6_only(&pod_cidrs),
     );
     let cni = cni::cni_plan(
         intent,

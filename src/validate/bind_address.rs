@@ -85,9 +85,16 @@ pub(super) fn check(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
             );
             continue;
         }
+        // A distribution without the knob: reported from the Plan's record
+        // (`validate/not_applied.rs`), which decides it in one place.
+        if crate::plan::not_applied::node_knobs(dist)
+            .bind_address_gap
+            .is_some()
+        {
+            continue;
+        }
         match dist {
-            // Not applied there: reported from the Plan's record (`validate/not_applied.rs`).
-            Distribution::Rke2 | Distribution::Canonical => continue,
+            Distribution::Rke2 | Distribution::Canonical => {}
             Distribution::Manual => out.push(
                 Diag::warning(
                     code::NODES_BIND_ADDRESS,

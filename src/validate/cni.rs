@@ -150,8 +150,7 @@ fn unsupported(intent: &NetworkIntent, plan: &Plan, out: &mut Vec<Diag>) {
     }
     if p == CniPlugin::Calico
         && encap == Encapsulation::Ipip
-        && !plan.pod_cidrs.is_empty()
-        && plan.pod_cidrs.iter().all(|n| matches!(n, IpNet::V6(_)))
+        && crate::plan::ipv6_only(&plan.pod_cidrs)
     {
         let span = intent
             .cni

@@ -939,7 +939,7 @@ fn lines_text<'a>(lines: impl Iterator<Item = &'a str>) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::apply::host::netlink::{Mac, PortSettings};
+    use crate::apply::host::netlink::PortSettings;
 
     /// Every step kind of a plan is asked whether it changes a link netc did not create,
     /// whichever group it runs in: bringing it up, its MTU, an address, a forwarding entry, a
@@ -1027,19 +1027,12 @@ mod tests {
 
     fn link(index: u32, name: &str, kind: &str, master: Option<u32>) -> Link {
         Link {
-            index,
-            name: name.to_owned(),
-            kind: Some(kind.to_owned()),
-            mtu: 1500,
-            up: true,
             master,
-            vxlan: None,
-            mac: Some(Mac([2, 0, 0, 0, 0, index as u8])),
-            bridge: None,
             port: master.map(|_| PortSettings {
                 hairpin: Some(index % 2 == 1),
                 ..PortSettings::default()
             }),
+            ..Link::for_test(index, name, kind, index as u8)
         }
     }
 

@@ -181,18 +181,7 @@ mod tests {
     use crate::apply::step::LinkSnapshot;
 
     fn link(index: u32, name: &str, kind: &str, mac: u8) -> Link {
-        Link {
-            index,
-            name: name.to_owned(),
-            kind: Some(kind.to_owned()),
-            mtu: 1500,
-            up: true,
-            master: None,
-            vxlan: None,
-            mac: Some(crate::apply::host::netlink::Mac([2, 0, 0, 0, 0, mac])),
-            bridge: None,
-            port: None,
-        }
+        Link::for_test(index, name, kind, mac)
     }
 
     #[test]

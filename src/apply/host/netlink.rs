@@ -103,6 +103,26 @@ pub struct Link {
     pub port: Option<PortSettings>,
 }
 
+#[cfg(test)]
+impl Link {
+    /// A plain link for unit tests: up, MTU 1500, MAC `02:00:00:00:00:<mac>`, no master, no
+    /// kind-specific settings.
+    pub(crate) fn for_test(index: u32, name: &str, kind: &str, mac: u8) -> Link {
+        Link {
+            index,
+            name: name.to_owned(),
+            kind: Some(kind.to_owned()),
+            mtu: 1500,
+            up: true,
+            master: None,
+            vxlan: None,
+            mac: Some(Mac([2, 0, 0, 0, 0, mac])),
+            bridge: None,
+            port: None,
+        }
+    }
+}
+
 /// The bridge parameters a recreated bridge gets back (`IFLA_BR_*` of
 /// `include/uapi/linux/if_link.h`, as `ip -d link` prints them). Read-only values (timers, root
 /// and bridge ids, topology change counters) are not among them.
