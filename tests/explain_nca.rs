@@ -31,7 +31,10 @@
 //! the node a pod runs on). A node towards any other pod is compared: NCA sees the node's
 //! address as an IP source. Any other disagreement fails with the first differing pair.
 
+#[path = "common/mod.rs"]
+mod common;
 mod explain_gen;
+use common::yaml_files;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -592,16 +595,7 @@ fn netc_agrees_with_nca_on_random_intents() {
             "seed {seed}: netc build: {}\n{text}",
             String::from_utf8_lossy(&built.stderr)
         );
-        let mut files = Vec::new();
-        if let Ok(rd) = std::fs::read_dir(out.join("policies")) {
-            for e in rd.flatten() {
-                let text = std::fs::read_to_string(e.path()).expect("read");
-                files.push((
-                    format!("policies/{}", e.file_name().to_string_lossy()),
-                    text,
-                ));
-            }
-        }
+        let files = emitted_policies(&out);
         let policies =
             explain_gen::network_policies(files.iter().map(|(p, t)| (p.as_str(), t.as_str())));
         coverage.add(&policies);
@@ -677,19 +671,19 @@ nodes:
   - {name: worker-1, role: worker, address: 10.0.1.11/24}
 ";
 
-fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut entries: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    entries.sort();
-    for e in entries {
-        if e.is_dir() {
-            yaml_files(&e, out);
-        } else if e.extension().is_some_and(|x| x == "yaml" || x == "yml") {
-            out.push(e);
+/// The NetworkPolicy files `netc build` wrote under `out/policies`, as (artifact path, text).
+fn emitted_policies(out: &Path) -> Vec<(String, String)> {
+    let mut files = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(out.join("policies")) {
+        for e in rd.flatten() {
+            let text = std::fs::read_to_string(e.path()).expect("read");
+            files.push((
+                format!("policies/{}", e.file_name().to_string_lossy()),
+                text,
+            ));
         }
     }
+    files
 }
 
 /// The pods (none pinned: the lists say nothing of nodes netc knows) and namespaces of NCA's
@@ -810,16 +804,7 @@ fn netc_import_of_nca_test_policies_agrees_with_nca_on_the_originals() {
             refused_check.push(format!("{rel}: {why}"));
             continue;
         }
-        let mut emitted = Vec::new();
-        if let Ok(rd) = std::fs::read_dir(out.join("policies")) {
-            for e in rd.flatten() {
-                let text = std::fs::read_to_string(e.path()).expect("read");
-                emitted.push((
-                    format!("policies/{}", e.file_name().to_string_lossy()),
-                    text,
-                ));
-            }
-        }
+        let emitted = emitted_policies(&out);
         let policies =
             explain_gen::network_policies(emitted.iter().map(|(p, t)| (p.as_str(), t.as_str())));
         // The suite's own keys for its lists (a NamespaceList given as a resource list loses

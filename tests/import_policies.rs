@@ -4,8 +4,12 @@
 //! NCA's test-suite policies (`../shared/policies/nca-k8s-testcases/`, skipped with a note
 //! where absent) import and round-trip, with the count of imported and refused objects.
 
+#[path = "common/mod.rs"]
+mod common;
+use common::yaml_files;
+
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use netc::diagnostic::{SourceFile, code};
 use netc::emit::policies::policies;
@@ -316,21 +320,6 @@ fn the_cli_prints_the_intent_fragment() {
     plan_of(&format!("{HEAD}{text}")).expect("the fragment checks clean");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("host bits"), "{stderr}");
-}
-
-fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut entries: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    entries.sort();
-    for e in entries {
-        if e.is_dir() {
-            yaml_files(&e, out);
-        } else if e.extension().is_some_and(|x| x == "yaml" || x == "yml") {
-            out.push(e);
-        }
-    }
 }
 
 /// NCA's test policies, file by file with its pod and namespace lists: every file of

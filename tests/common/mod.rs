@@ -7,7 +7,7 @@
 #![allow(dead_code)]
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 pub mod netns;
@@ -66,4 +66,20 @@ pub fn incompressible_comments(lines: usize) -> String {
         out.push('\n');
     }
     out
+}
+
+/// Every `.yaml`/`.yml` file under `dir`, depth first in name order, appended to `out`.
+pub fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    entries.sort();
+    for e in entries {
+        if e.is_dir() {
+            yaml_files(&e, out);
+        } else if e.extension().is_some_and(|x| x == "yaml" || x == "yml") {
+            out.push(e);
+        }
+    }
 }
