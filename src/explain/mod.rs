@@ -498,15 +498,20 @@ impl<'p> Connectivity<'p> {
         to: &Endpoint,
         port: &FlowPort,
     ) -> bool {
+        // The sender's own addresses, worked out once for every destination node.
+        let own = std::cell::OnceCell::new();
         !nodes.is_empty()
             && nodes.iter().all(|&d| {
                 let fw = self.firewalls[d].as_ref();
                 firewall::accepts_any_source(fw, port.protocol, port.port)
                     || self.seen_at(from, to, d).all(|seen| match seen {
                         Seen::Loopback => true,
-                        Seen::Own | Seen::OwnUnlessMasqueraded { .. } => {
-                            firewall::accepts(fw, &self.addresses(from), port.protocol, port.port)
-                        }
+                        Seen::Own | Seen::OwnUnlessMasqueraded { .. } => firewall::accepts(
+                            fw,
+                            own.get_or_init(|| self.addresses(from)),
+                            port.protocol,
+                            port.port,
+                        ),
                         Seen::Host { node: s, .. } => {
                             firewall::accepts(fw, &self.node_addresses[s], port.protocol, port.port)
                         }
